@@ -1,0 +1,67 @@
+import { conversations, type ConversationData, type VersionedState } from "@grammyjs/conversations";
+import { sequentialize } from "@grammyjs/runner";
+import { RedisAdapter } from "@grammyjs/storage-redis";
+import { Bot } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Exchange } from "../exchange/bybit.js";
+import type { CredentialStore } from "../vault/credential-store.js";
+import { sealedStorage } from "../vault/sealed-storage.js";
+import type { Sealer } from "../vault/sealer.js";
+import type { BotContext } from "./context.js";
+import { connectFeature } from "./features/connect.js";
+import { credentialGuard } from "./features/credential-guard.js";
+import { fallbackFeature } from "./features/fallback.js";
+import { groupFeature } from "./features/group.js";
+import { createShredder } from "./shredder.js";
+import { texts } from "./texts.js";
+
+export interface BotDeps {
+  token: string;
+  telegramApiRoot: string;
+  redis: Redis;
+  sealer: Sealer;
+  credentials: CredentialStore;
+  exchange: Exchange;
+  clock: () => number;
+  egressIps: readonly string[];
+  rotateAfterDays: number;
+  logger: Logger;
+  /** Skips the getMe call at start, where the caller already knows the bot. */
+  botInfo?: UserFromGetMe;
+}
+
+/** Conversation state holds the messages with the key and secret: sealed, and gone within 30 minutes at the latest. */
+const CONVERSATION_TTL_SECONDS = 30 * 60;
+
+export function createBot(deps: BotDeps): Bot<BotContext> {
+  const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.telegramApiRoot }, botInfo: deps.botInfo });
+  const shredder = createShredder(bot.api);
+
+  bot.use(credentialGuard(shredder));
+  // Different chats are handled at the same time; each chat's updates stay in order.
+  bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
+  bot.use(
+    conversations<BotContext, BotContext>({
+      storage: {
+        type: "key",
+        prefix: "conversation:",
+        adapter: sealedStorage<VersionedState<ConversationData>>(
+          new RedisAdapter<string>({ instance: deps.redis, ttl: CONVERSATION_TTL_SECONDS }),
+          deps.sealer,
+          "conversation",
+        ),
+      },
+    }),
+  );
+  bot.use(groupFeature());
+  bot.use(connectFeature({ ...deps, shredder }));
+  bot.use(fallbackFeature());
+
+  bot.catch(async ({ error, ctx }) => {
+    deps.logger.error({ err: error, updateId: ctx.update.update_id }, "update failed");
+    await ctx.reply(texts.somethingWentWrong).catch(() => undefined);
+  });
+  return bot;
+}

@@ -1,0 +1,101 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+import { parseKeyring } from "./vault/keyring.js";
+
+const commaList = (value: string | undefined) =>
+  (value ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+const baseUrl = (fallback: string) =>
+  z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+    .default(fallback)
+    .transform((url) => url.replace(/\/+$/, ""));
+
+/** The one description of the environment. Everything else receives a parsed `Config`. */
+const environment = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    BOT_TOKEN: z
+      .string({ error: "is required (the token @BotFather gave you)" })
+      .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, "does not look like a bot token (digits, a colon, then letters)"),
+    REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional(),
+    SEAL_KEYS: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined || value.trim() === "") return undefined;
+        try {
+          return parseKeyring(value);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    TELEGRAM_API_ROOT: baseUrl("https://api.telegram.org"),
+    BYBIT_BASE_URL: baseUrl("https://api.bybit.com"),
+    BYBIT_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(10_000),
+    EGRESS_IPS: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        const ips = commaList(value);
+        for (const ip of ips) {
+          if (isIP(ip) === 0) ctx.addIssue({ code: "custom", message: `"${ip}" is not an IP address` });
+        }
+        return ips;
+      }),
+    ROTATE_AFTER_DAYS: z.coerce.number().int().min(1).max(365).default(80),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    DATA_DIR: z.string().min(1).default(".data"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && env.SEAL_KEYS === undefined) {
+      ctx.addIssue({ code: "custom", path: ["SEAL_KEYS"], message: "is required in production (run `npm run keygen`)" });
+    }
+  });
+
+export type Environment = z.infer<typeof environment>;
+
+export interface Config {
+  production: boolean;
+  botToken: string;
+  redisUrl: string | undefined;
+  keyring: Environment["SEAL_KEYS"];
+  telegramApiRoot: string;
+  bybitBaseUrl: string;
+  bybitTimeoutMs: number;
+  egressIps: string[];
+  rotateAfterDays: number;
+  logLevel: Environment["LOG_LEVEL"];
+  dataDir: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment; throws a ConfigError whose message is one line per bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration. ${lines.join("; ")}`);
+  }
+  const e = parsed.data;
+  return {
+    production: e.NODE_ENV === "production",
+    botToken: e.BOT_TOKEN,
+    redisUrl: e.REDIS_URL,
+    keyring: e.SEAL_KEYS,
+    telegramApiRoot: e.TELEGRAM_API_ROOT,
+    bybitBaseUrl: e.BYBIT_BASE_URL,
+    bybitTimeoutMs: e.BYBIT_TIMEOUT_MS,
+    egressIps: e.EGRESS_IPS,
+    rotateAfterDays: e.ROTATE_AFTER_DAYS,
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+  };
+}

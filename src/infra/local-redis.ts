@@ -1,0 +1,87 @@
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Redis } from "ioredis";
+
+export interface LocalRedis {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface LocalRedisOptions {
+  /** Keep data in this folder with the append-only file on; without it nothing is persisted. */
+  dataDir?: string;
+}
+
+export class RedisNotInstalledError extends Error {
+  constructor() {
+    super(
+      "redis-server was not found on PATH. Install it (Debian/Ubuntu: `sudo apt-get install redis-server`, " +
+        "macOS: `brew install redis`), or run `docker compose up -d redis` and set REDIS_URL=redis://localhost:6379.",
+    );
+    this.name = "RedisNotInstalledError";
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Starts a private `redis-server` from PATH on a free loopback port, for `npm start` without REDIS_URL, tests and benchmarks. */
+export async function startLocalRedis({ dataDir }: LocalRedisOptions = {}): Promise<LocalRedis> {
+  const port = await freePort();
+  const persistence = dataDir
+    ? (mkdirSync(dataDir, { recursive: true }), ["--dir", dataDir, "--appendonly", "yes", "--appendfsync", "everysec"])
+    : ["--appendonly", "no"];
+  const child = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--maxmemory-policy", "noeviction", ...persistence],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const exited = new Promise<NodeJS.ErrnoException | number | null>((resolve) => {
+    child.once("error", resolve);
+    child.once("exit", resolve);
+  });
+  const url = `redis://127.0.0.1:${port}`;
+
+  const ready = (async () => {
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on("error", () => undefined);
+      try {
+        await probe.connect();
+        await probe.ping();
+        return true;
+      } catch {
+        await sleep(50);
+      } finally {
+        probe.disconnect();
+      }
+    }
+    return false;
+  })();
+  const outcome = await Promise.race([ready, exited]);
+  if (outcome !== true) {
+    child.kill("SIGKILL");
+    if (typeof outcome === "object" && outcome?.code === "ENOENT") throw new RedisNotInstalledError();
+    throw new Error(`redis-server did not start on port ${port}`);
+  }
+
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null) return;
+      // SIGTERM lets Redis flush its append-only file before it exits.
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}

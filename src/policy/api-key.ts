@@ -1,0 +1,27 @@
+/** What Bybit says about an API key, in our own terms. Produced by `src/exchange`, judged by `key-policy`. */
+export interface ApiKeyFacts {
+  /** Bybit's own id of the key (not the key itself). */
+  id: string;
+  /** The name the follower gave the key in Bybit ("note"). */
+  name: string;
+  readOnly: boolean;
+  /** Category (ContractTrade, Wallet, Spot, ...) to the permissions granted in it. */
+  permissions: Record<string, string[]>;
+  /** IPs the key is bound to; empty when it works from anywhere. */
+  ips: string[];
+  /** Epoch milliseconds. */
+  createdAt: number;
+  /** Epoch milliseconds; null for a key that does not expire (IP-bound keys). */
+  expiresAt: number | null;
+  unifiedAccount: boolean;
+}
+
+export interface Credentials {
+  apiKey: string;
+  apiSecret: string;
+}
+
+/** `Ab12…9xYz`: enough for a follower to recognise a key in Bybit's list, not enough to use it. */
+export function maskApiKey(apiKey: string): string {
+  return `${apiKey.slice(0, 4)}…${apiKey.slice(-4)}`;
+}

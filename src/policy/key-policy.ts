@@ -1,0 +1,85 @@
+import type { ApiKeyFacts } from "./api-key.js";
+
+export const DAY_MS = 86_400_000;
+
+/** Why a key is refused; each maps to one sentence that says what to change in Bybit. */
+export type RefusalReason =
+  | { code: "can-withdraw" }
+  | { code: "can-transfer"; permissions: string[] }
+  | { code: "fiat"; categories: string[] }
+  | { code: "read-only" }
+  | { code: "contract-trade-missing"; missing: string[] }
+  | { code: "no-expiry" }
+  | { code: "ip-bound-without-egress" }
+  | { code: "ip-bound-missing-egress"; missing: string[] };
+
+export type PolicyWarning =
+  | { code: "unneeded-permissions"; categories: string[] }
+  | { code: "rotation-due"; ageDays: number }
+  | { code: "not-unified" };
+
+export type Verdict =
+  | { accepted: true; warnings: PolicyWarning[] }
+  | { accepted: false; reasons: RefusalReason[]; warnings: PolicyWarning[] };
+
+export interface PolicyInput {
+  key: ApiKeyFacts;
+  /** The service's published static IPs (EGRESS_IPS). */
+  egressIps: readonly string[];
+  /** Epoch milliseconds: the caller owns the clock. */
+  now: number;
+  /** A key this old is due for rotation. */
+  rotateAfterDays: number;
+}
+
+const REQUIRED_CONTRACT_PERMISSIONS = ["Order", "Position"];
+const WITHDRAW = "Withdraw";
+/** Read-only categories that neither trade nor move money. */
+const HARMLESS_CATEGORIES = new Set(["Affiliate"]);
+
+/** Decides whether the service may keep this key: it must trade contracts and never move money. */
+export function evaluateKey({ key, egressIps, now, rotateAfterDays }: PolicyInput): Verdict {
+  const reasons: RefusalReason[] = [];
+  const warnings: PolicyWarning[] = [];
+  const granted = (category: string) => key.permissions[category] ?? [];
+
+  const wallet = granted("Wallet");
+  if (wallet.includes(WITHDRAW)) reasons.push({ code: "can-withdraw" });
+  const transfers = wallet.filter((permission) => permission !== WITHDRAW);
+  if (transfers.length > 0) reasons.push({ code: "can-transfer", permissions: transfers });
+
+  const fiat = Object.keys(key.permissions).filter((category) => category.startsWith("Fiat") && granted(category).length > 0);
+  if (fiat.length > 0) reasons.push({ code: "fiat", categories: fiat });
+
+  if (key.readOnly) reasons.push({ code: "read-only" });
+
+  const contract = granted("ContractTrade");
+  const missing = REQUIRED_CONTRACT_PERMISSIONS.filter((permission) => !contract.includes(permission));
+  if (missing.length > 0) reasons.push({ code: "contract-trade-missing", missing });
+
+  if (key.ips.length === 0) {
+    if (key.expiresAt === null) reasons.push({ code: "no-expiry" });
+  } else if (egressIps.length === 0) {
+    reasons.push({ code: "ip-bound-without-egress" });
+  } else {
+    const unbound = egressIps.filter((ip) => !key.ips.includes(ip));
+    if (unbound.length > 0) reasons.push({ code: "ip-bound-missing-egress", missing: unbound });
+  }
+
+  const unneeded = Object.keys(key.permissions).filter(
+    (category) =>
+      category !== "ContractTrade" &&
+      category !== "Wallet" &&
+      !category.startsWith("Fiat") &&
+      !HARMLESS_CATEGORIES.has(category) &&
+      granted(category).length > 0,
+  );
+  if (unneeded.length > 0) warnings.push({ code: "unneeded-permissions", categories: unneeded });
+
+  const ageDays = Math.floor((now - key.createdAt) / DAY_MS);
+  if (ageDays >= rotateAfterDays) warnings.push({ code: "rotation-due", ageDays });
+
+  if (!key.unifiedAccount) warnings.push({ code: "not-unified" });
+
+  return reasons.length === 0 ? { accepted: true, warnings } : { accepted: false, reasons, warnings };
+}

@@ -1,0 +1,153 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { credentialKey } from "../src/vault/credential-store.js";
+import { canaryCredentials } from "./support/canaries.js";
+import { TRADE_ONLY } from "./support/fake-bybit.js";
+import { startHarness, type Follower, type Harness } from "./support/harness.js";
+
+let h: Harness;
+afterEach(() => h.stop());
+
+async function startConnect(follower: Follower): Promise<void> {
+  follower.say("/connect");
+  expect(await follower.reply()).toContain("Let’s connect your Bybit account");
+}
+
+describe("connecting a key", () => {
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+
+  it("deletes both messages, checks the key with Bybit, stores it sealed and confirms", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey({ ...creds, note: "copy-trade-2026", totalEquity: "2500.75" });
+
+    await startConnect(alice);
+    const keyMessage = alice.say(creds.apiKey);
+    expect(await alice.reply()).toContain("Now send the <b>API secret</b>");
+    const secretMessage = alice.say(creds.apiSecret);
+    expect(await alice.reply()).toBe("Checking the key with Bybit…");
+    const confirmation = await alice.reply();
+
+    expect(confirmation).toContain("✅ Connected: key “copy-trade-2026”");
+    expect(confirmation).toContain(`${creds.apiKey.slice(0, 4)}…${creds.apiKey.slice(-4)}`);
+    expect(confirmation).toContain("ContractTrade (Order, Position)");
+    expect(confirmation).toContain("2,500.75 USD");
+    expect(confirmation).toMatch(/Expires: \d+ \w+ \d{4} \(in 89 days\)/);
+    expect(h.telegram.messageExists(alice.chat.id, keyMessage.message_id)).toBe(false);
+    expect(h.telegram.messageExists(alice.chat.id, secretMessage.message_id)).toBe(false);
+
+    const stored = await h.credentials.reveal(alice.user.id);
+    expect(stored?.credentials).toEqual(creds);
+    expect(stored?.record).toMatchObject({ status: "active", name: "copy-trade-2026", permissions: { ContractTrade: ["Order", "Position"] } });
+    const raw = await h.redis.hgetall(credentialKey(alice.user.id));
+    expect(JSON.stringify(raw)).not.toContain(creds.apiSecret);
+    expect(JSON.stringify(raw)).not.toContain(creds.apiKey);
+    for (const text of alice.transcript()) {
+      expect(text).not.toContain(creds.apiKey);
+      expect(text).not.toContain(creds.apiSecret);
+    }
+  });
+
+  it("takes the key and the secret in one message", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey(creds);
+    await startConnect(alice);
+    const message = alice.say(`${creds.apiKey}\n${creds.apiSecret}`);
+    expect(await alice.reply()).toBe("Checking the key with Bybit…");
+    expect(await alice.reply()).toContain("✅ Connected");
+    expect(h.telegram.messageExists(alice.chat.id, message.message_id)).toBe(false);
+    expect((await h.credentials.reveal(alice.user.id))?.credentials).toEqual(creds);
+  });
+
+  it("deletes both credential messages before the first request to Bybit", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey(creds);
+    await startConnect(alice);
+    const keyMessage = alice.say(creds.apiKey);
+    await alice.reply();
+    const secretMessage = alice.say(creds.apiSecret);
+    await alice.reply();
+    expect(await alice.reply()).toContain("✅ Connected");
+
+    const deletions = h.telegram.callsOf("deleteMessage").filter((call) => call.payload.chat_id === alice.chat.id);
+    expect(deletions.map((call) => call.payload.message_id)).toEqual([keyMessage.message_id, secretMessage.message_id]);
+    const firstBybitRequest = h.bybit.requests.find((request) => request.apiKey === creds.apiKey)!;
+    expect(firstBybitRequest.path).toBe("/v5/user/query-api");
+    expect(Math.max(...deletions.map((call) => call.at))).toBeLessThan(firstBybitRequest.at);
+  });
+
+  it("deletes a malformed key too, and asks again without repeating it", async () => {
+    const alice = h.follower();
+    await startConnect(alice);
+    const typo = alice.say("my key is abc");
+    expect(await alice.reply()).toContain("doesn’t look like an API key");
+    expect(h.telegram.messageExists(alice.chat.id, typo.message_id)).toBe(false);
+    expect(alice.transcript().join("\n")).not.toContain("my key is abc");
+  });
+
+  it("asks again for a non-text message", async () => {
+    const alice = h.follower();
+    await startConnect(alice);
+    h.telegram.sendSticker(alice.user, alice.chat);
+    expect(await alice.reply()).toContain("Please send the key as a text message");
+  });
+
+  it("leaves at /cancel, stores nothing and forgets the half-given key", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey(creds);
+    await startConnect(alice);
+    alice.say(creds.apiKey);
+    await alice.reply();
+    alice.say("/cancel");
+    expect(await alice.reply()).toBe("Cancelled. Nothing was stored.");
+    alice.say(creds.apiSecret);
+    expect(await alice.reply()).toContain("I deleted your message because it looked like an API key or secret");
+    expect(await h.credentials.current(alice.user.id)).toBeNull();
+    expect(await h.redis.exists(`conversation:${alice.chat.id}`)).toBe(0);
+    expect(h.bybit.requests).toHaveLength(0);
+  });
+
+  it("tells the follower to delete the message themselves when Telegram refuses, and goes on", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey(creds);
+    await startConnect(alice);
+    h.telegram.refuseDeletesIn(alice.chat.id);
+    alice.say(`${creds.apiKey} ${creds.apiSecret}`);
+    expect(await alice.reply()).toContain("Telegram did not let me delete your last message. Please delete it yourself now");
+    expect(await alice.reply()).toBe("Checking the key with Bybit…");
+    expect(await alice.reply()).toContain("✅ Connected");
+  });
+
+  it("asks before replacing a connected key, and keeps it on Keep", async () => {
+    const alice = h.follower();
+    const first = canaryCredentials();
+    const second = canaryCredentials();
+    h.bybit.addKey({ ...first, note: "first-key" });
+    h.bybit.addKey({ ...second, note: "second-key" });
+    await startConnect(alice);
+    alice.say(`${first.apiKey} ${first.apiSecret}`);
+    await alice.reply();
+    expect(await alice.reply()).toContain("✅ Connected");
+
+    alice.say("/connect");
+    expect(await alice.reply()).toContain("You already have the key “first-key”");
+    h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), "connect:keep");
+    expect(await alice.reply()).toBe("Okay, your key stays as it is.");
+    expect((await h.credentials.current(alice.user.id))?.name).toBe("first-key");
+
+    alice.say("/connect");
+    await alice.reply();
+    h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), "connect:replace");
+    expect(await alice.reply()).toBe("Okay, let’s connect the new key.");
+    expect(await alice.reply()).toContain("Let’s connect your Bybit account");
+    alice.say(`${second.apiKey} ${second.apiSecret}`);
+    await alice.reply();
+    expect(await alice.reply()).toContain("✅ Connected: key “second-key”");
+    expect((await h.credentials.reveal(alice.user.id))?.credentials).toEqual(second);
+  });
+});

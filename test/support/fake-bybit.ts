@@ -1,0 +1,169 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listen, readBody, sendJson } from "./http-json.js";
+
+/**
+ * A local Bybit V5 REST server for the endpoints the bot calls. It authenticates like Bybit:
+ * HMAC-SHA256 over `timestamp + apiKey + recvWindow + queryString|body`, and the recv window
+ * rule `serverTime - recvWindow <= timestamp < serverTime + 1000`.
+ */
+
+export interface FakeKeyOptions {
+  apiKey: string;
+  apiSecret: string;
+  note?: string;
+  permissions?: Record<string, string[]>;
+  readOnly?: boolean;
+  ips?: string[];
+  createdAt?: number;
+  /** null: Bybit reports no expiry (IP-bound keys). Defaults to createdAt + 90 days for unbound keys. */
+  expiredAt?: number | null;
+  uta?: 0 | 1;
+  totalEquity?: string;
+}
+
+interface FakeKey extends Required<Omit<FakeKeyOptions, "expiredAt">> {
+  id: string;
+  expiredAt: number | null;
+}
+
+export interface BybitRequest {
+  path: string;
+  apiKey: string | undefined;
+  at: number;
+}
+
+const DAY = 86_400_000;
+const ALL_CATEGORIES = ["ContractTrade", "Spot", "Wallet", "Options", "Derivatives", "Exchange", "Earn", "FiatP2P", "FiatBybitPay", "FiatConvertBroker", "BlockTrade", "Affiliate"];
+
+export const TRADE_ONLY = { ContractTrade: ["Order", "Position"] };
+
+export class FakeBybit {
+  readonly requests: BybitRequest[] = [];
+  /** "hang": accept the request and never answer; "server-error": answer 502 like a broken gateway. */
+  mode: "normal" | "hang" | "server-error" = "normal";
+  /** The address Bybit sees our requests come from. */
+  requestIp = "203.0.113.10";
+  private readonly keys = new Map<string, FakeKey>();
+  private nextId = 1000;
+  private server?: Awaited<ReturnType<typeof listen>>;
+
+  async start(): Promise<string> {
+    this.server = await listen((request, response) => void this.handle(request, response));
+    return this.server.url;
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+  }
+
+  addKey(options: FakeKeyOptions): FakeKey {
+    const createdAt = options.createdAt ?? Date.now() - DAY;
+    const ips = options.ips ?? [];
+    const key: FakeKey = {
+      id: String(this.nextId++),
+      note: "copy-trade-2026",
+      permissions: TRADE_ONLY,
+      readOnly: false,
+      uta: 1,
+      totalEquity: "1234.5",
+      ips,
+      createdAt,
+      ...options,
+      expiredAt: options.expiredAt !== undefined ? options.expiredAt : ips.length === 0 ? createdAt + 90 * DAY : null,
+    };
+    this.keys.set(key.apiKey, key);
+    return key;
+  }
+
+  /** What deleting the key in Bybit's web page does: it stops authenticating at once. */
+  revoke(apiKey: string): void {
+    this.keys.delete(apiKey);
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://bybit.local");
+    const body = await readBody(request);
+    const apiKey = request.headers["x-bapi-api-key"] as string | undefined;
+    this.requests.push({ path: url.pathname, apiKey, at: performance.now() });
+    if (this.mode === "hang") return;
+    if (this.mode === "server-error") {
+      response.writeHead(502, { "content-type": "text/html" });
+      response.end("<html><body>502 Bad Gateway</body></html>");
+      return;
+    }
+
+    const auth = this.authenticate(request, request.method === "GET" ? url.search.slice(1) : body);
+    if (typeof auth === "number") return this.reply(response, auth);
+    switch (url.pathname) {
+      case "/v5/user/query-api":
+        return this.reply(response, 0, this.keyInfo(auth));
+      case "/v5/account/wallet-balance":
+        if (url.searchParams.get("accountType") !== "UNIFIED" || auth.uta !== 1) {
+          return this.reply(response, 10001, undefined, "accountType only support UNIFIED.");
+        }
+        return this.reply(response, 0, { list: [{ accountType: "UNIFIED", totalEquity: auth.totalEquity, coin: [] }] });
+      default:
+        return sendJson(response, 404, { retCode: 404, retMsg: "Not Found" });
+    }
+  }
+
+  /** Bybit's order of checks: known key, time window, signature, expiry, IP whitelist. */
+  private authenticate(request: IncomingMessage, signedPayload: string): FakeKey | number {
+    const header = (name: string) => request.headers[name] as string | undefined;
+    const apiKey = header("x-bapi-api-key");
+    const timestamp = Number(header("x-bapi-timestamp"));
+    const recvWindow = Number(header("x-bapi-recv-window") ?? 5000);
+    const signature = header("x-bapi-sign") ?? "";
+    const key = apiKey ? this.keys.get(apiKey) : undefined;
+    if (!key) return 10003;
+    const serverTime = Date.now();
+    if (!(serverTime - recvWindow <= timestamp && timestamp < serverTime + 1000)) return 10002;
+    const expected = createHmac("sha256", key.apiSecret).update(`${timestamp}${apiKey}${recvWindow}${signedPayload}`).digest("hex");
+    if (signature.length !== expected.length || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) return 10004;
+    if (key.expiredAt !== null && key.expiredAt <= serverTime) return 33004;
+    if (key.ips.length > 0 && !key.ips.includes(this.requestIp)) return 10010;
+    return key;
+  }
+
+  private keyInfo(key: FakeKey) {
+    const permissions = Object.fromEntries(ALL_CATEGORIES.map((category) => [category, key.permissions[category] ?? []]));
+    return {
+      id: key.id,
+      note: key.note,
+      apiKey: key.apiKey,
+      readOnly: key.readOnly ? 1 : 0,
+      secret: "",
+      permissions,
+      ips: key.ips.length > 0 ? key.ips : ["*"],
+      type: 1,
+      deadlineDay: key.expiredAt === null ? -1 : Math.ceil((key.expiredAt - Date.now()) / DAY),
+      expiredAt: key.expiredAt === null ? "" : new Date(key.expiredAt).toISOString(),
+      createdAt: new Date(key.createdAt).toISOString(),
+      unified: 0,
+      uta: key.uta,
+      userID: 24_680,
+      inviterID: 0,
+      vipLevel: "No VIP",
+      mktMakerLevel: "0",
+      affiliateID: 0,
+      rsaPublicKey: "",
+      isMaster: true,
+      parentUid: "0",
+      kycLevel: "LEVEL_DEFAULT",
+      kycRegion: "",
+    };
+  }
+
+  private reply(response: ServerResponse, retCode: number, result: unknown = {}, retMsg?: string): void {
+    const messages: Record<number, string> = {
+      0: "OK",
+      10002: "invalid request, please check your server timestamp or recv_window param",
+      10003: "API key is invalid.",
+      10004: "error sign! origin_string[...]",
+      10010: "Unmatched IP, please check your API key's bound IP addresses.",
+      33004: "Your api key has expired.",
+    };
+    sendJson(response, 200, { retCode, retMsg: retMsg ?? messages[retCode] ?? "error", result, retExtInfo: {}, time: Date.now() });
+  }
+}

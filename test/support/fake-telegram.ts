@@ -1,0 +1,325 @@
+import { performance } from "node:perf_hooks";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listen, readBody, sendJson } from "./http-json.js";
+
+/**
+ * A local Bot API server that answers like Telegram's for the methods the bot uses,
+ * plays the followers' side (messages, button presses), and records every call in order.
+ */
+
+export interface FakeUser {
+  id: number;
+  is_bot: false;
+  first_name: string;
+}
+
+export interface FakeChat {
+  id: number;
+  type: "private" | "group" | "supergroup";
+  title?: string;
+  first_name?: string;
+}
+
+export interface RecordedCall {
+  method: string;
+  payload: Record<string, unknown>;
+  /** performance.now() when the request arrived. */
+  at: number;
+  /** What Telegram answered, once it has. */
+  result?: unknown;
+}
+
+export interface FakeMessage {
+  message_id: number;
+  date: number;
+  chat: FakeChat;
+  from: FakeUser | typeof BOT_USER;
+  text?: string;
+  entities?: { type: "bot_command"; offset: number; length: number }[];
+  sticker?: Record<string, unknown>;
+  reply_markup?: unknown;
+}
+
+interface Update {
+  update_id: number;
+  message?: FakeMessage;
+  callback_query?: { id: string; from: FakeUser; message: FakeMessage; chat_instance: string; data: string };
+}
+
+interface ChatState {
+  nextMessageId: number;
+  messages: Map<number, FakeMessage>;
+  refuseDeletes: boolean;
+}
+
+export const BOT_USER = { id: 7_000_001, is_bot: true as const, first_name: "Keys", username: "keys_test_bot" };
+
+class TelegramError extends Error {
+  constructor(readonly code: number, readonly description: string) {
+    super(description);
+  }
+}
+
+const ALLOWED_TAGS = new Set(["b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a", "tg-spoiler", "blockquote"]);
+
+/** Telegram refuses HTML it cannot parse; so does this fake, so broken markup fails a test instead of a follower. */
+function checkHtml(text: string): void {
+  const open: string[] = [];
+  const pattern = /<(\/?)([a-z-]+)(?:\s[^>]*)?>|<|&(?!(?:amp|lt|gt|quot|#\d+);)/g;
+  for (const match of text.matchAll(pattern)) {
+    const [whole, closing, tag] = match;
+    if (whole === "<" || whole === "&" || !tag || !ALLOWED_TAGS.has(tag)) {
+      throw new TelegramError(400, `Bad Request: can't parse entities: unsupported start tag or unescaped character at byte offset ${match.index}`);
+    }
+    if (closing) {
+      if (open.pop() !== tag) throw new TelegramError(400, `Bad Request: can't parse entities: unmatched end tag "${tag}"`);
+    } else {
+      open.push(tag);
+    }
+  }
+  if (open.length > 0) throw new TelegramError(400, `Bad Request: can't parse entities: unclosed tag "${open.at(-1)}"`);
+}
+
+export class FakeTelegram {
+  readonly calls: RecordedCall[] = [];
+  /** update_id to performance.now() when getUpdates first handed it to the bot. */
+  readonly takenAt = new Map<number, number>();
+  private readonly updates: Update[] = [];
+  private nextUpdateId = 1;
+  private readonly chats = new Map<number, ChatState>();
+  private readonly pollers = new Set<() => void>();
+  private readonly callListeners = new Set<() => void>();
+  private readonly readCursor = new Map<number, number>();
+  private readonly callbackQueries = new Set<string>();
+  private server?: Awaited<ReturnType<typeof listen>>;
+
+  constructor(readonly token: string) {}
+
+  async start(): Promise<string> {
+    this.server = await listen((request, response) => void this.handle(request, response));
+    return this.server.url;
+  }
+
+  async stop(): Promise<void> {
+    for (const wake of this.pollers) wake();
+    await this.server?.stop();
+  }
+
+  // ---- the followers' side ----
+
+  privateChat(user: FakeUser): FakeChat {
+    return { id: user.id, type: "private", first_name: user.first_name };
+  }
+
+  sendText(user: FakeUser, text: string, chat: FakeChat = this.privateChat(user)): FakeMessage {
+    const message = this.store(chat, { from: user, text });
+    const command = /^\/[a-z_]+(@\w+)?/.exec(text);
+    if (command) message.entities = [{ type: "bot_command", offset: 0, length: command[0].length }];
+    this.push({ message });
+    return message;
+  }
+
+  sendSticker(user: FakeUser, chat: FakeChat = this.privateChat(user)): FakeMessage {
+    const message = this.store(chat, { from: user, sticker: { file_id: "sticker", width: 512, height: 512, is_animated: false, is_video: false, type: "regular" } });
+    this.push({ message });
+    return message;
+  }
+
+  /** Like a Telegram client: only a button that is on the message can be pressed. */
+  pressButton(user: FakeUser, message: FakeMessage, data: string): void {
+    const keyboard = (message.reply_markup as { inline_keyboard?: { callback_data?: string }[][] } | undefined)?.inline_keyboard ?? [];
+    if (!keyboard.flat().some((button) => button.callback_data === data)) throw new Error(`no button "${data}" on message ${message.message_id}`);
+    const id = `cq${this.nextUpdateId}`;
+    this.callbackQueries.add(id);
+    this.push({ callback_query: { id, from: user, message, chat_instance: String(message.chat.id), data } });
+  }
+
+  /** The last message the bot sent to this chat, as Telegram holds it now. */
+  lastBotMessage(chatId: number): FakeMessage {
+    const sent = [...this.chatState(chatId).messages.values()].filter((message) => message.from === BOT_USER);
+    const last = sent.at(-1);
+    if (!last) throw new Error(`the bot sent nothing to chat ${chatId}`);
+    return last;
+  }
+
+  refuseDeletesIn(chatId: number): void {
+    this.chatState(chatId).refuseDeletes = true;
+  }
+
+  messageExists(chatId: number, messageId: number): boolean {
+    return this.chatState(chatId).messages.has(messageId);
+  }
+
+  // ---- what the bot did ----
+
+  callsOf(method: string): RecordedCall[] {
+    return this.calls.filter((call) => call.method === method);
+  }
+
+  /** The bot's messages and edits in a chat, in order. */
+  botTexts(chatId: number): string[] {
+    return this.calls
+      .filter((call) => (call.method === "sendMessage" || call.method === "editMessageText") && call.payload.chat_id === chatId)
+      .map((call) => String(call.payload.text));
+  }
+
+  /** The next message or edit the bot sends to this chat after the last one read; waits for it. */
+  async nextBotMessage(chatId: number, timeoutMs = 5000): Promise<RecordedCall> {
+    const isBotText = (call: RecordedCall) =>
+      (call.method === "sendMessage" || call.method === "editMessageText") && call.payload.chat_id === chatId;
+    const from = this.readCursor.get(chatId) ?? 0;
+    const call = await this.waitFor((calls) => {
+      for (let index = from; index < calls.length; index += 1) {
+        if (isBotText(calls[index]!)) return index;
+      }
+      return undefined;
+    }, timeoutMs, `a message to chat ${chatId}`);
+    this.readCursor.set(chatId, call + 1);
+    return this.calls[call]!;
+  }
+
+  async waitForCall(predicate: (call: RecordedCall) => boolean, timeoutMs = 5000, what = "a matching call"): Promise<RecordedCall> {
+    const index = await this.waitFor((calls) => {
+      const found = calls.findIndex(predicate);
+      return found === -1 ? undefined : found;
+    }, timeoutMs, what);
+    return this.calls[index]!;
+  }
+
+  private waitFor(find: (calls: RecordedCall[]) => number | undefined, timeoutMs: number, what: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = find(this.calls);
+        if (found === undefined) return;
+        this.callListeners.delete(check);
+        clearTimeout(timer);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        this.callListeners.delete(check);
+        const recent = this.calls.slice(-8).map((call) => `${call.method} ${JSON.stringify(call.payload).slice(0, 160)}`);
+        reject(new Error(`timed out waiting for ${what}; last calls:\n${recent.join("\n")}`));
+      }, timeoutMs);
+      this.callListeners.add(check);
+      check();
+    });
+  }
+
+  // ---- the Bot API ----
+
+  private chatState(chatId: number): ChatState {
+    let state = this.chats.get(chatId);
+    if (!state) {
+      state = { nextMessageId: 1, messages: new Map(), refuseDeletes: false };
+      this.chats.set(chatId, state);
+    }
+    return state;
+  }
+
+  private store(chat: FakeChat, content: Partial<FakeMessage> & Pick<FakeMessage, "from">): FakeMessage {
+    const state = this.chatState(chat.id);
+    const message: FakeMessage = { message_id: state.nextMessageId++, date: Math.floor(Date.now() / 1000), chat, ...content };
+    state.messages.set(message.message_id, message);
+    return message;
+  }
+
+  private push(update: Omit<Update, "update_id">): void {
+    this.updates.push({ update_id: this.nextUpdateId++, ...update });
+    for (const wake of this.pollers) wake();
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const at = performance.now();
+    const match = /^\/bot([^/]+)\/(\w+)$/.exec(request.url ?? "");
+    if (!match) return sendJson(response, 404, { ok: false, error_code: 404, description: "Not Found" });
+    const [, token, method] = match as unknown as [string, string, string];
+    const body = await readBody(request);
+    if (token !== this.token) return sendJson(response, 401, { ok: false, error_code: 401, description: "Unauthorized" });
+    const payload = (body ? JSON.parse(body) : {}) as Record<string, unknown>;
+    const call: RecordedCall = { method, payload, at };
+    this.calls.push(call);
+    for (const listener of [...this.callListeners]) listener();
+    try {
+      call.result = await this.answer(method, payload, request);
+      sendJson(response, 200, { ok: true, result: call.result });
+    } catch (error) {
+      if (!(error instanceof TelegramError)) throw error;
+      sendJson(response, error.code, { ok: false, error_code: error.code, description: error.description });
+    }
+  }
+
+  private async answer(method: string, payload: Record<string, unknown>, request: IncomingMessage): Promise<unknown> {
+    switch (method) {
+      case "getMe":
+        return BOT_USER;
+      case "getUpdates":
+        return this.getUpdates(payload, request);
+      case "setMyCommands":
+        return true;
+      case "sendMessage": {
+        const chatId = Number(payload.chat_id);
+        const text = String(payload.text ?? "");
+        if (text.trim() === "") throw new TelegramError(400, "Bad Request: message text is empty");
+        if (text.length > 4096) throw new TelegramError(400, "Bad Request: message is too long");
+        if (payload.parse_mode === "HTML") checkHtml(text);
+        const chat = this.privateChatOrKnown(chatId);
+        return this.store(chat, { from: BOT_USER, text, reply_markup: payload.reply_markup });
+      }
+      case "editMessageText": {
+        const message = this.chatState(Number(payload.chat_id)).messages.get(Number(payload.message_id));
+        if (!message) throw new TelegramError(400, "Bad Request: message to edit not found");
+        if (payload.parse_mode === "HTML") checkHtml(String(payload.text));
+        message.text = String(payload.text);
+        message.reply_markup = payload.reply_markup;
+        return message;
+      }
+      case "deleteMessage": {
+        const state = this.chatState(Number(payload.chat_id));
+        const messageId = Number(payload.message_id);
+        if (state.refuseDeletes) throw new TelegramError(400, "Bad Request: message can't be deleted");
+        if (!state.messages.delete(messageId)) throw new TelegramError(400, "Bad Request: message to delete not found");
+        return true;
+      }
+      case "answerCallbackQuery": {
+        if (!this.callbackQueries.delete(String(payload.callback_query_id))) {
+          throw new TelegramError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid");
+        }
+        return true;
+      }
+      default:
+        throw new TelegramError(404, "Not Found");
+    }
+  }
+
+  private privateChatOrKnown(chatId: number): FakeChat {
+    for (const message of this.chatState(chatId).messages.values()) return message.chat;
+    return { id: chatId, type: "private" };
+  }
+
+  /** Long polling as Telegram does it: `offset` confirms, `timeout` (seconds) holds the request open. */
+  private async getUpdates(payload: Record<string, unknown>, request: IncomingMessage): Promise<Update[]> {
+    const offset = Number(payload.offset ?? 0);
+    const limit = Math.min(Math.max(Number(payload.limit ?? 100), 1), 100);
+    const timeoutMs = Number(payload.timeout ?? 0) * 1000;
+    if (offset > 0) {
+      while (this.updates.length > 0 && this.updates[0]!.update_id < offset) this.updates.shift();
+    }
+    const pending = () => this.updates.filter((update) => update.update_id >= offset).slice(0, limit);
+    if (pending().length === 0 && timeoutMs > 0) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.pollers.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        this.pollers.add(done);
+        request.once("close", done);
+      });
+    }
+    const batch = pending();
+    const now = performance.now();
+    for (const update of batch) if (!this.takenAt.has(update.update_id)) this.takenAt.set(update.update_id, now);
+    return batch;
+  }
+}
