@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { canaryCredentials } from "./support/canaries.js";
+import type { FakeKeyOptions } from "./support/fake-bybit.js";
+import { startHarness, type Follower, type Harness, type HarnessOptions } from "./support/harness.js";
+
+let h: Harness;
+afterEach(() => h.stop());
+
+/** Runs the whole flow for a key Bybit knows with these settings; returns the bot's verdict message. */
+async function connectWith(key: Partial<FakeKeyOptions>, options: HarnessOptions = {}): Promise<{ verdict: string; alice: Follower }> {
+  h = await startHarness(options);
+  const alice = h.follower();
+  const creds = canaryCredentials();
+  h.bybit.addKey({ ...creds, ...key });
+  alice.say("/connect");
+  await alice.reply();
+  alice.say(`${creds.apiKey} ${creds.apiSecret}`);
+  expect(await alice.reply()).toBe("Checking the key with Bybit…");
+  return { verdict: await alice.reply(), alice };
+}
+
+async function expectNothingStored(alice: Follower): Promise<void> {
+  expect(await h.credentials.current(alice.user.id)).toBeNull();
+  expect(await h.redis.exists(`conversation:${alice.chat.id}`)).toBe(0);
+}
+
+describe("keys that must be refused", () => {
+  it("refuses a key that can withdraw, with the fix", async () => {
+    const { verdict, alice } = await connectWith({ permissions: { ContractTrade: ["Order", "Position"], Wallet: ["Withdraw"] } });
+    expect(verdict).toContain("❌ I can’t use the key “copy-trade-2026”. Nothing was stored.");
+    expect(verdict).toContain("It can <b>withdraw</b> funds. Untick Wallet → Withdrawal.");
+    await expectNothingStored(alice);
+  });
+
+  it("refuses a key that can transfer", async () => {
+    const { verdict, alice } = await connectWith({ permissions: { ContractTrade: ["Order", "Position"], Wallet: ["AccountTransfer"] } });
+    expect(verdict).toContain("It can <b>transfer</b> funds (AccountTransfer). Untick Wallet → Account Transfer and Subaccount Transfer.");
+    await expectNothingStored(alice);
+  });
+
+  it("refuses a read-only key", async () => {
+    const { verdict, alice } = await connectWith({ readOnly: true });
+    expect(verdict).toContain("It is <b>read-only</b>, so it can’t place copied trades. Choose Read-Write.");
+    await expectNothingStored(alice);
+  });
+
+  it("refuses a key without Contract Trading", async () => {
+    const { verdict, alice } = await connectWith({ permissions: { Spot: ["SpotTrade"] } });
+    expect(verdict).toContain("It can’t trade contracts: tick Contracts → Order and Position.");
+    await expectNothingStored(alice);
+  });
+
+  it("refuses an IP-bound key when the service publishes no egress IPs", async () => {
+    const { verdict, alice } = await connectWith({ ips: ["203.0.113.10"] });
+    expect(verdict).toContain("It is bound to IP addresses, so our servers can’t use it. Set IP restriction to none.");
+    await expectNothingStored(alice);
+  });
+
+  it("refuses an IP-bound key that leaves out one of the egress IPs", async () => {
+    const { verdict } = await connectWith({ ips: ["203.0.113.10"] }, { egressIps: ["203.0.113.10", "203.0.113.11"] });
+    expect(verdict).toContain("Add 203.0.113.11 or set IP restriction to none.");
+  });
+
+  it("accepts an IP-bound key bound to every egress IP, without expiry", async () => {
+    const { verdict, alice } = await connectWith({ ips: ["203.0.113.10", "203.0.113.11"] }, { egressIps: ["203.0.113.10", "203.0.113.11"] });
+    expect(verdict).toContain("✅ Connected");
+    expect(verdict).toContain("Expiry: none (the key is bound to our IPs).");
+    expect((await h.credentials.current(alice.user.id))?.expiresAt).toBeNull();
+  });
+
+  it("accepts a key with extra permissions but warns about them", async () => {
+    const { verdict } = await connectWith({ permissions: { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"] } });
+    expect(verdict).toContain("✅ Connected");
+    expect(verdict).toContain("⚠️ The key also has permissions we don’t need (Spot). For safety, untick them in Bybit.");
+  });
+});
+
+describe("when Bybit says no or does not answer", () => {
+  it("explains an unknown key (10003)", async () => {
+    h = await startHarness();
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    alice.say("/connect");
+    await alice.reply();
+    alice.say(`${creds.apiKey} ${creds.apiSecret}`);
+    await alice.reply();
+    expect(await alice.reply()).toContain("Bybit does not know this API key. Check that you copied all of it, and that it is a mainnet key");
+    await expectNothingStored(alice);
+  });
+
+  it("explains a wrong secret (10004)", async () => {
+    h = await startHarness();
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey({ apiKey: creds.apiKey, apiSecret: canaryCredentials().apiSecret });
+    alice.say("/connect");
+    await alice.reply();
+    alice.say(`${creds.apiKey} ${creds.apiSecret}`);
+    await alice.reply();
+    expect(await alice.reply()).toContain("The secret does not match this key.");
+    await expectNothingStored(alice);
+  });
+
+  it("explains an expired key (33004)", async () => {
+    const { verdict, alice } = await connectWith({ createdAt: Date.now() - 100 * 86_400_000 });
+    expect(verdict).toContain("This key has expired in Bybit.");
+    await expectNothingStored(alice);
+  });
+
+  it("asks to retry later when Bybit times out, and stores nothing", async () => {
+    h = await startHarness({ bybitTimeoutMs: 300 });
+    h.bybit.mode = "hang";
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    alice.say("/connect");
+    await alice.reply();
+    alice.say(`${creds.apiKey} ${creds.apiSecret}`);
+    await alice.reply();
+    expect(await alice.reply()).toBe("Bybit did not answer in time. Nothing was stored. Please try /connect again in a minute.");
+    await expectNothingStored(alice);
+  });
+
+  it("asks to retry later on a 5xx, stores nothing, and logs neither key nor secret", async () => {
+    h = await startHarness();
+    h.bybit.mode = "server-error";
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    alice.say("/connect");
+    await alice.reply();
+    alice.say(`${creds.apiKey} ${creds.apiSecret}`);
+    await alice.reply();
+    expect(await alice.reply()).toBe("Bybit is not answering properly right now. Nothing was stored. Please try /connect again in a minute.");
+    await expectNothingStored(alice);
+    expect(h.logs.join("\n")).not.toContain(creds.apiSecret);
+    expect(h.logs.join("\n")).not.toContain(creds.apiKey);
+  });
+});

@@ -1,0 +1,49 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { canaryCredentials } from "./support/canaries.js";
+import type { FakeChat } from "./support/fake-telegram.js";
+import { startHarness, type Harness } from "./support/harness.js";
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(() => h.stop());
+
+const group: FakeChat = { id: -1001234567890, type: "supergroup", title: "Copy traders" };
+
+describe("in a group", () => {
+  it("never starts the flow and points to the private chat", async () => {
+    const alice = h.follower();
+    h.telegram.sendText(alice.user, "/connect", group);
+    const reply = await h.telegram.nextBotMessage(group.id);
+    expect(reply.payload.text).toBe("Keys go only in a private chat with me: https://t.me/keys_test_bot?start=connect");
+    expect(h.telegram.botTexts(alice.chat.id)).toEqual([]);
+  });
+
+  it("deletes a message that looks like a key and says so", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    const leaked = h.telegram.sendText(alice.user, `here you go ${creds.apiKey} ${creds.apiSecret}`, group);
+    const reply = await h.telegram.nextBotMessage(group.id);
+    expect(reply.payload.text).toContain("I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now");
+    expect(h.telegram.messageExists(group.id, leaked.message_id)).toBe(false);
+    expect(String(reply.payload.text)).not.toContain(creds.apiKey);
+  });
+
+  it("asks the members to delete it when the bot may not", async () => {
+    const alice = h.follower();
+    h.telegram.refuseDeletesIn(group.id);
+    h.telegram.sendText(alice.user, canaryCredentials().apiSecret, group);
+    const reply = await h.telegram.nextBotMessage(group.id);
+    expect(reply.payload.text).toContain("I can’t delete it (I need admin rights for that). Please delete it now");
+  });
+
+  it("stays quiet about ordinary messages", async () => {
+    const alice = h.follower();
+    h.telegram.sendText(alice.user, "gm everyone, BTC to 200k", group);
+    h.telegram.sendText(alice.user, "/connect", group);
+    const reply = await h.telegram.nextBotMessage(group.id);
+    expect(reply.payload.text).toContain("Keys go only in a private chat");
+    expect(h.telegram.callsOf("deleteMessage")).toEqual([]);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import type { ApiKeyFacts } from "../src/policy/api-key.js";
+import { DAY_MS, evaluateKey, type PolicyWarning, type RefusalReason } from "../src/policy/key-policy.js";
+
+const NOW = Date.UTC(2026, 10, 26);
+
+const tradeOnly: ApiKeyFacts = {
+  id: "1",
+  name: "copy-trade-2026",
+  readOnly: false,
+  permissions: { ContractTrade: ["Order", "Position"], Wallet: [], Spot: [] },
+  ips: [],
+  createdAt: NOW - 5 * DAY_MS,
+  expiresAt: NOW + 85 * DAY_MS,
+  unifiedAccount: true,
+};
+
+interface Case {
+  name: string;
+  key: Partial<ApiKeyFacts>;
+  egressIps?: string[];
+  reasons?: RefusalReason[];
+  warnings?: PolicyWarning[];
+}
+
+const cases: Case[] = [
+  { name: "a trade-only key with an expiry", key: {} },
+  { name: "withdrawal", key: { permissions: { ContractTrade: ["Order", "Position"], Wallet: ["Withdraw"] } }, reasons: [{ code: "can-withdraw" }] },
+  {
+    name: "transfers",
+    key: { permissions: { ContractTrade: ["Order", "Position"], Wallet: ["AccountTransfer", "SubMemberTransfer"] } },
+    reasons: [{ code: "can-transfer", permissions: ["AccountTransfer", "SubMemberTransfer"] }],
+  },
+  {
+    name: "withdrawal and transfer together",
+    key: { permissions: { ContractTrade: ["Order", "Position"], Wallet: ["AccountTransfer", "Withdraw", "SubMemberTransferList"] } },
+    reasons: [{ code: "can-withdraw" }, { code: "can-transfer", permissions: ["AccountTransfer", "SubMemberTransferList"] }],
+  },
+  {
+    name: "fiat permissions",
+    key: { permissions: { ContractTrade: ["Order", "Position"], FiatP2P: ["FiatP2POrder"], FiatBybitPay: [], FiatConvertBroker: ["FiatConvertBrokerOrder"] } },
+    reasons: [{ code: "fiat", categories: ["FiatP2P", "FiatConvertBroker"] }],
+  },
+  { name: "read-only", key: { readOnly: true }, reasons: [{ code: "read-only" }] },
+  { name: "no contract trading at all", key: { permissions: { Spot: ["SpotTrade"] } }, reasons: [{ code: "contract-trade-missing", missing: ["Order", "Position"] }], warnings: [{ code: "unneeded-permissions", categories: ["Spot"] }] },
+  { name: "orders without positions", key: { permissions: { ContractTrade: ["Order"] } }, reasons: [{ code: "contract-trade-missing", missing: ["Position"] }] },
+  { name: "an unbound key without expiry", key: { expiresAt: null }, reasons: [{ code: "no-expiry" }] },
+  { name: "an IP-bound key without EGRESS_IPS", key: { ips: ["203.0.113.10"], expiresAt: null }, reasons: [{ code: "ip-bound-without-egress" }] },
+  { name: "an IP-bound key with all EGRESS_IPS", key: { ips: ["203.0.113.10", "203.0.113.11"], expiresAt: null }, egressIps: ["203.0.113.10", "203.0.113.11"] },
+  {
+    name: "an IP-bound key missing one of EGRESS_IPS",
+    key: { ips: ["203.0.113.10"], expiresAt: null },
+    egressIps: ["203.0.113.10", "203.0.113.11"],
+    reasons: [{ code: "ip-bound-missing-egress", missing: ["203.0.113.11"] }],
+  },
+  {
+    name: "permissions the service does not need",
+    key: { permissions: { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"], Options: ["OptionsTrade"], Derivatives: ["DerivativesTrade"], Exchange: ["ExchangeHistory"], Earn: ["Earn"], BlockTrade: ["BlockTrade"], Affiliate: ["Affiliate"] } },
+    warnings: [{ code: "unneeded-permissions", categories: ["Spot", "Options", "Derivatives", "Exchange", "Earn", "BlockTrade"] }],
+  },
+  { name: "a key on day 79", key: { createdAt: NOW - 79 * DAY_MS - 1 } },
+  { name: "a key on day 80", key: { createdAt: NOW - 80 * DAY_MS }, warnings: [{ code: "rotation-due", ageDays: 80 }] },
+  { name: "a classic (non-unified) account", key: { unifiedAccount: false }, warnings: [{ code: "not-unified" }] },
+  {
+    name: "every problem at once, each reported",
+    key: { readOnly: true, permissions: { Wallet: ["Withdraw"], FiatP2P: ["Advertising"] }, expiresAt: null, unifiedAccount: false },
+    reasons: [{ code: "can-withdraw" }, { code: "fiat", categories: ["FiatP2P"] }, { code: "read-only" }, { code: "contract-trade-missing", missing: ["Order", "Position"] }, { code: "no-expiry" }],
+    warnings: [{ code: "not-unified" }],
+  },
+];
+
+describe("the key policy", () => {
+  it.each(cases)("$name", ({ key, egressIps = [], reasons, warnings = [] }) => {
+    const verdict = evaluateKey({ key: { ...tradeOnly, ...key }, egressIps, now: NOW, rotateAfterDays: 80 });
+    expect(verdict).toEqual(reasons ? { accepted: false, reasons, warnings } : { accepted: true, warnings });
+  });
+});
