@@ -57,7 +57,8 @@ const bot = createBot({
 
 await bot.init();
 await publishCommands(bot.api).catch((error: unknown) => logger.warn({ err: error }, "could not publish the command menu"));
-const runner = run(bot);
+// Silent: the runner would print fetch errors, whose URLs hold the bot token; logApiFailures logs them scrubbed.
+const runner = run(bot, { runner: { silent: true } });
 logger.info({ bot: bot.botInfo.username }, "bot is running (long polling)");
 
 async function shutdown(signal: string) {

@@ -9,13 +9,17 @@ import type { Exchange } from "../exchange/bybit.js";
 import type { CredentialStore } from "../vault/credential-store.js";
 import { sealedStorage } from "../vault/sealed-storage.js";
 import type { Sealer } from "../vault/sealer.js";
+import { logApiFailures } from "./api-failures.js";
 import type { BotContext } from "./context.js";
 import { connectFeature } from "./features/connect.js";
 import { credentialGuard } from "./features/credential-guard.js";
+import { shredAtIntake } from "./features/credential-intake.js";
 import { fallbackFeature } from "./features/fallback.js";
 import { groupFeature } from "./features/group.js";
+import { createFastDelete, telegramAgent } from "./fast-delete.js";
 import { createShredder } from "./shredder.js";
 import { texts } from "./texts.js";
+import { takeTurns } from "./turns.js";
 
 export interface BotDeps {
   token: string;
@@ -36,9 +40,15 @@ export interface BotDeps {
 const CONVERSATION_TTL_SECONDS = 30 * 60;
 
 export function createBot(deps: BotDeps): Bot<BotContext> {
-  const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.telegramApiRoot }, botInfo: deps.botInfo });
-  const shredder = createShredder(bot.api);
+  const agent = telegramAgent(deps.telegramApiRoot);
+  const bot = new Bot<BotContext>(deps.token, {
+    client: { apiRoot: deps.telegramApiRoot, baseFetchConfig: { agent } },
+    botInfo: deps.botInfo,
+  });
+  const shredder = createShredder(createFastDelete(deps.telegramApiRoot, deps.token, agent));
 
+  logApiFailures(bot.api, deps.logger);
+  shredAtIntake(bot.api, shredder);
   bot.use(credentialGuard(shredder));
   // Different chats are handled at the same time; each chat's updates stay in order.
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
@@ -55,6 +65,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       },
     }),
   );
+  bot.use(takeTurns());
   bot.use(groupFeature());
   bot.use(connectFeature({ ...deps, shredder }));
   bot.use(fallbackFeature());

@@ -146,9 +146,10 @@ function describePermissions(permissions: Record<string, string[]>): string {
   return granted.map(([category, list]) => `${category} (${list.join(", ")})`).join("; ");
 }
 
+const usd = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 });
 function formatUsd(amount: string): string {
   const value = Number(amount);
-  return Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 }) : "—";
+  return Number.isFinite(value) ? usd.format(value) : "—";
 }
 
 const daysUntil = (epochMs: number, now: number) => Math.max(0, Math.floor((epochMs - now) / DAY_MS));

@@ -83,14 +83,18 @@ function checkHtml(text: string): void {
 export class FakeTelegram {
   readonly calls: RecordedCall[] = [];
   /** update_id to performance.now() when getUpdates first handed it to the bot. */
-  readonly takenAt = new Map<number, number>();
+  private readonly takenAt = new Map<number, number>();
   private readonly updates: Update[] = [];
   private nextUpdateId = 1;
   private readonly chats = new Map<number, ChatState>();
   private readonly pollers = new Set<() => void>();
   private readonly callListeners = new Set<() => void>();
   private readonly readCursor = new Map<number, number>();
+  private readonly textsByChat = new Map<number, RecordedCall[]>();
+  private readonly textWaiters = new Map<number, Set<(call: RecordedCall) => void>>();
   private readonly callbackQueries = new Set<string>();
+  private readonly updateOfMessage = new Map<string, number>();
+  private wakeScheduled = false;
   private server?: Awaited<ReturnType<typeof listen>>;
 
   constructor(readonly token: string) {}
@@ -158,42 +162,47 @@ export class FakeTelegram {
 
   /** The bot's messages and edits in a chat, in order. */
   botTexts(chatId: number): string[] {
-    return this.calls
-      .filter((call) => (call.method === "sendMessage" || call.method === "editMessageText") && call.payload.chat_id === chatId)
-      .map((call) => String(call.payload.text));
+    return (this.textsByChat.get(chatId) ?? []).map((call) => String(call.payload.text));
   }
 
   /** The next message or edit the bot sends to this chat after the last one read; waits for it. */
   async nextBotMessage(chatId: number, timeoutMs = 5000): Promise<RecordedCall> {
-    const isBotText = (call: RecordedCall) =>
-      (call.method === "sendMessage" || call.method === "editMessageText") && call.payload.chat_id === chatId;
-    const from = this.readCursor.get(chatId) ?? 0;
-    const call = await this.waitFor((calls) => {
-      for (let index = from; index < calls.length; index += 1) {
-        if (isBotText(calls[index]!)) return index;
-      }
-      return undefined;
-    }, timeoutMs, `a message to chat ${chatId}`);
-    this.readCursor.set(chatId, call + 1);
-    return this.calls[call]!;
+    const cursor = this.readCursor.get(chatId) ?? 0;
+    this.readCursor.set(chatId, cursor + 1);
+    const texts = this.textsByChat.get(chatId) ?? [];
+    if (cursor < texts.length) return texts[cursor]!;
+    // Per-chat waiters: a burst of followers each waiting for their reply costs nothing per call.
+    return new Promise((resolve, reject) => {
+      const waiter = (call: RecordedCall) => {
+        clearTimeout(timer);
+        resolve(call);
+      };
+      const timer = setTimeout(() => {
+        this.textWaiters.get(chatId)?.delete(waiter);
+        reject(new Error(`timed out waiting for a message to chat ${chatId}; it got: ${JSON.stringify(this.botTexts(chatId)).slice(0, 400)}`));
+      }, timeoutMs);
+      const waiters = this.textWaiters.get(chatId) ?? new Set();
+      waiters.add(waiter);
+      this.textWaiters.set(chatId, waiters);
+    });
   }
 
   async waitForCall(predicate: (call: RecordedCall) => boolean, timeoutMs = 5000, what = "a matching call"): Promise<RecordedCall> {
-    const index = await this.waitFor((calls) => {
-      const found = calls.findIndex(predicate);
-      return found === -1 ? undefined : found;
-    }, timeoutMs, what);
-    return this.calls[index]!;
+    return this.calls[await this.waitFor(predicate, 0, timeoutMs, what)]!;
   }
 
-  private waitFor(find: (calls: RecordedCall[]) => number | undefined, timeoutMs: number, what: string): Promise<number> {
+  /** Resolves with the index of the first call from `start` on that matches; each call is looked at once. */
+  private waitFor(predicate: (call: RecordedCall) => boolean, start: number, timeoutMs: number, what: string): Promise<number> {
     return new Promise((resolve, reject) => {
+      let next = start;
       const check = () => {
-        const found = find(this.calls);
-        if (found === undefined) return;
-        this.callListeners.delete(check);
-        clearTimeout(timer);
-        resolve(found);
+        for (; next < this.calls.length; next += 1) {
+          if (!predicate(this.calls[next]!)) continue;
+          this.callListeners.delete(check);
+          clearTimeout(timer);
+          resolve(next);
+          return;
+        }
       };
       const timer = setTimeout(() => {
         this.callListeners.delete(check);
@@ -206,6 +215,18 @@ export class FakeTelegram {
   }
 
   // ---- the Bot API ----
+
+  private recordText(chatId: number, call: RecordedCall): void {
+    const texts = this.textsByChat.get(chatId) ?? [];
+    texts.push(call);
+    this.textsByChat.set(chatId, texts);
+    const waiters = this.textWaiters.get(chatId);
+    const waiter = waiters?.values().next().value;
+    if (!waiter) return;
+    // The waiter was handed the slot at this index when it started waiting.
+    waiters!.delete(waiter);
+    waiter(call);
+  }
 
   private chatState(chatId: number): ChatState {
     let state = this.chats.get(chatId);
@@ -224,8 +245,23 @@ export class FakeTelegram {
   }
 
   private push(update: Omit<Update, "update_id">): void {
-    this.updates.push({ update_id: this.nextUpdateId++, ...update });
-    for (const wake of this.pollers) wake();
+    const updateId = this.nextUpdateId++;
+    this.updates.push({ update_id: updateId, ...update });
+    if (update.message) this.updateOfMessage.set(`${update.message.chat.id}:${update.message.message_id}`, updateId);
+    // Wake long polls once per tick, so that messages sent together are handed over together, as Telegram does.
+    if (!this.wakeScheduled) {
+      this.wakeScheduled = true;
+      setImmediate(() => {
+        this.wakeScheduled = false;
+        for (const wake of this.pollers) wake();
+      });
+    }
+  }
+
+  /** performance.now() when getUpdates handed this message to the bot. */
+  takenAtOf(message: FakeMessage): number | undefined {
+    const updateId = this.updateOfMessage.get(`${message.chat.id}:${message.message_id}`);
+    return updateId === undefined ? undefined : this.takenAt.get(updateId);
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -238,6 +274,7 @@ export class FakeTelegram {
     const payload = (body ? JSON.parse(body) : {}) as Record<string, unknown>;
     const call: RecordedCall = { method, payload, at };
     this.calls.push(call);
+    if (method === "sendMessage" || method === "editMessageText") this.recordText(Number(payload.chat_id), call);
     for (const listener of [...this.callListeners]) listener();
     try {
       call.result = await this.answer(method, payload, request);
@@ -255,6 +292,7 @@ export class FakeTelegram {
       case "getUpdates":
         return this.getUpdates(payload, request);
       case "setMyCommands":
+      case "deleteWebhook":
         return true;
       case "sendMessage": {
         const chatId = Number(payload.chat_id);

@@ -89,6 +89,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     rotateAfterDays: 80,
     logger,
   });
-  const runner: RunnerHandle = run(bot, { runner: { fetch: { timeout: 1 } } });
+  const runner: RunnerHandle = run(bot, { runner: { fetch: { timeout: 1 }, silent: true } });
   return harness;
 }

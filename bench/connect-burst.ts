@@ -1,0 +1,178 @@
+// Burst benchmark: N followers (200 by default) send their key and secret at the same moment.
+// Runs the real entry point (src/main.ts) and the bare baseline (bench/bare-bot.ts) in child
+// processes, each against its own redis-server and the protocol fakes, and prints:
+//   exposure: from getUpdates handing the credential message to the bot until its deleteMessage arrives
+//   connects per second, CPU per connect (the bot process's user+system time, from /proc),
+//   Redis commands and bytes per connected follower.
+// Each round starts everything afresh; the summary gives the median of the rounds.
+// Usage: npm run bench [-- --followers 200 --rounds 3 --only ours|bare]
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { Redis } from "ioredis";
+import { startLocalRedis } from "../src/infra/local-redis.js";
+import { generateKeyringEntry } from "../src/vault/keyring.js";
+import { canaryCredentials } from "../test/support/canaries.js";
+import { FakeBybit } from "../test/support/fake-bybit.js";
+import { FakeTelegram, type FakeMessage, type FakeUser } from "../test/support/fake-telegram.js";
+
+const { values } = parseArgs({
+  options: { followers: { type: "string", default: "200" }, rounds: { type: "string", default: "3" }, only: { type: "string" } },
+});
+const FOLLOWERS = Number(values.followers);
+const ROUNDS = Number(values.rounds);
+const TOKEN = "123456789:AAbench-token-0123456789abcdefghij";
+const CLOCK_TICKS_PER_SECOND = 100;
+
+type Variant = "ours" | "bare";
+const entryPoints: Record<Variant, string> = { ours: "src/main.ts", bare: "bench/bare-bot.ts" };
+
+interface Figures {
+  variant: Variant;
+  exposureMedianMs: number;
+  exposureP99Ms: number;
+  exposureMaxMs: number;
+  connectsPerSecond: number;
+  cpuMsPerConnect: number;
+  redisCommandsPerFollower: number;
+  redisBytesPerFollower: number;
+  storedBytesPerFollower: number;
+  accepted: number;
+}
+
+function cpuMs(pid: number): number {
+  // /proc/<pid>/stat: fields 14 and 15 are utime and stime in clock ticks (after the parenthesised name).
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+async function redisTotals(redis: Redis): Promise<{ commands: number; bytes: number }> {
+  const info = await redis.info("stats");
+  const read = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? 0);
+  return { commands: read("total_commands_processed"), bytes: read("total_net_input_bytes") + read("total_net_output_bytes") };
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+async function measure(variant: Variant): Promise<Figures> {
+  const localRedis = await startLocalRedis();
+  const telegram = new FakeTelegram(TOKEN);
+  const bybit = new FakeBybit();
+  const [apiRoot, bybitUrl] = await Promise.all([telegram.start(), bybit.start()]);
+  const redis = new Redis(localRedis.url);
+  let child: ChildProcess | undefined;
+  try {
+    const followers = Array.from({ length: FOLLOWERS }, (_, index) => {
+      const user: FakeUser = { id: 500_000 + index, is_bot: false, first_name: `F${index}` };
+      const credentials = canaryCredentials();
+      bybit.addKey(credentials);
+      return { user, credentials };
+    });
+
+    child = spawn(process.execPath, [...(process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []), "--import", "tsx", entryPoints[variant]], {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: {
+        ...process.env,
+        NODE_ENV: "production",
+        BOT_TOKEN: TOKEN,
+        REDIS_URL: localRedis.url,
+        SEAL_KEYS: generateKeyringEntry(),
+        TELEGRAM_API_ROOT: apiRoot,
+        BYBIT_BASE_URL: bybitUrl,
+        LOG_LEVEL: "warn",
+      },
+    });
+    await telegram.waitForCall((call) => call.method === "getUpdates", 20_000, "the bot to start polling");
+
+    // Everyone opens the flow first; the burst is the credentials alone.
+    for (const { user } of followers) telegram.sendText(user, "/connect");
+    await Promise.all(followers.map(({ user }) => telegram.nextBotMessage(user.id, 60_000)));
+    // Let the bot finish storing those conversations: the burst should meet an idle bot.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    const redisBefore = await redisTotals(redis);
+    const cpuBefore = cpuMs(child.pid!);
+    const burstStart = performance.now();
+    const sent: FakeMessage[] = followers.map(({ user, credentials }) =>
+      telegram.sendText(user, `${credentials.apiKey} ${credentials.apiSecret}`),
+    );
+    const outcomes = await Promise.all(
+      followers.map(async ({ user }) => {
+        for (;;) {
+          const text = String((await telegram.nextBotMessage(user.id, 60_000)).payload.text);
+          if (text.startsWith("✅")) return true;
+          if (text.startsWith("❌") || text.includes("Nothing was stored")) return false;
+        }
+      }),
+    );
+    const elapsedMs = performance.now() - burstStart;
+    const cpuSpent = cpuMs(child.pid!) - cpuBefore;
+    const redisAfter = await redisTotals(redis);
+
+    const deletedAt = new Map(
+      telegram.callsOf("deleteMessage").map((call) => [`${call.payload.chat_id}:${call.payload.message_id}`, call.at]),
+    );
+    const exposures = sent
+      .map((message) => deletedAt.get(`${message.chat.id}:${message.message_id}`)! - telegram.takenAtOf(message)!)
+      .sort((a, b) => a - b);
+    const storedKeys = variant === "ours" ? await redis.keys("follower:*") : await redis.keys("bare:*");
+    const stored = await Promise.all(storedKeys.map((key) => redis.memory("USAGE", key)));
+    return {
+      variant,
+      exposureMedianMs: percentile(exposures, 50),
+      exposureP99Ms: percentile(exposures, 99),
+      exposureMaxMs: exposures.at(-1)!,
+      connectsPerSecond: (FOLLOWERS / elapsedMs) * 1000,
+      cpuMsPerConnect: cpuSpent / FOLLOWERS,
+      redisCommandsPerFollower: (redisAfter.commands - redisBefore.commands) / FOLLOWERS,
+      redisBytesPerFollower: (redisAfter.bytes - redisBefore.bytes) / FOLLOWERS,
+      storedBytesPerFollower: stored.reduce((sum: number, bytes) => sum + Number(bytes ?? 0), 0) / Math.max(1, stored.length),
+      accepted: outcomes.filter(Boolean).length,
+    };
+  } finally {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child!.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    redis.disconnect();
+    await Promise.all([telegram.stop(), bybit.stop()]);
+    await localRedis.stop();
+  }
+}
+
+const variants: Variant[] = values.only ? [values.only as Variant] : ["bare", "ours"];
+const results: Figures[] = [];
+for (let round = 0; round < ROUNDS; round += 1) for (const variant of variants) results.push(await measure(variant));
+
+const round1 = (value: number) => Math.round(value * 10) / 10;
+const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor((list.length - 1) / 2)]!;
+const row = (figures: Omit<Figures, "variant" | "accepted"> & { accepted: string }) => ({
+  "exposure median ms": round1(figures.exposureMedianMs),
+  "exposure p99 ms": round1(figures.exposureP99Ms),
+  "exposure max ms": round1(figures.exposureMaxMs),
+  "connects/s": round1(figures.connectsPerSecond),
+  "CPU ms/connect": round1(figures.cpuMsPerConnect),
+  "Redis cmds/follower": round1(figures.redisCommandsPerFollower),
+  "Redis bytes/follower": Math.round(figures.redisBytesPerFollower),
+  "stored bytes/follower": Math.round(figures.storedBytesPerFollower),
+  accepted: figures.accepted,
+});
+const table: Record<string, ReturnType<typeof row>> = {};
+const medians: Partial<Record<Variant, Figures>> = {};
+for (const variant of variants) {
+  const rounds = results.filter((figures) => figures.variant === variant);
+  rounds.forEach((figures, index) => (table[`${variant} #${index + 1}`] = row({ ...figures, accepted: `${figures.accepted}/${FOLLOWERS}` })));
+  const summary = Object.fromEntries(
+    (Object.keys(rounds[0]!) as (keyof Figures)[]).map((name) => [name, name === "variant" ? variant : median(rounds.map((figures) => Number(figures[name])))]),
+  ) as unknown as Figures;
+  medians[variant] = summary;
+  table[`${variant} median`] = row({ ...summary, accepted: `${Math.min(...rounds.map((figures) => figures.accepted))}/${FOLLOWERS} (worst)` });
+}
+
+process.stdout.write(`\n${FOLLOWERS} followers send key and secret at once; ${ROUNDS} rounds (exposure = update taken → deleteMessage received)\n\n`);
+console.table(table);
+if (medians.bare && medians.ours) {
+  process.stdout.write(`CPU per connect, ours / bare (medians): ${round1(medians.ours.cpuMsPerConnect / medians.bare.cpuMsPerConnect)}×\n`);
+}

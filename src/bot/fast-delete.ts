@@ -1,0 +1,61 @@
+import http from "node:http";
+import https from "node:https";
+
+/** One pool of keep-alive connections to the Bot API, shared with grammY so that deletions find them warm. */
+export function telegramAgent(telegramApiRoot: string): http.Agent {
+  return telegramApiRoot.startsWith("https:") ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+}
+
+export type DeleteOutcome = { deleted: true } | { deleted: false; reason: "not-allowed" | "network" };
+
+const TIMEOUT_MS = 10_000;
+
+/**
+ * `deleteMessage` on a bare keep-alive HTTP client. A credential's exposure is measured in
+ * milliseconds, and under a burst grammY's general-purpose client (node-fetch, per-call abort
+ * controller and timers) costs about 0.15 ms of CPU per call against 0.04 ms here: for 100
+ * deletions in one batch that is the difference between the last request leaving after 15 ms
+ * or after 4 ms. Everything else goes through grammY.
+ */
+export function createFastDelete(
+  telegramApiRoot: string,
+  token: string,
+  agent: http.Agent,
+): (chatId: number, messageId: number) => Promise<DeleteOutcome> {
+  const url = new URL(`${telegramApiRoot}/bot${token}/deleteMessage`);
+  const request = url.protocol === "https:" ? https.request : http.request;
+
+  return (chatId, messageId) =>
+    new Promise((resolve) => {
+      const body = JSON.stringify({ chat_id: chatId, message_id: messageId });
+      const call = request(
+        url,
+        { method: "POST", agent, timeout: TIMEOUT_MS, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+        (response) => {
+          let text = "";
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => (text += chunk));
+          response.on("end", () => resolve(outcomeOf(response.statusCode ?? 0, text)));
+          response.on("error", () => resolve({ deleted: false, reason: "network" }));
+        },
+      );
+      // The error would carry the URL, and with it the bot token: only its kind leaves this function.
+      call.on("error", () => resolve({ deleted: false, reason: "network" }));
+      call.on("timeout", () => call.destroy());
+      call.end(body);
+    });
+}
+
+function outcomeOf(status: number, text: string): DeleteOutcome {
+  let answer: { ok?: boolean; description?: string } = {};
+  try {
+    answer = JSON.parse(text) as typeof answer;
+  } catch {
+    return { deleted: false, reason: "network" };
+  }
+  if (answer.ok === true) return { deleted: true };
+  // Already gone (the follower was quicker than us) is what we wanted.
+  if (/message to delete not found/i.test(answer.description ?? "")) return { deleted: true };
+  // 429 and 5xx: Telegram did not decide; anything else is Telegram refusing.
+  return { deleted: false, reason: status === 429 || status >= 500 ? "network" : "not-allowed" };
+}

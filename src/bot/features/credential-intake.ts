@@ -1,0 +1,28 @@
+import type { Api } from "grammy";
+import type { Update } from "grammy/types";
+import { containsCredentialLike } from "../../policy/credential-format.js";
+import type { Shredder } from "../shredder.js";
+
+/**
+ * With long polling, starts deleting credential-like messages the moment a batch of updates
+ * arrives, before any update of the batch is handled: under a burst, the handling of one
+ * follower's update must not delay the deletion of another's secret.
+ */
+export function shredAtIntake(api: Api, shredder: Shredder): void {
+  api.config.use(async (previous, method, payload, signal) => {
+    const response = await previous(method, payload, signal);
+    if (method === "getUpdates" && response.ok) {
+      let shredding = false;
+      for (const update of response.result as Update[]) {
+        const message = update.message;
+        if (message?.text === undefined || !containsCredentialLike(message.text)) continue;
+        void shredder.shred(message.chat.id, message.message_id);
+        shredding = true;
+      }
+      // Node hands a request its socket on the next tick; without this pause, the handling of the
+      // whole batch would run first and the deletions would leave only after it.
+      if (shredding) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return response;
+  });
+}
