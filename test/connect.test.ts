@@ -123,7 +123,7 @@ describe("connecting a key", () => {
     expect(await alice.reply()).toContain("✅ Connected");
   });
 
-  it("asks before replacing a connected key, and keeps it on Keep", async () => {
+  it("asks before replacing a connected key, keeps it on Keep or when the new key fails, replaces it on Replace", async () => {
     const alice = h.follower();
     const first = canaryCredentials();
     const second = canaryCredentials();
@@ -145,6 +145,19 @@ describe("connecting a key", () => {
     h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), "connect:replace");
     expect(await alice.reply()).toBe("Okay, let’s connect the new key.");
     expect(await alice.reply()).toContain("Let’s connect your Bybit account");
+    alice.say(`${second.apiKey} ${canaryCredentials().apiSecret}`);
+    await alice.reply();
+    const refusal = await alice.reply();
+    expect(refusal).toContain("The secret does not match this key.");
+    expect(refusal).toContain("Your key “first-key”");
+    expect(refusal).toContain("stays connected.");
+    expect((await h.credentials.current(alice.user.id))?.name).toBe("first-key");
+
+    alice.say("/connect");
+    await alice.reply();
+    h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), "connect:replace");
+    await alice.reply();
+    await alice.reply();
     alice.say(`${second.apiKey} ${second.apiSecret}`);
     await alice.reply();
     expect(await alice.reply()).toContain("✅ Connected: key “second-key”");

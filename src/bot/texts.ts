@@ -79,6 +79,7 @@ export const texts = {
         : `Expires: ${formatDate(record.expiresAt)} (in ${daysUntil(record.expiresAt, now)} days). Create a new key before then.`,
       ...warnings.map((warning) => `⚠️ ${policyWarnings(warning)}`),
     ].join("\n"),
+  existingStays: (record: CredentialRecord) => `Your key ${keyLabel(record.name, record.maskedKey)} stays connected.`,
   saveFailed: "I could not save your key just now, so nothing was stored. Please try /connect again in a minute.",
 
   cancelled: "Cancelled. Nothing was stored.",
@@ -152,4 +153,4 @@ function formatUsd(amount: string): string {
   return Number.isFinite(value) ? usd.format(value) : "—";
 }
 
-const daysUntil = (epochMs: number, now: number) => Math.max(0, Math.floor((epochMs - now) / DAY_MS));
+const daysUntil = (epochMs: number, now: number) => Math.max(0, Math.round((epochMs - now) / DAY_MS));

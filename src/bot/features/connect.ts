@@ -1,10 +1,10 @@
 import { createConversation } from "@grammyjs/conversations";
 import { Composer, InlineKeyboard, type Context } from "grammy";
 import type { Logger } from "pino";
-import type { Exchange } from "../../exchange/bybit.js";
-import type { Credentials } from "../../policy/api-key.js";
+import type { Exchange, KeyInspection } from "../../exchange/bybit.js";
+import type { ApiKeyFacts, Credentials } from "../../policy/api-key.js";
 import { parseCredentialText } from "../../policy/credential-format.js";
-import { evaluateKey } from "../../policy/key-policy.js";
+import { evaluateKey, type PolicyWarning } from "../../policy/key-policy.js";
 import type { CredentialRecord, CredentialStore } from "../../vault/credential-store.js";
 import type { BotContext, BotConversation } from "../context.js";
 import type { Shredder } from "../shredder.js";
@@ -51,33 +51,41 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
 function connectConversation(deps: ConnectDeps) {
   return async function connect(conversation: BotConversation, ctx: Context): Promise<void> {
     const userId = ctx.from!.id;
-    const existing = await conversation.external(() => deps.credentials.current(userId));
-    if (existing?.status === "active" && !(await confirmReplacement(conversation, ctx, existing))) return;
+    const stored = await conversation.external(() => deps.credentials.current(userId));
+    const existing = stored?.status === "active" ? stored : null;
+    if (existing && !(await confirmReplacement(conversation, ctx, existing))) return;
 
     await ctx.reply(texts.connectInstructions(deps.egressIps), { ...html, link_preview_options: { is_disabled: true } });
     const credentials = await receiveCredentials(conversation, deps.shredder);
 
     await ctx.reply(texts.checking);
     const inspection = await conversation.external(() => deps.exchange.inspectKey(credentials));
-    if (!inspection.ok) {
-      await ctx.reply(texts.exchangeFailure(inspection.failure));
-      return;
-    }
     const now = await conversation.external(() => deps.clock());
-    const verdict = evaluateKey({ key: inspection.key, egressIps: deps.egressIps, now, rotateAfterDays: deps.rotateAfterDays });
-    if (!verdict.accepted) {
-      await ctx.reply(texts.refused(inspection.key.name, verdict.reasons), html);
+    const judgement = judge(inspection, deps, now);
+    if (!judgement.accepted) {
+      await ctx.reply(existing ? `${judgement.reply}\n\n${texts.existingStays(existing)}` : judgement.reply, html);
       return;
     }
 
     const record = await conversation.external(() =>
-      deps.credentials.save(userId, credentials, inspection.key, now).catch((error: unknown) => {
+      deps.credentials.save(userId, credentials, judgement.key, now).catch((error: unknown) => {
         deps.logger.error({ err: error, userId }, "storing a credential failed");
         return null;
       }),
     );
-    await ctx.reply(record ? texts.connected(record, inspection.equityUsd, verdict.warnings, now) : texts.saveFailed, html);
+    await ctx.reply(record ? texts.connected(record, judgement.equityUsd, judgement.warnings, now) : texts.saveFailed, html);
   };
+}
+
+type Judgement =
+  | { accepted: true; key: ApiKeyFacts; equityUsd: string | null; warnings: PolicyWarning[] }
+  | { accepted: false; reply: string };
+
+function judge(inspection: KeyInspection, deps: ConnectDeps, now: number): Judgement {
+  if (!inspection.ok) return { accepted: false, reply: texts.exchangeFailure(inspection.failure) };
+  const verdict = evaluateKey({ key: inspection.key, egressIps: deps.egressIps, now, rotateAfterDays: deps.rotateAfterDays });
+  if (!verdict.accepted) return { accepted: false, reply: texts.refused(inspection.key.name, verdict.reasons) };
+  return { accepted: true, key: inspection.key, equityUsd: inspection.equityUsd, warnings: verdict.warnings };
 }
 
 async function confirmReplacement(conversation: BotConversation, ctx: Context, existing: CredentialRecord): Promise<boolean> {
