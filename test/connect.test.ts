@@ -49,6 +49,19 @@ describe("connecting a key", () => {
     }
   });
 
+  it("starts the flow at /start for a new follower, and greets a connected one", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey({ ...creds, note: "main-key" });
+    alice.say("/start");
+    expect(await alice.reply()).toContain("Let’s connect your Bybit account");
+    alice.say(`${creds.apiKey} ${creds.apiSecret}`);
+    await alice.reply();
+    expect(await alice.reply()).toContain("✅ Connected");
+    alice.say("/start");
+    expect(await alice.reply()).toContain("Your key “main-key”");
+  });
+
   it("takes the key and the secret in one message", async () => {
     const alice = h.follower();
     const creds = canaryCredentials();

@@ -95,6 +95,7 @@ export class FakeTelegram {
   private readonly callbackQueries = new Set<string>();
   private readonly updateOfMessage = new Map<string, number>();
   private wakeScheduled = false;
+  private readonly broken = new Set<string>();
   private server?: Awaited<ReturnType<typeof listen>>;
 
   constructor(readonly token: string) {}
@@ -144,6 +145,11 @@ export class FakeTelegram {
     const last = sent.at(-1);
     if (!last) throw new Error(`the bot sent nothing to chat ${chatId}`);
     return last;
+  }
+
+  /** Makes every call of this method fail with a 500, as Telegram does on a bad day. */
+  breakMethod(method: string): void {
+    this.broken.add(method);
   }
 
   refuseDeletesIn(chatId: number): void {
@@ -286,6 +292,7 @@ export class FakeTelegram {
   }
 
   private async answer(method: string, payload: Record<string, unknown>, request: IncomingMessage): Promise<unknown> {
+    if (this.broken.has(method)) throw new TelegramError(500, "Internal Server Error");
     switch (method) {
       case "getMe":
         return BOT_USER;
