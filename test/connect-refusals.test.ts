@@ -6,17 +6,22 @@ import { startHarness, type Follower, type Harness, type HarnessOptions } from "
 let h: Harness;
 afterEach(() => h.stop());
 
-/** Runs the whole flow for a key Bybit knows with these settings; returns the bot's verdict message. */
+/** Runs the flow with key and secret in one message; returns the bot's verdict. */
+async function submit(follower: Follower, creds: { apiKey: string; apiSecret: string }): Promise<string> {
+  follower.say("/connect");
+  await follower.reply();
+  follower.say(`${creds.apiKey} ${creds.apiSecret}`);
+  expect(await follower.reply()).toBe("Checking the key with Bybit…");
+  return follower.reply();
+}
+
+/** The whole flow for a key Bybit knows with these settings. */
 async function connectWith(key: Partial<FakeKeyOptions>, options: HarnessOptions = {}): Promise<{ verdict: string; alice: Follower }> {
   h = await startHarness(options);
   const alice = h.follower();
   const creds = canaryCredentials();
   h.bybit.addKey({ ...creds, ...key });
-  alice.say("/connect");
-  await alice.reply();
-  alice.say(`${creds.apiKey} ${creds.apiSecret}`);
-  expect(await alice.reply()).toBe("Checking the key with Bybit…");
-  return { verdict: await alice.reply(), alice };
+  return { verdict: await submit(alice, creds), alice };
 }
 
 async function expectNothingStored(alice: Follower): Promise<void> {
@@ -79,12 +84,9 @@ describe("when Bybit says no or does not answer", () => {
   it("explains an unknown key (10003)", async () => {
     h = await startHarness();
     const alice = h.follower();
-    const creds = canaryCredentials();
-    alice.say("/connect");
-    await alice.reply();
-    alice.say(`${creds.apiKey} ${creds.apiSecret}`);
-    await alice.reply();
-    expect(await alice.reply()).toContain("Bybit does not know this API key. Check that you copied all of it, and that it is a mainnet key");
+    expect(await submit(alice, canaryCredentials())).toContain(
+      "Bybit does not know this API key. Check that you copied all of it, and that it is a mainnet key",
+    );
     await expectNothingStored(alice);
   });
 
@@ -93,11 +95,7 @@ describe("when Bybit says no or does not answer", () => {
     const alice = h.follower();
     const creds = canaryCredentials();
     h.bybit.addKey({ apiKey: creds.apiKey, apiSecret: canaryCredentials().apiSecret });
-    alice.say("/connect");
-    await alice.reply();
-    alice.say(`${creds.apiKey} ${creds.apiSecret}`);
-    await alice.reply();
-    expect(await alice.reply()).toContain("The secret does not match this key.");
+    expect(await submit(alice, creds)).toContain("The secret does not match this key.");
     await expectNothingStored(alice);
   });
 
@@ -111,12 +109,7 @@ describe("when Bybit says no or does not answer", () => {
     h = await startHarness({ bybitTimeoutMs: 300 });
     h.bybit.mode = "hang";
     const alice = h.follower();
-    const creds = canaryCredentials();
-    alice.say("/connect");
-    await alice.reply();
-    alice.say(`${creds.apiKey} ${creds.apiSecret}`);
-    await alice.reply();
-    expect(await alice.reply()).toBe("Bybit did not answer in time. Nothing was stored. Please try /connect again in a minute.");
+    expect(await submit(alice, canaryCredentials())).toBe("Bybit did not answer in time. Nothing was stored. Please try /connect again in a minute.");
     await expectNothingStored(alice);
   });
 
@@ -125,11 +118,7 @@ describe("when Bybit says no or does not answer", () => {
     h.bybit.mode = "server-error";
     const alice = h.follower();
     const creds = canaryCredentials();
-    alice.say("/connect");
-    await alice.reply();
-    alice.say(`${creds.apiKey} ${creds.apiSecret}`);
-    await alice.reply();
-    expect(await alice.reply()).toBe("Bybit is not answering properly right now. Nothing was stored. Please try /connect again in a minute.");
+    expect(await submit(alice, creds)).toBe("Bybit is not answering properly right now. Nothing was stored. Please try /connect again in a minute.");
     await expectNothingStored(alice);
     expect(h.logs.join("\n")).not.toContain(creds.apiSecret);
     expect(h.logs.join("\n")).not.toContain(creds.apiKey);
