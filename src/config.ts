@@ -48,6 +48,12 @@ const environment = z
         return ips;
       }),
     ROTATE_AFTER_DAYS: z.coerce.number().int().min(1).max(365).default(80),
+    KEY_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(90),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[^:\s]+$/, "must not contain ':' or spaces (braces such as {reminders} keep every queue key in one Redis Cluster slot)")
+      .default("{reminders}"),
+    ROLE: z.enum(["all", "bot", "worker"], { error: "must be all, bot or worker" }).default("all"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     DATA_DIR: z.string().min(1).default(".data"),
   })
@@ -69,6 +75,9 @@ export interface Config {
   bybitTimeoutMs: number;
   egressIps: string[];
   rotateAfterDays: number;
+  keyMaxAgeDays: number;
+  queuePrefix: string;
+  role: Environment["ROLE"];
   logLevel: Environment["LOG_LEVEL"];
   dataDir: string;
 }
@@ -96,6 +105,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     bybitTimeoutMs: e.BYBIT_TIMEOUT_MS,
     egressIps: e.EGRESS_IPS,
     rotateAfterDays: e.ROTATE_AFTER_DAYS,
+    keyMaxAgeDays: e.KEY_MAX_AGE_DAYS,
+    queuePrefix: e.QUEUE_PREFIX,
+    role: e.ROLE,
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
   };

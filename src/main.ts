@@ -1,12 +1,17 @@
 import { join } from "node:path";
 import { run } from "@grammyjs/runner";
-import { Redis } from "ioredis";
+import { Queue } from "bullmq";
+import { Api } from "grammy";
 import { publishCommands } from "./bot/commands.js";
 import { createBot } from "./bot/create-bot.js";
+import { createReminderDelivery } from "./bot/reminder-delivery.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createBybitExchange } from "./exchange/bybit.js";
-import { createLogger } from "./infra/logger.js";
 import { startLocalRedis, type LocalRedis } from "./infra/local-redis.js";
+import { createLogger } from "./infra/logger.js";
+import { connectRedis, warnUnlessNoEviction } from "./infra/redis.js";
+import { startReminderWorker } from "./jobs/reminder-worker.js";
+import { createReminders, REMINDER_QUEUE, rescheduleAll, type ReminderJob } from "./jobs/reminders.js";
 import { createCredentialStore } from "./vault/credential-store.js";
 import { loadOrCreateDevKeyring } from "./vault/dev-keyring.js";
 import { createSealer } from "./vault/sealer.js";
@@ -32,7 +37,8 @@ if (!config.redisUrl) {
   });
   logger.info({ url: localRedis.url }, "REDIS_URL is not set: started a local redis-server with its data in the data folder");
 }
-const redis = new Redis(config.redisUrl ?? localRedis!.url);
+const redis = connectRedis(config.redisUrl ?? localRedis!.url);
+await warnUnlessNoEviction(redis.main, logger);
 
 let keyring = config.keyring;
 if (!keyring) {
@@ -41,30 +47,64 @@ if (!keyring) {
   logger.warn({ path: dev.path, created: dev.created }, "SEAL_KEYS is not set: using the development keyring file. Never do this in production.");
 }
 const sealer = createSealer(keyring);
+const credentials = createCredentialStore(redis.main, sealer);
+const rotation = { rotateAfterDays: config.rotateAfterDays, keyMaxAgeDays: config.keyMaxAgeDays };
+const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis.queue, prefix: config.queuePrefix });
+const reminders = createReminders({ queue, redis: redis.main, clock: Date.now, rules: rotation });
+/** What to stop on shutdown, in order: first what takes work in, then what it writes to. */
+const stops: (() => Promise<unknown>)[] = [];
 
-const bot = createBot({
-  token: config.botToken,
-  telegramApiRoot: config.telegramApiRoot,
-  redis,
-  sealer,
-  credentials: createCredentialStore(redis, sealer),
-  exchange: createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs }),
-  clock: Date.now,
-  egressIps: config.egressIps,
-  rotateAfterDays: config.rotateAfterDays,
-  logger,
-});
+if (config.role !== "worker") {
+  const bot = createBot({
+    token: config.botToken,
+    telegramApiRoot: config.telegramApiRoot,
+    redis: redis.main,
+    sealer,
+    credentials,
+    exchange: createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs }),
+    reminders,
+    clock: Date.now,
+    egressIps: config.egressIps,
+    rotation,
+    logger,
+  });
+  await bot.init();
+  await publishCommands(bot.api).catch((error: unknown) => logger.warn({ err: error }, "could not publish the command menu"));
+  // Silent: the runner would print fetch errors, whose URLs hold the bot token; logApiFailures logs them scrubbed.
+  const runner = run(bot, { runner: { silent: true } });
+  stops.push(async () => runner.isRunning() && runner.stop());
+  logger.info({ bot: bot.botInfo.username }, "bot is running (long polling)");
+}
 
-await bot.init();
-await publishCommands(bot.api).catch((error: unknown) => logger.warn({ err: error }, "could not publish the command menu"));
-// Silent: the runner would print fetch errors, whose URLs hold the bot token; logApiFailures logs them scrubbed.
-const runner = run(bot, { runner: { silent: true } });
-logger.info({ bot: bot.botInfo.username }, "bot is running (long polling)");
+if (config.role !== "bot") {
+  const api = new Api(config.botToken, { apiRoot: config.telegramApiRoot });
+  const workerConnection = redis.worker();
+  const worker = startReminderWorker({
+    connection: workerConnection,
+    prefix: config.queuePrefix,
+    redis: redis.main,
+    credentials,
+    deliver: createReminderDelivery(api, Date.now),
+    clock: Date.now,
+    logger,
+  });
+  stops.push(async () => {
+    // Waits for the reminder in flight, if any, before letting go of Redis.
+    await worker.close();
+    await workerConnection.quit();
+  });
+  logger.info("reminder worker is running");
+  rescheduleAll(credentials, reminders).then(
+    (count) => logger.info({ count }, "reminders checked for every connected key"),
+    (error: unknown) => logger.error({ err: error }, "could not check the reminders of connected keys"),
+  );
+}
 
 async function shutdown(signal: string) {
   logger.info({ signal }, "shutting down");
-  if (runner.isRunning()) await runner.stop();
-  await redis.quit();
+  for (const stop of stops) await stop();
+  await queue.close();
+  await Promise.all([redis.main.quit(), redis.queue.quit()]);
   await localRedis?.stop();
   process.exit(0);
 }

@@ -15,6 +15,9 @@ describe("configuration", () => {
       bybitBaseUrl: "https://api.bybit.com",
       egressIps: [],
       rotateAfterDays: 80,
+      keyMaxAgeDays: 90,
+      queuePrefix: "{reminders}",
+      role: "all",
       logLevel: "info",
       dataDir: ".data",
     });

@@ -1,19 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeKeyOptions } from "./support/fake-bybit.js";
+import { submitKey } from "./support/flows.js";
 import { startHarness, type Follower, type Harness, type HarnessOptions } from "./support/harness.js";
 
 let h: Harness;
 afterEach(() => h.stop());
-
-/** Runs the flow with key and secret in one message; returns the bot's verdict. */
-async function submit(follower: Follower, creds: { apiKey: string; apiSecret: string }): Promise<string> {
-  follower.say("/connect");
-  await follower.reply();
-  follower.say(`${creds.apiKey} ${creds.apiSecret}`);
-  expect(await follower.reply()).toBe("Checking the key with Bybit…");
-  return follower.reply();
-}
 
 /** The whole flow for a key Bybit knows with these settings. */
 async function connectWith(key: Partial<FakeKeyOptions>, options: HarnessOptions = {}): Promise<{ verdict: string; alice: Follower }> {
@@ -21,7 +13,7 @@ async function connectWith(key: Partial<FakeKeyOptions>, options: HarnessOptions
   const alice = h.follower();
   const creds = canaryCredentials();
   h.bybit.addKey({ ...creds, ...key });
-  return { verdict: await submit(alice, creds), alice };
+  return { verdict: await submitKey(alice, creds), alice };
 }
 
 async function expectNothingStored(alice: Follower): Promise<void> {
@@ -84,7 +76,7 @@ describe("when Bybit says no or does not answer", () => {
   it("explains an unknown key (10003)", async () => {
     h = await startHarness();
     const alice = h.follower();
-    expect(await submit(alice, canaryCredentials())).toContain(
+    expect(await submitKey(alice, canaryCredentials())).toContain(
       "Bybit does not know this API key. Check that you copied all of it, and that it is a mainnet key",
     );
     await expectNothingStored(alice);
@@ -95,7 +87,7 @@ describe("when Bybit says no or does not answer", () => {
     const alice = h.follower();
     const creds = canaryCredentials();
     h.bybit.addKey({ apiKey: creds.apiKey, apiSecret: canaryCredentials().apiSecret });
-    expect(await submit(alice, creds)).toContain("The secret does not match this key.");
+    expect(await submitKey(alice, creds)).toContain("The secret does not match this key.");
     await expectNothingStored(alice);
   });
 
@@ -109,7 +101,7 @@ describe("when Bybit says no or does not answer", () => {
     h = await startHarness({ bybitTimeoutMs: 300 });
     h.bybit.mode = "hang";
     const alice = h.follower();
-    expect(await submit(alice, canaryCredentials())).toBe("Bybit did not answer in time. Nothing was stored. Please try /connect again in a minute.");
+    expect(await submitKey(alice, canaryCredentials())).toBe("Bybit did not answer in time. Nothing was stored. Please try /connect again in a minute.");
     await expectNothingStored(alice);
   });
 
@@ -118,7 +110,7 @@ describe("when Bybit says no or does not answer", () => {
     h.bybit.mode = "server-error";
     const alice = h.follower();
     const creds = canaryCredentials();
-    expect(await submit(alice, creds)).toBe("Bybit is not answering properly right now. Nothing was stored. Please try /connect again in a minute.");
+    expect(await submitKey(alice, creds)).toBe("Bybit is not answering properly right now. Nothing was stored. Please try /connect again in a minute.");
     await expectNothingStored(alice);
     expect(h.logs.join("\n")).not.toContain(creds.apiSecret);
     expect(h.logs.join("\n")).not.toContain(creds.apiKey);

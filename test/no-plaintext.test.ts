@@ -1,33 +1,21 @@
 import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { createLogger } from "../src/infra/logger.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { BOT_TOKEN, startHarness, type Follower, type Harness } from "./support/harness.js";
+import { RedisMonitor } from "./support/redis-monitor.js";
 
 let h: Harness;
-let monitor: Redis;
-const commands: string[] = [];
+let monitor: RedisMonitor;
 
 beforeEach(async () => {
+  monitor = await RedisMonitor.start(inject("redisUrl"));
   h = await startHarness();
-  monitor = await h.redis.duplicate().monitor();
-  monitor.on("monitor", (_time: string, args: string[]) => commands.push(args.join(" ")));
 });
 afterEach(async () => {
-  monitor.disconnect();
+  monitor.stop();
   await h.stop();
 });
-
-/** MONITOR lags the commands it reports: wait until a marker command has come through. */
-async function monitorCaughtUp(): Promise<void> {
-  const marker = `marker-${Date.now()}`;
-  await h.redis.echo(marker);
-  const deadline = Date.now() + 5000;
-  while (!commands.some((command) => command.includes(marker))) {
-    if (Date.now() > deadline) throw new Error("MONITOR never reported the marker");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function everyValueInRedis(redis: Redis): Promise<string> {
   const dump: string[] = [];
@@ -75,13 +63,14 @@ describe("no plaintext at rest", () => {
     carol.say(cancelled.apiSecret);
     expect(await carol.reply()).toContain("I deleted your message");
 
-    await monitorCaughtUp();
+    await monitor.caughtUp(h.redis);
+    const commands = monitor.commands();
     // The test would prove nothing if the conversation had not gone through Redis at all.
-    expect(commands.some((command) => command.startsWith("set conversation:"))).toBe(true);
-    expect(commands.some((command) => command.startsWith("hset follower:{"))).toBe(true);
+    const conversationWrites = commands.filter((command) => command.includes('"set" "conversation:'));
+    expect(conversationWrites.length).toBeGreaterThan(3);
+    expect(commands.some((command) => command.includes('"hset" "follower:{'))).toBe(true);
     // Conversation state expires within 30 minutes even if a flow is abandoned.
-    const conversationWrites = commands.filter((command) => command.startsWith("set conversation:"));
-    expect(conversationWrites.every((command) => / EX 1800$/i.test(command))).toBe(true);
+    expect(conversationWrites.every((command) => command.endsWith('"EX" "1800"'))).toBe(true);
 
     const redisTraffic = commands.join("\n");
     const atRest = await everyValueInRedis(h.redis);

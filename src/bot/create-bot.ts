@@ -6,6 +6,8 @@ import type { UserFromGetMe } from "grammy/types";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Exchange } from "../exchange/bybit.js";
+import type { Reminders } from "../jobs/reminders.js";
+import type { RotationRules } from "../policy/rotation.js";
 import type { CredentialStore } from "../vault/credential-store.js";
 import { sealedStorage } from "../vault/sealed-storage.js";
 import type { Sealer } from "../vault/sealer.js";
@@ -13,6 +15,9 @@ import { logApiFailures } from "./api-failures.js";
 import type { BotContext } from "./context.js";
 import { connectFeature } from "./features/connect.js";
 import { credentialGuard } from "./features/credential-guard.js";
+import { disconnectFeature } from "./features/disconnect.js";
+import { rotateFeature } from "./features/rotate.js";
+import { statusFeature } from "./features/status.js";
 import { shredAtIntake } from "./features/credential-intake.js";
 import { fallbackFeature } from "./features/fallback.js";
 import { groupFeature } from "./features/group.js";
@@ -29,8 +34,9 @@ export interface BotDeps {
   credentials: CredentialStore;
   exchange: Exchange;
   clock: () => number;
+  reminders: Reminders;
   egressIps: readonly string[];
-  rotateAfterDays: number;
+  rotation: RotationRules;
   logger: Logger;
   /** Skips the getMe call at start, where the caller already knows the bot. */
   botInfo?: UserFromGetMe;
@@ -68,6 +74,9 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.use(takeTurns());
   bot.use(groupFeature());
   bot.use(connectFeature({ ...deps, shredder }));
+  bot.use(rotateFeature());
+  bot.use(statusFeature(deps));
+  bot.use(disconnectFeature(deps));
   bot.use(fallbackFeature());
 
   bot.catch(async ({ error, ctx }) => {

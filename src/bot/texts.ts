@@ -1,5 +1,6 @@
 import type { ExchangeFailure } from "../exchange/bybit.js";
 import { DAY_MS, type PolicyWarning, type RefusalReason } from "../policy/key-policy.js";
+import type { ReminderTimes } from "../policy/rotation.js";
 import type { CredentialRecord } from "../vault/credential-store.js";
 
 /**
@@ -15,6 +16,9 @@ const keyLabel = (name: string, maskedKey: string) => `“${escapeHtml(name)}”
 
 export const commandDescriptions = {
   connect: "Connect your Bybit API key",
+  status: "Your key, its expiry and reminders",
+  rotate: "Replace your key with a new one",
+  disconnect: "Remove your key from this service",
   cancel: "Stop what we are doing",
 } as const;
 
@@ -28,12 +32,7 @@ export const texts = {
       "<b>Let’s connect your Bybit account.</b> It takes two minutes.",
       "",
       "In Bybit, open <b>API Management → Create New Key → System-generated</b> and set:",
-      "• Name: for example <code>copy-trade-2026</code>",
-      "• <b>Read-Write</b>, with <b>Contracts: Orders and Positions</b>. Nothing else.",
-      "• Wallet (Withdrawal, Transfer): <b>off</b>",
-      egressIps.length === 0
-        ? "• IP restriction: none. The key then expires after 90 days."
-        : `• IP restriction: none (the key expires after 90 days), or bind exactly ${egressIps.map((ip) => `<code>${ip}</code>`).join(", ")}`,
+      ...keySettings(egressIps),
       "",
       "Bybit shows the secret only once, so keep that page open.",
       "",
@@ -56,6 +55,24 @@ export const texts = {
   pickAnswer: "Please tap one of the two buttons, or /cancel.",
   keptExisting: "Okay, your key stays as it is.",
   replacing: "Okay, let’s connect the new key.",
+
+  rotateInstructions: (previous: CredentialRecord, egressIps: readonly string[]) =>
+    [
+      `<b>Let’s replace your key</b> ${keyLabel(previous.name, previous.maskedKey)}.`,
+      "",
+      "First create a <b>new</b> key in Bybit with the same settings:",
+      ...keySettings(egressIps),
+      "",
+      "Keep the old key until I confirm the new one. Now send me the new <b>API key</b> (or key and secret together, separated by a space). I delete each message as soon as it arrives.",
+    ].join("\n"),
+  nothingToRotate: "You have no key connected yet. Send /connect to connect one.",
+  sameKey: "This is the key you already have connected. Create a new key in Bybit, then send /rotate again.",
+  deleteOldKey: (previous: CredentialRecord) =>
+    `Now delete the old key ${keyLabel(previous.name, previous.maskedKey)} in Bybit: API Management → Delete. Until you do, it still works for anyone who has it.`,
+  reminderSchedule: (times: ReminderTimes, now: number) =>
+    times.rotate > now
+      ? `I’ll remind you to rotate it on ${formatDate(times.rotate)}, and again when it expires on ${formatDate(times.expiry)}.`
+      : `I’ll remind you again when it expires on ${formatDate(times.expiry)}.`,
 
   checking: "Checking the key with Bybit…",
   exchangeFailure: (failure: ExchangeFailure) => exchangeFailures[failure],
@@ -94,8 +111,60 @@ export const texts = {
     `A message here looks like an API key or secret, and I can’t delete it (I need admin rights for that). Please delete it now, and delete that key in Bybit: others have seen it. Keys go only in a private chat with me: https://t.me/${botUsername}?start=connect`,
 
   buttonExpired: "This button has expired.",
+  status: (record: CredentialRecord, times: ReminderTimes, now: number) =>
+    [
+      `Key ${keyLabel(record.name, record.maskedKey)}: ${statusWords[record.status]}`,
+      `Permissions: ${describePermissions(record.permissions)}`,
+      `Created: ${formatDate(record.createdAt)}`,
+      record.expiresAt === null
+        ? `Expires: never in Bybit (IP-bound); our limit is ${formatDate(times.expiry)} (${daysLeft(times.expiry, now)}).`
+        : `Expires: ${formatDate(record.expiresAt)} (${daysLeft(record.expiresAt, now)}).`,
+      record.status !== "active"
+        ? "Send /rotate to connect a new key."
+        : times.rotate > now
+          ? `Reminders: to rotate on ${formatDate(times.rotate)}, at expiry on ${formatDate(times.expiry)}.`
+          : `Rotation is due now: send /rotate. Last reminder at expiry on ${formatDate(times.expiry)}.`,
+    ].join("\n"),
+  noKey: "No key is connected. Send /connect to connect your Bybit API key.",
+
+  reminderRotate: (record: CredentialRecord, now: number) =>
+    `🔁 Time to rotate your key ${keyLabel(record.name, record.maskedKey)}: it is ${Math.floor((now - record.createdAt) / DAY_MS)} days old${
+      record.expiresAt === null ? "" : ` and expires on ${formatDate(record.expiresAt)}`
+    }. It takes two minutes.`,
+  reminderExpired: (record: CredentialRecord) =>
+    `⛔ Your key ${keyLabel(record.name, record.maskedKey)} has expired, so copying has stopped. Connect a new key to resume.`,
+  rotateNowButton: "Rotate now",
+
+  disconnectConfirm: (record: CredentialRecord) =>
+    `Disconnect the key ${keyLabel(record.name, record.maskedKey)}? Copying stops and I forget the key.`,
+  disconnectButton: "Disconnect",
+  disconnected: (record: CredentialRecord) =>
+    `Disconnected. I deleted the key from our storage. Now delete ${keyLabel(record.name, record.maskedKey)} in Bybit as well: API Management → Delete.`,
+
   somethingWentWrong: "Something went wrong on our side. Nothing was changed. Please try again in a minute.",
 } as const;
+
+const statusWords: Record<CredentialRecord["status"], string> = {
+  active: "active ✅",
+  expired: "expired ⛔",
+  frozen: "frozen 🧊 (not used for trading)",
+};
+
+function keySettings(egressIps: readonly string[]): string[] {
+  return [
+    "• Name: for example <code>copy-trade-2026</code>",
+    "• <b>Read-Write</b>, with <b>Contracts: Orders and Positions</b>. Nothing else.",
+    "• Wallet (Withdrawal, Transfer): <b>off</b>",
+    egressIps.length === 0
+      ? "• IP restriction: none. The key then expires after 90 days."
+      : `• IP restriction: none (the key expires after 90 days), or bind exactly ${egressIps.map((ip) => `<code>${ip}</code>`).join(", ")}`,
+  ];
+}
+
+function daysLeft(epochMs: number, now: number): string {
+  const days = daysUntil(epochMs, now);
+  return epochMs <= now ? "already passed" : days === 1 ? "1 day left" : `${days} days left`;
+}
 
 const exchangeFailures: Record<ExchangeFailure, string> = {
   "invalid-key":

@@ -19,6 +19,8 @@ export interface CredentialRecord {
   expiresAt: number | null;
   connectedAt: number;
   status: CredentialStatus;
+  /** When Telegram last refused to deliver to this follower (blocked the bot); null while reachable. */
+  unreachableSince: number | null;
 }
 
 export interface CredentialStore {
@@ -27,6 +29,13 @@ export interface CredentialStore {
   current(userId: number): Promise<CredentialRecord | null>;
   /** Opens the sealed credential: the only way back to plaintext, for the moment a request is signed. */
   reveal(userId: number): Promise<{ record: CredentialRecord; credentials: Credentials } | null>;
+  /** Sets the status of the credential `ref`, if it is still the follower's current one. */
+  setStatus(userId: number, ref: string, status: CredentialStatus): Promise<boolean>;
+  markUnreachable(userId: number, at: number): Promise<void>;
+  /** Deletes the credential, sealed secret and all, for good. */
+  purge(userId: number): Promise<void>;
+  /** Every follower's current credential, for maintenance sweeps. */
+  all(): AsyncIterable<CredentialRecord>;
 }
 
 const EXCHANGE = "bybit";
@@ -52,8 +61,17 @@ function toRecord(fields: Record<string, string>): CredentialRecord | null {
     expiresAt: fields.expiresAt ? Number(fields.expiresAt) : null,
     connectedAt: Number(fields.connectedAt),
     status: (fields.status ?? "active") as CredentialStatus,
+    unreachableSince: fields.unreachableSince ? Number(fields.unreachableSince) : null,
   };
 }
+
+/** Changes a field only while the hash still holds the credential the caller means. */
+const SET_IF_CURRENT = `
+if redis.call("HGET", KEYS[1], "ref") == ARGV[1] then
+  redis.call("HSET", KEYS[1], ARGV[2], ARGV[3])
+  return 1
+end
+return 0`;
 
 export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialStore {
   return {
@@ -70,6 +88,7 @@ export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialS
         expiresAt: facts.expiresAt,
         connectedAt,
         status: "active",
+        unreachableSince: null,
       };
       const plaintext = Buffer.from(JSON.stringify(credentials));
       const sealed = sealer.seal(plaintext, sealContext(userId, facts.id));
@@ -109,6 +128,29 @@ export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialS
       const credentials = JSON.parse(plaintext.toString("utf8")) as Credentials;
       plaintext.fill(0);
       return { record, credentials };
+    },
+
+    async setStatus(userId, ref, status) {
+      return (await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), ref, "status", status)) === 1;
+    },
+
+    async markUnreachable(userId, at) {
+      const current = await redis.hget(credentialKey(userId), "ref");
+      if (current) await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), current, "unreachableSince", String(at));
+    },
+
+    async purge(userId) {
+      await redis.del(credentialKey(userId));
+    },
+
+    async *all() {
+      // Standalone Redis; on a Cluster this would sweep one node's keys (see the README).
+      for await (const keys of redis.scanStream({ match: "follower:{*}:credential", count: 500 })) {
+        for (const key of keys as string[]) {
+          const record = toRecord(await redis.hgetall(key));
+          if (record) yield record;
+        }
+      }
     },
   };
 }

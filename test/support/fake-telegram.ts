@@ -55,7 +55,11 @@ interface ChatState {
 export const BOT_USER = { id: 7_000_001, is_bot: true as const, first_name: "Keys", username: "keys_test_bot" };
 
 class TelegramError extends Error {
-  constructor(readonly code: number, readonly description: string) {
+  constructor(
+    readonly code: number,
+    readonly description: string,
+    readonly parameters?: { retry_after: number },
+  ) {
     super(description);
   }
 }
@@ -96,6 +100,12 @@ export class FakeTelegram {
   private readonly updateOfMessage = new Map<string, number>();
   private wakeScheduled = false;
   private readonly broken = new Set<string>();
+  private readonly blocked = new Set<number>();
+  private readonly delays = new Map<string, number>();
+  private flood: { perSecond: number; forced: number } | undefined;
+  private readonly accepted: number[] = [];
+  /** How many times sendMessage answered 429. */
+  tooManyRequests = 0;
   private server?: Awaited<ReturnType<typeof listen>>;
 
   constructor(readonly token: string) {}
@@ -145,6 +155,24 @@ export class FakeTelegram {
     const last = sent.at(-1);
     if (!last) throw new Error(`the bot sent nothing to chat ${chatId}`);
     return last;
+  }
+
+  /** The follower blocks the bot: messages to them fail with 403 from now on. */
+  blockBot(chatId: number): void {
+    this.blocked.add(chatId);
+  }
+
+  /**
+   * Flood control like Telegram's: above `perSecond` messages in any second, sendMessage answers
+   * 429 with retry_after; `forced` makes the next calls answer 429 regardless.
+   */
+  limitMessages(perSecond: number, forced = 0): void {
+    this.flood = { perSecond, forced };
+  }
+
+  /** Holds every answer to this method for a while, as a slow network would. */
+  delayMethod(method: string, ms: number): void {
+    this.delays.set(method, ms);
   }
 
   /** Makes every call of this method fail with a 500, as Telegram does on a bad day. */
@@ -280,19 +308,22 @@ export class FakeTelegram {
     const payload = (body ? JSON.parse(body) : {}) as Record<string, unknown>;
     const call: RecordedCall = { method, payload, at };
     this.calls.push(call);
-    if (method === "sendMessage" || method === "editMessageText") this.recordText(Number(payload.chat_id), call);
     for (const listener of [...this.callListeners]) listener();
     try {
       call.result = await this.answer(method, payload, request);
+      // Only what Telegram accepted shows up in the chat.
+      if (method === "sendMessage" || method === "editMessageText") this.recordText(Number(payload.chat_id), call);
       sendJson(response, 200, { ok: true, result: call.result });
     } catch (error) {
       if (!(error instanceof TelegramError)) throw error;
-      sendJson(response, error.code, { ok: false, error_code: error.code, description: error.description });
+      sendJson(response, error.code, { ok: false, error_code: error.code, description: error.description, parameters: error.parameters });
     }
   }
 
   private async answer(method: string, payload: Record<string, unknown>, request: IncomingMessage): Promise<unknown> {
     if (this.broken.has(method)) throw new TelegramError(500, "Internal Server Error");
+    const delay = this.delays.get(method);
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
     switch (method) {
       case "getMe":
         return BOT_USER;
@@ -303,6 +334,8 @@ export class FakeTelegram {
         return true;
       case "sendMessage": {
         const chatId = Number(payload.chat_id);
+        this.enforceFloodControl();
+        if (this.blocked.has(chatId)) throw new TelegramError(403, "Forbidden: bot was blocked by the user");
         const text = String(payload.text ?? "");
         if (text.trim() === "") throw new TelegramError(400, "Bad Request: message text is empty");
         if (text.length > 4096) throw new TelegramError(400, "Bad Request: message is too long");
@@ -334,6 +367,18 @@ export class FakeTelegram {
       default:
         throw new TelegramError(404, "Not Found");
     }
+  }
+
+  private enforceFloodControl(): void {
+    if (!this.flood) return;
+    const now = performance.now();
+    while (this.accepted.length > 0 && this.accepted[0]! <= now - 1000) this.accepted.shift();
+    if (this.flood.forced > 0 || this.accepted.length >= this.flood.perSecond) {
+      if (this.flood.forced > 0) this.flood.forced -= 1;
+      this.tooManyRequests += 1;
+      throw new TelegramError(429, "Too Many Requests: retry after 1", { retry_after: 1 });
+    }
+    this.accepted.push(now);
   }
 
   private privateChatOrKnown(chatId: number): FakeChat {

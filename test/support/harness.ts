@@ -1,10 +1,16 @@
-import { randomInt } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import { run, type RunnerHandle } from "@grammyjs/runner";
+import { Queue } from "bullmq";
+import { Api } from "grammy";
 import { Redis } from "ioredis";
 import { inject } from "vitest";
 import { createBot } from "../../src/bot/create-bot.js";
+import { createReminderDelivery } from "../../src/bot/reminder-delivery.js";
 import { createBybitExchange } from "../../src/exchange/bybit.js";
 import { createLogger } from "../../src/infra/logger.js";
+import { startReminderWorker } from "../../src/jobs/reminder-worker.js";
+import { createReminders, REMINDER_QUEUE, type ReminderJob, type Reminders } from "../../src/jobs/reminders.js";
+import type { RotationRules } from "../../src/policy/rotation.js";
 import { createCredentialStore, type CredentialStore } from "../../src/vault/credential-store.js";
 import { generateKeyringEntry, parseKeyring } from "../../src/vault/keyring.js";
 import { createSealer, type Sealer } from "../../src/vault/sealer.js";
@@ -12,10 +18,13 @@ import { FakeBybit } from "./fake-bybit.js";
 import { FakeTelegram, type FakeChat, type FakeMessage, type FakeUser } from "./fake-telegram.js";
 
 export const BOT_TOKEN = "123456789:AAtest-token-canary-0123456789abcdef";
+export const ROTATION: RotationRules = { rotateAfterDays: 80, keyMaxAgeDays: 90 };
 
 export interface HarnessOptions {
   egressIps?: string[];
   bybitTimeoutMs?: number;
+  /** Start the reminder worker with the bot (default true). */
+  worker?: boolean;
 }
 
 export interface Follower {
@@ -28,16 +37,26 @@ export interface Follower {
   transcript(): string[];
 }
 
-/** The real bot, wired like production, against a real Redis and the two protocol fakes. */
+export interface ReminderWorkerHandle {
+  close(): Promise<void>;
+  /** Like a crash: stop without waiting for the job in flight. */
+  kill(): Promise<void>;
+}
+
+/** The real bot and reminder worker, wired like production, against a real Redis and the two protocol fakes. */
 export interface Harness {
   telegram: FakeTelegram;
   bybit: FakeBybit;
   redis: Redis;
   sealer: Sealer;
   credentials: CredentialStore;
+  queue: Queue<ReminderJob>;
+  reminders: Reminders;
   logs: string[];
+  /** The injected clock: tests move time by setting it. */
   now: number;
   follower(): Follower;
+  startWorker(): ReminderWorkerHandle;
   stop(): Promise<void>;
 }
 
@@ -45,11 +64,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const telegram = new FakeTelegram(BOT_TOKEN);
   const bybit = new FakeBybit();
   const [telegramApiRoot, bybitBaseUrl] = await Promise.all([telegram.start(), bybit.start()]);
-  const redis = new Redis(inject("redisUrl"));
+  const redisUrl = inject("redisUrl");
+  const redis = new Redis(redisUrl);
   const logs: string[] = [];
   const logger = createLogger({ level: "trace", neverLog: [BOT_TOKEN], destination: { write: (line: string) => logs.push(line) } });
   const sealer = createSealer(parseKeyring(generateKeyringEntry()));
   const credentials = createCredentialStore(redis, sealer);
+  // A queue of its own per harness: test files share one Redis.
+  const prefix = `{reminders-${randomUUID().slice(0, 8)}}`;
+  const queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: queueConnection, prefix });
+  const clock = () => harness.now;
+  // Short retries: the production backoff (5 s, doubling) would make a retry test wait for minutes.
+  const reminders = createReminders({ queue, redis, clock, rules: ROTATION, retry: { attempts: 4, backoffMs: 200 } });
+  const workers = new Set<ReminderWorkerHandle>();
 
   const harness: Harness = {
     telegram,
@@ -57,6 +85,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     redis,
     sealer,
     credentials,
+    queue,
+    reminders,
     logs,
     now: Date.now(),
     follower() {
@@ -70,9 +100,40 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         transcript: () => telegram.botTexts(chat.id),
       };
     },
+    startWorker() {
+      const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+      const running = startReminderWorker({
+        connection,
+        prefix,
+        redis,
+        credentials,
+        deliver: createReminderDelivery(new Api(BOT_TOKEN, { apiRoot: telegramApiRoot }), clock),
+        clock,
+        logger,
+        lockDurationMs: 1000,
+      });
+      const handle: ReminderWorkerHandle = {
+        async close() {
+          workers.delete(handle);
+          await running.close();
+          connection.disconnect();
+        },
+        async kill() {
+          workers.delete(handle);
+          await running.worker.close(true);
+          connection.disconnect();
+        },
+      };
+      workers.add(handle);
+      return handle;
+    },
     async stop() {
       if (runner.isRunning()) await runner.stop();
+      await Promise.all([...workers].map((worker) => worker.close()));
+      await queue.obliterate({ force: true });
+      await queue.close();
       await Promise.all([telegram.stop(), bybit.stop()]);
+      queueConnection.disconnect();
       redis.disconnect();
     },
   };
@@ -84,11 +145,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sealer,
     credentials,
     exchange: createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000 }),
-    clock: () => harness.now,
+    reminders,
+    clock,
     egressIps: options.egressIps ?? [],
-    rotateAfterDays: 80,
+    rotation: ROTATION,
     logger,
   });
   const runner: RunnerHandle = run(bot, { runner: { fetch: { timeout: 1 }, silent: true } });
+  if (options.worker !== false) harness.startWorker();
   return harness;
 }

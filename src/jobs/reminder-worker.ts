@@ -1,0 +1,107 @@
+import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { ReminderKind } from "../policy/rotation.js";
+import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
+import { REMINDER_QUEUE, sentMarkerKey, type ReminderJob } from "./reminders.js";
+
+/** How a reminder reaches the follower (Telegram, in production), reduced to what the worker must decide on. */
+export type DeliveryOutcome =
+  | { delivered: true }
+  | { delivered: false; retryAfterMs: number }
+  | { delivered: false; unreachable: true }
+  | { delivered: false; transient: true };
+
+export type DeliverReminder = (record: CredentialRecord, kind: ReminderKind) => Promise<DeliveryOutcome>;
+
+export interface ReminderWorkerOptions {
+  /** A connection with `maxRetriesPerRequest: null`, as BullMQ workers require. */
+  connection: Redis;
+  prefix: string;
+  redis: Redis;
+  credentials: CredentialStore;
+  deliver: DeliverReminder;
+  clock: () => number;
+  logger: Logger;
+  /** Shorter in tests; in production BullMQ's defaults. */
+  lockDurationMs?: number;
+}
+
+/**
+ * One job per 40 ms, globally across workers: Telegram allows about 30 messages a second,
+ * and a {max: 30, duration: 1000} window would let 60 through around a window's edge.
+ */
+const LIMITER = { max: 1, duration: 40 };
+/** A claim outlives no attempt: if the worker dies between claim and send, the next attempt may claim again. */
+const CLAIM_LEASE_MS = 30_000;
+const SENT_MARKER_TTL_SECONDS = 400 * 86_400;
+
+export type ReminderResult = "sent" | "stale" | "duplicate";
+
+/**
+ * Sends due reminders, at most once per credential and kind although BullMQ runs a job at
+ * least once: the attempt claims a marker with a lease before sending and turns it into
+ * "sent" right after. A crash before the send leaves a lease that expires; the retry sends.
+ */
+export function startReminderWorker(options: ReminderWorkerOptions): { worker: Worker<ReminderJob, ReminderResult>; close(): Promise<void> } {
+  const { connection, prefix, redis, credentials, deliver, logger } = options;
+  const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: connection as ConnectionOptions, prefix });
+
+  const worker = new Worker<ReminderJob, ReminderResult>(
+    REMINDER_QUEUE,
+    async (job) => {
+      const reminder = job.data;
+      const record = await credentials.current(reminder.userId);
+      if (!record || record.ref !== reminder.ref || record.status !== "active") return "stale";
+
+      const marker = sentMarkerKey(reminder);
+      const claimed = await redis.set(marker, `claimed-by-${job.id}`, "PX", CLAIM_LEASE_MS, "NX");
+      if (claimed !== "OK") {
+        const state = await redis.get(marker);
+        if (state !== null && !state.startsWith("claimed")) return "duplicate";
+        throw new Error("another attempt holds this reminder's claim; retrying after its lease");
+      }
+
+      // An expired key must stop trading before anyone is told about it.
+      if (reminder.kind === "expiry") await credentials.setStatus(reminder.userId, reminder.ref, "expired");
+      const outcome = await deliver(record, reminder.kind);
+      if (outcome.delivered) {
+        await redis.set(marker, "sent", "EX", SENT_MARKER_TTL_SECONDS);
+        return "sent";
+      }
+      if ("unreachable" in outcome) {
+        await redis.set(marker, "unreachable", "EX", SENT_MARKER_TTL_SECONDS);
+        await credentials.markUnreachable(reminder.userId, options.clock());
+        throw new UnrecoverableError("the follower blocked the bot");
+      }
+      await redis.del(marker);
+      if ("retryAfterMs" in outcome) {
+        // Telegram's flood control: pause the whole queue for as long as it asks, without spending an attempt.
+        await queue.rateLimit(outcome.retryAfterMs);
+        throw Worker.RateLimitError();
+      }
+      throw new Error("Telegram did not take the reminder");
+    },
+    {
+      connection: connection as ConnectionOptions,
+      prefix,
+      limiter: LIMITER,
+      concurrency: 4,
+      ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs } : {}),
+    },
+  );
+  worker.on("failed", (job, error) => {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
+    if (final) logger.warn({ jobId: job.id, kind: job.data.kind, userId: job.data.userId, err: error }, "reminder not delivered");
+  });
+  worker.on("error", (error) => logger.error({ err: error }, "reminder worker error"));
+
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { reminderTimes, type ReminderKind, type ReminderTimes, type RotationRules } from "../policy/rotation.js";
+import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
+
+export const REMINDER_QUEUE = "reminders";
+const KINDS: ReminderKind[] = ["rotate", "expiry"];
+
+/** What a reminder job carries: who, which credential, which reminder. Never anything secret. */
+export interface ReminderJob {
+  userId: number;
+  ref: string;
+  kind: ReminderKind;
+}
+
+/** One job per credential and kind; BullMQ refuses ':' in custom ids. */
+export const reminderJobId = (kind: ReminderKind, ref: string) => `${kind}-${ref}`;
+
+/** Where the worker records that a reminder went out (next to the follower's other keys, for Redis Cluster). */
+export const sentMarkerKey = ({ userId, ref, kind }: ReminderJob) => `follower:{${userId}}:reminder:${ref}:${kind}`;
+
+export interface RetryPolicy {
+  attempts: number;
+  backoffMs: number;
+}
+
+/** Network trouble with Telegram is retried for about twenty minutes (5 s, 10 s, … 640 s), then the job lands in the failed set. */
+const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 5_000 };
+
+export interface Reminders {
+  /** Schedules both reminders of a credential; a due time in the past is sent at once. Idempotent. */
+  schedule(record: CredentialRecord): Promise<ReminderTimes>;
+  /** Removes both reminders of a credential, and what they recorded; a job already running or gone is not an error. */
+  cancel(credential: { userId: number; ref: string }): Promise<void>;
+}
+
+export interface RemindersOptions {
+  queue: Queue<ReminderJob>;
+  /** For the sent markers. */
+  redis: Redis;
+  clock: () => number;
+  rules: RotationRules;
+  retry?: RetryPolicy;
+}
+
+export function createReminders({ queue, redis, clock, rules, retry = DEFAULT_RETRY }: RemindersOptions): Reminders {
+  return {
+    async schedule(record) {
+      const times = reminderTimes(record, rules);
+      const now = clock();
+      await Promise.all(
+        KINDS.map((kind) =>
+          queue.add(
+            kind,
+            { userId: record.userId, ref: record.ref, kind },
+            {
+              jobId: reminderJobId(kind, record.ref),
+              // Created "now" by our clock, so that timestamp + delay is exactly the due time.
+              timestamp: now,
+              delay: Math.max(0, times[kind] - now),
+              attempts: retry.attempts,
+              backoff: { type: "exponential", delay: retry.backoffMs },
+              removeOnComplete: true,
+              removeOnFail: { age: 30 * 86_400 },
+            },
+          ),
+        ),
+      );
+      return times;
+    },
+
+    async cancel({ userId, ref }) {
+      await Promise.all(
+        KINDS.map(async (kind) => {
+          try {
+            await queue.remove(reminderJobId(kind, ref));
+          } catch {
+            // Locked by a worker right now: the worker finds the credential replaced and sends nothing.
+          }
+        }),
+      );
+      await redis.del(...KINDS.map((kind) => sentMarkerKey({ userId, ref, kind })));
+    },
+  };
+}
+
+/**
+ * Schedules the reminders of every active credential again. A crash between storing a key and
+ * scheduling its reminders would otherwise lose them; job ids and sent markers make this harmless
+ * to repeat. Run at worker start.
+ */
+export async function rescheduleAll(credentials: CredentialStore, reminders: Reminders): Promise<number> {
+  let count = 0;
+  for await (const record of credentials.all()) {
+    if (record.status !== "active") continue;
+    await reminders.schedule(record);
+    count += 1;
+  }
+  return count;
+}
