@@ -53,6 +53,7 @@ const environment = z
       .string()
       .regex(/^[^:\s]+$/, "must not contain ':' or spaces (braces such as {reminders} keep every queue key in one Redis Cluster slot)")
       .default("{reminders}"),
+    ORDER_LINK_ID_PREFIX: z.string().min(1).max(20).default("copytrade-"),
     ROLE: z.enum(["all", "bot", "worker"], { error: "must be all, bot or worker" }).default("all"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     DATA_DIR: z.string().min(1).default(".data"),
@@ -77,6 +78,7 @@ export interface Config {
   rotateAfterDays: number;
   keyMaxAgeDays: number;
   queuePrefix: string;
+  orderLinkIdPrefix: string;
   role: Environment["ROLE"];
   logLevel: Environment["LOG_LEVEL"];
   dataDir: string;
@@ -107,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     rotateAfterDays: e.ROTATE_AFTER_DAYS,
     keyMaxAgeDays: e.KEY_MAX_AGE_DAYS,
     queuePrefix: e.QUEUE_PREFIX,
+    orderLinkIdPrefix: e.ORDER_LINK_ID_PREFIX,
     role: e.ROLE,
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,

@@ -14,6 +14,7 @@ import { startReminderWorker } from "./jobs/reminder-worker.js";
 import { createReminders, REMINDER_QUEUE, rescheduleAll, type ReminderJob } from "./jobs/reminders.js";
 import { createCredentialStore } from "./vault/credential-store.js";
 import { loadOrCreateDevKeyring } from "./vault/dev-keyring.js";
+import { createFollowerStore } from "./vault/follower-store.js";
 import { createSealer } from "./vault/sealer.js";
 
 function loadConfigOrExit() {
@@ -61,11 +62,13 @@ if (config.role !== "worker") {
     redis: redis.main,
     sealer,
     credentials,
+    followers: createFollowerStore(redis.main, sealer),
     exchange: createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs }),
     reminders,
     clock: Date.now,
     egressIps: config.egressIps,
     rotation,
+    orderLinkIdPrefix: config.orderLinkIdPrefix,
     logger,
   });
   await bot.init();

@@ -17,6 +17,7 @@ describe("configuration", () => {
       rotateAfterDays: 80,
       keyMaxAgeDays: 90,
       queuePrefix: "{reminders}",
+      orderLinkIdPrefix: "copytrade-",
       role: "all",
       logLevel: "info",
       dataDir: ".data",

@@ -9,6 +9,7 @@ import type { Exchange } from "../exchange/bybit.js";
 import type { Reminders } from "../jobs/reminders.js";
 import type { RotationRules } from "../policy/rotation.js";
 import type { CredentialStore } from "../vault/credential-store.js";
+import type { FollowerStore } from "../vault/follower-store.js";
 import { sealedStorage } from "../vault/sealed-storage.js";
 import type { Sealer } from "../vault/sealer.js";
 import { logApiFailures } from "./api-failures.js";
@@ -16,6 +17,8 @@ import type { BotContext } from "./context.js";
 import { connectFeature } from "./features/connect.js";
 import { credentialGuard } from "./features/credential-guard.js";
 import { disconnectFeature } from "./features/disconnect.js";
+import { forgetFeature } from "./features/forget.js";
+import { panicFeature } from "./features/panic.js";
 import { rotateFeature } from "./features/rotate.js";
 import { statusFeature } from "./features/status.js";
 import { shredAtIntake } from "./features/credential-intake.js";
@@ -32,11 +35,13 @@ export interface BotDeps {
   redis: Redis;
   sealer: Sealer;
   credentials: CredentialStore;
+  followers: FollowerStore;
   exchange: Exchange;
   clock: () => number;
   reminders: Reminders;
   egressIps: readonly string[];
   rotation: RotationRules;
+  orderLinkIdPrefix: string;
   logger: Logger;
   /** Skips the getMe call at start, where the caller already knows the bot. */
   botInfo?: UserFromGetMe;
@@ -73,10 +78,13 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   );
   bot.use(takeTurns());
   bot.use(groupFeature());
+  // Before the connect conversation: /panic ends any flow under way.
+  bot.use(panicFeature(deps));
   bot.use(connectFeature({ ...deps, shredder }));
   bot.use(rotateFeature());
   bot.use(statusFeature(deps));
   bot.use(disconnectFeature(deps));
+  bot.use(forgetFeature(deps));
   bot.use(fallbackFeature());
 
   bot.catch(async ({ error, ctx }) => {

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { RestClientV5 } from "bybit-api";
+import type { AccountSnapshot, Fill, OpenOrder, OpenPosition } from "../policy/account.js";
 import type { ApiKeyFacts, Credentials } from "../policy/api-key.js";
 
 /** Why Bybit did not give us an answer we can use. Never carries the SDK's error, which holds the key and secret. */
@@ -19,9 +20,17 @@ export type KeyInspection =
   | { ok: true; key: ApiKeyFacts; equityUsd: string | null }
   | { ok: false; failure: ExchangeFailure };
 
+export type SnapshotResult = { ok: true; snapshot: AccountSnapshot } | { ok: false; failure: ExchangeFailure };
+
+/** Whether Bybit still accepts a key: "dead" once it was deleted (10003) or has expired (33004). */
+export type KeyLiveness = { ok: true; alive: boolean } | { ok: false; failure: ExchangeFailure };
+
 export interface Exchange {
   /** Asks Bybit what this key may do (query-api), then the account's equity. */
   inspectKey(credentials: Credentials): Promise<KeyInspection>;
+  /** Open positions and orders (linear USDT and USDC, inverse) and the fills since `since`, every page of each. Read-only calls. */
+  snapshot(credentials: Credentials, since: number): Promise<SnapshotResult>;
+  isKeyAlive(credentials: Credentials): Promise<KeyLiveness>;
 }
 
 export interface BybitOptions {
@@ -64,6 +73,37 @@ interface WalletBalanceResult {
   list?: { totalEquity?: string }[];
 }
 
+interface Page<T> {
+  list?: T[];
+  nextPageCursor?: string;
+}
+
+type Raw = Record<string, string | undefined>;
+
+/** Where open positions and orders live: linear contracts must be asked for per settle coin. */
+const CONTRACT_SCOPES = [
+  { category: "linear", settleCoin: "USDT" },
+  { category: "linear", settleCoin: "USDC" },
+  { category: "inverse" },
+] as const;
+const FILL_CATEGORIES = ["linear", "inverse"] as const;
+/** Far more than any follower has; a guard against a cursor that never ends. */
+const MAX_PAGES = 50;
+
+async function allPages<T>(fetchPage: (cursor: string | undefined) => Promise<unknown>): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const result = await expectSuccess<Page<T>>(fetchPage(cursor));
+    items.push(...(result.list ?? []));
+    cursor = result.nextPageCursor || undefined;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+const text = (value: string | undefined) => value ?? "";
+
 /**
  * Maps whatever the SDK threw to a failure of ours and drops the thrown object on the floor.
  * The SDK rejects with axios errors (request config with signed headers) or with
@@ -102,6 +142,39 @@ function toFacts(info: QueryApiResult): ApiKeyFacts {
   };
 }
 
+function toPosition(category: string, raw: Raw): OpenPosition {
+  return {
+    category,
+    symbol: text(raw.symbol),
+    side: text(raw.side),
+    size: text(raw.size),
+    entryPrice: text(raw.avgPrice),
+    markPrice: text(raw.markPrice),
+    unrealisedPnl: text(raw.unrealisedPnl),
+    leverage: text(raw.leverage),
+    liquidationPrice: text(raw.liqPrice),
+  };
+}
+
+const toOrder = (category: string, raw: Raw): OpenOrder => ({
+  category,
+  symbol: text(raw.symbol),
+  side: text(raw.side),
+  type: text(raw.orderType),
+  price: text(raw.price),
+  qty: text(raw.qty),
+});
+
+const toFill = (category: string, raw: Raw): Fill => ({
+  category,
+  symbol: text(raw.symbol),
+  side: text(raw.side),
+  qty: text(raw.execQty),
+  price: text(raw.execPrice),
+  time: Number(raw.execTime),
+  orderLinkId: text(raw.orderLinkId),
+});
+
 export function createBybitExchange({ baseUrl, timeoutMs }: BybitOptions): Exchange {
   // One pool of warm connections for every follower's client: a burst of connects should not pay a handshake each.
   const networkOptions = {
@@ -111,12 +184,12 @@ export function createBybitExchange({ baseUrl, timeoutMs }: BybitOptions): Excha
   };
   const sign = async (message: string, secret: string) => createHmac("sha256", secret).update(message).digest("hex");
 
+  const clientFor = ({ apiKey, apiSecret }: Credentials) =>
+    new RestClientV5({ key: apiKey, secret: apiSecret, baseUrl, recv_window: 5000, customSignMessageFn: sign }, networkOptions);
+
   return {
-    async inspectKey({ apiKey, apiSecret }) {
-      const client = new RestClientV5(
-        { key: apiKey, secret: apiSecret, baseUrl, recv_window: 5000, customSignMessageFn: sign },
-        networkOptions,
-      );
+    async inspectKey(credentials) {
+      const client = clientFor(credentials);
       try {
         const info = await expectSuccess<QueryApiResult>(client.getQueryApiKey());
         const equityUsd = await expectSuccess<WalletBalanceResult>(client.getWalletBalance({ accountType: "UNIFIED" })).then(
@@ -127,6 +200,47 @@ export function createBybitExchange({ baseUrl, timeoutMs }: BybitOptions): Excha
         return { ok: true, key: toFacts(info), equityUsd };
       } catch (thrown) {
         return { ok: false, failure: failureOf(thrown) };
+      }
+    },
+
+    async snapshot(credentials, since) {
+      const client = clientFor(credentials);
+      try {
+        const [positions, orders, fills] = await Promise.all([
+          Promise.all(
+            CONTRACT_SCOPES.map(async (scope) =>
+              (await allPages<Raw>((cursor) => client.getPositionInfo({ ...scope, limit: 200, cursor })))
+                .filter((raw) => Number(raw.size) > 0)
+                .map((raw) => toPosition(scope.category, raw)),
+            ),
+          ),
+          Promise.all(
+            CONTRACT_SCOPES.map(async (scope) =>
+              (await allPages<Raw>((cursor) => client.getActiveOrders({ ...scope, limit: 50, cursor }))).map((raw) => toOrder(scope.category, raw)),
+            ),
+          ),
+          Promise.all(
+            FILL_CATEGORIES.map(async (category) =>
+              (await allPages<Raw>((cursor) => client.getExecutionList({ category, startTime: since, limit: 100, cursor }))).map((raw) =>
+                toFill(category, raw),
+              ),
+            ),
+          ),
+        ]);
+        return { ok: true, snapshot: { positions: positions.flat(), orders: orders.flat(), fills: fills.flat() } };
+      } catch (thrown) {
+        return { ok: false, failure: failureOf(thrown) };
+      }
+    },
+
+    async isKeyAlive(credentials) {
+      try {
+        await expectSuccess<QueryApiResult>(clientFor(credentials).getQueryApiKey());
+        return { ok: true, alive: true };
+      } catch (thrown) {
+        const failure = failureOf(thrown);
+        if (failure === "invalid-key" || failure === "expired") return { ok: true, alive: false };
+        return { ok: false, failure };
       }
     },
   };

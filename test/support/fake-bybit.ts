@@ -8,6 +8,47 @@ import { listen, readBody, sendJson } from "./http-json.js";
  * rule `serverTime - recvWindow <= timestamp < serverTime + 1000`.
  */
 
+export interface FakePosition {
+  category: "linear" | "inverse";
+  settleCoin?: "USDT" | "USDC";
+  symbol: string;
+  side: "Buy" | "Sell";
+  size: string;
+  avgPrice: string;
+  markPrice: string;
+  unrealisedPnl: string;
+  leverage: string;
+  liqPrice: string;
+}
+
+export interface FakeOrder {
+  category: "linear" | "inverse";
+  settleCoin?: "USDT" | "USDC";
+  symbol: string;
+  side: "Buy" | "Sell";
+  orderType: "Limit" | "Market";
+  price: string;
+  qty: string;
+  orderLinkId: string;
+}
+
+export interface FakeFill {
+  category: "linear" | "inverse";
+  symbol: string;
+  side: "Buy" | "Sell";
+  execQty: string;
+  execPrice: string;
+  execTime: number;
+  orderLinkId: string;
+}
+
+/** What the account behind a key holds: belongs to the account, so it outlives the key. */
+export interface FakeAccount {
+  positions: FakePosition[];
+  orders: FakeOrder[];
+  fills: FakeFill[];
+}
+
 export interface FakeKeyOptions {
   apiKey: string;
   apiSecret: string;
@@ -20,6 +61,7 @@ export interface FakeKeyOptions {
   expiredAt?: number | null;
   uta?: 0 | 1;
   totalEquity?: string;
+  account?: FakeAccount;
 }
 
 interface FakeKey extends Required<Omit<FakeKeyOptions, "expiredAt">> {
@@ -44,6 +86,8 @@ export class FakeBybit {
   mode: "normal" | "hang" | "server-error" = "normal";
   /** The address Bybit sees our requests come from. */
   requestIp = "203.0.113.10";
+  /** Awaited before each answer: lets a test look at the world at the moment Bybit is asked, or slow Bybit down. */
+  beforeAnswer?: (request: BybitRequest) => Promise<void>;
   private readonly keys = new Map<string, FakeKey>();
   private nextId = 1000;
   private server?: Awaited<ReturnType<typeof listen>>;
@@ -67,6 +111,7 @@ export class FakeBybit {
       readOnly: false,
       uta: 1,
       totalEquity: "1234.5",
+      account: { positions: [], orders: [], fills: [] },
       ips,
       createdAt,
       ...options,
@@ -85,7 +130,9 @@ export class FakeBybit {
     const url = new URL(request.url ?? "/", "http://bybit.local");
     const body = await readBody(request);
     const apiKey = request.headers["x-bapi-api-key"] as string | undefined;
-    this.requests.push({ path: url.pathname, apiKey, at: performance.now() });
+    const recorded: BybitRequest = { path: url.pathname, apiKey, at: performance.now() };
+    this.requests.push(recorded);
+    await this.beforeAnswer?.(recorded);
     if (this.mode === "hang") return;
     if (this.mode === "server-error") {
       response.writeHead(502, { "content-type": "text/html" });
@@ -103,9 +150,39 @@ export class FakeBybit {
           return this.reply(response, 10001, undefined, "accountType only support UNIFIED.");
         }
         return this.reply(response, 0, { list: [{ accountType: "UNIFIED", totalEquity: auth.totalEquity, coin: [] }] });
+      case "/v5/position/list":
+        return this.page(response, url.searchParams, auth.account.positions, { max: 200, needsScope: true });
+      case "/v5/order/realtime":
+        return this.page(response, url.searchParams, auth.account.orders, { max: 50, needsScope: true });
+      case "/v5/execution/list": {
+        const start = Number(url.searchParams.get("startTime") ?? Date.now() - 7 * DAY);
+        const fills = auth.account.fills.filter((fill) => fill.execTime >= start && fill.execTime < start + 7 * DAY);
+        return this.page(response, url.searchParams, fills, { max: 100, needsScope: false });
+      }
       default:
         return sendJson(response, 404, { retCode: 404, retMsg: "Not Found" });
     }
+  }
+
+  /** Bybit's list endpoints: filtered by category (and settle coin), `limit` per page, an opaque `nextPageCursor`. */
+  private page(
+    response: ServerResponse,
+    params: URLSearchParams,
+    items: { category: string; settleCoin?: string }[],
+    { max, needsScope }: { max: number; needsScope: boolean },
+  ): void {
+    const category = params.get("category");
+    const settleCoin = params.get("settleCoin");
+    if (category !== "linear" && category !== "inverse") return this.reply(response, 10001, undefined, "category is invalid");
+    if (needsScope && category === "linear" && !settleCoin && !params.get("symbol")) {
+      return this.reply(response, 10001, undefined, "Missing some parameters that must be filled in, symbol or settleCoin");
+    }
+    const limit = Math.min(Math.max(Number(params.get("limit") ?? 20), 1), max);
+    const offset = params.get("cursor") ? Number(Buffer.from(params.get("cursor")!, "base64url").toString()) : 0;
+    const matching = items.filter((item) => item.category === category && (!settleCoin || item.settleCoin === settleCoin));
+    const list = matching.slice(offset, offset + limit).map(({ settleCoin: _coin, ...item }) => item);
+    const next = offset + limit < matching.length ? Buffer.from(String(offset + limit)).toString("base64url") : "";
+    this.reply(response, 0, { category, list, nextPageCursor: next });
   }
 
   /** Bybit's order of checks: known key, time window, signature, expiry, IP whitelist. */

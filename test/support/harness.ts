@@ -12,12 +12,14 @@ import { startReminderWorker } from "../../src/jobs/reminder-worker.js";
 import { createReminders, REMINDER_QUEUE, type ReminderJob, type Reminders } from "../../src/jobs/reminders.js";
 import type { RotationRules } from "../../src/policy/rotation.js";
 import { createCredentialStore, type CredentialStore } from "../../src/vault/credential-store.js";
+import { createFollowerStore, type FollowerStore } from "../../src/vault/follower-store.js";
 import { generateKeyringEntry, parseKeyring } from "../../src/vault/keyring.js";
 import { createSealer, type Sealer } from "../../src/vault/sealer.js";
 import { FakeBybit } from "./fake-bybit.js";
 import { FakeTelegram, type FakeChat, type FakeMessage, type FakeUser } from "./fake-telegram.js";
 
 export const BOT_TOKEN = "123456789:AAtest-token-canary-0123456789abcdef";
+export const ORDER_LINK_ID_PREFIX = "copytrade-";
 export const ROTATION: RotationRules = { rotateAfterDays: 80, keyMaxAgeDays: 90 };
 
 export interface HarnessOptions {
@@ -50,6 +52,7 @@ export interface Harness {
   redis: Redis;
   sealer: Sealer;
   credentials: CredentialStore;
+  followers: FollowerStore;
   queue: Queue<ReminderJob>;
   reminders: Reminders;
   logs: string[];
@@ -70,6 +73,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = createLogger({ level: "trace", neverLog: [BOT_TOKEN], destination: { write: (line: string) => logs.push(line) } });
   const sealer = createSealer(parseKeyring(generateKeyringEntry()));
   const credentials = createCredentialStore(redis, sealer);
+  const followers = createFollowerStore(redis, sealer);
   // A queue of its own per harness: test files share one Redis.
   const prefix = `{reminders-${randomUUID().slice(0, 8)}}`;
   const queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
@@ -85,6 +89,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     redis,
     sealer,
     credentials,
+    followers,
     queue,
     reminders,
     logs,
@@ -144,11 +149,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     redis,
     sealer,
     credentials,
+    followers,
     exchange: createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000 }),
     reminders,
     clock,
     egressIps: options.egressIps ?? [],
     rotation: ROTATION,
+    orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
     logger,
   });
   const runner: RunnerHandle = run(bot, { runner: { fetch: { timeout: 1 }, silent: true } });

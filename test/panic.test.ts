@@ -1,0 +1,253 @@
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { reminderJobId } from "../src/jobs/reminders.js";
+import { DAY_MS } from "../src/policy/key-policy.js";
+import type { CredentialRecord } from "../src/vault/credential-store.js";
+import { canaryCredentials } from "./support/canaries.js";
+import type { FakeAccount, FakeFill, FakeOrder, FakePosition } from "./support/fake-bybit.js";
+import { submitKey } from "./support/flows.js";
+import { startHarness, type Follower, type Harness } from "./support/harness.js";
+
+let h: Harness;
+afterEach(() => h.stop());
+
+/** Time from Telegram handing /panic to the bot until the bot's first reply reached Telegram, per run. */
+const firstReplyMs: number[] = [];
+afterAll(() => {
+  const sorted = [...firstReplyMs].sort((a, b) => a - b);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  process.stdout.write(`/panic first reply: median ${median?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms over ${sorted.length} runs\n`);
+});
+
+const position = (index: number, extra: Partial<FakePosition> = {}): FakePosition => ({
+  category: "linear",
+  settleCoin: "USDT",
+  symbol: `COIN${index}USDT`,
+  side: index % 2 ? "Sell" : "Buy",
+  size: "1.5",
+  avgPrice: "100.5",
+  markPrice: "101",
+  unrealisedPnl: "0.75",
+  leverage: "5",
+  liqPrice: "80.2",
+  ...extra,
+});
+const order = (index: number, extra: Partial<FakeOrder> = {}): FakeOrder => ({
+  category: "linear",
+  settleCoin: "USDT",
+  symbol: `ORD${index}USDT`,
+  side: "Buy",
+  orderType: "Limit",
+  price: "99",
+  qty: "2",
+  orderLinkId: `copytrade-${index}`,
+  ...extra,
+});
+const fill = (index: number, orderLinkId: string): FakeFill => ({
+  category: "linear",
+  symbol: `FILL${index}USDT`,
+  side: "Sell",
+  execQty: "0.1",
+  execPrice: "64000",
+  execTime: Date.now() - (index % 6) * DAY_MS - 60_000,
+  orderLinkId,
+});
+
+async function connectedWith(account: Partial<FakeAccount> = {}) {
+  h = await startHarness();
+  const alice = h.follower();
+  const creds = canaryCredentials();
+  h.bybit.addKey({ ...creds, note: "leaky-key", account: { positions: [], orders: [], fills: [], ...account } });
+  expect(await submitKey(alice, creds)).toContain("✅ Connected");
+  const record = (await h.credentials.current(alice.user.id))!;
+  return { alice, creds, record };
+}
+
+/** Sends /panic and returns the first reply, recording how long it took. */
+async function panic(follower: Follower): Promise<string> {
+  const command = follower.say("/panic");
+  const reply = await h.telegram.nextBotMessage(follower.chat.id);
+  firstReplyMs.push(reply.at - h.telegram.takenAtOf(command)!);
+  return String(reply.payload.text);
+}
+
+async function replies(follower: Follower, count: number): Promise<string[]> {
+  const texts: string[] = [];
+  for (let index = 0; index < count; index += 1) texts.push(await follower.reply());
+  return texts;
+}
+
+const press = (follower: Follower, action: "deleted" | "forget") => {
+  const message = h.telegram.lastBotMessage(follower.chat.id);
+  const keyboard = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard.flat();
+  h.telegram.pressButton(follower.user, message, keyboard.find((button) => button.callback_data.startsWith(`panic:${action}:`))!.callback_data);
+};
+
+async function expectPurged(follower: Follower, record: CredentialRecord, revokedVerified: boolean): Promise<void> {
+  expect(await h.redis.keys(`follower:{${follower.user.id}}:*`)).toEqual([`follower:{${follower.user.id}}:revoked-key`]);
+  expect(await h.followers.revocation(follower.user.id)).toEqual({ keyName: "leaky-key", maskedKey: record.maskedKey, frozenAt: h.now, revokedVerified });
+  expect(await h.queue.getJob(reminderJobId("expiry", record.ref))).toBeUndefined();
+}
+
+describe("/panic", () => {
+  it("freezes the key and drops its reminders before asking Bybit anything, and answers before the snapshot", async () => {
+    const { alice, record } = await connectedWith({ positions: [position(1)] });
+    const seenByBybit: { status?: string; reminders?: boolean; replied?: boolean }[] = [];
+    h.bybit.beforeAnswer = async () => {
+      seenByBybit.push({
+        status: (await h.credentials.current(alice.user.id))?.status,
+        reminders: (await h.queue.getJob(reminderJobId("rotate", record.ref))) !== undefined,
+        replied: alice.transcript().some((text) => text.startsWith("🧊")),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    const bybitCallsBefore = h.bybit.requests.length;
+    expect(await panic(alice)).toContain("🧊 Frozen: I no longer use the key “leaky-key”");
+    expect(await alice.reply()).toContain("Now revoke the key in Bybit");
+
+    const snapshotCalls = h.bybit.requests.slice(bybitCallsBefore);
+    expect(snapshotCalls.length).toBeGreaterThan(0);
+    expect(seenByBybit[0]).toEqual({ status: "frozen", reminders: false, replied: true });
+    const frozenReply = h.telegram.callsOf("sendMessage").find((call) => String(call.payload.text).startsWith("🧊"))!;
+    expect(frozenReply.at).toBeLessThan(snapshotCalls[0]!.at);
+  });
+
+  it("verifies the revocation only once Bybit refuses the key, then purges it and reviews what stays open", async () => {
+    const { alice, creds, record } = await connectedWith({
+      positions: [position(1), position(2, { category: "inverse", settleCoin: undefined, symbol: "BTCUSD" })],
+      orders: [order(1)],
+      fills: [fill(1, "copytrade-abc"), fill(2, ""), fill(3, "someone-else")],
+    });
+    await panic(alice);
+    expect(await alice.reply()).toContain("Now revoke the key in Bybit");
+
+    press(alice, "deleted");
+    const [stillActive, stepsAgain] = await replies(alice, 2);
+    expect(stillActive).toContain("⚠️ Bybit still accepts the key “leaky-key”");
+    expect(stepsAgain).toContain("Now revoke the key in Bybit");
+    expect((await h.credentials.current(alice.user.id))?.status).toBe("frozen");
+
+    h.bybit.revoke(creds.apiKey);
+    press(alice, "deleted");
+    const [verified, open, after] = await replies(alice, 3);
+    expect(verified).toContain("✅ Verified: Bybit no longer accepts the key “leaky-key”");
+    expect(open).toContain("<b>Open positions.</b> They stay open after the key is revoked");
+    expect(open).toContain("• COIN1USDT Sell 1.5 @ 100.5 (mark 101), PnL 0.75, 5×, liq. 80.2");
+    expect(open).toContain("• BTCUSD Buy 1.5 @ 100.5");
+    expect(open).toContain("• ORD1USDT Buy Limit 2 @ 99");
+    expect(open).toContain("If you do not recognise them, contact Bybit support now.");
+    expect(open).toContain("FILL2USDT");
+    expect(open).toContain("FILL3USDT");
+    expect(open).not.toContain("FILL1USDT");
+    expect(after).toContain("send /connect to connect a fresh key");
+    await expectPurged(alice, record, true);
+  });
+
+  it("forgets the key without checking when asked to", async () => {
+    const { alice, record } = await connectedWith();
+    await panic(alice);
+    await alice.reply();
+    const queriesBefore = h.bybit.requests.filter((request) => request.path === "/v5/user/query-api").length;
+    press(alice, "forget");
+    const [forgot, review] = await replies(alice, 2);
+    expect(forgot).toContain("I did not check with Bybit: make sure “leaky-key”");
+    expect(review).toContain("No open positions or orders.");
+    expect(h.bybit.requests.filter((request) => request.path === "/v5/user/query-api")).toHaveLength(queriesBefore);
+    await expectPurged(alice, record, false);
+  });
+
+  it("follows every page, and splits a long review over several messages", async () => {
+    const positions = Array.from({ length: 60 }, (_, index) => position(index, { symbol: `LONGSYMBOLNUMBER${index}USDT`, unrealisedPnl: "-123456.789012", liqPrice: "12345.6789" }));
+    const orders = Array.from({ length: 120 }, (_, index) => order(index));
+    const fills = Array.from({ length: 250 }, (_, index) => fill(index, index % 2 ? "copytrade-x" : "manual"));
+    const { alice, creds } = await connectedWith({ positions, orders, fills });
+    await panic(alice);
+    await alice.reply();
+    h.bybit.revoke(creds.apiKey);
+    press(alice, "deleted");
+    expect(await alice.reply()).toContain("✅ Verified");
+
+    const review: string[] = [];
+    for (;;) {
+      const text = await alice.reply();
+      if (text.includes("What to do next")) break;
+      review.push(text);
+    }
+    expect(review.length).toBeGreaterThan(1);
+    for (const message of review) expect(message.length).toBeLessThanOrEqual(4096);
+    const all = review.join("\n");
+    for (let index = 0; index < 60; index += 1) expect(all).toContain(`LONGSYMBOLNUMBER${index}USDT `);
+    expect(all.match(/• ORD\d+USDT/g)).toHaveLength(120);
+    expect(all.match(/• .* FILL\d+USDT/g)).toHaveLength(125);
+    const pages = (path: string) => h.bybit.requests.filter((request) => request.path === path && request.apiKey === creds.apiKey).length;
+    expect(pages("/v5/order/realtime")).toBe(3 + 1 + 1);
+    expect(pages("/v5/execution/list")).toBe(3 + 1);
+  });
+
+  it("ends a /connect under way", async () => {
+    const { alice } = await connectedWith();
+    alice.say("/connect");
+    await alice.reply();
+    h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), "connect:replace");
+    await replies(alice, 2);
+    expect(await panic(alice)).toContain("🧊 Frozen");
+    await alice.reply();
+    alice.say(canaryCredentials().apiKey);
+    expect(await alice.reply()).toContain("I deleted your message because it looked like an API key or secret");
+  });
+
+  it("says what to do when no key is connected", async () => {
+    h = await startHarness();
+    const bob = h.follower();
+    expect(await panic(bob)).toContain("No key is connected, so there is nothing for me to freeze. If you think a Bybit key leaked, delete it in Bybit now");
+  });
+
+  it("skips to the purge when the key is already dead", async () => {
+    const { alice, creds, record } = await connectedWith();
+    h.bybit.revoke(creds.apiKey);
+    expect(await panic(alice)).toContain("🧊 Frozen");
+    const [dead, review, after] = await replies(alice, 3);
+    expect(dead).toContain("no longer works in Bybit: it was already deleted or has expired");
+    expect(review).toContain("I could not read your account with the key");
+    expect(after).toContain("What to do next");
+    await expectPurged(alice, record, true);
+  });
+
+  it("ignores a button pressed by someone else, or after the flow ended", async () => {
+    const { alice, creds } = await connectedWith();
+    await panic(alice);
+    await alice.reply();
+    const steps = h.telegram.lastBotMessage(alice.chat.id);
+    const deleted = (steps.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard[0]![0]!.callback_data;
+    h.bybit.revoke(creds.apiKey);
+
+    const mallory = h.follower();
+    h.telegram.pressButton(mallory.user, steps, deleted);
+    const refused = await h.telegram.waitForCall((call) => call.method === "answerCallbackQuery" && call.payload.text !== undefined);
+    expect(refused.payload.text).toBe("This button has expired.");
+    expect((await h.credentials.current(alice.user.id))?.status).toBe("frozen");
+    expect(await h.followers.panic(alice.user.id)).not.toBeNull();
+
+    h.telegram.pressButton(alice.user, steps, deleted);
+    expect(await alice.reply()).toContain("✅ Verified");
+    await replies(alice, 2);
+    const answered = h.telegram.callsOf("answerCallbackQuery").length;
+    h.telegram.pressButton(alice.user, steps, deleted);
+    await h.telegram.waitForCall((call) => call.method === "answerCallbackQuery" && h.telegram.callsOf("answerCallbackQuery").length > answered);
+    expect(h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("This button has expired.");
+    expect(alice.transcript().filter((text) => text.includes("Verified"))).toHaveLength(1);
+  });
+});
+
+describe("/forget", () => {
+  it("deletes every key about the follower after one confirmation", async () => {
+    const { alice, record } = await connectedWith();
+    await panic(alice);
+    await alice.reply();
+    alice.say("/forget");
+    expect(await alice.reply()).toContain("Delete everything I store about you");
+    h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), `forget:${alice.user.id}`);
+    expect(await alice.reply()).toContain("Done: I deleted everything I stored about you.");
+    expect(await h.redis.keys(`*${alice.user.id}*`)).toEqual([]);
+    expect(await h.redis.keys(`*${record.ref}*`)).toEqual([]);
+  });
+});
