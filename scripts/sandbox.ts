@@ -1,7 +1,8 @@
 // Try the bot in a terminal, with no Telegram account and no Bybit key: starts the local Bot API
 // and Bybit fakes the tests use, runs `src/main.ts` against them (with its own Redis and keyring
 // under .data/sandbox), and lets you chat as a follower. Lines you type are your messages;
-// `/press DATA` taps a button of the bot's last message; `/quit` stops everything.
+// `!press DATA` taps a button of the bot's last message, `!revoke` deletes the good key in the
+// fake Bybit (as you would before pressing "I deleted it" after /panic), `!quit` stops everything.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { canaryCredentials } from "../test/support/canaries.js";
@@ -14,7 +15,17 @@ const bybit = new FakeBybit();
 const [apiRoot, bybitUrl] = await Promise.all([telegram.start(), bybit.start()]);
 const good = canaryCredentials();
 const risky = canaryCredentials();
-bybit.addKey({ ...good, note: "copy-trade-2026" });
+bybit.addKey({
+  ...good,
+  note: "copy-trade-2026",
+  account: {
+    positions: [
+      { category: "linear", settleCoin: "USDT", symbol: "BTCUSDT", side: "Buy", size: "0.05", avgPrice: "64000", markPrice: "64500", unrealisedPnl: "25", leverage: "5", liqPrice: "52000" },
+    ],
+    orders: [{ category: "linear", settleCoin: "USDT", symbol: "ETHUSDT", side: "Sell", orderType: "Limit", price: "3600", qty: "0.5", orderLinkId: "copytrade-1" }],
+    fills: [{ category: "linear", symbol: "SOLUSDT", side: "Buy", execQty: "40", execPrice: "150", execTime: Date.now() - 3_600_000, orderLinkId: "" }],
+  },
+});
 bybit.addKey({ ...risky, note: "can-withdraw", permissions: { ContractTrade: ["Order", "Position"], Wallet: ["Withdraw"] } });
 
 const bot = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
@@ -29,22 +40,25 @@ const out = (text: string) => process.stdout.write(`${text}\n`);
 out(`Sandbox: a fake Telegram at ${apiRoot} and a fake Bybit at ${bybitUrl}.`);
 out(`A good key:          ${good.apiKey} ${good.apiSecret}`);
 out(`A key that withdraws: ${risky.apiKey} ${risky.apiSecret}`);
-out("Type /connect to begin, /press DATA to tap a button, /quit to stop.\n");
+out("Type /connect to begin. !press DATA taps a button, !revoke deletes the good key in Bybit, !quit stops.\n");
 
 void (async () => {
   for (;;) {
     const call = await telegram.nextBotMessage(you.id, 24 * 3600_000);
     const buttons = (call.payload.reply_markup as { inline_keyboard?: { text: string; callback_data: string }[][] } | undefined)?.inline_keyboard;
     out(`bot> ${plain(String(call.payload.text)).replace(/\n/g, "\nbot> ")}`);
-    if (buttons) out(`     buttons: ${buttons.flat().map((button) => `[${button.text}] /press ${button.callback_data}`).join("  ")}`);
+    if (buttons) out(`     buttons: ${buttons.flat().map((button) => `[${button.text}] !press ${button.callback_data}`).join("  ")}`);
   }
 })();
 
 const input = createInterface({ input: process.stdin });
 for await (const line of input) {
   const text = line.trim();
-  if (text === "/quit") break;
-  if (text.startsWith("/press ")) telegram.pressButton(you, telegram.lastBotMessage(you.id), text.slice(7).trim());
+  if (text === "!quit") break;
+  if (text === "!revoke") {
+    bybit.revoke(good.apiKey);
+    out("(the good key is deleted in Bybit now)");
+  } else if (text.startsWith("!press ")) telegram.pressButton(you, telegram.lastBotMessage(you.id), text.slice(7).trim());
   else if (text !== "") telegram.sendText(you, text);
 }
 bot.kill("SIGTERM");
