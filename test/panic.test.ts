@@ -238,6 +238,25 @@ describe("/panic", () => {
   });
 });
 
+describe("/panic, then a new key before the walk-through ended", () => {
+  it("leaves the new key alone when an old button is pressed", async () => {
+    const { alice } = await connectedWith();
+    await panic(alice);
+    await alice.reply();
+    const steps = h.telegram.lastBotMessage(alice.chat.id);
+    const fresh = canaryCredentials();
+    h.bybit.addKey(fresh);
+    expect(await submitKey(alice, fresh)).toContain("✅ Connected");
+    const deleted = (steps.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard[0]![0]!.callback_data;
+    const answered = h.telegram.callsOf("answerCallbackQuery").length;
+    h.telegram.pressButton(alice.user, steps, deleted);
+    await h.telegram.waitForCall(() => h.telegram.callsOf("answerCallbackQuery").length > answered);
+    expect(h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("This button has expired.");
+    expect((await h.credentials.reveal(alice.user.id))?.credentials).toEqual(fresh);
+    expect((await h.credentials.current(alice.user.id))?.status).toBe("active");
+  });
+});
+
 describe("/forget", () => {
   it("deletes every key about the follower after one confirmation", async () => {
     const { alice, record } = await connectedWith();

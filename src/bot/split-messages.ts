@@ -1,5 +1,5 @@
 /** Telegram refuses a message longer than this (counted without markup; counting it too errs on the safe side). */
-export const MESSAGE_LIMIT = 4096;
+const MESSAGE_LIMIT = 4096;
 
 /** Packs lines into as few messages as fit, never breaking a line. */
 export function splitIntoMessages(lines: string[], limit = MESSAGE_LIMIT): string[] {

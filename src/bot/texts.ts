@@ -11,7 +11,7 @@ import type { CredentialRecord } from "../vault/credential-store.js";
 
 const date = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
 const dateTime = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
-export const formatDate = (epochMs: number) => date.format(epochMs);
+const formatDate = (epochMs: number) => date.format(epochMs);
 
 const escapeHtml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const keyLabel = (name: string, maskedKey: string) => `“${escapeHtml(name)}” (<code>${escapeHtml(maskedKey)}</code>)`;

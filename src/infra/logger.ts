@@ -40,7 +40,7 @@ export function createLogger({ level, neverLog, destination = pino.destination(1
  * Errors are logged by name and message only: third-party errors carry request options,
  * headers and bodies (the Bybit SDK's include the key and secret).
  */
-export function describeError(error: unknown): { type: string; message: string } {
+function describeError(error: unknown): { type: string; message: string } {
   if (error instanceof Error) return { type: error.name, message: error.message };
   return { type: typeof error, message: "non-Error value thrown" };
 }

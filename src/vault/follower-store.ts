@@ -7,6 +7,8 @@ import type { Sealer } from "./sealer.js";
 export interface PanicFlow {
   /** Random per flow: buttons of an earlier or another follower's flow carry another id. */
   flowId: string;
+  /** The credential being revoked: a key connected since is not this flow's business. */
+  ref: string;
   frozenAt: number;
   snapshot: AccountSnapshot | null;
 }
@@ -38,17 +40,22 @@ const snapshotContext = (userId: number, flowId: string) => `user=${userId}|purp
 
 export function createFollowerStore(redis: Redis, sealer: Sealer): FollowerStore {
   return {
-    async beginPanic(userId, { flowId, frozenAt, snapshot }) {
+    async beginPanic(userId, { flowId, ref, frozenAt, snapshot }) {
       const sealed = sealer.seal(Buffer.from(JSON.stringify(snapshot)), snapshotContext(userId, flowId));
-      await redis.multi().del(panicKey(userId)).hset(panicKey(userId), { flowId, frozenAt: String(frozenAt), snapshot: sealed }).expire(panicKey(userId), PANIC_TTL_SECONDS).exec();
+      await redis
+        .multi()
+        .del(panicKey(userId))
+        .hset(panicKey(userId), { flowId, ref, frozenAt: String(frozenAt), snapshot: sealed })
+        .expire(panicKey(userId), PANIC_TTL_SECONDS)
+        .exec();
     },
 
     async panic(userId) {
-      const { flowId, frozenAt, snapshot } = await redis.hgetallBuffer(panicKey(userId));
-      if (!flowId || !frozenAt || !snapshot) return null;
+      const { flowId, ref, frozenAt, snapshot } = await redis.hgetallBuffer(panicKey(userId));
+      if (!flowId || !ref || !frozenAt || !snapshot) return null;
       const id = flowId.toString();
       const opened = sealer.open(snapshot, snapshotContext(userId, id)).toString("utf8");
-      return { flowId: id, frozenAt: Number(frozenAt.toString()), snapshot: JSON.parse(opened) as AccountSnapshot | null };
+      return { flowId: id, ref: ref.toString(), frozenAt: Number(frozenAt.toString()), snapshot: JSON.parse(opened) as AccountSnapshot | null };
     },
 
     async finishPanic(userId, facts) {

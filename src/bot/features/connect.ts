@@ -27,7 +27,7 @@ export interface ConnectDeps {
 export type ConnectMode = "connect" | "rotate";
 
 /** Each step waits this long for the follower; after that the flow is dropped as if it never started. */
-export const STEP_TIMEOUT_MS = 10 * 60_000;
+const STEP_TIMEOUT_MS = 10 * 60_000;
 
 const html = { parse_mode: "HTML" } as const;
 

@@ -54,7 +54,7 @@ export function panicFeature(deps: PanicDeps): Composer<BotContext> {
     }
     if (!result?.ok) await ctx.reply(texts.snapshotFailed);
     const flowId = randomBytes(6).toString("base64url");
-    await deps.followers.beginPanic(userId, { flowId, frozenAt, snapshot: result?.ok ? result.snapshot : null });
+    await deps.followers.beginPanic(userId, { flowId, ref: record.ref, frozenAt, snapshot: result?.ok ? result.snapshot : null });
     await ctx.reply(texts.revokeSteps(record), { ...html, reply_markup: revokeButtons(flowId) });
   });
 
@@ -62,7 +62,7 @@ export function panicFeature(deps: PanicDeps): Composer<BotContext> {
     const userId = ctx.from.id;
     const flow = await deps.followers.panic(userId);
     const record = await deps.credentials.current(userId);
-    if (!flow || !record || flow.flowId !== ctx.match[2]) return ctx.answerCallbackQuery({ text: texts.buttonExpired });
+    if (!flow || !record || flow.flowId !== ctx.match[2] || flow.ref !== record.ref) return ctx.answerCallbackQuery({ text: texts.buttonExpired });
     await ctx.answerCallbackQuery();
 
     if (ctx.match[1] === "forget") {
