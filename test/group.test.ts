@@ -12,11 +12,13 @@ afterEach(() => h.stop());
 const group: FakeChat = { id: -1001234567890, type: "supergroup", title: "Copy traders" };
 
 describe("in a group", () => {
-  it("never starts the flow and points to the private chat", async () => {
+  it("never starts a flow and points to the private chat", async () => {
     const alice = h.follower();
-    h.telegram.sendText(alice.user, "/connect", group);
-    const reply = await h.telegram.nextBotMessage(group.id);
-    expect(reply.payload.text).toBe("Keys go only in a private chat with me: https://t.me/keys_test_bot?start=connect");
+    for (const command of ["/connect", "/panic@keys_test_bot", "/status"]) {
+      h.telegram.sendText(alice.user, command, group);
+      const reply = await h.telegram.nextBotMessage(group.id);
+      expect(reply.payload.text).toBe("Keys go only in a private chat with me: https://t.me/keys_test_bot?start=connect");
+    }
     expect(h.telegram.botTexts(alice.chat.id)).toEqual([]);
   });
 

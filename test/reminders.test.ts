@@ -207,6 +207,17 @@ describe("delivery", () => {
     expect(attempts).toHaveLength(1);
   });
 
+  it("retries a Telegram outage a bounded number of times, then fails the job with a log line", async () => {
+    const { record } = await connected({ createdAt: Date.now() - 85 * DAY_MS }, { worker: false });
+    h.telegram.breakMethod("sendMessage");
+    h.startWorker();
+    expect(await finished(h.queue, reminderJobId("rotate", record.ref))).toBe("failed");
+    const job = (await h.queue.getJob(reminderJobId("rotate", record.ref)))!;
+    expect(job.attemptsMade).toBe(4);
+    expect(h.logs.some((line) => line.includes("reminder not delivered") && line.includes(record.ref))).toBe(true);
+    expect(await h.redis.exists(sentMarkerKey({ userId: record.userId, ref: record.ref, kind: "rotate" }))).toBe(0);
+  });
+
   it("marks the key expired at expiry, and tells the follower to connect a new one", async () => {
     const { alice, record } = await connected({ createdAt: Date.now() - 10 * DAY_MS });
     await (await h.queue.getJob(reminderJobId("expiry", record.ref)))!.promote();
