@@ -218,6 +218,15 @@ describe("delivery", () => {
     expect(await h.redis.exists(sentMarkerKey({ userId: record.userId, ref: record.ref, kind: "rotate" }))).toBe(0);
   });
 
+  it("still delivers the expiry reminder when its first attempt marked the key expired but could not send", async () => {
+    const { alice, record } = await connected({ createdAt: Date.now() - 10 * DAY_MS });
+    h.telegram.breakMethod("sendMessage", 1);
+    await (await h.queue.getJob(reminderJobId("expiry", record.ref)))!.promote();
+    expect(await alice.reply()).toContain("⛔ Your key “old-key”");
+    expect(remindersTo(h, alice)).toHaveLength(1);
+    expect((await h.credentials.current(alice.user.id))?.status).toBe("expired");
+  });
+
   it("marks the key expired at expiry, and tells the follower to connect a new one", async () => {
     const { alice, record } = await connected({ createdAt: Date.now() - 10 * DAY_MS });
     await (await h.queue.getJob(reminderJobId("expiry", record.ref)))!.promote();

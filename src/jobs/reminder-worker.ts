@@ -52,7 +52,9 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
     async (job) => {
       const reminder = job.data;
       const record = await credentials.current(reminder.userId);
-      if (!record || record.ref !== reminder.ref || record.status !== "active") return "stale";
+      // An expiry reminder whose first attempt already marked the key expired is still this job's to deliver.
+      const current = record?.status === "active" || (reminder.kind === "expiry" && record?.status === "expired");
+      if (!record || record.ref !== reminder.ref || !current) return "stale";
 
       const marker = sentMarkerKey(reminder);
       const claimed = await redis.set(marker, `claimed-by-${job.id}`, "PX", CLAIM_LEASE_MS, "NX");

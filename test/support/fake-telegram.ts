@@ -99,7 +99,7 @@ export class FakeTelegram {
   private readonly callbackQueries = new Set<string>();
   private readonly updateOfMessage = new Map<string, number>();
   private wakeScheduled = false;
-  private readonly broken = new Set<string>();
+  private readonly broken = new Map<string, number>();
   private readonly blocked = new Set<number>();
   private readonly delays = new Map<string, number>();
   private flood: { perSecond: number; forced: number } | undefined;
@@ -175,9 +175,9 @@ export class FakeTelegram {
     this.delays.set(method, ms);
   }
 
-  /** Makes every call of this method fail with a 500, as Telegram does on a bad day. */
-  breakMethod(method: string): void {
-    this.broken.add(method);
+  /** Makes the next calls of this method (all of them, by default) fail with a 500, as Telegram does on a bad day. */
+  breakMethod(method: string, times = Number.POSITIVE_INFINITY): void {
+    this.broken.set(method, times);
   }
 
   refuseDeletesIn(chatId: number): void {
@@ -321,7 +321,11 @@ export class FakeTelegram {
   }
 
   private async answer(method: string, payload: Record<string, unknown>, request: IncomingMessage): Promise<unknown> {
-    if (this.broken.has(method)) throw new TelegramError(500, "Internal Server Error");
+    const failures = this.broken.get(method) ?? 0;
+    if (failures > 0) {
+      this.broken.set(method, failures - 1);
+      throw new TelegramError(500, "Internal Server Error");
+    }
     const delay = this.delays.get(method);
     if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
     switch (method) {
