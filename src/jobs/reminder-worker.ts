@@ -73,7 +73,7 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
       }
       if ("unreachable" in outcome) {
         await redis.set(marker, "unreachable", "EX", SENT_MARKER_TTL_SECONDS);
-        await credentials.markUnreachable(reminder.userId, options.clock());
+        await credentials.markUnreachable(reminder.userId, reminder.ref, options.clock());
         throw new UnrecoverableError("the follower blocked the bot");
       }
       await redis.del(marker);

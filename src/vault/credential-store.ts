@@ -31,7 +31,8 @@ export interface CredentialStore {
   reveal(userId: number): Promise<{ record: CredentialRecord; credentials: Credentials } | null>;
   /** Sets the status of the credential `ref`, if it is still the follower's current one. */
   setStatus(userId: number, ref: string, status: CredentialStatus): Promise<boolean>;
-  markUnreachable(userId: number, at: number): Promise<void>;
+  /** Records that Telegram refused to deliver to the follower, on the credential `ref` if it is still current. */
+  markUnreachable(userId: number, ref: string, at: number): Promise<void>;
   /** Deletes the credential, sealed secret and all, for good. */
   purge(userId: number): Promise<void>;
   /** Every follower's current credential, for maintenance sweeps. */
@@ -134,9 +135,8 @@ export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialS
       return (await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), ref, "status", status)) === 1;
     },
 
-    async markUnreachable(userId, at) {
-      const current = await redis.hget(credentialKey(userId), "ref");
-      if (current) await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), current, "unreachableSince", String(at));
+    async markUnreachable(userId, ref, at) {
+      await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), ref, "unreachableSince", String(at));
     },
 
     async purge(userId) {

@@ -30,6 +30,7 @@ export type ConnectMode = "connect" | "rotate";
 const STEP_TIMEOUT_MS = 10 * 60_000;
 
 const html = { parse_mode: "HTML" } as const;
+const instructions = { ...html, link_preview_options: { is_disabled: true } } as const;
 
 /** `/connect` (and `/start` without a key) in a private chat; `/cancel` leaves it at any step. */
 export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
@@ -63,10 +64,10 @@ function connectConversation(deps: ConnectDeps) {
         await ctx.reply(texts.nothingToRotate);
         return;
       }
-      await ctx.reply(texts.rotateInstructions(previous, deps.egressIps), { ...html, link_preview_options: { is_disabled: true } });
+      await ctx.reply(texts.rotateInstructions(previous, deps.egressIps), instructions);
     } else {
       if (previous?.status === "active" && !(await confirmReplacement(conversation, ctx, previous))) return;
-      await ctx.reply(texts.connectInstructions(deps.egressIps), { ...html, link_preview_options: { is_disabled: true } });
+      await ctx.reply(texts.connectInstructions(deps.egressIps), instructions);
     }
     const credentials = await receiveCredentials(conversation, deps.shredder);
 
