@@ -4,6 +4,7 @@ import { DAY_MS } from "../src/policy/key-policy.js";
 import type { CredentialRecord } from "../src/vault/credential-store.js";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeAccount, FakeFill, FakeOrder, FakePosition } from "./support/fake-bybit.js";
+import type { FakeMessage, FakeUser } from "./support/fake-telegram.js";
 import { submitKey } from "./support/flows.js";
 import { startHarness, type Follower, type Harness } from "./support/harness.js";
 
@@ -76,11 +77,24 @@ async function replies(follower: Follower, count: number): Promise<string[]> {
   return texts;
 }
 
+/** The callback data of a /panic button on a message. */
+function buttonData(message: FakeMessage, action: "deleted" | "forget"): string {
+  const keyboard = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard.flat();
+  return keyboard.find((button) => button.callback_data.startsWith(`panic:${action}:`))!.callback_data;
+}
+
 const press = (follower: Follower, action: "deleted" | "forget") => {
   const message = h.telegram.lastBotMessage(follower.chat.id);
-  const keyboard = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard.flat();
-  h.telegram.pressButton(follower.user, message, keyboard.find((button) => button.callback_data.startsWith(`panic:${action}:`))!.callback_data);
+  h.telegram.pressButton(follower.user, message, buttonData(message, action));
 };
+
+/** Presses a button and returns the text of the answer to that press (the toast the presser sees). */
+async function pressForAnswer(user: FakeUser, message: FakeMessage, data: string): Promise<unknown> {
+  const answered = h.telegram.callsOf("answerCallbackQuery").length;
+  h.telegram.pressButton(user, message, data);
+  await h.telegram.waitForCall(() => h.telegram.callsOf("answerCallbackQuery").length > answered);
+  return h.telegram.callsOf("answerCallbackQuery")[answered]?.payload.text;
+}
 
 async function expectPurged(follower: Follower, record: CredentialRecord, revokedVerified: boolean): Promise<void> {
   expect(await h.redis.keys(`follower:{${follower.user.id}}:*`)).toEqual([`follower:{${follower.user.id}}:revoked-key`]);
@@ -217,23 +231,18 @@ describe("/panic", () => {
     await panic(alice);
     await alice.reply();
     const steps = h.telegram.lastBotMessage(alice.chat.id);
-    const deleted = (steps.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard[0]![0]!.callback_data;
+    const deleted = buttonData(steps, "deleted");
     h.bybit.revoke(creds.apiKey);
 
     const mallory = h.follower();
-    h.telegram.pressButton(mallory.user, steps, deleted);
-    const refused = await h.telegram.waitForCall((call) => call.method === "answerCallbackQuery" && call.payload.text !== undefined);
-    expect(refused.payload.text).toBe("This button has expired.");
+    expect(await pressForAnswer(mallory.user, steps, deleted)).toBe("This button has expired.");
     expect((await h.credentials.current(alice.user.id))?.status).toBe("frozen");
     expect(await h.followers.panic(alice.user.id)).not.toBeNull();
 
     h.telegram.pressButton(alice.user, steps, deleted);
     expect(await alice.reply()).toContain("✅ Verified");
     await replies(alice, 2);
-    const answered = h.telegram.callsOf("answerCallbackQuery").length;
-    h.telegram.pressButton(alice.user, steps, deleted);
-    await h.telegram.waitForCall((call) => call.method === "answerCallbackQuery" && h.telegram.callsOf("answerCallbackQuery").length > answered);
-    expect(h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("This button has expired.");
+    expect(await pressForAnswer(alice.user, steps, deleted)).toBe("This button has expired.");
     expect(alice.transcript().filter((text) => text.includes("Verified"))).toHaveLength(1);
   });
 });
@@ -247,11 +256,7 @@ describe("/panic, then a new key before the walk-through ended", () => {
     const fresh = canaryCredentials();
     h.bybit.addKey(fresh);
     expect(await submitKey(alice, fresh)).toContain("✅ Connected");
-    const deleted = (steps.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard[0]![0]!.callback_data;
-    const answered = h.telegram.callsOf("answerCallbackQuery").length;
-    h.telegram.pressButton(alice.user, steps, deleted);
-    await h.telegram.waitForCall(() => h.telegram.callsOf("answerCallbackQuery").length > answered);
-    expect(h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("This button has expired.");
+    expect(await pressForAnswer(alice.user, steps, buttonData(steps, "deleted"))).toBe("This button has expired.");
     expect((await h.credentials.reveal(alice.user.id))?.credentials).toEqual(fresh);
     expect((await h.credentials.current(alice.user.id))?.status).toBe("active");
   });
