@@ -53,6 +53,8 @@ const environment = z
       .string()
       .regex(/^[^:\s]+$/, "must not contain ':' or spaces (braces such as {reminders} keep every queue key in one Redis Cluster slot)")
       .default("{reminders}"),
+    KEY_PAIR_POOL_SIZE: z.coerce.number().int().min(0).max(5_000).default(256),
+    KEY_PAIR_TTL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(60),
     ORDER_LINK_ID_PREFIX: z.string().min(1).max(20).default("copytrade-"),
     ROLE: z.enum(["all", "bot", "worker"], { error: "must be all, bot or worker" }).default("all"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -78,6 +80,10 @@ export interface Config {
   rotateAfterDays: number;
   keyMaxAgeDays: number;
   queuePrefix: string;
+  /** Ready RSA key pairs kept sealed in Redis, so that "Make the key for me" answers at once. */
+  keyPairPoolSize: number;
+  /** How long a key pair handed to a follower waits for their API key. */
+  keyPairTtlSeconds: number;
   orderLinkIdPrefix: string;
   role: Environment["ROLE"];
   logLevel: Environment["LOG_LEVEL"];
@@ -109,6 +115,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     rotateAfterDays: e.ROTATE_AFTER_DAYS,
     keyMaxAgeDays: e.KEY_MAX_AGE_DAYS,
     queuePrefix: e.QUEUE_PREFIX,
+    keyPairPoolSize: e.KEY_PAIR_POOL_SIZE,
+    keyPairTtlSeconds: e.KEY_PAIR_TTL_MINUTES * 60,
     orderLinkIdPrefix: e.ORDER_LINK_ID_PREFIX,
     role: e.ROLE,
     logLevel: e.LOG_LEVEL,

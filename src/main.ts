@@ -15,6 +15,7 @@ import { createReminders, REMINDER_QUEUE, rescheduleAll, type ReminderJob } from
 import { createCredentialStore } from "./vault/credential-store.js";
 import { loadOrCreateDevKeyring } from "./vault/dev-keyring.js";
 import { createFollowerStore } from "./vault/follower-store.js";
+import { createKeyPairPool, createPendingKeyPairs } from "./vault/key-pairs.js";
 import { createSealer } from "./vault/sealer.js";
 
 function loadConfigOrExit() {
@@ -56,6 +57,8 @@ const reminders = createReminders({ queue, redis: redis.main, clock: Date.now, r
 const stops: (() => Promise<unknown>)[] = [];
 
 if (config.role !== "worker") {
+  const keyPairPool = createKeyPairPool({ redis: redis.main, sealer, size: config.keyPairPoolSize, logger });
+  keyPairPool.startRefilling();
   const bot = createBot({
     token: config.botToken,
     telegramApiRoot: config.telegramApiRoot,
@@ -63,6 +66,7 @@ if (config.role !== "worker") {
     sealer,
     credentials,
     followers: createFollowerStore(redis.main, sealer),
+    pendingKeyPairs: createPendingKeyPairs(redis.main, sealer, keyPairPool, config.keyPairTtlSeconds),
     exchange: createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs }),
     reminders,
     clock: Date.now,
@@ -76,6 +80,7 @@ if (config.role !== "worker") {
   // Silent: the runner would print fetch errors, whose URLs hold the bot token; logApiFailures logs them scrubbed.
   const runner = run(bot, { runner: { silent: true } });
   stops.push(async () => runner.isRunning() && runner.stop());
+  stops.push(() => keyPairPool.stop());
   logger.info({ bot: bot.botInfo.username }, "bot is running (long polling)");
 }
 

@@ -92,13 +92,15 @@ describe("connecting a key", () => {
     expect(Math.max(...deletions.map((call) => call.at))).toBeLessThan(firstBybitRequest.at);
   });
 
-  it("deletes a malformed key too, and asks again without repeating it", async () => {
+  it("deletes a malformed key or a sentence too, and asks again without repeating it", async () => {
     const alice = h.follower();
     await startConnect(alice);
-    const typo = alice.say("my key is abc");
+    const typo = alice.say("abc123");
     expect(await alice.reply()).toContain("doesn’t look like an API key");
-    expect(h.telegram.messageExists(alice.chat.id, typo.message_id)).toBe(false);
-    expect(alice.transcript().join("\n")).not.toContain("my key is abc");
+    const sentence = alice.say("my key is abc");
+    expect(await alice.reply()).toContain("It reads like a sentence: please send only the <b>API key</b>");
+    for (const message of [typo, sentence]) expect(h.telegram.messageExists(alice.chat.id, message.message_id)).toBe(false);
+    expect(alice.transcript().join("\n")).not.toContain("abc");
   });
 
   it("asks again for a non-text message", async () => {

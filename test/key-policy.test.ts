@@ -13,6 +13,7 @@ const tradeOnly: ApiKeyFacts = {
   createdAt: NOW - 5 * DAY_MS,
   expiresAt: NOW + 85 * DAY_MS,
   unifiedAccount: true,
+  rsaPublicKey: null,
 };
 
 interface Case {

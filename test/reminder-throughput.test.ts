@@ -19,7 +19,7 @@ describe("a reminder wave", () => {
       const record = await h.credentials.save(
         userId,
         canaryCredentials(),
-        { id: String(userId), name: "wave", readOnly: false, permissions: { ContractTrade: ["Order", "Position"] }, ips: [], createdAt, expiresAt: createdAt + 90 * DAY_MS, unifiedAccount: true },
+        { id: String(userId), name: "wave", readOnly: false, permissions: { ContractTrade: ["Order", "Position"] }, ips: [], createdAt, expiresAt: createdAt + 90 * DAY_MS, unifiedAccount: true, rsaPublicKey: null },
         h.now,
       );
       await h.reminders.schedule(record);

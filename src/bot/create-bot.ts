@@ -10,13 +10,12 @@ import type { Reminders } from "../jobs/reminders.js";
 import type { RotationRules } from "../policy/rotation.js";
 import type { CredentialStore } from "../vault/credential-store.js";
 import type { FollowerStore } from "../vault/follower-store.js";
+import type { PendingKeyPairs } from "../vault/key-pairs.js";
 import { sealedStorage } from "../vault/sealed-storage.js";
 import type { Sealer } from "../vault/sealer.js";
 import { logApiFailures } from "./api-failures.js";
 import type { BotContext } from "./context.js";
-import { connectFeature } from "./features/connect.js";
-import { credentialGuard } from "./features/credential-guard.js";
-import { shredAtIntake } from "./features/credential-intake.js";
+import { connectFeature } from "./features/connect/connect.js";
 import { disconnectFeature } from "./features/disconnect.js";
 import { fallbackFeature } from "./features/fallback.js";
 import { forgetFeature } from "./features/forget.js";
@@ -24,8 +23,10 @@ import { groupFeature } from "./features/group.js";
 import { panicFeature } from "./features/panic.js";
 import { rotateFeature } from "./features/rotate.js";
 import { statusFeature } from "./features/status.js";
-import { createFastDelete, telegramAgent } from "./fast-delete.js";
-import { createShredder } from "./shredder.js";
+import { shredAtIntake } from "./intake/at-intake.js";
+import { createFastDelete, telegramAgent } from "./intake/fast-delete.js";
+import { credentialGuard } from "./intake/guard.js";
+import { createShredder } from "./intake/shredder.js";
 import { texts } from "./texts.js";
 import { takeTurns } from "./turns.js";
 
@@ -36,6 +37,8 @@ export interface BotDeps {
   sealer: Sealer;
   credentials: CredentialStore;
   followers: FollowerStore;
+  /** Key pairs handed out for self-generated keys, waiting for the follower's API key. */
+  pendingKeyPairs: PendingKeyPairs;
   exchange: Exchange;
   clock: () => number;
   reminders: Reminders;

@@ -1,9 +1,10 @@
-import { createHmac } from "node:crypto";
+import { createHmac, sign as signWithKey } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { RestClientV5 } from "bybit-api";
 import type { AccountSnapshot, Fill, OpenOrder, OpenPosition } from "../policy/account.js";
-import type { ApiKeyFacts, Credentials } from "../policy/api-key.js";
+import { isPrivateKeyPem, type ApiKeyFacts, type Credentials } from "../policy/api-key.js";
+import { normalisePublicKey } from "../policy/public-key.js";
 
 /** Why Bybit did not give us an answer we can use. Never carries the SDK's error, which holds the key and secret. */
 export type ExchangeFailure =
@@ -67,6 +68,8 @@ interface QueryApiResult {
   createdAt: string;
   expiredAt?: string;
   uta?: number;
+  /** Set for self-generated (RSA) keys. */
+  rsaPublicKey?: string;
 }
 
 interface WalletBalanceResult {
@@ -139,6 +142,7 @@ function toFacts(info: QueryApiResult): ApiKeyFacts {
     // Only keys without bound IPs expire; Bybit's expiredAt means nothing for the others.
     expiresAt: ips.length === 0 && Number.isFinite(expiresAt) ? expiresAt : null,
     unifiedAccount: info.uta === 1,
+    rsaPublicKey: info.rsaPublicKey ? (normalisePublicKey(info.rsaPublicKey) ?? "unreadable") : null,
   };
 }
 
@@ -182,7 +186,11 @@ export function createBybitExchange({ baseUrl, timeoutMs }: BybitOptions): Excha
     httpAgent: new http.Agent({ keepAlive: true }),
     httpsAgent: new https.Agent({ keepAlive: true }),
   };
-  const sign = async (message: string, secret: string) => createHmac("sha256", secret).update(message).digest("hex");
+  // Bybit's two schemes over the same message: HMAC-SHA256 in hex, or RSA-SHA256 (PKCS#1 v1.5) in base64.
+  const sign = async (message: string, secret: string) =>
+    isPrivateKeyPem(secret)
+      ? signWithKey("sha256", Buffer.from(message), secret).toString("base64")
+      : createHmac("sha256", secret).update(message).digest("hex");
 
   const clientFor = ({ apiKey, apiSecret }: Credentials) =>
     new RestClientV5({ key: apiKey, secret: apiSecret, baseUrl, recv_window: 5000, customSignMessageFn: sign }, networkOptions);

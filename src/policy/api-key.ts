@@ -14,12 +14,23 @@ export interface ApiKeyFacts {
   /** Epoch milliseconds; null for a key that does not expire (IP-bound keys). */
   expiresAt: number | null;
   unifiedAccount: boolean;
+  /** For a self-generated (RSA) key: the public key Bybit holds for it, as `normalisePublicKey` gives it; null for HMAC keys. */
+  rsaPublicKey: string | null;
 }
 
+/** What signs requests: an HMAC secret, or for a self-generated key the RSA private key as a PKCS#8 PEM. */
 export interface Credentials {
   apiKey: string;
   apiSecret: string;
 }
+
+/** System-generated keys sign with HMAC; self-generated keys with RSA, from a private key only we hold. */
+export type KeyType = "hmac" | "rsa";
+
+/** The secret of a self-generated key is a PEM private key; a system-generated secret is letters and digits. */
+export const isPrivateKeyPem = (secret: string) => secret.includes("PRIVATE KEY-----");
+
+export const keyTypeOf = (credentials: Credentials): KeyType => (isPrivateKeyPem(credentials.apiSecret) ? "rsa" : "hmac");
 
 /** `Ab12…9xYz`: enough for a follower to recognise a key in Bybit's list, not enough to use it. */
 export function maskApiKey(apiKey: string): string {

@@ -11,7 +11,8 @@ export type RefusalReason =
   | { code: "contract-trade-missing"; missing: string[] }
   | { code: "no-expiry" }
   | { code: "ip-bound-without-egress" }
-  | { code: "ip-bound-missing-egress"; missing: string[] };
+  | { code: "ip-bound-missing-egress"; missing: string[] }
+  | { code: "public-key-mismatch" };
 
 export type PolicyWarning =
   | { code: "unneeded-permissions"; categories: string[] }
@@ -30,6 +31,8 @@ export interface PolicyInput {
   now: number;
   /** A key this old is due for rotation. */
   rotateAfterDays: number;
+  /** For a key made from a pair we generated: the public key we handed out (normalised); Bybit must hold exactly it. */
+  expectedRsaPublicKey?: string;
 }
 
 const REQUIRED_CONTRACT_PERMISSIONS = ["Order", "Position"];
@@ -38,9 +41,10 @@ const WITHDRAW = "Withdraw";
 const HARMLESS_CATEGORIES = new Set(["Affiliate"]);
 
 /** Decides whether the service may keep this key: it must trade contracts and never move money. */
-export function evaluateKey({ key, egressIps, now, rotateAfterDays }: PolicyInput): Verdict {
+export function evaluateKey({ key, egressIps, now, rotateAfterDays, expectedRsaPublicKey }: PolicyInput): Verdict {
   const reasons: RefusalReason[] = [];
   const warnings: PolicyWarning[] = [];
+  if (expectedRsaPublicKey !== undefined && key.rsaPublicKey !== expectedRsaPublicKey) reasons.push({ code: "public-key-mismatch" });
   const granted = (category: string) => key.permissions[category] ?? [];
 
   const wallet = granted("Wallet");

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import { maskApiKey, type ApiKeyFacts, type Credentials } from "../policy/api-key.js";
+import { keyTypeOf, maskApiKey, type ApiKeyFacts, type Credentials, type KeyType } from "../policy/api-key.js";
 import type { Sealer } from "./sealer.js";
 
 export type CredentialStatus = "active" | "expired" | "frozen";
@@ -11,6 +11,8 @@ export interface CredentialRecord {
   ref: string;
   userId: number;
   exchange: "bybit";
+  /** hmac: a system-generated key and its secret; rsa: a self-generated key signed with a private key we made. */
+  keyType: KeyType;
   bybitKeyId: string;
   name: string;
   maskedKey: string;
@@ -54,6 +56,7 @@ function toRecord(fields: Record<string, string>): CredentialRecord | null {
     ref: fields.ref,
     userId: Number(fields.userId),
     exchange: EXCHANGE,
+    keyType: fields.keyType === "rsa" ? "rsa" : "hmac",
     bybitKeyId: fields.bybitKeyId ?? "",
     name: fields.name ?? "",
     maskedKey: fields.maskedKey ?? "",
@@ -81,6 +84,7 @@ export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialS
         ref: randomUUID(),
         userId,
         exchange: EXCHANGE,
+        keyType: keyTypeOf(credentials),
         bybitKeyId: facts.id,
         name: facts.name,
         maskedKey: maskApiKey(credentials.apiKey),
@@ -101,6 +105,7 @@ export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialS
         .hset(key, {
           ref: record.ref,
           userId: String(userId),
+          keyType: record.keyType,
           bybitKeyId: record.bybitKeyId,
           name: record.name,
           maskedKey: record.maskedKey,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-function randomAlphanumeric(length: number): string {
+export function randomAlphanumeric(length: number): string {
   return [...randomBytes(length)].map((byte) => ALPHANUMERIC[byte % ALPHANUMERIC.length]).join("");
 }
 

@@ -1,11 +1,13 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createPublicKey, timingSafeEqual, verify } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomAlphanumeric } from "./canaries.js";
 import { listen, readBody, sendJson } from "./http-json.js";
 
 /**
  * A local Bybit V5 REST server for the endpoints the bot calls. It authenticates like Bybit:
- * HMAC-SHA256 over `timestamp + apiKey + recvWindow + queryString|body`, and the recv window
- * rule `serverTime - recvWindow <= timestamp < serverTime + 1000`.
+ * a signature over `timestamp + apiKey + recvWindow + queryString|body`, HMAC-SHA256 in hex
+ * for system-generated keys, RSA-SHA256 in base64 checked against the registered public key
+ * for self-generated ones, and the recv window rule `serverTime - recvWindow <= timestamp < serverTime + 1000`.
  */
 
 export interface FakePosition {
@@ -51,7 +53,10 @@ export interface FakeAccount {
 
 export interface FakeKeyOptions {
   apiKey: string;
-  apiSecret: string;
+  /** A system-generated key's secret: requests are signed with HMAC. */
+  apiSecret?: string;
+  /** A self-generated key: the public key as the follower pasted it; requests are signed with its private key. */
+  rsaPublicKey?: string;
   note?: string;
   permissions?: Record<string, string[]>;
   readOnly?: boolean;
@@ -64,9 +69,11 @@ export interface FakeKeyOptions {
   account?: FakeAccount;
 }
 
-interface FakeKey extends Required<Omit<FakeKeyOptions, "expiredAt">> {
+interface FakeKey extends Required<Omit<FakeKeyOptions, "expiredAt" | "apiSecret" | "rsaPublicKey">> {
   id: string;
   expiredAt: number | null;
+  apiSecret: string | null;
+  rsaPublicKey: string | null;
 }
 
 export interface BybitRequest {
@@ -114,11 +121,18 @@ export class FakeBybit {
       account: { positions: [], orders: [], fills: [] },
       ips,
       createdAt,
+      apiSecret: null,
+      rsaPublicKey: null,
       ...options,
       expiredAt: options.expiredAt !== undefined ? options.expiredAt : ips.length === 0 ? createdAt + 90 * DAY : null,
     };
     this.keys.set(key.apiKey, key);
     return key;
+  }
+
+  /** Bybit's "Self-generated API Keys" dialog: the follower pastes a public key and gets an API key back. */
+  createSelfGeneratedKey(rsaPublicKey: string, options: Omit<FakeKeyOptions, "apiKey" | "apiSecret" | "rsaPublicKey"> = {}): FakeKey {
+    return this.addKey({ ...options, apiKey: randomAlphanumeric(18), rsaPublicKey });
   }
 
   /** What deleting the key in Bybit's web page does: it stops authenticating at once. */
@@ -196,11 +210,22 @@ export class FakeBybit {
     if (!key) return 10003;
     const serverTime = Date.now();
     if (!(serverTime - recvWindow <= timestamp && timestamp < serverTime + 1000)) return 10002;
-    const expected = createHmac("sha256", key.apiSecret).update(`${timestamp}${apiKey}${recvWindow}${signedPayload}`).digest("hex");
-    if (signature.length !== expected.length || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) return 10004;
+    if (!this.signatureHolds(key, `${timestamp}${apiKey}${recvWindow}${signedPayload}`, signature)) return 10004;
     if (key.expiredAt !== null && key.expiredAt <= serverTime) return 33004;
     if (key.ips.length > 0 && !key.ips.includes(this.requestIp)) return 10010;
     return key;
+  }
+
+  private signatureHolds(key: FakeKey, message: string, signature: string): boolean {
+    if (key.rsaPublicKey !== null) {
+      try {
+        return verify("sha256", Buffer.from(message), createPublicKey(key.rsaPublicKey), Buffer.from(signature, "base64"));
+      } catch {
+        return false;
+      }
+    }
+    const expected = createHmac("sha256", key.apiSecret ?? "").update(message).digest("hex");
+    return signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
   }
 
   private keyInfo(key: FakeKey) {
@@ -224,7 +249,8 @@ export class FakeBybit {
       vipLevel: "No VIP",
       mktMakerLevel: "0",
       affiliateID: 0,
-      rsaPublicKey: "",
+      // Bybit keeps the key material without its PEM armour.
+      rsaPublicKey: key.rsaPublicKey === null ? "" : key.rsaPublicKey.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""),
       isMaster: true,
       parentUid: "0",
       kycLevel: "LEVEL_DEFAULT",

@@ -13,6 +13,7 @@ import { createReminders, REMINDER_QUEUE, type ReminderJob, type Reminders } fro
 import type { RotationRules } from "../../src/policy/rotation.js";
 import { createCredentialStore, type CredentialStore } from "../../src/vault/credential-store.js";
 import { createFollowerStore, type FollowerStore } from "../../src/vault/follower-store.js";
+import { createKeyPairPool, createPendingKeyPairs, type KeyPairPool, type PendingKeyPairs } from "../../src/vault/key-pairs.js";
 import { generateKeyringEntry, parseKeyring } from "../../src/vault/keyring.js";
 import { createSealer, type Sealer } from "../../src/vault/sealer.js";
 import { FakeBybit } from "./fake-bybit.js";
@@ -27,7 +28,12 @@ export interface HarnessOptions {
   bybitTimeoutMs?: number;
   /** Start the reminder worker with the bot (default true). */
   worker?: boolean;
+  /** Ready key pairs to keep (default 0: each pair is made when a follower asks). */
+  keyPairPoolSize?: number;
 }
+
+/** How long a handed-out key pair waits for the follower's API key, as in production. */
+export const KEY_PAIR_TTL_SECONDS = 3600;
 
 export interface Follower {
   user: FakeUser;
@@ -53,6 +59,8 @@ export interface Harness {
   sealer: Sealer;
   credentials: CredentialStore;
   followers: FollowerStore;
+  keyPairPool: KeyPairPool;
+  pendingKeyPairs: PendingKeyPairs;
   queue: Queue<ReminderJob>;
   reminders: Reminders;
   logs: string[];
@@ -74,6 +82,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const sealer = createSealer(parseKeyring(generateKeyringEntry()));
   const credentials = createCredentialStore(redis, sealer);
   const followers = createFollowerStore(redis, sealer);
+  const keyPairPool = createKeyPairPool({ redis, sealer, size: options.keyPairPoolSize ?? 0, logger, key: `{key-pairs-${randomUUID().slice(0, 8)}}:pool` });
+  keyPairPool.startRefilling();
+  const pendingKeyPairs = createPendingKeyPairs(redis, sealer, keyPairPool, KEY_PAIR_TTL_SECONDS);
   // A queue of its own per harness: test files share one Redis.
   const prefix = `{reminders-${randomUUID().slice(0, 8)}}`;
   const queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
@@ -90,6 +101,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sealer,
     credentials,
     followers,
+    keyPairPool,
+    pendingKeyPairs,
     queue,
     reminders,
     logs,
@@ -134,6 +147,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async stop() {
       if (runner.isRunning()) await runner.stop();
+      await keyPairPool.stop();
       await Promise.all([...workers].map((worker) => worker.close()));
       await queue.obliterate({ force: true });
       await queue.close();
@@ -150,6 +164,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sealer,
     credentials,
     followers,
+    pendingKeyPairs,
     exchange: createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000 }),
     reminders,
     clock,

@@ -1,7 +1,7 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../context.js";
 import { ROTATE_NOW } from "../reminder-delivery.js";
-import type { ConnectMode } from "./connect.js";
+import type { ConnectMode } from "./connect/connect.js";
 
 /** `/rotate` and the reminders' "Rotate now" button: the connect flow, worded for replacing a key. */
 export function rotateFeature(): Composer<BotContext> {

@@ -1,7 +1,8 @@
 import type { Api } from "grammy";
 import type { Update } from "grammy/types";
 import { containsCredentialLike } from "../../policy/credential-format.js";
-import type { Shredder } from "../shredder.js";
+import { carriedText } from "./carriers.js";
+import type { Shredder } from "./shredder.js";
 
 /**
  * With long polling, starts deleting credential-like messages the moment a batch of updates
@@ -14,9 +15,9 @@ export function shredAtIntake(api: Api, shredder: Shredder): void {
     if (method === "getUpdates" && response.ok) {
       let shredding = false;
       for (const update of response.result as Update[]) {
-        const message = update.message;
-        if (message?.text === undefined || !containsCredentialLike(message.text)) continue;
-        void shredder.shred(message.chat.id, message.message_id);
+        const carried = carriedText(update);
+        if (!carried || !containsCredentialLike(carried.text)) continue;
+        void shredder.shred(carried);
         shredding = true;
       }
       // Node hands a request its socket on the next tick; without this pause, the handling of the

@@ -1,5 +1,6 @@
 import http from "node:http";
 import https from "node:https";
+import type { MessageAddress } from "./carriers.js";
 
 /** One pool of keep-alive connections to the Bot API, shared with grammY so that deletions find them warm. */
 export function telegramAgent(telegramApiRoot: string): http.Agent {
@@ -21,15 +22,22 @@ export function createFastDelete(
   telegramApiRoot: string,
   token: string,
   agent: http.Agent,
-): (chatId: number, messageId: number) => Promise<DeleteOutcome> {
-  const url = new URL(`${telegramApiRoot}/bot${token}/deleteMessage`);
-  const request = url.protocol === "https:" ? https.request : http.request;
+): (message: MessageAddress) => Promise<DeleteOutcome> {
+  const url = (method: string) => new URL(`${telegramApiRoot}/bot${token}/${method}`);
+  const chatUrl = url("deleteMessage");
+  const businessUrl = url("deleteBusinessMessages");
+  const request = chatUrl.protocol === "https:" ? https.request : http.request;
 
-  return (chatId, messageId) =>
+  return ({ chatId, messageId, businessConnectionId }) =>
     new Promise((resolve) => {
-      const body = JSON.stringify({ chat_id: chatId, message_id: messageId });
+      // A business chat's messages are deleted through the connection the follower gave the bot.
+      const body = JSON.stringify(
+        businessConnectionId === undefined
+          ? { chat_id: chatId, message_id: messageId }
+          : { business_connection_id: businessConnectionId, message_ids: [messageId] },
+      );
       const call = request(
-        url,
+        businessConnectionId === undefined ? chatUrl : businessUrl,
         { method: "POST", agent, timeout: TIMEOUT_MS, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
         (response) => {
           let text = "";

@@ -1,0 +1,174 @@
+import type { ExchangeFailure } from "../../exchange/bybit.js";
+import type { KeyType } from "../../policy/api-key.js";
+import type { PolicyWarning, RefusalReason } from "../../policy/key-policy.js";
+import type { ReminderTimes } from "../../policy/rotation.js";
+import type { CredentialRecord } from "../../vault/credential-store.js";
+import { daysUntil, describePermissions, escapeHtml, formatDate, formatUsd, keyLabel } from "./format.js";
+
+/** Every word of the connect and rotate flows. */
+
+const API_MANAGEMENT_URL = "https://www.bybit.com/app/user/api-management";
+const apiManagement = `<a href="${API_MANAGEMENT_URL}">API Management</a>`;
+
+function keySettings(egressIps: readonly string[]): string[] {
+  return [
+    "• Name: for example <code>copy-trade-2026</code>",
+    "• <b>Read-Write</b>, with <b>Contracts: Orders and Positions</b>. Nothing else.",
+    "• Wallet (Withdrawal, Transfer): <b>off</b>",
+    egressIps.length === 0
+      ? "• IP restriction: none. The key then expires after 90 days."
+      : `• IP restriction: none (the key expires after 90 days), or bind exactly ${egressIps.map((ip) => `<code>${ip}</code>`).join(", ")}`,
+  ];
+}
+
+export const connectTexts = {
+  connectIntro: "<b>Let’s connect your Bybit account.</b> It takes two minutes.",
+  rotateIntro: (previous: CredentialRecord) =>
+    `<b>Let’s replace your key</b> ${keyLabel(previous.name, previous.maskedKey)}. Keep the old key until I confirm the new one.`,
+  twoWays: [
+    "Choose how:",
+    "• <b>Make the key for me</b> (recommended): I make a key pair and give you its public key to paste into Bybit. You send back only the API key, so nothing secret ever crosses this chat.",
+    "• <b>I have a key and secret</b>: send them here, and I delete each message the moment it arrives.",
+  ].join("\n"),
+  makePairButton: "Make the key for me (nothing secret to copy)",
+  haveSecretButton: "I have a key and secret",
+  pickWay: "Please tap one of the two buttons, paste your key, or /cancel.",
+
+  publicKeySteps: (publicKeyPem: string, egressIps: readonly string[]) =>
+    [
+      "Here is your <b>public key</b>. Tap the block to copy it:",
+      `<pre>${escapeHtml(publicKeyPem.trim())}</pre>`,
+      `In Bybit, open ${apiManagement} → <b>Create New Key</b> → <b>Self-generated API Keys</b>, paste the public key, and set:`,
+      ...keySettings(egressIps),
+      "",
+      "Then send me the <b>API key</b> Bybit shows you. There is no secret to copy: the private key never leaves our vault. This public key is valid for 1 hour.",
+    ].join("\n"),
+  secretKeySteps: (egressIps: readonly string[]) =>
+    [
+      `In Bybit, open ${apiManagement} → <b>Create New Key</b> → <b>System-generated API Keys</b> and set:`,
+      ...keySettings(egressIps),
+      "",
+      "Bybit shows the secret only once, so keep that page open.",
+      "",
+      "Now send me the <b>API key</b>. You can also send the key and the secret together. I delete each message as soon as it arrives.",
+    ].join("\n"),
+
+  askSecret: "Got the key, and deleted your message. Now send the <b>API secret</b>.",
+  notAKey: "That doesn’t look like an API key: Bybit keys are about 18 letters and digits. Copy it again from Bybit and send it here, or /cancel.",
+  notASecret: "That doesn’t look like an API secret: Bybit secrets are about 36 letters and digits. Copy it again and send it here, or /cancel.",
+  secretFirst: "I deleted your message. It looks like the <b>secret</b>: please send the <b>API key</b> first (about 18 letters and digits), then the secret.",
+  keyAgain: "I deleted your message. It looks like an API key again: now send the <b>API secret</b> (about 36 letters and digits), or /cancel.",
+  sentenceInsteadOfKey: "I deleted your message. It reads like a sentence: please send only the <b>API key</b>, copied from Bybit, or /cancel.",
+  sentenceInsteadOfSecret: "I deleted your message. It reads like a sentence: please send only the <b>API secret</b>, copied from Bybit, or /cancel.",
+  privateKeyPasted:
+    "⚠️ That was a <b>private key</b>: I deleted it and stored nothing. Never send a private key to anyone. If it belongs to a Bybit key, delete that key in Bybit. The safer way: send /connect and tap <b>Make the key for me</b>: I make the pair, and its private key never leaves our vault.",
+  privateKeyWhileWaiting:
+    "⚠️ That was a <b>private key</b>: I deleted it and stored nothing. Never send a private key to anyone. I already hold the key pair for you: paste the <b>public</b> key I sent into Bybit, and send me only the API key Bybit shows you.",
+  publicKeySentBack: "I deleted your message. That is the public key: paste it into Bybit’s <b>Self-generated API Keys</b> dialog, then send me the <b>API key</b> Bybit shows you.",
+  publicKeyWithoutPair:
+    "I deleted your message. That is a public key, and I can only use a key made from a pair I made. Send /connect and tap <b>Make the key for me</b>, or send a system-generated key and its secret.",
+  secretWhileWaitingForRsaKey:
+    "I deleted your message. It looks like a <b>secret</b>, but a key made with my public key has none: send only its <b>API key</b>. If you made a system-generated key instead, send its key and secret together in one message.",
+  textOnly: "Please send the key as a text message, or /cancel.",
+  commandDuringFlow: "We’re in the middle of connecting a key. Send the key, or /cancel to stop.",
+  deleteItYourself: (reason: "not-allowed" | "network") =>
+    reason === "not-allowed"
+      ? "⚠️ Telegram did not let me delete your last message. Please delete it yourself now: it holds part of your key."
+      : "⚠️ I could not reach Telegram to delete your last message. Please delete it yourself now: it holds part of your key.",
+
+  replaceExisting: (record: CredentialRecord) =>
+    `You already have the key ${keyLabel(record.name, record.maskedKey)} connected. Replace it with a new one?`,
+  replaceButton: "Replace it",
+  keepButton: "Keep it",
+  pickAnswer: "Please tap one of the two buttons, or /cancel.",
+  keptExisting: "Okay, your key stays as it is.",
+  replacing: "Okay, let’s connect the new key.",
+
+  nothingToRotate: "You have no key connected yet. Send /connect to connect one.",
+  sameKey: "This is the key you already have connected. Create a new key in Bybit, then send /rotate again.",
+  deleteOldKey: (previous: CredentialRecord) =>
+    `Now delete the old key ${keyLabel(previous.name, previous.maskedKey)} in Bybit: API Management → Delete. Until you do, it still works for anyone who has it.`,
+  reminderSchedule: (times: ReminderTimes, now: number) =>
+    times.rotate > now
+      ? `I’ll remind you to rotate it on ${formatDate(times.rotate)}, and again when it expires on ${formatDate(times.expiry)}.`
+      : `I’ll remind you again when it expires on ${formatDate(times.expiry)}.`,
+
+  checking: "Checking the key with Bybit…",
+  exchangeFailure: (failure: ExchangeFailure, keyType: KeyType) =>
+    keyType === "rsa" && rsaExchangeFailures[failure] ? rsaExchangeFailures[failure] : exchangeFailures[failure],
+  pairExpired: "The public key I gave you has expired (they last 1 hour), so nothing was stored. Send /connect for a fresh one.",
+  refused: (name: string, reasons: RefusalReason[]) =>
+    [
+      `❌ I can’t use the key “${escapeHtml(name)}”. Nothing was stored.`,
+      "",
+      ...reasons.map((reason) => `• ${refusalReasons(reason)}`),
+      "",
+      "Fix this in Bybit (or create a new key), then send /connect.",
+    ].join("\n"),
+  connected: (record: CredentialRecord, equityUsd: string | null, warnings: PolicyWarning[], now: number) =>
+    [
+      `✅ Connected: key ${keyLabel(record.name, record.maskedKey)}${record.keyType === "rsa" ? ", self-generated: its private key never left our vault" : ""}.`,
+      `Permissions: ${describePermissions(record.permissions)}`,
+      equityUsd === null
+        ? "Account equity: not available right now."
+        : `Account equity: ${formatUsd(equityUsd)} USD. Copied trades are sized to it.`,
+      record.expiresAt === null
+        ? "Expiry: none (the key is bound to our IPs)."
+        : `Expires: ${formatDate(record.expiresAt)} (in ${daysUntil(record.expiresAt, now)} days). Create a new key before then.`,
+      ...warnings.map((warning) => `⚠️ ${policyWarnings(warning)}`),
+    ].join("\n"),
+  existingStays: (record: CredentialRecord) => `Your key ${keyLabel(record.name, record.maskedKey)} stays connected.`,
+  saveFailed: "I could not save your key just now, so nothing was stored. Please try /connect again in a minute.",
+} as const;
+
+const exchangeFailures: Record<ExchangeFailure, string> = {
+  "invalid-key":
+    "Bybit does not know this API key. Check that you copied all of it, and that it is a mainnet key (not testnet). Then send /connect.",
+  "wrong-secret": "The secret does not match this key. Copy the secret again (Bybit shows it only once: if it is gone, create a new key), then send /connect.",
+  "ip-not-allowed": "Bybit refused the key because it is bound to other IP addresses. Remove the IP restriction in Bybit, then send /connect.",
+  expired: "This key has expired in Bybit. Create a new one, then send /connect.",
+  "clock-skew": "Bybit rejected the request time. This is on our side; please try /connect again in a minute.",
+  "rate-limited": "Bybit is limiting requests right now. Nothing was stored. Please try /connect again in a minute.",
+  timeout: "Bybit did not answer in time. Nothing was stored. Please try /connect again in a minute.",
+  unavailable: "Bybit is not answering properly right now. Nothing was stored. Please try /connect again in a minute.",
+};
+
+/** A self-generated key has no secret to get wrong: a bad signature means the key was made with another public key. */
+const rsaExchangeFailures: Partial<Record<ExchangeFailure, string>> = {
+  "wrong-secret":
+    "Bybit did not accept my signature for this key: it was made with a different public key (or it is a system-generated key). Nothing was stored. Send /connect, tap <b>Make the key for me</b>, and create the key with the public key I send.",
+};
+
+function refusalReasons(reason: RefusalReason): string {
+  switch (reason.code) {
+    case "can-withdraw":
+      return "It can <b>withdraw</b> funds. Untick Wallet → Withdrawal.";
+    case "can-transfer":
+      return `It can <b>transfer</b> funds (${reason.permissions.join(", ")}). Untick Wallet → Account Transfer and Subaccount Transfer.`;
+    case "fiat":
+      return `It has fiat permissions (${reason.categories.join(", ")}). Untick everything under Fiat.`;
+    case "read-only":
+      return "It is <b>read-only</b>, so it can’t place copied trades. Choose Read-Write.";
+    case "contract-trade-missing":
+      return `It can’t trade contracts: tick Contracts → ${reason.missing.join(" and ")}.`;
+    case "no-expiry":
+      return "It has no expiry date. Create a key without IP restriction: Bybit then sets a 90-day expiry.";
+    case "ip-bound-without-egress":
+      return "It is bound to IP addresses, so our servers can’t use it. Set IP restriction to none.";
+    case "ip-bound-missing-egress":
+      return `It is bound to IP addresses that leave out our servers. Add ${reason.missing.join(", ")} or set IP restriction to none.`;
+    case "public-key-mismatch":
+      return "Bybit holds a different public key for it than the one I gave you. Create the key with the public key I sent.";
+  }
+}
+
+function policyWarnings(warning: PolicyWarning): string {
+  switch (warning.code) {
+    case "unneeded-permissions":
+      return `The key also has permissions we don’t need (${warning.categories.join(", ")}). For safety, untick them in Bybit.`;
+    case "rotation-due":
+      return `This key is already ${warning.ageDays} days old and due for rotation. Please create a new key soon.`;
+    case "not-unified":
+      return "Your account is not a Unified Trading Account. Some copied trades may fail until you upgrade it in Bybit.";
+  }
+}

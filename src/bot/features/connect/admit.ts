@@ -1,0 +1,100 @@
+import type { Logger } from "pino";
+import type { Exchange, KeyInspection } from "../../../exchange/bybit.js";
+import type { Reminders } from "../../../jobs/reminders.js";
+import type { ApiKeyFacts, Credentials } from "../../../policy/api-key.js";
+import { evaluateKey, type PolicyWarning } from "../../../policy/key-policy.js";
+import type { ReminderTimes, RotationRules } from "../../../policy/rotation.js";
+import type { CredentialRecord, CredentialStore } from "../../../vault/credential-store.js";
+import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
+import { texts } from "../../texts.js";
+
+export interface AdmitDeps {
+  credentials: CredentialStore;
+  pendingKeyPairs: PendingKeyPairs;
+  exchange: Exchange;
+  reminders: Reminders;
+  clock: () => number;
+  egressIps: readonly string[];
+  rotation: RotationRules;
+  logger: Logger;
+}
+
+/** What the follower gave us: a key with its secret, or a self-generated key made from the pair we issued them. */
+export type KeySource = { type: "hmac"; credentials: Credentials } | { type: "rsa"; apiKey: string };
+
+/**
+ * The outcome of checking a key, as the conversation may keep it: its state is stored (sealed),
+ * so nothing here holds a secret or a private key.
+ */
+export type Admission =
+  | { outcome: "connected"; record: CredentialRecord; equityUsd: string | null; warnings: PolicyWarning[]; times: ReminderTimes | null; now: number }
+  | { outcome: "refused"; reply: string }
+  | { outcome: "pair-expired" }
+  | { outcome: "save-failed" };
+
+/**
+ * Asks Bybit what the key can do, judges it, and stores it in place of `previous` when it
+ * passes. A private key is opened from the vault here and goes out of scope on return.
+ */
+export async function admit(deps: AdmitDeps, userId: number, source: KeySource, previous: CredentialRecord | null): Promise<Admission> {
+  let credentials: Credentials;
+  let expectedRsaPublicKey: string | undefined;
+  if (source.type === "rsa") {
+    const pair = await deps.pendingKeyPairs.open(userId, deps.clock());
+    if (!pair) return { outcome: "pair-expired" };
+    credentials = { apiKey: source.apiKey, apiSecret: pair.privateKeyPem };
+    expectedRsaPublicKey = pair.publicKey;
+  } else {
+    credentials = source.credentials;
+  }
+
+  const inspection = await deps.exchange.inspectKey(credentials);
+  const now = deps.clock();
+  const judgement = judge(inspection, previous, deps, now, source.type, expectedRsaPublicKey);
+  if (!judgement.accepted) return { outcome: "refused", reply: judgement.reply };
+
+  let record: CredentialRecord;
+  try {
+    record = await deps.credentials.save(userId, credentials, judgement.key, now);
+  } catch (error) {
+    deps.logger.error({ err: error, userId }, "storing a credential failed");
+    return { outcome: "save-failed" };
+  }
+  if (source.type === "rsa") await deps.pendingKeyPairs.discard(userId).catch(() => undefined);
+  return { outcome: "connected", record, equityUsd: judgement.equityUsd, warnings: judgement.warnings, times: await moveReminders(deps, record, previous), now };
+}
+
+type Judgement =
+  | { accepted: true; key: ApiKeyFacts; equityUsd: string | null; warnings: PolicyWarning[] }
+  | { accepted: false; reply: string };
+
+function judge(
+  inspection: KeyInspection,
+  previous: CredentialRecord | null,
+  deps: AdmitDeps,
+  now: number,
+  keyType: KeySource["type"],
+  expectedRsaPublicKey: string | undefined,
+): Judgement {
+  if (!inspection.ok) return { accepted: false, reply: texts.exchangeFailure(inspection.failure, keyType) };
+  if (previous && previous.bybitKeyId === inspection.key.id) return { accepted: false, reply: texts.sameKey };
+  const verdict = evaluateKey({ key: inspection.key, egressIps: deps.egressIps, now, rotateAfterDays: deps.rotation.rotateAfterDays, expectedRsaPublicKey });
+  if (!verdict.accepted) return { accepted: false, reply: texts.refused(inspection.key.name, verdict.reasons) };
+  return { accepted: true, key: inspection.key, equityUsd: inspection.equityUsd, warnings: verdict.warnings };
+}
+
+/**
+ * The credential was stored in place of the old one in one Redis transaction; now the reminders
+ * move. Until they do, the old reminders find their credential replaced and send nothing; if
+ * scheduling fails, the worker's sweep at start schedules them again.
+ */
+async function moveReminders(deps: AdmitDeps, record: CredentialRecord, previous: CredentialRecord | null): Promise<ReminderTimes | null> {
+  try {
+    const times = await deps.reminders.schedule(record);
+    if (previous) await deps.reminders.cancel(previous);
+    return times;
+  } catch (error) {
+    deps.logger.error({ err: error, userId: record.userId }, "scheduling reminders failed; the worker's sweep will schedule them");
+    return null;
+  }
+}

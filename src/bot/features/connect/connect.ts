@@ -1,0 +1,123 @@
+import { createConversation } from "@grammyjs/conversations";
+import { Composer, InlineKeyboard, type Context } from "grammy";
+import type { CredentialRecord } from "../../../vault/credential-store.js";
+import type { BotContext, BotConversation } from "../../context.js";
+import type { Shredder } from "../../intake/shredder.js";
+import { texts } from "../../texts.js";
+import { admit, type Admission, type AdmitDeps } from "./admit.js";
+import { receiveKey } from "./receive.js";
+
+export interface ConnectDeps extends AdmitDeps {
+  shredder: Shredder;
+}
+
+/** `connect` asks before replacing a working key; `rotate` is the same flow, worded for replacing one. */
+export type ConnectMode = "connect" | "rotate";
+
+/** Each step waits this long for the follower; after that the flow is dropped as if it never started. */
+const STEP_TIMEOUT_MS = 10 * 60_000;
+
+const html = { parse_mode: "HTML" } as const;
+const instructions = { ...html, link_preview_options: { is_disabled: true } } as const;
+
+const MAKE_PAIR = "connect:make-pair";
+const HAVE_SECRET = "connect:have-secret";
+
+/** `/connect` (and `/start` without a key) in a private chat; `/cancel` leaves it at any step. */
+export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
+  const feature = new Composer<BotContext>();
+  const dm = feature.chatType("private");
+
+  // Before the conversation, so that it is heard at every step of it.
+  dm.command("cancel", async (ctx) => {
+    const wasConnecting = ctx.conversation.active("connect") > 0;
+    await ctx.conversation.exitAll();
+    await deps.pendingKeyPairs.discard(ctx.from.id);
+    await ctx.reply(wasConnecting ? texts.cancelled : texts.nothingToCancel);
+  });
+
+  dm.use(createConversation(connectConversation(deps), { id: "connect", maxMillisecondsToWait: STEP_TIMEOUT_MS }));
+
+  dm.command("connect", (ctx) => ctx.conversation.enter("connect", "connect" satisfies ConnectMode));
+  dm.command("start", async (ctx) => {
+    const record = await deps.credentials.current(ctx.from.id);
+    if (record?.status === "active") return ctx.reply(texts.welcomeBack(record), html);
+    await ctx.conversation.enter("connect", "connect" satisfies ConnectMode);
+  });
+  return feature;
+}
+
+function connectConversation(deps: ConnectDeps) {
+  return async function connect(conversation: BotConversation, ctx: Context, mode: ConnectMode = "connect"): Promise<void> {
+    const userId = ctx.from!.id;
+    const previous = await conversation.external(() => deps.credentials.current(userId));
+    if (mode === "rotate" && !previous) {
+      await ctx.reply(texts.nothingToRotate);
+      return;
+    }
+    if (mode === "connect" && previous?.status === "active" && !(await confirmReplacement(conversation, ctx, previous))) return;
+
+    const choices = new InlineKeyboard().text(texts.makePairButton, MAKE_PAIR).row().text(texts.haveSecretButton, HAVE_SECRET);
+    const intro = mode === "rotate" ? texts.rotateIntro(previous!) : texts.connectIntro;
+    await ctx.reply(`${intro}\n\n${texts.twoWays}`, { ...instructions, reply_markup: choices });
+    const answer = await chooseWay(conversation);
+    let source;
+    if (answer.callbackQuery?.data === MAKE_PAIR) {
+      const publicKeyPem = await conversation.external(() => deps.pendingKeyPairs.issue(userId, deps.clock()));
+      await ctx.reply(texts.publicKeySteps(publicKeyPem, deps.egressIps), instructions);
+      source = await receiveKey(conversation, deps.shredder, "rsa");
+    } else if (answer.callbackQuery) {
+      await ctx.reply(texts.secretKeySteps(deps.egressIps), instructions);
+      source = await receiveKey(conversation, deps.shredder, "hmac");
+    } else {
+      source = await receiveKey(conversation, deps.shredder, "hmac", answer);
+    }
+
+    await ctx.reply(texts.checking);
+    const admission = await conversation.external(() => admit(deps, userId, source, previous));
+    await ctx.reply(replyTo(admission, previous), html);
+  };
+}
+
+function replyTo(admission: Admission, previous: CredentialRecord | null): string {
+  const stays = previous?.status === "active" ? `\n\n${texts.existingStays(previous)}` : "";
+  switch (admission.outcome) {
+    case "refused":
+      return admission.reply + stays;
+    case "pair-expired":
+      return texts.pairExpired + stays;
+    case "save-failed":
+      return texts.saveFailed;
+    case "connected":
+      return [
+        texts.connected(admission.record, admission.equityUsd, admission.warnings, admission.now),
+        ...(admission.times ? [texts.reminderSchedule(admission.times, admission.now)] : []),
+        ...(previous ? [texts.deleteOldKey(previous)] : []),
+      ].join("\n\n");
+  }
+}
+
+/** A tap on one of the two ways, or a message: a follower who pastes a key is served at once. */
+async function chooseWay(conversation: BotConversation): Promise<Context> {
+  for (;;) {
+    const answer = await conversation.waitFor(["message", "callback_query:data"], {
+      otherwise: (other) => other.reply(texts.pickWay),
+    });
+    if (!answer.callbackQuery) return answer;
+    const chosen = answer.callbackQuery.data === MAKE_PAIR || answer.callbackQuery.data === HAVE_SECRET;
+    await answer.answerCallbackQuery(chosen ? undefined : { text: texts.buttonExpired });
+    if (chosen) return answer;
+  }
+}
+
+async function confirmReplacement(conversation: BotConversation, ctx: Context, existing: CredentialRecord): Promise<boolean> {
+  const keyboard = new InlineKeyboard().text(texts.replaceButton, "connect:replace").text(texts.keepButton, "connect:keep");
+  await ctx.reply(texts.replaceExisting(existing), { ...html, reply_markup: keyboard });
+  const answer = await conversation.waitForCallbackQuery(["connect:replace", "connect:keep"], {
+    otherwise: (other) => other.reply(texts.pickAnswer),
+  });
+  const replace = answer.callbackQuery.data === "connect:replace";
+  await answer.answerCallbackQuery();
+  await answer.editMessageText(replace ? texts.replacing : texts.keptExisting);
+  return replace;
+}

@@ -1,0 +1,27 @@
+import type { Message, Update } from "grammy/types";
+
+/** Where a message lives, so that it can be deleted: business messages are deleted through their connection. */
+export interface MessageAddress {
+  chatId: number;
+  messageId: number;
+  businessConnectionId?: string;
+}
+
+/** A message that could carry a credential: new or edited, in any chat, channel or business chat, text or caption. */
+export interface CarriedText extends MessageAddress {
+  text: string;
+}
+
+/** Every kind of update whose message a follower (or anyone) could have typed or pasted a key into. */
+export function carriedText(update: Update): CarriedText | null {
+  const message: Message | undefined =
+    update.message ??
+    update.edited_message ??
+    update.channel_post ??
+    update.edited_channel_post ??
+    update.business_message ??
+    update.edited_business_message;
+  const text = message?.text ?? message?.caption;
+  if (!message || text === undefined) return null;
+  return { chatId: message.chat.id, messageId: message.message_id, businessConnectionId: message.business_connection_id, text };
+}
