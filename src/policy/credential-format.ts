@@ -92,7 +92,10 @@ export function parseCredentialText(text: string): CredentialText {
   const { labelled, unlabelled, words } = read(text);
   const labelledAny = labelled.key !== undefined || labelled.secret !== undefined;
   // Unlabelled tokens among ordinary words are more likely a long word than a key.
-  if (!labelledAny && words > 0) return unlabelled.length > 0 ? { kind: "unrecognised" } : { kind: "sentence" };
+  if (!labelledAny && words > 0) {
+    const prose = text.trim().split(/\s+/).length >= 3;
+    return unlabelled.length === 0 && prose ? { kind: "sentence" } : { kind: "unrecognised" };
+  }
 
   const keys = unlabelled.filter((token) => within(token, KEY_LENGTH));
   const secrets = unlabelled.filter((token) => within(token, SECRET_LENGTH));

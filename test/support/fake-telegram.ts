@@ -15,7 +15,7 @@ export interface FakeUser {
 
 export interface FakeChat {
   id: number;
-  type: "private" | "group" | "supergroup";
+  type: "private" | "group" | "supergroup" | "channel";
   title?: string;
   first_name?: string;
 }
@@ -33,8 +33,14 @@ export interface FakeMessage {
   message_id: number;
   date: number;
   chat: FakeChat;
-  from: FakeUser | typeof BOT_USER;
+  /** Absent on channel posts, which are sent on behalf of the channel. */
+  from?: FakeUser | typeof BOT_USER;
+  sender_chat?: FakeChat;
   text?: string;
+  caption?: string;
+  photo?: { file_id: string; file_unique_id: string; width: number; height: number }[];
+  edit_date?: number;
+  business_connection_id?: string;
   entities?: { type: "bot_command"; offset: number; length: number }[];
   sticker?: Record<string, unknown>;
   reply_markup?: unknown;
@@ -43,6 +49,9 @@ export interface FakeMessage {
 interface Update {
   update_id: number;
   message?: FakeMessage;
+  edited_message?: FakeMessage;
+  channel_post?: FakeMessage;
+  business_message?: FakeMessage;
   callback_query?: { id: string; from: FakeUser; message: FakeMessage; chat_instance: string; data: string };
 }
 
@@ -98,6 +107,8 @@ export class FakeTelegram {
   private readonly textWaiters = new Map<number, Set<(call: RecordedCall) => void>>();
   private readonly callbackQueries = new Set<string>();
   private readonly updateOfMessage = new Map<string, number>();
+  /** Business connection id to the chat its messages are in. */
+  private readonly businessChats = new Map<string, number>();
   private wakeScheduled = false;
   private readonly broken = new Map<string, number>();
   private readonly blocked = new Set<number>();
@@ -137,6 +148,40 @@ export class FakeTelegram {
   sendSticker(user: FakeUser, chat: FakeChat = this.privateChat(user)): FakeMessage {
     const message = this.store(chat, { from: user, sticker: { file_id: "sticker", width: 512, height: 512, is_animated: false, is_video: false, type: "regular" } });
     this.push({ message });
+    return message;
+  }
+
+  /** A photo with a caption, as a client sends it. */
+  sendPhoto(user: FakeUser, caption: string, chat: FakeChat = this.privateChat(user)): FakeMessage {
+    const photo = [{ file_id: "photo", file_unique_id: "photo-unique", width: 1280, height: 720 }];
+    const message = this.store(chat, { from: user, caption, photo });
+    this.push({ message });
+    return message;
+  }
+
+  /** The sender edits a message they sent: Telegram delivers the whole message again as `edited_message`. */
+  editText(message: FakeMessage, text: string): FakeMessage {
+    const stored = this.chatState(message.chat.id).messages.get(message.message_id);
+    if (!stored) throw new Error(`message ${message.message_id} is not in chat ${message.chat.id}`);
+    stored.text = text;
+    stored.edit_date = Math.floor(Date.now() / 1000);
+    this.push({ edited_message: { ...stored } });
+    return stored;
+  }
+
+  /** A post in a channel where the bot is an administrator. */
+  postToChannel(channel: FakeChat, text: string): FakeMessage {
+    const message = this.store(channel, { sender_chat: channel, text });
+    this.push({ channel_post: message });
+    return message;
+  }
+
+  /** A message in a chat of a business account that connected the bot (Telegram Business). */
+  sendBusinessMessage(user: FakeUser, text: string, connectionId: string): FakeMessage {
+    const chat = this.privateChat(user);
+    this.businessChats.set(connectionId, chat.id);
+    const message = this.store(chat, { from: user, text, business_connection_id: connectionId });
+    this.push({ business_message: message });
     return message;
   }
 
@@ -271,7 +316,7 @@ export class FakeTelegram {
     return state;
   }
 
-  private store(chat: FakeChat, content: Partial<FakeMessage> & Pick<FakeMessage, "from">): FakeMessage {
+  private store(chat: FakeChat, content: Partial<FakeMessage>): FakeMessage {
     const state = this.chatState(chat.id);
     const message: FakeMessage = { message_id: state.nextMessageId++, date: Math.floor(Date.now() / 1000), chat, ...content };
     state.messages.set(message.message_id, message);
@@ -360,6 +405,15 @@ export class FakeTelegram {
         const messageId = Number(payload.message_id);
         if (state.refuseDeletes) throw new TelegramError(400, "Bad Request: message can't be deleted");
         if (!state.messages.delete(messageId)) throw new TelegramError(400, "Bad Request: message to delete not found");
+        return true;
+      }
+      case "deleteBusinessMessages": {
+        const chatId = this.businessChats.get(String(payload.business_connection_id));
+        if (chatId === undefined) throw new TelegramError(400, "Bad Request: business connection not found");
+        const ids = payload.message_ids as number[];
+        const messages = this.chatState(chatId).messages;
+        if (!ids.every((id) => messages.has(id))) throw new TelegramError(400, "Bad Request: message to delete not found");
+        for (const id of ids) messages.delete(id);
         return true;
       }
       case "answerCallbackQuery": {

@@ -32,7 +32,6 @@ export const connectTexts = {
   ].join("\n"),
   makePairButton: "Make the key for me (nothing secret to copy)",
   haveSecretButton: "I have a key and secret",
-  pickWay: "Please tap one of the two buttons, paste your key, or /cancel.",
 
   publicKeySteps: (publicKeyPem: string, egressIps: readonly string[]) =>
     [

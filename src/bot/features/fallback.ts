@@ -2,11 +2,11 @@ import { Composer } from "grammy";
 import type { BotContext } from "../context.js";
 import { texts } from "../texts.js";
 
-/** What nobody else handled: a loose key in a private chat, a stale button, or plain chatter. */
+/** What nobody else handled: a loose key in a private chat (sent or edited in), a stale button, or plain chatter. */
 export function fallbackFeature(): Composer<BotContext> {
   const feature = new Composer<BotContext>();
-  feature.chatType("private").on("message", async (ctx) => {
-    if (!ctx.shredding) return ctx.reply(texts.help);
+  feature.chatType("private").on(["message", "edited_message"], async (ctx) => {
+    if (!ctx.shredding) return ctx.editedMessage ? undefined : ctx.reply(texts.help);
     const shredding = await ctx.shredding;
     await ctx.reply(shredding.deleted ? texts.deletedLooseCredential : texts.deleteItYourself(shredding.reason));
   });

@@ -2,12 +2,15 @@ import { Composer } from "grammy";
 import type { BotContext } from "../context.js";
 import { commandDescriptions, texts } from "../texts.js";
 
-/** Groups never see the connect flow; a key posted there is deleted where possible, and the follower is told. */
+/**
+ * Groups and channels never see the connect flow; a key posted there (as text, caption or
+ * edit) is deleted where possible, and the chat is told to revoke it.
+ */
 export function groupFeature(): Composer<BotContext> {
   const feature = new Composer<BotContext>();
-  const groups = feature.chatType(["group", "supergroup"]);
+  const groups = feature.chatType(["group", "supergroup", "channel"]);
   groups.command(["start", ...Object.keys(commandDescriptions)], (ctx) => ctx.reply(texts.groupKeysOnlyInPrivate(ctx.me.username)));
-  groups.on("message:text", async (ctx, next) => {
+  groups.on(["message", "edited_message", "channel_post", "edited_channel_post"], async (ctx, next) => {
     if (!ctx.shredding) return next();
     const shredding = await ctx.shredding;
     await ctx.reply(shredding.deleted ? texts.groupDeletedCredential(ctx.me.username) : texts.groupCouldNotDelete(ctx.me.username));

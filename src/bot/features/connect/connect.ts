@@ -100,9 +100,7 @@ function replyTo(admission: Admission, previous: CredentialRecord | null): strin
 /** A tap on one of the two ways, or a message: a follower who pastes a key is served at once. */
 async function chooseWay(conversation: BotConversation): Promise<Context> {
   for (;;) {
-    const answer = await conversation.waitFor(["message", "callback_query:data"], {
-      otherwise: (other) => other.reply(texts.pickWay),
-    });
+    const answer = await conversation.waitFor(["message", "callback_query:data"], { next: true });
     if (!answer.callbackQuery) return answer;
     const chosen = answer.callbackQuery.data === MAKE_PAIR || answer.callbackQuery.data === HAVE_SECRET;
     await answer.answerCallbackQuery(chosen ? undefined : { text: texts.buttonExpired });

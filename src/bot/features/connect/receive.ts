@@ -14,6 +14,7 @@ import type { KeySource } from "./admit.js";
 export type Expecting = "rsa" | "hmac";
 
 const html = { parse_mode: "HTML" } as const;
+const RESTARTS = new Set(["connect", "rotate", "start"]);
 
 /**
  * Waits until the follower has sent what a key check needs. Every message at these steps is
@@ -25,10 +26,14 @@ export async function receiveKey(conversation: BotConversation, shredder: Shredd
   let apiKey: string | null = null;
   let next: Context | undefined = first;
   for (;;) {
-    const ctx = next ?? (await conversation.waitFor("message"));
+    // Edits and stale buttons go on to the handlers after the flow (which delete and explain).
+    const ctx = next ?? (await conversation.waitFor("message", { next: true }));
     next = undefined;
     const message = ctx.message!;
-    if (message.text?.startsWith("/")) {
+    const command = /^\/(\w+)/.exec(message.text ?? "")?.[1];
+    // Starting over is what a follower means by these: the flow ends, and the command runs afresh.
+    if (command && RESTARTS.has(command)) await conversation.halt({ next: true });
+    if (command) {
       await ctx.reply(texts.commandDuringFlow);
       continue;
     }

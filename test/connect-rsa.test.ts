@@ -1,0 +1,165 @@
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { canaryCredentials } from "./support/canaries.js";
+import { makePairAndGetPublicKey, publicKeyOf } from "./support/flows.js";
+import { startHarness, type Harness } from "./support/harness.js";
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(() => h.stop());
+
+describe("the recommended way: the bot makes the key pair", () => {
+  it("offers two ways, recommended first, and connects with one message after the tap: the API key", async () => {
+    const alice = h.follower();
+    alice.say("/connect");
+    expect(await alice.reply()).toContain("Make the key for me");
+    const choice = h.telegram.lastBotMessage(alice.chat.id);
+    const buttons = (choice.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard.flat();
+    expect(buttons.map((button) => button.text)).toEqual(["Make the key for me (nothing secret to copy)", "I have a key and secret"]);
+
+    h.telegram.pressButton(alice.user, choice, "connect:make-pair");
+    const steps = await alice.reply();
+    expect(steps).toContain("Self-generated API Keys");
+    expect(steps).toContain('<a href="https://www.bybit.com/app/user/api-management">API Management</a>');
+    const publicKeyPem = publicKeyOf(steps);
+    expect(createPublicKey(publicKeyPem).asymmetricKeyDetails?.modulusLength).toBe(2048);
+
+    const key = h.bybit.createSelfGeneratedKey(publicKeyPem, { note: "self-made" });
+    const keyMessage = alice.say(key.apiKey);
+    expect(await alice.reply()).toBe("Checking the key with Bybit…");
+    const confirmation = await alice.reply();
+    expect(confirmation).toContain("✅ Connected: key “self-made”");
+    expect(confirmation).toContain("self-generated: its private key never left our vault");
+    expect(h.telegram.messageExists(alice.chat.id, keyMessage.message_id)).toBe(false);
+
+    const stored = await h.credentials.reveal(alice.user.id);
+    expect(stored?.record.keyType).toBe("rsa");
+    expect(stored?.credentials.apiKey).toBe(key.apiKey);
+    // The stored private key is the one whose public key the follower pasted into Bybit.
+    const derived = createPublicKey(stored!.credentials.apiSecret).export({ type: "spki", format: "pem" });
+    expect(derived).toBe(publicKeyPem);
+    expect(await h.redis.exists(`follower:{${alice.user.id}}:pending-key-pair`)).toBe(0);
+    // Bybit saw only RSA-signed requests (the fake refuses any other signature for this key).
+    expect(h.bybit.requests.filter((request) => request.apiKey === key.apiKey).map((request) => request.path)).toContain("/v5/user/query-api");
+    // Nothing the follower sent after the tap but the key itself.
+    const sentAfterTap = h.telegram.calls.filter((call) => call.method === "deleteMessage" && call.payload.chat_id === alice.chat.id);
+    expect(sentAfterTap).toHaveLength(1);
+  });
+
+  it("refuses a key registered with another public key, with the reason, and stores nothing", async () => {
+    const alice = h.follower();
+    await makePairAndGetPublicKey(h, alice);
+    const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }).toString();
+    const key = h.bybit.createSelfGeneratedKey(stranger);
+    alice.say(key.apiKey);
+    await alice.reply();
+    const refusal = await alice.reply();
+    expect(refusal).toContain("Bybit did not accept my signature for this key: it was made with a different public key");
+    expect(refusal).toContain("Nothing was stored");
+    expect(await h.credentials.current(alice.user.id)).toBeNull();
+  });
+
+  it("tells the follower when the key pair has expired, and stores nothing", async () => {
+    const alice = h.follower();
+    const publicKeyPem = await makePairAndGetPublicKey(h, alice);
+    const key = h.bybit.createSelfGeneratedKey(publicKeyPem);
+    h.now += 61 * 60_000;
+    alice.say(key.apiKey);
+    await alice.reply();
+    expect(await alice.reply()).toContain("The public key I gave you has expired");
+    expect(await h.credentials.current(alice.user.id)).toBeNull();
+    expect(await h.redis.exists(`follower:{${alice.user.id}}:pending-key-pair`)).toBe(0);
+  });
+
+  it("a new /connect replaces the pending pair, and /cancel drops it", async () => {
+    const alice = h.follower();
+    const first = await makePairAndGetPublicKey(h, alice);
+    const second = await makePairAndGetPublicKey(h, alice);
+    expect(second).not.toBe(first);
+    const pending = await h.pendingKeyPairs.open(alice.user.id, h.now);
+    expect(createPublicKey(pending!.privateKeyPem).export({ type: "spki", format: "pem" })).toBe(second);
+    alice.say("/cancel");
+    expect(await alice.reply()).toBe("Cancelled. Nothing was stored.");
+    expect(await h.redis.exists(`follower:{${alice.user.id}}:pending-key-pair`)).toBe(0);
+  });
+
+  it("deletes a pasted private key, explains, keeps waiting, and still connects", async () => {
+    const alice = h.follower();
+    const publicKeyPem = await makePairAndGetPublicKey(h, alice);
+    const leaked = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const pasted = alice.say(leaked);
+    expect(await alice.reply()).toContain("That was a <b>private key</b>: I deleted it and stored nothing");
+    expect(h.telegram.messageExists(alice.chat.id, pasted.message_id)).toBe(false);
+    const secret = alice.say(canaryCredentials().apiSecret);
+    expect(await alice.reply()).toContain("a key made with my public key has none");
+    expect(h.telegram.messageExists(alice.chat.id, secret.message_id)).toBe(false);
+    alice.say(publicKeyPem);
+    expect(await alice.reply()).toContain("That is the public key: paste it into Bybit");
+
+    alice.say(h.bybit.createSelfGeneratedKey(publicKeyPem).apiKey);
+    await alice.reply();
+    expect(await alice.reply()).toContain("✅ Connected");
+  });
+
+  it("serves a follower who pastes a key and secret instead of choosing, at once", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey(creds);
+    alice.say("/connect");
+    await alice.reply();
+    alice.say(`API Key: ${creds.apiKey}\nAPI Secret: ${creds.apiSecret}`);
+    expect(await alice.reply()).toBe("Checking the key with Bybit…");
+    expect(await alice.reply()).toContain("✅ Connected");
+    expect((await h.credentials.reveal(alice.user.id))?.record.keyType).toBe("hmac");
+  });
+
+  it("rotates a self-generated key with a fresh pair, and the old key is named for deletion", async () => {
+    const alice = h.follower();
+    const firstPublic = await makePairAndGetPublicKey(h, alice);
+    alice.say(h.bybit.createSelfGeneratedKey(firstPublic, { note: "first-rsa" }).apiKey);
+    await alice.reply();
+    expect(await alice.reply()).toContain("✅ Connected");
+
+    const secondPublic = await makePairAndGetPublicKey(h, alice, "/rotate");
+    expect(secondPublic).not.toBe(firstPublic);
+    alice.say(h.bybit.createSelfGeneratedKey(secondPublic, { note: "second-rsa" }).apiKey);
+    await alice.reply();
+    const confirmation = await alice.reply();
+    expect(confirmation).toContain("✅ Connected: key “second-rsa”");
+    expect(confirmation).toContain("Now delete the old key “first-rsa”");
+    alice.say("/status");
+    expect(await alice.reply()).toContain("Key “second-rsa”");
+    const ref = (await h.credentials.current(alice.user.id))!.ref;
+    const jobs = await h.queue.getJobs(["delayed", "waiting"]);
+    expect(jobs.filter((job) => job.data.ref === ref).map((job) => job.data.kind).sort()).toEqual(["expiry", "rotate"]);
+  });
+
+  it("works downstream: /panic reads the account and verifies the revocation with the RSA key", async () => {
+    const alice = h.follower();
+    const publicKeyPem = await makePairAndGetPublicKey(h, alice);
+    const position = { category: "linear", settleCoin: "USDT", symbol: "BTCUSDT", side: "Buy", size: "0.5", avgPrice: "60000", markPrice: "61000", unrealisedPnl: "500", leverage: "3", liqPrice: "41000" } as const;
+    const key = h.bybit.createSelfGeneratedKey(publicKeyPem, { note: "rsa-key", account: { positions: [position], orders: [], fills: [] } });
+    alice.say(key.apiKey);
+    await alice.reply();
+    expect(await alice.reply()).toContain("✅ Connected");
+
+    alice.say("/panic");
+    expect(await alice.reply()).toContain("🧊 Frozen");
+    expect(await alice.reply()).toContain("Now revoke the key in Bybit");
+    const pressDeleted = () => {
+      const message = h.telegram.lastBotMessage(alice.chat.id);
+      const buttons = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard.flat();
+      h.telegram.pressButton(alice.user, message, buttons.find((button) => button.callback_data.startsWith("panic:deleted:"))!.callback_data);
+    };
+    pressDeleted();
+    expect(await alice.reply()).toContain("⚠️ Bybit still accepts the key “rsa-key”");
+    await alice.reply();
+    h.bybit.revoke(key.apiKey);
+    pressDeleted();
+    expect(await alice.reply()).toContain("✅ Verified: Bybit no longer accepts the key “rsa-key”");
+    expect(await alice.reply()).toContain("• BTCUSDT Buy 0.5 @ 60000");
+    expect(await h.credentials.current(alice.user.id)).toBeNull();
+  });
+});
