@@ -1,7 +1,9 @@
+import { createPrivateKey } from "node:crypto";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { createLogger } from "../src/infra/logger.js";
 import { canaryCredentials } from "./support/canaries.js";
+import { makePairAndGetPublicKey } from "./support/flows.js";
 import { BOT_TOKEN, startHarness, type Follower, type Harness } from "./support/harness.js";
 import { RedisMonitor } from "./support/redis-monitor.js";
 
@@ -10,7 +12,7 @@ let monitor: RedisMonitor;
 
 beforeEach(async () => {
   monitor = await RedisMonitor.start(inject("redisUrl"));
-  h = await startHarness();
+  h = await startHarness({ keyPairPoolSize: 2 });
 });
 afterEach(async () => {
   monitor.stop();
@@ -26,6 +28,24 @@ async function everyValueInRedis(redis: Redis): Promise<string> {
     if (type === "hash") dump.push(...Object.values(await redis.hgetallBuffer(key)).map((value) => value.toString("latin1")));
   }
   return dump.join("\n");
+}
+
+async function waitForPool(harness: Harness, size: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while ((await harness.keyPairPool.available()) < size) {
+    if (Date.now() > deadline) throw new Error("the key pair pool never filled");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Takes the pairs waiting in the pool, as the next followers would get them. */
+async function pooledPrivateKeys(harness: Harness): Promise<string[]> {
+  const pems: string[] = [];
+  for (let index = 0; index < 2; index += 1) {
+    const { privateKeyDer } = await harness.keyPairPool.take();
+    pems.push(createPrivateKey({ key: privateKeyDer, format: "der", type: "pkcs8" }).export({ type: "pkcs8", format: "pem" }).toString());
+  }
+  return pems;
 }
 
 async function connect(follower: Follower, message: string): Promise<void> {
@@ -84,6 +104,47 @@ describe("no plaintext at rest", () => {
       for (const text of follower.transcript()) for (const canary of canaries) expect(text).not.toContain(canary);
     }
     expect(logs).not.toContain(BOT_TOKEN);
+  });
+
+  it("never lets private key material out of the vault: not in Redis traffic, Redis data, logs or replies", async () => {
+    // Pairs made for the pool, handed out, connected, abandoned and cancelled.
+    await waitForPool(h, 2);
+    const connected = h.follower();
+    const publicKeyPem = await makePairAndGetPublicKey(h, connected);
+    connected.say(h.bybit.createSelfGeneratedKey(publicKeyPem).apiKey);
+    await connected.reply();
+    expect(await connected.reply()).toContain("✅ Connected");
+    const abandoned = h.follower();
+    await makePairAndGetPublicKey(h, abandoned);
+    const cancelled = h.follower();
+    await makePairAndGetPublicKey(h, cancelled);
+    const cancelledPair = (await h.pendingKeyPairs.open(cancelled.user.id, h.now))!;
+    cancelled.say("/cancel");
+    await cancelled.reply();
+    await waitForPool(h, 2);
+
+    const privateKeys = [
+      (await h.credentials.reveal(connected.user.id))!.credentials.apiSecret,
+      (await h.pendingKeyPairs.open(abandoned.user.id, h.now))!.privateKeyPem,
+      cancelledPair.privateKeyPem,
+      ...(await pooledPrivateKeys(h)),
+    ];
+    // Any 48 base64 characters of the PKCS#8 body would identify the key: look for every line of it.
+    const fragments = privateKeys.flatMap((pem) => pem.split("\n").filter((line) => line.length >= 48 && !line.startsWith("-----")));
+    expect(fragments.length).toBeGreaterThan(4 * 20);
+
+    await monitor.caughtUp(h.redis);
+    const redisTraffic = monitor.commands().join("\n");
+    expect(redisTraffic).toContain("pending-key-pair");
+    const places = {
+      "Redis traffic": redisTraffic,
+      "Redis data": await everyValueInRedis(h.redis),
+      logs: h.logs.join("\n"),
+      replies: [connected, abandoned, cancelled].flatMap((follower) => follower.transcript()).join("\n"),
+    };
+    for (const [where, text] of Object.entries(places)) {
+      expect([...fragments, "PRIVATE KEY"].filter((fragment) => text.includes(fragment)), where).toEqual([]);
+    }
   });
 
   it("scrubs the bot token from any log line, even inside a third-party error message", () => {

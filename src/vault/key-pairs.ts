@@ -48,6 +48,8 @@ export interface KeyPairPoolOptions {
 export interface KeyPairPool {
   /** A pair nobody else gets: from the pool when it has one, made now otherwise. */
   take(): Promise<FreshPair>;
+  /** How many ready pairs wait in the pool. */
+  available(): Promise<number>;
   /** Tops the pool up in the background, one pair at a time, until `stop`. */
   startRefilling(): void;
   stop(): Promise<void>;
@@ -97,6 +99,7 @@ export function createKeyPairPool({ redis, sealer, size, logger, key: poolKey = 
       }
       return generateRsaPair();
     },
+    available: () => redis.llen(poolKey),
     startRefilling() {
       if (running || size <= 0) return;
       running = true;

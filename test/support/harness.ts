@@ -82,7 +82,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const sealer = createSealer(parseKeyring(generateKeyringEntry()));
   const credentials = createCredentialStore(redis, sealer);
   const followers = createFollowerStore(redis, sealer);
-  const keyPairPool = createKeyPairPool({ redis, sealer, size: options.keyPairPoolSize ?? 0, logger, key: `{key-pairs-${randomUUID().slice(0, 8)}}:pool` });
+  const keyPairPoolKey = `{key-pairs-${randomUUID().slice(0, 8)}}:pool`;
+  const keyPairPool = createKeyPairPool({ redis, sealer, size: options.keyPairPoolSize ?? 0, logger, key: keyPairPoolKey });
   keyPairPool.startRefilling();
   const pendingKeyPairs = createPendingKeyPairs(redis, sealer, keyPairPool, KEY_PAIR_TTL_SECONDS);
   // A queue of its own per harness: test files share one Redis.
@@ -148,6 +149,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async stop() {
       if (runner.isRunning()) await runner.stop();
       await keyPairPool.stop();
+      await redis.del(keyPairPoolKey);
       await Promise.all([...workers].map((worker) => worker.close()));
       await queue.obliterate({ force: true });
       await queue.close();
