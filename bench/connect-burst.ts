@@ -6,24 +6,18 @@
 //   Redis commands and bytes per connected follower.
 // Each round starts everything afresh; the summary gives the median of the rounds.
 // Usage: npm run bench [-- --followers 200 --rounds 3 --only ours|bare]
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { Redis } from "ioredis";
-import { startLocalRedis } from "../src/infra/local-redis.js";
-import { generateKeyringEntry } from "../src/vault/keyring.js";
+import type { Redis } from "ioredis";
 import { canaryCredentials } from "../test/support/canaries.js";
-import { FakeBybit } from "../test/support/fake-bybit.js";
-import { FakeTelegram, type FakeMessage, type FakeUser } from "../test/support/fake-telegram.js";
+import type { FakeMessage, FakeUser } from "../test/support/fake-telegram.js";
+import { cpuMs, median, percentile, round1, startStage } from "./support.js";
 
 const { values } = parseArgs({
   options: { followers: { type: "string", default: "200" }, rounds: { type: "string", default: "3" }, only: { type: "string" } },
 });
 const FOLLOWERS = Number(values.followers);
 const ROUNDS = Number(values.rounds);
-const TOKEN = "123456789:AAbench-token-0123456789abcdefghij";
-const CLOCK_TICKS_PER_SECOND = 100;
 
 type Variant = "ours" | "bare";
 const entryPoints: Record<Variant, string> = { ours: "src/main.ts", bare: "bench/bare-bot.ts" };
@@ -41,27 +35,15 @@ interface Figures {
   accepted: number;
 }
 
-function cpuMs(pid: number): number {
-  // /proc/<pid>/stat: fields 14 and 15 are utime and stime in clock ticks (after the parenthesised name).
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
 async function redisTotals(redis: Redis): Promise<{ commands: number; bytes: number }> {
   const info = await redis.info("stats");
   const read = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? 0);
   return { commands: read("total_commands_processed"), bytes: read("total_net_input_bytes") + read("total_net_output_bytes") };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-
 async function measure(variant: Variant): Promise<Figures> {
-  const localRedis = await startLocalRedis();
-  const telegram = new FakeTelegram(TOKEN);
-  const bybit = new FakeBybit();
-  const [apiRoot, bybitUrl] = await Promise.all([telegram.start(), bybit.start()]);
-  const redis = new Redis(localRedis.url);
-  let child: ChildProcess | undefined;
+  const stage = await startStage();
+  const { telegram, bybit, redis } = stage;
   try {
     const followers = Array.from({ length: FOLLOWERS }, (_, index) => {
       const user: FakeUser = { id: 500_000 + index, is_bot: false, first_name: `F${index}` };
@@ -69,21 +51,7 @@ async function measure(variant: Variant): Promise<Figures> {
       bybit.addKey(credentials);
       return { user, credentials };
     });
-
-    child = spawn(process.execPath, [...(process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []), "--import", "tsx", entryPoints[variant]], {
-      stdio: ["ignore", "ignore", "inherit"],
-      env: {
-        ...process.env,
-        NODE_ENV: "production",
-        BOT_TOKEN: TOKEN,
-        REDIS_URL: localRedis.url,
-        SEAL_KEYS: generateKeyringEntry(),
-        TELEGRAM_API_ROOT: apiRoot,
-        BYBIT_BASE_URL: bybitUrl,
-        LOG_LEVEL: "warn",
-      },
-    });
-    await telegram.waitForCall((call) => call.method === "getUpdates", 20_000, "the bot to start polling");
+    const child = await stage.startBot(entryPoints[variant]);
 
     // Everyone opens the flow first; the burst is the credentials alone.
     for (const { user } of followers) telegram.sendText(user, "/connect");
@@ -131,14 +99,7 @@ async function measure(variant: Variant): Promise<Figures> {
       accepted: outcomes.filter(Boolean).length,
     };
   } finally {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child!.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    }
-    redis.disconnect();
-    await Promise.all([telegram.stop(), bybit.stop()]);
-    await localRedis.stop();
+    await stage.stop();
   }
 }
 
@@ -146,8 +107,6 @@ const variants: Variant[] = values.only ? [values.only as Variant] : ["bare", "o
 const results: Figures[] = [];
 for (let round = 0; round < ROUNDS; round += 1) for (const variant of variants) results.push(await measure(variant));
 
-const round1 = (value: number) => Math.round(value * 10) / 10;
-const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor((list.length - 1) / 2)]!;
 const row = (figures: Omit<Figures, "variant" | "accepted"> & { accepted: string }) => ({
   "exposure median ms": round1(figures.exposureMedianMs),
   "exposure p99 ms": round1(figures.exposureP99Ms),

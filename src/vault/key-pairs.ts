@@ -1,8 +1,8 @@
-import { generateKeyPair, randomUUID } from "node:crypto";
-import { promisify } from "node:util";
+import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { normalisePublicKey } from "../policy/public-key.js";
+import { createBackgroundMaker, generateRsaPair, type FreshPair } from "./rsa-pairs.js";
 import { SealError, type Sealer } from "./sealer.js";
 
 /**
@@ -11,26 +11,9 @@ import { SealError, type Sealer } from "./sealer.js";
  *
  * Making a pair costs about 180 ms of CPU, so a burst of followers would queue behind each
  * other. A pool of sealed, ready pairs in Redis (shared by every process, kept across
- * restarts) hands one out in a Redis round trip; it is refilled in the background, in libuv's
- * thread pool, off the event loop.
+ * restarts) hands one out in a Redis round trip; it is refilled in the background by a thread
+ * of lowest priority, off the event loop.
  */
-
-const generate = promisify(generateKeyPair);
-
-interface FreshPair {
-  publicKeyPem: string;
-  /** PKCS#8 DER: a Buffer, so it can be wiped once sealed. */
-  privateKeyDer: Buffer;
-}
-
-async function generateRsaPair(): Promise<FreshPair> {
-  const pair = await generate("rsa", {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: "spki", format: "pem" },
-    privateKeyEncoding: { type: "pkcs8", format: "der" },
-  });
-  return { publicKeyPem: pair.publicKey, privateKeyDer: pair.privateKey };
-}
 
 const toPem = (der: Buffer) =>
   `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
@@ -64,6 +47,7 @@ export function createKeyPairPool({ redis, sealer, size, logger, key: poolKey = 
   let running = false;
   let wake: (() => void) | undefined;
   let refilling: Promise<void> | undefined;
+  const maker = createBackgroundMaker();
 
   async function refill(): Promise<void> {
     while (running) {
@@ -74,7 +58,7 @@ export function createKeyPairPool({ redis, sealer, size, logger, key: poolKey = 
         });
         continue;
       }
-      const pair = await generateRsaPair();
+      const pair = await maker.make();
       const pairId = randomUUID();
       const sealed = sealer.seal(pair.privateKeyDer, poolContext(pairId)).toString("base64");
       pair.privateKeyDer.fill(0);
@@ -112,6 +96,7 @@ export function createKeyPairPool({ redis, sealer, size, logger, key: poolKey = 
       running = false;
       wake?.();
       await refilling;
+      await maker.close();
     },
   };
 }
