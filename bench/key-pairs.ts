@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { createBybitExchange } from "../src/exchange/bybit.js";
 import type { FakeUser } from "../test/support/fake-telegram.js";
 import { canaryCredentials } from "../test/support/canaries.js";
-import { median, percentile, round1, startStage, type Stage } from "./support.js";
+import { cpuMs, median, percentile, round1, startStage, type Stage } from "./support.js";
 
 const { values } = parseArgs({
   options: {
@@ -101,8 +101,11 @@ async function measureSigning(requests: number): Promise<void> {
 interface BurstFigures {
   tapToKey: number[];
   othersIdle: number[];
+  othersDuringConnects: number[];
   othersDuringBurst: number[];
   publicKeysShown: number;
+  /** The bot process's CPU (all threads) from the taps until the last public key was shown, per tap. */
+  cpuMsPerTap: number;
 }
 
 async function sendStatusEvery100ms(stage: Stage, others: FakeUser[], until: () => boolean): Promise<number[]> {
@@ -124,22 +127,29 @@ async function sendStatusEvery100ms(stage: Stage, others: FakeUser[], until: () 
 async function measureBurst(followerCount: number, poolSize: number): Promise<BurstFigures> {
   const stage = await startStage();
   try {
-    await stage.startBot("src/main.ts", { KEY_PAIR_POOL_SIZE: String(poolSize) });
+    const bot = await stage.startBot("src/main.ts", { KEY_PAIR_POOL_SIZE: String(poolSize) });
     const poolFilled = performance.now();
     while ((await stage.redis.llen("{key-pairs}:pool")) < poolSize) await new Promise((resolve) => setTimeout(resolve, 200));
     if (poolSize > 0) out(`  pool of ${poolSize} filled ${round1((performance.now() - poolFilled) / 1000)} s after start`);
 
     const followers: FakeUser[] = Array.from({ length: followerCount }, (_, index) => ({ id: 600_000 + index, is_bot: false, first_name: `F${index}` }));
     const others: FakeUser[] = Array.from({ length: 10 }, (_, index) => ({ id: 700_000 + index, is_bot: false, first_name: `O${index}` }));
-    for (const user of followers) stage.telegram.sendText(user, "/connect");
-    await Promise.all(followers.map((user) => stage.telegram.nextBotMessage(user.id, 60_000)));
-
     let idleDone = false;
     setTimeout(() => (idleDone = true), 2000);
     const othersIdle = await sendStatusEvery100ms(stage, others, () => idleDone);
 
+    // The control: the same followers' /connect wave, a burst of the same size without key pairs.
+    let connectsDone = false;
+    const duringConnects = sendStatusEvery100ms(stage, others, () => connectsDone);
+    for (const user of followers) stage.telegram.sendText(user, "/connect");
+    await Promise.all(followers.map((user) => stage.telegram.nextBotMessage(user.id, 60_000)));
+    connectsDone = true;
+    const othersDuringConnects = await duringConnects;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
     let burstDone = false;
     const during = sendStatusEvery100ms(stage, others, () => burstDone);
+    const cpuBefore = cpuMs(bot.pid!);
     const tappedAt = new Map<number, number>();
     for (const user of followers) {
       tappedAt.set(user.id, performance.now());
@@ -153,7 +163,8 @@ async function measureBurst(followerCount: number, poolSize: number): Promise<Bu
       }),
     );
     burstDone = true;
-    return { tapToKey, othersIdle, othersDuringBurst: await during, publicKeysShown: tapToKey.length };
+    const cpuMsPerTap = (cpuMs(bot.pid!) - cpuBefore) / followerCount;
+    return { tapToKey, othersIdle, othersDuringConnects, othersDuringBurst: await during, publicKeysShown: tapToKey.length, cpuMsPerTap };
   } finally {
     await stage.stop();
   }
@@ -167,8 +178,10 @@ if (wanted("burst")) {
     out(`\n${followers} followers tap "Make the key for me" at once; pool of ${poolSize} ready pairs:`);
     const figures = await measureBurst(followers, poolSize);
     out(`  tap → public key on screen: ${stats(figures.tapToKey)}; ${figures.publicKeysShown}/${followers} shown`);
+    out(`  bot CPU per tap (all threads): ${round1(figures.cpuMsPerTap)} ms`);
     out(`  10 others' /status, idle bot:   ${stats(figures.othersIdle)}`);
-    out(`  10 others' /status, during it:  ${stats(figures.othersDuringBurst)}`);
+    out(`  10 others' /status, during the /connect wave before it: ${stats(figures.othersDuringConnects)}`);
+    out(`  10 others' /status, during the taps:  ${stats(figures.othersDuringBurst)}`);
   }
 }
 process.exit(0);

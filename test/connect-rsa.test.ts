@@ -130,7 +130,9 @@ describe("the recommended way: the bot makes the key pair", () => {
     expect(confirmation).toContain("✅ Connected: key “second-rsa”");
     expect(confirmation).toContain("Now delete the old key “first-rsa”");
     alice.say("/status");
-    expect(await alice.reply()).toContain("Key “second-rsa”");
+    const status = await alice.reply();
+    expect(status).toContain("Key “second-rsa”");
+    expect(status).toContain("Kind: self-generated (its private key never left our vault)");
     const ref = (await h.credentials.current(alice.user.id))!.ref;
     const jobs = await h.queue.getJobs(["delayed", "waiting"]);
     expect(jobs.filter((job) => job.data.ref === ref).map((job) => job.data.kind).sort()).toEqual(["expiry", "rotate"]);

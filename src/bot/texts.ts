@@ -43,6 +43,7 @@ export const texts = {
     [
       `Key ${keyLabel(record.name, record.maskedKey)}: ${statusWords[record.status]}`,
       `Permissions: ${describePermissions(record.permissions)}`,
+      record.keyType === "rsa" ? "Kind: self-generated (its private key never left our vault)" : "Kind: system-generated (key and secret)",
       `Created: ${formatDate(record.createdAt)}`,
       record.expiresAt === null
         ? `Expires: never in Bybit (IP-bound); our limit is ${formatDate(times.expiry)} (${daysLeft(times.expiry, now)}).`
