@@ -55,6 +55,10 @@ const environment = z
       .default("{reminders}"),
     KEY_PAIR_POOL_SIZE: z.coerce.number().int().min(0).max(5_000).default(256),
     KEY_PAIR_TTL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(60),
+    SUPPORT_CONTACT: z
+      .string()
+      .regex(/^(?:@[A-Za-z][A-Za-z0-9_]{4,31}|https:\/\/\S+)$/, "must be a Telegram username (@name) or an https:// URL")
+      .optional(),
     ORDER_LINK_ID_PREFIX: z.string().min(1).max(20).default("copytrade-"),
     ROLE: z.enum(["all", "bot", "worker"], { error: "must be all, bot or worker" }).default("all"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -85,6 +89,8 @@ export interface Config {
   /** How long a key pair handed to a follower waits for their API key. */
   keyPairTtlSeconds: number;
   orderLinkIdPrefix: string;
+  /** Whom followers tell what happened after /panic; null leaves that line out. */
+  supportContact: string | null;
   role: Environment["ROLE"];
   logLevel: Environment["LOG_LEVEL"];
   dataDir: string;
@@ -118,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     keyPairPoolSize: e.KEY_PAIR_POOL_SIZE,
     keyPairTtlSeconds: e.KEY_PAIR_TTL_MINUTES * 60,
     orderLinkIdPrefix: e.ORDER_LINK_ID_PREFIX,
+    supportContact: e.SUPPORT_CONTACT ?? null,
     role: e.ROLE,
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,

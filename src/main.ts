@@ -14,8 +14,10 @@ import { startReminderWorker } from "./jobs/reminder-worker.js";
 import { createReminders, REMINDER_QUEUE, rescheduleAll, type ReminderJob } from "./jobs/reminders.js";
 import { createCredentialStore } from "./vault/credential-store.js";
 import { loadOrCreateDevKeyring } from "./vault/dev-keyring.js";
+import { createKeyDenylist } from "./vault/denylist.js";
 import { createFollowerStore } from "./vault/follower-store.js";
 import { createKeyPairPool, createPendingKeyPairs } from "./vault/key-pairs.js";
+import { createPanicStore } from "./vault/panic-store.js";
 import { createSealer } from "./vault/sealer.js";
 
 function loadConfigOrExit() {
@@ -65,7 +67,9 @@ if (config.role !== "worker") {
     redis: redis.main,
     sealer,
     credentials,
-    followers: createFollowerStore(redis.main, sealer),
+    followers: createFollowerStore(redis.main),
+    panics: createPanicStore(redis.main, sealer),
+    denylist: createKeyDenylist(redis.main),
     pendingKeyPairs: createPendingKeyPairs(redis.main, sealer, keyPairPool, config.keyPairTtlSeconds),
     exchange: createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs }),
     reminders,
@@ -73,6 +77,7 @@ if (config.role !== "worker") {
     egressIps: config.egressIps,
     rotation,
     orderLinkIdPrefix: config.orderLinkIdPrefix,
+    supportContact: config.supportContact,
     logger,
   });
   await bot.init();

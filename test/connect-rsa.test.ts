@@ -150,8 +150,9 @@ describe("the recommended way: the bot makes the key pair", () => {
     alice.say("/panic");
     expect(await alice.reply()).toContain("🧊 Frozen");
     expect(await alice.reply()).toContain("Now revoke the key in Bybit");
+    expect(await alice.reply()).toContain("📸 Read while the key still worked: 1 open position");
     const pressDeleted = () => {
-      const message = h.telegram.lastBotMessage(alice.chat.id);
+      const message = h.telegram.botMessages(alice.chat.id).filter((sent) => JSON.stringify(sent.reply_markup ?? {}).includes("panic:")).at(-1)!;
       const buttons = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard.flat();
       h.telegram.pressButton(alice.user, message, buttons.find((button) => button.callback_data.startsWith("panic:deleted:"))!.callback_data);
     };
@@ -162,6 +163,6 @@ describe("the recommended way: the bot makes the key pair", () => {
     pressDeleted();
     expect(await alice.reply()).toContain("✅ Verified: Bybit no longer accepts the key “rsa-key”");
     expect(await alice.reply()).toContain("• BTCUSDT Buy 0.5 @ 60000");
-    expect(await h.credentials.current(alice.user.id)).toBeNull();
+    expect(await h.panics.open(alice.user.id)).toEqual([]);
   });
 });

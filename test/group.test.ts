@@ -14,7 +14,7 @@ const group: FakeChat = { id: -1001234567890, type: "supergroup", title: "Copy t
 describe("in a group", () => {
   it("never starts a flow and points to the private chat", async () => {
     const alice = h.follower();
-    for (const command of ["/connect", "/panic@keys_test_bot", "/status"]) {
+    for (const command of ["/connect", "/rotate@keys_test_bot", "/status"]) {
       h.telegram.sendText(alice.user, command, group);
       const reply = await h.telegram.nextBotMessage(group.id);
       expect(reply.payload.text).toBe("Keys go only in a private chat with me: https://t.me/keys_test_bot?start=connect");

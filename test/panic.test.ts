@@ -83,8 +83,14 @@ function buttonData(message: FakeMessage, action: "deleted" | "forget"): string 
   return keyboard.find((button) => button.callback_data.startsWith(`panic:${action}:`))!.callback_data;
 }
 
+/** The last message of the bot that carries the panic buttons (the snapshot report may have come after it). */
+function stepsMessage(follower: Follower): FakeMessage {
+  const sent = h.telegram.botMessages(follower.chat.id).filter((message) => JSON.stringify(message.reply_markup ?? {}).includes("panic:"));
+  return sent.at(-1)!;
+}
+
 const press = (follower: Follower, action: "deleted" | "forget") => {
-  const message = h.telegram.lastBotMessage(follower.chat.id);
+  const message = stepsMessage(follower);
   h.telegram.pressButton(follower.user, message, buttonData(message, action));
 };
 
@@ -98,31 +104,35 @@ async function pressForAnswer(user: FakeUser, message: FakeMessage, data: string
 
 async function expectPurged(follower: Follower, record: CredentialRecord, revokedVerified: boolean): Promise<void> {
   expect(await h.redis.keys(`follower:{${follower.user.id}}:*`)).toEqual([`follower:{${follower.user.id}}:revoked-key`]);
-  expect(await h.followers.revocation(follower.user.id)).toEqual({ keyName: "leaky-key", maskedKey: record.maskedKey, frozenAt: h.now, revokedVerified });
+  expect(await h.panics.revocation(follower.user.id)).toEqual({ keyName: "leaky-key", maskedKey: record.maskedKey, frozenAt: h.now, revokedVerified });
   expect(await h.queue.getJob(reminderJobId("expiry", record.ref))).toBeUndefined();
 }
 
 describe("/panic", () => {
-  it("freezes the key and drops its reminders before asking Bybit anything, and answers before the snapshot", async () => {
+  it("freezes the key, drops its reminders and shows the revoke steps before asking Bybit anything", async () => {
     const { alice, record } = await connectedWith({ positions: [position(1)] });
-    const seenByBybit: { status?: string; reminders?: boolean; replied?: boolean }[] = [];
+    const seenByBybit: { slot?: unknown; frozen?: string; reminders?: boolean; steps?: boolean }[] = [];
     h.bybit.beforeAnswer = async () => {
       seenByBybit.push({
-        status: (await h.credentials.current(alice.user.id))?.status,
+        slot: await h.credentials.current(alice.user.id),
+        frozen: (await h.panics.flow(alice.user.id, record.ref))?.record.status,
         reminders: (await h.queue.getJob(reminderJobId("rotate", record.ref))) !== undefined,
-        replied: alice.transcript().some((text) => text.startsWith("🧊")),
+        steps: alice.transcript().some((text) => text.includes("Now revoke the key in Bybit")),
       });
       await new Promise((resolve) => setTimeout(resolve, 50));
     };
     const bybitCallsBefore = h.bybit.requests.length;
     expect(await panic(alice)).toContain("🧊 Frozen: I no longer use the key “leaky-key”");
-    expect(await alice.reply()).toContain("Now revoke the key in Bybit");
+    const stepsText = await alice.reply();
+    expect(stepsText).toContain("Now revoke the key in Bybit");
+    expect(stepsText).toContain('<a href="https://www.bybit.com/app/user/api-management">Bybit → API Management</a>');
+    expect(await alice.reply()).toContain("📸 Read while the key still worked: 1 open position, 0 open orders, 0 fills");
 
     const snapshotCalls = h.bybit.requests.slice(bybitCallsBefore);
     expect(snapshotCalls.length).toBeGreaterThan(0);
-    expect(seenByBybit[0]).toEqual({ status: "frozen", reminders: false, replied: true });
-    const frozenReply = h.telegram.callsOf("sendMessage").find((call) => String(call.payload.text).startsWith("🧊"))!;
-    expect(frozenReply.at).toBeLessThan(snapshotCalls[0]!.at);
+    expect(seenByBybit[0]).toEqual({ slot: null, frozen: "frozen", reminders: false, steps: true });
+    const stepsCall = h.telegram.callsOf("sendMessage").find((call) => String(call.payload.text).includes("Now revoke the key"))!;
+    expect(stepsCall.at).toBeLessThan(snapshotCalls[0]!.at);
   });
 
   it("verifies the revocation only once Bybit refuses the key, then purges it and reviews what stays open", async () => {
@@ -133,12 +143,13 @@ describe("/panic", () => {
     });
     await panic(alice);
     expect(await alice.reply()).toContain("Now revoke the key in Bybit");
+    expect(await alice.reply()).toContain("📸 Read while the key still worked: 2 open positions, 1 open order, 2 fills");
 
     press(alice, "deleted");
     const [stillActive, stepsAgain] = await replies(alice, 2);
     expect(stillActive).toContain("⚠️ Bybit still accepts the key “leaky-key”");
     expect(stepsAgain).toContain("Now revoke the key in Bybit");
-    expect((await h.credentials.current(alice.user.id))?.status).toBe("frozen");
+    expect((await h.panics.flow(alice.user.id, record.ref))?.record.status).toBe("frozen");
 
     h.bybit.revoke(creds.apiKey);
     press(alice, "deleted");
@@ -159,7 +170,7 @@ describe("/panic", () => {
   it("forgets the key without checking when asked to", async () => {
     const { alice, record } = await connectedWith();
     await panic(alice);
-    await alice.reply();
+    await replies(alice, 2);
     const queriesBefore = h.bybit.requests.filter((request) => request.path === "/v5/user/query-api").length;
     press(alice, "forget");
     const [forgot, review] = await replies(alice, 2);
@@ -175,7 +186,7 @@ describe("/panic", () => {
     const fills = Array.from({ length: 250 }, (_, index) => fill(index, index % 2 ? "copytrade-x" : "manual"));
     const { alice, creds } = await connectedWith({ positions, orders, fills });
     await panic(alice);
-    await alice.reply();
+    await replies(alice, 2);
     h.bybit.revoke(creds.apiKey);
     press(alice, "deleted");
     expect(await alice.reply()).toContain("✅ Verified");
@@ -219,7 +230,8 @@ describe("/panic", () => {
     const { alice, creds, record } = await connectedWith();
     h.bybit.revoke(creds.apiKey);
     expect(await panic(alice)).toContain("🧊 Frozen");
-    const [dead, review, after] = await replies(alice, 3);
+    const [steps, dead, review, after] = await replies(alice, 4);
+    expect(steps).toContain("Now revoke the key in Bybit");
     expect(dead).toContain("no longer works in Bybit: it was already deleted or has expired");
     expect(review).toContain("I could not read your account with the key");
     expect(after).toContain("What to do next");
@@ -227,17 +239,16 @@ describe("/panic", () => {
   });
 
   it("ignores a button pressed by someone else, or after the flow ended", async () => {
-    const { alice, creds } = await connectedWith();
+    const { alice, creds, record } = await connectedWith();
     await panic(alice);
-    await alice.reply();
-    const steps = h.telegram.lastBotMessage(alice.chat.id);
+    await replies(alice, 2);
+    const steps = stepsMessage(alice);
     const deleted = buttonData(steps, "deleted");
     h.bybit.revoke(creds.apiKey);
 
     const mallory = h.follower();
     expect(await pressForAnswer(mallory.user, steps, deleted)).toBe("This button has expired.");
-    expect((await h.credentials.current(alice.user.id))?.status).toBe("frozen");
-    expect(await h.followers.panic(alice.user.id)).not.toBeNull();
+    expect((await h.panics.flow(alice.user.id, record.ref))?.record.status).toBe("frozen");
 
     h.telegram.pressButton(alice.user, steps, deleted);
     expect(await alice.reply()).toContain("✅ Verified");
@@ -248,17 +259,29 @@ describe("/panic", () => {
 });
 
 describe("/panic, then a new key before the walk-through ended", () => {
-  it("leaves the new key alone when an old button is pressed", async () => {
-    const { alice } = await connectedWith();
+  it("keeps the panic flow for the old key, and its buttons act on the old key only", async () => {
+    const { alice, creds, record } = await connectedWith();
     await panic(alice);
-    await alice.reply();
-    const steps = h.telegram.lastBotMessage(alice.chat.id);
+    await replies(alice, 2);
+    const steps = stepsMessage(alice);
     const fresh = canaryCredentials();
-    h.bybit.addKey(fresh);
-    expect(await submitKey(alice, fresh)).toContain("✅ Connected");
-    expect(await pressForAnswer(alice.user, steps, buttonData(steps, "deleted"))).toBe("This button has expired.");
+    h.bybit.addKey({ ...fresh, note: "fresh-key" });
+    alice.say("/connect");
+    expect(await alice.reply()).toContain("🧊 Your key “leaky-key”");
+    expect(await alice.reply()).toContain("Let’s connect your Bybit account");
+    alice.say(`${fresh.apiKey} ${fresh.apiSecret}`);
+    await alice.reply();
+    expect(await alice.reply()).toContain("✅ Connected: key “fresh-key”");
+
+    h.telegram.pressButton(alice.user, steps, buttonData(steps, "deleted"));
+    expect(await alice.reply()).toContain("⚠️ Bybit still accepts the key “leaky-key”");
+    await alice.reply();
+    h.bybit.revoke(creds.apiKey);
+    h.telegram.pressButton(alice.user, steps, buttonData(steps, "deleted"));
+    expect(await alice.reply()).toContain("✅ Verified: Bybit no longer accepts the key “leaky-key”");
     expect((await h.credentials.reveal(alice.user.id))?.credentials).toEqual(fresh);
     expect((await h.credentials.current(alice.user.id))?.status).toBe("active");
+    expect(await h.panics.flow(alice.user.id, record.ref)).toBeNull();
   });
 });
 
@@ -266,7 +289,7 @@ describe("/forget", () => {
   it("deletes every key about the follower after one confirmation", async () => {
     const { alice, record } = await connectedWith();
     await panic(alice);
-    await alice.reply();
+    await replies(alice, 2);
     alice.say("/forget");
     expect(await alice.reply()).toContain("Delete everything I store about you");
     h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), `forget:${alice.user.id}`);

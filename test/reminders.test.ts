@@ -84,8 +84,9 @@ describe("scheduling", () => {
     const bob = h.follower();
     bob.say("/status");
     expect(await bob.reply()).toBe("No key is connected. Send /connect to connect your Bybit API key.");
+    // Rotating nothing is connecting a first key.
     bob.say("/rotate");
-    expect(await bob.reply()).toBe("You have no key connected yet. Send /connect to connect one.");
+    expect(await bob.reply()).toContain("Let’s connect your Bybit account");
   });
 });
 

@@ -9,8 +9,10 @@ import type { Exchange } from "../exchange/bybit.js";
 import type { Reminders } from "../jobs/reminders.js";
 import type { RotationRules } from "../policy/rotation.js";
 import type { CredentialStore } from "../vault/credential-store.js";
+import type { KeyDenylist } from "../vault/denylist.js";
 import type { FollowerStore } from "../vault/follower-store.js";
 import type { PendingKeyPairs } from "../vault/key-pairs.js";
+import type { PanicStore } from "../vault/panic-store.js";
 import { sealedStorage } from "../vault/sealed-storage.js";
 import type { Sealer } from "../vault/sealer.js";
 import { logApiFailures } from "./api-failures.js";
@@ -20,7 +22,7 @@ import { disconnectFeature } from "./features/disconnect.js";
 import { fallbackFeature } from "./features/fallback.js";
 import { forgetFeature } from "./features/forget.js";
 import { groupFeature } from "./features/group.js";
-import { panicFeature } from "./features/panic.js";
+import { panicFeature } from "./features/panic/panic.js";
 import { rotateFeature } from "./features/rotate.js";
 import { statusFeature } from "./features/status.js";
 import { shredAtIntake } from "./intake/at-intake.js";
@@ -37,6 +39,10 @@ export interface BotDeps {
   sealer: Sealer;
   credentials: CredentialStore;
   followers: FollowerStore;
+  /** Keys frozen by /panic, each in a flow of its own until its revocation is settled. */
+  panics: PanicStore;
+  /** Bybit keys reported as leaked: never connected again. */
+  denylist: KeyDenylist;
   /** Key pairs handed out for self-generated keys, waiting for the follower's API key. */
   pendingKeyPairs: PendingKeyPairs;
   exchange: Exchange;
@@ -45,6 +51,8 @@ export interface BotDeps {
   egressIps: readonly string[];
   rotation: RotationRules;
   orderLinkIdPrefix: string;
+  /** Whom a follower tells what happened after /panic (a Telegram username or a URL), if anyone. */
+  supportContact: string | null;
   logger: Logger;
   /** Skips the getMe call at start, where the caller already knows the bot. */
   botInfo?: UserFromGetMe;
@@ -75,6 +83,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
           new RedisAdapter<string>({ instance: deps.redis, ttl: CONVERSATION_TTL_SECONDS }),
           deps.sealer,
           "conversation",
+          // Logged by kind only: the message of a JSON error could quote the stored bytes.
+          (key, error) => deps.logger.warn({ key, error: error.name }, "dropped conversation state that could not be opened"),
         ),
       },
     }),

@@ -3,6 +3,7 @@ import { DAY_MS } from "../policy/key-policy.js";
 import type { ReminderTimes } from "../policy/rotation.js";
 import type { CredentialRecord } from "../vault/credential-store.js";
 import { connectTexts } from "./copy/connect.js";
+import { panicTexts } from "./copy/panic.js";
 import { dateTime, daysLeft, describePermissions, escapeHtml, formatDate, keyLabel } from "./copy/format.js";
 
 /**
@@ -25,6 +26,7 @@ export const texts = {
     `Your key ${keyLabel(record.name, record.maskedKey)} is connected. Send /connect to replace it.`,
   help: "Send /connect to connect your Bybit API key.",
   ...connectTexts,
+  ...panicTexts,
 
 
   cancelled: "Cancelled. Nothing was stored.",
@@ -69,51 +71,6 @@ export const texts = {
   disconnectButton: "Disconnect",
   disconnected: (record: CredentialRecord) =>
     `Disconnected. I deleted the key from our storage. Now delete ${keyLabel(record.name, record.maskedKey)} in Bybit as well: API Management → Delete.`,
-
-  panicNoKey:
-    "No key is connected, so there is nothing for me to freeze. If you think a Bybit key leaked, delete it in Bybit now: API Management → Delete. Then change your Bybit password and check your 2FA.",
-  panicFrozen: (record: CredentialRecord) =>
-    `🧊 Frozen: I no longer use the key ${keyLabel(record.name, record.maskedKey)} for anything. Reading your open positions while the key still works…`,
-  revokeSteps: (record: CredentialRecord) =>
-    [
-      "<b>Now revoke the key in Bybit:</b>",
-      "1. Open Bybit → Account → <b>API Management</b>",
-      `2. Find ${keyLabel(record.name, record.maskedKey)}`,
-      "3. Press <b>Delete</b>",
-      "4. Confirm with your 2FA code",
-      "",
-      "Then press <b>I deleted it</b>, and I’ll check with Bybit that the key no longer works.",
-    ].join("\n"),
-  deletedItButton: "I deleted it",
-  forgetNowButton: "Forget the key now",
-  snapshotFailed: "I couldn’t read your account just now (Bybit did not answer). Revoke the key first; check your positions in Bybit afterwards.",
-  keyAlreadyDead: (record: CredentialRecord) =>
-    `Your key ${keyLabel(record.name, record.maskedKey)} no longer works in Bybit: it was already deleted or has expired. Nothing is left to revoke, and I deleted it from our storage.`,
-  stillActive: (record: CredentialRecord) =>
-    `⚠️ Bybit still accepts the key ${keyLabel(record.name, record.maskedKey)}: it is not deleted yet. Please follow the steps again.`,
-  verifyFailed: "I couldn’t check with Bybit just now. Press <b>I deleted it</b> again in a minute, or <b>Forget the key now</b>.",
-  revokedVerified: (facts: { keyName: string; maskedKey: string }) =>
-    `✅ Verified: Bybit no longer accepts the key ${keyLabel(facts.keyName, facts.maskedKey)}. I deleted it, its secret and the snapshot from our storage.`,
-  forgotUnverified: (facts: { keyName: string; maskedKey: string }) =>
-    `I deleted the key, its secret and the snapshot from our storage. I did not check with Bybit: make sure ${keyLabel(facts.keyName, facts.maskedKey)} is deleted there.`,
-  reviewPositionsTitle: "<b>Open positions.</b> They stay open after the key is revoked: close in Bybit what you no longer want.",
-  reviewOrdersTitle: "<b>Open orders.</b> They stay open too: cancel in Bybit what you no longer want.",
-  reviewNothingOpen: "No open positions or orders.",
-  reviewFillsTitle: "<b>Fills of the last 7 days that this service did not place.</b> If you do not recognise them, contact Bybit support now.",
-  reviewNoForeignFills: "No fills in the last 7 days other than this service’s.",
-  reviewUnavailable: "I could not read your account with the key, so check your open positions, orders and recent trades in Bybit.",
-  position: (p: OpenPosition) =>
-    `• ${escapeHtml(p.symbol)} ${escapeHtml(p.side)} ${escapeHtml(p.size)} @ ${escapeHtml(p.entryPrice)} (mark ${escapeHtml(p.markPrice)}), PnL ${escapeHtml(p.unrealisedPnl)}, ${escapeHtml(p.leverage)}×, liq. ${escapeHtml(p.liquidationPrice || "—")}`,
-  order: (o: OpenOrder) => `• ${escapeHtml(o.symbol)} ${escapeHtml(o.side)} ${escapeHtml(o.type)} ${escapeHtml(o.qty)} @ ${escapeHtml(o.price)}`,
-  fill: (f: Fill) => `• ${dateTime.format(f.time)} UTC ${escapeHtml(f.symbol)} ${escapeHtml(f.side)} ${escapeHtml(f.qty)} @ ${escapeHtml(f.price)}`,
-  afterPanic: [
-    "<b>What to do next</b>",
-    "• Change the passwords of accounts that may share the leak: your email and Bybit.",
-    "• Rotate your API keys on other exchanges.",
-    "• Turn on 2FA everywhere.",
-    "",
-    "When you’re ready, send /connect to connect a fresh key.",
-  ].join("\n"),
 
   forgetConfirm: "Delete everything I store about you: your key, its reminders and its history? This can’t be undone.",
   forgetButton: "Delete everything",

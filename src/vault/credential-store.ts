@@ -47,10 +47,10 @@ const EXCHANGE = "bybit";
 export const credentialKey = (userId: number) => `follower:{${userId}}:credential`;
 
 /** Associated data: a blob copied to another follower, key or purpose fails to open. */
-const sealContext = (userId: number, bybitKeyId: string) =>
+export const sealContext = (userId: number, bybitKeyId: string) =>
   `user=${userId}|exchange=${EXCHANGE}|bybitKey=${bybitKeyId}|purpose=api-credential`;
 
-function toRecord(fields: Record<string, string>): CredentialRecord | null {
+export function toRecord(fields: Record<string, string>): CredentialRecord | null {
   if (!fields.ref) return null;
   return {
     ref: fields.ref,
@@ -76,6 +76,18 @@ if redis.call("HGET", KEYS[1], "ref") == ARGV[1] then
   return 1
 end
 return 0`;
+
+/** Opens the credential stored in the hash `key`: one read, so the record and its seal always belong together. */
+export async function revealAt(redis: Redis, sealer: Sealer, key: string, userId: number): Promise<{ record: CredentialRecord; credentials: Credentials } | null> {
+  const { sealed, ...raw } = await redis.hgetallBuffer(key);
+  const fields = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value.toString("utf8")]));
+  const record = toRecord(fields);
+  if (!record || !sealed) return null;
+  const plaintext = sealer.open(sealed, sealContext(userId, record.bybitKeyId));
+  const credentials = JSON.parse(plaintext.toString("utf8")) as Credentials;
+  plaintext.fill(0);
+  return { record, credentials };
+}
 
 export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialStore {
   return {
@@ -124,17 +136,7 @@ export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialS
       return toRecord(await redis.hgetall(credentialKey(userId)));
     },
 
-    async reveal(userId) {
-      // One read, so the record and its seal always belong together.
-      const { sealed, ...raw } = await redis.hgetallBuffer(credentialKey(userId));
-      const fields = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value.toString("utf8")]));
-      const record = toRecord(fields);
-      if (!record || !sealed) return null;
-      const plaintext = sealer.open(sealed, sealContext(userId, record.bybitKeyId));
-      const credentials = JSON.parse(plaintext.toString("utf8")) as Credentials;
-      plaintext.fill(0);
-      return { record, credentials };
-    },
+    reveal: (userId) => revealAt(redis, sealer, credentialKey(userId), userId),
 
     async setStatus(userId, ref, status) {
       return (await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), ref, "status", status)) === 1;

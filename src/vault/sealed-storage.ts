@@ -1,4 +1,4 @@
-import type { Sealer } from "./sealer.js";
+import { SealError, type Sealer } from "./sealer.js";
 
 /** The read/write/delete shape shared by grammY's storage adapters (structural, so the vault stays Telegram-free). */
 export interface KeyValueStorage<T> {
@@ -7,18 +7,33 @@ export interface KeyValueStorage<T> {
   delete(key: string): Promise<void>;
 }
 
+/** Told when a stored value could not be opened (never its content): it has been deleted. */
+export type OnUnreadable = (key: string, error: Error) => void;
+
 /**
  * Wraps a string storage so that every value is sealed at rest, bound to its storage key.
  * Conversation state holds the very messages that carried a key and its secret, so it
  * must never reach Redis in clear.
+ *
+ * A value that cannot be opened (corrupted, or sealed with a keyring entry retired too early)
+ * is deleted and read as absent: it is only ever the state of a flow under way, and keeping it
+ * would fail every update of that chat, /panic included, until it expired.
  */
-export function sealedStorage<T>(inner: KeyValueStorage<string>, sealer: Sealer, purpose: string): KeyValueStorage<T> {
+export function sealedStorage<T>(inner: KeyValueStorage<string>, sealer: Sealer, purpose: string, onUnreadable: OnUnreadable): KeyValueStorage<T> {
   const context = (key: string) => `purpose=${purpose}|key=${key}`;
   return {
     async read(key) {
-      const stored = await inner.read(key);
-      if (stored === undefined) return undefined;
-      return JSON.parse(sealer.open(Buffer.from(stored, "base64"), context(key)).toString("utf8")) as T;
+      try {
+        const stored = await inner.read(key);
+        if (stored === undefined) return undefined;
+        return JSON.parse(sealer.open(Buffer.from(stored, "base64"), context(key)).toString("utf8")) as T;
+      } catch (error) {
+        // Unreadable bytes, not an unreachable Redis: that error goes up as it is.
+        if (!(error instanceof SealError || error instanceof SyntaxError)) throw error;
+        await inner.delete(key);
+        onUnreadable(key, error);
+        return undefined;
+      }
     },
     async write(key, value) {
       await inner.write(key, sealer.seal(Buffer.from(JSON.stringify(value)), context(key)).toString("base64"));

@@ -1,4 +1,4 @@
-import { createHmac, createPublicKey, timingSafeEqual, verify } from "node:crypto";
+import { createHmac, createPublicKey, randomInt, timingSafeEqual, verify } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomAlphanumeric } from "./canaries.js";
 import { listen, readBody, sendJson } from "./http-json.js";
@@ -96,7 +96,8 @@ export class FakeBybit {
   /** Awaited before each answer: lets a test look at the world at the moment Bybit is asked, or slow Bybit down. */
   beforeAnswer?: (request: BybitRequest) => Promise<void>;
   private readonly keys = new Map<string, FakeKey>();
-  private nextId = 1000;
+  // Bybit key ids are unique across Bybit: test files share one Redis (and its denylist), so each fake starts somewhere else.
+  private nextId = randomInt(1_000_000, 2 ** 40);
   private server?: Awaited<ReturnType<typeof listen>>;
 
   async start(): Promise<string> {

@@ -194,10 +194,14 @@ export class FakeTelegram {
     this.push({ callback_query: { id, from: user, message, chat_instance: String(message.chat.id), data } });
   }
 
+  /** The bot's messages still in this chat, as Telegram holds them now, oldest first. */
+  botMessages(chatId: number): FakeMessage[] {
+    return [...this.chatState(chatId).messages.values()].filter((message) => message.from === BOT_USER);
+  }
+
   /** The last message the bot sent to this chat, as Telegram holds it now. */
   lastBotMessage(chatId: number): FakeMessage {
-    const sent = [...this.chatState(chatId).messages.values()].filter((message) => message.from === BOT_USER);
-    const last = sent.at(-1);
+    const last = this.botMessages(chatId).at(-1);
     if (!last) throw new Error(`the bot sent nothing to chat ${chatId}`);
     return last;
   }

@@ -12,7 +12,9 @@ import { startReminderWorker } from "../../src/jobs/reminder-worker.js";
 import { createReminders, REMINDER_QUEUE, type ReminderJob, type Reminders } from "../../src/jobs/reminders.js";
 import type { RotationRules } from "../../src/policy/rotation.js";
 import { createCredentialStore, type CredentialStore } from "../../src/vault/credential-store.js";
+import { createKeyDenylist } from "../../src/vault/denylist.js";
 import { createFollowerStore, type FollowerStore } from "../../src/vault/follower-store.js";
+import { createPanicStore, type PanicStore } from "../../src/vault/panic-store.js";
 import { createKeyPairPool, createPendingKeyPairs, type KeyPairPool, type PendingKeyPairs } from "../../src/vault/key-pairs.js";
 import { generateKeyringEntry, parseKeyring } from "../../src/vault/keyring.js";
 import { createSealer, type Sealer } from "../../src/vault/sealer.js";
@@ -28,6 +30,8 @@ export interface HarnessOptions {
   bybitTimeoutMs?: number;
   /** Start the reminder worker with the bot (default true). */
   worker?: boolean;
+  /** SUPPORT_CONTACT (default: none). */
+  supportContact?: string;
   /** Ready key pairs to keep (default 0: each pair is made when a follower asks). */
   keyPairPoolSize?: number;
 }
@@ -59,6 +63,7 @@ export interface Harness {
   sealer: Sealer;
   credentials: CredentialStore;
   followers: FollowerStore;
+  panics: PanicStore;
   keyPairPool: KeyPairPool;
   pendingKeyPairs: PendingKeyPairs;
   queue: Queue<ReminderJob>;
@@ -81,7 +86,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = createLogger({ level: "trace", neverLog: [BOT_TOKEN], destination: { write: (line: string) => logs.push(line) } });
   const sealer = createSealer(parseKeyring(generateKeyringEntry()));
   const credentials = createCredentialStore(redis, sealer);
-  const followers = createFollowerStore(redis, sealer);
+  const followers = createFollowerStore(redis);
+  const panics = createPanicStore(redis, sealer);
   const keyPairPoolKey = `{key-pairs-${randomUUID().slice(0, 8)}}:pool`;
   const keyPairPool = createKeyPairPool({ redis, sealer, size: options.keyPairPoolSize ?? 0, logger, key: keyPairPoolKey });
   keyPairPool.startRefilling();
@@ -102,6 +108,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sealer,
     credentials,
     followers,
+    panics,
     keyPairPool,
     pendingKeyPairs,
     queue,
@@ -166,6 +173,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sealer,
     credentials,
     followers,
+    panics,
+    denylist: createKeyDenylist(redis),
     pendingKeyPairs,
     exchange: createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000 }),
     reminders,
@@ -173,6 +182,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     egressIps: options.egressIps ?? [],
     rotation: ROTATION,
     orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
+    supportContact: options.supportContact ?? null,
     logger,
   });
   const runner: RunnerHandle = run(bot, { runner: { fetch: { timeout: 1 }, silent: true } });

@@ -7,7 +7,7 @@ import { daysUntil, describePermissions, escapeHtml, formatDate, formatUsd, keyL
 
 /** Every word of the connect and rotate flows. */
 
-const API_MANAGEMENT_URL = "https://www.bybit.com/app/user/api-management";
+export const API_MANAGEMENT_URL = "https://www.bybit.com/app/user/api-management";
 const apiManagement = `<a href="${API_MANAGEMENT_URL}">API Management</a>`;
 
 function keySettings(egressIps: readonly string[]): string[] {
@@ -83,7 +83,6 @@ export const connectTexts = {
   keptExisting: "Okay, your key stays as it is.",
   replacing: "Okay, let’s connect the new key.",
 
-  nothingToRotate: "You have no key connected yet. Send /connect to connect one.",
   sameKey: "This is the key you already have connected. Create a new key in Bybit, then send /rotate again.",
   deleteOldKey: (previous: CredentialRecord) =>
     `Now delete the old key ${keyLabel(previous.name, previous.maskedKey)} in Bybit: API Management → Delete. Until you do, it still works for anyone who has it.`,

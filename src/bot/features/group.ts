@@ -9,6 +9,7 @@ import { commandDescriptions, texts } from "../texts.js";
 export function groupFeature(): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   const groups = feature.chatType(["group", "supergroup", "channel"]);
+  groups.command("panic", (ctx) => ctx.reply(texts.groupPanic(ctx.me.username)));
   groups.command(["start", ...Object.keys(commandDescriptions)], (ctx) => ctx.reply(texts.groupKeysOnlyInPrivate(ctx.me.username)));
   groups.on(["message", "edited_message", "channel_post", "edited_channel_post"], async (ctx, next) => {
     if (!ctx.shredding) return next();

@@ -5,12 +5,14 @@ import type { ApiKeyFacts, Credentials } from "../../../policy/api-key.js";
 import { evaluateKey, type PolicyWarning } from "../../../policy/key-policy.js";
 import type { ReminderTimes, RotationRules } from "../../../policy/rotation.js";
 import type { CredentialRecord, CredentialStore } from "../../../vault/credential-store.js";
+import type { KeyDenylist } from "../../../vault/denylist.js";
 import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
 import { texts } from "../../texts.js";
 
 export interface AdmitDeps {
   credentials: CredentialStore;
   pendingKeyPairs: PendingKeyPairs;
+  denylist: KeyDenylist;
   exchange: Exchange;
   reminders: Reminders;
   clock: () => number;
@@ -49,6 +51,7 @@ export async function admit(deps: AdmitDeps, userId: number, source: KeySource, 
   }
 
   const inspection = await deps.exchange.inspectKey(credentials);
+  if (inspection.ok && (await deps.denylist.has(inspection.key.id))) return { outcome: "refused", reply: texts.keyDenied };
   const now = deps.clock();
   const judgement = judge(inspection, previous, deps, now, source.type, expectedRsaPublicKey);
   if (!judgement.accepted) return { outcome: "refused", reply: judgement.reply };

@@ -48,13 +48,11 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
 }
 
 function connectConversation(deps: ConnectDeps) {
-  return async function connect(conversation: BotConversation, ctx: Context, mode: ConnectMode = "connect"): Promise<void> {
+  return async function connect(conversation: BotConversation, ctx: Context, requested: ConnectMode = "connect"): Promise<void> {
     const userId = ctx.from!.id;
     const previous = await conversation.external(() => deps.credentials.current(userId));
-    if (mode === "rotate" && !previous) {
-      await ctx.reply(texts.nothingToRotate);
-      return;
-    }
+    // Rotating nothing (never connected, or the key was frozen by /panic) is connecting a new key.
+    const mode = previous ? requested : "connect";
     if (mode === "connect" && previous?.status === "active" && !(await confirmReplacement(conversation, ctx, previous))) return;
 
     const choices = new InlineKeyboard().text(texts.makePairButton, MAKE_PAIR).row().text(texts.haveSecretButton, HAVE_SECRET);

@@ -1,0 +1,140 @@
+import type { Redis } from "ioredis";
+import type { AccountSnapshot } from "../policy/account.js";
+import type { Credentials } from "../policy/api-key.js";
+import { credentialKey, revealAt, toRecord, type CredentialRecord } from "./credential-store.js";
+import type { Sealer } from "./sealer.js";
+
+/**
+ * `/panic` flows, one per frozen key. Freezing moves the credential out of the follower's
+ * slot, so nothing that uses the current key can reach it any more, into a flow of its own:
+ * there it waits (sealed as before) until Bybit confirms the revocation or the follower gives
+ * up on checking, and a new key can be connected meanwhile without touching it.
+ */
+
+export type SnapshotState = { state: "pending" } | { state: "unavailable" } | { state: "ready"; snapshot: AccountSnapshot };
+
+export interface PanicFlow {
+  /** The frozen key (status "frozen"); its ref names the flow in buttons. */
+  record: CredentialRecord;
+  frozenAt: number;
+  snapshot: SnapshotState;
+}
+
+/** What is kept of a key after `/panic`: nothing that could use it. */
+export interface RevocationFacts {
+  keyName: string;
+  maskedKey: string;
+  frozenAt: number;
+  revokedVerified: boolean;
+}
+
+export interface PanicStore {
+  /** Takes the credential `ref` out of service into a flow of its own, in one step; null when the slot holds another key (or none). */
+  freeze(userId: number, ref: string, frozenAt: number): Promise<PanicFlow | null>;
+  /** Every open flow of the follower, oldest first. */
+  open(userId: number): Promise<PanicFlow[]>;
+  flow(userId: number, ref: string): Promise<PanicFlow | null>;
+  /** The frozen key, for the read-only calls of the flow (snapshot, revocation check). */
+  reveal(userId: number, ref: string): Promise<Credentials | null>;
+  /** What the account held (null: it could not be read). */
+  recordSnapshot(userId: number, ref: string, snapshot: AccountSnapshot | null): Promise<void>;
+  /** Deletes the frozen key and its snapshot for good and keeps the facts; true only for the one caller that ended the flow. */
+  finish(userId: number, ref: string, facts: RevocationFacts): Promise<boolean>;
+  revocation(userId: number): Promise<RevocationFacts | null>;
+}
+
+/** An unfinished flow, key and snapshot included, does not outlive a day. */
+export const PANIC_TTL_SECONDS = 24 * 3600;
+
+export const panicIndexKey = (userId: number) => `follower:{${userId}}:panics`;
+export const panicKey = (userId: number, ref: string) => `follower:{${userId}}:panic:${ref}`;
+export const revokedKey = (userId: number) => `follower:{${userId}}:revoked-key`;
+const snapshotContext = (userId: number, ref: string) => `user=${userId}|purpose=panic-snapshot|flow=${ref}`;
+
+/** KEYS: slot, flow, index. ARGV: ref, frozenAt, ttl. Moves the hash whole, seal included (its seal binds follower and key, not place). */
+const FREEZE = `
+if redis.call("HGET", KEYS[1], "ref") ~= ARGV[1] then return 0 end
+local fields = redis.call("HGETALL", KEYS[1])
+redis.call("DEL", KEYS[2])
+redis.call("HSET", KEYS[2], unpack(fields))
+redis.call("HSET", KEYS[2], "status", "frozen", "frozenAt", ARGV[2], "snapshotState", "pending")
+redis.call("EXPIRE", KEYS[2], ARGV[3])
+redis.call("DEL", KEYS[1])
+redis.call("SADD", KEYS[3], ARGV[1])
+redis.call("EXPIRE", KEYS[3], ARGV[3])
+return 1`;
+
+/** KEYS: flow, index, facts. ARGV: ref, then the facts as field, value pairs. */
+const FINISH = `
+if redis.call("DEL", KEYS[1]) == 0 then return 0 end
+redis.call("SREM", KEYS[2], ARGV[1])
+redis.call("DEL", KEYS[3])
+redis.call("HSET", KEYS[3], unpack(ARGV, 2))
+return 1`;
+
+const SET_IF_OPEN = `
+if redis.call("EXISTS", KEYS[1]) == 1 then redis.call("HSET", KEYS[1], unpack(ARGV)) end
+return 0`;
+
+export function createPanicStore(redis: Redis, sealer: Sealer): PanicStore {
+  async function flow(userId: number, ref: string): Promise<PanicFlow | null> {
+    const { snapshot, ...raw } = await redis.hgetallBuffer(panicKey(userId, ref));
+    const fields = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value.toString("utf8")]));
+    const record = toRecord(fields);
+    if (!record || !fields.frozenAt) return null;
+    let state: SnapshotState = { state: "pending" };
+    if (fields.snapshotState === "unavailable") state = { state: "unavailable" };
+    if (fields.snapshotState === "ready" && snapshot) {
+      state = { state: "ready", snapshot: JSON.parse(sealer.open(snapshot, snapshotContext(userId, ref)).toString("utf8")) as AccountSnapshot };
+    }
+    return { record, frozenAt: Number(fields.frozenAt), snapshot: state };
+  }
+
+  return {
+    async freeze(userId, ref, frozenAt) {
+      const moved = await redis.eval(FREEZE, 3, credentialKey(userId), panicKey(userId, ref), panicIndexKey(userId), ref, String(frozenAt), PANIC_TTL_SECONDS);
+      return moved === 1 ? flow(userId, ref) : null;
+    },
+
+    async open(userId) {
+      const flows: PanicFlow[] = [];
+      for (const ref of await redis.smembers(panicIndexKey(userId))) {
+        const found = await flow(userId, ref);
+        // A flow that outlived its day is gone; so is its entry.
+        if (found) flows.push(found);
+        else await redis.srem(panicIndexKey(userId), ref);
+      }
+      return flows.sort((a, b) => a.frozenAt - b.frozenAt);
+    },
+
+    flow,
+
+    async reveal(userId, ref) {
+      return (await revealAt(redis, sealer, panicKey(userId, ref), userId))?.credentials ?? null;
+    },
+
+    async recordSnapshot(userId, ref, snapshot) {
+      const fields = snapshot
+        ? { snapshotState: "ready", snapshot: sealer.seal(Buffer.from(JSON.stringify(snapshot)), snapshotContext(userId, ref)) }
+        : { snapshotState: "unavailable" };
+      // Only while the flow is open: a snapshot that finishes after the flow ended must not bring it back.
+      await redis.eval(SET_IF_OPEN, 1, panicKey(userId, ref), ...Object.entries(fields).flat());
+    },
+
+    async finish(userId, ref, facts) {
+      const pairs = ["keyName", facts.keyName, "maskedKey", facts.maskedKey, "frozenAt", String(facts.frozenAt), "revokedVerified", facts.revokedVerified ? "yes" : "no"];
+      return (await redis.eval(FINISH, 3, panicKey(userId, ref), panicIndexKey(userId), revokedKey(userId), ref, ...pairs)) === 1;
+    },
+
+    async revocation(userId) {
+      const fields = await redis.hgetall(revokedKey(userId));
+      if (!fields.keyName) return null;
+      return {
+        keyName: fields.keyName,
+        maskedKey: fields.maskedKey ?? "",
+        frozenAt: Number(fields.frozenAt),
+        revokedVerified: fields.revokedVerified === "yes",
+      };
+    },
+  };
+}
