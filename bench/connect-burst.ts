@@ -51,7 +51,8 @@ async function measure(variant: Variant): Promise<Figures> {
       bybit.addKey(credentials);
       return { user, credentials };
     });
-    const child = await stage.startBot(entryPoints[variant]);
+    // No key pair pool: its refill (a background thread) would count in the bot's CPU; bench/key-pairs.ts measures it.
+    const child = await stage.startBot(entryPoints[variant], { KEY_PAIR_POOL_SIZE: "0" });
 
     // Everyone opens the flow first; the burst is the credentials alone.
     for (const { user } of followers) telegram.sendText(user, "/connect");

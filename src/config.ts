@@ -54,7 +54,6 @@ const environment = z
       .regex(/^[^:\s]+$/, "must not contain ':' or spaces (braces such as {reminders} keep every queue key in one Redis Cluster slot)")
       .default("{reminders}"),
     KEY_PAIR_POOL_SIZE: z.coerce.number().int().min(0).max(5_000).default(256),
-    KEY_PAIR_TTL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(60),
     SUPPORT_CONTACT: z
       .string()
       .regex(/^(?:@[A-Za-z][A-Za-z0-9_]{4,31}|https:\/\/\S+)$/, "must be a Telegram username (@name) or an https:// URL")
@@ -86,8 +85,6 @@ export interface Config {
   queuePrefix: string;
   /** Ready RSA key pairs kept sealed in Redis, so that "Make the key for me" answers at once. */
   keyPairPoolSize: number;
-  /** How long a key pair handed to a follower waits for their API key. */
-  keyPairTtlSeconds: number;
   orderLinkIdPrefix: string;
   /** Whom followers tell what happened after /panic; null leaves that line out. */
   supportContact: string | null;
@@ -122,7 +119,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     keyMaxAgeDays: e.KEY_MAX_AGE_DAYS,
     queuePrefix: e.QUEUE_PREFIX,
     keyPairPoolSize: e.KEY_PAIR_POOL_SIZE,
-    keyPairTtlSeconds: e.KEY_PAIR_TTL_MINUTES * 60,
     orderLinkIdPrefix: e.ORDER_LINK_ID_PREFIX,
     supportContact: e.SUPPORT_CONTACT ?? null,
     role: e.ROLE,

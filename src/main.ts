@@ -6,6 +6,7 @@ import { publishCommands } from "./bot/commands.js";
 import { createBot } from "./bot/create-bot.js";
 import { createReminderDelivery } from "./bot/reminder-delivery.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { FLOW_LIFETIME_SECONDS } from "./policy/flows.js";
 import { createBybitExchange } from "./exchange/bybit.js";
 import { startLocalRedis, type LocalRedis } from "./infra/local-redis.js";
 import { createLogger } from "./infra/logger.js";
@@ -70,7 +71,7 @@ if (config.role !== "worker") {
     followers: createFollowerStore(redis.main),
     panics: createPanicStore(redis.main, sealer),
     denylist: createKeyDenylist(redis.main),
-    pendingKeyPairs: createPendingKeyPairs(redis.main, sealer, keyPairPool, config.keyPairTtlSeconds),
+    pendingKeyPairs: createPendingKeyPairs(redis.main, sealer, keyPairPool, FLOW_LIFETIME_SECONDS),
     exchange: createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs }),
     reminders,
     clock: Date.now,

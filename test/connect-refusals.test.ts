@@ -101,7 +101,7 @@ describe("when Bybit says no or does not answer", () => {
     h = await startHarness({ bybitTimeoutMs: 300 });
     h.bybit.mode = "hang";
     const alice = h.follower();
-    expect(await submitKey(alice, canaryCredentials())).toBe("Bybit did not answer in time. Nothing was stored. Please try /connect again in a minute.");
+    expect(await submitKey(alice, canaryCredentials())).toBe("Bybit did not answer in time. Nothing was stored. Please wait a minute, then send /connect.");
     await expectNothingStored(alice);
   });
 
@@ -110,7 +110,7 @@ describe("when Bybit says no or does not answer", () => {
     h.bybit.mode = "server-error";
     const alice = h.follower();
     const creds = canaryCredentials();
-    expect(await submitKey(alice, creds)).toBe("Bybit is not answering properly right now. Nothing was stored. Please try /connect again in a minute.");
+    expect(await submitKey(alice, creds)).toBe("Bybit is not answering properly right now. Nothing was stored. Please wait a minute, then send /connect.");
     await expectNothingStored(alice);
     expect(h.logs.join("\n")).not.toContain(creds.apiSecret);
     expect(h.logs.join("\n")).not.toContain(creds.apiKey);

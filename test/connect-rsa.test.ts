@@ -73,9 +73,11 @@ describe("the recommended way: the bot makes the key pair", () => {
     expect(await h.redis.exists(`follower:{${alice.user.id}}:pending-key-pair`)).toBe(0);
   });
 
-  it("a new /connect replaces the pending pair, and /cancel drops it", async () => {
+  it("a new /connect replaces the pending pair (within a minute it shows the same one), and /cancel drops it", async () => {
     const alice = h.follower();
     const first = await makePairAndGetPublicKey(h, alice);
+    expect(await makePairAndGetPublicKey(h, alice)).toBe(first);
+    h.now += 61_000;
     const second = await makePairAndGetPublicKey(h, alice);
     expect(second).not.toBe(first);
     const pending = await h.pendingKeyPairs.open(alice.user.id, h.now);
@@ -90,7 +92,7 @@ describe("the recommended way: the bot makes the key pair", () => {
     const publicKeyPem = await makePairAndGetPublicKey(h, alice);
     const leaked = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     const pasted = alice.say(leaked);
-    expect(await alice.reply()).toContain("That was a <b>private key</b>: I deleted it and stored nothing");
+    expect(await alice.reply()).toContain("That was a <b>private key</b>: I deleted it, and I did not store or use it");
     expect(h.telegram.messageExists(alice.chat.id, pasted.message_id)).toBe(false);
     const secret = alice.say(canaryCredentials().apiSecret);
     expect(await alice.reply()).toContain("a key made with my public key has none");
@@ -122,6 +124,7 @@ describe("the recommended way: the bot makes the key pair", () => {
     await alice.reply();
     expect(await alice.reply()).toContain("✅ Connected");
 
+    h.now += 61_000;
     const secondPublic = await makePairAndGetPublicKey(h, alice, "/rotate");
     expect(secondPublic).not.toBe(firstPublic);
     alice.say(h.bybit.createSelfGeneratedKey(secondPublic, { note: "second-rsa" }).apiKey);
@@ -164,5 +167,40 @@ describe("the recommended way: the bot makes the key pair", () => {
     expect(await alice.reply()).toContain("✅ Verified: Bybit no longer accepts the key “rsa-key”");
     expect(await alice.reply()).toContain("• BTCUSDT Buy 0.5 @ 60000");
     expect(await h.panics.open(alice.user.id)).toEqual([]);
+  });
+
+  it("keeps the flow open after a refusal or a Bybit failure: the follower fixes the key and sends it again", async () => {
+    const alice = h.follower();
+    const publicKeyPem = await makePairAndGetPublicKey(h, alice);
+    alice.say(h.bybit.createSelfGeneratedKey(publicKeyPem, { readOnly: true, note: "read-only" }).apiKey);
+    await alice.reply();
+    const refusal = await alice.reply();
+    expect(refusal).toContain("It is <b>read-only</b>");
+    expect(refusal).toContain("then send me its API key again (the public key I gave you still works), or /cancel.");
+
+    h.bybit.mode = "server-error";
+    const fixed = h.bybit.createSelfGeneratedKey(publicKeyPem, { note: "fixed" });
+    alice.say(fixed.apiKey);
+    await alice.reply();
+    expect(await alice.reply()).toContain("Bybit is not answering properly right now. Nothing was stored. Please wait a minute, then send me its API key again");
+    h.bybit.mode = "normal";
+    alice.say(fixed.apiKey);
+    expect(await alice.reply()).toBe("Checking the key with Bybit…");
+    expect(await alice.reply()).toContain("✅ Connected: key “fixed”");
+  });
+
+  it("never lets a pasted private key into conversation state", async () => {
+    const alice = h.follower();
+    await makePairAndGetPublicKey(h, alice);
+    alice.say(generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString());
+    expect(await alice.reply()).toContain("That was a <b>private key</b>");
+    // The next update of this chat is handled only once the last one's state is written.
+    alice.say("where do I paste it?");
+    expect(await alice.reply()).toContain("It reads like a sentence");
+    const key = `conversation:${alice.chat.id}`;
+    const stored = JSON.parse((await h.redis.get(key))!) as string;
+    const state = h.sealer.open(Buffer.from(stored, "base64"), `purpose=conversation|key=${key}`).toString("utf8");
+    expect(state).toContain("connect:make-pair");
+    expect(state).not.toContain("PRIVATE KEY");
   });
 });

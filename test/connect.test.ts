@@ -12,6 +12,12 @@ async function startConnect(follower: Follower): Promise<void> {
   expect(await follower.reply()).toContain("Let’s connect your Bybit account");
 }
 
+async function chooseKeyAndSecret(follower: Follower): Promise<void> {
+  const choice = h.telegram.botMessages(follower.chat.id).filter((message) => JSON.stringify(message.reply_markup ?? {}).includes("connect:have-secret")).at(-1)!;
+  h.telegram.pressButton(follower.user, choice, "connect:have-secret");
+  expect(await follower.reply()).toContain("System-generated API Keys");
+}
+
 describe("connecting a key", () => {
   beforeEach(async () => {
     h = await startHarness();
@@ -95,6 +101,10 @@ describe("connecting a key", () => {
   it("deletes a malformed key or a sentence too, and asks again without repeating it", async () => {
     const alice = h.follower();
     await startConnect(alice);
+    const question = alice.say("what is a self-generated key?");
+    expect(await alice.reply()).toBe("Please tap one of the two buttons above, or paste your key, or /cancel.");
+    expect(h.telegram.messageExists(alice.chat.id, question.message_id)).toBe(true);
+    await chooseKeyAndSecret(alice);
     const typo = alice.say("abc123");
     expect(await alice.reply()).toContain("doesn’t look like an API key");
     const sentence = alice.say("my key is abc");
@@ -106,6 +116,7 @@ describe("connecting a key", () => {
   it("asks again for a non-text message", async () => {
     const alice = h.follower();
     await startConnect(alice);
+    await chooseKeyAndSecret(alice);
     h.telegram.sendSticker(alice.user, alice.chat);
     expect(await alice.reply()).toContain("Please send the key as a text message");
   });
@@ -177,5 +188,22 @@ describe("connecting a key", () => {
     await alice.reply();
     expect(await alice.reply()).toContain("✅ Connected: key “second-key”");
     expect((await h.credentials.reveal(alice.user.id))?.credentials).toEqual(second);
+  });
+
+  it("takes a key pasted instead of answering “Replace it?” as a yes, and as the new key", async () => {
+    const alice = h.follower();
+    const first = canaryCredentials();
+    const second = canaryCredentials();
+    h.bybit.addKey({ ...first, note: "first-key" });
+    h.bybit.addKey({ ...second, note: "second-key" });
+    await startConnect(alice);
+    alice.say(`${first.apiKey} ${first.apiSecret}`);
+    await alice.reply();
+    expect(await alice.reply()).toContain("✅ Connected");
+    alice.say("/connect");
+    expect(await alice.reply()).toContain("Replace it with a new one?");
+    alice.say(`API Key: ${second.apiKey}\nAPI Secret: ${second.apiSecret}`);
+    expect(await alice.reply()).toBe("Checking the key with Bybit…");
+    expect(await alice.reply()).toContain("✅ Connected: key “second-key”");
   });
 });

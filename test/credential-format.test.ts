@@ -1,8 +1,9 @@
 import { generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { containsCredentialLike, parseCredentialText } from "../src/policy/credential-format.js";
-import { normalisePublicKey } from "../src/policy/public-key.js";
+import { parseCredentialText } from "../src/policy/credential-format.js";
+import { containsCredentialLike } from "../src/policy/credential-guard.js";
+import { normalisePublicKey } from "../src/policy/key-material.js";
 import { randomAlphanumeric } from "./support/canaries.js";
 
 const KEY = "AbCdEfGhIjKlMnOpQr"; // 18 letters, no digit: about 1 real key in 24 looks like this
@@ -21,6 +22,10 @@ describe("reading a paste at a credential step", () => {
     ["as query parameters", `apiKey=${KEY}&apiSecret=${SECRET}`],
     ["as JSON", JSON.stringify({ apiKey: KEY, apiSecret: SECRET })],
     ["as snake_case JSON", JSON.stringify({ api_key: KEY, api_secret: SECRET })],
+    ["from a password manager", `Username: ${KEY} / Password: ${SECRET}`],
+    ["with Spanish labels", `Clave API: ${KEY}\nClave secreta: ${SECRET}`],
+    ["with words around them", `${KEY} and ${SECRET} thanks!`],
+    ["with zero-width spaces and soft hyphens copied along", `${KEY.slice(0, 9)}\u200B${KEY.slice(9)}\u00AD ${SECRET}\uFEFF`],
   ])("takes a pair %s", (_, text) => {
     expect(parseCredentialText(text)).toEqual({ kind: "pair", apiKey: KEY, apiSecret: SECRET });
   });
@@ -28,11 +33,14 @@ describe("reading a paste at a credential step", () => {
   it.each([
     ["a key alone", KEY, { kind: "key", apiKey: KEY }],
     ["a labelled key", `my API key is ${KEY}`, { kind: "key", apiKey: KEY }],
+    ["a key with a word before", `ok ${KEY}`, { kind: "key", apiKey: KEY }],
+    ["a key with a signature line", `${KEY}\n\nSent from my iPhone`, { kind: "key", apiKey: KEY }],
+    ["a key labelled with an id", `Key ID: ${KEY}`, { kind: "key", apiKey: KEY }],
     ["a secret alone", SECRET, { kind: "secret", apiSecret: SECRET }],
     ["a sentence", "where do I find the key?", { kind: "sentence" }],
     ["a short token", "abc123", { kind: "unrecognised" }],
     ["two keys", `${KEY} ${KEY.toLowerCase()}`, { kind: "unrecognised" }],
-    ["a long word among others", "my password is internationalization", { kind: "unrecognised" }],
+    ["two secrets", `${SECRET} ${SECRET.toUpperCase()}`, { kind: "unrecognised" }],
   ])("reads %s", (_, text, expected) => {
     expect(parseCredentialText(text)).toEqual(expected);
   });
@@ -46,6 +54,9 @@ describe("reading a paste at a credential step", () => {
     expect(parseCredentialText(privateKey.export({ type: "pkcs1", format: "pem" }).toString())).toEqual({ kind: "private-key" });
     expect(parseCredentialText(publicPem)).toEqual({ kind: "public-key" });
     expect(parseCredentialText(publicPem.replace(/-----[A-Z ]+-----|\n/g, ""))).toEqual({ kind: "public-key" });
+    // A public key is public: where keys must not be, it is left alone.
+    expect(containsCredentialLike(publicPem)).toBe(false);
+    expect(containsCredentialLike(publicPem.replace(/\n/g, " "))).toBe(false);
   });
 
   it("takes every key and secret drawn from letters and digits: no character class is required", () => {
@@ -102,6 +113,10 @@ describe("one spelling of a public key", () => {
     expect(normalisePublicKey(spkiPem.replace(/-----[A-Z ]+-----/g, ""))).toBe(expected);
     expect(normalisePublicKey(publicKey.export({ type: "pkcs1", format: "pem" }).toString())).toBe(expected);
     expect(normalisePublicKey(publicKey.export({ type: "pkcs1", format: "der" }).toString("base64"))).toBe(expected);
+    const body = spkiPem.replace(/-----[A-Z ]+-----/g, "").replace(/\n/g, "");
+    expect(normalisePublicKey(spkiPem.replace(/\n/g, " "))).toBe(expected);
+    expect(normalisePublicKey(spkiPem.replace(/\n/g, "\\n"))).toBe(expected);
+    expect(normalisePublicKey(`-----BEGIN RSA PUBLIC KEY-----\n${body}`)).toBe(expected);
     expect(normalisePublicKey("not a key")).toBeNull();
     expect(normalisePublicKey("")).toBeNull();
   });

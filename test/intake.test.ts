@@ -78,4 +78,11 @@ describe("deletion wherever a credential can arrive", () => {
     await gone(customer.chat.id, message.message_id);
     expect(h.telegram.callsOf("deleteBusinessMessages")[0]?.payload).toEqual({ business_connection_id: "biz-connection-1", message_ids: [message.message_id] });
   });
+
+  it("deletes a reply whose quote shows a key", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    const reply = h.telegram.sendQuoting(alice.user, "is this right?", `${creds.apiKey} ${creds.apiSecret}`, group);
+    await gone(group.id, reply.message_id);
+  });
 });

@@ -116,7 +116,7 @@ describe("rotation", () => {
   it("refuses the same key again", async () => {
     const { alice, creds } = await connected();
     const verdict = await submitKey(alice, creds, "/rotate");
-    expect(verdict).toContain("This is the key you already have connected. Create a new key in Bybit, then send /rotate again.");
+    expect(verdict).toContain("This is the key you already have connected. Create a new key in Bybit, then send /rotate.");
     expect(verdict).toContain("stays connected");
   });
 

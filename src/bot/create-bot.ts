@@ -7,6 +7,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Exchange } from "../exchange/bybit.js";
 import type { Reminders } from "../jobs/reminders.js";
+import { FLOW_LIFETIME_SECONDS } from "../policy/flows.js";
 import type { RotationRules } from "../policy/rotation.js";
 import type { CredentialStore } from "../vault/credential-store.js";
 import type { KeyDenylist } from "../vault/denylist.js";
@@ -28,6 +29,7 @@ import { statusFeature } from "./features/status.js";
 import { shredAtIntake } from "./intake/at-intake.js";
 import { createFastDelete, telegramAgent } from "./intake/fast-delete.js";
 import { credentialGuard } from "./intake/guard.js";
+import { privateKeyBarrier } from "./intake/private-keys.js";
 import { createShredder } from "./intake/shredder.js";
 import { texts } from "./texts.js";
 import { takeTurns } from "./turns.js";
@@ -58,8 +60,6 @@ export interface BotDeps {
   botInfo?: UserFromGetMe;
 }
 
-/** Conversation state holds the messages with the key and secret: sealed, and gone within 30 minutes at the latest. */
-const CONVERSATION_TTL_SECONDS = 30 * 60;
 
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const agent = telegramAgent(deps.telegramApiRoot);
@@ -72,6 +72,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   logApiFailures(bot.api, deps.logger);
   shredAtIntake(bot.api, shredder);
   bot.use(credentialGuard(shredder));
+  bot.use(privateKeyBarrier());
   // Different chats are handled at the same time; each chat's updates stay in order.
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
   bot.use(
@@ -79,8 +80,9 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       storage: {
         type: "key",
         prefix: "conversation:",
+        // Conversation state holds the messages with the key and secret: sealed, and gone when the flow's time is up.
         adapter: sealedStorage<VersionedState<ConversationData>>(
-          new RedisAdapter<string>({ instance: deps.redis, ttl: CONVERSATION_TTL_SECONDS }),
+          new RedisAdapter<string>({ instance: deps.redis, ttl: FLOW_LIFETIME_SECONDS }),
           deps.sealer,
           "conversation",
           // Logged by kind only: the message of a JSON error could quote the stored bytes.

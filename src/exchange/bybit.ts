@@ -4,7 +4,7 @@ import https from "node:https";
 import { RestClientV5 } from "bybit-api";
 import type { AccountSnapshot, Fill, OpenOrder, OpenPosition } from "../policy/account.js";
 import { isPrivateKeyPem, type ApiKeyFacts, type Credentials } from "../policy/api-key.js";
-import { normalisePublicKey } from "../policy/public-key.js";
+import { normalisePublicKey } from "../policy/key-material.js";
 
 /** Why Bybit did not give us an answer we can use. Never carries the SDK's error, which holds the key and secret. */
 export type ExchangeFailure =

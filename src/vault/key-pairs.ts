@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { normalisePublicKey } from "../policy/public-key.js";
+import { normalisePublicKey } from "../policy/key-material.js";
 import { createBackgroundMaker, generateRsaPair, type FreshPair } from "./rsa-pairs.js";
 import { SealError, type Sealer } from "./sealer.js";
 
@@ -49,20 +49,30 @@ export function createKeyPairPool({ redis, sealer, size, logger, key: poolKey = 
   let refilling: Promise<void> | undefined;
   const maker = createBackgroundMaker();
 
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      setTimeout(resolve, ms).unref();
+    });
+
+  async function addOne(): Promise<void> {
+    const pair = await maker.make();
+    const pairId = randomUUID();
+    const sealed = sealer.seal(pair.privateKeyDer, poolContext(pairId)).toString("base64");
+    pair.privateKeyDer.fill(0);
+    await redis.rpush(poolKey, JSON.stringify({ pairId, publicKeyPem: pair.publicKeyPem, sealed }));
+  }
+
   async function refill(): Promise<void> {
     while (running) {
-      if ((await redis.llen(poolKey)) >= size) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, IDLE_CHECK_MS).unref();
-        });
-        continue;
+      try {
+        if ((await redis.llen(poolKey)) >= size) await pause(IDLE_CHECK_MS);
+        else await addOne();
+      } catch (error) {
+        // A Redis outage or a failed thread: pairs are made on demand meanwhile, and the refill tries again.
+        logger.warn({ err: error }, "refilling the key pair pool failed; trying again shortly");
+        await pause(IDLE_CHECK_MS);
       }
-      const pair = await maker.make();
-      const pairId = randomUUID();
-      const sealed = sealer.seal(pair.privateKeyDer, poolContext(pairId)).toString("base64");
-      pair.privateKeyDer.fill(0);
-      await redis.rpush(poolKey, JSON.stringify({ pairId, publicKeyPem: pair.publicKeyPem, sealed }));
     }
   }
 
@@ -87,10 +97,7 @@ export function createKeyPairPool({ redis, sealer, size, logger, key: poolKey = 
     startRefilling() {
       if (running || size <= 0) return;
       running = true;
-      refilling = refill().catch((error: unknown) => {
-        running = false;
-        logger.error({ err: error }, "the key pair pool stopped refilling; pairs are made on demand");
-      });
+      refilling = refill();
     },
     async stop() {
       running = false;
@@ -104,19 +111,23 @@ export function createKeyPairPool({ redis, sealer, size, logger, key: poolKey = 
 export type PendingPair = { publicKey: string; privateKeyPem: string } | null;
 
 export interface PendingKeyPairs {
-  /** Gives the follower a fresh pair, replacing any earlier one; returns the public key (PEM) to show them. */
+  /** Gives the follower a fresh pair, replacing any earlier one (one issued within the last minute is given again); returns the public key (PEM) to show them. */
   issue(userId: number, now: number): Promise<string>;
   /** The follower's pair for signing: the public key normalised, the private key as PKCS#8 PEM. Null when none is pending or it has expired. */
   open(userId: number, now: number): Promise<PendingPair>;
   discard(userId: number): Promise<void>;
 }
 
+const REISSUE_AFTER_MS = 60_000;
 const pendingKey = (userId: number) => `follower:{${userId}}:pending-key-pair`;
 const pendingContext = (userId: number, pairId: string) => `user=${userId}|purpose=pending-key-pair|pair=${pairId}`;
 
 export function createPendingKeyPairs(redis: Redis, sealer: Sealer, pool: KeyPairPool, ttlSeconds: number): PendingKeyPairs {
   return {
     async issue(userId, now) {
+      // Tapping again and again gets the same pair for a minute: one follower cannot drain the pool.
+      const [issuedAt, publicKeyPem] = await redis.hmget(pendingKey(userId), "issuedAt", "publicKeyPem");
+      if (issuedAt && publicKeyPem && now - Number(issuedAt) < REISSUE_AFTER_MS) return publicKeyPem;
       const pair = await pool.take();
       const pairId = randomUUID();
       const sealed = sealer.seal(pair.privateKeyDer, pendingContext(userId, pairId));
@@ -138,7 +149,15 @@ export function createPendingKeyPairs(redis: Redis, sealer: Sealer, pool: KeyPai
         await redis.del(pendingKey(userId));
         return null;
       }
-      const der = sealer.open(sealed, pendingContext(userId, pairId.toString()));
+      let der: Buffer;
+      try {
+        der = sealer.open(sealed, pendingContext(userId, pairId.toString()));
+      } catch (error) {
+        if (!(error instanceof SealError)) throw error;
+        // Sealed with a keyring entry since retired: as good as expired.
+        await redis.del(pendingKey(userId));
+        return null;
+      }
       const privateKeyPem = toPem(der);
       der.fill(0);
       return { publicKey: normalisePublicKey(publicKeyPem.toString()) ?? "", privateKeyPem };

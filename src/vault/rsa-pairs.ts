@@ -51,7 +51,11 @@ export function createBackgroundMaker(): BackgroundMaker {
       worker ??= new Worker(WORKER_SOURCE, { eval: true });
       const current = worker;
       return new Promise((resolve, reject) => {
-        current.once("error", reject);
+        current.once("error", (error) => {
+          // A thread that failed is not asked again: the next pair gets a new one.
+          if (worker === current) worker = undefined;
+          reject(error);
+        });
         current.once("message", (pair: { publicKeyPem: string; privateKeyDer: Uint8Array }) => {
           current.off("error", reject);
           const der = Buffer.from(pair.privateKeyDer);

@@ -40,6 +40,7 @@ export interface FakeMessage {
   caption?: string;
   photo?: { file_id: string; file_unique_id: string; width: number; height: number }[];
   edit_date?: number;
+  quote?: { text: string; position: number };
   business_connection_id?: string;
   entities?: { type: "bot_command"; offset: number; length: number }[];
   sticker?: Record<string, unknown>;
@@ -147,6 +148,13 @@ export class FakeTelegram {
 
   sendSticker(user: FakeUser, chat: FakeChat = this.privateChat(user)): FakeMessage {
     const message = this.store(chat, { from: user, sticker: { file_id: "sticker", width: 512, height: 512, is_animated: false, is_video: false, type: "regular" } });
+    this.push({ message });
+    return message;
+  }
+
+  /** A reply that quotes part of another message (Telegram shows the quote with it). */
+  sendQuoting(user: FakeUser, text: string, quote: string, chat: FakeChat = this.privateChat(user)): FakeMessage {
+    const message = this.store(chat, { from: user, text, quote: { text: quote, position: 0 } });
     this.push({ message });
     return message;
   }

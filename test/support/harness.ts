@@ -10,6 +10,7 @@ import { createBybitExchange } from "../../src/exchange/bybit.js";
 import { createLogger } from "../../src/infra/logger.js";
 import { startReminderWorker } from "../../src/jobs/reminder-worker.js";
 import { createReminders, REMINDER_QUEUE, type ReminderJob, type Reminders } from "../../src/jobs/reminders.js";
+import { FLOW_LIFETIME_SECONDS } from "../../src/policy/flows.js";
 import type { RotationRules } from "../../src/policy/rotation.js";
 import { createCredentialStore, type CredentialStore } from "../../src/vault/credential-store.js";
 import { createKeyDenylist } from "../../src/vault/denylist.js";
@@ -36,8 +37,7 @@ export interface HarnessOptions {
   keyPairPoolSize?: number;
 }
 
-/** How long a handed-out key pair waits for the follower's API key, as in production. */
-export const KEY_PAIR_TTL_SECONDS = 3600;
+
 
 export interface Follower {
   user: FakeUser;
@@ -91,7 +91,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const keyPairPoolKey = `{key-pairs-${randomUUID().slice(0, 8)}}:pool`;
   const keyPairPool = createKeyPairPool({ redis, sealer, size: options.keyPairPoolSize ?? 0, logger, key: keyPairPoolKey });
   keyPairPool.startRefilling();
-  const pendingKeyPairs = createPendingKeyPairs(redis, sealer, keyPairPool, KEY_PAIR_TTL_SECONDS);
+  const pendingKeyPairs = createPendingKeyPairs(redis, sealer, keyPairPool, FLOW_LIFETIME_SECONDS);
   // A queue of its own per harness: test files share one Redis.
   const prefix = `{reminders-${randomUUID().slice(0, 8)}}`;
   const queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: 1 });

@@ -32,15 +32,16 @@ export const connectTexts = {
   ].join("\n"),
   makePairButton: "Make the key for me (nothing secret to copy)",
   haveSecretButton: "I have a key and secret",
+  pickWay: "Please tap one of the two buttons above, or paste your key, or /cancel.",
 
-  publicKeySteps: (publicKeyPem: string, egressIps: readonly string[]) =>
+  publicKeySteps: (publicKeyPem: string, egressIps: readonly string[], minutes: number) =>
     [
       "Here is your <b>public key</b>. Tap the block to copy it:",
       `<pre>${escapeHtml(publicKeyPem.trim())}</pre>`,
       `In Bybit, open ${apiManagement} → <b>Create New Key</b> → <b>Self-generated API Keys</b>, paste the public key, and set:`,
       ...keySettings(egressIps),
       "",
-      "Then send me the <b>API key</b> Bybit shows you. There is no secret to copy: the private key never leaves our vault. This public key is valid for 1 hour.",
+      `Then send me the <b>API key</b> Bybit shows you. There is no secret to copy: the private key never leaves our vault. This public key is valid for ${minutes} minutes.`,
     ].join("\n"),
   secretKeySteps: (egressIps: readonly string[]) =>
     [
@@ -60,9 +61,7 @@ export const connectTexts = {
   sentenceInsteadOfKey: "I deleted your message. It reads like a sentence: please send only the <b>API key</b>, copied from Bybit, or /cancel.",
   sentenceInsteadOfSecret: "I deleted your message. It reads like a sentence: please send only the <b>API secret</b>, copied from Bybit, or /cancel.",
   privateKeyPasted:
-    "⚠️ That was a <b>private key</b>: I deleted it and stored nothing. Never send a private key to anyone. If it belongs to a Bybit key, delete that key in Bybit. The safer way: send /connect and tap <b>Make the key for me</b>: I make the pair, and its private key never leaves our vault.",
-  privateKeyWhileWaiting:
-    "⚠️ That was a <b>private key</b>: I deleted it and stored nothing. Never send a private key to anyone. I already hold the key pair for you: paste the <b>public</b> key I sent into Bybit, and send me only the API key Bybit shows you.",
+    "⚠️ That was a <b>private key</b>: I deleted it, and I did not store or use it. Never send a private key to anyone; if it belongs to a Bybit key, delete that key in Bybit. The safer way: /connect, then <b>Make the key for me</b>. I make the pair, and its private key never leaves our vault.",
   publicKeySentBack: "I deleted your message. That is the public key: paste it into Bybit’s <b>Self-generated API Keys</b> dialog, then send me the <b>API key</b> Bybit shows you.",
   publicKeyWithoutPair:
     "I deleted your message. That is a public key, and I can only use a key made from a pair I made. Send /connect and tap <b>Make the key for me</b>, or send a system-generated key and its secret.",
@@ -79,11 +78,11 @@ export const connectTexts = {
     `You already have the key ${keyLabel(record.name, record.maskedKey)} connected. Replace it with a new one?`,
   replaceButton: "Replace it",
   keepButton: "Keep it",
-  pickAnswer: "Please tap one of the two buttons, or /cancel.",
+  pickAnswer: "Please tap one of the two buttons, paste the new key, or /cancel.",
   keptExisting: "Okay, your key stays as it is.",
   replacing: "Okay, let’s connect the new key.",
 
-  sameKey: "This is the key you already have connected. Create a new key in Bybit, then send /rotate again.",
+  sameKey: (next: NextStep) => `This is the key you already have connected. Create a new key in Bybit, ${thenSend(next === "connect" ? "rotate" : next)}`,
   deleteOldKey: (previous: CredentialRecord) =>
     `Now delete the old key ${keyLabel(previous.name, previous.maskedKey)} in Bybit: API Management → Delete. Until you do, it still works for anyone who has it.`,
   reminderSchedule: (times: ReminderTimes, now: number) =>
@@ -92,16 +91,19 @@ export const connectTexts = {
       : `I’ll remind you again when it expires on ${formatDate(times.expiry)}.`,
 
   checking: "Checking the key with Bybit…",
-  exchangeFailure: (failure: ExchangeFailure, keyType: KeyType) =>
-    keyType === "rsa" && rsaExchangeFailures[failure] ? rsaExchangeFailures[failure] : exchangeFailures[failure],
-  pairExpired: "The public key I gave you has expired (they last 1 hour), so nothing was stored. Send /connect for a fresh one.",
-  refused: (name: string, reasons: RefusalReason[]) =>
+  exchangeFailure: (failure: ExchangeFailure, keyType: KeyType, next: NextStep) => {
+    const [what, fix] = (keyType === "rsa" ? rsaExchangeFailures[failure] : undefined) ?? exchangeFailures[failure];
+    return `${what} ${fix} ${thenSend(next)}`;
+  },
+  pairExpired: (minutes: number) =>
+    `The public key I gave you has expired (they last ${minutes} minutes), so nothing was stored. Send /connect for a fresh one, create a new key in Bybit with it, and delete the key you made with the old one.`,
+  refused: (name: string, reasons: RefusalReason[], next: NextStep) =>
     [
       `❌ I can’t use the key “${escapeHtml(name)}”. Nothing was stored.`,
       "",
       ...reasons.map((reason) => `• ${refusalReasons(reason)}`),
       "",
-      "Fix this in Bybit (or create a new key), then send /connect.",
+      `Fix this in Bybit (or create a new key), ${thenSend(next)}`,
     ].join("\n"),
   connected: (record: CredentialRecord, equityUsd: string | null, warnings: PolicyWarning[], now: number) =>
     [
@@ -119,23 +121,32 @@ export const connectTexts = {
   saveFailed: "I could not save your key just now, so nothing was stored. Please try /connect again in a minute.",
 } as const;
 
-const exchangeFailures: Record<ExchangeFailure, string> = {
-  "invalid-key":
-    "Bybit does not know this API key. Check that you copied all of it, and that it is a mainnet key (not testnet). Then send /connect.",
-  "wrong-secret": "The secret does not match this key. Copy the secret again (Bybit shows it only once: if it is gone, create a new key), then send /connect.",
-  "ip-not-allowed": "Bybit refused the key because it is bound to other IP addresses. Remove the IP restriction in Bybit, then send /connect.",
-  expired: "This key has expired in Bybit. Create a new one, then send /connect.",
-  "clock-skew": "Bybit rejected the request time. This is on our side; please try /connect again in a minute.",
-  "rate-limited": "Bybit is limiting requests right now. Nothing was stored. Please try /connect again in a minute.",
-  timeout: "Bybit did not answer in time. Nothing was stored. Please try /connect again in a minute.",
-  unavailable: "Bybit is not answering properly right now. Nothing was stored. Please try /connect again in a minute.",
+/** What happened, then what to fix, for each way Bybit can fail a key check; the way to retry follows. */
+const exchangeFailures: Record<ExchangeFailure, [string, string]> = {
+  "invalid-key": ["Bybit does not know this API key.", "Check that you copied all of it, and that it is a mainnet key (not testnet),"],
+  "wrong-secret": ["The secret does not match this key.", "Copy the secret again (Bybit shows it only once: if it is gone, create a new key),"],
+  "ip-not-allowed": ["Bybit refused the key because it is bound to other IP addresses.", "Remove the IP restriction in Bybit,"],
+  expired: ["This key has expired in Bybit.", "Create a new one,"],
+  "clock-skew": ["Bybit rejected the request time. This is on our side, and nothing was stored.", "Please wait a minute,"],
+  "rate-limited": ["Bybit is limiting requests right now. Nothing was stored.", "Please wait a minute,"],
+  timeout: ["Bybit did not answer in time. Nothing was stored.", "Please wait a minute,"],
+  unavailable: ["Bybit is not answering properly right now. Nothing was stored.", "Please wait a minute,"],
 };
 
 /** A self-generated key has no secret to get wrong: a bad signature means the key was made with another public key. */
-const rsaExchangeFailures: Partial<Record<ExchangeFailure, string>> = {
-  "wrong-secret":
-    "Bybit did not accept my signature for this key: it was made with a different public key (or it is a system-generated key). Nothing was stored. Send /connect, tap <b>Make the key for me</b>, and create the key with the public key I send.",
+const rsaExchangeFailures: Partial<Record<ExchangeFailure, [string, string]>> = {
+  "wrong-secret": [
+    "Bybit did not accept my signature for this key: it was made with a different public key (or it is a system-generated key). Nothing was stored.",
+    "In Bybit, create a self-generated key with the public key I sent (and delete the one you made),",
+  ],
 };
+
+/** How a follower tries again: a new /connect, or (with a key pair of ours still waiting) just the API key. */
+export type NextStep = "connect" | "rotate" | "resend";
+export const thenSend = (next: NextStep) =>
+  next === "resend"
+    ? "then send me its API key again (the public key I gave you still works), or /cancel."
+    : `then send /${next}.`;
 
 function refusalReasons(reason: RefusalReason): string {
   switch (reason.code) {

@@ -1,6 +1,6 @@
 import type { AccountSnapshot, Fill, OpenOrder, OpenPosition } from "../../policy/account.js";
 import type { CredentialRecord } from "../../vault/credential-store.js";
-import { API_MANAGEMENT_URL } from "./connect.js";
+import { API_MANAGEMENT_URL, thenSend, type NextStep } from "./connect.js";
 import { dateTime, escapeHtml, keyLabel } from "./format.js";
 
 /** Every word of `/panic`: revoke first, investigate second. */
@@ -40,8 +40,8 @@ export const panicTexts = {
     `✅ Verified: Bybit no longer accepts the key ${keyLabel(facts.keyName, facts.maskedKey)}. I deleted it, its secret and the snapshot from our storage.`,
   forgotUnverified: (facts: KeyFacts) =>
     `I deleted the key, its secret and the snapshot from our storage. I did not check with Bybit: make sure ${keyLabel(facts.keyName, facts.maskedKey)} is deleted there.`,
-  keyDenied:
-    "❌ This key was reported as leaked with /panic, so I will never use it. Nothing was stored. Delete it in Bybit, create a new key, then send /connect.",
+  keyDenied: (next: NextStep) =>
+    `❌ This key was reported as leaked with /panic, so I will never use it. Nothing was stored. Delete it in Bybit, create a new key, ${thenSend(next)}`,
   reviewPositionsTitle: "<b>Open positions.</b> They stay open after the key is revoked: close in Bybit what you no longer want.",
   reviewOrdersTitle: "<b>Open orders.</b> They stay open too: cancel in Bybit what you no longer want.",
   reviewNothingOpen: "No open positions or orders.",

@@ -1,6 +1,6 @@
 import type { Api } from "grammy";
 import type { Update } from "grammy/types";
-import { containsCredentialLike } from "../../policy/credential-format.js";
+import { containsCredentialLike } from "../../policy/credential-guard.js";
 import { carriedText } from "./carriers.js";
 import type { Shredder } from "./shredder.js";
 

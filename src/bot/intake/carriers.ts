@@ -21,7 +21,10 @@ export function carriedText(update: Update): CarriedText | null {
     update.edited_channel_post ??
     update.business_message ??
     update.edited_business_message;
-  const text = message?.text ?? message?.caption;
-  if (!message || text === undefined) return null;
+  if (!message) return null;
+  // Everything a message shows that its sender typed or pasted: a quote and a poll too.
+  const shown = [message.text, message.caption, message.quote?.text, message.poll?.question, ...(message.poll?.options.map((option) => option.text) ?? [])];
+  const text = shown.filter((part) => part !== undefined).join("\n");
+  if (text === "") return null;
   return { chatId: message.chat.id, messageId: message.message_id, businessConnectionId: message.business_connection_id, text };
 }

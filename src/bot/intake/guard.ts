@@ -1,5 +1,5 @@
 import { Composer } from "grammy";
-import { containsCredentialLike } from "../../policy/credential-format.js";
+import { containsCredentialLike } from "../../policy/credential-guard.js";
 import type { BotContext } from "../context.js";
 import { carriedText } from "./carriers.js";
 import type { Shredder } from "./shredder.js";

@@ -7,6 +7,7 @@ import type { ReminderTimes, RotationRules } from "../../../policy/rotation.js";
 import type { CredentialRecord, CredentialStore } from "../../../vault/credential-store.js";
 import type { KeyDenylist } from "../../../vault/denylist.js";
 import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
+import type { NextStep } from "../../copy/connect.js";
 import { texts } from "../../texts.js";
 
 export interface AdmitDeps {
@@ -38,7 +39,7 @@ export type Admission =
  * Asks Bybit what the key can do, judges it, and stores it in place of `previous` when it
  * passes. A private key is opened from the vault here and goes out of scope on return.
  */
-export async function admit(deps: AdmitDeps, userId: number, source: KeySource, previous: CredentialRecord | null): Promise<Admission> {
+export async function admit(deps: AdmitDeps, userId: number, source: KeySource, previous: CredentialRecord | null, next: NextStep): Promise<Admission> {
   let credentials: Credentials;
   let expectedRsaPublicKey: string | undefined;
   if (source.type === "rsa") {
@@ -51,9 +52,9 @@ export async function admit(deps: AdmitDeps, userId: number, source: KeySource, 
   }
 
   const inspection = await deps.exchange.inspectKey(credentials);
-  if (inspection.ok && (await deps.denylist.has(inspection.key.id))) return { outcome: "refused", reply: texts.keyDenied };
+  if (inspection.ok && (await deps.denylist.has(inspection.key.id))) return { outcome: "refused", reply: texts.keyDenied(next) };
   const now = deps.clock();
-  const judgement = judge(inspection, previous, deps, now, source.type, expectedRsaPublicKey);
+  const judgement = judge(inspection, previous, deps, { now, keyType: source.type, expectedRsaPublicKey, next });
   if (!judgement.accepted) return { outcome: "refused", reply: judgement.reply };
 
   let record: CredentialRecord;
@@ -63,7 +64,8 @@ export async function admit(deps: AdmitDeps, userId: number, source: KeySource, 
     deps.logger.error({ err: error, userId }, "storing a credential failed");
     return { outcome: "save-failed" };
   }
-  if (source.type === "rsa") await deps.pendingKeyPairs.discard(userId).catch(() => undefined);
+  // A pair still waiting (made, then not used: the follower pasted a key and secret instead) has no use left.
+  await deps.pendingKeyPairs.discard(userId).catch(() => undefined);
   return { outcome: "connected", record, equityUsd: judgement.equityUsd, warnings: judgement.warnings, times: await moveReminders(deps, record, previous), now };
 }
 
@@ -71,18 +73,18 @@ type Judgement =
   | { accepted: true; key: ApiKeyFacts; equityUsd: string | null; warnings: PolicyWarning[] }
   | { accepted: false; reply: string };
 
-function judge(
-  inspection: KeyInspection,
-  previous: CredentialRecord | null,
-  deps: AdmitDeps,
-  now: number,
-  keyType: KeySource["type"],
-  expectedRsaPublicKey: string | undefined,
-): Judgement {
-  if (!inspection.ok) return { accepted: false, reply: texts.exchangeFailure(inspection.failure, keyType) };
-  if (previous && previous.bybitKeyId === inspection.key.id) return { accepted: false, reply: texts.sameKey };
+interface Circumstances {
+  now: number;
+  keyType: KeySource["type"];
+  expectedRsaPublicKey: string | undefined;
+  next: NextStep;
+}
+
+function judge(inspection: KeyInspection, previous: CredentialRecord | null, deps: AdmitDeps, { now, keyType, expectedRsaPublicKey, next }: Circumstances): Judgement {
+  if (!inspection.ok) return { accepted: false, reply: texts.exchangeFailure(inspection.failure, keyType, next) };
+  if (previous && previous.bybitKeyId === inspection.key.id) return { accepted: false, reply: texts.sameKey(next) };
   const verdict = evaluateKey({ key: inspection.key, egressIps: deps.egressIps, now, rotateAfterDays: deps.rotation.rotateAfterDays, expectedRsaPublicKey });
-  if (!verdict.accepted) return { accepted: false, reply: texts.refused(inspection.key.name, verdict.reasons) };
+  if (!verdict.accepted) return { accepted: false, reply: texts.refused(inspection.key.name, verdict.reasons, next) };
   return { accepted: true, key: inspection.key, equityUsd: inspection.equityUsd, warnings: verdict.warnings };
 }
 

@@ -4,6 +4,9 @@ import type { CredentialRecord } from "../../../vault/credential-store.js";
 import type { BotContext, BotConversation } from "../../context.js";
 import type { Shredder } from "../../intake/shredder.js";
 import { texts } from "../../texts.js";
+import { parseCredentialText } from "../../../policy/credential-format.js";
+import { FLOW_LIFETIME_SECONDS } from "../../../policy/flows.js";
+import type { NextStep } from "../../copy/connect.js";
 import { admit, type Admission, type AdmitDeps } from "./admit.js";
 import { receiveKey } from "./receive.js";
 
@@ -20,6 +23,7 @@ const STEP_TIMEOUT_MS = 10 * 60_000;
 const html = { parse_mode: "HTML" } as const;
 const instructions = { ...html, link_preview_options: { is_disabled: true } } as const;
 
+const FLOW_MINUTES = FLOW_LIFETIME_SECONDS / 60;
 const MAKE_PAIR = "connect:make-pair";
 const HAVE_SECRET = "connect:have-secret";
 
@@ -53,27 +57,37 @@ function connectConversation(deps: ConnectDeps) {
     const previous = await conversation.external(() => deps.credentials.current(userId));
     // Rotating nothing (never connected, or the key was frozen by /panic) is connecting a new key.
     const mode = previous ? requested : "connect";
-    if (mode === "connect" && previous?.status === "active" && !(await confirmReplacement(conversation, ctx, previous))) return;
-
-    const choices = new InlineKeyboard().text(texts.makePairButton, MAKE_PAIR).row().text(texts.haveSecretButton, HAVE_SECRET);
-    const intro = mode === "rotate" ? texts.rotateIntro(previous!) : texts.connectIntro;
-    await ctx.reply(`${intro}\n\n${texts.twoWays}`, { ...instructions, reply_markup: choices });
-    const answer = await chooseWay(conversation);
-    let source;
-    if (answer.callbackQuery?.data === MAKE_PAIR) {
-      const publicKeyPem = await conversation.external(() => deps.pendingKeyPairs.issue(userId, deps.clock()));
-      await ctx.reply(texts.publicKeySteps(publicKeyPem, deps.egressIps), instructions);
-      source = await receiveKey(conversation, deps.shredder, "rsa");
-    } else if (answer.callbackQuery) {
-      await ctx.reply(texts.secretKeySteps(deps.egressIps), instructions);
-      source = await receiveKey(conversation, deps.shredder, "hmac");
-    } else {
-      source = await receiveKey(conversation, deps.shredder, "hmac", answer);
+    let answer: Context | null = null;
+    if (mode === "connect" && previous?.status === "active") {
+      const replacement = await confirmReplacement(conversation, ctx, previous);
+      if (!replacement.replace) return;
+      answer = replacement.paste;
+    }
+    if (!answer) {
+      const choices = new InlineKeyboard().text(texts.makePairButton, MAKE_PAIR).row().text(texts.haveSecretButton, HAVE_SECRET);
+      const intro = mode === "rotate" ? texts.rotateIntro(previous!) : texts.connectIntro;
+      await ctx.reply(`${intro}\n\n${texts.twoWays}`, { ...instructions, reply_markup: choices });
+      answer = await chooseWay(conversation);
     }
 
-    await ctx.reply(texts.checking);
-    const admission = await conversation.external(() => admit(deps, userId, source, previous));
-    await ctx.reply(replyTo(admission, previous), html);
+    if (answer.callbackQuery?.data === MAKE_PAIR) {
+      const publicKeyPem = await conversation.external(() => deps.pendingKeyPairs.issue(userId, deps.clock()));
+      await ctx.reply(texts.publicKeySteps(publicKeyPem, deps.egressIps, FLOW_MINUTES), instructions);
+    } else if (answer.callbackQuery) {
+      await ctx.reply(texts.secretKeySteps(deps.egressIps), instructions);
+    }
+    let paste = answer.callbackQuery ? undefined : answer;
+    const expecting = answer.callbackQuery?.data === MAKE_PAIR ? "rsa" : "hmac";
+    for (;;) {
+      const source = await receiveKey(conversation, deps.shredder, expecting, paste);
+      paste = undefined;
+      await ctx.reply(texts.checking);
+      // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.
+      const next: NextStep = source.type === "rsa" ? "resend" : mode;
+      const admission = await conversation.external(() => admit(deps, userId, source, previous, next));
+      await ctx.reply(replyTo(admission, previous), html);
+      if (!(admission.outcome === "refused" && next === "resend")) return;
+    }
   };
 }
 
@@ -83,7 +97,7 @@ function replyTo(admission: Admission, previous: CredentialRecord | null): strin
     case "refused":
       return admission.reply + stays;
     case "pair-expired":
-      return texts.pairExpired + stays;
+      return texts.pairExpired(FLOW_MINUTES) + stays;
     case "save-failed":
       return texts.saveFailed;
     case "connected":
@@ -95,25 +109,46 @@ function replyTo(admission: Admission, previous: CredentialRecord | null): strin
   }
 }
 
-/** A tap on one of the two ways, or a message: a follower who pastes a key is served at once. */
+/** A tap on one of the two ways, or a paste: a follower who pastes a key is served at once; a question gets the buttons again. */
 async function chooseWay(conversation: BotConversation): Promise<Context> {
   for (;;) {
     const answer = await conversation.waitFor(["message", "callback_query:data"], { next: true });
-    if (!answer.callbackQuery) return answer;
+    if (!answer.callbackQuery) {
+      if (looksLikePaste(answer)) return answer;
+      await answer.reply(texts.pickWay);
+      continue;
+    }
     const chosen = answer.callbackQuery.data === MAKE_PAIR || answer.callbackQuery.data === HAVE_SECRET;
     await answer.answerCallbackQuery(chosen ? undefined : { text: texts.buttonExpired });
     if (chosen) return answer;
   }
 }
 
-async function confirmReplacement(conversation: BotConversation, ctx: Context, existing: CredentialRecord): Promise<boolean> {
+/** Anything but a sentence or a sticker: a key, a secret, both, key material, or a command (which receiveKey handles). */
+function looksLikePaste(ctx: Context): boolean {
+  const text = ctx.message?.text ?? ctx.message?.caption;
+  if (text === undefined) return false;
+  return text.startsWith("/") || !["sentence", "unrecognised"].includes(parseCredentialText(text).kind);
+}
+
+/** Replace the connected key? A paste instead of a tap means yes, and is the start of the new key. */
+async function confirmReplacement(conversation: BotConversation, ctx: Context, existing: CredentialRecord): Promise<{ replace: boolean; paste: Context | null }> {
   const keyboard = new InlineKeyboard().text(texts.replaceButton, "connect:replace").text(texts.keepButton, "connect:keep");
   await ctx.reply(texts.replaceExisting(existing), { ...html, reply_markup: keyboard });
-  const answer = await conversation.waitForCallbackQuery(["connect:replace", "connect:keep"], {
-    otherwise: (other) => other.reply(texts.pickAnswer),
-  });
-  const replace = answer.callbackQuery.data === "connect:replace";
-  await answer.answerCallbackQuery();
-  await answer.editMessageText(replace ? texts.replacing : texts.keptExisting);
-  return replace;
+  for (;;) {
+    const answer = await conversation.waitFor(["message", "callback_query:data"], { next: true });
+    if (!answer.callbackQuery) {
+      if (looksLikePaste(answer)) return { replace: true, paste: answer };
+      await answer.reply(texts.pickAnswer);
+      continue;
+    }
+    const { data } = answer.callbackQuery;
+    if (data !== "connect:replace" && data !== "connect:keep") {
+      await answer.answerCallbackQuery({ text: texts.buttonExpired });
+      continue;
+    }
+    await answer.answerCallbackQuery();
+    await answer.editMessageText(data === "connect:replace" ? texts.replacing : texts.keptExisting);
+    return { replace: data === "connect:replace", paste: null };
+  }
 }

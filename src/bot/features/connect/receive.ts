@@ -65,7 +65,8 @@ export async function receiveKey(conversation: BotConversation, shredder: Shredd
 function hint(parsed: CredentialText, expecting: Expecting, haveKey: boolean): string {
   switch (parsed.kind) {
     case "private-key":
-      return expecting === "rsa" ? texts.privateKeyWhileWaiting : texts.privateKeyPasted;
+      // Taken before any flow sees it (intake/private-keys.ts); this answer only keeps the switch whole.
+      return texts.privateKeyPasted;
     case "public-key":
       return expecting === "rsa" ? texts.publicKeySentBack : texts.publicKeyWithoutPair;
     case "sentence":

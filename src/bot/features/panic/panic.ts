@@ -82,8 +82,12 @@ export function panicFeature(deps: PanicDeps): Composer<BotContext> {
     const userId = ctx.from.id;
     const [current, open] = await Promise.all([deps.credentials.current(userId), deps.panics.open(userId)]);
     if (!current && open.length === 0) return ctx.reply(texts.panicNoKey, html);
-    // One flow per key: an open one goes on where it was, snapshot and all.
-    for (const flow of open) await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(flow.record.ref) });
+    // One flow per key: an open one goes on where it was, snapshot and all. A snapshot still pending
+    // and not under way here was cut short (a restart): it is taken now, while the key may still read.
+    for (const flow of open) {
+      await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(flow.record.ref) });
+      if (flow.snapshot.state === "pending" && !snapshots.has(flow.record.ref)) void readAccount(ctx, flow);
+    }
     if (!current) return;
 
     const flow = await deps.panics.freeze(userId, current.ref, deps.clock());
