@@ -12,6 +12,20 @@ async function startConnect(follower: Follower): Promise<void> {
   expect(await follower.reply()).toContain("Let’s connect your Bybit account");
 }
 
+/** A follower with "first-key" connected, and a second key ready in Bybit. */
+async function connectedWithASecondKeyReady() {
+  const alice = h.follower();
+  const first = canaryCredentials();
+  const second = canaryCredentials();
+  h.bybit.addKey({ ...first, note: "first-key" });
+  h.bybit.addKey({ ...second, note: "second-key" });
+  await startConnect(alice);
+  alice.say(`${first.apiKey} ${first.apiSecret}`);
+  await alice.reply();
+  expect(await alice.reply()).toContain("✅ Connected");
+  return { alice, second };
+}
+
 async function chooseKeyAndSecret(follower: Follower): Promise<void> {
   const choice = h.telegram.botMessages(follower.chat.id).filter((message) => JSON.stringify(message.reply_markup ?? {}).includes("connect:have-secret")).at(-1)!;
   h.telegram.pressButton(follower.user, choice, "connect:have-secret");
@@ -150,15 +164,7 @@ describe("connecting a key", () => {
   });
 
   it("asks before replacing a connected key, keeps it on Keep or when the new key fails, replaces it on Replace", async () => {
-    const alice = h.follower();
-    const first = canaryCredentials();
-    const second = canaryCredentials();
-    h.bybit.addKey({ ...first, note: "first-key" });
-    h.bybit.addKey({ ...second, note: "second-key" });
-    await startConnect(alice);
-    alice.say(`${first.apiKey} ${first.apiSecret}`);
-    await alice.reply();
-    expect(await alice.reply()).toContain("✅ Connected");
+    const { alice, second } = await connectedWithASecondKeyReady();
 
     alice.say("/connect");
     expect(await alice.reply()).toContain("You already have the key “first-key”");
@@ -191,15 +197,7 @@ describe("connecting a key", () => {
   });
 
   it("takes a key pasted instead of answering “Replace it?” as a yes, and as the new key", async () => {
-    const alice = h.follower();
-    const first = canaryCredentials();
-    const second = canaryCredentials();
-    h.bybit.addKey({ ...first, note: "first-key" });
-    h.bybit.addKey({ ...second, note: "second-key" });
-    await startConnect(alice);
-    alice.say(`${first.apiKey} ${first.apiSecret}`);
-    await alice.reply();
-    expect(await alice.reply()).toContain("✅ Connected");
+    const { alice, second } = await connectedWithASecondKeyReady();
     alice.say("/connect");
     expect(await alice.reply()).toContain("Replace it with a new one?");
     alice.say(`API Key: ${second.apiKey}\nAPI Secret: ${second.apiSecret}`);

@@ -60,7 +60,6 @@ export interface BotDeps {
   botInfo?: UserFromGetMe;
 }
 
-
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const agent = telegramAgent(deps.telegramApiRoot);
   const bot = new Bot<BotContext>(deps.token, {
@@ -72,9 +71,10 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   logApiFailures(bot.api, deps.logger);
   shredAtIntake(bot.api, shredder);
   bot.use(credentialGuard(shredder));
-  bot.use(privateKeyBarrier());
   // Different chats are handled at the same time; each chat's updates stay in order.
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
+  // Before conversation state is read: a private key never enters it.
+  bot.use(privateKeyBarrier());
   bot.use(
     conversations<BotContext, BotContext>({
       storage: {
