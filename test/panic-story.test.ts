@@ -168,6 +168,25 @@ describe("/panic always works", () => {
   });
 });
 
+describe("a frozen key no keyring entry opens any more", () => {
+  it("is never declared revoked: the follower is told it cannot be checked, and can still end the flow", async () => {
+    const { alice, record } = await connected();
+    alice.say("/panic");
+    await until(alice, "📸");
+    const retired = createSealer(parseKeyring(generateKeyringEntry()));
+    const flowKey = `follower:{${alice.user.id}}:panic:${record.ref}`;
+    await h.redis.hset(flowKey, { sealed: retired.seal(Buffer.from("{}"), "elsewhere"), snapshot: retired.seal(Buffer.from("{}"), "elsewhere") });
+    press(alice, "deleted");
+    const cannot = await alice.reply();
+    expect(cannot).toContain("I can no longer open the key “leaky-key”");
+    expect(cannot).toContain("to check it with Bybit. Make sure it is deleted in Bybit");
+    press(alice, "forget");
+    const [forgot, review] = await until(alice, "I could not read your account");
+    expect(forgot).toContain("I did not check with Bybit");
+    expect(review).toContain("I could not read your account with the key");
+  });
+});
+
 describe("/panic from a group", () => {
   it("answers with a deep link that opens /panic in the private chat, and the private chat honours it", async () => {
     const { alice } = await connected();

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { AccountSnapshot } from "../policy/account.js";
 import type { Credentials } from "../policy/api-key.js";
 import { credentialKey, revealAt, toRecord, type CredentialRecord } from "./credential-store.js";
-import type { Sealer } from "./sealer.js";
+import { SealError, type Sealer } from "./sealer.js";
 
 /**
  * `/panic` flows, one per frozen key. Freezing moves the credential out of the follower's
@@ -77,6 +77,16 @@ if redis.call("EXISTS", KEYS[1]) == 1 then redis.call("HSET", KEYS[1], unpack(AR
 return 0`;
 
 export function createPanicStore(redis: Redis, sealer: Sealer): PanicStore {
+  /** A snapshot no keyring entry opens any more is as good as none: the review says so. */
+  function openSnapshot(sealed: Buffer, context: string): SnapshotState {
+    try {
+      return { state: "ready", snapshot: JSON.parse(sealer.open(sealed, context).toString("utf8")) as AccountSnapshot };
+    } catch (error) {
+      if (error instanceof SealError) return { state: "unavailable" };
+      throw error;
+    }
+  }
+
   async function flow(userId: number, ref: string): Promise<PanicFlow | null> {
     const { snapshot, ...raw } = await redis.hgetallBuffer(panicKey(userId, ref));
     const fields = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value.toString("utf8")]));
@@ -84,9 +94,7 @@ export function createPanicStore(redis: Redis, sealer: Sealer): PanicStore {
     if (!record || !fields.frozenAt) return null;
     let state: SnapshotState = { state: "pending" };
     if (fields.snapshotState === "unavailable") state = { state: "unavailable" };
-    if (fields.snapshotState === "ready" && snapshot) {
-      state = { state: "ready", snapshot: JSON.parse(sealer.open(snapshot, snapshotContext(userId, ref)).toString("utf8")) as AccountSnapshot };
-    }
+    if (fields.snapshotState === "ready" && snapshot) state = openSnapshot(snapshot, snapshotContext(userId, ref));
     return { record, frozenAt: Number(fields.frozenAt), snapshot: state };
   }
 
@@ -110,7 +118,13 @@ export function createPanicStore(redis: Redis, sealer: Sealer): PanicStore {
     flow,
 
     async reveal(userId, ref) {
-      return (await revealAt(redis, sealer, panicKey(userId, ref), userId))?.credentials ?? null;
+      try {
+        return (await revealAt(redis, sealer, panicKey(userId, ref), userId))?.credentials ?? null;
+      } catch (error) {
+        // Sealed with a keyring entry since retired: the flow goes on without the key.
+        if (error instanceof SealError) return null;
+        throw error;
+      }
     },
 
     async recordSnapshot(userId, ref, snapshot) {

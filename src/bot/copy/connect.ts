@@ -57,7 +57,7 @@ export const connectTexts = {
   notAKey: "That doesn’t look like an API key: Bybit keys are about 18 letters and digits. Copy it again from Bybit and send it here, or /cancel.",
   notASecret: "That doesn’t look like an API secret: Bybit secrets are about 36 letters and digits. Copy it again and send it here, or /cancel.",
   secretFirst: "I deleted your message. It looks like the <b>secret</b>: please send the <b>API key</b> first (about 18 letters and digits), then the secret.",
-  keyAgain: "I deleted your message. It looks like an API key again: now send the <b>API secret</b> (about 36 letters and digits), or /cancel.",
+  keyReplaced: "Got it: I deleted your message and will use this key instead. Now send the <b>API secret</b>.",
   sentenceInsteadOfKey: "I deleted your message. It reads like a sentence: please send only the <b>API key</b>, copied from Bybit, or /cancel.",
   sentenceInsteadOfSecret: "I deleted your message. It reads like a sentence: please send only the <b>API secret</b>, copied from Bybit, or /cancel.",
   privateKeyPasted:

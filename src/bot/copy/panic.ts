@@ -35,6 +35,8 @@ export const panicTexts = {
     `Your key ${keyLabel(record.name, record.maskedKey)} no longer works in Bybit: it was already deleted or has expired. Nothing is left to revoke, and I deleted it from our storage.`,
   stillActive: (record: CredentialRecord) =>
     `⚠️ Bybit still accepts the key ${keyLabel(record.name, record.maskedKey)}: it is not deleted yet. Please follow the steps again.`,
+  cannotCheck: (record: CredentialRecord) =>
+    `I can no longer open the key ${keyLabel(record.name, record.maskedKey)} to check it with Bybit. Make sure it is deleted in Bybit, then press <b>Forget the key now</b>.`,
   verifyFailed: "I couldn’t check with Bybit just now. Press <b>I deleted it</b> again in a minute, or <b>Forget the key now</b>.",
   revokedVerified: (facts: KeyFacts) =>
     `✅ Verified: Bybit no longer accepts the key ${keyLabel(facts.keyName, facts.maskedKey)}. I deleted it, its secret and the snapshot from our storage.`,

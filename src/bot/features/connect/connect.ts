@@ -1,12 +1,12 @@
 import { createConversation } from "@grammyjs/conversations";
 import { Composer, InlineKeyboard, type Context } from "grammy";
-import type { CredentialRecord } from "../../../vault/credential-store.js";
-import type { BotContext, BotConversation } from "../../context.js";
-import type { Shredder } from "../../intake/shredder.js";
-import { texts } from "../../texts.js";
 import { parseCredentialText } from "../../../policy/credential-format.js";
 import { FLOW_LIFETIME_SECONDS } from "../../../policy/flows.js";
+import type { CredentialRecord } from "../../../vault/credential-store.js";
+import type { BotContext, BotConversation } from "../../context.js";
 import type { NextStep } from "../../copy/connect.js";
+import type { Shredder } from "../../intake/shredder.js";
+import { texts } from "../../texts.js";
 import { admit, type Admission, type AdmitDeps } from "./admit.js";
 import { receiveKey } from "./receive.js";
 

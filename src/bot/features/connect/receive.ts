@@ -52,9 +52,10 @@ export async function receiveKey(conversation: BotConversation, shredder: Shredd
     if (expecting === "hmac" && apiKey !== null && parsed.kind === "secret") {
       return { type: "hmac", credentials: { apiKey, apiSecret: parsed.apiSecret } };
     }
-    if (expecting === "hmac" && apiKey === null && parsed.kind === "key") {
+    if (expecting === "hmac" && parsed.kind === "key") {
+      // A second key is a correction: the latest one counts.
+      await ctx.reply(apiKey === null ? texts.askSecret : texts.keyReplaced, html);
       apiKey = parsed.apiKey;
-      await ctx.reply(texts.askSecret, html);
       continue;
     }
     await ctx.reply(hint(parsed, expecting, apiKey !== null), html);
@@ -73,8 +74,6 @@ function hint(parsed: CredentialText, expecting: Expecting, haveKey: boolean): s
       return haveKey ? texts.sentenceInsteadOfSecret : texts.sentenceInsteadOfKey;
     case "secret":
       return expecting === "rsa" ? texts.secretWhileWaitingForRsaKey : texts.secretFirst;
-    case "key":
-      return texts.keyAgain;
     default:
       return haveKey ? texts.notASecret : texts.notAKey;
   }

@@ -127,10 +127,11 @@ export function panicFeature(deps: PanicDeps): Composer<BotContext> {
     if (ctx.match[1] === "forget") return finish(ctx, deps, flow, false);
 
     const credentials = await deps.panics.reveal(userId, ref);
-    const liveness = credentials ? await deps.exchange.isKeyAlive(credentials) : ({ ok: true, alive: false } as const);
+    // Never claim a revocation Bybit has not confirmed: a key we cannot open, we cannot check.
+    if (!credentials) return ctx.reply(texts.cannotCheck(flow.record), { ...html, reply_markup: revokeButtons(ref) });
+    const liveness = await deps.exchange.isKeyAlive(credentials);
     if (!liveness.ok) return ctx.reply(texts.verifyFailed, { ...html, reply_markup: revokeButtons(ref) });
     if (liveness.alive) {
-      // Never claim a revocation Bybit has not confirmed.
       await ctx.reply(texts.stillActive(flow.record), html);
       return ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(ref) });
     }
