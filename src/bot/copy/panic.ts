@@ -39,9 +39,9 @@ export const panicTexts = {
     `I can no longer open the key ${keyLabel(record.name, record.maskedKey)} to check it with Bybit. Make sure it is deleted in Bybit, then press <b>Forget the key now</b>.`,
   verifyFailed: "I couldn’t check with Bybit just now. Press <b>I deleted it</b> again in a minute, or <b>Forget the key now</b>.",
   revokedVerified: (facts: KeyFacts) =>
-    `✅ Verified: Bybit no longer accepts the key ${keyLabel(facts.keyName, facts.maskedKey)}. I deleted it, its secret and the snapshot from our storage.`,
+    `✅ Verified: Bybit no longer accepts the key ${keyLabel(facts.keyName, facts.maskedKey)}. I deleted it, its secret or private key, and the snapshot from our storage.`,
   forgotUnverified: (facts: KeyFacts) =>
-    `I deleted the key, its secret and the snapshot from our storage. I did not check with Bybit: make sure ${keyLabel(facts.keyName, facts.maskedKey)} is deleted there.`,
+    `I deleted the key, its secret or private key, and the snapshot from our storage. I did not check with Bybit: make sure ${keyLabel(facts.keyName, facts.maskedKey)} is deleted there.`,
   keyDenied: (next: NextStep) =>
     `❌ This key was reported as leaked with /panic, so I will never use it. Nothing was stored. Delete it in Bybit, create a new key, ${thenSend(next)}`,
   reviewPositionsTitle: "<b>Open positions.</b> They stay open after the key is revoked: close in Bybit what you no longer want.",
