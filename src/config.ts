@@ -56,7 +56,8 @@ const environment = z
     KEY_PAIR_POOL_SIZE: z.coerce.number().int().min(0).max(5_000).default(256),
     SUPPORT_CONTACT: z
       .string()
-      .regex(/^(?:@[A-Za-z][A-Za-z0-9_]{4,31}|https:\/\/\S+)$/, "must be a Telegram username (@name) or an https:// URL")
+      .max(200, "must be at most 200 characters (it ends the last message of /panic)")
+      .regex(/^(?:@[A-Za-z](?:[A-Za-z0-9_]{3,30})[A-Za-z0-9]|https:\/\/[\w-]+(?:\.[\w-]+)+(?:[/?#]\S*)?)$/, "must be a Telegram username (@name) or an https:// URL")
       .optional(),
     ORDER_LINK_ID_PREFIX: z.string().min(1).max(20).default("copytrade-"),
     ROLE: z.enum(["all", "bot", "worker"], { error: "must be all, bot or worker" }).default("all"),

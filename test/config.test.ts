@@ -21,7 +21,18 @@ describe("configuration", () => {
       role: "all",
       logLevel: "info",
       dataDir: ".data",
+      keyPairPoolSize: 256,
+      supportContact: null,
     });
+  });
+
+  it("takes SUPPORT_CONTACT as a Telegram username or an https URL, and nothing else", () => {
+    for (const good of ["@copytrade_help", "https://help.example.com/panic?lang=en"]) {
+      expect(loadConfig({ BOT_TOKEN: token, SUPPORT_CONTACT: good }).supportContact).toBe(good);
+    }
+    for (const bad of ["copytrade_help", "@help_", "@abc", "http://help.example.com", "https://x", `https://example.com/${"a".repeat(200)}`]) {
+      expect(() => loadConfig({ BOT_TOKEN: token, SUPPORT_CONTACT: bad }), bad).toThrow("SUPPORT_CONTACT:");
+    }
   });
 
   it("names every bad variable in one line", () => {

@@ -160,10 +160,12 @@ describe("the recommended way: the bot makes the key pair", () => {
       h.telegram.pressButton(alice.user, message, buttons.find((button) => button.callback_data.startsWith("panic:deleted:"))!.callback_data);
     };
     pressDeleted();
+    expect(await alice.reply()).toBe("Checking with Bybit…");
     expect(await alice.reply()).toContain("⚠️ Bybit still accepts the key “rsa-key”");
     await alice.reply();
     h.bybit.revoke(key.apiKey);
     pressDeleted();
+    expect(await alice.reply()).toBe("Checking with Bybit…");
     expect(await alice.reply()).toContain("✅ Verified: Bybit no longer accepts the key “rsa-key”");
     expect(await alice.reply()).toContain("• BTCUSDT Buy 0.5 @ 60000");
     expect(await h.panics.open(alice.user.id)).toEqual([]);

@@ -88,7 +88,7 @@ describe("no plaintext at rest", () => {
     // The test would prove nothing if the conversation had not gone through Redis at all.
     const conversationWrites = commands.filter((command) => command.includes('"set" "conversation:'));
     expect(conversationWrites.length).toBeGreaterThan(3);
-    expect(commands.some((command) => command.includes('"hset" "follower:{'))).toBe(true);
+    expect(commands.some((command) => command.includes(':credential" "follower:{'))).toBe(true);
     // Conversation state expires within 30 minutes even if a flow is abandoned.
     expect(conversationWrites.every((command) => command.endsWith('"EX" "1800"'))).toBe(true);
 

@@ -63,13 +63,13 @@ describe("/panic shows the revoke steps first", () => {
     alice.say("/panic");
     await alice.reply();
     expect(await alice.reply()).toContain("Now revoke the key in Bybit");
-    expect(await alice.reply()).toContain("I couldn’t read your account with the key (Bybit did not answer)");
+    expect(await alice.reply()).toContain("I couldn’t read your account with the key just now");
     h.bybit.mode = "normal";
     h.bybit.revoke(creds.apiKey);
     press(alice, "deleted");
-    const [verified, review] = await until(alice, "I could not read your account");
-    expect(verified).toContain("✅ Verified");
-    expect(review).toContain("I could not read your account with the key");
+    const seen = await until(alice, "I could not read your account");
+    expect(seen.at(-2)).toContain("✅ Verified");
+    expect(seen.at(-1)).toContain("I could not read your account with the key");
   });
 });
 
@@ -91,8 +91,9 @@ describe("one panic flow per key", () => {
 
     h.bybit.revoke(creds.apiKey);
     press(alice, "deleted");
-    const [, review] = await until(alice, "Open positions");
+    const review = (await until(alice, "Open positions")).at(-1);
     expect(review).toContain("• ETHUSDT Buy 2 @ 3000");
+    expect(review).toMatch(/As read at \d+ \w+, \d\d:\d\d UTC/);
   });
 });
 
@@ -121,7 +122,70 @@ describe("a frozen key tells the same story everywhere", () => {
     press(alice, "deleted");
     await until(alice, "What to do next");
     alice.say("/status");
-    expect(await alice.reply()).toBe("No key is connected. Send /connect to connect your Bybit API key.");
+    const status = await alice.reply();
+    expect(status).toContain("Your last key “leaky-key”");
+    expect(status).toContain("was frozen with /panic on");
+    expect(status).toContain("Bybit confirmed it is deleted.");
+    expect(status).toContain("No key is connected. Send /connect to connect your Bybit API key.");
+  });
+});
+
+describe("/panic while a key is being checked", () => {
+  it("freezes the leaked key at once, without waiting for the check, and does not store the key under check", async () => {
+    const { alice, record } = await connected();
+    const fresh = canaryCredentials();
+    h.bybit.addKey({ ...fresh, note: "fresh-key" });
+    alice.say("/rotate");
+    await alice.reply();
+    let release!: () => void;
+    h.bybit.beforeAnswer = () => new Promise<void>((resolve) => (release = resolve));
+    alice.say(`${fresh.apiKey} ${fresh.apiSecret}`);
+    expect(await alice.reply()).toBe("Checking the key with Bybit…");
+    alice.say("/panic");
+    expect(await alice.reply()).toContain("🧊 Frozen: I no longer use the key “leaky-key”");
+    expect(await alice.reply()).toContain("Now revoke the key in Bybit");
+    h.bybit.beforeAnswer = undefined;
+    release();
+    expect(await until(alice, "You sent /panic while I was checking this key, so I did not store it")).toBeTruthy();
+    expect(await h.credentials.current(alice.user.id)).toBeNull();
+    expect((await h.panics.flow(alice.user.id, record.ref))?.record.name).toBe("leaky-key");
+  });
+});
+
+describe("a second /panic after a fresh key was connected", () => {
+  it("shows the open flow and asks before freezing the fresh key too", async () => {
+    const { alice } = await connected();
+    alice.say("/panic");
+    await until(alice, "📸");
+    const fresh = canaryCredentials();
+    h.bybit.addKey({ ...fresh, note: "fresh-key" });
+    alice.say("/connect");
+    await until(alice, "Let’s connect your Bybit account");
+    alice.say(`${fresh.apiKey} ${fresh.apiSecret}`);
+    expect((await until(alice, "✅")).at(-1)).toContain("✅ Connected: key “fresh-key”");
+    alice.say("/panic");
+    expect(await alice.reply()).toContain("Find “leaky-key”");
+    expect(await alice.reply()).toContain("Your new key “fresh-key”");
+    expect((await h.credentials.current(alice.user.id))?.status).toBe("active");
+    const question = h.telegram.lastBotMessage(alice.chat.id);
+    h.telegram.pressButton(alice.user, question, buttonsOf(question)[0]!);
+    expect(await alice.reply()).toContain("🧊 Frozen: I no longer use the key “fresh-key”");
+    expect(await h.credentials.current(alice.user.id)).toBeNull();
+    expect(await h.panics.open(alice.user.id)).toHaveLength(2);
+  });
+});
+
+describe("what cannot be undone", () => {
+  it("answers /cancel with the frozen key and its buttons, and mentions the frozen key on /start and Rotate now", async () => {
+    const { alice } = await connected();
+    alice.say("/panic");
+    await until(alice, "📸");
+    alice.say("/cancel");
+    expect(await alice.reply()).toContain("A /panic can’t be undone: the key “leaky-key”");
+    expect(buttonsOf(h.telegram.lastBotMessage(alice.chat.id))[0]).toMatch(/^panic:deleted:/);
+    alice.say("/start");
+    expect(await alice.reply()).toContain("🧊 Your key “leaky-key”");
+    expect(await alice.reply()).toContain("Let’s connect your Bybit account");
   });
 });
 
@@ -163,6 +227,9 @@ describe("/panic always works", () => {
     alice.say("/panic");
     expect(await alice.reply()).toContain("🧊 Frozen");
     expect(await alice.reply()).toContain("Now revoke the key in Bybit");
+    // The flow is ended in the chat's queue, just after: the next reply comes after it.
+    alice.say("hello");
+    await until(alice, "Send /connect");
     expect(h.logs.join("\n")).toContain("dropped conversation state that could not be opened");
     expect(await h.redis.exists(key)).toBe(0);
   });

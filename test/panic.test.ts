@@ -103,7 +103,8 @@ async function pressForAnswer(user: FakeUser, message: FakeMessage, data: string
 }
 
 async function expectPurged(follower: Follower, record: CredentialRecord, revokedVerified: boolean): Promise<void> {
-  expect(await h.redis.keys(`follower:{${follower.user.id}}:*`)).toEqual([`follower:{${follower.user.id}}:revoked-key`]);
+  const left = (await h.redis.keys(`follower:{${follower.user.id}}:*`)).sort();
+  expect(left).toEqual([`follower:{${follower.user.id}}:panic-epoch`, `follower:{${follower.user.id}}:revoked-key`]);
   expect(await h.panics.revocation(follower.user.id)).toEqual({ keyName: "leaky-key", maskedKey: record.maskedKey, frozenAt: h.now, revokedVerified });
   expect(await h.queue.getJob(reminderJobId("expiry", record.ref))).toBeUndefined();
 }
@@ -146,14 +147,15 @@ describe("/panic", () => {
     expect(await alice.reply()).toContain("📸 Read while the key still worked: 2 open positions, 1 open order, 2 fills");
 
     press(alice, "deleted");
-    const [stillActive, stepsAgain] = await replies(alice, 2);
+    const [checking, stillActive, stepsAgain] = await replies(alice, 3);
+    expect(checking).toBe("Checking with Bybit…");
     expect(stillActive).toContain("⚠️ Bybit still accepts the key “leaky-key”");
     expect(stepsAgain).toContain("Now revoke the key in Bybit");
     expect((await h.panics.flow(alice.user.id, record.ref))?.record.status).toBe("frozen");
 
     h.bybit.revoke(creds.apiKey);
     press(alice, "deleted");
-    const [verified, open, after] = await replies(alice, 3);
+    const [, verified, open, after] = await replies(alice, 4);
     expect(verified).toContain("✅ Verified: Bybit no longer accepts the key “leaky-key”");
     expect(open).toContain("<b>Open positions.</b> They stay open after the key is revoked");
     expect(open).toContain("• COIN1USDT Sell 1.5 @ 100.5 (mark 101), PnL 0.75, 5×, liq. 80.2");
@@ -189,6 +191,7 @@ describe("/panic", () => {
     await replies(alice, 2);
     h.bybit.revoke(creds.apiKey);
     press(alice, "deleted");
+    expect(await alice.reply()).toBe("Checking with Bybit…");
     expect(await alice.reply()).toContain("✅ Verified");
 
     const review: string[] = [];
@@ -251,6 +254,7 @@ describe("/panic", () => {
     expect((await h.panics.flow(alice.user.id, record.ref))?.record.status).toBe("frozen");
 
     h.telegram.pressButton(alice.user, steps, deleted);
+    expect(await alice.reply()).toBe("Checking with Bybit…");
     expect(await alice.reply()).toContain("✅ Verified");
     await replies(alice, 2);
     expect(await pressForAnswer(alice.user, steps, deleted)).toBe("This button has expired.");
@@ -274,10 +278,12 @@ describe("/panic, then a new key before the walk-through ended", () => {
     expect(await alice.reply()).toContain("✅ Connected: key “fresh-key”");
 
     h.telegram.pressButton(alice.user, steps, buttonData(steps, "deleted"));
+    expect(await alice.reply()).toBe("Checking with Bybit…");
     expect(await alice.reply()).toContain("⚠️ Bybit still accepts the key “leaky-key”");
     await alice.reply();
     h.bybit.revoke(creds.apiKey);
     h.telegram.pressButton(alice.user, steps, buttonData(steps, "deleted"));
+    expect(await alice.reply()).toBe("Checking with Bybit…");
     expect(await alice.reply()).toContain("✅ Verified: Bybit no longer accepts the key “leaky-key”");
     expect((await h.credentials.reveal(alice.user.id))?.credentials).toEqual(fresh);
     expect((await h.credentials.current(alice.user.id))?.status).toBe("active");

@@ -21,8 +21,9 @@ describe("a reminder wave", () => {
         canaryCredentials(),
         { id: String(userId), name: "wave", readOnly: false, permissions: { ContractTrade: ["Order", "Position"] }, ips: [], createdAt, expiresAt: createdAt + 90 * DAY_MS, unifiedAccount: true, rsaPublicKey: null },
         h.now,
+        0,
       );
-      await h.reminders.schedule(record);
+      await h.reminders.schedule(record!);
     }
 
     const started = performance.now();

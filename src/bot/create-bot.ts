@@ -23,7 +23,7 @@ import { disconnectFeature } from "./features/disconnect.js";
 import { fallbackFeature } from "./features/fallback.js";
 import { forgetFeature } from "./features/forget.js";
 import { groupFeature } from "./features/group.js";
-import { panicFeature } from "./features/panic/panic.js";
+import { createPanic } from "./features/panic/panic.js";
 import { rotateFeature } from "./features/rotate.js";
 import { statusFeature } from "./features/status.js";
 import { shredAtIntake } from "./intake/at-intake.js";
@@ -70,7 +70,10 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
 
   logApiFailures(bot.api, deps.logger);
   shredAtIntake(bot.api, shredder);
+  const panic = createPanic(deps);
   bot.use(credentialGuard(shredder));
+  // Ahead of the chat's queue: /panic never waits behind another update of the same chat.
+  bot.use(panic.urgent);
   // Different chats are handled at the same time; each chat's updates stay in order.
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
   // Before conversation state is read: a private key never enters it.
@@ -93,8 +96,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   );
   bot.use(takeTurns());
   bot.use(groupFeature());
-  // Before the connect conversation: /panic ends any flow under way.
-  bot.use(panicFeature(deps));
+  // Before the connect conversation: /panic ends any flow under way, and a frozen key is mentioned first.
+  bot.use(panic.flow);
   bot.use(connectFeature({ ...deps, shredder }));
   bot.use(rotateFeature());
   bot.use(statusFeature(deps));

@@ -24,19 +24,19 @@ export const commandDescriptions = {
 export const texts = {
   welcomeBack: (record: CredentialRecord) =>
     `Your key ${keyLabel(record.name, record.maskedKey)} is connected. Send /connect to replace it.`,
-  help: "Send /connect to connect your Bybit API key.",
+  help: "Send /connect to connect your Bybit API key, or /panic if a key leaked.",
   ...connectTexts,
   ...panicTexts,
 
 
   cancelled: "Cancelled. Nothing was stored.",
   nothingToCancel: "There is nothing to cancel.",
-  deletedLooseCredential: "I deleted your message because it looked like an API key or secret. To connect a key, send /connect.",
+  deletedLooseCredential: "I deleted your message because it looked like an API key or secret. If that key is connected here and may have leaked, send /panic. To connect a key, send /connect.",
 
   groupKeysOnlyInPrivate: (botUsername: string) =>
     `Keys go only in a private chat with me: https://t.me/${botUsername}?start=connect`,
   groupDeletedCredential: (botUsername: string) =>
-    `I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now: others have seen it. Keys go only in a private chat with me: https://t.me/${botUsername}?start=connect`,
+    `I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now: others have seen it. If it is connected to this service, freeze it here: https://t.me/${botUsername}?start=panic`,
   groupCouldNotDelete: (botUsername: string) =>
     `A message here looks like an API key or secret, and I can’t delete it (I need admin rights for that). Please delete it now, and delete that key in Bybit: others have seen it. Keys go only in a private chat with me: https://t.me/${botUsername}?start=connect`,
 
@@ -57,6 +57,10 @@ export const texts = {
           : `Rotation is due now: send /rotate. Last reminder at expiry on ${formatDate(times.expiry)}.`,
     ].join("\n"),
   noKey: "No key is connected. Send /connect to connect your Bybit API key.",
+  lastRevoked: (facts: { keyName: string; maskedKey: string; frozenAt: number; revokedVerified: boolean }) =>
+    `Your last key ${keyLabel(facts.keyName, facts.maskedKey)} was frozen with /panic on ${formatDate(facts.frozenAt)}. ${
+      facts.revokedVerified ? "Bybit confirmed it is deleted." : "I did not check that it is deleted in Bybit: make sure it is."
+    }`,
 
   reminderRotate: (record: CredentialRecord, now: number) =>
     `🔁 Time to rotate your key ${keyLabel(record.name, record.maskedKey)}: it is ${Math.floor((now - record.createdAt) / DAY_MS)} days old${

@@ -127,6 +127,8 @@ async function expectSuccess<T>(call: Promise<unknown>): Promise<T> {
 }
 
 function toFacts(info: QueryApiResult): ApiKeyFacts {
+  // Without its id a key cannot be told apart from others (the denylist, "the same key again"): refuse to judge it.
+  if (info.id === undefined || info.id === null || String(info.id) === "") throw new ExchangeError("unavailable");
   // Bybit reports an unrestricted key as bound to "*".
   const ips = (info.ips ?? []).filter((ip) => ip !== "*" && ip !== "");
   const expiresAt = info.expiredAt ? Date.parse(info.expiredAt) : Number.NaN;

@@ -26,8 +26,15 @@ export interface CredentialRecord {
 }
 
 export interface CredentialStore {
-  /** Seals and stores the credential as the follower's current one, replacing any other in one step. */
-  save(userId: number, credentials: Credentials, facts: ApiKeyFacts, connectedAt: number): Promise<CredentialRecord>;
+  /**
+   * Seals and stores the credential as the follower's current one, replacing any other in one step,
+   * unless the follower sent /panic since `panicEpoch` was read (then null: nothing is stored).
+   */
+  save(userId: number, credentials: Credentials, facts: ApiKeyFacts, connectedAt: number, panicEpoch: number): Promise<CredentialRecord | null>;
+  /** How many times the follower has sent /panic: a flow reads it at its start, and saves only if it has not changed. */
+  panicEpoch(userId: number): Promise<number>;
+  /** Counts a /panic: any key under check from before it is not stored. */
+  bumpPanicEpoch(userId: number): Promise<void>;
   current(userId: number): Promise<CredentialRecord | null>;
   /** Opens the sealed credential: the only way back to plaintext, for the moment a request is signed. */
   reveal(userId: number): Promise<{ record: CredentialRecord; credentials: Credentials } | null>;
@@ -50,6 +57,16 @@ export const credentialKey = (userId: number) => `follower:{${userId}}:credentia
 export const sealContext = (userId: number, bybitKeyId: string) =>
   `user=${userId}|exchange=${EXCHANGE}|bybitKey=${bybitKeyId}|purpose=api-credential`;
 
+/** A damaged permissions field reads as none granted: the record still shows, and no permission is assumed. */
+function parsePermissions(text: string | undefined): Record<string, string[]> {
+  try {
+    const parsed: unknown = JSON.parse(text ?? "{}");
+    return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, string[]>) : {};
+  } catch {
+    return {};
+  }
+}
+
 export function toRecord(fields: Record<string, string>): CredentialRecord | null {
   if (!fields.ref) return null;
   return {
@@ -60,7 +77,7 @@ export function toRecord(fields: Record<string, string>): CredentialRecord | nul
     bybitKeyId: fields.bybitKeyId ?? "",
     name: fields.name ?? "",
     maskedKey: fields.maskedKey ?? "",
-    permissions: JSON.parse(fields.permissions ?? "{}") as Record<string, string[]>,
+    permissions: parsePermissions(fields.permissions),
     createdAt: Number(fields.createdAt),
     expiresAt: fields.expiresAt ? Number(fields.expiresAt) : null,
     connectedAt: Number(fields.connectedAt),
@@ -68,6 +85,16 @@ export function toRecord(fields: Record<string, string>): CredentialRecord | nul
     unreachableSince: fields.unreachableSince ? Number(fields.unreachableSince) : null,
   };
 }
+
+/** Counts the follower's /panic commands; a key checked before the latest one is never stored after it. */
+export const panicEpochKey = (userId: number) => `follower:{${userId}}:panic-epoch`;
+
+/** KEYS: slot, panic epoch. ARGV: the epoch the flow began with, then field, value pairs. */
+const SAVE_UNLESS_PANICKED = `
+if (redis.call("GET", KEYS[2]) or "0") ~= ARGV[1] then return 0 end
+redis.call("DEL", KEYS[1])
+redis.call("HSET", KEYS[1], unpack(ARGV, 2))
+return 1`;
 
 /** Changes a field only while the hash still holds the credential the caller means. */
 const SET_IF_CURRENT = `
@@ -91,7 +118,7 @@ export async function revealAt(redis: Redis, sealer: Sealer, key: string, userId
 
 export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialStore {
   return {
-    async save(userId, credentials, facts, connectedAt) {
+    async save(userId, credentials, facts, connectedAt, panicEpoch) {
       const record: CredentialRecord = {
         ref: randomUUID(),
         userId,
@@ -110,26 +137,31 @@ export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialS
       const plaintext = Buffer.from(JSON.stringify(credentials));
       const sealed = sealer.seal(plaintext, sealContext(userId, facts.id));
       plaintext.fill(0);
-      const key = credentialKey(userId);
-      await redis
-        .multi()
-        .del(key)
-        .hset(key, {
-          ref: record.ref,
-          userId: String(userId),
-          keyType: record.keyType,
-          bybitKeyId: record.bybitKeyId,
-          name: record.name,
-          maskedKey: record.maskedKey,
-          permissions: JSON.stringify(record.permissions),
-          createdAt: String(record.createdAt),
-          expiresAt: record.expiresAt === null ? "" : String(record.expiresAt),
-          connectedAt: String(connectedAt),
-          status: record.status,
-          sealed,
-        })
-        .exec();
+      const fields = {
+        ref: record.ref,
+        userId: String(userId),
+        keyType: record.keyType,
+        bybitKeyId: record.bybitKeyId,
+        name: record.name,
+        maskedKey: record.maskedKey,
+        permissions: JSON.stringify(record.permissions),
+        createdAt: String(record.createdAt),
+        expiresAt: record.expiresAt === null ? "" : String(record.expiresAt),
+        connectedAt: String(connectedAt),
+        status: record.status,
+      };
+      const pairs: (string | Buffer)[] = [...Object.entries(fields).flat(), "sealed", sealed];
+      const saved = await redis.eval(SAVE_UNLESS_PANICKED, 2, credentialKey(userId), panicEpochKey(userId), String(panicEpoch), ...pairs);
+      if (saved !== 1) return null;
       return record;
+    },
+
+    async panicEpoch(userId) {
+      return Number((await redis.get(panicEpochKey(userId))) ?? 0);
+    },
+
+    async bumpPanicEpoch(userId) {
+      await redis.incr(panicEpochKey(userId));
     },
 
     async current(userId) {

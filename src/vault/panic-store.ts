@@ -11,7 +11,13 @@ import { SealError, type Sealer } from "./sealer.js";
  * up on checking, and a new key can be connected meanwhile without touching it.
  */
 
-export type SnapshotState = { state: "pending" } | { state: "unavailable" } | { state: "ready"; snapshot: AccountSnapshot };
+/** What the account held, and when it was read (epoch ms). */
+export interface ReadAccount {
+  snapshot: AccountSnapshot;
+  readAt: number;
+}
+
+export type SnapshotState = { state: "pending" } | { state: "unavailable" } | ({ state: "ready" } & ReadAccount);
 
 export interface PanicFlow {
   /** The frozen key (status "frozen"); its ref names the flow in buttons. */
@@ -37,7 +43,7 @@ export interface PanicStore {
   /** The frozen key, for the read-only calls of the flow (snapshot, revocation check). */
   reveal(userId: number, ref: string): Promise<Credentials | null>;
   /** What the account held (null: it could not be read). */
-  recordSnapshot(userId: number, ref: string, snapshot: AccountSnapshot | null): Promise<void>;
+  recordSnapshot(userId: number, ref: string, read: ReadAccount | null): Promise<void>;
   /** Deletes the frozen key and its snapshot for good and keeps the facts; true only for the one caller that ended the flow. */
   finish(userId: number, ref: string, facts: RevocationFacts): Promise<boolean>;
   revocation(userId: number): Promise<RevocationFacts | null>;
@@ -80,7 +86,7 @@ export function createPanicStore(redis: Redis, sealer: Sealer): PanicStore {
   /** A snapshot no keyring entry opens any more is as good as none: the review says so. */
   function openSnapshot(sealed: Buffer, context: string): SnapshotState {
     try {
-      return { state: "ready", snapshot: JSON.parse(sealer.open(sealed, context).toString("utf8")) as AccountSnapshot };
+      return { state: "ready", ...(JSON.parse(sealer.open(sealed, context).toString("utf8")) as ReadAccount) };
     } catch (error) {
       if (error instanceof SealError) return { state: "unavailable" };
       throw error;
@@ -127,9 +133,9 @@ export function createPanicStore(redis: Redis, sealer: Sealer): PanicStore {
       }
     },
 
-    async recordSnapshot(userId, ref, snapshot) {
-      const fields = snapshot
-        ? { snapshotState: "ready", snapshot: sealer.seal(Buffer.from(JSON.stringify(snapshot)), snapshotContext(userId, ref)) }
+    async recordSnapshot(userId, ref, read) {
+      const fields = read
+        ? { snapshotState: "ready", snapshot: sealer.seal(Buffer.from(JSON.stringify(read)), snapshotContext(userId, ref)) }
         : { snapshotState: "unavailable" };
       // Only while the flow is open: a snapshot that finishes after the flow ended must not bring it back.
       await redis.eval(SET_IF_OPEN, 1, panicKey(userId, ref), ...Object.entries(fields).flat());

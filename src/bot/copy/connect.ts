@@ -118,6 +118,7 @@ export const connectTexts = {
       ...warnings.map((warning) => `⚠️ ${policyWarnings(warning)}`),
     ].join("\n"),
   existingStays: (record: CredentialRecord) => `Your key ${keyLabel(record.name, record.maskedKey)} stays connected.`,
+  notStoredAfterPanic: "You sent /panic while I was checking this key, so I did not store it. Send /connect when you are ready.",
   saveFailed: "I could not save your key just now, so nothing was stored. Please try /connect again in a minute.",
 } as const;
 

@@ -26,11 +26,17 @@ export const panicTexts = {
     ].join("\n"),
   frozenNotice: (record: CredentialRecord) =>
     `🧊 Your key ${keyLabel(record.name, record.maskedKey)} is frozen after /panic, and it still has to be deleted in Bybit: API Management → Delete. Then press <b>I deleted it</b>.`,
+  freezeTooQuestion: (record: CredentialRecord) =>
+    `Your new key ${keyLabel(record.name, record.maskedKey)}, connected since, is still in use. Has it leaked too?`,
+  freezeTooButton: "Freeze it too",
+  panicCannotBeCancelled: (record: CredentialRecord) =>
+    `A /panic can’t be undone: the key ${keyLabel(record.name, record.maskedKey)} stays frozen, and it still has to be deleted in Bybit. Then press <b>I deleted it</b>.`,
+  checkingRevocation: "Checking with Bybit…",
   deletedItButton: "I deleted it",
   forgetNowButton: "Forget the key now",
   snapshotTaken: (snapshot: AccountSnapshot, foreignFills: number) =>
     `📸 Read while the key still worked: ${plural(snapshot.positions.length, "open position", "open positions")}, ${plural(snapshot.orders.length, "open order", "open orders")}, ${plural(foreignFills, "fill", "fills")} in the last 7 days that this service did not place. I’ll go through them once the key is revoked.`,
-  snapshotFailed: "I couldn’t read your account with the key (Bybit did not answer). Revoke the key first; check your positions in Bybit afterwards.",
+  snapshotFailed: "I couldn’t read your account with the key just now. Revoke the key first; check your positions in Bybit afterwards.",
   keyAlreadyDead: (record: CredentialRecord) =>
     `Your key ${keyLabel(record.name, record.maskedKey)} no longer works in Bybit: it was already deleted or has expired. Nothing is left to revoke, and I deleted it from our storage.`,
   stillActive: (record: CredentialRecord) =>
@@ -44,6 +50,8 @@ export const panicTexts = {
     `I deleted the key, its secret or private key, and the snapshot from our storage. I did not check with Bybit: make sure ${keyLabel(facts.keyName, facts.maskedKey)} is deleted there.`,
   keyDenied: (next: NextStep) =>
     `❌ This key was reported as leaked with /panic, so I will never use it. Nothing was stored. Delete it in Bybit, create a new key, ${thenSend(next)}`,
+  reviewAsOf: (readAt: number) =>
+    `<b>As read at ${dateTime.format(readAt)} UTC</b>, just after /panic. The key worked until you deleted it, so check Bybit for anything since.`,
   reviewPositionsTitle: "<b>Open positions.</b> They stay open after the key is revoked: close in Bybit what you no longer want.",
   reviewOrdersTitle: "<b>Open orders.</b> They stay open too: cancel in Bybit what you no longer want.",
   reviewNothingOpen: "No open positions or orders.",
@@ -54,15 +62,14 @@ export const panicTexts = {
     `• ${escapeHtml(p.symbol)} ${escapeHtml(p.side)} ${escapeHtml(p.size)} @ ${escapeHtml(p.entryPrice)} (mark ${escapeHtml(p.markPrice)}), PnL ${escapeHtml(p.unrealisedPnl)}, ${escapeHtml(p.leverage)}×, liq. ${escapeHtml(p.liquidationPrice || "—")}`,
   order: (o: OpenOrder) => `• ${escapeHtml(o.symbol)} ${escapeHtml(o.side)} ${escapeHtml(o.type)} ${escapeHtml(o.qty)} @ ${escapeHtml(o.price)}`,
   fill: (f: Fill) => `• ${dateTime.format(f.time)} UTC ${escapeHtml(f.symbol)} ${escapeHtml(f.side)} ${escapeHtml(f.qty)} @ ${escapeHtml(f.price)}`,
-  afterPanic: (supportContact: string | null) =>
+  afterPanic: (supportContact: string | null, connected: boolean) =>
     [
       "<b>What to do next</b>",
       "• Change the passwords of accounts that may share the leak: your email and Bybit.",
       "• Rotate your API keys on other exchanges.",
       "• Turn on 2FA everywhere.",
       ...(supportContact ? [`• Tell us what happened: ${escapeHtml(supportContact)}`] : []),
-      "",
-      "When you’re ready, send /connect to connect a fresh key.",
+      ...(connected ? [] : ["", "When you’re ready, send /connect to connect a fresh key."]),
     ].join("\n"),
   groupPanic: (botUsername: string) =>
     `Don’t wait: open a private chat with me and I’ll freeze your key at once: https://t.me/${botUsername}?start=panic`,

@@ -1,21 +1,26 @@
 import { Composer } from "grammy";
 import { reminderTimes, type RotationRules } from "../../policy/rotation.js";
 import type { CredentialStore } from "../../vault/credential-store.js";
+import type { PanicStore } from "../../vault/panic-store.js";
 import type { BotContext } from "../context.js";
 import { texts } from "../texts.js";
 
 export interface StatusDeps {
   credentials: CredentialStore;
+  panics: PanicStore;
   rotation: RotationRules;
   clock: () => number;
 }
 
-/** `/status`: the connected key, its expiry and when each reminder comes. */
+/** `/status`: the connected key, its expiry and when each reminder comes; without one, what became of the last key frozen with /panic. */
 export function statusFeature(deps: StatusDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature.chatType("private").command("status", async (ctx) => {
     const record = await deps.credentials.current(ctx.from.id);
-    if (!record) return ctx.reply(texts.noKey);
+    if (!record) {
+      const revoked = await deps.panics.revocation(ctx.from.id);
+      return ctx.reply(revoked ? `${texts.lastRevoked(revoked)}\n\n${texts.noKey}` : texts.noKey, { parse_mode: "HTML" });
+    }
     await ctx.reply(texts.status(record, reminderTimes(record, deps.rotation), deps.clock()), { parse_mode: "HTML" });
   });
   return feature;

@@ -33,13 +33,21 @@ export type Admission =
   | { outcome: "connected"; record: CredentialRecord; equityUsd: string | null; warnings: PolicyWarning[]; times: ReminderTimes | null; now: number }
   | { outcome: "refused"; reply: string }
   | { outcome: "pair-expired" }
+  | { outcome: "panicked" }
   | { outcome: "save-failed" };
 
 /**
  * Asks Bybit what the key can do, judges it, and stores it in place of `previous` when it
  * passes. A private key is opened from the vault here and goes out of scope on return.
  */
-export async function admit(deps: AdmitDeps, userId: number, source: KeySource, previous: CredentialRecord | null, next: NextStep): Promise<Admission> {
+/** Where the flow stands: the key it may replace, what a refusal says to do next, and the /panic count it began with. */
+export interface FlowFacts {
+  previous: CredentialRecord | null;
+  next: NextStep;
+  panicEpoch: number;
+}
+
+export async function admit(deps: AdmitDeps, userId: number, source: KeySource, { previous, next, panicEpoch }: FlowFacts): Promise<Admission> {
   let credentials: Credentials;
   let expectedRsaPublicKey: string | undefined;
   if (source.type === "rsa") {
@@ -57,13 +65,15 @@ export async function admit(deps: AdmitDeps, userId: number, source: KeySource, 
   const judgement = judge(inspection, previous, deps, { now, keyType: source.type, expectedRsaPublicKey, next });
   if (!judgement.accepted) return { outcome: "refused", reply: judgement.reply };
 
-  let record: CredentialRecord;
+  let record: CredentialRecord | null;
   try {
-    record = await deps.credentials.save(userId, credentials, judgement.key, now);
+    record = await deps.credentials.save(userId, credentials, judgement.key, now, panicEpoch);
   } catch (error) {
     deps.logger.error({ err: error, userId }, "storing a credential failed");
     return { outcome: "save-failed" };
   }
+  // The follower sent /panic while this key was being checked: it is not stored after that.
+  if (!record) return { outcome: "panicked" };
   // A pair still waiting (made, then not used: the follower pasted a key and secret instead) has no use left.
   await deps.pendingKeyPairs.discard(userId).catch(() => undefined);
   return { outcome: "connected", record, equityUsd: judgement.equityUsd, warnings: judgement.warnings, times: await moveReminders(deps, record, previous), now };

@@ -54,7 +54,7 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
 function connectConversation(deps: ConnectDeps) {
   return async function connect(conversation: BotConversation, ctx: Context, requested: ConnectMode = "connect"): Promise<void> {
     const userId = ctx.from!.id;
-    const previous = await conversation.external(() => deps.credentials.current(userId));
+    const [previous, panicEpoch] = await conversation.external(() => Promise.all([deps.credentials.current(userId), deps.credentials.panicEpoch(userId)]));
     // Rotating nothing (never connected, or the key was frozen by /panic) is connecting a new key.
     const mode = previous ? requested : "connect";
     let answer: Context | null = null;
@@ -84,7 +84,7 @@ function connectConversation(deps: ConnectDeps) {
       await ctx.reply(texts.checking);
       // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.
       const next: NextStep = source.type === "rsa" ? "resend" : mode;
-      const admission = await conversation.external(() => admit(deps, userId, source, previous, next));
+      const admission = await conversation.external(() => admit(deps, userId, source, { previous, next, panicEpoch }));
       await ctx.reply(replyTo(admission, previous), html);
       if (!(admission.outcome === "refused" && next === "resend")) return;
     }
@@ -100,6 +100,8 @@ function replyTo(admission: Admission, previous: CredentialRecord | null): strin
       return texts.pairExpired(FLOW_MINUTES) + stays;
     case "save-failed":
       return texts.saveFailed;
+    case "panicked":
+      return texts.notStoredAfterPanic;
     case "connected":
       return [
         texts.connected(admission.record, admission.equityUsd, admission.warnings, admission.now),
