@@ -51,13 +51,14 @@ export function createBackgroundMaker(): BackgroundMaker {
       worker ??= new Worker(WORKER_SOURCE, { eval: true });
       const current = worker;
       return new Promise((resolve, reject) => {
-        current.once("error", (error) => {
+        const failed = (error: Error) => {
           // A thread that failed is not asked again: the next pair gets a new one.
           if (worker === current) worker = undefined;
           reject(error);
-        });
+        };
+        current.once("error", failed);
         current.once("message", (pair: { publicKeyPem: string; privateKeyDer: Uint8Array }) => {
-          current.off("error", reject);
+          current.off("error", failed);
           const der = Buffer.from(pair.privateKeyDer);
           pair.privateKeyDer.fill(0);
           resolve({ publicKeyPem: pair.publicKeyPem, privateKeyDer: der });
