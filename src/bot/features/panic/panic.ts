@@ -60,8 +60,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
   /** Freezes the current key, or shows the open flows again; never waits on Bybit. */
   async function panicNow(ctx: BotContext & { from: { id: number } }): Promise<void> {
     const userId = ctx.from.id;
-    await deps.credentials.bumpPanicEpoch(userId);
-    const [current, open] = await Promise.all([deps.credentials.current(userId), deps.panics.open(userId)]);
+    const [, current, open] = await Promise.all([deps.credentials.bumpPanicEpoch(userId), deps.credentials.current(userId), deps.panics.open(userId)]);
     if (!current && open.length === 0) await ctx.reply(texts.panicNoKey, html);
     // One flow per key: an open one goes on where it was, snapshot and all. A snapshot still pending
     // and not under way here was cut short (a restart): it is taken now, while the key may still read.
