@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -36,12 +36,16 @@ describe("npm start", () => {
     }
     expect(await exited).toBe(0);
 
-    const keyring = join(dataDir, "dev-seal-keys");
-    expect(statSync(keyring).mode & 0o777).toBe(0o600);
-    expect(existsSync(join(dataDir, "redis", "appendonlydir"))).toBe(true);
-    expect(output).toContain("SEAL_KEYS is not set: using the development keyring file");
-    expect(output).toContain("could not publish the command menu");
-    expect(output).toContain("bot is running");
-    expect(output).not.toContain(token);
+    try {
+      const keyring = join(dataDir, "dev-seal-keys");
+      expect(statSync(keyring).mode & 0o777).toBe(0o600);
+      expect(existsSync(join(dataDir, "redis", "appendonlydir"))).toBe(true);
+      expect(output).toContain("SEAL_KEYS is not set: using the development keyring file");
+      expect(output).toContain("could not publish the command menu");
+      expect(output).toContain("bot is running");
+      expect(output).not.toContain(token);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
