@@ -178,13 +178,13 @@ describe("the recommended way: the bot makes the key pair", () => {
     await alice.reply();
     const refusal = await alice.reply();
     expect(refusal).toContain("It is <b>read-only</b>");
-    expect(refusal).toContain("then send me its API key again (the public key I gave you still works), or /cancel.");
+    expect(refusal).toContain("then send it to me again, or /cancel. The public key I gave you still works.");
 
     h.bybit.mode = "server-error";
     const fixed = h.bybit.createSelfGeneratedKey(publicKeyPem, { note: "fixed" });
     alice.say(fixed.apiKey);
     await alice.reply();
-    expect(await alice.reply()).toContain("Bybit is not answering properly right now. Nothing was stored. Please wait a minute, then send me its API key again");
+    expect(await alice.reply()).toContain("Bybit is not answering properly right now. Nothing was stored. Please wait a minute, then send it to me again");
     h.bybit.mode = "normal";
     alice.say(fixed.apiKey);
     expect(await alice.reply()).toBe("Checking the key with Bybit…");
@@ -204,5 +204,36 @@ describe("the recommended way: the bot makes the key pair", () => {
     const state = h.sealer.open(Buffer.from(stored, "base64"), `purpose=conversation|key=${key}`).toString("utf8");
     expect(state).toContain("connect:make-pair");
     expect(state).not.toContain("PRIVATE KEY");
+  });
+
+  it("keeps waiting for the self-generated key after a refused key and secret pasted instead", async () => {
+    const alice = h.follower();
+    const publicKeyPem = await makePairAndGetPublicKey(h, alice);
+    const readOnly = canaryCredentials();
+    h.bybit.addKey({ ...readOnly, readOnly: true });
+    alice.say(`${readOnly.apiKey} ${readOnly.apiSecret}`);
+    await alice.reply();
+    expect(await alice.reply()).toContain("then send it to me again, or /cancel.");
+    alice.say(h.bybit.createSelfGeneratedKey(publicKeyPem, { note: "made-after-all" }).apiKey);
+    await alice.reply();
+    expect(await alice.reply()).toContain("✅ Connected: key “made-after-all”");
+  });
+
+  it("ends the flow and drops the key pair when /panic comes during the check", async () => {
+    const alice = h.follower();
+    const publicKeyPem = await makePairAndGetPublicKey(h, alice);
+    let release: (() => void) | undefined;
+    h.bybit.beforeAnswer = () => new Promise<void>((resolve) => (release = resolve));
+    alice.say(h.bybit.createSelfGeneratedKey(publicKeyPem, { readOnly: true }).apiKey);
+    expect(await alice.reply()).toBe("Checking the key with Bybit…");
+    // The check reaches Bybit a moment after "Checking…": /panic comes while Bybit holds it.
+    while (!release) await new Promise((resolve) => setTimeout(resolve, 5));
+    alice.say("/panic");
+    expect(await alice.reply()).toContain("No key is connected, so there is nothing for me to freeze");
+    h.bybit.beforeAnswer = undefined;
+    release!();
+    expect(await alice.reply()).toBe("You sent /panic while I was checking this key, so I did not store it. Send /connect when you are ready.");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await h.redis.exists(`follower:{${alice.user.id}}:pending-key-pair`)).toBe(0);
   });
 });

@@ -73,6 +73,21 @@ describe("/panic shows the revoke steps first", () => {
   });
 });
 
+describe("two /panic close together", () => {
+  it("read the account once", async () => {
+    const { alice } = await connected();
+    h.telegram.delayMethod("sendMessage", 300);
+    alice.say("/panic");
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const before = h.bybit.requests.length;
+    alice.say("/panic");
+    await until(alice, "📸");
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(alice.transcript().filter((text) => text.startsWith("📸"))).toHaveLength(1);
+    expect(h.bybit.requests.length - before).toBe(8);
+  });
+});
+
 describe("one panic flow per key", () => {
   it("continues the open flow on a second /panic: same buttons, no second snapshot, the first snapshot in the review", async () => {
     const { alice, creds, record } = await connected({}, { positions: [POSITION] });
@@ -137,15 +152,17 @@ describe("/panic while a key is being checked", () => {
     h.bybit.addKey({ ...fresh, note: "fresh-key" });
     alice.say("/rotate");
     await alice.reply();
-    let release!: () => void;
+    let release: (() => void) | undefined;
     h.bybit.beforeAnswer = () => new Promise<void>((resolve) => (release = resolve));
     alice.say(`${fresh.apiKey} ${fresh.apiSecret}`);
     expect(await alice.reply()).toBe("Checking the key with Bybit…");
+    // The check reaches Bybit a moment after "Checking…": /panic comes while Bybit holds it.
+    while (!release) await new Promise((resolve) => setTimeout(resolve, 5));
     alice.say("/panic");
     expect(await alice.reply()).toContain("🧊 Frozen: I no longer use the key “leaky-key”");
     expect(await alice.reply()).toContain("Now revoke the key in Bybit");
     h.bybit.beforeAnswer = undefined;
-    release();
+    release!();
     expect(await until(alice, "You sent /panic while I was checking this key, so I did not store it")).toBeTruthy();
     expect(await h.credentials.current(alice.user.id)).toBeNull();
     expect((await h.panics.flow(alice.user.id, record.ref))?.record.name).toBe("leaky-key");

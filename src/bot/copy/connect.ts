@@ -146,7 +146,7 @@ const rsaExchangeFailures: Partial<Record<ExchangeFailure, [string, string]>> = 
 export type NextStep = "connect" | "rotate" | "resend";
 export const thenSend = (next: NextStep) =>
   next === "resend"
-    ? "then send me its API key again (the public key I gave you still works), or /cancel."
+    ? "then send it to me again, or /cancel. The public key I gave you still works."
     : `then send /${next}.`;
 
 function refusalReasons(reason: RefusalReason): string {

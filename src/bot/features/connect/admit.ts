@@ -63,7 +63,11 @@ export async function admit(deps: AdmitDeps, userId: number, source: KeySource, 
   if (inspection.ok && (await deps.denylist.has(inspection.key.id))) return { outcome: "refused", reply: texts.keyDenied(next) };
   const now = deps.clock();
   const judgement = judge(inspection, previous, deps, { now, keyType: source.type, expectedRsaPublicKey, next });
-  if (!judgement.accepted) return { outcome: "refused", reply: judgement.reply };
+  if (!judgement.accepted) {
+    // After a /panic sent during the check, the flow is over: no "send it again".
+    if ((await deps.credentials.panicEpoch(userId)) !== panicEpoch) return { outcome: "panicked" };
+    return { outcome: "refused", reply: judgement.reply };
+  }
 
   let record: CredentialRecord | null;
   try {

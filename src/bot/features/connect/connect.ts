@@ -83,7 +83,7 @@ function connectConversation(deps: ConnectDeps) {
       paste = undefined;
       await ctx.reply(texts.checking);
       // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.
-      const next: NextStep = source.type === "rsa" ? "resend" : mode;
+      const next: NextStep = expecting === "rsa" ? "resend" : mode;
       const admission = await conversation.external(() => admit(deps, userId, source, { previous, next, panicEpoch }));
       await ctx.reply(replyTo(admission, previous), html);
       if (!(admission.outcome === "refused" && next === "resend")) return;

@@ -2,6 +2,7 @@ import { Composer, InlineKeyboard, type Context } from "grammy";
 import type { Reminders } from "../../../jobs/reminders.js";
 import type { CredentialRecord } from "../../../vault/credential-store.js";
 import type { KeyDenylist } from "../../../vault/denylist.js";
+import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
 import type { BotContext } from "../../context.js";
 import { ROTATE_NOW } from "../../reminder-delivery.js";
 import { texts } from "../../texts.js";
@@ -10,6 +11,7 @@ import { createSnapshots, type SnapshotDeps } from "./snapshots.js";
 
 export interface PanicDeps extends SnapshotDeps {
   denylist: KeyDenylist;
+  pendingKeyPairs: PendingKeyPairs;
   reminders: Reminders;
 }
 
@@ -51,10 +53,12 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     // Out of the slot, the key is out of service: not even a reminder due now can use it. So the
     // steps need not wait for the reminders to go, nor for the denylist.
     const housekeeping = Promise.all([deps.reminders.cancel(record), deps.denylist.add(record.bybitKeyId)]);
-    await ctx.reply(texts.panicFrozen(flow.record), html);
-    await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(flow.record.ref) });
-    await housekeeping;
-    snapshots.start(ctx, flow);
+    const stepsShown = (async () => {
+      await ctx.reply(texts.panicFrozen(flow.record), html);
+      await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(flow.record.ref) });
+    })();
+    snapshots.start(ctx, flow, Promise.all([stepsShown, housekeeping]));
+    await Promise.all([stepsShown, housekeeping]);
   }
 
   /** Freezes the current key, or shows the open flows again; never waits on Bybit. */
@@ -83,7 +87,11 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
 
   const flow = new Composer<BotContext>();
   const dm = flow.chatType("private");
-  dm.use(async (ctx, next) => (isPanic(ctx) ? ctx.conversation.exitAll() : next()));
+  dm.use(async (ctx, next) => {
+    if (!isPanic(ctx)) return next();
+    // Whatever was under way ends here, a key pair waiting for its API key included.
+    await Promise.all([ctx.conversation.exitAll(), deps.pendingKeyPairs.discard(ctx.from.id)]);
+  });
 
   // While a key is frozen, everything about keys says so first, with the buttons. With only a
   // frozen key there is nothing else to show or disconnect; connecting a new one is welcome.

@@ -24,8 +24,11 @@ const SNAPSHOT_DELAY_MS = 250;
 const SNAPSHOT_SPACING_MS = 15;
 
 export interface Snapshots {
-  /** Reads the account with the frozen key, records it, and tells the follower; finishes the flow if Bybit already refuses the key. */
-  start(ctx: Context, flow: PanicFlow): void;
+  /**
+   * Reads the account with the frozen key, records it, and tells the follower; finishes the flow if
+   * Bybit already refuses the key. Starts once `after` has settled (the steps are on screen first).
+   */
+  start(ctx: Context, flow: PanicFlow, after?: Promise<unknown>): void;
   /** The snapshot of this key under way in this process, if any. */
   running(ref: string): Promise<void> | undefined;
 }
@@ -40,8 +43,9 @@ export function createSnapshots(deps: SnapshotDeps): Snapshots {
     return new Promise((resolve) => setTimeout(resolve, start - now));
   };
 
-  async function read(ctx: Context, flow: PanicFlow): Promise<void> {
+  async function read(ctx: Context, flow: PanicFlow, after: Promise<unknown>): Promise<void> {
     const { userId, ref } = flow.record;
+    await after.catch(() => undefined);
     await pace();
     const credentials = await deps.panics.reveal(userId, ref);
     const readAt = deps.clock();
@@ -56,11 +60,14 @@ export function createSnapshots(deps: SnapshotDeps): Snapshots {
   }
 
   return {
-    start(ctx, flow) {
+    start(ctx, flow, after = Promise.resolve()) {
       const { userId, ref } = flow.record;
-      const task = read(ctx, flow)
+      // Registered before anything is awaited: a second /panic a moment later finds it under way.
+      const task: Promise<void> = read(ctx, flow, after)
         .catch((error: unknown) => deps.logger.error({ err: error, userId }, "the /panic account snapshot failed"))
-        .finally(() => underWay.delete(ref));
+        .finally(() => {
+          if (underWay.get(ref) === task) underWay.delete(ref);
+        });
       underWay.set(ref, task);
     },
     running: (ref) => underWay.get(ref),
