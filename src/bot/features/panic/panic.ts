@@ -20,7 +20,7 @@ const steps = { ...html, link_preview_options: { is_disabled: true } } as const;
 const FREEZE_TOO = "panic:freeze";
 
 /** The two buttons of a flow; they name the frozen key, so they stay valid until its flow ends, and act for nobody else. */
-export function revokeButtons(ref: string): InlineKeyboard {
+function revokeButtons(ref: string): InlineKeyboard {
   return new InlineKeyboard().text(texts.deletedItButton, `panic:deleted:${ref}`).row().text(texts.forgetNowButton, `panic:forget:${ref}`);
 }
 
