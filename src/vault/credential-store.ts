@@ -54,7 +54,7 @@ const EXCHANGE = "bybit";
 export const credentialKey = (userId: number) => `follower:{${userId}}:credential`;
 
 /** Associated data: a blob copied to another follower, key or purpose fails to open. */
-export const sealContext = (userId: number, bybitKeyId: string) =>
+const sealContext = (userId: number, bybitKeyId: string) =>
   `user=${userId}|exchange=${EXCHANGE}|bybitKey=${bybitKeyId}|purpose=api-credential`;
 
 /** A damaged permissions field reads as none granted: the record still shows, and no permission is assumed. */
@@ -104,11 +104,14 @@ if redis.call("HGET", KEYS[1], "ref") == ARGV[1] then
 end
 return 0`;
 
+/** The text fields of a hash read as buffers (read so because a sealed field beside them is binary). */
+export const asText = (raw: Record<string, Buffer>): Record<string, string> =>
+  Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value.toString("utf8")]));
+
 /** Opens the credential stored in the hash `key`: one read, so the record and its seal always belong together. */
 export async function revealAt(redis: Redis, sealer: Sealer, key: string, userId: number): Promise<{ record: CredentialRecord; credentials: Credentials } | null> {
   const { sealed, ...raw } = await redis.hgetallBuffer(key);
-  const fields = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value.toString("utf8")]));
-  const record = toRecord(fields);
+  const record = toRecord(asText(raw));
   if (!record || !sealed) return null;
   const plaintext = sealer.open(sealed, sealContext(userId, record.bybitKeyId));
   const credentials = JSON.parse(plaintext.toString("utf8")) as Credentials;

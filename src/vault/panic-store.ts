@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { AccountSnapshot } from "../policy/account.js";
 import type { Credentials } from "../policy/api-key.js";
-import { credentialKey, revealAt, toRecord, type CredentialRecord } from "./credential-store.js";
+import { asText, credentialKey, revealAt, toRecord, type CredentialRecord } from "./credential-store.js";
 import { SealError, type Sealer } from "./sealer.js";
 
 /**
@@ -50,11 +50,11 @@ export interface PanicStore {
 }
 
 /** An unfinished flow, key and snapshot included, does not outlive a day. */
-export const PANIC_TTL_SECONDS = 24 * 3600;
+const PANIC_TTL_SECONDS = 24 * 3600;
 
-export const panicIndexKey = (userId: number) => `follower:{${userId}}:panics`;
-export const panicKey = (userId: number, ref: string) => `follower:{${userId}}:panic:${ref}`;
-export const revokedKey = (userId: number) => `follower:{${userId}}:revoked-key`;
+const panicIndexKey = (userId: number) => `follower:{${userId}}:panics`;
+const panicKey = (userId: number, ref: string) => `follower:{${userId}}:panic:${ref}`;
+const revokedKey = (userId: number) => `follower:{${userId}}:revoked-key`;
 const snapshotContext = (userId: number, ref: string) => `user=${userId}|purpose=panic-snapshot|flow=${ref}`;
 
 /** KEYS: slot, flow, index. ARGV: ref, frozenAt, ttl. Moves the hash whole, seal included (its seal binds follower and key, not place). */
@@ -95,7 +95,7 @@ export function createPanicStore(redis: Redis, sealer: Sealer): PanicStore {
 
   async function flow(userId: number, ref: string): Promise<PanicFlow | null> {
     const { snapshot, ...raw } = await redis.hgetallBuffer(panicKey(userId, ref));
-    const fields = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value.toString("utf8")]));
+    const fields = asText(raw);
     const record = toRecord(fields);
     if (!record || !fields.frozenAt) return null;
     let state: SnapshotState = { state: "pending" };
