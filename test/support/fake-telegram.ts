@@ -62,6 +62,8 @@ interface ChatState {
   refuseDeletes: boolean;
 }
 
+export type Failure = 429 | 500 | 502 | "drop";
+
 export const BOT_USER = { id: 7_000_001, is_bot: true as const, first_name: "Keys", username: "keys_test_bot" };
 
 class TelegramError extends Error {
@@ -112,6 +114,7 @@ export class FakeTelegram {
   private readonly businessChats = new Map<string, number>();
   private wakeScheduled = false;
   private readonly broken = new Map<string, number>();
+  private readonly scripted = new Map<string, Failure[]>();
   private readonly blocked = new Set<number>();
   private readonly delays = new Map<string, number>();
   private flood: { perSecond: number; forced: number } | undefined;
@@ -235,6 +238,14 @@ export class FakeTelegram {
   /** Makes the next calls of this method (all of them, by default) fail with a 500, as Telegram does on a bad day. */
   breakMethod(method: string, times = Number.POSITIVE_INFINITY): void {
     this.broken.set(method, times);
+  }
+
+  /**
+   * The next calls of this method fail as listed, one failure per call: an HTTP status Telegram
+   * answers with (429 comes with retry_after 1), or "drop" for a connection cut before any answer.
+   */
+  failNext(method: string, ...failures: Failure[]): void {
+    this.scripted.set(method, [...(this.scripted.get(method) ?? []), ...failures]);
   }
 
   refuseDeletesIn(chatId: number): void {
@@ -366,6 +377,10 @@ export class FakeTelegram {
     const call: RecordedCall = { method, payload, at };
     this.calls.push(call);
     for (const listener of [...this.callListeners]) listener();
+    const failure = this.scripted.get(method)?.shift();
+    if (failure === "drop") return void request.socket.destroy();
+    if (failure === 429) return sendJson(response, 429, { ok: false, error_code: 429, description: "Too Many Requests: retry after 1", parameters: { retry_after: 1 } });
+    if (failure !== undefined) return sendJson(response, failure, { ok: false, error_code: failure, description: failure === 502 ? "Bad Gateway" : "Internal Server Error" });
     try {
       call.result = await this.answer(method, payload, request);
       // Only what Telegram accepted shows up in the chat.

@@ -7,7 +7,11 @@ export function telegramAgent(telegramApiRoot: string): http.Agent {
   return telegramApiRoot.startsWith("https:") ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
 }
 
-export type DeleteOutcome = { deleted: true } | { deleted: false; reason: "not-allowed" | "network" };
+/**
+ * What one request settled: gone, refused for good by Telegram (too old, no rights, no such
+ * chat), or worth another try (429, 5xx, network), after `afterMs` where Telegram said.
+ */
+export type DeleteOutcome = { result: "deleted" } | { result: "refused" } | { result: "retry"; afterMs?: number };
 
 const TIMEOUT_MS = 10_000;
 
@@ -44,26 +48,30 @@ export function createFastDelete(
           response.setEncoding("utf8");
           response.on("data", (chunk: string) => (text += chunk));
           response.on("end", () => resolve(outcomeOf(response.statusCode ?? 0, text)));
-          response.on("error", () => resolve({ deleted: false, reason: "network" }));
+          response.on("error", () => resolve(RETRY));
         },
       );
       // The error would carry the URL, and with it the bot token: only its kind leaves this function.
-      call.on("error", () => resolve({ deleted: false, reason: "network" }));
+      call.on("error", () => resolve(RETRY));
       call.on("timeout", () => call.destroy());
       call.end(body);
     });
 }
 
+const RETRY: DeleteOutcome = { result: "retry" };
+
 function outcomeOf(status: number, text: string): DeleteOutcome {
-  let answer: { ok?: boolean; description?: string } = {};
+  let answer: { ok?: boolean; description?: string; parameters?: { retry_after?: number } } = {};
   try {
     answer = JSON.parse(text) as typeof answer;
   } catch {
-    return { deleted: false, reason: "network" };
+    return RETRY;
   }
-  if (answer.ok === true) return { deleted: true };
-  // Already gone (the follower was quicker than us) is what we wanted.
-  if (/message to delete not found/i.test(answer.description ?? "")) return { deleted: true };
-  // 429 and 5xx: Telegram did not decide; anything else is Telegram refusing.
-  return { deleted: false, reason: status === 429 || status >= 500 ? "network" : "not-allowed" };
+  if (answer.ok === true) return { result: "deleted" };
+  // Already gone (the follower was quicker than us, or an earlier attempt went through) is what we wanted.
+  if (/message to delete not found/i.test(answer.description ?? "")) return { result: "deleted" };
+  const retryAfter = answer.parameters?.retry_after;
+  if (status === 429) return retryAfter === undefined ? RETRY : { result: "retry", afterMs: retryAfter * 1000 };
+  // 5xx: Telegram did not decide; any other answer is Telegram refusing, and says so for good.
+  return status >= 500 || status === 0 ? RETRY : { result: "refused" };
 }

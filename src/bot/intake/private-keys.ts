@@ -14,7 +14,7 @@ export function privateKeyBarrier(): Composer<BotContext> {
     const text = ctx.msg.text ?? ctx.msg.caption;
     if (!ctx.shredding || text === undefined || keyMaterialIn(text) !== "private-key") return next();
     const shredding = await ctx.shredding;
-    await ctx.reply(shredding.deleted ? texts.privateKeyPasted : texts.deleteItYourself(shredding.reason), { parse_mode: "HTML" });
+    await ctx.reply(texts.withDeletionNote(shredding, texts.privateKeyPasted), { parse_mode: "HTML" });
   });
   return barrier;
 }

@@ -1,28 +1,160 @@
+import type { Logger } from "pino";
+import type { Metrics } from "../../metrics/metrics.js";
 import type { MessageAddress } from "./carriers.js";
 import type { DeleteOutcome } from "./fast-delete.js";
+import type { PendingDeletion, PendingDeletions } from "./pending-deletions.js";
 
-export type Shredding = DeleteOutcome;
+/**
+ * What a handler learns within its patience: the message is gone, Telegram refused for good,
+ * or Telegram has not answered usefully yet and the deletion goes on.
+ */
+export type Shredding = "deleted" | "refused" | "still-trying";
 
-/** Deletes messages that carry credentials, once per message however many places ask for it. */
+/** How a deletion ended for good, when it did not happen. */
+export type NotDeleted = "refused" | "gave-up";
+
+/** Deletes messages that carry credentials, once per message however many places ask for it, until Telegram decides. */
 export interface Shredder {
   shred(message: MessageAddress): Promise<Shredding>;
+  /** Takes up deletions left pending by a process that stopped or crashed, now and from time to time. */
+  startSweeping(): void;
+  /** Stops retrying here and hands what is still pending to the next process: at once, or (`handOver` false, as a crash) after the lease. */
+  stop(handOver?: boolean): Promise<void>;
 }
 
-/** How long a deletion's outcome is remembered for the handlers that come after the first request. */
+export interface ShredderTiming {
+  /** How long a handler waits for the outcome before it is told "still trying". */
+  patienceMs: number;
+  firstBackoffMs: number;
+  maxBackoffMs: number;
+  /** Telegram lets a bot delete a message for 48 hours; after that, retrying cannot help. */
+  giveUpAfterMs: number;
+  /** How long a process's hold on an entry outlives its next attempt, should the process die. */
+  leaseMs: number;
+  sweepEveryMs: number;
+}
+
+const DEFAULT_TIMING: ShredderTiming = {
+  patienceMs: 5000,
+  firstBackoffMs: 250,
+  maxBackoffMs: 30_000,
+  giveUpAfterMs: 47 * 3600_000,
+  leaseMs: 30_000,
+  sweepEveryMs: 2000,
+};
+
+export interface ShredderDeps {
+  deleteOnce(message: MessageAddress): Promise<DeleteOutcome>;
+  pending: PendingDeletions;
+  /** Tells the chat, once, that a message stays: the only place a failed deletion is announced. */
+  tellNotDeleted(message: MessageAddress, why: NotDeleted): Promise<void>;
+  logger: Logger;
+  metrics: Metrics;
+  timing?: Partial<ShredderTiming>;
+  now?: () => number;
+}
+
+/** How long a first request's outcome is remembered for the handlers that ask after it. */
 const REMEMBER_MS = 5 * 60_000;
 
-export function createShredder(deleteMessage: (message: MessageAddress) => Promise<DeleteOutcome>): Shredder {
+export function createShredder(deps: ShredderDeps): Shredder {
+  const timing = { ...DEFAULT_TIMING, ...deps.timing };
+  const now = deps.now ?? Date.now;
   const started = new Map<string, Promise<Shredding>>();
+  /** Entries this process works on, by id: never claimed twice here, released on stop. */
+  const working = new Map<string, PendingDeletion>();
+  const stopping = new AbortController();
+  let sweeper: NodeJS.Timeout | undefined;
+
+  async function untilSettled(entry: PendingDeletion): Promise<"deleted" | NotDeleted | "stopped"> {
+    for (let attempt = 0; !stopping.signal.aborted; attempt += 1) {
+      const outcome = await deps.deleteOnce(entry.address);
+      if (outcome.result !== "retry") return outcome.result;
+      if (now() - entry.since >= timing.giveUpAfterMs) return "gave-up";
+      deps.metrics.deletionRetries.inc();
+      if (stopping.signal.aborted) break;
+      const wait = outcome.afterMs ?? Math.min(timing.maxBackoffMs, timing.firstBackoffMs * 2 ** attempt);
+      await deps.pending.hold(entry, now() + wait + timing.leaseMs);
+      await pause(wait, stopping.signal);
+    }
+    return "stopped";
+  }
+
+  /** Works on one entry to the end; what ends it for good leaves the pending set, is counted, and a failure is told. */
+  async function work(entry: PendingDeletion): Promise<"deleted" | NotDeleted | "stopped"> {
+    const id = idOf(entry.address);
+    working.set(id, entry);
+    let outcome: Awaited<ReturnType<typeof untilSettled>>;
+    try {
+      outcome = await untilSettled(entry);
+    } catch (error) {
+      // Redis unreachable while holding the entry: the entry stays pending, and a sweep takes it up.
+      deps.logger.warn({ err: error, chatId: entry.address.chatId, messageId: entry.address.messageId }, "credential deletion interrupted; it stays pending");
+      return "stopped";
+    } finally {
+      working.delete(id);
+    }
+    if (outcome === "stopped") return outcome;
+    deps.metrics.credentialDeletions.inc({ outcome: outcome === "deleted" ? "deleted" : outcome === "refused" ? "refused" : "gave_up" });
+    await deps.pending.remove(entry).catch(() => undefined);
+    if (outcome !== "deleted") {
+      deps.logger.warn({ chatId: entry.address.chatId, messageId: entry.address.messageId, outcome }, "credential message could not be deleted");
+      await deps.tellNotDeleted(entry.address, outcome).catch((error: unknown) => deps.logger.warn({ err: error }, "could not say that a message stays"));
+    }
+    return outcome;
+  }
+
+  async function sweep(): Promise<void> {
+    const claimed = await deps.pending.claimDue(now(), now() + timing.leaseMs, 20);
+    for (const entry of claimed) if (!working.has(idOf(entry.address))) void work(entry);
+  }
+
   return {
     shred(message) {
-      const id = `${message.businessConnectionId ?? ""}:${message.chatId}:${message.messageId}`;
+      const id = idOf(message);
       let shredding = started.get(id);
-      if (!shredding) {
-        shredding = deleteMessage(message);
-        started.set(id, shredding);
-        setTimeout(() => started.delete(id), REMEMBER_MS).unref();
-      }
+      if (shredding) return shredding;
+      const entry: PendingDeletion = { address: message, since: now() };
+      // On the same connection as the hold taken on a retry and the removal at the end, so in order before them.
+      deps.pending.hold(entry, now() + timing.leaseMs).catch((error: unknown) => deps.logger.warn({ err: error }, "could not record a pending deletion"));
+      const settled = work(entry);
+      shredding = Promise.race([
+        settled.then((outcome): Shredding => (outcome === "deleted" || outcome === "refused" ? outcome : "still-trying")),
+        pause(timing.patienceMs).then((): Shredding => "still-trying"),
+      ]);
+      started.set(id, shredding);
+      setTimeout(() => started.delete(id), REMEMBER_MS).unref();
       return shredding;
     },
+
+    startSweeping() {
+      const tick = () => sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read pending deletions"));
+      void tick();
+      sweeper = setInterval(tick, timing.sweepEveryMs).unref();
+    },
+
+    async stop(handOver = true) {
+      clearInterval(sweeper);
+      stopping.abort();
+      const held = [...working.values()];
+      // Free at once for whichever process comes next, instead of after the lease.
+      if (handOver) await Promise.all(held.map((entry) => deps.pending.hold(entry, 0)));
+    },
   };
+}
+
+const idOf = ({ businessConnectionId, chatId, messageId }: MessageAddress) => `${businessConnectionId ?? ""}:${chatId}:${messageId}`;
+
+/** A timer that never keeps the process alive, and ends early (resolving) when `signal` aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }

@@ -1,0 +1,18 @@
+import type { NotDeleted, Shredding } from "../intake/shredder.js";
+
+/** How the bot speaks of deleting a message that carried a credential: never more than it knows. */
+const notes: Record<Shredding, string> = {
+  deleted: "I deleted your message.",
+  "still-trying": "Telegram is slow right now: I am still deleting your message, and I will tell you if I can’t.",
+  // Said on its own, once, by the shredder (notDeleted).
+  refused: "",
+};
+
+export const deletionTexts = {
+  /** Puts what is known about the deletion of the message being answered before the answer. */
+  withDeletionNote: (shredding: Shredding, answer: string) => [notes[shredding], answer].filter((part) => part !== "").join(" "),
+  notDeleted: (why: NotDeleted) =>
+    why === "refused"
+      ? "⚠️ Telegram did not let me delete this message. Please delete it yourself now: it holds part of your key."
+      : "⚠️ Telegram kept failing for two days, and I could not delete this message. Please delete it yourself now: it holds part of your key.",
+} as const;

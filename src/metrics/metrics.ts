@@ -1,0 +1,36 @@
+import { Counter, Registry } from "prom-client";
+
+/**
+ * What the service counts. Labels name kinds of things (a method, an outcome), never a
+ * follower, a chat or anything from a message. Served over HTTP by the service (issue 14);
+ * one registry per process, passed in, so that tests read their own.
+ */
+export function createMetrics(registry = new Registry()) {
+  return {
+    registry,
+    credentialDeletions: new Counter({
+      name: "telegram_credential_deletions_total",
+      help: "Messages holding a credential, by how their deletion ended: deleted, refused by Telegram, or given up after the deadline.",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    deletionRetries: new Counter({
+      name: "telegram_credential_deletion_retries_total",
+      help: "Deletion attempts repeated after a 429, a 5xx or a network error.",
+      registers: [registry],
+    }),
+    telegramFailures: new Counter({
+      name: "telegram_api_failures_total",
+      help: "Bot API calls that failed for good, after retries, by method and error code (0: network).",
+      labelNames: ["method", "code"] as const,
+      registers: [registry],
+    }),
+    updatesOverLimit: new Counter({
+      name: "telegram_senders_over_limit_total",
+      help: "Times a sender went over the per-follower update limit (their further updates in that window are dropped).",
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
