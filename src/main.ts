@@ -4,7 +4,10 @@ import { Queue } from "bullmq";
 import { Api } from "grammy";
 import { publishCommands } from "./bot/commands.js";
 import { createBot } from "./bot/create-bot.js";
+import { createPendingDeletions } from "./bot/intake/pending-deletions.js";
 import { createReminderDelivery } from "./bot/reminder-delivery.js";
+import { useSendPath } from "./bot/sending/send-path.js";
+import { createRateBudget } from "./budget/rate-budget.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { FLOW_LIFETIME_SECONDS } from "./policy/flows.js";
 import { createBybitExchange } from "./exchange/bybit.js";
@@ -12,6 +15,7 @@ import { startLocalRedis, type LocalRedis } from "./infra/local-redis.js";
 import { createLogger } from "./infra/logger.js";
 import { connectRedis, warnUnlessNoEviction } from "./infra/redis.js";
 import { startReminderWorker } from "./jobs/reminder-worker.js";
+import { createMetrics } from "./metrics/metrics.js";
 import { createReminders, REMINDER_QUEUE, rescheduleAll, type ReminderJob } from "./jobs/reminders.js";
 import { createCredentialStore } from "./vault/credential-store.js";
 import { loadOrCreateDevKeyring } from "./vault/dev-keyring.js";
@@ -52,6 +56,8 @@ if (!keyring) {
   logger.warn({ path: dev.path, created: dev.created }, "SEAL_KEYS is not set: using the development keyring file. Never do this in production.");
 }
 const sealer = createSealer(keyring);
+const metrics = createMetrics();
+const budget = createRateBudget(redis.main);
 const credentials = createCredentialStore(redis.main, sealer);
 const rotation = { rotateAfterDays: config.rotateAfterDays, keyMaxAgeDays: config.keyMaxAgeDays };
 const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis.queue, prefix: config.queuePrefix });
@@ -62,7 +68,7 @@ const stops: (() => Promise<unknown>)[] = [];
 if (config.role !== "worker") {
   const keyPairPool = createKeyPairPool({ redis: redis.main, sealer, size: config.keyPairPoolSize, logger });
   keyPairPool.startRefilling();
-  const bot = createBot({
+  const { bot, shredder } = createBot({
     token: config.botToken,
     telegramApiRoot: config.telegramApiRoot,
     redis: redis.main,
@@ -80,18 +86,25 @@ if (config.role !== "worker") {
     orderLinkIdPrefix: config.orderLinkIdPrefix,
     supportContact: config.supportContact,
     logger,
+    metrics,
+    budget,
+    pendingDeletions: createPendingDeletions(redis.main),
   });
   await bot.init();
-  await publishCommands(bot.api).catch((error: unknown) => logger.warn({ err: error }, "could not publish the command menu"));
+  shredder.startSweeping();
+  // In the background: through a Telegram outage it is retried for minutes, and polling must not wait for it.
+  void publishCommands(bot.api).catch((error: unknown) => logger.warn({ err: error }, "could not publish the command menu"));
   // Silent: the runner would print fetch errors, whose URLs hold the bot token; logApiFailures logs them scrubbed.
   const runner = run(bot, { runner: { silent: true } });
   stops.push(async () => runner.isRunning() && runner.stop());
+  stops.push(() => shredder.stop());
   stops.push(() => keyPairPool.stop());
   logger.info({ bot: bot.botInfo.username }, "bot is running (long polling)");
 }
 
 if (config.role !== "bot") {
   const api = new Api(config.botToken, { apiRoot: config.telegramApiRoot });
+  useSendPath(api, "background", { budget, logger, metrics });
   const workerConnection = redis.worker();
   const worker = startReminderWorker({
     connection: workerConnection,

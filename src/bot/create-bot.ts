@@ -5,9 +5,11 @@ import { Bot } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { RateBudget } from "../budget/rate-budget.js";
 import type { Exchange } from "../exchange/bybit.js";
 import type { Reminders } from "../jobs/reminders.js";
-import { FLOW_LIFETIME_SECONDS } from "../policy/flows.js";
+import type { Metrics } from "../metrics/metrics.js";
+import { FLOW_LIFETIME_SECONDS, FLOW_STATE_MAX_BYTES } from "../policy/flows.js";
 import type { RotationRules } from "../policy/rotation.js";
 import type { CredentialStore } from "../vault/credential-store.js";
 import type { KeyDenylist } from "../vault/denylist.js";
@@ -16,21 +18,24 @@ import type { PendingKeyPairs } from "../vault/key-pairs.js";
 import type { PanicStore } from "../vault/panic-store.js";
 import { sealedStorage } from "../vault/sealed-storage.js";
 import type { Sealer } from "../vault/sealer.js";
-import { logApiFailures } from "./api-failures.js";
 import type { BotContext } from "./context.js";
 import { connectFeature } from "./features/connect/connect.js";
 import { disconnectFeature } from "./features/disconnect.js";
 import { fallbackFeature } from "./features/fallback.js";
 import { forgetFeature } from "./features/forget.js";
 import { groupFeature } from "./features/group.js";
-import { createPanic } from "./features/panic/panic.js";
+import { createPanic, isPanic } from "./features/panic/panic.js";
 import { rotateFeature } from "./features/rotate.js";
 import { statusFeature } from "./features/status.js";
 import { shredAtIntake } from "./intake/at-intake.js";
 import { createFastDelete, telegramAgent } from "./intake/fast-delete.js";
 import { credentialGuard } from "./intake/guard.js";
+import { limitUpdates } from "./limits/updates.js";
 import { privateKeyBarrier } from "./intake/private-keys.js";
-import { createShredder } from "./intake/shredder.js";
+import type { PendingDeletions } from "./intake/pending-deletions.js";
+import { createShredder, type Shredder, type ShredderTiming } from "./intake/shredder.js";
+import { tellNotDeleted } from "./intake/tell-not-deleted.js";
+import { useSendPath } from "./sending/send-path.js";
 import { texts } from "./texts.js";
 import { takeTurns } from "./turns.js";
 
@@ -56,24 +61,46 @@ export interface BotDeps {
   /** Whom a follower tells what happened after /panic (a Telegram username or a URL), if anyone. */
   supportContact: string | null;
   logger: Logger;
+  metrics: Metrics;
+  /** Telegram's rate limits, shared with every other process through Redis. */
+  budget: RateBudget;
+  /** Deletions of credential messages not settled yet, where any bot process finds them. */
+  pendingDeletions: PendingDeletions;
+  /** Shorter in tests. */
+  shredderTiming?: Partial<ShredderTiming>;
   /** Skips the getMe call at start, where the caller already knows the bot. */
   botInfo?: UserFromGetMe;
 }
 
-export function createBot(deps: BotDeps): Bot<BotContext> {
+export interface BotParts {
+  bot: Bot<BotContext>;
+  /** Sweep from start-up (deletions left by an earlier process); stop after the runner. */
+  shredder: Shredder;
+}
+
+export function createBot(deps: BotDeps): BotParts {
   const agent = telegramAgent(deps.telegramApiRoot);
   const bot = new Bot<BotContext>(deps.token, {
     client: { apiRoot: deps.telegramApiRoot, baseFetchConfig: { agent } },
     botInfo: deps.botInfo,
   });
-  const shredder = createShredder(createFastDelete(deps.telegramApiRoot, deps.token, agent));
+  const shredder = createShredder({
+    deleteOnce: createFastDelete(deps.telegramApiRoot, deps.token, agent),
+    pending: deps.pendingDeletions,
+    tellNotDeleted: tellNotDeleted(bot),
+    logger: deps.logger,
+    metrics: deps.metrics,
+    timing: deps.shredderTiming,
+  });
 
-  logApiFailures(bot.api, deps.logger);
+  useSendPath(bot.api, "reply", deps);
   shredAtIntake(bot.api, shredder);
   const panic = createPanic(deps);
   bot.use(credentialGuard(shredder));
   // Ahead of the chat's queue: /panic never waits behind another update of the same chat.
   bot.use(panic.urgent);
+  // After the guard (a key sent over the limit is still deleted) and before the chat's queue (dropped updates never wait in it).
+  bot.use(limitUpdates(deps.redis, deps.metrics, isPanic));
   // Different chats are handled at the same time; each chat's updates stay in order.
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
   // Before conversation state is read: a private key never enters it.
@@ -90,6 +117,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
           "conversation",
           // Logged by kind only: the message of a JSON error could quote the stored bytes.
           (key, error) => deps.logger.warn({ key, error: error.name }, "dropped conversation state that could not be opened"),
+          FLOW_STATE_MAX_BYTES,
         ),
       },
     }),
@@ -109,5 +137,5 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     deps.logger.error({ err: error, updateId: ctx.update.update_id }, "update failed");
     await ctx.reply(texts.somethingWentWrong).catch(() => undefined);
   });
-  return bot;
+  return { bot, shredder };
 }

@@ -5,11 +5,16 @@ import { Api } from "grammy";
 import { Redis } from "ioredis";
 import { inject } from "vitest";
 import { createBot } from "../../src/bot/create-bot.js";
+import { createPendingDeletions } from "../../src/bot/intake/pending-deletions.js";
+import type { ShredderTiming } from "../../src/bot/intake/shredder.js";
 import { createReminderDelivery } from "../../src/bot/reminder-delivery.js";
+import { useSendPath } from "../../src/bot/sending/send-path.js";
+import { createRateBudget } from "../../src/budget/rate-budget.js";
 import { createBybitExchange } from "../../src/exchange/bybit.js";
 import { createLogger } from "../../src/infra/logger.js";
 import { startReminderWorker } from "../../src/jobs/reminder-worker.js";
 import { createReminders, REMINDER_QUEUE, type ReminderJob, type Reminders } from "../../src/jobs/reminders.js";
+import { createMetrics, type Metrics } from "../../src/metrics/metrics.js";
 import { FLOW_LIFETIME_SECONDS } from "../../src/policy/flows.js";
 import type { RotationRules } from "../../src/policy/rotation.js";
 import { createCredentialStore, type CredentialStore } from "../../src/vault/credential-store.js";
@@ -35,6 +40,8 @@ export interface HarnessOptions {
   supportContact?: string;
   /** Ready key pairs to keep (default 0: each pair is made when a follower asks). */
   keyPairPoolSize?: number;
+  /** How the bot retries deletions (default: production's, with a 2 s lease and a 200 ms sweep). */
+  shredderTiming?: Partial<ShredderTiming>;
 }
 
 
@@ -43,8 +50,8 @@ export interface Follower {
   user: FakeUser;
   chat: FakeChat;
   say(text: string): FakeMessage;
-  /** The bot's next message (or edit) in this chat; fails after a few seconds of silence. */
-  reply(): Promise<string>;
+  /** The bot's next message (or edit) in this chat; fails after a few seconds (or `timeoutMs`) of silence. */
+  reply(timeoutMs?: number): Promise<string>;
   /** Every message the bot sent this follower so far. */
   transcript(): string[];
 }
@@ -69,6 +76,11 @@ export interface Harness {
   queue: Queue<ReminderJob>;
   reminders: Reminders;
   logs: string[];
+  metrics: Metrics;
+  /** Where pending deletions are kept for this harness. */
+  pendingDeletionsKey: string;
+  /** Stops the bot (gracefully, or as a crash would: nothing handed over) and starts a new one on the same Redis. */
+  restartBot(how?: "graceful" | "crash"): Promise<void>;
   /** The injected clock: tests move time by setting it. */
   now: number;
   follower(): Follower;
@@ -84,6 +96,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const redis = new Redis(redisUrl);
   const logs: string[] = [];
   const logger = createLogger({ level: "trace", neverLog: [BOT_TOKEN], destination: { write: (line: string) => logs.push(line) } });
+  const metrics = createMetrics();
+  // Budgets and pending deletions of their own: test files share one Redis.
+  const budget = createRateBudget(redis, `test-${randomUUID().slice(0, 8)}:`);
+  const pendingDeletionsKey = `{telegram-deletions-${randomUUID().slice(0, 8)}}:pending`;
   const sealer = createSealer(parseKeyring(generateKeyringEntry()));
   const credentials = createCredentialStore(redis, sealer);
   const followers = createFollowerStore(redis);
@@ -114,6 +130,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     queue,
     reminders,
     logs,
+    metrics,
+    pendingDeletionsKey,
+    async restartBot(how = "graceful") {
+      await running.runner.stop();
+      // A crash hands nothing over: what was pending waits for its lease to run out.
+      await running.shredder.stop(how === "graceful");
+      running = startBot();
+    },
     now: Date.now(),
     follower() {
       const user: FakeUser = { id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "Follower" };
@@ -122,7 +146,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         user,
         chat,
         say: (text) => telegram.sendText(user, text, chat),
-        reply: async () => String((await telegram.nextBotMessage(chat.id)).payload.text),
+        reply: async (timeoutMs) => String((await telegram.nextBotMessage(chat.id, timeoutMs)).payload.text),
         transcript: () => telegram.botTexts(chat.id),
       };
     },
@@ -133,7 +157,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         prefix,
         redis,
         credentials,
-        deliver: createReminderDelivery(new Api(BOT_TOKEN, { apiRoot: telegramApiRoot }), clock),
+        deliver: createReminderDelivery(workerApi, clock),
         clock,
         logger,
         lockDurationMs: 1000,
@@ -154,7 +178,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return handle;
     },
     async stop() {
-      if (runner.isRunning()) await runner.stop();
+      if (running.runner.isRunning()) await running.runner.stop();
+      await running.shredder.stop();
+      await redis.del(pendingDeletionsKey);
       await keyPairPool.stop();
       await redis.del(keyPairPoolKey);
       await Promise.all([...workers].map((worker) => worker.close()));
@@ -166,26 +192,37 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
 
-  const bot = createBot({
-    token: BOT_TOKEN,
-    telegramApiRoot,
-    redis,
-    sealer,
-    credentials,
-    followers,
-    panics,
-    denylist: createKeyDenylist(redis),
-    pendingKeyPairs,
-    exchange: createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000 }),
-    reminders,
-    clock,
-    egressIps: options.egressIps ?? [],
-    rotation: ROTATION,
-    orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
-    supportContact: options.supportContact ?? null,
-    logger,
-  });
-  const runner: RunnerHandle = run(bot, { runner: { fetch: { timeout: 1 }, silent: true } });
+  const workerApi = new Api(BOT_TOKEN, { apiRoot: telegramApiRoot });
+  useSendPath(workerApi, "background", { budget, logger, metrics });
+  const startBot = () => {
+    const { bot, shredder } = createBot({
+      token: BOT_TOKEN,
+      telegramApiRoot,
+      redis,
+      sealer,
+      credentials,
+      followers,
+      panics,
+      denylist: createKeyDenylist(redis),
+      pendingKeyPairs,
+      exchange: createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000 }),
+      reminders,
+      clock,
+      egressIps: options.egressIps ?? [],
+      rotation: ROTATION,
+      orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
+      supportContact: options.supportContact ?? null,
+      logger,
+      metrics,
+      budget,
+      pendingDeletions: createPendingDeletions(redis, pendingDeletionsKey),
+      shredderTiming: { leaseMs: 2000, sweepEveryMs: 200, ...options.shredderTiming },
+    });
+    shredder.startSweeping();
+    const runner: RunnerHandle = run(bot, { runner: { fetch: { timeout: 1 }, silent: true } });
+    return { runner, shredder };
+  };
+  let running = startBot();
   if (options.worker !== false) harness.startWorker();
   return harness;
 }
