@@ -92,7 +92,7 @@ describe("the recommended way: the bot makes the key pair", () => {
     const publicKeyPem = await makePairAndGetPublicKey(h, alice);
     const leaked = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     const pasted = alice.say(leaked);
-    expect(await alice.reply()).toContain("That was a <b>private key</b>: I deleted it, and I did not store or use it");
+    expect(await alice.reply()).toContain("I deleted your message. ⚠️ That was a <b>private key</b>. I did not store or use it");
     expect(h.telegram.messageExists(alice.chat.id, pasted.message_id)).toBe(false);
     const secret = alice.say(canaryCredentials().apiSecret);
     expect(await alice.reply()).toContain("a key made with my public key has none");

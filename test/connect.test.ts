@@ -145,7 +145,7 @@ describe("connecting a key", () => {
     alice.say("/cancel");
     expect(await alice.reply()).toBe("Cancelled. Nothing was stored.");
     alice.say(creds.apiSecret);
-    expect(await alice.reply()).toContain("I deleted your message because it looked like an API key or secret");
+    expect(await alice.reply()).toContain("I deleted your message. It looked like an API key or secret");
     expect(await h.credentials.current(alice.user.id)).toBeNull();
     expect(await h.redis.exists(`conversation:${alice.chat.id}`)).toBe(0);
     expect(h.bybit.requests).toHaveLength(0);
@@ -157,10 +157,13 @@ describe("connecting a key", () => {
     h.bybit.addKey(creds);
     await startConnect(alice);
     h.telegram.refuseDeletesIn(alice.chat.id);
-    alice.say(`${creds.apiKey} ${creds.apiSecret}`);
-    expect(await alice.reply()).toContain("Telegram did not let me delete your last message. Please delete it yourself now");
-    expect(await alice.reply()).toBe("Checking the key with Bybit…");
-    expect(await alice.reply()).toContain("✅ Connected");
+    const pasted = alice.say(`${creds.apiKey} ${creds.apiSecret}`);
+    // The warning and the flow's own messages go out side by side.
+    const said = [await alice.reply(), await alice.reply(), await alice.reply()];
+    expect(said.filter((text) => text.includes("Telegram did not let me delete this message. Please delete it yourself now"))).toHaveLength(1);
+    expect(said.filter((text) => text.includes("✅ Connected"))).toHaveLength(1);
+    const warning = h.telegram.callsOf("sendMessage").find((call) => String(call.payload.text).includes("did not let me delete"));
+    expect(warning?.payload.reply_parameters).toMatchObject({ message_id: pasted.message_id });
   });
 
   it("asks before replacing a connected key, keeps it on Keep or when the new key fails, replaces it on Replace", async () => {

@@ -27,7 +27,7 @@ describe("deletion wherever a credential can arrive", () => {
     const creds = canaryCredentials();
     const privatePhoto = h.telegram.sendPhoto(alice.user, `my key ${creds.apiKey} and secret ${creds.apiSecret}`);
     await gone(alice.chat.id, privatePhoto.message_id);
-    expect(await alice.reply()).toContain("I deleted your message because it looked like an API key or secret");
+    expect(await alice.reply()).toContain("I deleted your message. It looked like an API key or secret");
 
     const groupPhoto = h.telegram.sendPhoto(alice.user, `${creds.apiKey} ${creds.apiSecret}`, group);
     await gone(group.id, groupPhoto.message_id);
@@ -42,7 +42,7 @@ describe("deletion wherever a credential can arrive", () => {
     h.telegram.editText(harmless, "hello again");
     h.telegram.editText(harmless, `oops ${creds.apiSecret}`);
     await gone(alice.chat.id, harmless.message_id);
-    expect(await alice.reply()).toContain("I deleted your message because it looked like an API key or secret");
+    expect(await alice.reply()).toContain("I deleted your message. It looked like an API key or secret");
     expect(alice.transcript()).toHaveLength(2);
 
     const groupMessage = h.telegram.sendText(alice.user, "gm everyone", group);

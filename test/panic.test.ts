@@ -220,7 +220,7 @@ describe("/panic", () => {
     expect(await panic(alice)).toContain("🧊 Frozen");
     await alice.reply();
     alice.say(canaryCredentials().apiKey);
-    expect(await alice.reply()).toContain("I deleted your message because it looked like an API key or secret");
+    expect(await alice.reply()).toContain("I deleted your message. It looked like an API key or secret");
   });
 
   it("says what to do when no key is connected", async () => {

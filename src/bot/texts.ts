@@ -3,6 +3,7 @@ import { DAY_MS } from "../policy/key-policy.js";
 import type { ReminderTimes } from "../policy/rotation.js";
 import type { CredentialRecord } from "../vault/credential-store.js";
 import { connectTexts } from "./copy/connect.js";
+import { deletionTexts } from "./copy/deletion.js";
 import { panicTexts } from "./copy/panic.js";
 import { dateTime, daysLeft, describePermissions, escapeHtml, formatDate, keyLabel } from "./copy/format.js";
 
@@ -26,21 +27,25 @@ export const texts = {
     `Your key ${keyLabel(record.name, record.maskedKey)} is connected. Send /connect to replace it.`,
   help: "Send /connect to connect your Bybit API key, or /panic if a key leaked.",
   ...connectTexts,
+  ...deletionTexts,
   ...panicTexts,
 
 
   cancelled: "Cancelled. Nothing was stored.",
   nothingToCancel: "There is nothing to cancel.",
-  deletedLooseCredential: "I deleted your message because it looked like an API key or secret. If that key is connected here and may have leaked, send /panic. To connect a key, send /connect.",
+  looseCredential: "It looked like an API key or secret. If that key is connected here and may have leaked, send /panic. To connect a key, send /connect.",
 
   groupKeysOnlyInPrivate: (botUsername: string) =>
     `Keys go only in a private chat with me: https://t.me/${botUsername}?start=connect`,
   groupDeletedCredential: (botUsername: string) =>
     `I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now: others have seen it. If it is connected to this service, freeze it here: https://t.me/${botUsername}?start=panic`,
+  groupDeletingCredential: (botUsername: string) =>
+    `A message here looks like an API key or secret. I am deleting it, though Telegram is slow to let me right now. If it was real, delete that key in Bybit now: others have seen it. If it is connected to this service, freeze it here: https://t.me/${botUsername}?start=panic`,
   groupCouldNotDelete: (botUsername: string) =>
     `A message here looks like an API key or secret, and I can’t delete it (I need admin rights for that). Please delete it now, and delete that key in Bybit: others have seen it. Keys go only in a private chat with me: https://t.me/${botUsername}?start=connect`,
 
   buttonExpired: "This button has expired.",
+  slowDown: (seconds: number) => `You’re sending messages faster than I can answer, so I’ll skip the next ones for about ${seconds} seconds. /panic always goes through.`,
   status: (record: CredentialRecord, times: ReminderTimes, now: number) =>
     [
       `Key ${keyLabel(record.name, record.maskedKey)}: ${statusWords[record.status]}`,
@@ -80,7 +85,8 @@ export const texts = {
   forgetButton: "Delete everything",
   forgotten: "Done: I deleted everything I stored about you. If your key still exists in Bybit, delete it there too.",
 
-  somethingWentWrong: "Something went wrong on our side. Nothing was changed. Please try again in a minute.",
+  /** Said when an update failed somewhere unknown: what it did before failing is not known either. */
+  somethingWentWrong: "Something went wrong on our side, and I can’t tell whether your last step went through. Send /status to see what is stored, then try again if needed.",
 } as const;
 
 const statusWords: Record<CredentialRecord["status"], string> = {

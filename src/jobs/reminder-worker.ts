@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { ReminderKind } from "../policy/rotation.js";
 import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
-import { REMINDER_QUEUE, sentMarkerKey, type ReminderJob } from "./reminders.js";
+import { REMINDER_QUEUE, sentMarkerKey, writeMarker, type ReminderJob } from "./reminders.js";
 
 /** How a reminder reaches the follower (Telegram, in production), reduced to what the worker must decide on. */
 export type DeliveryOutcome =
@@ -68,11 +68,11 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
       if (reminder.kind === "expiry") await credentials.setStatus(reminder.userId, reminder.ref, "expired");
       const outcome = await deliver(record, reminder.kind);
       if (outcome.delivered) {
-        await redis.set(marker, "sent", "EX", SENT_MARKER_TTL_SECONDS);
+        await writeMarker(redis, reminder, "sent", ["EX", SENT_MARKER_TTL_SECONDS]);
         return "sent";
       }
       if ("unreachable" in outcome) {
-        await redis.set(marker, "unreachable", "EX", SENT_MARKER_TTL_SECONDS);
+        await writeMarker(redis, reminder, "unreachable", ["EX", SENT_MARKER_TTL_SECONDS]);
         await credentials.markUnreachable(reminder.userId, reminder.ref, options.clock());
         throw new UnrecoverableError("the follower blocked the bot");
       }

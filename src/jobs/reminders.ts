@@ -1,3 +1,4 @@
+import { followerKeys } from "../vault/follower-keys.js";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { reminderTimes, type ReminderKind, type ReminderTimes, type RotationRules } from "../policy/rotation.js";
@@ -17,7 +18,13 @@ export interface ReminderJob {
 export const reminderJobId = (kind: ReminderKind, ref: string) => `${kind}-${ref}`;
 
 /** Where the worker records that a reminder went out (next to the follower's other keys, for Redis Cluster). */
-export const sentMarkerKey = ({ userId, ref, kind }: ReminderJob) => `follower:{${userId}}:reminder:${ref}:${kind}`;
+export const sentMarkerKey = ({ userId, ref, kind }: ReminderJob) => followerKeys(userId).reminderMarker(ref, kind);
+
+/** Writes a marker and notes it in the follower's index, so that /forget finds it without SCAN. */
+export async function writeMarker(redis: Redis, reminder: ReminderJob, value: string, expiry: ["PX" | "EX", number]): Promise<void> {
+  const keys = followerKeys(reminder.userId);
+  await redis.multi().set(sentMarkerKey(reminder), value, expiry[0] as "PX", expiry[1]).sadd(keys.reminderMarkers, `${reminder.ref}:${reminder.kind}`).exec();
+}
 
 export interface RetryPolicy {
   attempts: number;

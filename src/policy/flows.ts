@@ -4,3 +4,13 @@
  * key pair never outlives the flow that can use it, nor the flow its key pair.
  */
 export const FLOW_LIFETIME_SECONDS = 30 * 60;
+
+/**
+ * Answers at one step of a flow that do not move it on (a sentence instead of a key, a command,
+ * a sticker). Past this many the flow ends and says so: a flow's state keeps every message it
+ * received, so an endless one would grow without bound.
+ */
+export const WRONG_INPUTS_PER_STEP = 5;
+
+/** A flow's sealed state above this size is dropped: far above what the wrong-input limit lets a flow reach. */
+export const FLOW_STATE_MAX_BYTES = 256 * 1024;

@@ -1,3 +1,4 @@
+import { followerKeys } from "./follower-keys.js";
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { keyTypeOf, maskApiKey, type ApiKeyFacts, type Credentials, type KeyType } from "../policy/api-key.js";
@@ -51,7 +52,7 @@ export interface CredentialStore {
 const EXCHANGE = "bybit";
 
 /** The braces make a hash tag: everything about one follower lives in one Redis Cluster slot. */
-export const credentialKey = (userId: number) => `follower:{${userId}}:credential`;
+export const credentialKey = (userId: number) => followerKeys(userId).credential;
 
 /** Associated data: a blob copied to another follower, key or purpose fails to open. */
 const sealContext = (userId: number, bybitKeyId: string) =>
@@ -87,7 +88,7 @@ export function toRecord(fields: Record<string, string>): CredentialRecord | nul
 }
 
 /** Counts the follower's /panic commands; a key checked before the latest one is never stored after it. */
-export const panicEpochKey = (userId: number) => `follower:{${userId}}:panic-epoch`;
+const panicEpochKey = (userId: number) => followerKeys(userId).panicEpoch;
 
 /** KEYS: slot, panic epoch. ARGV: the epoch the flow began with, then field, value pairs. */
 const SAVE_UNLESS_PANICKED = `

@@ -1,17 +1,18 @@
 import type { Redis } from "ioredis";
+import { allFollowerKeys, followerKeys } from "./follower-keys.js";
 
 export interface FollowerStore {
-  /** Deletes every key this service holds about the follower. */
+  /** Deletes every key this service holds about the follower: a few commands, whatever else Redis holds. */
   forget(userId: number): Promise<void>;
 }
 
 export function createFollowerStore(redis: Redis): FollowerStore {
   return {
     async forget(userId) {
-      // Every key about a follower carries their hash tag, so one pattern finds them all.
-      for await (const keys of redis.scanStream({ match: `follower:{${userId}}:*`, count: 500 })) {
-        if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
-      }
+      const keys = followerKeys(userId);
+      const [panicRefs, reminderMarkers] = await Promise.all([redis.smembers(keys.panics), redis.smembers(keys.reminderMarkers)]);
+      // One slot (the follower's hash tag), so one DEL even on Redis Cluster.
+      await redis.del(...allFollowerKeys(userId, { panicRefs, reminderMarkers }));
     },
   };
 }

@@ -1,3 +1,4 @@
+import { followerKeys } from "./follower-keys.js";
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -119,7 +120,7 @@ export interface PendingKeyPairs {
 }
 
 const REISSUE_AFTER_MS = 60_000;
-const pendingKey = (userId: number) => `follower:{${userId}}:pending-key-pair`;
+const pendingKey = (userId: number) => followerKeys(userId).pendingKeyPair;
 const pendingContext = (userId: number, pairId: string) => `user=${userId}|purpose=pending-key-pair|pair=${pairId}`;
 
 export function createPendingKeyPairs(redis: Redis, sealer: Sealer, pool: KeyPairPool, ttlSeconds: number): PendingKeyPairs {

@@ -1,3 +1,4 @@
+import { followerKeys } from "./follower-keys.js";
 import type { Redis } from "ioredis";
 import type { AccountSnapshot } from "../policy/account.js";
 import type { Credentials } from "../policy/api-key.js";
@@ -52,9 +53,9 @@ export interface PanicStore {
 /** An unfinished flow, key and snapshot included, does not outlive a day. */
 const PANIC_TTL_SECONDS = 24 * 3600;
 
-const panicIndexKey = (userId: number) => `follower:{${userId}}:panics`;
-const panicKey = (userId: number, ref: string) => `follower:{${userId}}:panic:${ref}`;
-const revokedKey = (userId: number) => `follower:{${userId}}:revoked-key`;
+const panicIndexKey = (userId: number) => followerKeys(userId).panics;
+const panicKey = (userId: number, ref: string) => followerKeys(userId).panic(ref);
+const revokedKey = (userId: number) => followerKeys(userId).revokedKey;
 const snapshotContext = (userId: number, ref: string) => `user=${userId}|purpose=panic-snapshot|flow=${ref}`;
 
 /** KEYS: slot, flow, index. ARGV: ref, frozenAt, ttl. Moves the hash whole, seal included (its seal binds follower and key, not place). */

@@ -10,6 +10,14 @@ export interface KeyValueStorage<T> {
 /** Told when a stored value could not be opened (never its content): it has been deleted. */
 export type OnUnreadable = (key: string, error: Error) => void;
 
+/** A value above the storage's size limit: not written, and what was stored under its key is gone too. */
+export class StateTooLargeError extends Error {
+  constructor(readonly bytes: number) {
+    super(`state of ${bytes} bytes is above the limit; dropped`);
+    this.name = "StateTooLargeError";
+  }
+}
+
 /**
  * Wraps a string storage so that every value is sealed at rest, bound to its storage key.
  * Conversation state holds the very messages that carried a key and its secret, so it
@@ -18,8 +26,11 @@ export type OnUnreadable = (key: string, error: Error) => void;
  * A value that cannot be opened (corrupted, or sealed with a keyring entry retired too early)
  * is deleted and read as absent: it is only ever the state of a flow under way, and keeping it
  * would fail every update of that chat, /panic included, until it expired.
+ *
+ * A value above `maxBytes` is not written: the state under its key is deleted (the flow ends)
+ * and the write fails, so that the update that made it so is answered as failed.
  */
-export function sealedStorage<T>(inner: KeyValueStorage<string>, sealer: Sealer, purpose: string, onUnreadable: OnUnreadable): KeyValueStorage<T> {
+export function sealedStorage<T>(inner: KeyValueStorage<string>, sealer: Sealer, purpose: string, onUnreadable: OnUnreadable, maxBytes = Infinity): KeyValueStorage<T> {
   const context = (key: string) => `purpose=${purpose}|key=${key}`;
   return {
     async read(key) {
@@ -36,7 +47,12 @@ export function sealedStorage<T>(inner: KeyValueStorage<string>, sealer: Sealer,
       }
     },
     async write(key, value) {
-      await inner.write(key, sealer.seal(Buffer.from(JSON.stringify(value)), context(key)).toString("base64"));
+      const plain = Buffer.from(JSON.stringify(value));
+      if (plain.length > maxBytes) {
+        await inner.delete(key);
+        throw new StateTooLargeError(plain.length);
+      }
+      await inner.write(key, sealer.seal(plain, context(key)).toString("base64"));
     },
     delete: (key) => inner.delete(key),
   };

@@ -53,26 +53,23 @@ export const connectTexts = {
       "Now send me the <b>API key</b>. You can also send the key and the secret together. I delete each message as soon as it arrives.",
     ].join("\n"),
 
-  askSecret: "Got the key, and deleted your message. Now send the <b>API secret</b>.",
+  askSecret: "Got the key. Now send the <b>API secret</b>.",
   notAKey: "That doesn’t look like an API key: Bybit keys are about 18 letters and digits. Copy it again from Bybit and send it here, or /cancel.",
   notASecret: "That doesn’t look like an API secret: Bybit secrets are about 36 letters and digits. Copy it again and send it here, or /cancel.",
-  secretFirst: "I deleted your message. It looks like the <b>secret</b>: please send the <b>API key</b> first (about 18 letters and digits), then the secret.",
-  keyReplaced: "Got it: I deleted your message and will use this key instead. Now send the <b>API secret</b>.",
-  sentenceInsteadOfKey: "I deleted your message. It reads like a sentence: please send only the <b>API key</b>, copied from Bybit, or /cancel.",
-  sentenceInsteadOfSecret: "I deleted your message. It reads like a sentence: please send only the <b>API secret</b>, copied from Bybit, or /cancel.",
+  secretFirst: "It looks like the <b>secret</b>: please send the <b>API key</b> first (about 18 letters and digits), then the secret.",
+  keyReplaced: "Got it: I will use this key instead. Now send the <b>API secret</b>.",
+  sentenceInsteadOfKey: "It reads like a sentence: please send only the <b>API key</b>, copied from Bybit, or /cancel.",
+  sentenceInsteadOfSecret: "It reads like a sentence: please send only the <b>API secret</b>, copied from Bybit, or /cancel.",
   privateKeyPasted:
-    "⚠️ That was a <b>private key</b>: I deleted it, and I did not store or use it. Never send a private key to anyone; if it belongs to a Bybit key, delete that key in Bybit. The safer way: /connect, then <b>Make the key for me</b>. I make the pair, and its private key never leaves our vault.",
-  publicKeySentBack: "I deleted your message. That is the public key: paste it into Bybit’s <b>Self-generated API Keys</b> dialog, then send me the <b>API key</b> Bybit shows you.",
+    "⚠️ That was a <b>private key</b>. I did not store or use it. Never send a private key to anyone; if it belongs to a Bybit key, delete that key in Bybit. The safer way: /connect, then <b>Make the key for me</b>. I make the pair, and its private key never leaves our vault.",
+  publicKeySentBack: "That is the public key: paste it into Bybit’s <b>Self-generated API Keys</b> dialog, then send me the <b>API key</b> Bybit shows you.",
   publicKeyWithoutPair:
-    "I deleted your message. That is a public key, and I can only use a key made from a pair I made. Send /connect and tap <b>Make the key for me</b>, or send a system-generated key and its secret.",
+    "That is a public key, and I can only use a key made from a pair I made. Send /connect and tap <b>Make the key for me</b>, or send a system-generated key and its secret.",
   secretWhileWaitingForRsaKey:
-    "I deleted your message. It looks like a <b>secret</b>, but a key made with my public key has none: send only its <b>API key</b>. If you made a system-generated key instead, send its key and secret together in one message.",
+    "It looks like a <b>secret</b>, but a key made with my public key has none: send only its <b>API key</b>. If you made a system-generated key instead, send its key and secret together in one message.",
   textOnly: "Please send the key as a text message, or /cancel.",
+  tooManyTries: "That’s several tries that didn’t work, so I stopped here and stored nothing. Send /connect to start again when you have the key at hand.",
   commandDuringFlow: "We’re in the middle of connecting a key. Send the key, or /cancel to stop.",
-  deleteItYourself: (reason: "not-allowed" | "network") =>
-    reason === "not-allowed"
-      ? "⚠️ Telegram did not let me delete your last message. Please delete it yourself now: it holds part of your key."
-      : "⚠️ I could not reach Telegram to delete your last message. Please delete it yourself now: it holds part of your key.",
 
   replaceExisting: (record: CredentialRecord) =>
     `You already have the key ${keyLabel(record.name, record.maskedKey)} connected. Replace it with a new one?`,
@@ -119,7 +116,8 @@ export const connectTexts = {
     ].join("\n"),
   existingStays: (record: CredentialRecord) => `Your key ${keyLabel(record.name, record.maskedKey)} stays connected.`,
   notStoredAfterPanic: "You sent /panic while I was checking this key, so I did not store it. Send /connect when you are ready.",
-  saveFailed: "I could not save your key just now, so nothing was stored. Please try /connect again in a minute.",
+  // The save may have gone through before the error: say what is known, and how to find out.
+  saveFailed: "Something went wrong while saving your key, and I can’t tell whether it was stored. Send /status to see: if no key is connected, try /connect again in a minute.",
 } as const;
 
 /** What happened, then what to fix, for each way Bybit can fail a key check; the way to retry follows. */

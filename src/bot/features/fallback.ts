@@ -8,7 +8,8 @@ export function fallbackFeature(): Composer<BotContext> {
   feature.chatType("private").on(["message", "edited_message"], async (ctx) => {
     if (!ctx.shredding) return ctx.editedMessage ? undefined : ctx.reply(texts.help);
     const shredding = await ctx.shredding;
-    await ctx.reply(shredding.deleted ? texts.deletedLooseCredential : texts.deleteItYourself(shredding.reason));
+    // Refused: the shredder has said so already, and that is what matters now.
+    if (shredding !== "refused") await ctx.reply(texts.withDeletionNote(shredding, texts.looseCredential));
   });
   feature.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: texts.buttonExpired }));
   return feature;

@@ -14,7 +14,9 @@ export function groupFeature(): Composer<BotContext> {
   groups.on(["message", "edited_message", "channel_post", "edited_channel_post"], async (ctx, next) => {
     if (!ctx.shredding) return next();
     const shredding = await ctx.shredding;
-    await ctx.reply(shredding.deleted ? texts.groupDeletedCredential(ctx.me.username) : texts.groupCouldNotDelete(ctx.me.username));
+    // Refused: the shredder tells the group itself.
+    if (shredding === "deleted") await ctx.reply(texts.groupDeletedCredential(ctx.me.username));
+    if (shredding === "still-trying") await ctx.reply(texts.groupDeletingCredential(ctx.me.username));
   });
   return feature;
 }

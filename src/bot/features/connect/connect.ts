@@ -1,7 +1,7 @@
 import { createConversation } from "@grammyjs/conversations";
 import { Composer, InlineKeyboard, type Context } from "grammy";
 import { parseCredentialText } from "../../../policy/credential-format.js";
-import { FLOW_LIFETIME_SECONDS } from "../../../policy/flows.js";
+import { FLOW_LIFETIME_SECONDS, WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
 import type { CredentialRecord } from "../../../vault/credential-store.js";
 import type { BotContext, BotConversation } from "../../context.js";
 import type { NextStep } from "../../copy/connect.js";
@@ -68,6 +68,7 @@ function connectConversation(deps: ConnectDeps) {
       const intro = mode === "rotate" ? texts.rotateIntro(previous!) : texts.connectIntro;
       await ctx.reply(`${intro}\n\n${texts.twoWays}`, { ...instructions, reply_markup: choices });
       answer = await chooseWay(conversation);
+      if (!answer) return;
     }
 
     if (answer.callbackQuery?.data === MAKE_PAIR) {
@@ -78,15 +79,18 @@ function connectConversation(deps: ConnectDeps) {
     }
     let paste = answer.callbackQuery ? undefined : answer;
     const expecting = answer.callbackQuery?.data === MAKE_PAIR ? "rsa" : "hmac";
-    for (;;) {
+    for (let checks = 1; ; checks += 1) {
       const source = await receiveKey(conversation, deps.shredder, expecting, paste);
       paste = undefined;
+      if (!source) return conversation.external(() => deps.pendingKeyPairs.discard(userId));
       await ctx.reply(texts.checking);
       // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.
       const next: NextStep = expecting === "rsa" ? "resend" : mode;
       const admission = await conversation.external(() => admit(deps, userId, source, { previous, next, panicEpoch }));
-      await ctx.reply(replyTo(admission, previous), html);
-      if (!(admission.outcome === "refused" && next === "resend")) return;
+      const again = admission.outcome === "refused" && next === "resend";
+      await ctx.reply(replyTo(admission, previous) + (again && checks >= WRONG_INPUTS_PER_STEP ? `\n\n${texts.tooManyTries}` : ""), html);
+      if (!again) return;
+      if (checks >= WRONG_INPUTS_PER_STEP) return conversation.external(() => deps.pendingKeyPairs.discard(userId));
     }
   };
 }
@@ -111,13 +115,17 @@ function replyTo(admission: Admission, previous: CredentialRecord | null): strin
   }
 }
 
-/** A tap on one of the two ways, or a paste: a follower who pastes a key is served at once; a question gets the buttons again. */
-async function chooseWay(conversation: BotConversation): Promise<Context> {
-  for (;;) {
+/**
+ * A tap on one of the two ways, or a paste: a follower who pastes a key is served at once; a
+ * question gets the buttons again. Null: too many answers that were neither (the follower is told).
+ */
+async function chooseWay(conversation: BotConversation): Promise<Context | null> {
+  for (let wrong = 1; ; wrong += 1) {
     const answer = await conversation.waitFor(["message", "callback_query:data"], { next: true });
     if (!answer.callbackQuery) {
       if (looksLikePaste(answer)) return answer;
-      await answer.reply(texts.pickWay);
+      await answer.reply(wrong >= WRONG_INPUTS_PER_STEP ? texts.tooManyTries : texts.pickWay);
+      if (wrong >= WRONG_INPUTS_PER_STEP) return null;
       continue;
     }
     const chosen = answer.callbackQuery.data === MAKE_PAIR || answer.callbackQuery.data === HAVE_SECRET;
@@ -137,11 +145,12 @@ function looksLikePaste(ctx: Context): boolean {
 async function confirmReplacement(conversation: BotConversation, ctx: Context, existing: CredentialRecord): Promise<{ replace: boolean; paste: Context | null }> {
   const keyboard = new InlineKeyboard().text(texts.replaceButton, "connect:replace").text(texts.keepButton, "connect:keep");
   await ctx.reply(texts.replaceExisting(existing), { ...html, reply_markup: keyboard });
-  for (;;) {
+  for (let wrong = 1; ; wrong += 1) {
     const answer = await conversation.waitFor(["message", "callback_query:data"], { next: true });
     if (!answer.callbackQuery) {
       if (looksLikePaste(answer)) return { replace: true, paste: answer };
-      await answer.reply(texts.pickAnswer);
+      await answer.reply(wrong >= WRONG_INPUTS_PER_STEP ? texts.tooManyTries : texts.pickAnswer);
+      if (wrong >= WRONG_INPUTS_PER_STEP) return { replace: false, paste: null };
       continue;
     }
     const { data } = answer.callbackQuery;

@@ -1,5 +1,6 @@
 import type { Context } from "grammy";
 import { parseCredentialText, type CredentialText } from "../../../policy/credential-format.js";
+import { WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
 import type { BotConversation } from "../../context.js";
 import type { Shredder } from "../../intake/shredder.js";
 import { texts } from "../../texts.js";
@@ -20,11 +21,12 @@ const RESTARTS = new Set(["connect", "rotate", "start"]);
  * Waits until the follower has sent what a key check needs. Every message at these steps is
  * deleted before anything else is done with it, even one that turns out malformed: a
  * mistyped secret is still most of a secret. `first` is a message that already arrived
- * (pasted instead of choosing a way).
+ * (pasted instead of choosing a way). Null: too many wrong answers; the follower has been told, and the flow ends.
  */
-export async function receiveKey(conversation: BotConversation, shredder: Shredder, expecting: Expecting, first?: Context): Promise<KeySource> {
+export async function receiveKey(conversation: BotConversation, shredder: Shredder, expecting: Expecting, first?: Context): Promise<KeySource | null> {
   let apiKey: string | null = null;
   let next: Context | undefined = first;
+  let wrong = 0;
   for (;;) {
     // Edits and stale buttons go on to the handlers after the flow (which delete and explain).
     const ctx = next ?? (await conversation.waitFor("message", { next: true }));
@@ -34,32 +36,43 @@ export async function receiveKey(conversation: BotConversation, shredder: Shredd
     // Starting over is what a follower means by these: the flow ends, and the command runs afresh.
     if (command && RESTARTS.has(command)) await conversation.halt({ next: true });
     if (command) {
-      await ctx.reply(texts.commandDuringFlow);
+      wrong += 1;
+      await ctx.reply(wrong >= WRONG_INPUTS_PER_STEP ? texts.tooManyTries : texts.commandDuringFlow);
+      if (wrong >= WRONG_INPUTS_PER_STEP) return null;
       continue;
     }
     const address = { chatId: message.chat.id, messageId: message.message_id };
     const shredding = await conversation.external(() => shredder.shred(address));
-    if (!shredding.deleted) await ctx.reply(texts.deleteItYourself(shredding.reason));
+    const say = (answer: string) => ctx.reply(texts.withDeletionNote(shredding, answer), html);
     const text = message.text ?? message.caption;
-    if (text === undefined) {
-      await ctx.reply(texts.textOnly);
-      continue;
+    const parsed = text === undefined ? null : parseCredentialText(text);
+    const source = parsed && complete(parsed, expecting, apiKey);
+    if (source) {
+      // The check's own messages follow; only a deletion still under way is worth a word first.
+      if (shredding === "still-trying") await say("");
+      return source;
     }
-
-    const parsed = parseCredentialText(text);
-    if (parsed.kind === "pair") return { type: "hmac", credentials: { apiKey: parsed.apiKey, apiSecret: parsed.apiSecret } };
-    if (expecting === "rsa" && parsed.kind === "key") return { type: "rsa", apiKey: parsed.apiKey };
-    if (expecting === "hmac" && apiKey !== null && parsed.kind === "secret") {
-      return { type: "hmac", credentials: { apiKey, apiSecret: parsed.apiSecret } };
+    // A second key is a correction: the latest one counts, though a correction too many ends the flow too.
+    if (apiKey !== null || !(parsed && expecting === "hmac" && parsed.kind === "key")) wrong += 1;
+    if (wrong >= WRONG_INPUTS_PER_STEP) {
+      await say(texts.tooManyTries);
+      return null;
     }
-    if (expecting === "hmac" && parsed.kind === "key") {
-      // A second key is a correction: the latest one counts.
-      await ctx.reply(apiKey === null ? texts.askSecret : texts.keyReplaced, html);
+    if (parsed && expecting === "hmac" && parsed.kind === "key") {
+      await say(apiKey === null ? texts.askSecret : texts.keyReplaced);
       apiKey = parsed.apiKey;
       continue;
     }
-    await ctx.reply(hint(parsed, expecting, apiKey !== null), html);
+    await say(parsed ? hint(parsed, expecting, apiKey !== null) : texts.textOnly);
   }
+}
+
+/** What the check needs, once the follower has sent all of it. */
+function complete(parsed: CredentialText, expecting: Expecting, apiKey: string | null): KeySource | null {
+  if (parsed.kind === "pair") return { type: "hmac", credentials: { apiKey: parsed.apiKey, apiSecret: parsed.apiSecret } };
+  if (expecting === "rsa" && parsed.kind === "key") return { type: "rsa", apiKey: parsed.apiKey };
+  if (expecting === "hmac" && apiKey !== null && parsed.kind === "secret") return { type: "hmac", credentials: { apiKey, apiSecret: parsed.apiSecret } };
+  return null;
 }
 
 /** Says what the message looked like and what to send instead; never repeats any of it. */

@@ -24,7 +24,7 @@ function revokeButtons(ref: string): InlineKeyboard {
   return new InlineKeyboard().text(texts.deletedItButton, `panic:deleted:${ref}`).row().text(texts.forgetNowButton, `panic:forget:${ref}`);
 }
 
-const isPanic = (ctx: BotContext) => ctx.hasCommand("panic") || (ctx.hasCommand("start") && ctx.match === "panic");
+export const isPanic = (ctx: BotContext) => ctx.hasCommand("panic") || (ctx.hasCommand("start") && ctx.match === "panic");
 
 /**
  * `/panic`: revoke first, investigate second. The key is frozen (out of the follower's slot, its

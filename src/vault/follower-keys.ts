@@ -1,0 +1,31 @@
+/**
+ * Every Redis key this service keeps about a follower, named in one place. All carry the
+ * follower's hash tag (one Redis Cluster slot, so multi-key commands and scripts work), and
+ * each is found from these names or from the two indexes below: nothing needs SCAN.
+ */
+export function followerKeys(userId: number) {
+  const key = (name: string) => `follower:{${userId}}:${name}`;
+  return {
+    credential: key("credential"),
+    panicEpoch: key("panic-epoch"),
+    /** Index: the refs of the follower's open /panic flows. */
+    panics: key("panics"),
+    panic: (ref: string) => key(`panic:${ref}`),
+    revokedKey: key("revoked-key"),
+    pendingKeyPair: key("pending-key-pair"),
+    /** Index: `<ref>:<kind>` of every reminder marker written. */
+    reminderMarkers: key("reminder-markers"),
+    reminderMarker: (ref: string, kind: string) => key(`reminder:${ref}:${kind}`),
+  };
+}
+
+/** Every key about the follower, the indexed ones included; `indexes` are what the two indexes hold. */
+export function allFollowerKeys(userId: number, indexes: { panicRefs: string[]; reminderMarkers: string[] }): string[] {
+  const keys = followerKeys(userId);
+  const markers = indexes.reminderMarkers.map((entry) => {
+    const split = entry.lastIndexOf(":");
+    return keys.reminderMarker(entry.slice(0, split), entry.slice(split + 1));
+  });
+  const fixed = [keys.credential, keys.panicEpoch, keys.panics, keys.revokedKey, keys.pendingKeyPair, keys.reminderMarkers];
+  return [...fixed, ...indexes.panicRefs.map(keys.panic), ...markers];
+}
