@@ -6,7 +6,7 @@ import { publishCommands } from "./bot/commands.js";
 import { createBot } from "./bot/create-bot.js";
 import { createPendingDeletions } from "./bot/intake/pending-deletions.js";
 import { createReminderDelivery } from "./bot/reminder-delivery.js";
-import { useSendPath } from "./bot/sending/send-path.js";
+import { sendPath } from "./bot/sending/send-path.js";
 import { createRateBudget } from "./budget/rate-budget.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { FLOW_LIFETIME_SECONDS } from "./policy/flows.js";
@@ -103,8 +103,7 @@ if (config.role !== "worker") {
 }
 
 if (config.role !== "bot") {
-  const api = new Api(config.botToken, { apiRoot: config.telegramApiRoot });
-  useSendPath(api, "background", { budget, logger, metrics });
+  const api = new Api(config.botToken, { apiRoot: config.telegramApiRoot, fetch: sendPath("background", { budget, logger, metrics }) });
   const workerConnection = redis.worker();
   const worker = startReminderWorker({
     connection: workerConnection,

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TELEGRAM_LIMITS } from "../src/bot/sending/budget.js";
 import { randomAlphanumeric } from "./support/canaries.js";
 import { startHarness, type Follower, type Harness } from "./support/harness.js";
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ worker: false });
+  // About keys, not Telegram's limits: 5,000 messages at 27 a second would take three minutes.
+  h = await startHarness({ worker: false, telegramLimits: { ...TELEGRAM_LIMITS, allChats: { intervalMs: 1, replyHeadStartMs: 100 } } });
 });
 afterAll(() => h.stop());
 

@@ -43,7 +43,7 @@ describe("deleting a credential message", () => {
       const { apiKey, apiSecret } = canaryCredentials();
       const pasted = alice.say(`${apiKey} ${apiSecret}`);
       await waitUntil(async () => (await h.redis.zcard(h.pendingDeletionsKey)) === 1 && h.telegram.callsOf("deleteMessage").length >= 2, 5000, "a pending deletion");
-      const [member] = await h.redis.zrange(h.pendingDeletionsKey, 0, -1);
+      const [member] = await h.redis.zrange(h.pendingDeletionsKey, "0", "-1");
       expect(member).not.toContain(apiKey.slice(3));
       expect(member).not.toContain(apiSecret.slice(3));
 

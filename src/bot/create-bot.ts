@@ -35,7 +35,8 @@ import { privateKeyBarrier } from "./intake/private-keys.js";
 import type { PendingDeletions } from "./intake/pending-deletions.js";
 import { createShredder, type Shredder, type ShredderTiming } from "./intake/shredder.js";
 import { tellNotDeleted } from "./intake/tell-not-deleted.js";
-import { useSendPath } from "./sending/send-path.js";
+import type { TelegramLimits } from "./sending/budget.js";
+import { sendPath } from "./sending/send-path.js";
 import { texts } from "./texts.js";
 import { takeTurns } from "./turns.js";
 
@@ -64,6 +65,8 @@ export interface BotDeps {
   metrics: Metrics;
   /** Telegram's rate limits, shared with every other process through Redis. */
   budget: RateBudget;
+  /** Telegram's rate limits unless told (tests about other things run faster). */
+  telegramLimits?: TelegramLimits;
   /** Deletions of credential messages not settled yet, where any bot process finds them. */
   pendingDeletions: PendingDeletions;
   /** Shorter in tests. */
@@ -81,7 +84,7 @@ export interface BotParts {
 export function createBot(deps: BotDeps): BotParts {
   const agent = telegramAgent(deps.telegramApiRoot);
   const bot = new Bot<BotContext>(deps.token, {
-    client: { apiRoot: deps.telegramApiRoot, baseFetchConfig: { agent } },
+    client: { apiRoot: deps.telegramApiRoot, baseFetchConfig: { agent }, fetch: sendPath("reply", deps) },
     botInfo: deps.botInfo,
   });
   const shredder = createShredder({
@@ -93,7 +96,6 @@ export function createBot(deps: BotDeps): BotParts {
     timing: deps.shredderTiming,
   });
 
-  useSendPath(bot.api, "reply", deps);
   shredAtIntake(bot.api, shredder);
   const panic = createPanic(deps);
   bot.use(credentialGuard(shredder));

@@ -53,7 +53,7 @@ export function createRateBudget(redis: Redis, keyPrefix = ""): RateBudget {
       const keys = buckets.map((bucket) => keyPrefix + bucket.key);
       const args = buckets.flatMap((bucket) => [bucket.intervalMs, bucket.toleranceMs]);
       for (;;) {
-        signal?.throwIfAborted();
+        if (signal?.aborted) throw new Error("aborted while waiting for the rate budget");
         const wait = Number(await redis.eval(TAKE, keys.length, ...keys, ...args));
         if (wait <= 0) return;
         await sleep(wait, signal);
@@ -71,7 +71,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     function abort() {
       clearTimeout(timer);
-      reject(signal!.reason);
+      reject(new Error("aborted while waiting for the rate budget"));
     }
     signal?.addEventListener("abort", abort, { once: true });
   });

@@ -8,7 +8,8 @@ import { createBot } from "../../src/bot/create-bot.js";
 import { createPendingDeletions } from "../../src/bot/intake/pending-deletions.js";
 import type { ShredderTiming } from "../../src/bot/intake/shredder.js";
 import { createReminderDelivery } from "../../src/bot/reminder-delivery.js";
-import { useSendPath } from "../../src/bot/sending/send-path.js";
+import type { TelegramLimits } from "../../src/bot/sending/budget.js";
+import { sendPath } from "../../src/bot/sending/send-path.js";
 import { createRateBudget } from "../../src/budget/rate-budget.js";
 import { createBybitExchange } from "../../src/exchange/bybit.js";
 import { createLogger } from "../../src/infra/logger.js";
@@ -40,6 +41,8 @@ export interface HarnessOptions {
   supportContact?: string;
   /** Ready key pairs to keep (default 0: each pair is made when a follower asks). */
   keyPairPoolSize?: number;
+  /** Telegram's rate limits as the bot keeps them (default: Telegram's). */
+  telegramLimits?: TelegramLimits;
   /** How the bot retries deletions (default: production's, with a 2 s lease and a 200 ms sweep). */
   shredderTiming?: Partial<ShredderTiming>;
 }
@@ -192,8 +195,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
 
-  const workerApi = new Api(BOT_TOKEN, { apiRoot: telegramApiRoot });
-  useSendPath(workerApi, "background", { budget, logger, metrics });
+  const workerApi = new Api(BOT_TOKEN, { apiRoot: telegramApiRoot, fetch: sendPath("background", { budget, logger, metrics }) });
   const startBot = () => {
     const { bot, shredder } = createBot({
       token: BOT_TOKEN,
@@ -216,6 +218,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       metrics,
       budget,
       pendingDeletions: createPendingDeletions(redis, pendingDeletionsKey),
+      telegramLimits: options.telegramLimits,
       shredderTiming: { leaseMs: 2000, sweepEveryMs: 200, ...options.shredderTiming },
     });
     shredder.startSweeping();

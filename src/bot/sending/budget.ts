@@ -1,5 +1,4 @@
-import type { Transformer } from "grammy";
-import { rateKeyOf, type RateBucket, type RateBudget } from "../../budget/rate-budget.js";
+import { rateKeyOf, type RateBucket } from "../../budget/rate-budget.js";
 
 /**
  * Who waits for whom. Replies to a follower who is waiting go first; reminders take only what
@@ -14,27 +13,24 @@ export type SendLane = "reply" | "background";
  * keeps any one second at 30 or fewer); in a private chat one a second with a burst of 4 (a
  * /panic answers with three messages at once); in a group one every 3 seconds, no burst.
  */
-const ALL_CHATS = { key: "{telegram-budget}:all", intervalMs: 37 };
-const HEAD_START_MS: Record<SendLane, number> = { reply: 100, background: 0 };
-const PRIVATE_CHAT = { intervalMs: 1000, toleranceMs: 3000 };
-const GROUP_CHAT = { intervalMs: 3000, toleranceMs: 0 };
+export const TELEGRAM_LIMITS = {
+  allChats: { intervalMs: 37, replyHeadStartMs: 100 },
+  privateChat: { intervalMs: 1000, toleranceMs: 3000 },
+  groupChat: { intervalMs: 3000, toleranceMs: 0 },
+};
+
+/** Other figures serve a bot with a higher limit (Telegram's paid broadcasts), or a test that is about something else. */
+export type TelegramLimits = typeof TELEGRAM_LIMITS;
 
 /** Methods that put a message in a chat (or change one); everything else passes untouched. */
-const SENDS = /^(send(?!ChatAction)|copyMessage|forwardMessage|editMessage)/;
+export const isSend = (method: string) => /^(send(?!ChatAction)|copyMessage|forwardMessage|editMessage)/.test(method);
 
-/** Budgets every message the bot sends through the shared Redis rates before it leaves. */
-export function sendBudget(budget: RateBudget, lane: SendLane): Transformer {
-  return async (previous, method, payload, signal) => {
-    // grammY types its signal with an older shim of the same Web API.
-    if (SENDS.test(method)) await budget.take(bucketsFor((payload as { chat_id?: unknown }).chat_id, lane), signal as AbortSignal | undefined);
-    return previous(method, payload, signal);
-  };
-}
-
-function bucketsFor(chatId: unknown, lane: SendLane): RateBucket[] {
-  const all = { ...ALL_CHATS, toleranceMs: HEAD_START_MS[lane] };
+/** The rates one message to `chatId` counts against. */
+export function bucketsFor(chatId: unknown, lane: SendLane, limits: TelegramLimits = TELEGRAM_LIMITS): RateBucket[] {
+  const { intervalMs, replyHeadStartMs } = limits.allChats;
+  const all = { key: "{telegram-budget}:all", intervalMs, toleranceMs: lane === "reply" ? replyHeadStartMs : 0 };
   if (chatId === undefined) return [all];
   // Private chats have the user's (positive) id; groups and channels negative ids or @names.
-  const chat = typeof chatId === "number" && chatId > 0 ? PRIVATE_CHAT : GROUP_CHAT;
+  const chat = typeof chatId === "number" && chatId > 0 ? limits.privateChat : limits.groupChat;
   return [all, { key: `{telegram-budget}:chat:${rateKeyOf(String(chatId))}`, ...chat }];
 }

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { canaryCredentials } from "./support/canaries.js";
+import { submitKey } from "./support/flows.js";
+import { startHarness, type Harness } from "./support/harness.js";
+import { RedisMonitor } from "./support/redis-monitor.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ worker: false });
+});
+afterAll(async () => h.stop());
+
+const TOO_MANY = "That’s several tries that didn’t work, so I stopped here and stored nothing.";
+
+describe("a flow that gets only wrong answers", () => {
+  it("ends after five of them with a clear word, and its state stays small", async () => {
+    const alice = h.follower();
+    alice.say("/connect");
+    await alice.reply();
+    h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), "connect:have-secret");
+    await alice.reply();
+    const filler = "this is not a key at all ".repeat(160);
+    for (let i = 0; i < 100; i += 1) alice.say(filler);
+    let largest = 0;
+    const sizes = setInterval(() => void h.redis.strlen(`conversation:${alice.chat.id}`).then((size) => (largest = Math.max(largest, size))), 5);
+
+    const said: string[] = [];
+    for (;;) {
+      said.push(await alice.reply(10_000));
+      if (said.at(-1)!.includes(TOO_MANY)) break;
+    }
+    expect(said.filter((text) => text.includes("It reads like a sentence"))).toHaveLength(4);
+    clearInterval(sizes);
+    // Five messages of 4 KB, sealed, and the bot's answers: nowhere near the 3.9 MiB of an endless flow.
+    expect(largest).toBeLessThan(64 * 1024);
+    // The rest went past the flow, or over the rate limit: never back into a flow.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(alice.transcript().filter((text) => text.includes(TOO_MANY))).toHaveLength(1);
+    expect(await h.redis.exists(`conversation:${alice.chat.id}`)).toBe(0);
+  }, 30_000);
+
+  it("ends the choice step too, after five answers that are neither way", async () => {
+    const bob = h.follower();
+    bob.say("/connect");
+    await bob.reply();
+    for (let i = 0; i < 5; i += 1) bob.say("which one should I pick?");
+    const said = [await bob.reply(), await bob.reply(), await bob.reply(), await bob.reply(), await bob.reply()];
+    expect(said.slice(0, 4).every((text) => text.startsWith("Please tap one of the two buttons"))).toBe(true);
+    expect(said[4]).toContain(TOO_MANY);
+  });
+});
+
+describe("/forget", () => {
+  it("finds everything by name: no SCAN, and nothing about the follower is left", async () => {
+    const carol = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey(creds);
+    expect(await submitKey(carol, creds)).toContain("✅ Connected");
+    carol.say("/forget");
+    await carol.reply();
+    const monitor = await RedisMonitor.start(inject("redisUrl"));
+    const port = (h.redis as unknown as { stream: { localPort: number } }).stream.localPort;
+    h.telegram.pressButton(carol.user, h.telegram.lastBotMessage(carol.chat.id), `forget:${carol.user.id}`);
+    expect(await carol.reply()).toContain("Done: I deleted everything I stored about you.");
+    await monitor.caughtUp(h.redis);
+    monitor.stop();
+    const ours = monitor.commands().filter((line) => line.includes(`:${port}]`));
+    expect(ours.some((line) => line.includes(`follower:{${carol.user.id}}`))).toBe(true);
+    expect(ours.filter((line) => /"scan"/i.test(line))).toEqual([]);
+    expect(await h.redis.keys(`*${carol.user.id}*`)).toEqual([]);
+  });
+});

@@ -1,0 +1,67 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { bucketsFor } from "../src/bot/sending/budget.js";
+import { createRateBudget } from "../src/budget/rate-budget.js";
+
+const redis = new Redis(inject("redisUrl"));
+afterAll(() => redis.disconnect());
+
+/** The most grants in any window of `ms`. */
+function busiest(times: number[], ms: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let start = 0, end = 0; end < sorted.length; end += 1) {
+    while (sorted[end]! - sorted[start]! >= ms) start += 1;
+    most = Math.max(most, end - start + 1);
+  }
+  return most;
+}
+
+describe("the shared Telegram budget", () => {
+  it("keeps two processes together under 30 messages in any second", async () => {
+    const prefix = `test-${randomUUID()}:`;
+    const other = new Redis(inject("redisUrl"));
+    const processes = [createRateBudget(redis, prefix), createRateBudget(other, prefix)];
+    const granted: number[] = [];
+    await Promise.all(
+      Array.from({ length: 80 }, async (_, index) => {
+        await processes[index % 2]!.take(bucketsFor(index + 1, "reply"));
+        granted.push(performance.now());
+      }),
+    );
+    other.disconnect();
+    expect(busiest(granted, 1000)).toBeLessThanOrEqual(30);
+    // 80 messages to 80 chats at 27 a second: about three seconds, not more.
+    expect(Math.max(...granted) - Math.min(...granted)).toBeLessThan(3500);
+  });
+
+  it("lets replies go first: a reminder waits while replies keep the budget busy", async () => {
+    const budget = createRateBudget(redis, `test-${randomUUID()}:`);
+    const replies: number[] = [];
+    const stream = Promise.all(
+      Array.from({ length: 40 }, async (_, index) => {
+        await budget.take(bucketsFor(index + 1, "reply"));
+        replies.push(performance.now());
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await budget.take(bucketsFor(999, "background"));
+    const reminderAt = performance.now();
+    await stream;
+    expect(replies.filter((at) => at > reminderAt).length).toBeLessThanOrEqual(3);
+  });
+
+  it("holds one chat to a burst of four, then one a second", async () => {
+    const budget = createRateBudget(redis, `test-${randomUUID()}:`);
+    const started = performance.now();
+    const granted: number[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      await budget.take(bucketsFor(42, "reply"));
+      granted.push(performance.now() - started);
+    }
+    expect(granted.filter((at) => at < 500)).toHaveLength(4);
+    expect(granted[5]!).toBeGreaterThan(1900);
+  });
+});

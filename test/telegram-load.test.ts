@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canaryCredentials } from "./support/canaries.js";
+import { startHarness, type Follower, type Harness } from "./support/harness.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ worker: false });
+});
+afterAll(async () => h.stop());
+
+/** Time enough for hundreds of replies at Telegram's 30 a second. */
+const PATIENT = 30_000;
+
+describe("replies under Telegram's limits", () => {
+  it("delivers a reply through a 429 and a 502", async () => {
+    const alice: Follower = h.follower();
+    h.telegram.failNext("sendMessage", 429, 502);
+    alice.say("/status");
+    expect(await alice.reply(10_000)).toContain("No key is connected");
+    expect(h.telegram.callsOf("sendMessage").filter((call) => call.payload.chat_id === alice.chat.id)).toHaveLength(3);
+  }, 15_000);
+
+  it("gives all of a burst of 100 /connect their instructions, and every stored key its confirmation", async () => {
+    h.telegram.limitMessages(30);
+    const followers = Array.from({ length: 100 }, () => h.follower());
+    const keys = followers.map(() => canaryCredentials());
+    keys.forEach((creds) => h.bybit.addKey(creds));
+
+    for (const follower of followers) follower.say("/connect");
+    for (const follower of followers) expect(await follower.reply(PATIENT)).toContain("Let’s connect your Bybit account");
+    for (const follower of followers) h.telegram.pressButton(follower.user, h.telegram.lastBotMessage(follower.chat.id), "connect:have-secret");
+    for (const follower of followers) expect(await follower.reply(PATIENT)).toContain("Now send me the <b>API key</b>");
+    followers.forEach((follower, index) => follower.say(`${keys[index]!.apiKey} ${keys[index]!.apiSecret}`));
+    for (const follower of followers) {
+      expect(await follower.reply(PATIENT)).toBe("Checking the key with Bybit…");
+      expect(await follower.reply(PATIENT)).toContain("✅ Connected");
+    }
+    const stored = await Promise.all(followers.map((follower) => h.credentials.current(follower.user.id)));
+    expect(stored.every((record) => record?.status === "active")).toBe(true);
+  }, 120_000);
+
+  it("answers ten followers while an eleventh floods the bot, and tells the flooder once", async () => {
+    h.telegram.limitMessages(30);
+    const flooder = h.follower();
+    const others = Array.from({ length: 10 }, () => h.follower());
+    for (let i = 0; i < 300; i += 1) flooder.say(`message ${i}`);
+    for (const follower of others) follower.say("/status");
+
+    for (const follower of others) expect(await follower.reply(PATIENT)).toBeTruthy();
+    // What the flooder got: answers to the first updates of the window, one word about the limit, then silence.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const told = flooder.transcript();
+    expect(told.filter((text) => text.startsWith("You’re sending messages faster than I can answer"))).toHaveLength(1);
+    expect(told.length).toBeLessThanOrEqual(21);
+  }, 60_000);
+
+});
