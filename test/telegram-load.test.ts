@@ -45,6 +45,9 @@ describe("replies under Telegram's limits", () => {
     const others = Array.from({ length: 10 }, () => h.follower());
     for (let i = 0; i < 300; i += 1) flooder.say(`message ${i}`);
     for (const follower of others) follower.say("/status");
+    // Over the limit, a key is deleted all the same.
+    const { apiKey, apiSecret } = canaryCredentials();
+    const pasted = flooder.say(`${apiKey} ${apiSecret}`);
 
     for (const follower of others) expect(await follower.reply(PATIENT)).toBeTruthy();
     // What the flooder got: answers to the first updates of the window, one word about the limit, then silence.
@@ -52,6 +55,7 @@ describe("replies under Telegram's limits", () => {
     const told = flooder.transcript();
     expect(told.filter((text) => text.startsWith("You’re sending messages faster than I can answer"))).toHaveLength(1);
     expect(told.length).toBeLessThanOrEqual(21);
+    expect(h.telegram.messageExists(flooder.chat.id, pasted.message_id)).toBe(false);
   }, 60_000);
 
 });
