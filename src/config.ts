@@ -65,10 +65,23 @@ const environment = z
     DATA_DIR: z.string().min(1).default(".data"),
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV === "production" && env.SEAL_KEYS === undefined) {
+    if (env.NODE_ENV !== "production") return;
+    if (env.SEAL_KEYS === undefined) {
       ctx.addIssue({ code: "custom", path: ["SEAL_KEYS"], message: "is required in production (run `npm run keygen`)" });
     }
+    if (env.REDIS_URL === undefined) {
+      ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "is required in production (a local redis-server is for development only)" });
+    }
+    // Plain HTTP would carry the bot token and every signed Bybit request in clear.
+    for (const name of ["TELEGRAM_API_ROOT", "BYBIT_BASE_URL"] as const) {
+      if (!isSafeEndpoint(env[name])) ctx.addIssue({ code: "custom", path: [name], message: "must be https:// in production (http:// only on this machine: localhost, 127.0.0.1, ::1)" });
+    }
   });
+
+function isSafeEndpoint(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(hostname);
+}
 
 export type Environment = z.infer<typeof environment>;
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadOrCreateDevKeyring } from "../src/vault/dev-keyring.js";
 import { generateKeyringEntry } from "../src/vault/keyring.js";
 
 const token = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012";
@@ -42,9 +46,38 @@ describe("configuration", () => {
     expect(() => loadConfig({})).toThrow("BOT_TOKEN: is required");
   });
 
-  it("refuses to start in production without SEAL_KEYS, and says how to make one", () => {
-    expect(() => loadConfig({ BOT_TOKEN: token, NODE_ENV: "production" })).toThrow("SEAL_KEYS: is required in production (run `npm run keygen`)");
-    expect(loadConfig({ BOT_TOKEN: token, NODE_ENV: "production", SEAL_KEYS: generateKeyringEntry() }).keyring?.byId.size).toBe(1);
+  it("refuses to start in production without SEAL_KEYS or REDIS_URL, and says how to make one", () => {
+    expect(() => loadConfig({ BOT_TOKEN: token, NODE_ENV: "production" })).toThrow(
+      "SEAL_KEYS: is required in production (run `npm run keygen`); REDIS_URL: is required in production (a local redis-server is for development only)",
+    );
+    const production = { BOT_TOKEN: token, NODE_ENV: "production", SEAL_KEYS: generateKeyringEntry(), REDIS_URL: "rediss://redis.internal:6380" };
+    expect(loadConfig(production).keyring?.byId.size).toBe(1);
+  });
+
+  it("takes only https endpoints in production, except on this machine", () => {
+    const production = { BOT_TOKEN: token, NODE_ENV: "production", SEAL_KEYS: generateKeyringEntry(), REDIS_URL: "redis://127.0.0.1:6379" };
+    for (const name of ["TELEGRAM_API_ROOT", "BYBIT_BASE_URL"]) {
+      expect(() => loadConfig({ ...production, [name]: "http://api.example.com" }), name).toThrow(`${name}: must be https:// in production`);
+      for (const local of ["http://127.0.0.1:8081", "http://localhost:8081", "http://[::1]:8081", "https://api.example.com"]) {
+        expect(() => loadConfig({ ...production, [name]: local }), `${name}=${local}`).not.toThrow();
+      }
+    }
+    // Outside production, a plain-HTTP mirror is fine.
+    expect(loadConfig({ BOT_TOKEN: token, TELEGRAM_API_ROOT: "http://api.example.com" }).telegramApiRoot).toBe("http://api.example.com");
+  });
+
+  it("refuses keyring entries that are not 32 real bytes, each its own", () => {
+    const good = generateKeyringEntry();
+    const material = good.slice(good.indexOf(":") + 1);
+    const cases: [string, string][] = [
+      [`k1:${Buffer.alloc(32).toString("base64")}`, 'key "k1" is all zeros'],
+      [`k1:${material.slice(0, 10)}!${material.slice(10)}`, 'key "k1" must be exactly 32 bytes of standard base64'],
+      [`k1:${material.replace("=", "")}`, 'key "k1" must be exactly 32 bytes of standard base64'],
+      [`k1:${material},k2:${material}`, 'keys "k1" and "k2" hold the same key material'],
+    ];
+    for (const [keyring, problem] of cases) {
+      expect(() => loadConfig({ BOT_TOKEN: token, SEAL_KEYS: keyring }), problem).toThrow(problem);
+    }
   });
 
   it("reports a bad keyring without echoing it", () => {
@@ -55,8 +88,23 @@ describe("configuration", () => {
     } catch (error) {
       message = (error as Error).message;
     }
-    expect(message).toContain('SEAL_KEYS: key "k1" must be 32 bytes of base64');
+    expect(message).toContain('SEAL_KEYS: key "k1" must be exactly 32 bytes of standard base64');
     expect(message).not.toContain("c2VjcmV0");
+  });
+
+  it("refuses a development keyring file others can read, with the chmod to run", () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "dev-keyring-"));
+    try {
+      expect(loadOrCreateDevKeyring(dataDir).created).toBe(true);
+      const path = join(dataDir, "dev-seal-keys");
+      chmodSync(path, 0o644);
+      expect(() => loadOrCreateDevKeyring(dataDir)).toThrow(`${path} can be read by others (mode 644): run \`chmod 600 ${path}\``);
+      chmodSync(path, 0o600);
+      writeFileSync(path, `${generateKeyringEntry()}\n`);
+      expect(loadOrCreateDevKeyring(dataDir).created).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it("treats empty values as unset and trims URLs", () => {

@@ -74,7 +74,7 @@ describe("the keyring", () => {
   it("names what is wrong without printing key material", () => {
     expect(() => parseKeyring("")).toThrow("no key entries");
     expect(() => parseKeyring("bad id:AAAA")).toThrow("entry 1 has no valid id");
-    expect(() => parseKeyring("k1:c2hvcnQ=")).toThrow('key "k1" must be 32 bytes of base64, got 5');
+    expect(() => parseKeyring("k1:c2hvcnQ=")).toThrow('key "k1" must be exactly 32 bytes of standard base64');
     const entry = generateKeyringEntry();
     expect(() => parseKeyring(`${entry},${entry}`)).toThrow("appears twice");
   });
