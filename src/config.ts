@@ -63,6 +63,7 @@ const environment = z
     ROLE: z.enum(["all", "bot", "worker"], { error: "must be all, bot or worker" }).default("all"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     DATA_DIR: z.string().min(1).default(".data"),
+    SHUTDOWN_SECONDS: z.coerce.number().int().min(1).max(60).default(8),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== "production") return;
@@ -105,6 +106,8 @@ export interface Config {
   role: Environment["ROLE"];
   logLevel: Environment["LOG_LEVEL"];
   dataDir: string;
+  /** On SIGTERM, the process exits within this (docker stop waits 10 s, then kills). */
+  shutdownSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -138,5 +141,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     role: e.ROLE,
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
+    shutdownSeconds: e.SHUTDOWN_SECONDS,
   };
 }

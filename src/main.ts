@@ -4,6 +4,7 @@ import { Queue } from "bullmq";
 import { Api } from "grammy";
 import { publishCommands } from "./bot/commands.js";
 import { createBot } from "./bot/create-bot.js";
+import { POLLING } from "./bot/polling.js";
 import { createPendingDeletions } from "./bot/intake/pending-deletions.js";
 import { createReminderDelivery } from "./bot/reminder-delivery.js";
 import { sendPath } from "./bot/sending/send-path.js";
@@ -13,10 +14,11 @@ import { FLOW_LIFETIME_SECONDS } from "./policy/flows.js";
 import { createBybitExchange } from "./exchange/bybit.js";
 import { startLocalRedis, type LocalRedis } from "./infra/local-redis.js";
 import { createLogger } from "./infra/logger.js";
-import { connectRedis, warnUnlessNoEviction } from "./infra/redis.js";
+import { connectRedis, reportingErrors, warnUnlessNoEviction } from "./infra/redis.js";
 import { startReminderWorker } from "./jobs/reminder-worker.js";
 import { createMetrics } from "./metrics/metrics.js";
-import { createReminders, REMINDER_QUEUE, rescheduleAll, type ReminderJob } from "./jobs/reminders.js";
+import { startReconciling } from "./jobs/reconcile.js";
+import { createReminders, REMINDER_QUEUE, type ReminderJob } from "./jobs/reminders.js";
 import { createCredentialStore } from "./vault/credential-store.js";
 import { loadOrCreateDevKeyring } from "./vault/dev-keyring.js";
 import { createKeyDenylist } from "./vault/denylist.js";
@@ -46,7 +48,7 @@ if (!config.redisUrl) {
   });
   logger.info({ url: localRedis.url }, "REDIS_URL is not set: started a local redis-server with its data in the data folder");
 }
-const redis = connectRedis(config.redisUrl ?? localRedis!.url);
+const redis = connectRedis(config.redisUrl ?? localRedis!.url, logger);
 await warnUnlessNoEviction(redis.main, logger);
 
 let keyring = config.keyring;
@@ -60,10 +62,11 @@ const metrics = createMetrics();
 const budget = createRateBudget(redis.main);
 const credentials = createCredentialStore(redis.main, sealer);
 const rotation = { rotateAfterDays: config.rotateAfterDays, keyMaxAgeDays: config.keyMaxAgeDays };
-const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis.queue, prefix: config.queuePrefix });
+const queue = reportingErrors(new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis.queue, prefix: config.queuePrefix }), "reminder queue", logger);
 const reminders = createReminders({ queue, redis: redis.main, clock: Date.now, rules: rotation });
-/** What to stop on shutdown, in order: first what takes work in, then what it writes to. */
-const stops: (() => Promise<unknown>)[] = [];
+/** On shutdown, first everything that takes work in stops at once (the work in flight finishes); then the rest, in order. */
+const intake: (() => Promise<unknown>)[] = [];
+const cleanup: (() => Promise<unknown>)[] = [];
 
 if (config.role !== "worker") {
   const keyPairPool = createKeyPairPool({ redis: redis.main, sealer, size: config.keyPairPoolSize, logger });
@@ -94,11 +97,9 @@ if (config.role !== "worker") {
   shredder.startSweeping();
   // In the background: through a Telegram outage it is retried for minutes, and polling must not wait for it.
   void publishCommands(bot.api).catch((error: unknown) => logger.warn({ err: error }, "could not publish the command menu"));
-  // Silent: the runner would print fetch errors, whose URLs hold the bot token; logApiFailures logs them scrubbed.
-  const runner = run(bot, { runner: { silent: true } });
-  stops.push(async () => runner.isRunning() && runner.stop());
-  stops.push(() => shredder.stop());
-  stops.push(() => keyPairPool.stop());
+  const runner = run(bot, POLLING);
+  intake.push(async () => runner.isRunning() && runner.stop());
+  cleanup.push(() => shredder.stop(), () => keyPairPool.stop());
   logger.info({ bot: bot.botInfo.username }, "bot is running (long polling)");
 }
 
@@ -114,21 +115,23 @@ if (config.role !== "bot") {
     clock: Date.now,
     logger,
   });
-  stops.push(async () => {
-    // Waits for the reminder in flight, if any, before letting go of Redis.
-    await worker.close();
-    await workerConnection.quit();
-  });
+  // Waits for the reminder in flight, if any, before letting go of Redis.
+  intake.push(() => worker.close());
+  cleanup.push(() => workerConnection.quit());
   logger.info("reminder worker is running");
-  rescheduleAll(credentials, reminders).then(
-    (count) => logger.info({ count }, "reminders checked for every connected key"),
-    (error: unknown) => logger.error({ err: error }, "could not check the reminders of connected keys"),
-  );
+  const reconciling = startReconciling({ credentials, reminders, redis: redis.main, logger });
+  cleanup.unshift(async () => reconciling.stop());
 }
 
 async function shutdown(signal: string) {
-  logger.info({ signal }, "shutting down");
-  for (const stop of stops) await stop();
+  logger.info({ signal, boundSeconds: config.shutdownSeconds }, "shutting down");
+  // Under docker stop's 10-second grace: past the bound, exit rather than be killed mid-write.
+  setTimeout(() => {
+    logger.error({ boundSeconds: config.shutdownSeconds }, "shutdown took too long; exiting now");
+    process.exit(1);
+  }, config.shutdownSeconds * 1000).unref();
+  await Promise.all(intake.map((stop) => stop()));
+  for (const stop of cleanup) await stop();
   await queue.close();
   await Promise.all([redis.main.quit(), redis.queue.quit()]);
   await localRedis?.stop();

@@ -1,6 +1,7 @@
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { reportingErrors } from "../infra/redis.js";
 import type { ReminderKind } from "../policy/rotation.js";
 import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
 import { REMINDER_QUEUE, sentMarkerKey, writeMarker, type ReminderJob } from "./reminders.js";
@@ -39,9 +40,11 @@ const SENT_MARKER_TTL_SECONDS = 400 * 86_400;
 export type ReminderResult = "sent" | "stale" | "duplicate";
 
 /**
- * Sends due reminders, at most once per credential and kind although BullMQ runs a job at
- * least once: the attempt claims a marker with a lease before sending and turns it into
- * "sent" right after. A crash before the send leaves a lease that expires; the retry sends.
+ * Sends due reminders, at least once per credential and kind, and a second copy only if the
+ * process dies in the moment between Telegram's answer and the "sent" record: the attempt
+ * claims a marker with a lease before sending and turns it into "sent" right after. Two
+ * attempts never send at the same time; a crash before or during the send leaves a lease that
+ * runs out, and the retry sends (again, if Telegram had taken the first).
  */
 export function startReminderWorker(options: ReminderWorkerOptions): { worker: Worker<ReminderJob, ReminderResult>; close(): Promise<void> } {
   const { connection, prefix, redis, credentials, deliver, logger } = options;
@@ -89,6 +92,9 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
       prefix,
       limiter: LIMITER,
       concurrency: 4,
+      // A job whose worker dies mid-send stalls; BullMQ's default fails it after one stall, and a
+      // reminder must survive a worker crashing again and again (the sent marker keeps it single).
+      maxStalledCount: 50,
       ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs } : {}),
     },
   );
@@ -97,7 +103,8 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
     if (final) logger.warn({ jobId: job.id, kind: job.data.kind, userId: job.data.userId, err: error }, "reminder not delivered");
   });
-  worker.on("error", (error) => logger.error({ err: error }, "reminder worker error"));
+  reportingErrors(worker, "reminder worker", logger);
+  reportingErrors(queue, "reminder queue (worker side)", logger);
 
   return {
     worker,

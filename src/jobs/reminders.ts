@@ -55,9 +55,15 @@ export function createReminders({ queue, redis, clock, rules, retry = DEFAULT_RE
     async schedule(record) {
       const times = reminderTimes(record, rules);
       const now = clock();
+      const markers = await redis.mget(KINDS.map((kind) => sentMarkerKey({ userId: record.userId, ref: record.ref, kind })));
       await Promise.all(
-        KINDS.map((kind) =>
-          queue.add(
+        KINDS.map(async (kind, index) => {
+          // Delivered, or the follower blocked the bot: nothing to schedule again.
+          if (markers[index] === "sent" || markers[index] === "unreachable") return;
+          // A job that failed for good keeps its id for 30 days, and an add with that id would do nothing.
+          const existing = await queue.getJob(reminderJobId(kind, record.ref));
+          if (existing && (await existing.isFailed())) await existing.remove();
+          await queue.add(
             kind,
             { userId: record.userId, ref: record.ref, kind },
             {
@@ -70,8 +76,8 @@ export function createReminders({ queue, redis, clock, rules, retry = DEFAULT_RE
               removeOnComplete: true,
               removeOnFail: { age: 30 * 86_400 },
             },
-          ),
-        ),
+          );
+        }),
       );
       return times;
     },
@@ -94,7 +100,7 @@ export function createReminders({ queue, redis, clock, rules, retry = DEFAULT_RE
 /**
  * Schedules the reminders of every active credential again. A crash between storing a key and
  * scheduling its reminders would otherwise lose them; job ids and sent markers make this harmless
- * to repeat. Run at worker start.
+ * to repeat. Run at worker start and from time to time (reconcile.ts).
  */
 export async function rescheduleAll(credentials: CredentialStore, reminders: Reminders): Promise<number> {
   let count = 0;

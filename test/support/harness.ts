@@ -5,6 +5,7 @@ import { Api } from "grammy";
 import { Redis } from "ioredis";
 import { inject } from "vitest";
 import { createBot } from "../../src/bot/create-bot.js";
+import { POLLING } from "../../src/bot/polling.js";
 import { createPendingDeletions } from "../../src/bot/intake/pending-deletions.js";
 import type { ShredderTiming } from "../../src/bot/intake/shredder.js";
 import { createReminderDelivery } from "../../src/bot/reminder-delivery.js";
@@ -222,7 +223,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       shredderTiming: { leaseMs: 2000, sweepEveryMs: 200, ...options.shredderTiming },
     });
     shredder.startSweeping();
-    const runner: RunnerHandle = run(bot, { runner: { fetch: { timeout: 1 }, silent: true } });
+    const runner: RunnerHandle = run(bot, { runner: { ...POLLING.runner, fetch: { timeout: 1 } } });
     return { runner, shredder };
   };
   let running = startBot();
