@@ -6,7 +6,7 @@ import { publishCommands } from "./bot/commands.js";
 import { createBot } from "./bot/create-bot.js";
 import { POLLING } from "./bot/polling.js";
 import { createPendingDeletions } from "./bot/intake/pending-deletions.js";
-import { createReminderDelivery } from "./bot/reminder-delivery.js";
+import { createReminderDelivery, createUnreadableNotice } from "./bot/reminder-delivery.js";
 import { sendPath } from "./bot/sending/send-path.js";
 import { createRateBudget } from "./budget/rate-budget.js";
 import { ConfigError, loadConfig } from "./config.js";
@@ -19,6 +19,7 @@ import { startReminderWorker } from "./jobs/reminder-worker.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { startReconciling } from "./jobs/reconcile.js";
 import { createReminders, REMINDER_QUEUE, type ReminderJob } from "./jobs/reminders.js";
+import { createChecksUnderWay } from "./vault/checks.js";
 import { createCredentialStore } from "./vault/credential-store.js";
 import { loadOrCreateDevKeyring } from "./vault/dev-keyring.js";
 import { createKeyDenylist } from "./vault/denylist.js";
@@ -71,7 +72,7 @@ const cleanup: (() => Promise<unknown>)[] = [];
 if (config.role !== "worker") {
   const keyPairPool = createKeyPairPool({ redis: redis.main, sealer, size: config.keyPairPoolSize, logger });
   keyPairPool.startRefilling();
-  const { bot, shredder } = createBot({
+  const { bot, shredder, recovery } = createBot({
     token: config.botToken,
     telegramApiRoot: config.telegramApiRoot,
     redis: redis.main,
@@ -92,14 +93,18 @@ if (config.role !== "worker") {
     metrics,
     budget,
     pendingDeletions: createPendingDeletions(redis.main),
+    checksUnderWay: createChecksUnderWay(redis.main),
+    // A check asks Bybit a few times, each bounded by the timeout: past five of them, it was cut short.
+    interruptedAfterMs: 5 * config.bybitTimeoutMs,
   });
   await bot.init();
   shredder.startSweeping();
+  recovery.start();
   // In the background: through a Telegram outage it is retried for minutes, and polling must not wait for it.
   void publishCommands(bot.api).catch((error: unknown) => logger.warn({ err: error }, "could not publish the command menu"));
   const runner = run(bot, POLLING);
   intake.push(async () => runner.isRunning() && runner.stop());
-  cleanup.push(() => shredder.stop(), () => keyPairPool.stop());
+  cleanup.push(() => shredder.stop(), async () => recovery.stop(), () => keyPairPool.stop());
   logger.info({ bot: bot.botInfo.username }, "bot is running (long polling)");
 }
 
@@ -119,7 +124,7 @@ if (config.role !== "bot") {
   intake.push(() => worker.close());
   cleanup.push(() => workerConnection.quit());
   logger.info("reminder worker is running");
-  const reconciling = startReconciling({ credentials, reminders, redis: redis.main, logger });
+  const reconciling = startReconciling({ credentials, reminders, redis: redis.main, prefix: config.queuePrefix, logger, metrics, tellUnreadable: createUnreadableNotice(api) });
   cleanup.unshift(async () => reconciling.stop());
 }
 

@@ -11,6 +11,7 @@ import type { Reminders } from "../jobs/reminders.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { FLOW_LIFETIME_SECONDS, FLOW_STATE_MAX_BYTES } from "../policy/flows.js";
 import type { RotationRules } from "../policy/rotation.js";
+import type { ChecksUnderWay } from "../vault/checks.js";
 import type { CredentialStore } from "../vault/credential-store.js";
 import type { KeyDenylist } from "../vault/denylist.js";
 import type { FollowerStore } from "../vault/follower-store.js";
@@ -20,6 +21,7 @@ import { sealedStorage } from "../vault/sealed-storage.js";
 import type { Sealer } from "../vault/sealer.js";
 import type { BotContext } from "./context.js";
 import { connectFeature } from "./features/connect/connect.js";
+import { recoverInterruptedChecks } from "./features/connect/interrupted.js";
 import { disconnectFeature } from "./features/disconnect.js";
 import { fallbackFeature } from "./features/fallback.js";
 import { forgetFeature } from "./features/forget.js";
@@ -65,6 +67,10 @@ export interface BotDeps {
   metrics: Metrics;
   /** Telegram's rate limits, shared with every other process through Redis. */
   budget: RateBudget;
+  /** Key checks under way, so that one cut short by a crash is noticed and explained. */
+  checksUnderWay: ChecksUnderWay;
+  /** A check still under way this long after it began was cut short (several Bybit timeouts). */
+  interruptedAfterMs: number;
   /** Telegram's rate limits unless told (tests about other things run faster). */
   telegramLimits?: TelegramLimits;
   /** Deletions of credential messages not settled yet, where any bot process finds them. */
@@ -79,7 +85,12 @@ export interface BotParts {
   bot: Bot<BotContext>;
   /** Sweep from start-up (deletions left by an earlier process); stop after the runner. */
   shredder: Shredder;
+  /** Tells followers whose key check a crash cut short; start at start-up. */
+  recovery: { start(): void; stop(): void };
 }
+
+/** Where a chat's flow state lives (the conversations plugin appends the chat id). */
+const CONVERSATION_PREFIX = "conversation:";
 
 export function createBot(deps: BotDeps): BotParts {
   const agent = telegramAgent(deps.telegramApiRoot);
@@ -111,7 +122,7 @@ export function createBot(deps: BotDeps): BotParts {
     conversations<BotContext, BotContext>({
       storage: {
         type: "key",
-        prefix: "conversation:",
+        prefix: CONVERSATION_PREFIX,
         // Conversation state holds the messages with the key and secret: sealed, and gone when the flow's time is up.
         adapter: sealedStorage<VersionedState<ConversationData>>(
           new RedisAdapter<string>({ instance: deps.redis, ttl: FLOW_LIFETIME_SECONDS }),
@@ -139,5 +150,11 @@ export function createBot(deps: BotDeps): BotParts {
     deps.logger.error({ err: error, updateId: ctx.update.update_id }, "update failed");
     await ctx.reply(texts.somethingWentWrong).catch(() => undefined);
   });
-  return { bot, shredder };
+  const recovery = recoverInterruptedChecks({
+    ...deps,
+    api: bot.api,
+    staleAfterMs: deps.interruptedAfterMs,
+    dropFlowState: async (userId) => void (await deps.redis.del(`${CONVERSATION_PREFIX}${userId}`)),
+  });
+  return { bot, shredder, recovery };
 }

@@ -1,8 +1,16 @@
 import { GrammyError, HttpError, InlineKeyboard, type Api } from "grammy";
 import type { DeliverReminder } from "../jobs/reminder-worker.js";
+import type { CredentialRecord } from "../vault/credential-store.js";
 import { texts } from "./texts.js";
 
 export const ROTATE_NOW = "rotate:start";
+
+/** Tells a follower that their stored key can no longer be opened and must be connected again. */
+export function createUnreadableNotice(api: Api): (record: CredentialRecord) => Promise<void> {
+  return async (record) => {
+    await api.sendMessage(record.userId, texts.keyUnreadable(record), { parse_mode: "HTML" });
+  };
+}
 
 /** Sends a reminder to the follower's private chat and says what Telegram made of it. */
 export function createReminderDelivery(api: Api, clock: () => number): DeliverReminder {

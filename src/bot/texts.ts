@@ -45,6 +45,8 @@ export const texts = {
     `A message here looks like an API key or secret, and I can’t delete it (I need admin rights for that). Please delete it now, and delete that key in Bybit: others have seen it. Keys go only in a private chat with me: https://t.me/${botUsername}?start=connect`,
 
   buttonExpired: "This button has expired.",
+  keyUnreadable: (record: CredentialRecord) =>
+    `⚠️ I can no longer open your stored key ${keyLabel(record.name, record.maskedKey)}, after a change on our side, so nothing trades with it now. Please connect a key again with /connect, then delete the old one in Bybit: API Management → Delete.`,
   slowDown: (seconds: number) => `You’re sending messages faster than I can answer, so I’ll skip the next ones for about ${seconds} seconds. /panic always goes through.`,
   status: (record: CredentialRecord, times: ReminderTimes, now: number) =>
     [
@@ -93,4 +95,5 @@ const statusWords: Record<CredentialRecord["status"], string> = {
   active: "active ✅",
   expired: "expired ⛔",
   frozen: "frozen 🧊 (not used for trading)",
+  unreadable: "can’t be opened any more ⚠️ (not used for trading): connect it again with /connect",
 };

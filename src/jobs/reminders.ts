@@ -96,18 +96,3 @@ export function createReminders({ queue, redis, clock, rules, retry = DEFAULT_RE
     },
   };
 }
-
-/**
- * Schedules the reminders of every active credential again. A crash between storing a key and
- * scheduling its reminders would otherwise lose them; job ids and sent markers make this harmless
- * to repeat. Run at worker start and from time to time (reconcile.ts).
- */
-export async function rescheduleAll(credentials: CredentialStore, reminders: Reminders): Promise<number> {
-  let count = 0;
-  for await (const record of credentials.all()) {
-    if (record.status !== "active") continue;
-    await reminders.schedule(record);
-    count += 1;
-  }
-  return count;
-}

@@ -25,6 +25,11 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ["method", "code"] as const,
       registers: [registry],
     }),
+    unreadableRecords: new Counter({
+      name: "vault_unreadable_records_total",
+      help: "Stored keys found sealed with a keyring entry the service no longer holds (each counted once, when taken out of use).",
+      registers: [registry],
+    }),
     updatesOverLimit: new Counter({
       name: "telegram_senders_over_limit_total",
       help: "Times a sender went over the per-follower update limit (their further updates in that window are dropped).",

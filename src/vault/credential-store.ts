@@ -4,7 +4,8 @@ import type { Redis } from "ioredis";
 import { keyTypeOf, maskApiKey, type ApiKeyFacts, type Credentials, type KeyType } from "../policy/api-key.js";
 import type { Sealer } from "./sealer.js";
 
-export type CredentialStatus = "active" | "expired" | "frozen";
+/** unreadable: sealed with a keyring entry the service no longer holds; it must be connected again. */
+export type CredentialStatus = "active" | "expired" | "frozen" | "unreadable";
 
 /** The non-secret side of a stored credential: what `/status` shows and what jobs refer to. */
 export interface CredentialRecord {
@@ -39,6 +40,8 @@ export interface CredentialStore {
   current(userId: number): Promise<CredentialRecord | null>;
   /** Opens the sealed credential: the only way back to plaintext, for the moment a request is signed. */
   reveal(userId: number): Promise<{ record: CredentialRecord; credentials: Credentials } | null>;
+  /** Whether the stored secret is sealed with a keyring entry the service still holds (nothing is decrypted). */
+  isOpenable(userId: number): Promise<boolean>;
   /** Sets the status of the credential `ref`, if it is still the follower's current one. */
   setStatus(userId: number, ref: string, status: CredentialStatus): Promise<boolean>;
   /** Records that Telegram refused to deliver to the follower, on the credential `ref` if it is still current. */
@@ -173,6 +176,11 @@ export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialS
     },
 
     reveal: (userId) => revealAt(redis, sealer, credentialKey(userId), userId),
+
+    async isOpenable(userId) {
+      const sealed = await redis.hgetBuffer(credentialKey(userId), "sealed");
+      return sealed !== null && sealer.knowsKeyOf(sealed);
+    },
 
     async setStatus(userId, ref, status) {
       return (await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), ref, "status", status)) === 1;

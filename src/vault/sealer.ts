@@ -35,6 +35,8 @@ export interface Sealer {
   rewrap(blob: Buffer, context: string): Buffer;
   /** Which key sealed this blob. */
   keyIdOf(blob: Buffer): string;
+  /** Whether the keyring still holds the key that sealed this blob (nothing is decrypted). */
+  knowsKeyOf(blob: Buffer): boolean;
 }
 
 interface ParsedBlob {
@@ -134,6 +136,13 @@ export function createSealer(keyring: Keyring): Sealer {
     },
     keyIdOf(blob) {
       return parse(blob).keyId;
+    },
+    knowsKeyOf(blob) {
+      try {
+        return keyring.byId.has(parse(blob).keyId);
+      } catch {
+        return false;
+      }
     },
   };
 }

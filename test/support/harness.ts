@@ -19,6 +19,7 @@ import { createReminders, REMINDER_QUEUE, type ReminderJob, type Reminders } fro
 import { createMetrics, type Metrics } from "../../src/metrics/metrics.js";
 import { FLOW_LIFETIME_SECONDS } from "../../src/policy/flows.js";
 import type { RotationRules } from "../../src/policy/rotation.js";
+import { createChecksUnderWay } from "../../src/vault/checks.js";
 import { createCredentialStore, type CredentialStore } from "../../src/vault/credential-store.js";
 import { createKeyDenylist } from "../../src/vault/denylist.js";
 import { createFollowerStore, type FollowerStore } from "../../src/vault/follower-store.js";
@@ -42,6 +43,8 @@ export interface HarnessOptions {
   supportContact?: string;
   /** Ready key pairs to keep (default 0: each pair is made when a follower asks). */
   keyPairPoolSize?: number;
+  /** When a check still under way counts as cut short (default: five Bybit timeouts, as in production). */
+  interruptedAfterMs?: number;
   /** Telegram's rate limits as the bot keeps them (default: Telegram's). */
   telegramLimits?: TelegramLimits;
   /** How the bot retries deletions (default: production's, with a 2 s lease and a 200 ms sweep). */
@@ -104,6 +107,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // Budgets and pending deletions of their own: test files share one Redis.
   const budget = createRateBudget(redis, `test-${randomUUID().slice(0, 8)}:`);
   const pendingDeletionsKey = `{telegram-deletions-${randomUUID().slice(0, 8)}}:pending`;
+  const checksKey = `{checks-${randomUUID().slice(0, 8)}}:under-way`;
+  const checksUnderWay = createChecksUnderWay(redis, checksKey);
   const sealer = createSealer(parseKeyring(generateKeyringEntry()));
   const credentials = createCredentialStore(redis, sealer);
   const followers = createFollowerStore(redis);
@@ -140,6 +145,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await running.runner.stop();
       // A crash hands nothing over: what was pending waits for its lease to run out.
       await running.shredder.stop(how === "graceful");
+      running.recovery.stop();
       running = startBot();
     },
     now: Date.now(),
@@ -184,7 +190,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async stop() {
       if (running.runner.isRunning()) await running.runner.stop();
       await running.shredder.stop();
-      await redis.del(pendingDeletionsKey);
+      running.recovery.stop();
+      await redis.del(pendingDeletionsKey, checksKey);
       await keyPairPool.stop();
       await redis.del(keyPairPoolKey);
       await Promise.all([...workers].map((worker) => worker.close()));
@@ -198,7 +205,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   const workerApi = new Api(BOT_TOKEN, { apiRoot: telegramApiRoot, fetch: sendPath("background", { budget, logger, metrics }) });
   const startBot = () => {
-    const { bot, shredder } = createBot({
+    const { bot, shredder, recovery } = createBot({
       token: BOT_TOKEN,
       telegramApiRoot,
       redis,
@@ -220,11 +227,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       budget,
       pendingDeletions: createPendingDeletions(redis, pendingDeletionsKey),
       telegramLimits: options.telegramLimits,
+      checksUnderWay,
+      interruptedAfterMs: options.interruptedAfterMs ?? 5 * (options.bybitTimeoutMs ?? 2000),
       shredderTiming: { leaseMs: 2000, sweepEveryMs: 200, ...options.shredderTiming },
     });
     shredder.startSweeping();
+    recovery.start();
     const runner: RunnerHandle = run(bot, { runner: { ...POLLING.runner, fetch: { timeout: 1 } } });
-    return { runner, shredder };
+    return { runner, shredder, recovery };
   };
   let running = startBot();
   if (options.worker !== false) harness.startWorker();

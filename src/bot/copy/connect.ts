@@ -68,6 +68,10 @@ export const connectTexts = {
   secretWhileWaitingForRsaKey:
     "It looks like a <b>secret</b>, but a key made with my public key has none: send only its <b>API key</b>. If you made a system-generated key instead, send its key and secret together in one message.",
   textOnly: "Please send the key as a text message, or /cancel.",
+  checkInterruptedNothingStored:
+    "Sorry: I was restarted while checking your key, so the check did not finish and nothing was stored. Please send /connect to try again.",
+  checkInterruptedStored: (record: CredentialRecord) =>
+    `Sorry: I was restarted while checking your key, before I could confirm it. It did get connected: ${keyLabel(record.name, record.maskedKey)}. Send /status to see it.`,
   tooManyTries: "That’s several tries that didn’t work, so I stopped here and stored nothing. Send /connect to start again when you have the key at hand.",
   commandDuringFlow: "We’re in the middle of connecting a key. Send the key, or /cancel to stop.",
 

@@ -1,0 +1,51 @@
+import type { Redis } from "ioredis";
+
+/** A key check that began and never ended: its process died while Bybit was being asked. */
+export interface InterruptedCheck {
+  userId: number;
+  /** The follower's key when the check began, if any: another one now means the new key was stored. */
+  previousRef: string | null;
+}
+
+/**
+ * Key checks under way, by follower, so that one cut short by a crash is noticed: the update
+ * that carried the key is gone with the process, and the follower would be left at "Checking
+ * the key with Bybit…". Holds follower ids and times only.
+ */
+export interface ChecksUnderWay {
+  begin(userId: number, previousRef: string | null, at: number): Promise<void>;
+  end(userId: number, previousRef: string | null): Promise<void>;
+  /** Takes (once, across processes) the checks begun before `before`, which no live process can still be running. */
+  claimBegunBefore(before: number, limit: number): Promise<InterruptedCheck[]>;
+}
+
+const UNDER_WAY_KEY = "{checks}:under-way";
+
+/** KEYS: the set. ARGV: before, limit. */
+const CLAIM = `
+local found = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[1], "WITHSCORES", "LIMIT", 0, ARGV[2])
+for i = 1, #found, 2 do redis.call("ZREM", KEYS[1], found[i]) end
+return found`;
+
+const memberOf = (userId: number, previousRef: string | null) => `${userId} ${previousRef ?? "-"}`;
+
+/** `key` is another set where processes must not share theirs (tests sharing one Redis). */
+export function createChecksUnderWay(redis: Redis, key = UNDER_WAY_KEY): ChecksUnderWay {
+  return {
+    async begin(userId, previousRef, at) {
+      await redis.zadd(key, at, memberOf(userId, previousRef));
+    },
+    async end(userId, previousRef) {
+      await redis.zrem(key, memberOf(userId, previousRef));
+    },
+    async claimBegunBefore(before, limit) {
+      const found = (await redis.eval(CLAIM, 1, key, before, limit)) as string[];
+      const checks: InterruptedCheck[] = [];
+      for (let i = 0; i < found.length; i += 2) {
+        const [userId, previousRef] = found[i]!.split(" ");
+        checks.push({ userId: Number(userId), previousRef: previousRef === "-" ? null : previousRef! });
+      }
+      return checks;
+    },
+  };
+}
