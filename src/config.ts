@@ -63,6 +63,7 @@ const environment = z
     ROLE: z.enum(["all", "bot", "worker"], { error: "must be all, bot or worker" }).default("all"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     DATA_DIR: z.string().min(1).default(".data"),
+    REMINDER_LOCK_SECONDS: z.coerce.number().int().min(1).max(300).default(30),
     SHUTDOWN_SECONDS: z.coerce.number().int().min(1).max(60).default(8),
   })
   .superRefine((env, ctx) => {
@@ -106,6 +107,8 @@ export interface Config {
   role: Environment["ROLE"];
   logLevel: Environment["LOG_LEVEL"];
   dataDir: string;
+  /** How long a worker's hold on a reminder lasts: after a worker dies, its reminder goes out again this much later. */
+  reminderLockSeconds: number;
   /** On SIGTERM, the process exits within this (docker stop waits 10 s, then kills). */
   shutdownSeconds: number;
 }
@@ -142,5 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
     shutdownSeconds: e.SHUTDOWN_SECONDS,
+    reminderLockSeconds: e.REMINDER_LOCK_SECONDS,
   };
 }

@@ -119,6 +119,7 @@ if (config.role !== "bot") {
     deliver: createReminderDelivery(api, Date.now),
     clock: Date.now,
     logger,
+    lockDurationMs: config.reminderLockSeconds * 1000,
   });
   // Waits for the reminder in flight, if any, before letting go of Redis.
   intake.push(() => worker.close());

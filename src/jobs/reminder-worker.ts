@@ -24,7 +24,7 @@ export interface ReminderWorkerOptions {
   deliver: DeliverReminder;
   clock: () => number;
   logger: Logger;
-  /** Shorter in tests; in production BullMQ's defaults. */
+  /** How long a worker holds a job and its claim (BullMQ's default, 30 s, unless told). */
   lockDurationMs?: number;
 }
 
@@ -33,8 +33,8 @@ export interface ReminderWorkerOptions {
  * and a {max: 30, duration: 1000} window would let 60 through around a window's edge.
  */
 const LIMITER = { max: 1, duration: 40 };
-/** A claim outlives no attempt: if the worker dies between claim and send, the next attempt may claim again. */
-const CLAIM_LEASE_MS = 30_000;
+/** A claim lasts as long as the job's lock: once a dead worker's job is taken up again, its claim has run out too. */
+const DEFAULT_LOCK_MS = 30_000;
 const SENT_MARKER_TTL_SECONDS = 400 * 86_400;
 
 export type ReminderResult = "sent" | "stale" | "duplicate";
@@ -48,6 +48,7 @@ export type ReminderResult = "sent" | "stale" | "duplicate";
  */
 export function startReminderWorker(options: ReminderWorkerOptions): { worker: Worker<ReminderJob, ReminderResult>; close(): Promise<void> } {
   const { connection, prefix, redis, credentials, deliver, logger } = options;
+  const lockMs = options.lockDurationMs ?? DEFAULT_LOCK_MS;
   const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: connection as ConnectionOptions, prefix });
 
   const worker = new Worker<ReminderJob, ReminderResult>(
@@ -60,7 +61,7 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
       if (!record || record.ref !== reminder.ref || !current) return "stale";
 
       const marker = sentMarkerKey(reminder);
-      const claimed = await redis.set(marker, `claimed-by-${job.id}`, "PX", CLAIM_LEASE_MS, "NX");
+      const claimed = await redis.set(marker, `claimed-by-${job.id}`, "PX", lockMs, "NX");
       if (claimed !== "OK") {
         const state = await redis.get(marker);
         if (state !== null && !state.startsWith("claimed")) return "duplicate";
@@ -95,7 +96,8 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
       // A job whose worker dies mid-send stalls; BullMQ's default fails it after one stall, and a
       // reminder must survive a worker crashing again and again (the sent marker keeps it single).
       maxStalledCount: 50,
-      ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs } : {}),
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
     },
   );
   worker.on("failed", (job, error) => {

@@ -118,6 +118,7 @@ export class FakeTelegram {
   private readonly blocked = new Set<number>();
   private readonly delays = new Map<string, number>();
   private flood: { perSecond: number; forced: number } | undefined;
+  private down = false;
   private readonly accepted: number[] = [];
   /** How many times sendMessage answered 429. */
   tooManyRequests = 0;
@@ -228,6 +229,13 @@ export class FakeTelegram {
    */
   limitMessages(perSecond: number, forced = 0): void {
     this.flood = { perSecond, forced };
+  }
+
+  /** An outage: while down, every request's connection is cut before any answer. */
+  setDown(down: boolean): void {
+    this.down = down;
+    // Long polls held open end now, so the next one meets the outage.
+    if (down) for (const wake of this.pollers) wake();
   }
 
   /** Holds every answer to this method for a while, as a slow network would. */
@@ -368,6 +376,7 @@ export class FakeTelegram {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const at = performance.now();
+    if (this.down) return void request.socket.destroy();
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(request.url ?? "");
     if (!match) return sendJson(response, 404, { ok: false, error_code: 404, description: "Not Found" });
     const [, token, method] = match as unknown as [string, string, string];
@@ -400,6 +409,8 @@ export class FakeTelegram {
     }
     const delay = this.delays.get(method);
     if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+    // The caller died while we held the request: Telegram would not have acted on it either.
+    if (request.socket.destroyed) throw new TelegramError(499, "Client Closed Request");
     switch (method) {
       case "getMe":
         return BOT_USER;

@@ -4,7 +4,6 @@ import type { Reminders } from "../../../jobs/reminders.js";
 import type { ApiKeyFacts, Credentials } from "../../../policy/api-key.js";
 import { evaluateKey, type PolicyWarning } from "../../../policy/key-policy.js";
 import type { ReminderTimes, RotationRules } from "../../../policy/rotation.js";
-import type { ChecksUnderWay } from "../../../vault/checks.js";
 import type { CredentialRecord, CredentialStore } from "../../../vault/credential-store.js";
 import type { KeyDenylist } from "../../../vault/denylist.js";
 import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
@@ -16,8 +15,6 @@ export interface AdmitDeps {
   pendingKeyPairs: PendingKeyPairs;
   denylist: KeyDenylist;
   exchange: Exchange;
-  /** Where a check is known to be under way, so that one cut short by a crash is noticed (interrupted.ts). */
-  checksUnderWay: ChecksUnderWay;
   reminders: Reminders;
   clock: () => number;
   egressIps: readonly string[];
@@ -50,18 +47,7 @@ export interface FlowFacts {
   panicEpoch: number;
 }
 
-export async function admit(deps: AdmitDeps, userId: number, source: KeySource, facts: FlowFacts): Promise<Admission> {
-  // Wall time, not the domain clock: this is about processes dying, which happens in real time.
-  const previousRef = facts.previous?.ref ?? null;
-  await deps.checksUnderWay.begin(userId, previousRef, Date.now());
-  try {
-    return await check(deps, userId, source, facts);
-  } finally {
-    await deps.checksUnderWay.end(userId, previousRef);
-  }
-}
-
-async function check(deps: AdmitDeps, userId: number, source: KeySource, { previous, next, panicEpoch }: FlowFacts): Promise<Admission> {
+export async function admit(deps: AdmitDeps, userId: number, source: KeySource, { previous, next, panicEpoch }: FlowFacts): Promise<Admission> {
   let credentials: Credentials;
   let expectedRsaPublicKey: string | undefined;
   if (source.type === "rsa") {

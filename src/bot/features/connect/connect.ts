@@ -2,6 +2,7 @@ import { createConversation } from "@grammyjs/conversations";
 import { Composer, InlineKeyboard, type Context } from "grammy";
 import { parseCredentialText } from "../../../policy/credential-format.js";
 import { FLOW_LIFETIME_SECONDS, WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
+import type { ChecksUnderWay } from "../../../vault/checks.js";
 import type { CredentialRecord } from "../../../vault/credential-store.js";
 import type { BotContext, BotConversation } from "../../context.js";
 import type { NextStep } from "../../copy/connect.js";
@@ -12,6 +13,8 @@ import { receiveKey } from "./receive.js";
 
 export interface ConnectDeps extends AdmitDeps {
   shredder: Shredder;
+  /** Where a check is known to be under way, so that one cut short by a crash is noticed (interrupted.ts). */
+  checksUnderWay: ChecksUnderWay;
 }
 
 /** `connect` asks before replacing a working key; `rotate` is the same flow, worded for replacing one. */
@@ -83,16 +86,38 @@ function connectConversation(deps: ConnectDeps) {
       const source = await receiveKey(conversation, deps.shredder, expecting, paste);
       paste = undefined;
       if (!source) return conversation.external(() => deps.pendingKeyPairs.discard(userId));
-      await ctx.reply(texts.checking);
       // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.
       const next: NextStep = expecting === "rsa" ? "resend" : mode;
-      const admission = await conversation.external(() => admit(deps, userId, source, { previous, next, panicEpoch }));
+      const admission = await checkUnderWatch(conversation, ctx, deps, userId, () => admit(deps, userId, source, { previous, next, panicEpoch }), previous);
       const again = admission.outcome === "refused" && next === "resend";
       await ctx.reply(replyTo(admission, previous) + (again && checks >= WRONG_INPUTS_PER_STEP ? `\n\n${texts.tooManyTries}` : ""), html);
       if (!again) return;
       if (checks >= WRONG_INPUTS_PER_STEP) return conversation.external(() => deps.pendingKeyPairs.discard(userId));
     }
   };
+}
+
+/**
+ * "Checking the key with Bybit…", then the check, recorded as under way from before the first
+ * word: a crash at any moment in between is noticed after the restart (interrupted.ts). Wall
+ * time, not the domain clock: processes die in real time.
+ */
+async function checkUnderWatch(
+  conversation: BotConversation,
+  ctx: Context,
+  deps: ConnectDeps,
+  userId: number,
+  check: () => Promise<Admission>,
+  previous: CredentialRecord | null,
+): Promise<Admission> {
+  const previousRef = previous?.ref ?? null;
+  await conversation.external(() => deps.checksUnderWay.begin(userId, previousRef, Date.now()));
+  try {
+    await ctx.reply(texts.checking);
+    return await conversation.external(check);
+  } finally {
+    await conversation.external(() => deps.checksUnderWay.end(userId, previousRef));
+  }
 }
 
 function replyTo(admission: Admission, previous: CredentialRecord | null): string {

@@ -1,0 +1,191 @@
+import { randomInt } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createReminders, REMINDER_QUEUE, type ReminderJob } from "../src/jobs/reminders.js";
+import { startLocalRedis, type LocalRedis } from "../src/infra/local-redis.js";
+import { DAY_MS } from "../src/policy/key-policy.js";
+import { createCredentialStore, type CredentialRecord } from "../src/vault/credential-store.js";
+import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
+import { createSealer } from "../src/vault/sealer.js";
+import { canaryCredentials } from "./support/canaries.js";
+import { FakeBybit, TRADE_ONLY } from "./support/fake-bybit.js";
+import { FakeTelegram, type FakeUser } from "./support/fake-telegram.js";
+import { startService, type Service } from "./support/service.js";
+
+// The real src/main.ts in child processes, killed and stopped at chosen moments, against a
+// redis-server of its own (a worker's reconciliation reads every key in its Redis).
+const TOKEN = "424242:AAprocess-test-token-0123456789ab";
+const SEAL_KEYS = generateKeyringEntry();
+let redisServer: LocalRedis;
+let redis: Redis;
+let telegram: FakeTelegram;
+let bybit: FakeBybit;
+let env: Record<string, string>;
+const services: Service[] = [];
+
+beforeAll(async () => {
+  redisServer = await startLocalRedis();
+  redis = new Redis(redisServer.url);
+  telegram = new FakeTelegram(TOKEN);
+  bybit = new FakeBybit();
+  const [apiRoot, bybitUrl] = await Promise.all([telegram.start(), bybit.start()]);
+  env = { BOT_TOKEN: TOKEN, REDIS_URL: redisServer.url, SEAL_KEYS, TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl, REMINDER_LOCK_SECONDS: "1" };
+});
+afterAll(async () => {
+  await Promise.all(services.filter((service) => service.child.exitCode === null).map((service) => service.crash()));
+  redis.disconnect();
+  await Promise.all([telegram.stop(), bybit.stop(), redisServer.stop()]);
+});
+
+function start(extra: Record<string, string> = {}): Service {
+  const service = startService({ ...env, ...extra });
+  services.push(service);
+  return service;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Followers with a key 85 days old: each rotation reminder is due now. */
+async function dueReminders(count: number): Promise<CredentialRecord[]> {
+  const credentials = createCredentialStore(redis, createSealer(parseKeyring(SEAL_KEYS)));
+  const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis, prefix: "{reminders}" });
+  const reminders = createReminders({ queue, redis, clock: Date.now, rules: { rotateAfterDays: 80, keyMaxAgeDays: 90 } });
+  const records: CredentialRecord[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const createdAt = Date.now() - 85 * DAY_MS;
+    const facts = { id: `id-${randomInt(1e9)}`, name: `key ${i}`, readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt, expiresAt: createdAt + 90 * DAY_MS, unifiedAccount: true, rsaPublicKey: null };
+    const record = (await credentials.save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), facts, Date.now(), 0))!;
+    await reminders.schedule(record);
+    records.push(record);
+  }
+  await queue.close();
+  return records;
+}
+
+const remindersTo = (userId: number) => telegram.botTexts(userId).filter((text) => text.startsWith("🔁 Time to rotate")).length;
+const delivered = (records: CredentialRecord[]) => records.filter((record) => remindersTo(record.userId) > 0).length;
+
+describe("reminders when workers die", () => {
+  it("arrive although the worker is killed twice while the same reminder is in flight", async () => {
+    const [record] = await dueReminders(1);
+    const attempts = () => telegram.callsOf("sendMessage").filter((call) => call.payload.chat_id === record!.userId).length;
+    telegram.delayMethod("sendMessage", 1500);
+    for (let kill = 1; kill <= 2; kill += 1) {
+      const worker = start({ ROLE: "worker" });
+      await waitUntil(() => attempts() >= kill, 30_000, `attempt ${kill}`);
+      await worker.crash();
+    }
+    telegram.delayMethod("sendMessage", 0);
+    expect(remindersTo(record!.userId)).toBe(0);
+    const last = start({ ROLE: "worker" });
+    await waitUntil(() => remindersTo(record!.userId) >= 1, 30_000, "the reminder");
+    await last.crash();
+    expect(remindersTo(record!.userId)).toBe(1);
+  }, 90_000);
+
+  it("lose none of 200 due reminders to three kill -9 at random moments", async () => {
+    const records = await dueReminders(200);
+    let worker = start({ ROLE: "worker" });
+    for (let kill = 0; kill < 3; kill += 1) {
+      const before = delivered(records);
+      await waitUntil(() => delivered(records) > before, 30_000, "the wave to go on");
+      await sleep(randomInt(0, 600));
+      await worker.crash();
+      worker = start({ ROLE: "worker" });
+    }
+    await waitUntil(() => delivered(records) === records.length, 60_000, "every reminder");
+    await worker.crash();
+    expect(delivered(records)).toBe(200);
+  }, 120_000);
+
+  it("stop at SIGTERM in the middle of a wave within the bound, and the rest goes out after the restart", async () => {
+    const records = await dueReminders(100);
+    telegram.delayMethod("sendMessage", 100);
+    const service = start({ ROLE: "all" });
+    await waitUntil(() => delivered(records) >= 10, 30_000, "the wave to start");
+    const signalled = performance.now();
+    service.child.kill("SIGTERM");
+    const { code, at } = await service.exited;
+    expect(code).toBe(0);
+    expect(at - signalled).toBeLessThan(8000);
+    expect(delivered(records)).toBeLessThan(100);
+    telegram.delayMethod("sendMessage", 0);
+    const again = start({ ROLE: "worker" });
+    await waitUntil(() => delivered(records) === records.length, 60_000, "every reminder");
+    await again.crash();
+  }, 120_000);
+});
+
+describe("the bot process", () => {
+  it("polls again within a few seconds of a Telegram outage ending", async () => {
+    const bot = start({ ROLE: "bot" });
+    await telegram.waitForCall((call) => call.method === "getUpdates", 20_000, "polling");
+    telegram.setDown(true);
+    await sleep(8000);
+    telegram.setDown(false);
+    const back = performance.now();
+    const poll = await telegram.waitForCall((call) => call.method === "getUpdates" && call.at > back, 10_000, "polling after the outage");
+    expect(poll.at - back).toBeLessThan(3000);
+    const follower: FakeUser = { id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "F" };
+    telegram.sendText(follower, "/status");
+    expect(String((await telegram.nextBotMessage(follower.id, 10_000)).payload.text)).toContain("No key is connected");
+    await bot.crash();
+  }, 60_000);
+
+  it("tells a follower whose key check a crash cut short, soon after the restart, and starts afresh", async () => {
+    const bot = start({ ROLE: "bot", BYBIT_TIMEOUT_MS: "1000" });
+    await telegram.waitForCall((call) => call.method === "getUpdates", 20_000, "polling");
+    const follower: FakeUser = { id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "F" };
+    const next = async () => String((await telegram.nextBotMessage(follower.id, 15_000)).payload.text);
+    telegram.sendText(follower, "/connect");
+    await next();
+    telegram.pressButton(follower, telegram.lastBotMessage(follower.id), "connect:have-secret");
+    await next();
+    const creds = canaryCredentials();
+    bybit.addKey(creds);
+    bybit.mode = "hang";
+    telegram.sendText(follower, `${creds.apiKey} ${creds.apiSecret}`);
+    expect(await next()).toBe("Checking the key with Bybit…");
+    await bot.crash();
+    bybit.mode = "normal";
+
+    const restarted = start({ ROLE: "bot", BYBIT_TIMEOUT_MS: "1000" });
+    expect(await next()).toContain("I was restarted while checking your key, so the check did not finish and nothing was stored");
+    expect(await redis.exists(`conversation:${follower.id}`)).toBe(0);
+    telegram.sendText(follower, "/connect");
+    expect(await next()).toContain("Let’s connect your Bybit account");
+    await restarted.crash();
+  }, 60_000);
+
+  it("refuses to start in production without REDIS_URL, and starts no redis-server of its own", async () => {
+    const { REDIS_URL: _url, ...withoutRedis } = env;
+    const service = startService(withoutRedis);
+    const { code } = await service.exited;
+    expect(code).toBe(1);
+    expect(service.output()).toContain("REDIS_URL: is required in production");
+    expect(service.output()).not.toContain("started a local redis-server");
+  }, 30_000);
+
+  it("reports a lost Redis in one line per connection, never a stack per retry", async () => {
+    const doomed = await startLocalRedis();
+    const bot = start({ ROLE: "bot", REDIS_URL: doomed.url });
+    await telegram.waitForCall((call) => call.method === "getUpdates" && call.at > performance.now() - 1000, 20_000, "polling");
+    await doomed.stop();
+    await sleep(4000);
+    const lines = bot.output().split("\n");
+    expect(bot.output()).not.toContain("Unhandled error event");
+    expect(lines.filter((line) => line.includes("Redis connection lost")).length).toBeGreaterThanOrEqual(1);
+    expect(lines.filter((line) => line.includes("Redis connection lost")).length).toBeLessThanOrEqual(3);
+    await bot.crash();
+  }, 60_000);
+});

@@ -1,0 +1,37 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { performance } from "node:perf_hooks";
+
+/** The real `src/main.ts` in a child process, as an operator runs it. */
+export interface Service {
+  child: ChildProcess;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves when it exits: code, signal, and performance.now() at that moment. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  /** kill -9: no shutdown, no cleanup, as a crash. */
+  crash(): Promise<void>;
+}
+
+/** Starts the service with the environment given on top of a clean one (no REDIS_URL, SEAL_KEYS or NODE_ENV inherited). */
+export function startService(env: Record<string, string>): Service {
+  const { REDIS_URL: _redis, SEAL_KEYS: _keys, NODE_ENV: _node, ...inherited } = process.env;
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { ...inherited, NODE_ENV: "production", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal, at: performance.now() })),
+  );
+  return {
+    child,
+    output: () => output,
+    exited,
+    async crash() {
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
