@@ -27,6 +27,8 @@ export interface Stage {
   bybit: FakeBybit;
   redis: Redis;
   redisUrl: string;
+  telegramUrl: string;
+  bybitUrl: string;
   /** Runs an entry point (the real `src/main.ts` unless told) as production would, against this stage; waits until it polls. */
   startBot(entryPoint?: string, env?: Record<string, string>): Promise<ChildProcess>;
   stop(): Promise<void>;
@@ -45,6 +47,8 @@ export async function startStage(): Promise<Stage> {
     bybit,
     redis,
     redisUrl: localRedis.url,
+    telegramUrl: apiRoot,
+    bybitUrl,
     async startBot(entryPoint = "src/main.ts", env = {}) {
       const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
       const child = spawn(process.execPath, [...profile, "--import", "tsx", entryPoint], {

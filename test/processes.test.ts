@@ -1,16 +1,13 @@
 import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createReminders, REMINDER_QUEUE, type ReminderJob } from "../src/jobs/reminders.js";
 import { startLocalRedis, type LocalRedis } from "../src/infra/local-redis.js";
-import { DAY_MS } from "../src/policy/key-policy.js";
-import { createCredentialStore, type CredentialRecord } from "../src/vault/credential-store.js";
-import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
-import { createSealer } from "../src/vault/sealer.js";
+import type { CredentialRecord } from "../src/vault/credential-store.js";
+import { generateKeyringEntry } from "../src/vault/keyring.js";
 import { canaryCredentials } from "./support/canaries.js";
-import { FakeBybit, TRADE_ONLY } from "./support/fake-bybit.js";
+import { dueReminders as dueRemindersIn, rotationRemindersIn } from "./support/due-reminders.js";
+import { FakeBybit } from "./support/fake-bybit.js";
 import { FakeTelegram, type FakeUser } from "./support/fake-telegram.js";
 import { startService, type Service } from "./support/service.js";
 
@@ -55,24 +52,9 @@ async function waitUntil(condition: () => boolean, timeoutMs: number, what: stri
   }
 }
 
-/** Followers with a key 85 days old: each rotation reminder is due now. */
-async function dueReminders(count: number): Promise<CredentialRecord[]> {
-  const credentials = createCredentialStore(redis, createSealer(parseKeyring(SEAL_KEYS)));
-  const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis, prefix: "{reminders}" });
-  const reminders = createReminders({ queue, redis, clock: Date.now, rules: { rotateAfterDays: 80, keyMaxAgeDays: 90 } });
-  const records: CredentialRecord[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const createdAt = Date.now() - 85 * DAY_MS;
-    const facts = { id: `id-${randomInt(1e9)}`, name: `key ${i}`, readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt, expiresAt: createdAt + 90 * DAY_MS, unifiedAccount: true, rsaPublicKey: null };
-    const record = (await credentials.save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), facts, Date.now(), 0))!;
-    await reminders.schedule(record);
-    records.push(record);
-  }
-  await queue.close();
-  return records;
-}
+const dueReminders = (count: number) => dueRemindersIn(redis, SEAL_KEYS, count);
 
-const remindersTo = (userId: number) => telegram.botTexts(userId).filter((text) => text.startsWith("🔁 Time to rotate")).length;
+const remindersTo = (userId: number) => rotationRemindersIn(telegram.botTexts(userId));
 const delivered = (records: CredentialRecord[]) => records.filter((record) => remindersTo(record.userId) > 0).length;
 
 describe("reminders when workers die", () => {

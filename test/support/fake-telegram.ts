@@ -122,6 +122,8 @@ export class FakeTelegram {
   private readonly accepted: number[] = [];
   /** How many times sendMessage answered 429. */
   tooManyRequests = 0;
+  /** Called the moment a successful answer has been written, for killing the caller at the worst moment. */
+  onAnswered?: (call: RecordedCall) => void;
   private server?: Awaited<ReturnType<typeof listen>>;
 
   constructor(readonly token: string) {}
@@ -395,6 +397,7 @@ export class FakeTelegram {
       // Only what Telegram accepted shows up in the chat.
       if (method === "sendMessage" || method === "editMessageText") this.recordText(Number(payload.chat_id), call);
       sendJson(response, 200, { ok: true, result: call.result });
+      this.onAnswered?.(call);
     } catch (error) {
       if (!(error instanceof TelegramError)) throw error;
       sendJson(response, error.code, { ok: false, error_code: error.code, description: error.description, parameters: error.parameters });

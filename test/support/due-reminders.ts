@@ -1,0 +1,30 @@
+import { randomInt } from "node:crypto";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { createReminders, REMINDER_QUEUE, type ReminderJob } from "../../src/jobs/reminders.js";
+import { DAY_MS } from "../../src/policy/key-policy.js";
+import { createCredentialStore, type CredentialRecord } from "../../src/vault/credential-store.js";
+import { parseKeyring } from "../../src/vault/keyring.js";
+import { createSealer } from "../../src/vault/sealer.js";
+import { canaryCredentials } from "./canaries.js";
+import { TRADE_ONLY } from "./fake-bybit.js";
+
+/** Followers with a key 85 days old, stored and scheduled as the bot would: each rotation reminder is due now. */
+export async function dueReminders(redis: Redis, sealKeys: string, count: number, prefix = "{reminders}"): Promise<CredentialRecord[]> {
+  const credentials = createCredentialStore(redis, createSealer(parseKeyring(sealKeys)));
+  const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis, prefix });
+  const reminders = createReminders({ queue, redis, clock: Date.now, rules: { rotateAfterDays: 80, keyMaxAgeDays: 90 } });
+  const records: CredentialRecord[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const createdAt = Date.now() - 85 * DAY_MS;
+    const facts = { id: `id-${randomInt(1e9)}`, name: `key ${i}`, readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt, expiresAt: createdAt + 90 * DAY_MS, unifiedAccount: true, rsaPublicKey: null };
+    const record = (await credentials.save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), facts, Date.now(), 0))!;
+    await reminders.schedule(record);
+    records.push(record);
+  }
+  await queue.close();
+  return records;
+}
+
+/** How many rotation reminders each follower received, by what Telegram accepted. */
+export const rotationRemindersIn = (texts: string[]) => texts.filter((text) => text.startsWith("🔁 Time to rotate")).length;
