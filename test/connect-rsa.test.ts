@@ -2,11 +2,11 @@ import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
 import { makePairAndGetPublicKey, publicKeyOf } from "./support/flows.js";
-import { startHarness, type Harness } from "./support/harness.js";
+import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
 
 let h: Harness;
 beforeEach(async () => {
-  h = await startHarness();
+  h = await startHarness({ telegramLimits: ROOMY_CHATS });
 });
 afterEach(() => h.stop());
 

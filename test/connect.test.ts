@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { credentialKey } from "../src/vault/credential-store.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { TRADE_ONLY } from "./support/fake-bybit.js";
-import { startHarness, type Follower, type Harness } from "./support/harness.js";
+import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
 let h: Harness;
 afterEach(() => h.stop());
@@ -34,7 +34,7 @@ async function chooseKeyAndSecret(follower: Follower): Promise<void> {
 
 describe("connecting a key", () => {
   beforeEach(async () => {
-    h = await startHarness();
+    h = await startHarness({ telegramLimits: ROOMY_CHATS });
   });
 
   it("deletes both messages, checks the key with Bybit, stores it sealed and confirms", async () => {

@@ -5,7 +5,7 @@ import { canaryCredentials } from "./support/canaries.js";
 import type { FakeAccount } from "./support/fake-bybit.js";
 import type { FakeChat, FakeMessage } from "./support/fake-telegram.js";
 import { submitKey } from "./support/flows.js";
-import { startHarness, type Follower, type Harness, type HarnessOptions } from "./support/harness.js";
+import { ROOMY_CHATS, startHarness, type Follower, type Harness, type HarnessOptions } from "./support/harness.js";
 
 let h: Harness;
 afterEach(() => h.stop());
@@ -13,7 +13,7 @@ afterEach(() => h.stop());
 const POSITION = { category: "linear", settleCoin: "USDT", symbol: "ETHUSDT", side: "Buy", size: "2", avgPrice: "3000", markPrice: "3100", unrealisedPnl: "200", leverage: "4", liqPrice: "2300" } as const;
 
 async function connected(options: HarnessOptions = {}, account: Partial<FakeAccount> = {}) {
-  h = await startHarness(options);
+  h = await startHarness({ telegramLimits: ROOMY_CHATS, ...options });
   const alice = h.follower();
   const creds = canaryCredentials();
   h.bybit.addKey({ ...creds, note: "leaky-key", account: { positions: [], orders: [], fills: [], ...account } });

@@ -6,7 +6,7 @@ import { canaryCredentials } from "./support/canaries.js";
 import type { FakeAccount, FakeFill, FakeOrder, FakePosition } from "./support/fake-bybit.js";
 import type { FakeMessage, FakeUser } from "./support/fake-telegram.js";
 import { submitKey } from "./support/flows.js";
-import { startHarness, type Follower, type Harness } from "./support/harness.js";
+import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
 let h: Harness;
 afterEach(() => h.stop());
@@ -54,7 +54,7 @@ const fill = (index: number, orderLinkId: string): FakeFill => ({
 });
 
 async function connectedWith(account: Partial<FakeAccount> = {}) {
-  h = await startHarness();
+  h = await startHarness({ telegramLimits: ROOMY_CHATS });
   const alice = h.follower();
   const creds = canaryCredentials();
   h.bybit.addKey({ ...creds, note: "leaky-key", account: { positions: [], orders: [], fills: [], ...account } });
@@ -224,7 +224,7 @@ describe("/panic", () => {
   });
 
   it("says what to do when no key is connected", async () => {
-    h = await startHarness();
+    h = await startHarness({ telegramLimits: ROOMY_CHATS });
     const bob = h.follower();
     expect(await panic(bob)).toContain("No key is connected, so there is nothing for me to freeze. If you think a Bybit key leaked, delete it in Bybit now");
   });

@@ -9,7 +9,7 @@ import { POLLING } from "../../src/bot/polling.js";
 import { createPendingDeletions } from "../../src/bot/intake/pending-deletions.js";
 import type { ShredderTiming } from "../../src/bot/intake/shredder.js";
 import { createReminderDelivery } from "../../src/bot/reminder-delivery.js";
-import type { TelegramLimits } from "../../src/bot/sending/budget.js";
+import { TELEGRAM_LIMITS, type TelegramLimits } from "../../src/bot/sending/budget.js";
 import { sendPath } from "../../src/bot/sending/send-path.js";
 import { createRateBudget } from "../../src/budget/rate-budget.js";
 import { createBybitExchange } from "../../src/exchange/bybit.js";
@@ -32,6 +32,12 @@ import { FakeTelegram, type FakeChat, type FakeMessage, type FakeUser } from "./
 
 export const BOT_TOKEN = "123456789:AAtest-token-canary-0123456789abcdef";
 export const ORDER_LINK_ID_PREFIX = "copytrade-";
+/**
+ * Telegram's limits, but with room for a test that plays a whole story in one chat within
+ * seconds (a person takes minutes): for tests about the flows, not the limits.
+ */
+export const ROOMY_CHATS: TelegramLimits = { ...TELEGRAM_LIMITS, privateChat: { intervalMs: 100, toleranceMs: 2000 } };
+
 export const ROTATION: RotationRules = { rotateAfterDays: 80, keyMaxAgeDays: 90 };
 
 export interface HarnessOptions {
