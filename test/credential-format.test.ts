@@ -99,8 +99,23 @@ describe("spotting a credential where none belongs (groups, loose messages)", ()
     expect(missedKeys / draws).toBeLessThan(0.002);
     expect(missedSecrets).toBe(0);
     for (const text of [`API Key: ${KEY}`, `here is mine ${SECRET} lol`, `apiKey=${KEY.toLowerCase()}1`]) expect(containsCredentialLike(text), text).toBe(true);
-    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     expect(containsCredentialLike(privateKey.export({ type: "pkcs8", format: "pem" }).toString())).toBe(true);
+    // A public key alone is no secret; a secret pasted beside one still is.
+    const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
+    expect(containsCredentialLike(publicPem)).toBe(false);
+    expect(containsCredentialLike(`${publicPem}\n${SECRET}`)).toBe(true);
+    expect(containsCredentialLike(`${publicPem.replace(/\n/g, " ")} ${KEY} ${SECRET}`)).toBe(true);
+  });
+
+  it("takes time in proportion to the text, whatever the text (a regular expression that backtracked took 25 s)", () => {
+    const hostile = ["@".repeat(4096), "a.".repeat(2048), "a@b.".repeat(1024), "x@y".repeat(1365), `${"a.".repeat(2047)}/`, "a".repeat(4096), "http://".repeat(585)];
+    for (const text of hostile) {
+      const started = performance.now();
+      containsCredentialLike(text);
+      // Measured at a few ms each; the bound only tells linear from the seconds of a backtracking pattern.
+      expect(performance.now() - started, text.slice(0, 12)).toBeLessThan(250);
+    }
   });
 });
 
