@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
 import { submitKey } from "./support/flows.js";
-import { startHarness, type Harness } from "./support/harness.js";
+import { startHarness, type Follower, type Harness } from "./support/harness.js";
 import { RedisMonitor } from "./support/redis-monitor.js";
 
 let h: Harness;
@@ -10,6 +10,14 @@ beforeAll(async () => {
   h = await startHarness({ worker: false });
 });
 afterAll(async () => h.stop());
+
+async function connectedFollower(): Promise<Follower> {
+  const follower = h.follower();
+  const creds = canaryCredentials();
+  h.bybit.addKey(creds);
+  expect(await submitKey(follower, creds)).toContain("✅ Connected");
+  return follower;
+}
 
 const TOO_MANY = "That’s several tries that didn’t work, so I stopped here and stored nothing.";
 
@@ -51,12 +59,39 @@ describe("a flow that gets only wrong answers", () => {
   });
 });
 
+describe("buttons pressed during a flow", () => {
+  it("let another feature's button work at the replace step", async () => {
+    const dave = await connectedFollower();
+    dave.say("/forget");
+    await dave.reply();
+    const forgetPrompt = h.telegram.lastBotMessage(dave.chat.id);
+    dave.say("/connect");
+    expect(await dave.reply()).toContain("You already have the key");
+    h.telegram.pressButton(dave.user, forgetPrompt, `forget:${dave.user.id}`);
+    expect(await dave.reply()).toContain("Done: I deleted everything I stored about you.");
+    expect(await h.credentials.current(dave.user.id)).toBeNull();
+  });
+
+  it("count a stale button of the flow as a wrong answer", async () => {
+    const erin = await connectedFollower();
+    erin.say("/connect");
+    await erin.reply();
+    h.telegram.pressButton(erin.user, h.telegram.lastBotMessage(erin.chat.id), "connect:replace");
+    await erin.reply();
+    expect(await erin.reply()).toContain("Choose how");
+    const ways = h.telegram.lastBotMessage(erin.chat.id);
+    // Starting over: the flow is at "Replace it?" again, and the two ways' buttons are stale.
+    erin.say("/connect");
+    expect(await erin.reply()).toContain("You already have the key");
+    for (let i = 0; i < 5; i += 1) h.telegram.pressButton(erin.user, ways, "connect:have-secret");
+    expect(await erin.reply()).toContain(TOO_MANY);
+    expect(await h.credentials.current(erin.user.id)).not.toBeNull();
+  });
+});
+
 describe("/forget", () => {
   it("finds everything by name: no SCAN, and nothing about the follower is left", async () => {
-    const carol = h.follower();
-    const creds = canaryCredentials();
-    h.bybit.addKey(creds);
-    expect(await submitKey(carol, creds)).toContain("✅ Connected");
+    const carol = await connectedFollower();
     carol.say("/forget");
     await carol.reply();
     const monitor = await RedisMonitor.start(inject("redisUrl"));

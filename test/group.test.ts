@@ -1,17 +1,28 @@
+import { randomInt } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeChat } from "./support/fake-telegram.js";
 import { startHarness, type Harness } from "./support/harness.js";
 
 let h: Harness;
+let group: FakeChat;
 beforeEach(async () => {
   h = await startHarness();
+  // A group of its own per test: a group's update limit lives in the Redis the test files share.
+  group = { id: -randomInt(1_000_000_000, 2 ** 40), type: "supergroup", title: "Copy traders" };
 });
 afterEach(() => h.stop());
 
-const group: FakeChat = { id: -1001234567890, type: "supergroup", title: "Copy traders" };
-
 describe("in a group", () => {
+  it("answers a command that carries a key about the key, not the command", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    const leaked = h.telegram.sendText(alice.user, `/connect ${creds.apiKey} ${creds.apiSecret}`, group);
+    const reply = await h.telegram.nextBotMessage(group.id);
+    expect(reply.payload.text).toContain("I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now");
+    expect(h.telegram.messageExists(group.id, leaked.message_id)).toBe(false);
+  });
+
   it("never starts a flow and points to the private chat", async () => {
     const alice = h.follower();
     for (const command of ["/connect", "/rotate@keys_test_bot", "/status"]) {
@@ -37,7 +48,7 @@ describe("in a group", () => {
     h.telegram.refuseDeletesIn(group.id);
     h.telegram.sendText(alice.user, canaryCredentials().apiSecret, group);
     const reply = await h.telegram.nextBotMessage(group.id);
-    expect(reply.payload.text).toContain("I can’t delete it (I need admin rights for that). Please delete it now");
+    expect(reply.payload.text).toContain("Telegram did not let me delete it (I need the right to delete messages). Please delete it now");
   });
 
   it("stays quiet about ordinary messages", async () => {

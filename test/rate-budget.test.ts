@@ -47,7 +47,7 @@ describe("the shared Telegram budget", () => {
       }),
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await budget.take(bucketsFor(999, "background"));
+    await budget.take(bucketsFor(999, "background"), undefined, "yield");
     const reminderAt = performance.now();
     await stream;
     expect(replies.filter((at) => at > reminderAt).length).toBeLessThanOrEqual(3);

@@ -32,6 +32,7 @@ import { statusFeature } from "./features/status.js";
 import { shredAtIntake } from "./intake/at-intake.js";
 import { createFastDelete, telegramAgent } from "./intake/fast-delete.js";
 import { credentialGuard } from "./intake/guard.js";
+import { capBacklog } from "./limits/backlog.js";
 import { limitUpdates } from "./limits/updates.js";
 import { privateKeyBarrier } from "./intake/private-keys.js";
 import type { PendingDeletions } from "./intake/pending-deletions.js";
@@ -113,7 +114,8 @@ export function createBot(deps: BotDeps): BotParts {
   // Ahead of the chat's queue: /panic never waits behind another update of the same chat.
   bot.use(panic.urgent);
   // After the guard (a key sent over the limit is still deleted) and before the chat's queue (dropped updates never wait in it).
-  bot.use(limitUpdates(deps.redis, deps.metrics, isPanic));
+  bot.use(limitUpdates(deps.redis, deps.metrics, (ctx) => ctx.chat?.type === "private" && isPanic(ctx)));
+  bot.use(capBacklog(deps.metrics));
   // Different chats are handled at the same time; each chat's updates stay in order.
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
   // Before conversation state is read: a private key never enters it.

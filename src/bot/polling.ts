@@ -7,4 +7,9 @@ import type { RunOptions } from "@grammyjs/runner";
  * Silent: the runner would print fetch errors, whose URLs hold the bot token; the send path
  * logs them scrubbed.
  */
-export const POLLING: RunOptions<unknown> = { runner: { silent: true, retryInterval: 2000, maxRetryTime: Number.POSITIVE_INFINITY } };
+export const POLLING: RunOptions<unknown> = {
+  runner: { silent: true, retryInterval: 2000, maxRetryTime: Number.POSITIVE_INFINITY },
+  // Updates handled at once, waiting ones included (the runner's default is 500): with each chat's
+  // backlog capped (limits/backlog.ts), it takes hundreds of busy chats to fill.
+  sink: { concurrency: 2000 },
+};

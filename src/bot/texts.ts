@@ -41,8 +41,6 @@ export const texts = {
     `I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now: others have seen it. If it is connected to this service, freeze it here: https://t.me/${botUsername}?start=panic`,
   groupDeletingCredential: (botUsername: string) =>
     `A message here looks like an API key or secret. I am deleting it, though Telegram is slow to let me right now. If it was real, delete that key in Bybit now: others have seen it. If it is connected to this service, freeze it here: https://t.me/${botUsername}?start=panic`,
-  groupCouldNotDelete: (botUsername: string) =>
-    `A message here looks like an API key or secret, and I can’t delete it (I need admin rights for that). Please delete it now, and delete that key in Bybit: others have seen it. Keys go only in a private chat with me: https://t.me/${botUsername}?start=connect`,
 
   buttonExpired: "This button has expired.",
   keyUnreadable: (record: CredentialRecord) =>

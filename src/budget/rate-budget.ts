@@ -12,51 +12,61 @@ export interface RateBucket {
   toleranceMs: number;
 }
 
+/**
+ * How a caller waits. `queue`: it books the earliest free moment in every bucket and goes then,
+ * first come first served, one request to Redis per message. `yield`: it goes only when every
+ * bucket is free right now, books nothing ahead, and asks again later otherwise; booked
+ * moments of `queue` callers always come first.
+ */
+export type WaitMode = "queue" | "yield";
+
 export interface RateBudget {
   /** Waits until every bucket has room, then takes one from each, all or none. */
-  take(buckets: readonly RateBucket[], signal?: AbortSignal): Promise<void>;
+  take(buckets: readonly RateBucket[], signal?: AbortSignal, mode?: WaitMode): Promise<void>;
 }
 
 /**
  * GCRA over all buckets at once, timed by Redis' own clock so that processes on different
- * machines agree. KEYS: the buckets (one hash slot). ARGV: interval and tolerance per bucket.
- * Returns 0 when taken, else how many milliseconds to wait before asking again.
+ * machines agree. KEYS: the buckets (one hash slot). ARGV: interval and tolerance per bucket,
+ * then 1 to book ahead (queue) or 0 (yield). Returns how many milliseconds to wait: for a
+ * booking, until the booked moment (0: go now); otherwise, before asking again (0: taken).
  */
 const TAKE = `
 local time = redis.call("TIME")
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local wait = 0
-local next_arrival = {}
+local book = ARGV[2 * #KEYS + 1] == "1"
+local start = now
+local arrivals = {}
 for i, key in ipairs(KEYS) do
-  local interval = tonumber(ARGV[2 * i - 1])
-  local tolerance = tonumber(ARGV[2 * i])
-  local arrival = math.max(tonumber(redis.call("GET", key) or now), now)
-  wait = math.max(wait, arrival - tolerance - now)
-  next_arrival[i] = arrival + interval
+  arrivals[i] = math.max(tonumber(redis.call("GET", key) or now), now)
+  start = math.max(start, arrivals[i] - tonumber(ARGV[2 * i]))
 end
-if wait > 0 then return wait end
+if start > now and not book then return start - now end
 for i, key in ipairs(KEYS) do
-  redis.call("SET", key, next_arrival[i], "PX", next_arrival[i] - now + 1000)
+  local next_arrival = math.max(arrivals[i], start) + tonumber(ARGV[2 * i - 1])
+  redis.call("SET", key, next_arrival, "PX", next_arrival - now + 1000)
 end
-return 0`;
+return start - now`;
 
-/** `keyPrefix` keeps budgets that must not meet apart (tests sharing one Redis). */
 /**
- * Names a rate kept for one follower or chat without their id: such a key outlives /forget by
- * a few seconds and holds only a count or a time, so it should not name anyone.
+ * Names a rate kept for one follower or chat by a hash of the id, not the id itself: such a key
+ * outlives /forget by a few seconds and holds only a count or a time. (A hash of a Telegram id
+ * can be reversed by trying every id: this keeps ids out of key names, it does not hide them.)
  */
 export const rateKeyOf = (id: number | string) => createHash("sha256").update(String(id)).digest("base64url").slice(0, 16);
 
+/** `keyPrefix` keeps budgets that must not meet apart (tests sharing one Redis). */
 export function createRateBudget(redis: Redis, keyPrefix = ""): RateBudget {
   return {
-    async take(buckets, signal) {
+    async take(buckets, signal, mode = "queue") {
       const keys = buckets.map((bucket) => keyPrefix + bucket.key);
-      const args = buckets.flatMap((bucket) => [bucket.intervalMs, bucket.toleranceMs]);
+      const args = [...buckets.flatMap((bucket) => [bucket.intervalMs, bucket.toleranceMs]), mode === "queue" ? 1 : 0];
       for (;;) {
         if (signal?.aborted) throw new Error("aborted while waiting for the rate budget");
         const wait = Number(await redis.eval(TAKE, keys.length, ...keys, ...args));
-        if (wait <= 0) return;
-        await sleep(wait, signal);
+        if (wait > 0) await sleep(wait, signal);
+        // A booking is kept by going at its moment; a yielding caller asks again.
+        if (mode === "queue" || wait <= 0) return;
       }
     },
   };

@@ -30,9 +30,10 @@ export function createMetrics(registry = new Registry()) {
       help: "Stored keys found sealed with a keyring entry the service no longer holds (each counted once, when taken out of use).",
       registers: [registry],
     }),
-    updatesOverLimit: new Counter({
-      name: "telegram_senders_over_limit_total",
-      help: "Times a sender went over the per-follower update limit (their further updates in that window are dropped).",
+    updatesDropped: new Counter({
+      name: "telegram_updates_dropped_total",
+      help: "Updates dropped: over a follower's (or group's) rate limit, or over a chat's backlog in this process.",
+      labelNames: ["reason"] as const,
       registers: [registry],
     }),
   };

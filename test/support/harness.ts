@@ -239,7 +239,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     });
     shredder.startSweeping();
     recovery.start();
-    const runner: RunnerHandle = run(bot, { runner: { ...POLLING.runner, fetch: { timeout: 1 } } });
+    const runner: RunnerHandle = run(bot, { ...POLLING, runner: { ...POLLING.runner, fetch: { timeout: 1 } } });
     return { runner, shredder, recovery };
   };
   let running = startBot();

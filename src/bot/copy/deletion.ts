@@ -13,6 +13,8 @@ export const deletionTexts = {
   withDeletionNote: (shredding: Shredding, answer: string) => [notes[shredding], answer].filter((part) => part !== "").join(" "),
   notDeleted: (why: NotDeleted) =>
     why === "refused"
-      ? "⚠️ Telegram did not let me delete this message. Please delete it yourself now: it holds part of your key."
-      : "⚠️ Telegram kept failing for two days, and I could not delete this message. Please delete it yourself now: it holds part of your key.",
+      ? "⚠️ Telegram did not let me delete this message. Please delete it yourself now: it looks like part of an API key."
+      : "⚠️ Telegram kept failing for two days, and I could not delete this message. Please delete it yourself now: it looks like part of an API key.",
+  groupNotDeleted: (why: NotDeleted, botUsername: string) =>
+    `${why === "refused" ? "A message here looks like an API key or secret, and Telegram did not let me delete it (I need the right to delete messages)." : "A message here looks like an API key or secret, and Telegram kept failing for two days, so I could not delete it."} Please delete it now, and delete that key in Bybit: others have seen it. Keys go only in a private chat with me: https://t.me/${botUsername}?start=connect`,
 } as const;

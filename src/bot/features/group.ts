@@ -9,8 +9,7 @@ import { commandDescriptions, texts } from "../texts.js";
 export function groupFeature(): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   const groups = feature.chatType(["group", "supergroup", "channel"]);
-  groups.command("panic", (ctx) => ctx.reply(texts.groupPanic(ctx.me.username)));
-  groups.command(["start", ...Object.keys(commandDescriptions)], (ctx) => ctx.reply(texts.groupKeysOnlyInPrivate(ctx.me.username)));
+  // First: a key in the message matters more than a command it came with ("/connect <key> <secret>").
   groups.on(["message", "edited_message", "channel_post", "edited_channel_post"], async (ctx, next) => {
     if (!ctx.shredding) return next();
     const shredding = await ctx.shredding;
@@ -18,5 +17,7 @@ export function groupFeature(): Composer<BotContext> {
     if (shredding === "deleted") await ctx.reply(texts.groupDeletedCredential(ctx.me.username));
     if (shredding === "still-trying") await ctx.reply(texts.groupDeletingCredential(ctx.me.username));
   });
+  groups.command("panic", (ctx) => ctx.reply(texts.groupPanic(ctx.me.username)));
+  groups.command(["start", ...Object.keys(commandDescriptions)], (ctx) => ctx.reply(texts.groupKeysOnlyInPrivate(ctx.me.username)));
   return feature;
 }

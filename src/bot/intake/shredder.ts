@@ -56,6 +56,8 @@ export interface ShredderDeps {
 
 /** How long a first request's outcome is remembered for the handlers that ask after it. */
 const REMEMBER_MS = 5 * 60_000;
+/** The longest a reply may take through the send path's retries (sending/send-path.ts), with room. */
+const TELLING_MS = 6 * 60_000;
 
 export function createShredder(deps: ShredderDeps): Shredder {
   const timing = { ...DEFAULT_TIMING, ...deps.timing };
@@ -74,34 +76,44 @@ export function createShredder(deps: ShredderDeps): Shredder {
       deps.metrics.deletionRetries.inc();
       if (stopping.signal.aborted) break;
       const wait = outcome.afterMs ?? Math.min(timing.maxBackoffMs, timing.firstBackoffMs * 2 ** attempt);
-      await deps.pending.hold(entry, now() + wait + timing.leaseMs);
+      await hold(entry, now() + wait + timing.leaseMs);
       await pause(wait, stopping.signal);
     }
     return "stopped";
   }
 
-  /** Works on one entry to the end; what ends it for good leaves the pending set, is counted, and a failure is told. */
+  /**
+   * Keeps the entry ours until `until`. Redis failing here changes nothing in this process: the
+   * deletion goes on in memory, and the entry (if Redis has it) stays pending for the others.
+   */
+  async function hold(entry: PendingDeletion, until: number): Promise<void> {
+    await deps.pending.hold(entry, until).catch((error: unknown) => deps.logger.warn({ err: error }, "could not hold a pending deletion; retrying it here all the same"));
+  }
+
+  /**
+   * Works on one entry to the end; what ends it for good is counted and a failure told, and only
+   * then does the entry leave the pending set: a crash before the word is out lets another
+   * process delete (or fail) and tell again, so the follower hears at least once.
+   */
   async function work(entry: PendingDeletion): Promise<"deleted" | NotDeleted | "stopped"> {
     const id = idOf(entry.address);
     working.set(id, entry);
-    let outcome: Awaited<ReturnType<typeof untilSettled>>;
     try {
-      outcome = await untilSettled(entry);
-    } catch (error) {
-      // Redis unreachable while holding the entry: the entry stays pending, and a sweep takes it up.
-      deps.logger.warn({ err: error, chatId: entry.address.chatId, messageId: entry.address.messageId }, "credential deletion interrupted; it stays pending");
-      return "stopped";
+      const outcome = await untilSettled(entry);
+      // Left to whoever takes the entry next.
+      if (outcome === "stopped") return outcome;
+      deps.metrics.credentialDeletions.inc({ outcome: outcome === "deleted" ? "deleted" : outcome === "refused" ? "refused" : "gave_up" });
+      if (outcome !== "deleted") {
+        deps.logger.warn({ chatId: entry.address.chatId, messageId: entry.address.messageId, outcome }, "credential message could not be deleted");
+        // The word may take the send path's full retry time: the entry stays ours meanwhile.
+        await hold(entry, now() + TELLING_MS + timing.leaseMs);
+        await deps.tellNotDeleted(entry.address, outcome).catch((error: unknown) => deps.logger.warn({ err: error }, "could not say that a message stays"));
+      }
+      await deps.pending.remove(entry).catch(() => undefined);
+      return outcome;
     } finally {
       working.delete(id);
     }
-    if (outcome === "stopped") return outcome;
-    deps.metrics.credentialDeletions.inc({ outcome: outcome === "deleted" ? "deleted" : outcome === "refused" ? "refused" : "gave_up" });
-    await deps.pending.remove(entry).catch(() => undefined);
-    if (outcome !== "deleted") {
-      deps.logger.warn({ chatId: entry.address.chatId, messageId: entry.address.messageId, outcome }, "credential message could not be deleted");
-      await deps.tellNotDeleted(entry.address, outcome).catch((error: unknown) => deps.logger.warn({ err: error }, "could not say that a message stays"));
-    }
-    return outcome;
   }
 
   async function sweep(): Promise<void> {
@@ -116,7 +128,7 @@ export function createShredder(deps: ShredderDeps): Shredder {
       if (shredding) return shredding;
       const entry: PendingDeletion = { address: message, since: now() };
       // On the same connection as the hold taken on a retry and the removal at the end, so in order before them.
-      deps.pending.hold(entry, now() + timing.leaseMs).catch((error: unknown) => deps.logger.warn({ err: error }, "could not record a pending deletion"));
+      void hold(entry, now() + timing.leaseMs);
       const settled = work(entry);
       shredding = Promise.race([
         settled.then((outcome): Shredding => (outcome === "deleted" || outcome === "refused" ? outcome : "still-trying")),
@@ -138,7 +150,7 @@ export function createShredder(deps: ShredderDeps): Shredder {
       stopping.abort();
       const held = [...working.values()];
       // Free at once for whichever process comes next, instead of after the lease.
-      if (handOver) await Promise.all(held.map((entry) => deps.pending.hold(entry, 0)));
+      if (handOver) await Promise.all(held.map((entry) => hold(entry, 0)));
     },
   };
 }

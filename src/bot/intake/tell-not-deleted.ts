@@ -13,7 +13,7 @@ export function tellNotDeleted(bot: Bot<BotContext>): (message: MessageAddress, 
   return async ({ chatId, messageId, businessConnectionId }, why) => {
     if (businessConnectionId !== undefined) return;
     // Private chats have the user's (positive) id; groups and channels negative ones.
-    const text = chatId > 0 ? texts.notDeleted(why) : texts.groupCouldNotDelete(bot.botInfo.username);
+    const text = chatId > 0 ? texts.notDeleted(why) : texts.groupNotDeleted(why, bot.botInfo.username);
     await bot.api.sendMessage(chatId, text, { reply_parameters: { message_id: messageId, allow_sending_without_reply: true } });
   };
 }

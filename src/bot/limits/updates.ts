@@ -1,5 +1,5 @@
 import { limit } from "@grammyjs/ratelimiter";
-import type { MiddlewareFn } from "grammy";
+import type { Middleware, MiddlewareFn } from "grammy";
 import type { Redis } from "ioredis";
 import { rateKeyOf } from "../../budget/rate-budget.js";
 import type { Metrics } from "../../metrics/metrics.js";
@@ -7,12 +7,16 @@ import type { BotContext } from "../context.js";
 import { texts } from "../texts.js";
 
 /**
- * Per follower, across all bot processes: a person pasting a key and its secret, tapping a
- * few buttons and sending a command or two stays far below this; a script or a stuck client
- * does not, and must not crowd out the others.
+ * Updates the bot takes, across all its processes, before dropping the rest of a window. In a
+ * private chat, per follower: pasting a key and its secret, tapping a few buttons and sending a
+ * command or two stays below it, and the replies it can cost keep up with the chat's budget of one
+ * message a second. In a group or channel, per chat (any number of members, or a channel with no
+ * sender at all), counting only what the bot answers: it may answer a group once every 3 s.
  */
-export const UPDATES_PER_WINDOW = 20;
-export const WINDOW_MS = 10_000;
+export const UPDATE_LIMITS = {
+  private: { limit: 10, windowMs: 10_000 },
+  group: { limit: 5, windowMs: 15_000 },
+};
 
 /**
  * INCR and PEXPIRE as one step. The plugin's own Redis store sends them apart, and a crash or
@@ -25,22 +29,36 @@ if hits == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
 return hits`;
 
 /**
- * Drops a follower's updates past the limit, after one polite word in a private chat. Runs
- * after the credential guard, so a key sent over the limit is deleted all the same. `exempt`
- * updates (/panic) are neither counted nor dropped: freezing a key never waits.
+ * Drops updates past the limits, after one polite word per window in a private chat. Runs after
+ * the credential guard, so a key sent over the limit is deleted all the same. `exempt` updates
+ * (/panic in a private chat) are neither counted nor dropped: freezing a key never waits.
  */
 export function limitUpdates(redis: Redis, metrics: Metrics, exempt: (ctx: BotContext) => boolean): MiddlewareFn<BotContext> {
-  const limited = limit<BotContext, { incr(key: string): Promise<number>; pexpire(): Promise<number> }>({
-    timeFrame: WINDOW_MS,
-    limit: UPDATES_PER_WINDOW,
-    storageClient: { incr: async (key) => Number(await redis.eval(INCREMENT, 1, key, WINDOW_MS)), pexpire: async () => 1 },
-    keyPrefix: "",
-    keyGenerator: (ctx) => (ctx.from ? `updates:${rateKeyOf(ctx.from.id)}` : undefined),
-    // Once per window: the plugin calls this for the first update over the limit only.
-    onLimitExceeded: async (ctx) => {
-      metrics.updatesOverLimit.inc();
-      if (ctx.chat?.type === "private") await ctx.reply(texts.slowDown(Math.round(WINDOW_MS / 1000)));
-    },
-  });
-  return (ctx, next) => (exempt(ctx) ? next() : limited(ctx, next));
+  const limiter = (kind: keyof typeof UPDATE_LIMITS, keyOf: (ctx: BotContext) => string | undefined): Middleware<BotContext> => {
+    const { limit: perWindow, windowMs } = UPDATE_LIMITS[kind];
+    return limit<BotContext, { incr(key: string): Promise<number>; pexpire(): Promise<number> }>({
+      timeFrame: windowMs,
+      limit: perWindow,
+      storageClient: { incr: async (key) => Number(await redis.eval(INCREMENT, 1, key, windowMs)), pexpire: async () => 1 },
+      keyPrefix: "",
+      keyGenerator: keyOf,
+      // Called for every update over the limit; the word is said once per window, by whichever process sees it first.
+      alwaysReply: true,
+      onLimitExceeded: async (ctx) => {
+        metrics.updatesDropped.inc({ reason: "rate-limit" });
+        if (kind !== "private") return;
+        const told = await redis.set(`${keyOf(ctx)}:told`, "1", "PX", windowMs, "NX");
+        if (told === "OK") await ctx.reply(texts.slowDown(Math.round(windowMs / 1000)));
+      },
+    });
+  };
+  const privateChats = limiter("private", (ctx) => (ctx.chat?.type === "private" && ctx.from ? `updates:${rateKeyOf(ctx.from.id)}` : undefined));
+  // In a group only what the bot answers counts (commands, and keys it deletes and warns about): chatter costs nothing.
+  const answered = (ctx: BotContext) => ctx.shredding !== undefined || (ctx.msg?.text ?? "").startsWith("/");
+  const otherChats = limiter("group", (ctx) => (ctx.chat && ctx.chat.type !== "private" && answered(ctx) ? `updates:chat:${rateKeyOf(ctx.chat.id)}` : undefined));
+  return (ctx, next) => {
+    if (exempt(ctx)) return next();
+    const limited = ctx.chat?.type === "private" ? privateChats : otherChats;
+    return (limited as MiddlewareFn<BotContext>)(ctx, next);
+  };
 }

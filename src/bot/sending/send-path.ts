@@ -47,7 +47,8 @@ export function sendPath(lane: SendLane, deps: SendPathDeps): Fetch {
     const signal = init.signal as AbortSignal | null | undefined;
     const giveUpAt = Date.now() + (lane === "reply" ? RETRY_FOR_MS : 0);
     for (let attempt = 0; ; attempt += 1) {
-      if (buckets) await deps.budget.take(buckets, signal ?? undefined);
+      // Replies book their place; the background takes only what no reply has booked.
+      if (buckets) await deps.budget.take(buckets, signal ?? undefined, lane === "reply" ? "queue" : "yield").catch((error: unknown) => Promise.reject(failed(method, 0, error, "budget")));
       let response: Response;
       try {
         response = await nodeFetch(url, init);
@@ -90,10 +91,10 @@ export function sendPath(lane: SendLane, deps: SendPathDeps): Fetch {
     deps.logger.warn({ method, code }, "Bot API call refused");
   }
 
-  function failed(method: string, code: number, error: unknown): unknown {
+  function failed(method: string, code: number, error: unknown, cause: "network" | "budget" = "network"): unknown {
     deps.metrics.telegramFailures.inc({ method, code: String(code) });
-    // The error's message holds the URL, and with it the bot token: only that it happened is logged.
-    deps.logger.warn({ method, error: "network" }, "Bot API call failed");
+    // The error's message holds the URL, and with it the bot token: only its kind is logged.
+    deps.logger.warn({ method, error: cause }, "Bot API call failed");
     return error;
   }
 

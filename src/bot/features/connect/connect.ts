@@ -140,22 +140,42 @@ function replyTo(admission: Admission, previous: CredentialRecord | null): strin
   }
 }
 
-/**
- * A tap on one of the two ways, or a paste: a follower who pastes a key is served at once; a
- * question gets the buttons again. Null: too many answers that were neither (the follower is told).
- */
+/** A tap on one of the two ways, or a paste: a follower who pastes a key is served at once; a question gets the buttons again. */
 async function chooseWay(conversation: BotConversation): Promise<Context | null> {
+  const answer = await waitForChoice(conversation, [MAKE_PAIR, HAVE_SECRET], texts.pickWay);
+  if (answer?.callbackQuery) await answer.answerCallbackQuery();
+  return answer;
+}
+
+/** Replace the connected key? A paste instead of a tap means yes, and is the start of the new key. */
+async function confirmReplacement(conversation: BotConversation, ctx: Context, existing: CredentialRecord): Promise<{ replace: boolean; paste: Context | null }> {
+  const keyboard = new InlineKeyboard().text(texts.replaceButton, "connect:replace").text(texts.keepButton, "connect:keep");
+  await ctx.reply(texts.replaceExisting(existing), { ...html, reply_markup: keyboard });
+  const answer = await waitForChoice(conversation, ["connect:replace", "connect:keep"], texts.pickAnswer);
+  if (!answer) return { replace: false, paste: null };
+  if (!answer.callbackQuery) return { replace: true, paste: answer };
+  const replace = answer.callbackQuery.data === "connect:replace";
+  await answer.answerCallbackQuery();
+  await answer.editMessageText(replace ? texts.replacing : texts.keptExisting);
+  return { replace, paste: null };
+}
+
+/**
+ * Waits at a step with buttons for a tap on one of `choices`, or a paste (a message that looks
+ * like a key). Other features' buttons (/forget's, say) pass on untouched and leave no trace in
+ * the flow's state. Anything else is a wrong answer: a stale button is told it expired, a message
+ * gets `hint`. Null after too many wrong answers (the follower is told).
+ */
+async function waitForChoice(conversation: BotConversation, choices: readonly string[], hint: string): Promise<Context | null> {
   for (let wrong = 1; ; wrong += 1) {
     const answer = await conversation.waitFor(["message", "callback_query:data"], { next: true });
-    if (!answer.callbackQuery) {
-      if (looksLikePaste(answer)) return answer;
-      await answer.reply(wrong >= WRONG_INPUTS_PER_STEP ? texts.tooManyTries : texts.pickWay);
-      if (wrong >= WRONG_INPUTS_PER_STEP) return null;
-      continue;
-    }
-    const chosen = answer.callbackQuery.data === MAKE_PAIR || answer.callbackQuery.data === HAVE_SECRET;
-    await answer.answerCallbackQuery(chosen ? undefined : { text: texts.buttonExpired });
-    if (chosen) return answer;
+    const data = answer.callbackQuery?.data;
+    if (data !== undefined && !data.startsWith("connect:")) await conversation.skip({ next: true });
+    if (data !== undefined ? choices.includes(data) : looksLikePaste(answer)) return answer;
+    const over = wrong >= WRONG_INPUTS_PER_STEP;
+    if (data !== undefined) await answer.answerCallbackQuery({ text: texts.buttonExpired });
+    if (data === undefined || over) await answer.reply(over ? texts.tooManyTries : hint);
+    if (over) return null;
   }
 }
 
@@ -164,27 +184,4 @@ function looksLikePaste(ctx: Context): boolean {
   const text = ctx.message?.text ?? ctx.message?.caption;
   if (text === undefined) return false;
   return text.startsWith("/") || !["sentence", "unrecognised"].includes(parseCredentialText(text).kind);
-}
-
-/** Replace the connected key? A paste instead of a tap means yes, and is the start of the new key. */
-async function confirmReplacement(conversation: BotConversation, ctx: Context, existing: CredentialRecord): Promise<{ replace: boolean; paste: Context | null }> {
-  const keyboard = new InlineKeyboard().text(texts.replaceButton, "connect:replace").text(texts.keepButton, "connect:keep");
-  await ctx.reply(texts.replaceExisting(existing), { ...html, reply_markup: keyboard });
-  for (let wrong = 1; ; wrong += 1) {
-    const answer = await conversation.waitFor(["message", "callback_query:data"], { next: true });
-    if (!answer.callbackQuery) {
-      if (looksLikePaste(answer)) return { replace: true, paste: answer };
-      await answer.reply(wrong >= WRONG_INPUTS_PER_STEP ? texts.tooManyTries : texts.pickAnswer);
-      if (wrong >= WRONG_INPUTS_PER_STEP) return { replace: false, paste: null };
-      continue;
-    }
-    const { data } = answer.callbackQuery;
-    if (data !== "connect:replace" && data !== "connect:keep") {
-      await answer.answerCallbackQuery({ text: texts.buttonExpired });
-      continue;
-    }
-    await answer.answerCallbackQuery();
-    await answer.editMessageText(data === "connect:replace" ? texts.replacing : texts.keptExisting);
-    return { replace: data === "connect:replace", paste: null };
-  }
 }

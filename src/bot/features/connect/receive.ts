@@ -18,8 +18,8 @@ const html = { parse_mode: "HTML" } as const;
 const RESTARTS = new Set(["connect", "rotate", "start"]);
 
 /**
- * Waits until the follower has sent what a key check needs. Every message at these steps is
- * deleted before anything else is done with it, even one that turns out malformed: a
+ * Waits until the follower has sent what a key check needs. Every message at these steps but a
+ * command is deleted before anything else is done with it, even one that turns out malformed: a
  * mistyped secret is still most of a secret. `first` is a message that already arrived
  * (pasted instead of choosing a way). Null: too many wrong answers; the follower has been told, and the flow ends.
  */
