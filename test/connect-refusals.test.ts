@@ -65,10 +65,11 @@ describe("keys that must be refused", () => {
     expect((await h.credentials.current(alice.user.id))?.expiresAt).toBeNull();
   });
 
-  it("accepts a key with extra permissions but warns about them", async () => {
-    const { verdict } = await connectWith({ permissions: { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"] } });
-    expect(verdict).toContain("✅ Connected");
-    expect(verdict).toContain("⚠️ The key also has permissions we don’t need (Spot). For safety, untick them in Bybit.");
+  it("refuses a key with any permission outside the allowlist, naming it and the fix, and stores nothing", async () => {
+    const { verdict, alice } = await connectWith({ permissions: { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"], BitCard: ["CardPay"] } });
+    expect(verdict).toContain("❌ I can’t use the key");
+    expect(verdict).toContain("It has permissions this service must not hold: Spot (SpotTrade); BitCard (CardPay). Untick everything but Contracts → Orders and Positions.");
+    await expectNothingStored(alice);
   });
 });
 

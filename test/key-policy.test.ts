@@ -43,7 +43,11 @@ const cases: Case[] = [
     reasons: [{ code: "fiat", categories: ["FiatP2P", "FiatConvertBroker"] }],
   },
   { name: "read-only", key: { readOnly: true }, reasons: [{ code: "read-only" }] },
-  { name: "no contract trading at all", key: { permissions: { Spot: ["SpotTrade"] } }, reasons: [{ code: "contract-trade-missing", missing: ["Order", "Position"] }], warnings: [{ code: "unneeded-permissions", categories: ["Spot"] }] },
+  {
+    name: "no contract trading at all",
+    key: { permissions: { Spot: ["SpotTrade"] } },
+    reasons: [{ code: "contract-trade-missing", missing: ["Order", "Position"] }, { code: "unsafe-permissions", groups: [{ group: "Spot", permissions: ["SpotTrade"] }] }],
+  },
   { name: "orders without positions", key: { permissions: { ContractTrade: ["Order"] } }, reasons: [{ code: "contract-trade-missing", missing: ["Position"] }] },
   { name: "an unbound key without expiry", key: { expiresAt: null }, reasons: [{ code: "no-expiry" }] },
   { name: "an IP-bound key without EGRESS_IPS", key: { ips: ["203.0.113.10"], expiresAt: null }, reasons: [{ code: "ip-bound-without-egress" }] },
@@ -55,10 +59,33 @@ const cases: Case[] = [
     reasons: [{ code: "ip-bound-missing-egress", missing: ["203.0.113.11"] }],
   },
   {
-    name: "permissions the service does not need",
-    key: { permissions: { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"], Options: ["OptionsTrade"], Derivatives: ["DerivativesTrade"], Exchange: ["ExchangeHistory"], Earn: ["Earn"], BlockTrade: ["BlockTrade"], Affiliate: ["Affiliate"] } },
-    warnings: [{ code: "unneeded-permissions", categories: ["Spot", "Options", "Derivatives", "Exchange", "Earn", "BlockTrade"] }],
+    name: "the read-only groups on the allowlist, and nothing else",
+    key: { permissions: { ContractTrade: ["Order", "Position"], Affiliate: ["Affiliate"], Exchange: ["ExchangeHistory"], NFT: ["NFTQueryProductList"], Spot: [], Options: [], BitCard: [] } },
   },
+  ...(
+    [
+      ["Spot", ["SpotTrade"]],
+      ["Options", ["OptionsTrade"]],
+      ["Derivatives", ["DerivativesTrade"]],
+      ["CopyTrading", ["CopyTrading"]],
+      ["BlockTrade", ["BlockTrade"]],
+      ["Earn", ["Earn"]],
+      ["BitCard", ["CardPay"]],
+      ["ByXPost", ["ByXPost"]],
+      // Bybit's own groups with a value we have never seen, and groups we have never heard of.
+      ["ContractTrade", ["Order", "Position", "Transfer"]],
+      ["Exchange", ["ExchangeHistory", "ExchangeOrder"]],
+      ["NewGroupNextMonth", ["Anything"]],
+      ["wallet", ["Withdraw"]],
+    ] as const
+  ).map(([group, permissions]): Case => {
+    const known = group === "ContractTrade" ? ["Order", "Position"] : group === "Exchange" ? ["ExchangeHistory"] : [];
+    return {
+      name: `${group}: ${permissions.join(", ")}`,
+      key: { permissions: { ContractTrade: ["Order", "Position"], [group]: [...permissions] } },
+      reasons: [{ code: "unsafe-permissions", groups: [{ group, permissions: permissions.filter((permission) => !known.includes(permission)) }] }],
+    };
+  }),
   { name: "a key on day 79", key: { createdAt: NOW - 79 * DAY_MS - 1 } },
   { name: "a key on day 80", key: { createdAt: NOW - 80 * DAY_MS }, warnings: [{ code: "rotation-due", ageDays: 80 }] },
   { name: "a classic (non-unified) account", key: { unifiedAccount: false }, warnings: [{ code: "not-unified" }] },

@@ -133,7 +133,11 @@ function toFacts(info: QueryApiResult): ApiKeyFacts {
   const ips = (info.ips ?? []).filter((ip) => ip !== "*" && ip !== "");
   const expiresAt = info.expiredAt ? Date.parse(info.expiredAt) : Number.NaN;
   const permissions: Record<string, string[]> = {};
-  for (const [category, granted] of Object.entries(info.permissions ?? {})) permissions[category] = granted ?? [];
+  // Every group as Bybit sent it, known or not: the policy refuses what it does not know. A value
+  // of an unexpected shape is kept as text, so that it is refused too rather than lost.
+  for (const [category, granted] of Object.entries(info.permissions ?? {})) {
+    permissions[category] = Array.isArray(granted) ? granted.map(String) : granted === undefined || granted === null ? [] : [String(granted)];
+  }
   return {
     id: String(info.id),
     name: info.note,

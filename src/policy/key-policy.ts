@@ -9,13 +9,14 @@ export type RefusalReason =
   | { code: "fiat"; categories: string[] }
   | { code: "read-only" }
   | { code: "contract-trade-missing"; missing: string[] }
+  /** Permissions outside the allowlist: groups we do not know to be harmless, or values we do not know in a group we allow. */
+  | { code: "unsafe-permissions"; groups: { group: string; permissions: string[] }[] }
   | { code: "no-expiry" }
   | { code: "ip-bound-without-egress" }
   | { code: "ip-bound-missing-egress"; missing: string[] }
   | { code: "public-key-mismatch" };
 
 export type PolicyWarning =
-  | { code: "unneeded-permissions"; categories: string[] }
   | { code: "rotation-due"; ageDays: number }
   | { code: "not-unified" };
 
@@ -37,8 +38,25 @@ export interface PolicyInput {
 
 const REQUIRED_CONTRACT_PERMISSIONS = ["Order", "Position"];
 const WITHDRAW = "Withdraw";
-/** Read-only categories that neither trade nor move money. */
-const HARMLESS_CATEGORIES = new Set(["Affiliate"]);
+
+/**
+ * The only permission groups a key we keep may hold, each with the only values it may hold.
+ * Anything else (a group Bybit adds next month, a value we have never seen, a group spelt
+ * differently) refuses the key: for money, unknown means no. From Bybit's permission table
+ * (query-api, create and modify API key):
+ * - ContractTrade: Order and Position, what copying trades needs (both required).
+ * - Affiliate ("Affiliate"): read-only statistics of the account's own affiliate programme.
+ * - Exchange ("ExchangeHistory"): read-only history of coin conversions; converting is not in it.
+ * - NFT ("NFTQueryProductList"): read-only list of NFT products.
+ * Everything else trades other products (Spot, Options, Derivatives, BlockTrade, CopyTrading),
+ * moves money (Wallet, Earn, BitCard, the Fiat groups) or acts for the follower elsewhere (ByXPost).
+ */
+const ALLOWED_PERMISSIONS: Readonly<Record<string, readonly string[]>> = {
+  ContractTrade: REQUIRED_CONTRACT_PERMISSIONS,
+  Affiliate: ["Affiliate"],
+  Exchange: ["ExchangeHistory"],
+  NFT: ["NFTQueryProductList"],
+};
 
 /** Decides whether the service may keep this key: it must trade contracts and never move money. */
 export function evaluateKey({ key, egressIps, now, rotateAfterDays, expectedRsaPublicKey }: PolicyInput): Verdict {
@@ -70,15 +88,12 @@ export function evaluateKey({ key, egressIps, now, rotateAfterDays, expectedRsaP
     if (unbound.length > 0) reasons.push({ code: "ip-bound-missing-egress", missing: unbound });
   }
 
-  const unneeded = Object.keys(key.permissions).filter(
-    (category) =>
-      category !== "ContractTrade" &&
-      category !== "Wallet" &&
-      !category.startsWith("Fiat") &&
-      !HARMLESS_CATEGORIES.has(category) &&
-      granted(category).length > 0,
-  );
-  if (unneeded.length > 0) warnings.push({ code: "unneeded-permissions", categories: unneeded });
+  // Wallet and Fiat have refusals of their own, with their own fix; everything else is checked against the allowlist.
+  const unsafe = Object.keys(key.permissions)
+    .filter((group) => group !== "Wallet" && !group.startsWith("Fiat"))
+    .map((group) => ({ group, permissions: granted(group).filter((permission) => !(ALLOWED_PERMISSIONS[group] ?? []).includes(permission)) }))
+    .filter(({ permissions }) => permissions.length > 0);
+  if (unsafe.length > 0) reasons.push({ code: "unsafe-permissions", groups: unsafe });
 
   const ageDays = Math.floor((now - key.createdAt) / DAY_MS);
   if (ageDays >= rotateAfterDays) warnings.push({ code: "rotation-due", ageDays });

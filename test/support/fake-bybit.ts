@@ -230,7 +230,8 @@ export class FakeBybit {
   }
 
   private keyInfo(key: FakeKey) {
-    const permissions = Object.fromEntries(ALL_CATEGORIES.map((category) => [category, key.permissions[category] ?? []]));
+    // Every group Bybit lists, empty unless granted, and any other group the key was given (as Bybit adds them).
+    const permissions = { ...Object.fromEntries(ALL_CATEGORIES.map((category) => [category, []])), ...key.permissions };
     return {
       id: key.id,
       note: key.note,

@@ -163,6 +163,8 @@ function refusalReasons(reason: RefusalReason): string {
       return "It is <b>read-only</b>, so it can’t place copied trades. Choose Read-Write.";
     case "contract-trade-missing":
       return `It can’t trade contracts: tick Contracts → ${reason.missing.join(" and ")}.`;
+    case "unsafe-permissions":
+      return `It has permissions this service must not hold: ${reason.groups.map(({ group, permissions }) => `${escapeHtml(group)} (${permissions.map(escapeHtml).join(", ")})`).join("; ")}. Untick everything but Contracts → Orders and Positions.`;
     case "no-expiry":
       return "It has no expiry date. Create a key without IP restriction: Bybit then sets a 90-day expiry.";
     case "ip-bound-without-egress":
@@ -176,8 +178,6 @@ function refusalReasons(reason: RefusalReason): string {
 
 function policyWarnings(warning: PolicyWarning): string {
   switch (warning.code) {
-    case "unneeded-permissions":
-      return `The key also has permissions we don’t need (${warning.categories.join(", ")}). For safety, untick them in Bybit.`;
     case "rotation-due":
       return `This key is already ${warning.ageDays} days old and due for rotation. Please create a new key soon.`;
     case "not-unified":
