@@ -37,6 +37,7 @@ const environment = z
     TELEGRAM_API_ROOT: baseUrl("https://api.telegram.org"),
     BYBIT_BASE_URL: baseUrl("https://api.bybit.com"),
     BYBIT_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(10_000),
+    BYBIT_REQUESTS_PER_5S: z.coerce.number().int().min(10).max(500, "must stay well under Bybit's 600 per 5 s per IP").default(300),
     EGRESS_IPS: z
       .string()
       .optional()
@@ -95,6 +96,8 @@ export interface Config {
   telegramApiRoot: string;
   bybitBaseUrl: string;
   bybitTimeoutMs: number;
+  /** Bybit requests the whole service makes in any 5 s, on average (Bybit bans an IP past 600). */
+  bybitRequestsPer5s: number;
   egressIps: string[];
   rotateAfterDays: number;
   keyMaxAgeDays: number;
@@ -134,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     telegramApiRoot: e.TELEGRAM_API_ROOT,
     bybitBaseUrl: e.BYBIT_BASE_URL,
     bybitTimeoutMs: e.BYBIT_TIMEOUT_MS,
+    bybitRequestsPer5s: e.BYBIT_REQUESTS_PER_5S,
     egressIps: e.EGRESS_IPS,
     rotateAfterDays: e.ROTATE_AFTER_DAYS,
     keyMaxAgeDays: e.KEY_MAX_AGE_DAYS,

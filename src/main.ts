@@ -8,6 +8,7 @@ import { POLLING } from "./bot/polling.js";
 import { createPendingDeletions } from "./bot/intake/pending-deletions.js";
 import { createReminderDelivery, createUnreadableNotice } from "./bot/reminder-delivery.js";
 import { sendPath } from "./bot/sending/send-path.js";
+import { createBybitBudget } from "./budget/bybit-budget.js";
 import { createRateBudget } from "./budget/rate-budget.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { FLOW_LIFETIME_SECONDS } from "./policy/flows.js";
@@ -61,6 +62,7 @@ if (!keyring) {
 const sealer = createSealer(keyring);
 const metrics = createMetrics();
 const budget = createRateBudget(redis.main);
+const bybitBudget = createBybitBudget(budget, config.bybitRequestsPer5s);
 const credentials = createCredentialStore(redis.main, sealer);
 const rotation = { rotateAfterDays: config.rotateAfterDays, keyMaxAgeDays: config.keyMaxAgeDays };
 const queue = reportingErrors(new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis.queue, prefix: config.queuePrefix }), "reminder queue", logger);
@@ -82,7 +84,8 @@ if (config.role !== "worker") {
     panics: createPanicStore(redis.main, sealer),
     denylist: createKeyDenylist(redis.main),
     pendingKeyPairs: createPendingKeyPairs(redis.main, sealer, keyPairPool, FLOW_LIFETIME_SECONDS),
-    exchange: createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs }),
+    exchange: createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs, budget: bybitBudget }),
+    bybitBudget,
     reminders,
     clock: Date.now,
     egressIps: config.egressIps,

@@ -5,6 +5,7 @@ import { Bot } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { BybitBudget } from "../budget/bybit-budget.js";
 import type { RateBudget } from "../budget/rate-budget.js";
 import type { Exchange } from "../exchange/bybit.js";
 import type { Reminders } from "../jobs/reminders.js";
@@ -57,6 +58,8 @@ export interface BotDeps {
   /** Key pairs handed out for self-generated keys, waiting for the follower's API key. */
   pendingKeyPairs: PendingKeyPairs;
   exchange: Exchange;
+  /** Per-follower limits on key checks (the service-wide Bybit budget is inside the exchange). */
+  bybitBudget: BybitBudget;
   clock: () => number;
   reminders: Reminders;
   egressIps: readonly string[];

@@ -23,6 +23,8 @@ export type WaitMode = "queue" | "yield";
 export interface RateBudget {
   /** Waits until every bucket has room, then takes one from each, all or none. */
   take(buckets: readonly RateBucket[], signal?: AbortSignal, mode?: WaitMode): Promise<void>;
+  /** Takes one from each bucket if all have room now; otherwise takes nothing and says how long until they would (ms). */
+  tryTake(buckets: readonly RateBucket[]): Promise<number>;
 }
 
 /**
@@ -44,7 +46,7 @@ end
 if start > now and not book then return start - now end
 for i, key in ipairs(KEYS) do
   local next_arrival = math.max(arrivals[i], start) + tonumber(ARGV[2 * i - 1])
-  redis.call("SET", key, next_arrival, "PX", next_arrival - now + 1000)
+  redis.call("SET", key, next_arrival, "PX", math.ceil(next_arrival - now + 1000))
 end
 return start - now`;
 
@@ -57,13 +59,16 @@ export const rateKeyOf = (id: number | string) => createHash("sha256").update(St
 
 /** `keyPrefix` keeps budgets that must not meet apart (tests sharing one Redis). */
 export function createRateBudget(redis: Redis, keyPrefix = ""): RateBudget {
+  const ask = async (buckets: readonly RateBucket[], book: boolean) => {
+    const args = [...buckets.flatMap((bucket) => [bucket.intervalMs, bucket.toleranceMs]), book ? 1 : 0];
+    return Number(await redis.eval(TAKE, buckets.length, ...buckets.map((bucket) => keyPrefix + bucket.key), ...args));
+  };
   return {
+    tryTake: (buckets) => ask(buckets, false),
     async take(buckets, signal, mode = "queue") {
-      const keys = buckets.map((bucket) => keyPrefix + bucket.key);
-      const args = [...buckets.flatMap((bucket) => [bucket.intervalMs, bucket.toleranceMs]), mode === "queue" ? 1 : 0];
       for (;;) {
         if (signal?.aborted) throw new Error("aborted while waiting for the rate budget");
-        const wait = Number(await redis.eval(TAKE, keys.length, ...keys, ...args));
+        const wait = await ask(buckets, mode === "queue");
         if (wait > 0) await sleep(wait, signal);
         // A booking is kept by going at its moment; a yielding caller asks again.
         if (mode === "queue" || wait <= 0) return;

@@ -2,6 +2,7 @@ import { createHmac, createPrivateKey, sign as signWithKey } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { RestClientV5 } from "bybit-api";
+import type { BybitBudget, BybitPriority } from "../budget/bybit-budget.js";
 import type { AccountSnapshot, Fill, OpenOrder, OpenPosition } from "../policy/account.js";
 import { isPrivateKeyPem, type ApiKeyFacts, type Credentials } from "../policy/api-key.js";
 import { normalisePublicKey } from "../policy/key-material.js";
@@ -27,8 +28,8 @@ export type SnapshotResult = { ok: true; snapshot: AccountSnapshot } | { ok: fal
 export type KeyLiveness = { ok: true; alive: boolean } | { ok: false; failure: ExchangeFailure };
 
 export interface Exchange {
-  /** Asks Bybit what this key may do (query-api), then the account's equity. */
-  inspectKey(credentials: Credentials): Promise<KeyInspection>;
+  /** Asks Bybit what this key may do (query-api), then the account's equity. `watch`: for the key watch, behind everyone else. */
+  inspectKey(credentials: Credentials, priority?: Extract<BybitPriority, "connect" | "watch">): Promise<KeyInspection>;
   /** Open positions and orders (linear USDT and USDC, inverse) and the fills since `since`, every page of each. Read-only calls. */
   snapshot(credentials: Credentials, since: number): Promise<SnapshotResult>;
   isKeyAlive(credentials: Credentials): Promise<KeyLiveness>;
@@ -37,6 +38,8 @@ export interface Exchange {
 export interface BybitOptions {
   baseUrl: string;
   timeoutMs: number;
+  /** Every request waits for its turn here first (snapshots and revocation checks as /panic's). */
+  budget: BybitBudget;
 }
 
 const RET_CODE_FAILURES: Record<number, ExchangeFailure> = {
@@ -196,7 +199,7 @@ function signerFor(secret: string): (message: string) => Promise<string> {
   return async (message) => signWithKey("sha256", Buffer.from(message), privateKey).toString("base64");
 }
 
-export function createBybitExchange({ baseUrl, timeoutMs }: BybitOptions): Exchange {
+export function createBybitExchange({ baseUrl, timeoutMs, budget }: BybitOptions): Exchange {
   // One pool of warm connections for every follower's client: a burst of connects should not pay a handshake each.
   const networkOptions = {
     timeout: timeoutMs,
@@ -205,13 +208,15 @@ export function createBybitExchange({ baseUrl, timeoutMs }: BybitOptions): Excha
   };
   const clientFor = ({ apiKey, apiSecret }: Credentials) =>
     new RestClientV5({ key: apiKey, secret: apiSecret, baseUrl, recv_window: 5000, customSignMessageFn: signerFor(apiSecret) }, networkOptions);
+  /** One request to Bybit, once the budget lets it go. */
+  const request = <T>(priority: BybitPriority, call: () => Promise<T>): Promise<T> => budget.beforeRequest(priority).then(call);
 
   return {
-    async inspectKey(credentials) {
+    async inspectKey(credentials, priority = "connect") {
       const client = clientFor(credentials);
       try {
-        const info = await expectSuccess<QueryApiResult>(client.getQueryApiKey());
-        const equityUsd = await expectSuccess<WalletBalanceResult>(client.getWalletBalance({ accountType: "UNIFIED" })).then(
+        const info = await expectSuccess<QueryApiResult>(request(priority, () => client.getQueryApiKey()));
+        const equityUsd = await expectSuccess<WalletBalanceResult>(request(priority, () => client.getWalletBalance({ accountType: "UNIFIED" }))).then(
           (wallet) => wallet.list?.[0]?.totalEquity ?? null,
           // The equity is a courtesy in the confirmation; a classic account or a hiccup must not refuse a good key.
           () => null,
@@ -228,19 +233,19 @@ export function createBybitExchange({ baseUrl, timeoutMs }: BybitOptions): Excha
         const [positions, orders, fills] = await Promise.all([
           Promise.all(
             CONTRACT_SCOPES.map(async (scope) =>
-              (await allPages<Raw>((cursor) => client.getPositionInfo({ ...scope, limit: 200, cursor })))
+              (await allPages<Raw>((cursor) => request("panic", () => client.getPositionInfo({ ...scope, limit: 200, cursor }))))
                 .filter((raw) => Number(raw.size) > 0)
                 .map((raw) => toPosition(scope.category, raw)),
             ),
           ),
           Promise.all(
             CONTRACT_SCOPES.map(async (scope) =>
-              (await allPages<Raw>((cursor) => client.getActiveOrders({ ...scope, limit: 50, cursor }))).map((raw) => toOrder(scope.category, raw)),
+              (await allPages<Raw>((cursor) => request("panic", () => client.getActiveOrders({ ...scope, limit: 50, cursor })))).map((raw) => toOrder(scope.category, raw)),
             ),
           ),
           Promise.all(
             FILL_CATEGORIES.map(async (category) =>
-              (await allPages<Raw>((cursor) => client.getExecutionList({ category, startTime: since, limit: 100, cursor }))).map((raw) =>
+              (await allPages<Raw>((cursor) => request("panic", () => client.getExecutionList({ category, startTime: since, limit: 100, cursor })))).map((raw) =>
                 toFill(category, raw),
               ),
             ),
@@ -254,7 +259,8 @@ export function createBybitExchange({ baseUrl, timeoutMs }: BybitOptions): Excha
 
     async isKeyAlive(credentials) {
       try {
-        await expectSuccess<QueryApiResult>(clientFor(credentials).getQueryApiKey());
+        const client = clientFor(credentials);
+        await expectSuccess<QueryApiResult>(request("panic", () => client.getQueryApiKey()));
         return { ok: true, alive: true };
       } catch (thrown) {
         const failure = failureOf(thrown);

@@ -11,6 +11,7 @@ import type { ShredderTiming } from "../../src/bot/intake/shredder.js";
 import { createReminderDelivery } from "../../src/bot/reminder-delivery.js";
 import { TELEGRAM_LIMITS, type TelegramLimits } from "../../src/bot/sending/budget.js";
 import { sendPath } from "../../src/bot/sending/send-path.js";
+import { createBybitBudget } from "../../src/budget/bybit-budget.js";
 import { createRateBudget } from "../../src/budget/rate-budget.js";
 import { createBybitExchange } from "../../src/exchange/bybit.js";
 import { createLogger } from "../../src/infra/logger.js";
@@ -51,6 +52,8 @@ export interface HarnessOptions {
   keyPairPoolSize?: number;
   /** When a check still under way counts as cut short (default: five Bybit timeouts, as in production). */
   interruptedAfterMs?: number;
+  /** The service's Bybit budget (default: production's 300 per 5 s). */
+  bybitRequestsPer5s?: number;
   /** Telegram's rate limits as the bot keeps them (default: Telegram's). */
   telegramLimits?: TelegramLimits;
   /** How the bot retries deletions (default: production's, with a 2 s lease and a 200 ms sweep). */
@@ -112,6 +115,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const metrics = createMetrics();
   // Budgets and pending deletions of their own: test files share one Redis.
   const budget = createRateBudget(redis, `test-${randomUUID().slice(0, 8)}:`);
+  const bybitBudget = createBybitBudget(budget, options.bybitRequestsPer5s ?? 300);
   const pendingDeletionsKey = `{telegram-deletions-${randomUUID().slice(0, 8)}}:pending`;
   const checksKey = `{checks-${randomUUID().slice(0, 8)}}:under-way`;
   const checksUnderWay = createChecksUnderWay(redis, checksKey);
@@ -221,7 +225,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       panics,
       denylist: createKeyDenylist(redis),
       pendingKeyPairs,
-      exchange: createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000 }),
+      exchange: createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000, budget: bybitBudget }),
+      bybitBudget,
       reminders,
       clock,
       egressIps: options.egressIps ?? [],

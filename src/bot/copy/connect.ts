@@ -72,6 +72,8 @@ export const connectTexts = {
     "Sorry: I was restarted while checking your key, so the check did not finish and nothing was stored. Please send /connect to try again.",
   checkInterruptedStored: (record: CredentialRecord) =>
     `Sorry: I was restarted while checking your key, before I could confirm it. It did get connected: ${keyLabel(record.name, record.maskedKey)}. Send /status to see it.`,
+  tooManyChecks: (seconds: number, next: NextStep) =>
+    `⏳ I checked several keys for you in a short time, and Bybit lets us ask only so often. Nothing was stored. Please wait ${seconds} seconds, ${thenSend(next)}`,
   tooManyTries: "That’s several tries that didn’t work, so I stopped here and stored nothing. Send /connect to start again when you have the key at hand.",
   commandDuringFlow: "We’re in the middle of connecting a key. Send the key, or /cancel to stop.",
 

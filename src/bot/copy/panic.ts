@@ -32,6 +32,8 @@ export const panicTexts = {
   panicCannotBeCancelled: (record: CredentialRecord) =>
     `A /panic can’t be undone: the key ${keyLabel(record.name, record.maskedKey)} stays frozen, and it still has to be deleted in Bybit. Then press <b>I deleted it</b>.`,
   checkingRevocation: "Checking with Bybit…",
+  checkAgainIn: (seconds: number) =>
+    `⏳ I asked Bybit several times in a short time, and it lets us ask only so often. Press <b>I deleted it</b> again in ${seconds} seconds, or <b>Forget the key now</b>.`,
   deletedItButton: "I deleted it",
   forgetNowButton: "Forget the key now",
   snapshotTaken: (snapshot: AccountSnapshot, foreignFills: number) =>

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { BybitBudget } from "../../../budget/bybit-budget.js";
 import type { Exchange, KeyInspection } from "../../../exchange/bybit.js";
 import type { Reminders } from "../../../jobs/reminders.js";
 import type { ApiKeyFacts, Credentials } from "../../../policy/api-key.js";
@@ -12,6 +13,8 @@ import { texts } from "../../texts.js";
 
 export interface AdmitDeps {
   credentials: CredentialStore;
+  /** A few key checks a minute per follower: Bybit's budget is shared by everyone. */
+  bybitBudget: BybitBudget;
   pendingKeyPairs: PendingKeyPairs;
   denylist: KeyDenylist;
   exchange: Exchange;
@@ -48,6 +51,8 @@ export interface FlowFacts {
 }
 
 export async function admit(deps: AdmitDeps, userId: number, source: KeySource, { previous, next, panicEpoch }: FlowFacts): Promise<Admission> {
+  const wait = await deps.bybitBudget.followerCheck(userId);
+  if (wait > 0) return { outcome: "refused", reply: texts.tooManyChecks(Math.ceil(wait / 1000), next) };
   let credentials: Credentials;
   let expectedRsaPublicKey: string | undefined;
   if (source.type === "rsa") {

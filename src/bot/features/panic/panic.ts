@@ -1,4 +1,5 @@
 import { Composer, InlineKeyboard, type Context } from "grammy";
+import type { BybitBudget } from "../../../budget/bybit-budget.js";
 import type { Reminders } from "../../../jobs/reminders.js";
 import type { CredentialRecord } from "../../../vault/credential-store.js";
 import type { KeyDenylist } from "../../../vault/denylist.js";
@@ -10,6 +11,8 @@ import { finish } from "./review.js";
 import { createSnapshots, type SnapshotDeps } from "./snapshots.js";
 
 export interface PanicDeps extends SnapshotDeps {
+  /** A few revocation checks a minute per follower: Bybit's budget is shared by everyone. */
+  bybitBudget: BybitBudget;
   denylist: KeyDenylist;
   pendingKeyPairs: PendingKeyPairs;
   reminders: Reminders;
@@ -128,6 +131,8 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     const credentials = await deps.panics.reveal(userId, ref);
     // Never claim a revocation Bybit has not confirmed: a key we cannot open, we cannot check.
     if (!credentials) return ctx.reply(texts.cannotCheck(open.record), { ...html, reply_markup: revokeButtons(ref) });
+    const wait = await deps.bybitBudget.followerCheck(userId);
+    if (wait > 0) return ctx.reply(texts.checkAgainIn(Math.ceil(wait / 1000)), { ...html, reply_markup: revokeButtons(ref) });
     await ctx.reply(texts.checkingRevocation);
     const liveness = await deps.exchange.isKeyAlive(credentials);
     if (!liveness.ok) return ctx.reply(texts.verifyFailed, { ...html, reply_markup: revokeButtons(ref) });
