@@ -11,6 +11,11 @@ const commaList = (value: string | undefined) =>
 const baseUrl = (fallback: string) =>
   z
     .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+    // Request paths are appended to it: a query, a fragment or a user name would garble every one.
+    .refine((url) => {
+      const parsed = new URL(url);
+      return parsed.search === "" && parsed.hash === "" && parsed.username === "" && parsed.password === "";
+    }, "must be a plain base URL (no ?query, #fragment or user@)")
     .default(fallback)
     .transform((url) => url.replace(/\/+$/, ""));
 
@@ -81,9 +86,24 @@ const environment = z
     }
   });
 
+const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
+
 function isSafeEndpoint(url: string): boolean {
   const { protocol, hostname } = new URL(url);
-  return protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(hostname);
+  return protocol === "https:" || LOOPBACK.includes(hostname);
+}
+
+/**
+ * What is allowed but worth a line in the log at start. Plain redis:// to another host is common on
+ * a private network (docker compose), so it is not refused; but the password and every sealed
+ * record then cross that network in clear.
+ */
+export function configWarnings(config: Config): string[] {
+  if (!config.production || !config.redisUrl) return [];
+  const { protocol, hostname } = new URL(config.redisUrl);
+  return protocol === "redis:" && !LOOPBACK.includes(hostname)
+    ? ["REDIS_URL is plain redis:// to another host: its password and the sealed records travel unencrypted; use rediss:// unless that network is private"]
+    : [];
 }
 
 export type Environment = z.infer<typeof environment>;

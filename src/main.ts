@@ -4,13 +4,14 @@ import { Queue } from "bullmq";
 import { Api } from "grammy";
 import { publishCommands } from "./bot/commands.js";
 import { createBot } from "./bot/create-bot.js";
+import { CHECK_BEAT_MS } from "./bot/features/connect/connect.js";
 import { POLLING } from "./bot/polling.js";
 import { createPendingDeletions } from "./bot/intake/pending-deletions.js";
 import { createReminderDelivery, createUnreadableNotice } from "./bot/reminder-delivery.js";
 import { sendPath } from "./bot/sending/send-path.js";
 import { createBybitBudget } from "./budget/bybit-budget.js";
 import { createRateBudget } from "./budget/rate-budget.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, configWarnings, loadConfig } from "./config.js";
 import { FLOW_LIFETIME_SECONDS } from "./policy/flows.js";
 import { createBybitExchange } from "./exchange/bybit.js";
 import { startLocalRedis, type LocalRedis } from "./infra/local-redis.js";
@@ -41,6 +42,7 @@ function loadConfigOrExit() {
 
 const config = loadConfigOrExit();
 const logger = createLogger({ level: config.logLevel, neverLog: [config.botToken] });
+for (const warning of configWarnings(config)) logger.warn(warning);
 
 let localRedis: LocalRedis | undefined;
 if (!config.redisUrl) {
@@ -97,8 +99,7 @@ if (config.role !== "worker") {
     budget,
     pendingDeletions: createPendingDeletions(redis.main),
     checksUnderWay: createChecksUnderWay(redis.main),
-    // A check asks Bybit a few times, each bounded by the timeout: past five of them, it was cut short.
-    interruptedAfterMs: 5 * config.bybitTimeoutMs,
+    interruptedAfterMs: 3 * CHECK_BEAT_MS,
   });
   await bot.init();
   shredder.startSweeping();
@@ -132,7 +133,11 @@ if (config.role !== "bot") {
   cleanup.unshift(async () => reconciling.stop());
 }
 
+let shuttingDown = false;
 async function shutdown(signal: string) {
+  // A second signal (Ctrl-C, then docker stop) while stopping changes nothing: the bound below still holds.
+  if (shuttingDown) return;
+  shuttingDown = true;
   logger.info({ signal, boundSeconds: config.shutdownSeconds }, "shutting down");
   // Under docker stop's 10-second grace: past the bound, exit rather than be killed mid-write.
   setTimeout(() => {

@@ -62,6 +62,9 @@ describe("configuration", () => {
         expect(() => loadConfig({ ...production, [name]: local }), `${name}=${local}`).not.toThrow();
       }
     }
+    for (const garbled of ["https://api.bybit.com?x=1", "https://api.bybit.com/#frag", "https://user:pw@api.bybit.com"]) {
+      expect(() => loadConfig({ ...production, BYBIT_BASE_URL: garbled }), garbled).toThrow("BYBIT_BASE_URL: must be a plain base URL");
+    }
     // Outside production, a plain-HTTP mirror is fine.
     expect(loadConfig({ BOT_TOKEN: token, TELEGRAM_API_ROOT: "http://api.example.com" }).telegramApiRoot).toBe("http://api.example.com");
   });

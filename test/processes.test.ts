@@ -128,7 +128,8 @@ describe("the bot process", () => {
     const bot = start({ ROLE: "bot", BYBIT_TIMEOUT_MS: "1000" });
     await telegram.waitForCall((call) => call.method === "getUpdates", 20_000, "polling");
     const follower: FakeUser = { id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "F" };
-    const next = async () => String((await telegram.nextBotMessage(follower.id, 15_000)).payload.text);
+    // A check is cut short after three missed beats (15 s), and the sweep runs every 5 s.
+    const next = async () => String((await telegram.nextBotMessage(follower.id, 30_000)).payload.text);
     telegram.sendText(follower, "/connect");
     await next();
     telegram.pressButton(follower, telegram.lastBotMessage(follower.id), "connect:have-secret");

@@ -73,7 +73,7 @@ export interface BotDeps {
   budget: RateBudget;
   /** Key checks under way, so that one cut short by a crash is noticed and explained. */
   checksUnderWay: ChecksUnderWay;
-  /** A check still under way this long after it began was cut short (several Bybit timeouts). */
+  /** A check whose last beat is this old was cut short (three missed beats). */
   interruptedAfterMs: number;
   /** Telegram's rate limits unless told (tests about other things run faster). */
   telegramLimits?: TelegramLimits;

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics/metrics.js";
 import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
+import { followerKeys } from "../vault/follower-keys.js";
 import type { Reminders } from "./reminders.js";
 
 export interface ReconcileDeps {
@@ -21,10 +22,11 @@ export interface ReconcileDeps {
 const EVERY_MS = 10 * 60_000;
 
 /**
- * At start and then every ten minutes, one worker goes through every active key:
- * - a key sealed with a keyring entry the service no longer holds (retired too early) is marked
- *   `unreadable`, so nothing uses it; the operator gets one log line and a count, the follower one
- *   message asking to connect it again. Nothing is decrypted to find out.
+ * At start and then every ten minutes, one worker goes through every connected key:
+ * - a key sealed with a keyring entry this process does not hold (retired too early, or not given
+ *   to it yet) is marked `unreadable`, so nothing uses it; the operator gets one log line and a
+ *   count; a round later, if it is still so, the follower one message asking to connect again. It
+ *   goes back in use when it opens again. Nothing is decrypted to find out.
  * - the rest get whatever reminder is missing: after a crash between storing a key and scheduling
  *   it, a job that failed for good (Telegram down for longer than its retries), a Redis that lost
  *   writes. Reminders already delivered are left alone.
@@ -33,12 +35,31 @@ export function startReconciling(deps: ReconcileDeps): { stop(): void } {
   const { credentials, reminders, redis, logger } = deps;
   const everyMs = deps.everyMs ?? EVERY_MS;
 
-  async function reportUnreadable(record: CredentialRecord): Promise<void> {
-    // The status moves once, so the report is made once.
-    if (!(await credentials.setStatus(record.userId, record.ref, "unreadable"))) return;
+  /** A key no keyring entry opens is out of use at once; counted and logged once, by the one round that moved it. */
+  async function takeOutOfUse(record: CredentialRecord): Promise<void> {
+    if (!(await credentials.moveStatus(record.userId, record.ref, "active", "unreadable"))) return;
     deps.metrics.unreadableRecords.inc();
-    logger.error({ userId: record.userId, ref: record.ref }, "a stored key is sealed with a keyring entry that is gone; it is out of use and the follower is asked to connect it again");
-    await deps.tellUnreadable(record).catch((error: unknown) => logger.warn({ err: error, userId: record.userId }, "could not tell the follower their key must be connected again"));
+    logger.error({ userId: record.userId, ref: record.ref }, "a stored key is sealed with a keyring entry this process does not hold; it is out of use until the entry is back");
+  }
+
+  /**
+   * A key found unreadable in an earlier round: back in use if its entry is back (a keyring given
+   * to one process before another), else the follower hears it, once, and not before a second
+   * round confirms it: a restart with the right keyring usually comes first.
+   */
+  async function unreadableAgain(record: CredentialRecord, openable: boolean): Promise<void> {
+    if (openable) {
+      if (await credentials.moveStatus(record.userId, record.ref, "unreadable", "active")) {
+        logger.warn({ userId: record.userId, ref: record.ref }, "a key that could not be opened opens again; it is back in use");
+        await reminders.schedule({ ...record, status: "active" });
+      }
+      return;
+    }
+    const told = followerKeys(record.userId).unreadableNotice;
+    if (await redis.exists(told)) return;
+    // Recorded only once sent: a failed send is tried again next round.
+    await deps.tellUnreadable(record);
+    await redis.set(told, "1", "EX", 90 * 86_400);
   }
 
   async function round(): Promise<void> {
@@ -46,13 +67,16 @@ export function startReconciling(deps: ReconcileDeps): { stop(): void } {
     if ((await redis.set(`${deps.prefix}:reconcile-lock`, randomUUID(), "PX", Math.floor(everyMs / 2), "NX")) !== "OK") return;
     let scheduled = 0;
     for await (const record of credentials.all()) {
-      if (record.status !== "active") continue;
-      if (!(await credentials.isOpenable(record.userId))) {
-        await reportUnreadable(record);
-        continue;
+      const openable = await credentials.isOpenable(record.userId);
+      if (record.status === "unreadable") {
+        await unreadableAgain(record, openable).catch((error: unknown) => logger.warn({ err: error, userId: record.userId }, "could not settle a key that could not be opened"));
+      } else if (record.status === "active" && !openable) {
+        await takeOutOfUse(record);
+      } else if (record.status === "active" || record.status === "expired") {
+        // An expired key may still owe its expiry reminder, if that job failed for good.
+        await reminders.schedule(record);
+        scheduled += 1;
       }
-      await reminders.schedule(record);
-      scheduled += 1;
     }
     logger.info({ count: scheduled }, "reminders checked for every connected key");
   }

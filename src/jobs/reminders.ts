@@ -60,6 +60,8 @@ export function createReminders({ queue, redis, clock, rules, retry = DEFAULT_RE
         KINDS.map(async (kind, index) => {
           // Delivered, or the follower blocked the bot: nothing to schedule again.
           if (markers[index] === "sent" || markers[index] === "unreachable") return;
+          // An expired key still owes its expiry reminder (the worker marks it expired before sending); nothing else.
+          if (record.status !== "active" && kind !== "expiry") return;
           // A job that failed for good keeps its id for 30 days, and an add with that id would do nothing.
           const existing = await queue.getJob(reminderJobId(kind, record.ref));
           if (existing && (await existing.isFailed())) await existing.remove();

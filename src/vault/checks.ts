@@ -14,9 +14,11 @@ export interface InterruptedCheck {
  */
 export interface ChecksUnderWay {
   begin(userId: number, previousRef: string | null, at: number): Promise<void>;
+  /** Says the check is still running (a check whose last beat is old was cut short). */
+  beat(userId: number, previousRef: string | null, at: number): Promise<void>;
   end(userId: number, previousRef: string | null): Promise<void>;
-  /** Takes (once, across processes) the checks begun before `before`, which no live process can still be running. */
-  claimBegunBefore(before: number, limit: number): Promise<InterruptedCheck[]>;
+  /** Takes (once, across processes) the checks whose last beat came before `before`: no live process is running them. */
+  claimSilentSince(before: number, limit: number): Promise<InterruptedCheck[]>;
 }
 
 const UNDER_WAY_KEY = "{checks}:under-way";
@@ -35,10 +37,14 @@ export function createChecksUnderWay(redis: Redis, key = UNDER_WAY_KEY): ChecksU
     async begin(userId, previousRef, at) {
       await redis.zadd(key, at, memberOf(userId, previousRef));
     },
+    async beat(userId, previousRef, at) {
+      // XX: a beat never brings back a check that has ended.
+      await redis.zadd(key, "XX", at, memberOf(userId, previousRef));
+    },
     async end(userId, previousRef) {
       await redis.zrem(key, memberOf(userId, previousRef));
     },
-    async claimBegunBefore(before, limit) {
+    async claimSilentSince(before, limit) {
       const found = (await redis.eval(CLAIM, 1, key, before, limit)) as string[];
       const checks: InterruptedCheck[] = [];
       for (let i = 0; i < found.length; i += 2) {

@@ -44,6 +44,8 @@ export interface CredentialStore {
   isOpenable(userId: number): Promise<boolean>;
   /** Sets the status of the credential `ref`, if it is still the follower's current one. */
   setStatus(userId: number, ref: string, status: CredentialStatus): Promise<boolean>;
+  /** Moves the credential `ref` from one status to another; false if it is not current or not in `from` (someone moved it first). */
+  moveStatus(userId: number, ref: string, from: CredentialStatus, to: CredentialStatus): Promise<boolean>;
   /** Records that Telegram refused to deliver to the follower, on the credential `ref` if it is still current. */
   markUnreachable(userId: number, ref: string, at: number): Promise<void>;
   /** Deletes the credential, sealed secret and all, for good. */
@@ -101,6 +103,13 @@ redis.call("HSET", KEYS[1], unpack(ARGV, 2))
 return 1`;
 
 /** Changes a field only while the hash still holds the credential the caller means. */
+/** KEYS: the credential. ARGV: ref, from, to. */
+const MOVE_STATUS = `
+if redis.call("HGET", KEYS[1], "ref") ~= ARGV[1] then return 0 end
+if (redis.call("HGET", KEYS[1], "status") or "active") ~= ARGV[2] then return 0 end
+redis.call("HSET", KEYS[1], "status", ARGV[3])
+return 1`;
+
 const SET_IF_CURRENT = `
 if redis.call("HGET", KEYS[1], "ref") == ARGV[1] then
   redis.call("HSET", KEYS[1], ARGV[2], ARGV[3])
@@ -184,6 +193,10 @@ export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialS
 
     async setStatus(userId, ref, status) {
       return (await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), ref, "status", status)) === 1;
+    },
+
+    async moveStatus(userId, ref, from, to) {
+      return (await redis.eval(MOVE_STATUS, 1, credentialKey(userId), ref, from, to)) === 1;
     },
 
     async markUnreachable(userId, ref, at) {

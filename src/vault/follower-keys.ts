@@ -16,6 +16,8 @@ export function followerKeys(userId: number) {
     /** Index: `<ref>:<kind>` of every reminder marker written. */
     reminderMarkers: key("reminder-markers"),
     reminderMarker: (ref: string, kind: string) => key(`reminder:${ref}:${kind}`),
+    /** Set once the follower was told their stored key cannot be opened. */
+    unreadableNotice: key("unreadable-notice"),
   };
 }
 
@@ -26,6 +28,6 @@ export function allFollowerKeys(userId: number, indexes: { panicRefs: string[]; 
     const split = entry.lastIndexOf(":");
     return keys.reminderMarker(entry.slice(0, split), entry.slice(split + 1));
   });
-  const fixed = [keys.credential, keys.panicEpoch, keys.panics, keys.revokedKey, keys.pendingKeyPair, keys.reminderMarkers];
+  const fixed = [keys.credential, keys.panicEpoch, keys.panics, keys.revokedKey, keys.pendingKeyPair, keys.reminderMarkers, keys.unreadableNotice];
   return [...fixed, ...indexes.panicRefs.map(keys.panic), ...markers];
 }

@@ -5,6 +5,7 @@ import { Api } from "grammy";
 import { Redis } from "ioredis";
 import { inject } from "vitest";
 import { createBot } from "../../src/bot/create-bot.js";
+import { CHECK_BEAT_MS } from "../../src/bot/features/connect/connect.js";
 import { POLLING } from "../../src/bot/polling.js";
 import { createPendingDeletions } from "../../src/bot/intake/pending-deletions.js";
 import type { ShredderTiming } from "../../src/bot/intake/shredder.js";
@@ -50,7 +51,7 @@ export interface HarnessOptions {
   supportContact?: string;
   /** Ready key pairs to keep (default 0: each pair is made when a follower asks). */
   keyPairPoolSize?: number;
-  /** When a check still under way counts as cut short (default: five Bybit timeouts, as in production). */
+  /** When a check whose last beat is this old counts as cut short (default: three missed beats, as in production). */
   interruptedAfterMs?: number;
   /** The service's Bybit budget (default: production's 300 per 5 s). */
   bybitRequestsPer5s?: number;
@@ -239,7 +240,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       pendingDeletions: createPendingDeletions(redis, pendingDeletionsKey),
       telegramLimits: options.telegramLimits,
       checksUnderWay,
-      interruptedAfterMs: options.interruptedAfterMs ?? 5 * (options.bybitTimeoutMs ?? 2000),
+      interruptedAfterMs: options.interruptedAfterMs ?? 3 * CHECK_BEAT_MS,
       shredderTiming: { leaseMs: 2000, sweepEveryMs: 200, ...options.shredderTiming },
     });
     shredder.startSweeping();

@@ -20,6 +20,9 @@ export interface ConnectDeps extends AdmitDeps {
 /** `connect` asks before replacing a working key; `rotate` is the same flow, worded for replacing one. */
 export type ConnectMode = "connect" | "rotate";
 
+/** How often a check under way says it is still running; three missed beats mean it was cut short. */
+export const CHECK_BEAT_MS = 5000;
+
 /** Each step waits this long for the follower; after that the flow is dropped as if it never started. */
 const STEP_TIMEOUT_MS = 10 * 60_000;
 
@@ -99,8 +102,9 @@ function connectConversation(deps: ConnectDeps) {
 
 /**
  * "Checking the key with Bybit…", then the check, recorded as under way from before the first
- * word: a crash at any moment in between is noticed after the restart (interrupted.ts). Wall
- * time, not the domain clock: processes die in real time.
+ * word and beating every few seconds while it runs (a slow Telegram or Bybit is not a crash): a
+ * crash at any moment in between is noticed after the restart (interrupted.ts). Wall time, not
+ * the domain clock: processes die in real time.
  */
 async function checkUnderWatch(
   conversation: BotConversation,
@@ -112,10 +116,13 @@ async function checkUnderWatch(
 ): Promise<Admission> {
   const previousRef = previous?.ref ?? null;
   await conversation.external(() => deps.checksUnderWay.begin(userId, previousRef, Date.now()));
+  // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
+  const beating = setInterval(() => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined), CHECK_BEAT_MS);
   try {
     await ctx.reply(texts.checking);
     return await conversation.external(check);
   } finally {
+    clearInterval(beating);
     await conversation.external(() => deps.checksUnderWay.end(userId, previousRef));
   }
 }

@@ -13,7 +13,7 @@ export interface InterruptedDeps {
   dropFlowState(userId: number): Promise<void>;
   api: Api;
   logger: Logger;
-  /** A check still "under way" this long after it began was cut short: no check lasts that long. */
+  /** A check whose last beat is this old was cut short. */
   staleAfterMs: number;
 }
 
@@ -35,7 +35,7 @@ export function recoverInterruptedChecks(deps: InterruptedDeps): { start(): void
   }
 
   async function sweep(): Promise<void> {
-    for (const check of await deps.checksUnderWay.claimBegunBefore(Date.now() - deps.staleAfterMs, 50)) {
+    for (const check of await deps.checksUnderWay.claimSilentSince(Date.now() - deps.staleAfterMs, 50)) {
       await settle(check).catch((error: unknown) => deps.logger.warn({ err: error, userId: check.userId }, "could not tell a follower about a check cut short"));
     }
   }

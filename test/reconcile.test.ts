@@ -1,0 +1,81 @@
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalRedis, type LocalRedis } from "../src/infra/local-redis.js";
+import { startReconciling } from "../src/jobs/reconcile.js";
+import { createReminders, REMINDER_QUEUE, reminderJobId, type ReminderJob } from "../src/jobs/reminders.js";
+import { createMetrics } from "../src/metrics/metrics.js";
+import { createCredentialStore, type CredentialRecord } from "../src/vault/credential-store.js";
+import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
+import { createSealer } from "../src/vault/sealer.js";
+import { dueReminders } from "./support/due-reminders.js";
+
+// A redis-server of its own: a reconciliation reads every key in its Redis.
+let server: LocalRedis;
+let redis: Redis;
+beforeAll(async () => {
+  server = await startLocalRedis();
+  redis = new Redis(server.url);
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function rounds(keyring: string, count: number, told: CredentialRecord[]): Promise<void> {
+  const credentials = createCredentialStore(redis, createSealer(parseKeyring(keyring)));
+  const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis, prefix: "{reminders}" });
+  const reminders = createReminders({ queue, redis, clock: Date.now, rules: { rotateAfterDays: 80, keyMaxAgeDays: 90 } });
+  const everyMs = 400;
+  const reconciling = startReconciling({
+    credentials,
+    reminders,
+    redis,
+    prefix: "{reminders}",
+    logger: pino({ level: "silent" }),
+    metrics: createMetrics(),
+    tellUnreadable: async (record) => void told.push(record),
+    everyMs,
+  });
+  await sleep(count * everyMs - everyMs / 2);
+  reconciling.stop();
+  await sleep(everyMs / 2);
+  await queue.close();
+}
+
+describe("the reconciliation", () => {
+  it("takes a key out of use while its keyring entry is missing, tells the follower once if it stays so, and puts it back when the entry returns", async () => {
+    const old = generateKeyringEntry();
+    const [record] = await dueReminders(redis, old, 1);
+    const credentials = createCredentialStore(redis, createSealer(parseKeyring(old)));
+    const told: CredentialRecord[] = [];
+
+    // A worker started with only a newer entry: out of use at once, the follower told a round later, once.
+    await rounds(generateKeyringEntry(), 3, told);
+    expect((await credentials.current(record!.userId))?.status).toBe("unreadable");
+    expect(told.map((each) => each.userId)).toEqual([record!.userId]);
+
+    // The old entry is back: the key is in use again.
+    await rounds(`${generateKeyringEntry()},${old}`, 1, told);
+    expect((await credentials.current(record!.userId))?.status).toBe("active");
+    expect(told).toHaveLength(1);
+  }, 20_000);
+
+  it("gives an expired key back its expiry reminder when that job failed for good, and nothing else", async () => {
+    const keyring = generateKeyringEntry();
+    const [record] = await dueReminders(redis, keyring, 1);
+    const credentials = createCredentialStore(redis, createSealer(parseKeyring(keyring)));
+    const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis, prefix: "{reminders}" });
+    await queue.remove(reminderJobId("expiry", record!.ref));
+    await queue.remove(reminderJobId("rotate", record!.ref));
+    await credentials.setStatus(record!.userId, record!.ref, "expired");
+
+    await rounds(keyring, 1, []);
+    expect(await queue.getJob(reminderJobId("expiry", record!.ref))).toBeDefined();
+    expect(await queue.getJob(reminderJobId("rotate", record!.ref))).toBeUndefined();
+    await queue.close();
+  }, 20_000);
+});
