@@ -9,7 +9,9 @@ import { createMetrics } from "../src/metrics/metrics.js";
 import { createCredentialStore, type CredentialRecord } from "../src/vault/credential-store.js";
 import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
 import { createSealer } from "../src/vault/sealer.js";
+import { canaryCredentials } from "./support/canaries.js";
 import { dueReminders } from "./support/due-reminders.js";
+import { TRADE_ONLY } from "./support/fake-bybit.js";
 
 // A redis-server of its own: a reconciliation reads every key in its Redis.
 let server: LocalRedis;
@@ -62,7 +64,13 @@ describe("the reconciliation", () => {
     await rounds(`${generateKeyringEntry()},${old}`, 1, told);
     expect((await credentials.current(record!.userId))?.status).toBe("active");
     expect(told).toHaveLength(1);
-  }, 20_000);
+
+    // A key the follower connects later, sealed with an entry that goes missing too: they hear of it as well.
+    const facts = { id: "a-later-key", name: "later", readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt: Date.now(), expiresAt: null, unifiedAccount: true, rsaPublicKey: null };
+    const later = (await credentials.save(record!.userId, canaryCredentials(), facts, Date.now(), 0))!;
+    await rounds(generateKeyringEntry(), 3, told);
+    expect(told.map((each) => each.ref)).toEqual([record!.ref, later.ref]);
+  }, 30_000);
 
   it("gives an expired key back its expiry reminder when that job failed for good, and nothing else", async () => {
     const keyring = generateKeyringEntry();

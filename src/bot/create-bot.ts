@@ -117,8 +117,9 @@ export function createBot(deps: BotDeps): BotParts {
   // Ahead of the chat's queue: /panic never waits behind another update of the same chat.
   bot.use(panic.urgent);
   // After the guard (a key sent over the limit is still deleted) and before the chat's queue (dropped updates never wait in it).
-  bot.use(limitUpdates(deps.redis, deps.metrics, (ctx) => ctx.chat?.type === "private" && isPanic(ctx)));
-  bot.use(capBacklog(deps.metrics));
+  const privatePanic = (ctx: BotContext) => ctx.chat?.type === "private" && isPanic(ctx);
+  bot.use(limitUpdates(deps.redis, deps.metrics, privatePanic));
+  bot.use(capBacklog(deps.metrics, privatePanic));
   // Different chats are handled at the same time; each chat's updates stay in order.
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
   // Before conversation state is read: a private key never enters it.

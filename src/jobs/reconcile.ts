@@ -55,7 +55,7 @@ export function startReconciling(deps: ReconcileDeps): { stop(): void } {
       }
       return;
     }
-    const told = followerKeys(record.userId).unreadableNotice;
+    const told = followerKeys(record.userId).unreadableNotice(record.ref);
     if (await redis.exists(told)) return;
     // Recorded only once sent: a failed send is tried again next round.
     await deps.tellUnreadable(record);

@@ -16,18 +16,19 @@ export function followerKeys(userId: number) {
     /** Index: `<ref>:<kind>` of every reminder marker written. */
     reminderMarkers: key("reminder-markers"),
     reminderMarker: (ref: string, kind: string) => key(`reminder:${ref}:${kind}`),
-    /** Set once the follower was told their stored key cannot be opened. */
-    unreadableNotice: key("unreadable-notice"),
+    /** Set once the follower was told that this stored key cannot be opened: per key, so a key connected later is told about afresh. */
+    unreadableNotice: (ref: string) => key(`unreadable-notice:${ref}`),
   };
 }
 
 /** Every key about the follower, the indexed ones included; `indexes` are what the two indexes hold. */
-export function allFollowerKeys(userId: number, indexes: { panicRefs: string[]; reminderMarkers: string[] }): string[] {
+export function allFollowerKeys(userId: number, indexes: { panicRefs: string[]; reminderMarkers: string[]; credentialRef?: string }): string[] {
   const keys = followerKeys(userId);
   const markers = indexes.reminderMarkers.map((entry) => {
     const split = entry.lastIndexOf(":");
     return keys.reminderMarker(entry.slice(0, split), entry.slice(split + 1));
   });
-  const fixed = [keys.credential, keys.panicEpoch, keys.panics, keys.revokedKey, keys.pendingKeyPair, keys.reminderMarkers, keys.unreadableNotice];
-  return [...fixed, ...indexes.panicRefs.map(keys.panic), ...markers];
+  const fixed = [keys.credential, keys.panicEpoch, keys.panics, keys.revokedKey, keys.pendingKeyPair, keys.reminderMarkers];
+  const notice = indexes.credentialRef === undefined ? [] : [keys.unreadableNotice(indexes.credentialRef)];
+  return [...fixed, ...notice, ...indexes.panicRefs.map(keys.panic), ...markers];
 }

@@ -10,9 +10,13 @@ export function createFollowerStore(redis: Redis): FollowerStore {
   return {
     async forget(userId) {
       const keys = followerKeys(userId);
-      const [panicRefs, reminderMarkers] = await Promise.all([redis.smembers(keys.panics), redis.smembers(keys.reminderMarkers)]);
+      const [panicRefs, reminderMarkers, credentialRef] = await Promise.all([
+        redis.smembers(keys.panics),
+        redis.smembers(keys.reminderMarkers),
+        redis.hget(keys.credential, "ref"),
+      ]);
       // One slot (the follower's hash tag), so one DEL even on Redis Cluster.
-      await redis.del(...allFollowerKeys(userId, { panicRefs, reminderMarkers }));
+      await redis.del(...allFollowerKeys(userId, { panicRefs, reminderMarkers, credentialRef: credentialRef ?? undefined }));
     },
   };
 }

@@ -10,11 +10,12 @@ import type { BotContext } from "../context.js";
  */
 export const BACKLOG_PER_CHAT = 10;
 
-export function capBacklog(metrics: Metrics, perChat = BACKLOG_PER_CHAT): MiddlewareFn<BotContext> {
+/** `exempt` updates (/panic in a private chat) always get a slot: freezing a key never waits. */
+export function capBacklog(metrics: Metrics, exempt: (ctx: BotContext) => boolean, perChat = BACKLOG_PER_CHAT): MiddlewareFn<BotContext> {
   const waiting = new Map<number, number>();
   return async (ctx, next) => {
     const chatId = ctx.chat?.id;
-    if (chatId === undefined) return next();
+    if (chatId === undefined || exempt(ctx)) return next();
     const count = waiting.get(chatId) ?? 0;
     if (count >= perChat) {
       metrics.updatesDropped.inc({ reason: "backlog" });

@@ -34,7 +34,8 @@ export type KeySource = { type: "hmac"; credentials: Credentials } | { type: "rs
  */
 export type Admission =
   | { outcome: "connected"; record: CredentialRecord; equityUsd: string | null; warnings: PolicyWarning[]; times: ReminderTimes | null; now: number }
-  | { outcome: "refused"; reply: string }
+  /** `held`: not checked at all (too many checks of late), so it is no wrong try. */
+  | { outcome: "refused"; reply: string; held?: boolean }
   | { outcome: "pair-expired" }
   | { outcome: "panicked" }
   | { outcome: "save-failed" };
@@ -52,7 +53,7 @@ export interface FlowFacts {
 
 export async function admit(deps: AdmitDeps, userId: number, source: KeySource, { previous, next, panicEpoch }: FlowFacts): Promise<Admission> {
   const wait = await deps.bybitBudget.followerCheck(userId);
-  if (wait > 0) return { outcome: "refused", reply: texts.tooManyChecks(Math.ceil(wait / 1000), next) };
+  if (wait > 0) return { outcome: "refused", reply: texts.tooManyChecks(Math.ceil(wait / 1000), next), held: true };
   let credentials: Credentials;
   let expectedRsaPublicKey: string | undefined;
   if (source.type === "rsa") {

@@ -93,6 +93,7 @@ function connectConversation(deps: ConnectDeps) {
       const next: NextStep = expecting === "rsa" ? "resend" : mode;
       const admission = await checkUnderWatch(conversation, ctx, deps, userId, () => admit(deps, userId, source, { previous, next, panicEpoch }), previous);
       const again = admission.outcome === "refused" && next === "resend";
+      if (admission.outcome === "refused" && admission.held) checks -= 1;
       await ctx.reply(replyTo(admission, previous) + (again && checks >= WRONG_INPUTS_PER_STEP ? `\n\n${texts.tooManyTries}` : ""), html);
       if (!again) return;
       if (checks >= WRONG_INPUTS_PER_STEP) return conversation.external(() => deps.pendingKeyPairs.discard(userId));
