@@ -70,6 +70,7 @@ const environment = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     DATA_DIR: z.string().min(1).default(".data"),
     REMINDER_LOCK_SECONDS: z.coerce.number().int().min(1).max(300).default(30),
+    KEY_WATCH_EVERY_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
     SHUTDOWN_SECONDS: z.coerce.number().int().min(1).max(60).default(8),
   })
   .superRefine((env, ctx) => {
@@ -132,6 +133,8 @@ export interface Config {
   dataDir: string;
   /** How long a worker's hold on a reminder lasts: after a worker dies, its reminder goes out again this much later. */
   reminderLockSeconds: number;
+  /** How often the key watch reads each active key again from Bybit. */
+  keyWatchEveryHours: number;
   /** On SIGTERM, the process exits within this (docker stop waits 10 s, then kills). */
   shutdownSeconds: number;
 }
@@ -170,5 +173,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     dataDir: e.DATA_DIR,
     shutdownSeconds: e.SHUTDOWN_SECONDS,
     reminderLockSeconds: e.REMINDER_LOCK_SECONDS,
+    keyWatchEveryHours: e.KEY_WATCH_EVERY_HOURS,
   };
 }

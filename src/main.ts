@@ -7,7 +7,7 @@ import { createBot } from "./bot/create-bot.js";
 import { CHECK_BEAT_MS } from "./bot/features/connect/connect.js";
 import { POLLING } from "./bot/polling.js";
 import { createPendingDeletions } from "./bot/intake/pending-deletions.js";
-import { createReminderDelivery, createUnreadableNotice } from "./bot/reminder-delivery.js";
+import { createReminderDelivery, createUnreadableNotice, createWatchNotice } from "./bot/reminder-delivery.js";
 import { sendPath } from "./bot/sending/send-path.js";
 import { createBybitBudget } from "./budget/bybit-budget.js";
 import { createRateBudget } from "./budget/rate-budget.js";
@@ -17,6 +17,7 @@ import { createBybitExchange } from "./exchange/bybit.js";
 import { startLocalRedis, type LocalRedis } from "./infra/local-redis.js";
 import { createLogger } from "./infra/logger.js";
 import { connectRedis, reportingErrors, warnUnlessNoEviction } from "./infra/redis.js";
+import { createKeyWatchSchedule, KEY_WATCH_QUEUE, startKeyWatchWorker, type WatchJob } from "./jobs/key-watch.js";
 import { startReminderWorker } from "./jobs/reminder-worker.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { startReconciling } from "./jobs/reconcile.js";
@@ -29,6 +30,7 @@ import { createFollowerStore } from "./vault/follower-store.js";
 import { createKeyPairPool, createPendingKeyPairs } from "./vault/key-pairs.js";
 import { createPanicStore } from "./vault/panic-store.js";
 import { createSealer } from "./vault/sealer.js";
+import { createWatchFindings } from "./vault/watch-findings.js";
 
 function loadConfigOrExit() {
   try {
@@ -66,9 +68,13 @@ const metrics = createMetrics();
 const budget = createRateBudget(redis.main);
 const bybitBudget = createBybitBudget(budget, config.bybitRequestsPer5s);
 const credentials = createCredentialStore(redis.main, sealer);
+const denylist = createKeyDenylist(redis.main);
 const rotation = { rotateAfterDays: config.rotateAfterDays, keyMaxAgeDays: config.keyMaxAgeDays };
 const queue = reportingErrors(new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis.queue, prefix: config.queuePrefix }), "reminder queue", logger);
-const reminders = createReminders({ queue, redis: redis.main, clock: Date.now, rules: rotation });
+const watchQueue = reportingErrors(new Queue<WatchJob>(KEY_WATCH_QUEUE, { connection: redis.queue, prefix: config.queuePrefix }), "key watch queue", logger);
+const watchSchedule = createKeyWatchSchedule(watchQueue, config.keyWatchEveryHours * 3_600_000);
+const reminders = createReminders({ queue, redis: redis.main, clock: Date.now, rules: rotation, watching: watchSchedule });
+const exchange = createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs, budget: bybitBudget });
 /** On shutdown, first everything that takes work in stops at once (the work in flight finishes); then the rest, in order. */
 const intake: (() => Promise<unknown>)[] = [];
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -84,9 +90,9 @@ if (config.role !== "worker") {
     credentials,
     followers: createFollowerStore(redis.main),
     panics: createPanicStore(redis.main, sealer),
-    denylist: createKeyDenylist(redis.main),
+    denylist,
     pendingKeyPairs: createPendingKeyPairs(redis.main, sealer, keyPairPool, FLOW_LIFETIME_SECONDS),
-    exchange: createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs, budget: bybitBudget }),
+    exchange,
     bybitBudget,
     reminders,
     clock: Date.now,
@@ -125,11 +131,36 @@ if (config.role !== "bot") {
     logger,
     lockDurationMs: config.reminderLockSeconds * 1000,
   });
-  // Waits for the reminder in flight, if any, before letting go of Redis.
-  intake.push(() => worker.close());
+  const findings = createWatchFindings(redis.main);
+  const watcher = startKeyWatchWorker({
+    connection: workerConnection,
+    prefix: config.queuePrefix,
+    credentials,
+    findings,
+    readKey: exchange.readKey,
+    reminders,
+    schedule: watchSchedule,
+    denylist,
+    tell: createWatchNotice(api),
+    clock: Date.now,
+    rotateAfterDays: config.rotateAfterDays,
+    logger,
+    metrics,
+  });
+  // Waits for the reminder and the key looks in flight, if any, before letting go of Redis.
+  intake.push(() => worker.close(), () => watcher.close());
   cleanup.push(() => workerConnection.quit());
-  logger.info("reminder worker is running");
-  const reconciling = startReconciling({ credentials, reminders, redis: redis.main, prefix: config.queuePrefix, logger, metrics, tellUnreadable: createUnreadableNotice(api) });
+  logger.info("reminder worker and key watch are running");
+  const reconciling = startReconciling({
+    credentials,
+    reminders,
+    redis: redis.main,
+    prefix: config.queuePrefix,
+    logger,
+    metrics,
+    tellUnreadable: createUnreadableNotice(api),
+    watch: { findings, schedule: watchSchedule },
+  });
   cleanup.unshift(async () => reconciling.stop());
 }
 
@@ -146,7 +177,7 @@ async function shutdown(signal: string) {
   }, config.shutdownSeconds * 1000).unref();
   await Promise.all(intake.map((stop) => stop()));
   for (const stop of cleanup) await stop();
-  await queue.close();
+  await Promise.all([queue.close(), watchQueue.close()]);
   await Promise.all([redis.main.quit(), redis.queue.quit()]);
   await localRedis?.stop();
   process.exit(0);

@@ -213,14 +213,14 @@ describe("a key flagged by /panic is never connected again", () => {
     await until(alice, "📸");
     press(alice, "forget");
     await until(alice, "What to do next");
-    expect(await submitKey(alice, creds)).toContain("This key was reported as leaked with /panic, so I will never use it. Nothing was stored.");
+    expect(await submitKey(alice, creds)).toContain("This key was frozen as leaked (with /panic, or because it could move money), so I will never use it again. Nothing was stored.");
 
     alice.say("/forget");
     await alice.reply();
     h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), `forget:${alice.user.id}`);
     expect(await alice.reply()).toContain("Done");
-    expect(await submitKey(alice, creds)).toContain("reported as leaked");
-    expect(await submitKey(h.follower(), creds)).toContain("reported as leaked");
+    expect(await submitKey(alice, creds)).toContain("frozen as leaked");
+    expect(await submitKey(h.follower(), creds)).toContain("frozen as leaked");
     expect(await h.redis.keys(`*${alice.user.id}*`)).toEqual([]);
   });
 });

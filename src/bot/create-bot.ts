@@ -53,7 +53,7 @@ export interface BotDeps {
   followers: FollowerStore;
   /** Keys frozen by /panic, each in a flow of its own until its revocation is settled. */
   panics: PanicStore;
-  /** Bybit keys reported as leaked: never connected again. */
+  /** Bybit keys frozen as leaked (by /panic, or by the key watch for money permissions): never connected again. */
   denylist: KeyDenylist;
   /** Key pairs handed out for self-generated keys, waiting for the follower's API key. */
   pendingKeyPairs: PendingKeyPairs;

@@ -1,6 +1,7 @@
 import { GrammyError, HttpError, InlineKeyboard, type Api } from "grammy";
-import type { DeliverReminder } from "../jobs/reminder-worker.js";
+import type { DeliverReminder, DeliveryOutcome } from "../jobs/reminder-worker.js";
 import type { CredentialRecord } from "../vault/credential-store.js";
+import type { WatchNotice } from "../vault/watch-findings.js";
 import { texts } from "./texts.js";
 
 export const ROTATE_NOW = "rotate:start";
@@ -14,19 +15,28 @@ export function createUnreadableNotice(api: Api): (record: CredentialRecord) => 
 
 /** Sends a reminder to the follower's private chat and says what Telegram made of it. */
 export function createReminderDelivery(api: Api, clock: () => number): DeliverReminder {
-  return async (record, kind) => {
+  return (record, kind) => {
     const text = kind === "rotate" ? texts.reminderRotate(record, clock()) : texts.reminderExpired(record);
-    const keyboard = new InlineKeyboard().text(texts.rotateNowButton, ROTATE_NOW);
-    try {
-      await api.sendMessage(record.userId, text, { parse_mode: "HTML", reply_markup: keyboard });
-      return { delivered: true };
-    } catch (error) {
-      if (error instanceof HttpError) return { delivered: false, transient: true };
-      if (!(error instanceof GrammyError)) throw error;
-      if (error.error_code === 429) return { delivered: false, retryAfterMs: (error.parameters.retry_after ?? 1) * 1000 };
-      // 403: blocked by the follower; 400 "chat not found": the chat is gone. Neither improves with retries.
-      if (error.error_code === 403 || error.error_code === 400) return { delivered: false, unreachable: true };
-      return { delivered: false, transient: true };
-    }
+    return deliver(api, record.userId, text, new InlineKeyboard().text(texts.rotateNowButton, ROTATE_NOW));
   };
+}
+
+/** Tells a follower what the key watch found: their key out of use, why, and what to do. */
+export function createWatchNotice(api: Api): (record: CredentialRecord, notice: WatchNotice) => Promise<DeliveryOutcome> {
+  return (record, notice) => deliver(api, record.userId, texts.watchNotice(record, notice));
+}
+
+/** One background message to a follower's private chat, and what Telegram made of it. */
+async function deliver(api: Api, chatId: number, text: string, keyboard?: InlineKeyboard): Promise<DeliveryOutcome> {
+  try {
+    await api.sendMessage(chatId, text, { parse_mode: "HTML", link_preview_options: { is_disabled: true }, reply_markup: keyboard });
+    return { delivered: true };
+  } catch (error) {
+    if (error instanceof HttpError) return { delivered: false, transient: true };
+    if (!(error instanceof GrammyError)) throw error;
+    if (error.error_code === 429) return { delivered: false, retryAfterMs: (error.parameters.retry_after ?? 1) * 1000 };
+    // 403: blocked by the follower; 400 "chat not found": the chat is gone. Neither improves with retries.
+    if (error.error_code === 403 || error.error_code === 400) return { delivered: false, unreachable: true };
+    return { delivered: false, transient: true };
+  }
 }

@@ -5,6 +5,7 @@ import type { CredentialRecord } from "../vault/credential-store.js";
 import { connectTexts } from "./copy/connect.js";
 import { deletionTexts } from "./copy/deletion.js";
 import { panicTexts } from "./copy/panic.js";
+import { watchTexts } from "./copy/watch.js";
 import { dateTime, daysLeft, describePermissions, escapeHtml, formatDate, keyLabel } from "./copy/format.js";
 
 /**
@@ -29,6 +30,7 @@ export const texts = {
   ...connectTexts,
   ...deletionTexts,
   ...panicTexts,
+  ...watchTexts,
 
 
   cancelled: "Cancelled. Nothing was stored.",
@@ -93,5 +95,6 @@ const statusWords: Record<CredentialRecord["status"], string> = {
   active: "active ✅",
   expired: "expired ⛔",
   frozen: "frozen 🧊 (not used for trading)",
+  deleted: "deleted in Bybit ⛔ (not used for trading)",
   unreadable: "can’t be opened any more ⚠️ (not used for trading): connect it again with /connect",
 };

@@ -27,9 +27,14 @@ export type SnapshotResult = { ok: true; snapshot: AccountSnapshot } | { ok: fal
 /** Whether Bybit still accepts a key: "dead" once it was deleted (10003) or has expired (33004). */
 export type KeyLiveness = { ok: true; alive: boolean } | { ok: false; failure: ExchangeFailure };
 
+/** What Bybit says of a key (query-api alone), for the key watch. */
+export type KeyReading = { ok: true; key: ApiKeyFacts } | { ok: false; failure: ExchangeFailure };
+
 export interface Exchange {
-  /** Asks Bybit what this key may do (query-api), then the account's equity. `watch`: for the key watch, behind everyone else. */
-  inspectKey(credentials: Credentials, priority?: Extract<BybitPriority, "connect" | "watch">): Promise<KeyInspection>;
+  /** Asks Bybit what this key may do (query-api), then the account's equity. */
+  inspectKey(credentials: Credentials): Promise<KeyInspection>;
+  /** Asks Bybit what this key may do (query-api) and nothing else, behind everyone else's requests. */
+  readKey(credentials: Credentials): Promise<KeyReading>;
   /** Open positions and orders (linear USDT and USDC, inverse) and the fills since `since`, every page of each. Read-only calls. */
   snapshot(credentials: Credentials, since: number): Promise<SnapshotResult>;
   isKeyAlive(credentials: Credentials): Promise<KeyLiveness>;
@@ -210,13 +215,20 @@ export function createBybitExchange({ baseUrl, timeoutMs, budget }: BybitOptions
     new RestClientV5({ key: apiKey, secret: apiSecret, baseUrl, recv_window: 5000, customSignMessageFn: signerFor(apiSecret) }, networkOptions);
   /** One request to Bybit, once the budget lets it go. */
   const request = <T>(priority: BybitPriority, call: () => Promise<T>): Promise<T> => budget.beforeRequest(priority).then(call);
+  async function queryKey(credentials: Credentials, priority: BybitPriority): Promise<KeyReading> {
+    try {
+      return { ok: true, key: toFacts(await expectSuccess<QueryApiResult>(request(priority, () => clientFor(credentials).getQueryApiKey()))) };
+    } catch (thrown) {
+      return { ok: false, failure: failureOf(thrown) };
+    }
+  }
 
   return {
-    async inspectKey(credentials, priority = "connect") {
+    async inspectKey(credentials) {
       const client = clientFor(credentials);
       try {
-        const info = await expectSuccess<QueryApiResult>(request(priority, () => client.getQueryApiKey()));
-        const equityUsd = await expectSuccess<WalletBalanceResult>(request(priority, () => client.getWalletBalance({ accountType: "UNIFIED" }))).then(
+        const info = await expectSuccess<QueryApiResult>(request("connect", () => client.getQueryApiKey()));
+        const equityUsd = await expectSuccess<WalletBalanceResult>(request("connect", () => client.getWalletBalance({ accountType: "UNIFIED" }))).then(
           (wallet) => wallet.list?.[0]?.totalEquity ?? null,
           // The equity is a courtesy in the confirmation; a classic account or a hiccup must not refuse a good key.
           () => null,
@@ -257,16 +269,13 @@ export function createBybitExchange({ baseUrl, timeoutMs, budget }: BybitOptions
       }
     },
 
+    readKey: (credentials) => queryKey(credentials, "watch"),
+
     async isKeyAlive(credentials) {
-      try {
-        const client = clientFor(credentials);
-        await expectSuccess<QueryApiResult>(request("panic", () => client.getQueryApiKey()));
-        return { ok: true, alive: true };
-      } catch (thrown) {
-        const failure = failureOf(thrown);
-        if (failure === "invalid-key" || failure === "expired") return { ok: true, alive: false };
-        return { ok: false, failure };
-      }
+      const reading = await queryKey(credentials, "panic");
+      if (reading.ok) return { ok: true, alive: true };
+      if (reading.failure === "invalid-key" || reading.failure === "expired") return { ok: true, alive: false };
+      return reading;
     },
   };
 }

@@ -4,6 +4,8 @@ import type { Logger } from "pino";
 import type { Metrics } from "../metrics/metrics.js";
 import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
 import { followerKeys } from "../vault/follower-keys.js";
+import type { WatchFindings } from "../vault/watch-findings.js";
+import type { KeyWatchSchedule } from "./key-watch.js";
 import type { Reminders } from "./reminders.js";
 
 export interface ReconcileDeps {
@@ -16,6 +18,8 @@ export interface ReconcileDeps {
   metrics: Metrics;
   /** Tells the follower their stored key must be connected again (Telegram, in production). */
   tellUnreadable(record: CredentialRecord): Promise<void>;
+  /** The key watch: a key it took out of use whose notice is still owed (Telegram down past its retries) is looked at again. */
+  watch?: { findings: WatchFindings; schedule: KeyWatchSchedule };
   everyMs?: number;
 }
 
@@ -27,7 +31,8 @@ const EVERY_MS = 10 * 60_000;
  *   to it yet) is marked `unreadable`, so nothing uses it; the operator gets one log line and a
  *   count; a round later, if it is still so, the follower one message asking to connect again. It
  *   goes back in use when it opens again. Nothing is decrypted to find out.
- * - the rest get whatever reminder is missing: after a crash between storing a key and scheduling
+ * - a key the watch took out of use, whose follower has not heard of it yet, is looked at again.
+ * - the rest get whatever reminder is missing (and active keys their watch): after a crash between storing a key and scheduling
  *   it, a job that failed for good (Telegram down for longer than its retries), a Redis that lost
  *   writes. Reminders already delivered are left alone.
  */
@@ -77,6 +82,7 @@ export function startReconciling(deps: ReconcileDeps): { stop(): void } {
         await reminders.schedule(record);
         scheduled += 1;
       }
+      if (record.status !== "active" && deps.watch && (await deps.watch.findings.owed(record.userId, record.ref))) await deps.watch.schedule.lookNow([record]);
     }
     logger.info({ count: scheduled }, "reminders checked for every connected key");
   }

@@ -34,10 +34,19 @@ export interface RetryPolicy {
 /** Network trouble with Telegram is retried for about twenty minutes (5 s, 10 s, … 640 s), then the job lands in the failed set. */
 const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 5_000 };
 
+/** A key's other scheduled job: the key watch, which looks at every active key once a cadence. */
+export interface KeyWatching {
+  watch(record: CredentialRecord): Promise<void>;
+  unwatch(ref: string): Promise<void>;
+}
+
+/** Everything scheduled about one key: its two reminders and, when given one, its watch. */
 export interface Reminders {
-  /** Schedules both reminders of a credential; a due time in the past is sent at once. Idempotent. */
+  /** Schedules both reminders of a credential (a due time in the past is sent at once) and watches it while active. Idempotent. */
   schedule(record: CredentialRecord): Promise<ReminderTimes>;
-  /** Removes both reminders of a credential, and what they recorded; a job already running or gone is not an error. */
+  /** Schedules anew after the key's dates moved: reminders not yet sent move to the new times. */
+  reschedule(record: CredentialRecord): Promise<ReminderTimes>;
+  /** Removes both reminders of a credential, and what they recorded, and its watch; a job already running or gone is not an error. */
   cancel(credential: { userId: number; ref: string }): Promise<void>;
 }
 
@@ -48,10 +57,18 @@ export interface RemindersOptions {
   clock: () => number;
   rules: RotationRules;
   retry?: RetryPolicy;
+  watching?: KeyWatching;
 }
 
-export function createReminders({ queue, redis, clock, rules, retry = DEFAULT_RETRY }: RemindersOptions): Reminders {
-  return {
+export function createReminders({ queue, redis, clock, rules, retry = DEFAULT_RETRY, watching }: RemindersOptions): Reminders {
+  const remove = async (kind: ReminderKind, ref: string) => {
+    try {
+      await queue.remove(reminderJobId(kind, ref));
+    } catch {
+      // Locked by a worker right now: the worker finds the credential replaced (or moved) and acts on what it finds.
+    }
+  };
+  const reminders: Reminders = {
     async schedule(record) {
       const times = reminderTimes(record, rules);
       const now = clock();
@@ -81,20 +98,20 @@ export function createReminders({ queue, redis, clock, rules, retry = DEFAULT_RE
           );
         }),
       );
+      if (record.status === "active") await watching?.watch(record);
       return times;
     },
 
+    async reschedule(record) {
+      await Promise.all(KINDS.map((kind) => remove(kind, record.ref)));
+      return reminders.schedule(record);
+    },
+
     async cancel({ userId, ref }) {
-      await Promise.all(
-        KINDS.map(async (kind) => {
-          try {
-            await queue.remove(reminderJobId(kind, ref));
-          } catch {
-            // Locked by a worker right now: the worker finds the credential replaced and sends nothing.
-          }
-        }),
-      );
+      await Promise.all(KINDS.map((kind) => remove(kind, ref)));
       await redis.del(...KINDS.map((kind) => sentMarkerKey({ userId, ref, kind })));
+      await watching?.unwatch(ref);
     },
   };
+  return reminders;
 }

@@ -30,6 +30,17 @@ export function createMetrics(registry = new Registry()) {
       help: "Stored keys found sealed with a keyring entry the service no longer holds (each counted once, when taken out of use).",
       registers: [registry],
     }),
+    keyWatch: new Counter({
+      name: "key_watch_looks_total",
+      help: "Keys the key watch looked at, by outcome: fine, refused (frozen), gone (deleted in Bybit), expired, unanswered (Bybit gave no usable answer), stale, not-active.",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    keyWatchFailures: new Counter({
+      name: "key_watch_failures_total",
+      help: "Key watch jobs that failed after all their retries (Bybit or Telegram unavailable); the key is looked at again at its next turn.",
+      registers: [registry],
+    }),
     updatesDropped: new Counter({
       name: "telegram_updates_dropped_total",
       help: "Updates dropped: over a follower's (or group's) rate limit, or over a chat's backlog in this process.",

@@ -5,7 +5,8 @@ import { keyTypeOf, maskApiKey, type ApiKeyFacts, type Credentials, type KeyType
 import type { Sealer } from "./sealer.js";
 
 /** unreadable: sealed with a keyring entry the service no longer holds; it must be connected again. */
-export type CredentialStatus = "active" | "expired" | "frozen" | "unreadable";
+/** frozen: by /panic, or by the key watch when the key no longer passes; deleted: Bybit no longer knows it. Only "active" is used. */
+export type CredentialStatus = "active" | "expired" | "frozen" | "unreadable" | "deleted";
 
 /** The non-secret side of a stored credential: what `/status` shows and what jobs refer to. */
 export interface CredentialRecord {

@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 
 /**
- * Bybit keys flagged as leaked with /panic: never to be connected again, by anyone. Bybit key
- * ids are unique across Bybit, so one list serves every follower; it holds hashes only and
- * names no follower, so it stays after /forget.
+ * Bybit keys frozen as leaked (by /panic, or by the key watch when a key could move money): never
+ * to be connected again, by anyone. Bybit key ids are unique across Bybit, so one list serves
+ * every follower; it holds hashes only and names no follower, so it stays after /forget.
  */
 export interface KeyDenylist {
   add(bybitKeyId: string): Promise<void>;

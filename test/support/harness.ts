@@ -9,13 +9,14 @@ import { CHECK_BEAT_MS } from "../../src/bot/features/connect/connect.js";
 import { POLLING } from "../../src/bot/polling.js";
 import { createPendingDeletions } from "../../src/bot/intake/pending-deletions.js";
 import type { ShredderTiming } from "../../src/bot/intake/shredder.js";
-import { createReminderDelivery } from "../../src/bot/reminder-delivery.js";
+import { createReminderDelivery, createWatchNotice } from "../../src/bot/reminder-delivery.js";
 import { TELEGRAM_LIMITS, type TelegramLimits } from "../../src/bot/sending/budget.js";
 import { sendPath } from "../../src/bot/sending/send-path.js";
 import { createBybitBudget } from "../../src/budget/bybit-budget.js";
 import { createRateBudget } from "../../src/budget/rate-budget.js";
 import { createBybitExchange } from "../../src/exchange/bybit.js";
 import { createLogger } from "../../src/infra/logger.js";
+import { createKeyWatchSchedule, KEY_WATCH_QUEUE, startKeyWatchWorker, type KeyWatchSchedule, type WatchJob } from "../../src/jobs/key-watch.js";
 import { startReminderWorker } from "../../src/jobs/reminder-worker.js";
 import { createReminders, REMINDER_QUEUE, type ReminderJob, type Reminders } from "../../src/jobs/reminders.js";
 import { createMetrics, type Metrics } from "../../src/metrics/metrics.js";
@@ -29,6 +30,7 @@ import { createPanicStore, type PanicStore } from "../../src/vault/panic-store.j
 import { createKeyPairPool, createPendingKeyPairs, type KeyPairPool, type PendingKeyPairs } from "../../src/vault/key-pairs.js";
 import { generateKeyringEntry, parseKeyring } from "../../src/vault/keyring.js";
 import { createSealer, type Sealer } from "../../src/vault/sealer.js";
+import { createWatchFindings } from "../../src/vault/watch-findings.js";
 import { FakeBybit } from "./fake-bybit.js";
 import { FakeTelegram, type FakeChat, type FakeMessage, type FakeUser } from "./fake-telegram.js";
 
@@ -79,7 +81,7 @@ export interface ReminderWorkerHandle {
   kill(): Promise<void>;
 }
 
-/** The real bot and reminder worker, wired like production, against a real Redis and the two protocol fakes. */
+/** The real bot, reminder worker and key watch, wired like production, against a real Redis and the two protocol fakes. */
 export interface Harness {
   telegram: FakeTelegram;
   bybit: FakeBybit;
@@ -92,6 +94,10 @@ export interface Harness {
   pendingKeyPairs: PendingKeyPairs;
   queue: Queue<ReminderJob>;
   reminders: Reminders;
+  /** The key watch's schedule (a day between looks); `lookNow` looks at a key at once and waits until the look is done. */
+  watch: KeyWatchSchedule;
+  watchQueue: Queue<WatchJob>;
+  lookNow(record: { userId: number; ref: string }): Promise<void>;
   logs: string[];
   metrics: Metrics;
   /** Where pending deletions are kept for this harness. */
@@ -134,7 +140,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: queueConnection, prefix });
   const clock = () => harness.now;
   // Short retries: the production backoff (5 s, doubling) would make a retry test wait for minutes.
-  const reminders = createReminders({ queue, redis, clock, rules: ROTATION, retry: { attempts: 4, backoffMs: 200 } });
+  const watchQueue = new Queue<WatchJob>(KEY_WATCH_QUEUE, { connection: queueConnection, prefix });
+  const watch = createKeyWatchSchedule(watchQueue, 86_400_000);
+  const reminders = createReminders({ queue, redis, clock, rules: ROTATION, retry: { attempts: 4, backoffMs: 200 }, watching: watch });
+  const exchange = createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000, budget: bybitBudget });
+  const denylist = createKeyDenylist(redis);
+  const looks = async () => (await metrics.keyWatch.get()).values.reduce((sum, value) => sum + value.value, 0);
   const workers = new Set<ReminderWorkerHandle>();
 
   const harness: Harness = {
@@ -149,6 +160,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     pendingKeyPairs,
     queue,
     reminders,
+    watch,
+    watchQueue,
+    async lookNow(record) {
+      const before = await looks();
+      await watch.lookNow([record]);
+      const deadline = Date.now() + 10_000;
+      while ((await looks()) === before) {
+        if (Date.now() > deadline) throw new Error("the key watch did not look at the key within 10 s");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // The look is counted before its notice goes out: let that finish too.
+      while ((await watchQueue.getActiveCount()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
     logs,
     metrics,
     pendingDeletionsKey,
@@ -183,15 +207,30 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         logger,
         lockDurationMs: 1000,
       });
+      const watching = startKeyWatchWorker({
+        connection,
+        prefix,
+        credentials,
+        findings: createWatchFindings(redis),
+        readKey: exchange.readKey,
+        reminders,
+        schedule: watch,
+        denylist,
+        tell: createWatchNotice(workerApi),
+        clock,
+        rotateAfterDays: ROTATION.rotateAfterDays,
+        logger,
+        metrics,
+      });
       const handle: ReminderWorkerHandle = {
         async close() {
           workers.delete(handle);
-          await running.close();
+          await Promise.all([running.close(), watching.close()]);
           connection.disconnect();
         },
         async kill() {
           workers.delete(handle);
-          await running.worker.close(true);
+          await Promise.all([running.worker.close(true), watching.worker.close(true)]);
           connection.disconnect();
         },
       };
@@ -206,8 +245,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await keyPairPool.stop();
       await redis.del(keyPairPoolKey);
       await Promise.all([...workers].map((worker) => worker.close()));
-      await queue.obliterate({ force: true });
-      await queue.close();
+      await Promise.all([queue.obliterate({ force: true }), watchQueue.obliterate({ force: true })]);
+      await Promise.all([queue.close(), watchQueue.close()]);
       await Promise.all([telegram.stop(), bybit.stop()]);
       queueConnection.disconnect();
       redis.disconnect();
@@ -224,9 +263,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       credentials,
       followers,
       panics,
-      denylist: createKeyDenylist(redis),
+      denylist,
       pendingKeyPairs,
-      exchange: createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000, budget: bybitBudget }),
+      exchange,
       bybitBudget,
       reminders,
       clock,

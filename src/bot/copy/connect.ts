@@ -153,7 +153,7 @@ export const thenSend = (next: NextStep) =>
     ? "then send it to me again, or /cancel. The public key I gave you still works."
     : `then send /${next}.`;
 
-function refusalReasons(reason: RefusalReason): string {
+export function refusalReasons(reason: RefusalReason): string {
   switch (reason.code) {
     case "can-withdraw":
       return "It can <b>withdraw</b> funds. Untick Wallet → Withdrawal.";

@@ -51,7 +51,7 @@ export const panicTexts = {
   forgotUnverified: (facts: KeyFacts) =>
     `I deleted the key, its secret or private key, and the snapshot from our storage. I did not check with Bybit: make sure ${keyLabel(facts.keyName, facts.maskedKey)} is deleted there.`,
   keyDenied: (next: NextStep) =>
-    `❌ This key was reported as leaked with /panic, so I will never use it. Nothing was stored. Delete it in Bybit, create a new key, ${thenSend(next)}`,
+    `❌ This key was frozen as leaked (with /panic, or because it could move money), so I will never use it again. Nothing was stored. Delete it in Bybit, create a new key, ${thenSend(next)}`,
   reviewAsOf: (readAt: number) =>
     `<b>As read at ${dateTime.format(readAt)} UTC</b>, just after /panic. The key worked until you deleted it, so check Bybit for anything since.`,
   reviewPositionsTitle: "<b>Open positions.</b> They stay open after the key is revoked: close in Bybit what you no longer want.",

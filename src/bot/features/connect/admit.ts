@@ -102,7 +102,8 @@ interface Circumstances {
 
 function judge(inspection: KeyInspection, previous: CredentialRecord | null, deps: AdmitDeps, { now, keyType, expectedRsaPublicKey, next }: Circumstances): Judgement {
   if (!inspection.ok) return { accepted: false, reply: texts.exchangeFailure(inspection.failure, keyType, next) };
-  if (previous && previous.bybitKeyId === inspection.key.id) return { accepted: false, reply: texts.sameKey(next) };
+  // The same key again is a mistake only while it is in use: one taken out of use (by the key watch) may come back fixed.
+  if (previous?.status === "active" && previous.bybitKeyId === inspection.key.id) return { accepted: false, reply: texts.sameKey(next) };
   const verdict = evaluateKey({ key: inspection.key, egressIps: deps.egressIps, now, rotateAfterDays: deps.rotation.rotateAfterDays, expectedRsaPublicKey });
   if (!verdict.accepted) return { accepted: false, reply: texts.refused(inspection.key.name, verdict.reasons, next) };
   return { accepted: true, key: inspection.key, equityUsd: inspection.equityUsd, warnings: verdict.warnings };

@@ -1,0 +1,182 @@
+import { createHash } from "node:crypto";
+import { Queue, Worker, type ConnectionOptions, type JobsOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { KeyReading } from "../exchange/bybit.js";
+import { reportingErrors } from "../infra/redis.js";
+import type { Metrics } from "../metrics/metrics.js";
+import type { Credentials } from "../policy/api-key.js";
+import { judgeWatchedKey, type WatchVerdict } from "../policy/key-watch.js";
+import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
+import type { KeyDenylist } from "../vault/denylist.js";
+import type { WatchFindings, WatchNotice } from "../vault/watch-findings.js";
+import type { DeliveryOutcome } from "./reminder-worker.js";
+import type { KeyWatching, Reminders } from "./reminders.js";
+
+export const KEY_WATCH_QUEUE = "key-watch";
+
+/** Which key to look at. Never anything secret. */
+export interface WatchJob {
+  userId: number;
+  ref: string;
+}
+
+const schedulerId = (ref: string) => `watch-${ref}`;
+
+/**
+ * Bybit unanswered, or Telegram refusing the notice: asked again after 1, 2, 4 and 8 minutes,
+ * then at the key's next turn (a notice stays owed until it goes out).
+ */
+const JOB_OPTIONS: JobsOptions = { attempts: 5, backoff: { type: "exponential", delay: 60_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 86_400 } };
+
+/**
+ * Where in each cadence a key's turn falls: by a hash of its ref, so the keys are spread evenly
+ * over the day whenever they were connected (10,000 keys at the daily default: one every 8.6 s
+ * on average), and a key keeps its moment across restarts.
+ */
+export function watchOffset(ref: string, everyMs: number): number {
+  return (createHash("sha256").update(ref).digest().readUIntBE(0, 6) % (everyMs - 1)) + 1;
+}
+
+export interface KeyWatchSchedule extends KeyWatching {
+  /** Looks at these keys once, now, out of their turn (their requests still wait behind everyone else's); once per key while one waits. */
+  lookNow(records: readonly { userId: number; ref: string }[]): Promise<void>;
+}
+
+/** One BullMQ job scheduler per watched key, every `everyMs`, at the key's own offset. */
+export function createKeyWatchSchedule(queue: Queue<WatchJob>, everyMs: number): KeyWatchSchedule {
+  return {
+    async watch({ userId, ref }) {
+      // Upserting moves the next turn; a key already watched keeps its own.
+      if (await queue.getJobScheduler(schedulerId(ref))) return;
+      await queue.upsertJobScheduler(schedulerId(ref), { every: everyMs, offset: watchOffset(ref, everyMs) }, { name: "watch", data: { userId, ref }, opts: JOB_OPTIONS });
+    },
+    async unwatch(ref) {
+      await queue.removeJobScheduler(schedulerId(ref));
+    },
+    async lookNow(records) {
+      await queue.addBulk(records.map(({ userId, ref }) => ({ name: "look", data: { userId, ref }, opts: { ...JOB_OPTIONS, deduplication: { id: `look-${ref}` } } })));
+    },
+  };
+}
+
+export type WatchResult = WatchVerdict["verdict"] | "expired" | "stale" | "not-active";
+
+export interface KeyWatchDeps {
+  /** A connection with `maxRetriesPerRequest: null`, as BullMQ workers require. */
+  connection: Redis;
+  prefix: string;
+  credentials: CredentialStore;
+  findings: WatchFindings;
+  readKey(credentials: Credentials): Promise<KeyReading>;
+  reminders: Reminders;
+  schedule: KeyWatchSchedule;
+  denylist: KeyDenylist;
+  /** Tells the follower what the watch found (Telegram, in production). */
+  tell(record: CredentialRecord, notice: WatchNotice): Promise<DeliveryOutcome>;
+  clock: () => number;
+  rotateAfterDays: number;
+  logger: Logger;
+  metrics: Metrics;
+  /** Keys looked at in parallel by this worker; Bybit's budget paces them all the same. */
+  concurrency?: number;
+}
+
+/** Permissions that move money or act beyond trading: such a key is treated as leaked, as /panic treats it. */
+const MONEY_REASONS = new Set(["can-withdraw", "can-transfer", "fiat", "unsafe-permissions"]);
+
+/**
+ * The key watch: at its turn, each active key is read again from Bybit (query-api alone, behind
+ * /panic and key checks in the budget) and judged by the same policy as at connect:
+ * - still fine: its facts are stored anew; a moved expiry moves its reminders.
+ * - refused now: out of use at once (frozen, its reminders and watch gone, and denied for good
+ *   when it can move money, as /panic does), then the follower hears what changed and the fix.
+ * - deleted in Bybit: marked so, reminders gone, the follower told once. Expired early: marked
+ *   expired as of now, and its expiry reminder goes out now (the reminder worker says it).
+ * - no answer: nothing changes; asked again with backoff, and at its next turn.
+ * A notice is owed from the same write that took the key out of use, and stays owed until it
+ * went out: a crash in between, or Telegram down, delays it and never loses it.
+ */
+export function startKeyWatchWorker(deps: KeyWatchDeps): { worker: Worker<WatchJob, WatchResult>; close(): Promise<void> } {
+  const { credentials, findings, reminders, logger } = deps;
+
+  async function apply(record: CredentialRecord, verdict: WatchVerdict): Promise<WatchResult> {
+    const { userId, ref } = record;
+    switch (verdict.verdict) {
+      case "fine":
+        if ((await findings.refresh(userId, ref, verdict.facts)) && verdict.expiryMoved) await reminders.reschedule({ ...record, expiresAt: verdict.facts.expiresAt });
+        return "fine";
+      case "refused": {
+        const notice: WatchNotice = { kind: "refused", reasons: verdict.reasons, changes: verdict.changes };
+        if (!(await findings.retire(userId, ref, "frozen", verdict.facts, notice))) return "stale";
+        logger.warn({ userId, ref, reasons: verdict.reasons.map((reason) => reason.code) }, "the key watch froze a key that no longer passes the policy");
+        if (verdict.reasons.some((reason) => MONEY_REASONS.has(reason.code))) await deps.denylist.add(record.bybitKeyId);
+        await reminders.cancel(record);
+        return "refused";
+      }
+      case "gone": {
+        const now = deps.clock();
+        if (verdict.why === "deleted") {
+          if (!(await findings.retire(userId, ref, "deleted", record, { kind: "deleted" }))) return "stale";
+          await reminders.cancel(record);
+          return "gone";
+        }
+        const expired = { ...record, status: "expired" as const, expiresAt: now };
+        if (!(await findings.retire(userId, ref, "expired", expired, null))) return "stale";
+        await reminders.reschedule(expired);
+        return "expired";
+      }
+      case "unanswered":
+        return "unanswered";
+    }
+  }
+
+  async function look(record: CredentialRecord): Promise<WatchResult> {
+    const opened = await credentials.reveal(record.userId).catch(() => null);
+    // Sealed with an entry this process lacks: the reconciliation takes it out of use and back.
+    if (!opened || opened.record.ref !== record.ref) return "not-active";
+    const reading = await deps.readKey(opened.credentials);
+    const verdict = judgeWatchedKey({ stored: record, reading, now: deps.clock(), rotateAfterDays: deps.rotateAfterDays });
+    return apply(record, verdict);
+  }
+
+  async function tellOwed(record: CredentialRecord): Promise<void> {
+    const notice = await findings.owed(record.userId, record.ref);
+    if (!notice) return;
+    const outcome = await deps.tell(record, notice);
+    if (outcome.delivered || "unreachable" in outcome) {
+      if ("unreachable" in outcome) await credentials.markUnreachable(record.userId, record.ref, deps.clock());
+      await findings.given(record.userId, record.ref);
+      return;
+    }
+    throw new Error("Telegram did not take the key watch's notice");
+  }
+
+  const worker = new Worker<WatchJob, WatchResult>(
+    KEY_WATCH_QUEUE,
+    async (job) => {
+      const { userId, ref } = job.data;
+      const record = await credentials.current(userId);
+      if (!record || record.ref !== ref) {
+        await deps.schedule.unwatch(ref);
+        return "stale";
+      }
+      const result = record.status === "active" ? await look(record) : "not-active";
+      deps.metrics.keyWatch.inc({ outcome: result });
+      if (result === "unanswered") throw new Error("Bybit gave no usable answer about the key; asking again later");
+      await tellOwed(record);
+      // Out of use for good: nothing more to watch. (An unreadable key comes back, and is watched again then.)
+      if (result === "refused" || result === "gone" || result === "expired") await deps.schedule.unwatch(ref);
+      return result;
+    },
+    { connection: deps.connection as ConnectionOptions, prefix: deps.prefix, concurrency: deps.concurrency ?? 8 },
+  );
+  worker.on("failed", (job, error) => {
+    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+      deps.metrics.keyWatchFailures.inc();
+      logger.warn({ userId: job.data.userId, ref: job.data.ref, err: error }, "the key watch could not settle a key; it tries again at the key's next turn");
+    }
+  });
+  reportingErrors(worker, "key watch worker", logger);
+  return { worker, close: () => worker.close() };
+}

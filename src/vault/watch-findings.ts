@@ -1,0 +1,74 @@
+import type { Redis } from "ioredis";
+import type { ApiKeyFacts } from "../policy/api-key.js";
+import type { RefusalReason } from "../policy/key-policy.js";
+import type { PermissionChanges } from "../policy/key-watch.js";
+import { credentialKey, type CredentialStatus } from "./credential-store.js";
+
+/** What the follower is owed a message about, once the watch took their key out of use. Nothing secret. */
+export type WatchNotice = { kind: "refused"; reasons: RefusalReason[]; changes: PermissionChanges } | { kind: "deleted" };
+
+/** The facts of a key the watch may store anew: all but its id, type and creation. */
+export type WatchedFacts = Pick<ApiKeyFacts, "name" | "permissions" | "expiresAt">;
+
+export interface WatchFindings {
+  /** Stores what the watch read of a key that is still fine; false if it is no longer the follower's active key. */
+  refresh(userId: number, ref: string, facts: WatchedFacts): Promise<boolean>;
+  /**
+   * Takes an active key out of use as `status`, with its latest facts and the notice owed to the
+   * follower, in one step: a crash after it leaves the notice owed, never a key out of use unsaid.
+   * False if it was not the follower's active key (moved by someone else first).
+   */
+  retire(userId: number, ref: string, status: Exclude<CredentialStatus, "active">, facts: WatchedFacts, notice: WatchNotice | null): Promise<boolean>;
+  /** The notice still owed about the key `ref`, if it is the follower's current one. */
+  owed(userId: number, ref: string): Promise<WatchNotice | null>;
+  /** The notice about the key `ref` went out (or never can: the follower blocked the bot). */
+  given(userId: number, ref: string): Promise<void>;
+}
+
+/** KEYS: the credential. ARGV: ref, then field, value pairs. Writes only while the key is the follower's active one. */
+const UPDATE_IF_ACTIVE = `
+if redis.call("HGET", KEYS[1], "ref") ~= ARGV[1] then return 0 end
+if (redis.call("HGET", KEYS[1], "status") or "active") ~= "active" then return 0 end
+redis.call("HSET", KEYS[1], unpack(ARGV, 2))
+return 1`;
+
+const DELETE_IF_CURRENT = `
+if redis.call("HGET", KEYS[1], "ref") == ARGV[1] then redis.call("HDEL", KEYS[1], ARGV[2]) end
+return 0`;
+
+const NOTICE = "watchNotice";
+
+const factFields = (facts: WatchedFacts) => [
+  "name",
+  facts.name,
+  "permissions",
+  JSON.stringify(facts.permissions),
+  "expiresAt",
+  facts.expiresAt === null ? "" : String(facts.expiresAt),
+];
+
+export function createWatchFindings(redis: Redis): WatchFindings {
+  const updateIfActive = async (userId: number, ref: string, pairs: string[]) =>
+    (await redis.eval(UPDATE_IF_ACTIVE, 1, credentialKey(userId), ref, ...pairs)) === 1;
+  return {
+    refresh: (userId, ref, facts) => updateIfActive(userId, ref, factFields(facts)),
+
+    retire: (userId, ref, status, facts, notice) =>
+      updateIfActive(userId, ref, ["status", status, ...factFields(facts), ...(notice ? [NOTICE, JSON.stringify(notice)] : [])]),
+
+    async owed(userId, ref) {
+      const [currentRef, notice] = await redis.hmget(credentialKey(userId), "ref", NOTICE);
+      if (currentRef !== ref || !notice) return null;
+      try {
+        return JSON.parse(notice) as WatchNotice;
+      } catch {
+        // Unreadable: the plainest notice still tells the follower that their key is out of use.
+        return { kind: "refused", reasons: [], changes: { added: [], removed: [] } };
+      }
+    },
+
+    async given(userId, ref) {
+      await redis.eval(DELETE_IF_CURRENT, 1, credentialKey(userId), ref, NOTICE);
+    },
+  };
+}
