@@ -53,6 +53,22 @@ describe("the shared Telegram budget", () => {
     expect(replies.filter((at) => at > reminderAt).length).toBeLessThanOrEqual(3);
   });
 
+  it("paces yielding callers too, at a rate that is not a whole number of milliseconds", async () => {
+    const budget = createRateBudget(redis, `test-${randomUUID()}:`);
+    const bucket = [{ key: "{bench}:all", intervalMs: 1000 / 60, toleranceMs: 0 }];
+    const granted: number[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 15; i += 1) {
+          await budget.take(bucket, undefined, "yield");
+          granted.push(performance.now());
+        }
+      }),
+    );
+    // 120 at 60 a second: about two seconds; at most 60 (and one at the edge) in any second.
+    expect(busiest(granted, 1000)).toBeLessThanOrEqual(61);
+  });
+
   it("holds one chat to a burst of four, then one a second", async () => {
     const budget = createRateBudget(redis, `test-${randomUUID()}:`);
     const started = performance.now();

@@ -43,12 +43,13 @@ for i, key in ipairs(KEYS) do
   arrivals[i] = math.max(tonumber(redis.call("GET", key) or now), now)
   start = math.max(start, arrivals[i] - tonumber(ARGV[2 * i]))
 end
-if start > now and not book then return start - now end
+-- Rounded up: Redis truncates a fractional reply, and 0.4 ms to go would read as "taken".
+if start > now and not book then return math.ceil(start - now) end
 for i, key in ipairs(KEYS) do
   local next_arrival = math.max(arrivals[i], start) + tonumber(ARGV[2 * i - 1])
   redis.call("SET", key, next_arrival, "PX", math.ceil(next_arrival - now + 1000))
 end
-return start - now`;
+return math.ceil(start - now)`;
 
 /**
  * Names a rate kept for one follower or chat by a hash of the id, not the id itself: such a key
