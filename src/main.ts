@@ -13,6 +13,8 @@ import { createBybitBudget } from "./budget/bybit-budget.js";
 import { createRateBudget } from "./budget/rate-budget.js";
 import { ConfigError, configWarnings, loadConfig } from "./config.js";
 import { FLOW_LIFETIME_SECONDS } from "./policy/flows.js";
+import { createEventOutbox } from "./events/outbox.js";
+import { startEventRelay } from "./events/relay.js";
 import { createBybitExchange } from "./exchange/bybit.js";
 import { startLocalRedis, type LocalRedis } from "./infra/local-redis.js";
 import { createLogger } from "./infra/logger.js";
@@ -67,7 +69,8 @@ const sealer = createSealer(keyring);
 const metrics = createMetrics();
 const budget = createRateBudget(redis.main);
 const bybitBudget = createBybitBudget(budget, config.bybitRequestsPer5s);
-const credentials = createCredentialStore(redis.main, sealer);
+const events = createEventOutbox(redis.main);
+const credentials = createCredentialStore(redis.main, sealer, events);
 const denylist = createKeyDenylist(redis.main);
 const rotation = { rotateAfterDays: config.rotateAfterDays, keyMaxAgeDays: config.keyMaxAgeDays };
 const queue = reportingErrors(new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis.queue, prefix: config.queuePrefix }), "reminder queue", logger);
@@ -88,8 +91,8 @@ if (config.role !== "worker") {
     redis: redis.main,
     sealer,
     credentials,
-    followers: createFollowerStore(redis.main),
-    panics: createPanicStore(redis.main, sealer),
+    followers: createFollowerStore(redis.main, events),
+    panics: createPanicStore(redis.main, sealer, events),
     denylist,
     pendingKeyPairs: createPendingKeyPairs(redis.main, sealer, keyPairPool, FLOW_LIFETIME_SECONDS),
     exchange,
@@ -131,7 +134,7 @@ if (config.role !== "bot") {
     logger,
     lockDurationMs: config.reminderLockSeconds * 1000,
   });
-  const findings = createWatchFindings(redis.main);
+  const findings = createWatchFindings(redis.main, events);
   const watcher = startKeyWatchWorker({
     connection: workerConnection,
     prefix: config.queuePrefix,
@@ -147,10 +150,11 @@ if (config.role !== "bot") {
     logger,
     metrics,
   });
+  const relay = startEventRelay({ redis: redis.main, logger });
   // Waits for the reminder and the key looks in flight, if any, before letting go of Redis.
-  intake.push(() => worker.close(), () => watcher.close());
+  intake.push(() => worker.close(), () => watcher.close(), () => relay.stop());
   cleanup.push(() => workerConnection.quit());
-  logger.info("reminder worker and key watch are running");
+  logger.info("reminder worker, key watch and event relay are running");
   const reconciling = startReconciling({
     credentials,
     reminders,

@@ -103,6 +103,8 @@ describe("/forget", () => {
     const ours = monitor.commands().filter((line) => line.includes(`:${port}]`));
     expect(ours.some((line) => line.includes(`follower:{${carol.user.id}}`))).toBe(true);
     expect(ours.filter((line) => /"scan"/i.test(line))).toEqual([]);
+    // Its outbox goes too, once the relay has moved its last events ("forgotten" among them) on to the engine.
+    await h.eventsRelayed(carol.user.id);
     expect(await h.redis.keys(`*${carol.user.id}*`)).toEqual([]);
   });
 });

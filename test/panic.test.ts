@@ -103,6 +103,7 @@ async function pressForAnswer(user: FakeUser, message: FakeMessage, data: string
 }
 
 async function expectPurged(follower: Follower, record: CredentialRecord, revokedVerified: boolean): Promise<void> {
+  await h.eventsRelayed(follower.user.id);
   const left = (await h.redis.keys(`follower:{${follower.user.id}}:*`)).sort();
   expect(left).toEqual([`follower:{${follower.user.id}}:panic-epoch`, `follower:{${follower.user.id}}:revoked-key`]);
   expect(await h.panics.revocation(follower.user.id)).toEqual({ keyName: "leaky-key", maskedKey: record.maskedKey, frozenAt: h.now, revokedVerified });
@@ -300,6 +301,7 @@ describe("/forget", () => {
     expect(await alice.reply()).toContain("Delete everything I store about you");
     h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), `forget:${alice.user.id}`);
     expect(await alice.reply()).toContain("Done: I deleted everything I stored about you.");
+    await h.eventsRelayed(alice.user.id);
     expect(await h.redis.keys(`*${alice.user.id}*`)).toEqual([]);
     expect(await h.redis.keys(`*${record.ref}*`)).toEqual([]);
   });

@@ -2,10 +2,13 @@ import { followerKeys } from "./follower-keys.js";
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { keyTypeOf, maskApiKey, type ApiKeyFacts, type Credentials, type KeyType } from "../policy/api-key.js";
+import { EMIT_LUA, type EventOutbox } from "../events/outbox.js";
 import type { Sealer } from "./sealer.js";
 
-/** unreadable: sealed with a keyring entry the service no longer holds; it must be connected again. */
-/** frozen: by /panic, or by the key watch when the key no longer passes; deleted: Bybit no longer knows it. Only "active" is used. */
+/**
+ * Only an "active" key is used. unreadable: sealed with a keyring entry the service no longer holds;
+ * frozen: by /panic, or by the key watch when the key no longer passes; deleted: Bybit no longer knows it.
+ */
 export type CredentialStatus = "active" | "expired" | "frozen" | "unreadable" | "deleted";
 
 /** The non-secret side of a stored credential: what `/status` shows and what jobs refer to. */
@@ -96,21 +99,45 @@ export function toRecord(fields: Record<string, string>): CredentialRecord | nul
 /** Counts the follower's /panic commands; a key checked before the latest one is never stored after it. */
 const panicEpochKey = (userId: number) => followerKeys(userId).panicEpoch;
 
-/** KEYS: slot, panic epoch. ARGV: the epoch the flow began with, then field, value pairs. */
-const SAVE_UNLESS_PANICKED = `
+/** KEYS: slot, panic epoch, outbox. ARGV: the epoch the flow began with, the follower, then field, value pairs. */
+const SAVE_UNLESS_PANICKED = `${EMIT_LUA}
 if (redis.call("GET", KEYS[2]) or "0") ~= ARGV[1] then return 0 end
+local previous = credentialFields(KEYS[1])
 redis.call("DEL", KEYS[1])
-redis.call("HSET", KEYS[1], unpack(ARGV, 2))
+redis.call("HSET", KEYS[1], unpack(ARGV, 3))
+local keyType, permissions, expiresAt = unpack(redis.call("HMGET", KEYS[1], "keyType", "permissions", "expiresAt"))
+local extra = { "keyType", keyType, "permissions", permissions, "expiresAt", expiresAt }
+if previous[2] ~= "" then
+  for _, value in ipairs({ "previousRef", previous[2], "previousBybitKeyId", previous[4], "previousMaskedKey", previous[6] }) do table.insert(extra, value) end
+end
+emit(KEYS[3], event(previous[2] ~= "" and "rotated" or "connected", ARGV[2], KEYS[1], extra))
+return 1`;
+
+/** The event each status change makes. */
+const STATUS_EVENTS = `local STATUS_EVENTS = { active = "readable", unreadable = "unreadable", expired = "expired", frozen = "frozen", deleted = "deleted" }`;
+
+/**
+ * KEYS: the credential, the outbox. ARGV: ref, from ("" for any), to, the follower. Changes the
+ * status only while the hash still holds the credential the caller means, in the state it means.
+ */
+const MOVE_STATUS = `${EMIT_LUA}${STATUS_EVENTS}
+if redis.call("HGET", KEYS[1], "ref") ~= ARGV[1] then return 0 end
+local current = redis.call("HGET", KEYS[1], "status") or "active"
+if ARGV[2] ~= "" and current ~= ARGV[2] then return 0 end
+if current == ARGV[3] then return 1 end
+redis.call("HSET", KEYS[1], "status", ARGV[3])
+emit(KEYS[2], event(STATUS_EVENTS[ARGV[3]], ARGV[4], KEYS[1]))
+return 1`;
+
+/** KEYS: the credential, the outbox. ARGV: the follower. */
+const PURGE = `${EMIT_LUA}
+if redis.call("EXISTS", KEYS[1]) == 0 then return 0 end
+local fields = event("disconnected", ARGV[1], KEYS[1])
+redis.call("DEL", KEYS[1])
+emit(KEYS[2], fields)
 return 1`;
 
 /** Changes a field only while the hash still holds the credential the caller means. */
-/** KEYS: the credential. ARGV: ref, from, to. */
-const MOVE_STATUS = `
-if redis.call("HGET", KEYS[1], "ref") ~= ARGV[1] then return 0 end
-if (redis.call("HGET", KEYS[1], "status") or "active") ~= ARGV[2] then return 0 end
-redis.call("HSET", KEYS[1], "status", ARGV[3])
-return 1`;
-
 const SET_IF_CURRENT = `
 if redis.call("HGET", KEYS[1], "ref") == ARGV[1] then
   redis.call("HSET", KEYS[1], ARGV[2], ARGV[3])
@@ -133,7 +160,15 @@ export async function revealAt(redis: Redis, sealer: Sealer, key: string, userId
   return { record, credentials };
 }
 
-export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialStore {
+const outboxOf = (userId: number) => followerKeys(userId).outbox;
+
+/** `events`: nudges the event relay after each change (without it, the relay's sweep finds the events). */
+export function createCredentialStore(redis: Redis, sealer: Sealer, events?: EventOutbox): CredentialStore {
+  async function moveStatus(userId: number, ref: string, from: CredentialStatus | "", to: CredentialStatus): Promise<boolean> {
+    const moved = (await redis.eval(MOVE_STATUS, 2, credentialKey(userId), outboxOf(userId), ref, from, to, userId)) === 1;
+    if (moved) await events?.nudge(userId);
+    return moved;
+  }
   return {
     async save(userId, credentials, facts, connectedAt, panicEpoch) {
       const record: CredentialRecord = {
@@ -168,8 +203,9 @@ export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialS
         status: record.status,
       };
       const pairs: (string | Buffer)[] = [...Object.entries(fields).flat(), "sealed", sealed];
-      const saved = await redis.eval(SAVE_UNLESS_PANICKED, 2, credentialKey(userId), panicEpochKey(userId), String(panicEpoch), ...pairs);
+      const saved = await redis.eval(SAVE_UNLESS_PANICKED, 3, credentialKey(userId), panicEpochKey(userId), outboxOf(userId), String(panicEpoch), userId, ...pairs);
       if (saved !== 1) return null;
+      await events?.nudge(userId);
       return record;
     },
 
@@ -192,20 +228,16 @@ export function createCredentialStore(redis: Redis, sealer: Sealer): CredentialS
       return sealed !== null && sealer.knowsKeyOf(sealed);
     },
 
-    async setStatus(userId, ref, status) {
-      return (await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), ref, "status", status)) === 1;
-    },
-
-    async moveStatus(userId, ref, from, to) {
-      return (await redis.eval(MOVE_STATUS, 1, credentialKey(userId), ref, from, to)) === 1;
-    },
+    setStatus: (userId, ref, status) => moveStatus(userId, ref, "", status),
+    moveStatus,
 
     async markUnreachable(userId, ref, at) {
       await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), ref, "unreachableSince", String(at));
     },
 
     async purge(userId) {
-      await redis.del(credentialKey(userId));
+      await redis.eval(PURGE, 2, credentialKey(userId), outboxOf(userId), userId);
+      await events?.nudge(userId);
     },
 
     async *all() {

@@ -18,10 +18,12 @@ export function followerKeys(userId: number) {
     reminderMarker: (ref: string, kind: string) => key(`reminder:${ref}:${kind}`),
     /** Set once the follower was told that this stored key cannot be opened: per key, so a key connected later is told about afresh. */
     unreadableNotice: (ref: string) => key(`unreadable-notice:${ref}`),
+    /** The follower's key events, written by the same script as each change, until the relay moves them on. */
+    outbox: key("outbox"),
   };
 }
 
-/** Every key about the follower, the indexed ones included; `indexes` are what the two indexes hold. */
+/** Every key about the follower but the outbox, the credential first, the indexed ones included; `indexes` are what the two indexes hold. */
 export function allFollowerKeys(userId: number, indexes: { panicRefs: string[]; reminderMarkers: string[]; credentialRef?: string }): string[] {
   const keys = followerKeys(userId);
   const markers = indexes.reminderMarkers.map((entry) => {

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type { AccountSnapshot } from "../policy/account.js";
 import type { Credentials } from "../policy/api-key.js";
 import { asText, credentialKey, revealAt, toRecord, type CredentialRecord } from "./credential-store.js";
+import { EMIT_LUA, type EventOutbox } from "../events/outbox.js";
 import { SealError, type Sealer } from "./sealer.js";
 
 /**
@@ -58,8 +59,8 @@ const panicKey = (userId: number, ref: string) => followerKeys(userId).panic(ref
 const revokedKey = (userId: number) => followerKeys(userId).revokedKey;
 const snapshotContext = (userId: number, ref: string) => `user=${userId}|purpose=panic-snapshot|flow=${ref}`;
 
-/** KEYS: slot, flow, index. ARGV: ref, frozenAt, ttl. Moves the hash whole, seal included (its seal binds follower and key, not place). */
-const FREEZE = `
+/** KEYS: slot, flow, index, outbox. ARGV: ref, frozenAt, ttl, the follower. Moves the hash whole, seal included (its seal binds follower and key, not place). */
+const FREEZE = `${EMIT_LUA}
 if redis.call("HGET", KEYS[1], "ref") ~= ARGV[1] then return 0 end
 local fields = redis.call("HGETALL", KEYS[1])
 redis.call("DEL", KEYS[2])
@@ -69,21 +70,31 @@ redis.call("EXPIRE", KEYS[2], ARGV[3])
 redis.call("DEL", KEYS[1])
 redis.call("SADD", KEYS[3], ARGV[1])
 redis.call("EXPIRE", KEYS[3], ARGV[3])
+emit(KEYS[4], event("frozen", ARGV[4], KEYS[2], { "by", "panic" }))
 return 1`;
 
-/** KEYS: flow, index, facts. ARGV: ref, then the facts as field, value pairs. */
-const FINISH = `
-if redis.call("DEL", KEYS[1]) == 0 then return 0 end
+/**
+ * KEYS: flow, index, facts, outbox. ARGV: ref, the follower, whether Bybit confirmed the key
+ * dead ("yes"/"no"), then the facts as field, value pairs. "revoked" (when confirmed), then "purged".
+ */
+const FINISH = `${EMIT_LUA}
+if redis.call("EXISTS", KEYS[1]) == 0 then return 0 end
+if ARGV[3] == "yes" then emit(KEYS[4], event("revoked", ARGV[2], KEYS[1])) end
+emit(KEYS[4], event("purged", ARGV[2], KEYS[1], { "revokedVerified", ARGV[3] }))
+redis.call("DEL", KEYS[1])
 redis.call("SREM", KEYS[2], ARGV[1])
 redis.call("DEL", KEYS[3])
-redis.call("HSET", KEYS[3], unpack(ARGV, 2))
+redis.call("HSET", KEYS[3], unpack(ARGV, 4))
 return 1`;
 
 const SET_IF_OPEN = `
 if redis.call("EXISTS", KEYS[1]) == 1 then redis.call("HSET", KEYS[1], unpack(ARGV)) end
 return 0`;
 
-export function createPanicStore(redis: Redis, sealer: Sealer): PanicStore {
+const outboxOf = (userId: number) => followerKeys(userId).outbox;
+
+/** `events`: nudges the event relay after each change (without it, the relay's sweep finds the events). */
+export function createPanicStore(redis: Redis, sealer: Sealer, events?: EventOutbox): PanicStore {
   /** A snapshot no keyring entry opens any more is as good as none: the review says so. */
   function openSnapshot(sealed: Buffer, context: string): SnapshotState {
     try {
@@ -107,8 +118,10 @@ export function createPanicStore(redis: Redis, sealer: Sealer): PanicStore {
 
   return {
     async freeze(userId, ref, frozenAt) {
-      const moved = await redis.eval(FREEZE, 3, credentialKey(userId), panicKey(userId, ref), panicIndexKey(userId), ref, String(frozenAt), PANIC_TTL_SECONDS);
-      return moved === 1 ? flow(userId, ref) : null;
+      const moved = await redis.eval(FREEZE, 4, credentialKey(userId), panicKey(userId, ref), panicIndexKey(userId), outboxOf(userId), ref, String(frozenAt), PANIC_TTL_SECONDS, userId);
+      if (moved !== 1) return null;
+      await events?.nudge(userId);
+      return flow(userId, ref);
     },
 
     async open(userId) {
@@ -144,7 +157,10 @@ export function createPanicStore(redis: Redis, sealer: Sealer): PanicStore {
 
     async finish(userId, ref, facts) {
       const pairs = ["keyName", facts.keyName, "maskedKey", facts.maskedKey, "frozenAt", String(facts.frozenAt), "revokedVerified", facts.revokedVerified ? "yes" : "no"];
-      return (await redis.eval(FINISH, 3, panicKey(userId, ref), panicIndexKey(userId), revokedKey(userId), ref, ...pairs)) === 1;
+      const verified = facts.revokedVerified ? "yes" : "no";
+      const finished = (await redis.eval(FINISH, 4, panicKey(userId, ref), panicIndexKey(userId), revokedKey(userId), outboxOf(userId), ref, userId, verified, ...pairs)) === 1;
+      if (finished) await events?.nudge(userId);
+      return finished;
     },
 
     async revocation(userId) {

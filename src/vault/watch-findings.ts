@@ -2,7 +2,9 @@ import type { Redis } from "ioredis";
 import type { ApiKeyFacts } from "../policy/api-key.js";
 import type { RefusalReason } from "../policy/key-policy.js";
 import type { PermissionChanges } from "../policy/key-watch.js";
+import { EMIT_LUA, type EventOutbox } from "../events/outbox.js";
 import { credentialKey, type CredentialStatus } from "./credential-store.js";
+import { followerKeys } from "./follower-keys.js";
 
 /** What the follower is owed a message about, once the watch took their key out of use. Nothing secret. */
 export type WatchNotice = { kind: "refused"; reasons: RefusalReason[]; changes: PermissionChanges } | { kind: "deleted" };
@@ -25,11 +27,22 @@ export interface WatchFindings {
   given(userId: number, ref: string): Promise<void>;
 }
 
-/** KEYS: the credential. ARGV: ref, then field, value pairs. Writes only while the key is the follower's active one. */
-const UPDATE_IF_ACTIVE = `
+/**
+ * KEYS: the credential, the outbox. ARGV: ref, the follower, then field, value pairs. Writes only
+ * while the key is the follower's active one; a new status, or new permissions, make an event.
+ */
+const UPDATE_IF_ACTIVE = `${EMIT_LUA}
+local STATUS_EVENTS = { expired = "expired", frozen = "frozen", deleted = "deleted" }
 if redis.call("HGET", KEYS[1], "ref") ~= ARGV[1] then return 0 end
 if (redis.call("HGET", KEYS[1], "status") or "active") ~= "active" then return 0 end
-redis.call("HSET", KEYS[1], unpack(ARGV, 2))
+local permissions = redis.call("HGET", KEYS[1], "permissions")
+redis.call("HSET", KEYS[1], unpack(ARGV, 3))
+local status, now = unpack(redis.call("HMGET", KEYS[1], "status", "permissions"))
+if status and status ~= "active" then
+  emit(KEYS[2], event(STATUS_EVENTS[status], ARGV[2], KEYS[1], { "by", "watch", "permissions", now }))
+elseif now ~= permissions then
+  emit(KEYS[2], event("permissions-changed", ARGV[2], KEYS[1], { "permissions", now }))
+end
 return 1`;
 
 const DELETE_IF_CURRENT = `
@@ -47,9 +60,13 @@ const factFields = (facts: WatchedFacts) => [
   facts.expiresAt === null ? "" : String(facts.expiresAt),
 ];
 
-export function createWatchFindings(redis: Redis): WatchFindings {
-  const updateIfActive = async (userId: number, ref: string, pairs: string[]) =>
-    (await redis.eval(UPDATE_IF_ACTIVE, 1, credentialKey(userId), ref, ...pairs)) === 1;
+/** `events`: nudges the event relay after each change (without it, the relay's sweep finds the events). */
+export function createWatchFindings(redis: Redis, events?: EventOutbox): WatchFindings {
+  const updateIfActive = async (userId: number, ref: string, pairs: string[]) => {
+    const updated = (await redis.eval(UPDATE_IF_ACTIVE, 2, credentialKey(userId), followerKeys(userId).outbox, ref, userId, ...pairs)) === 1;
+    if (updated) await events?.nudge(userId);
+    return updated;
+  };
   return {
     refresh: (userId, ref, facts) => updateIfActive(userId, ref, factFields(facts)),
 

@@ -16,6 +16,8 @@ import { createBybitBudget } from "../../src/budget/bybit-budget.js";
 import { createRateBudget } from "../../src/budget/rate-budget.js";
 import { createBybitExchange } from "../../src/exchange/bybit.js";
 import { createLogger } from "../../src/infra/logger.js";
+import { createEventOutbox, eventKeys, type EventKeys } from "../../src/events/outbox.js";
+import { startEventRelay } from "../../src/events/relay.js";
 import { createKeyWatchSchedule, KEY_WATCH_QUEUE, startKeyWatchWorker, type KeyWatchSchedule, type WatchJob } from "../../src/jobs/key-watch.js";
 import { startReminderWorker } from "../../src/jobs/reminder-worker.js";
 import { createReminders, REMINDER_QUEUE, type ReminderJob, type Reminders } from "../../src/jobs/reminders.js";
@@ -94,6 +96,10 @@ export interface Harness {
   pendingKeyPairs: PendingKeyPairs;
   queue: Queue<ReminderJob>;
   reminders: Reminders;
+  /** Where this harness's key events go (its relay runs with the bot). */
+  events: EventKeys;
+  /** Waits until the relay has moved the follower's events on and deleted their outbox. */
+  eventsRelayed(userId: number): Promise<void>;
   /** The key watch's schedule (a day between looks); `lookNow` looks at a key at once and waits until the look is done. */
   watch: KeyWatchSchedule;
   watchQueue: Queue<WatchJob>;
@@ -127,9 +133,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const checksKey = `{checks-${randomUUID().slice(0, 8)}}:under-way`;
   const checksUnderWay = createChecksUnderWay(redis, checksKey);
   const sealer = createSealer(parseKeyring(generateKeyringEntry()));
-  const credentials = createCredentialStore(redis, sealer);
-  const followers = createFollowerStore(redis);
-  const panics = createPanicStore(redis, sealer);
+  // Key events of its own (the outboxes are per follower, and followers are new in every test).
+  const events = eventKeys(`-${randomUUID().slice(0, 8)}`);
+  const outbox = createEventOutbox(redis, events);
+  const credentials = createCredentialStore(redis, sealer, outbox);
+  const followers = createFollowerStore(redis, outbox);
+  const panics = createPanicStore(redis, sealer, outbox);
+  const relay = startEventRelay({ redis, keys: events, logger, sweepEveryMs: 0 });
   const keyPairPoolKey = `{key-pairs-${randomUUID().slice(0, 8)}}:pool`;
   const keyPairPool = createKeyPairPool({ redis, sealer, size: options.keyPairPoolSize ?? 0, logger, key: keyPairPoolKey });
   keyPairPool.startRefilling();
@@ -160,6 +170,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     pendingKeyPairs,
     queue,
     reminders,
+    events,
+    async eventsRelayed(userId) {
+      const deadline = Date.now() + 3000;
+      while ((await redis.exists(`follower:{${userId}}:outbox`)) === 1) {
+        if (Date.now() > deadline) throw new Error("the relay did not move the follower's events within 3 s");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     watch,
     watchQueue,
     async lookNow(record) {
@@ -211,7 +229,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         connection,
         prefix,
         credentials,
-        findings: createWatchFindings(redis),
+        findings: createWatchFindings(redis, outbox),
         readKey: exchange.readKey,
         reminders,
         schedule: watch,
@@ -241,7 +259,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       if (running.runner.isRunning()) await running.runner.stop();
       await running.shredder.stop();
       running.recovery.stop();
-      await redis.del(pendingDeletionsKey, checksKey);
+      await relay.stop();
+      await redis.del(pendingDeletionsKey, checksKey, events.stream, events.pending);
       await keyPairPool.stop();
       await redis.del(keyPairPoolKey);
       await Promise.all([...workers].map((worker) => worker.close()));

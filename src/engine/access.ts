@@ -1,0 +1,79 @@
+import type { Redis } from "ioredis";
+import type { KeyType } from "../policy/api-key.js";
+import { revealAt, type CredentialRecord, type CredentialStatus } from "../vault/credential-store.js";
+import { followerKeys } from "../vault/follower-keys.js";
+import { SealError, type Sealer } from "../vault/sealer.js";
+
+/**
+ * How the trading engine opens a follower's key: only an active one, and only here. Usable from
+ * another Node.js process with the same Redis (REDIS_URL) and keyring (SEAL_KEYS).
+ */
+
+/** What the engine may know of a key besides its secret. */
+export type KeyFacts = Pick<CredentialRecord, "ref" | "userId" | "keyType" | "bybitKeyId" | "name" | "maskedKey" | "permissions" | "createdAt" | "expiresAt">;
+
+export type OpenedKey = {
+  ok: true;
+  /** `new RestClientV5({ ...opened.client })`: an RSA key's secret is its PEM private key, which bybit-api signs with as it is. */
+  client: { key: string; secret: string };
+  keyType: KeyType;
+  facts: KeyFacts;
+  /** Every order the engine places for this follower carries this prefix in its orderLinkId: what /panic's review tells apart from orders the follower did not make through us. */
+  orderLinkIdPrefix: string;
+};
+
+/** Why a key was not opened: no key, not active (and how), or sealed with a keyring entry this process lacks. */
+export type RefusedOpen = { ok: false; reason: "no-key" | Exclude<CredentialStatus, "active"> | "unopenable" };
+
+export interface KeyAccess {
+  /** The follower's key, if it is active; refuses anything else. Counted; a refusal is audited. */
+  open(userId: number): Promise<OpenedKey | RefusedOpen>;
+}
+
+export interface KeyAccessOptions {
+  redis: Redis;
+  sealer: Sealer;
+  orderLinkIdPrefix: string;
+  /** Where refusals are appended, and opens counted (tests keep theirs apart). */
+  auditStream?: string;
+  openCounts?: string;
+}
+
+export const AUDIT_STREAM = "{audit}:stream";
+export const OPEN_COUNTS = "{audit}:engine-opens";
+const AUDIT_MAX = 100_000;
+
+export function createKeyAccess({ redis, sealer, orderLinkIdPrefix, auditStream = AUDIT_STREAM, openCounts = OPEN_COUNTS }: KeyAccessOptions): KeyAccess {
+  async function refuse(userId: number, reason: RefusedOpen["reason"], record: CredentialRecord | null): Promise<RefusedOpen> {
+    await redis
+      .pipeline()
+      .hincrby(openCounts, `refused:${reason}`, 1)
+      .xadd(auditStream, "MAXLEN", "~", AUDIT_MAX, "*", "type", "open-refused", "userId", userId, "reason", reason, "ref", record?.ref ?? "", "maskedKey", record?.maskedKey ?? "", "at", Date.now())
+      .exec();
+    return { ok: false, reason };
+  }
+
+  return {
+    async open(userId) {
+      let opened;
+      try {
+        opened = await revealAt(redis, sealer, followerKeys(userId).credential, userId);
+      } catch (error) {
+        if (error instanceof SealError) return refuse(userId, "unopenable", null);
+        throw error;
+      }
+      if (!opened) return refuse(userId, "no-key", null);
+      const { record, credentials } = opened;
+      if (record.status !== "active") return refuse(userId, record.status, record);
+      await redis.hincrby(openCounts, "opened", 1);
+      const { ref, keyType, bybitKeyId, name, maskedKey, permissions, createdAt, expiresAt } = record;
+      return {
+        ok: true,
+        client: { key: credentials.apiKey, secret: credentials.apiSecret },
+        keyType,
+        facts: { ref, userId, keyType, bybitKeyId, name, maskedKey, permissions, createdAt, expiresAt },
+        orderLinkIdPrefix,
+      };
+    },
+  };
+}
