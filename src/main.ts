@@ -19,7 +19,7 @@ import { createBybitExchange } from "./exchange/bybit.js";
 import { startLocalRedis, type LocalRedis } from "./infra/local-redis.js";
 import { createLogger } from "./infra/logger.js";
 import { connectRedis, reportingErrors, warnUnlessNoEviction } from "./infra/redis.js";
-import { createKeyWatchSchedule, KEY_WATCH_QUEUE, startKeyWatchWorker, type WatchJob } from "./jobs/key-watch.js";
+import { createKeyWatchSchedule, KEY_WATCH_QUEUE, retirementBrake, startKeyWatchWorker, type WatchJob } from "./jobs/key-watch.js";
 import { startReminderWorker } from "./jobs/reminder-worker.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { startReconciling } from "./jobs/reconcile.js";
@@ -147,6 +147,7 @@ if (config.role !== "bot") {
     tell: createWatchNotice(api),
     clock: Date.now,
     rotateAfterDays: config.rotateAfterDays,
+    mayRetire: retirementBrake(budget),
     logger,
     metrics,
   });

@@ -68,7 +68,8 @@ describe("keys that must be refused", () => {
   it("refuses a key with any permission outside the allowlist, naming it and the fix, and stores nothing", async () => {
     const { verdict, alice } = await connectWith({ permissions: { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"], BitCard: ["CardPay"] } });
     expect(verdict).toContain("❌ I can’t use the key");
-    expect(verdict).toContain("It has permissions this service must not hold: Spot (SpotTrade); BitCard (CardPay). Untick everything but Contracts → Orders and Positions.");
+    expect(verdict).toContain("It has permissions this service must not hold: BitCard (CardPay). Untick everything but Contracts → Orders and Positions.");
+    expect(verdict).toContain("It can trade other products: Spot (SpotTrade). This service trades only contracts");
     await expectNothingStored(alice);
   });
 });

@@ -46,7 +46,7 @@ const cases: Case[] = [
   {
     name: "no contract trading at all",
     key: { permissions: { Spot: ["SpotTrade"] } },
-    reasons: [{ code: "contract-trade-missing", missing: ["Order", "Position"] }, { code: "unsafe-permissions", groups: [{ group: "Spot", permissions: ["SpotTrade"] }] }],
+    reasons: [{ code: "contract-trade-missing", missing: ["Order", "Position"] }, { code: "other-trading", groups: [{ group: "Spot", permissions: ["SpotTrade"] }] }],
   },
   { name: "orders without positions", key: { permissions: { ContractTrade: ["Order"] } }, reasons: [{ code: "contract-trade-missing", missing: ["Position"] }] },
   { name: "an unbound key without expiry", key: { expiresAt: null }, reasons: [{ code: "no-expiry" }] },
@@ -72,6 +72,7 @@ const cases: Case[] = [
       ["Earn", ["Earn"]],
       ["BitCard", ["CardPay"]],
       ["ByXPost", ["ByXPost"]],
+      ["Spot", ["SpotTrade", "SpotWithdraw"]],
       // Bybit's own groups with a value we have never seen, and groups we have never heard of.
       ["ContractTrade", ["Order", "Position", "Transfer"]],
       ["Exchange", ["ExchangeHistory", "ExchangeOrder"]],
@@ -80,10 +81,13 @@ const cases: Case[] = [
     ] as const
   ).map(([group, permissions]): Case => {
     const known = group === "ContractTrade" ? ["Order", "Position"] : group === "Exchange" ? ["ExchangeHistory"] : [];
+    // Groups that only trade other products are refused too, under a reason of their own (the key watch does not treat them as leaks).
+    const trades: Record<string, string> = { Spot: "SpotTrade", Options: "OptionsTrade", Derivatives: "DerivativesTrade", CopyTrading: "CopyTrading", BlockTrade: "BlockTrade" };
+    const code = permissions.every((permission) => trades[group] === permission) ? "other-trading" : "unsafe-permissions";
     return {
       name: `${group}: ${permissions.join(", ")}`,
       key: { permissions: { ContractTrade: ["Order", "Position"], [group]: [...permissions] } },
-      reasons: [{ code: "unsafe-permissions", groups: [{ group, permissions: permissions.filter((permission) => !known.includes(permission)) }] }],
+      reasons: [{ code, groups: [{ group, permissions: permissions.filter((permission) => !known.includes(permission)) }] }],
     };
   }),
   { name: "a key on day 79", key: { createdAt: NOW - 79 * DAY_MS - 1 } },

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createKeyWatchSchedule } from "../src/jobs/key-watch.js";
 import { reminderJobId } from "../src/jobs/reminders.js";
 import { DAY_MS } from "../src/policy/key-policy.js";
 import type { CredentialRecord } from "../src/vault/credential-store.js";
@@ -75,6 +76,46 @@ describe("the key watch", () => {
 
     inBybit.permissions = { ContractTrade: ["Order", "Position"] };
     expect(await submitKey(follower, creds)).toContain("✅ Connected");
+  });
+
+  it("does not treat a key that gained Spot trading as leaked: it is frozen, and may be fixed and connected again", async () => {
+    const { follower, record, inBybit, creds } = await connected();
+    inBybit.permissions = { ...inBybit.permissions, Spot: ["SpotTrade"] };
+
+    await h.lookNow(record);
+    expect((await h.credentials.current(follower.user.id))?.status).toBe("frozen");
+    const notice = await follower.reply();
+    expect(notice).toContain("It can trade other products: Spot (SpotTrade)");
+    expect(notice).not.toContain("change your password");
+
+    inBybit.permissions = { ContractTrade: ["Order", "Position"] };
+    expect(await submitKey(follower, creds)).toContain("✅ Connected");
+  });
+
+  it("delivers a notice whose permission names would break Telegram's HTML, and keeps the follower reachable", async () => {
+    const { follower, record, inBybit } = await connected();
+    inBybit.permissions = { ...inBybit.permissions, "Odd<Group>": ["a<b"] };
+
+    await h.lookNow(record);
+    expect(await follower.reply()).toContain("Added: Odd&lt;Group&gt; (a&lt;b)");
+    expect((await h.credentials.current(follower.user.id))?.unreachableSince).toBeNull();
+  });
+
+  it("holds back when more keys fail at once than is plausible, and changes none of the rest", async () => {
+    const keys = await Promise.all(Array.from({ length: 25 }, () => connected()));
+    for (const { creds } of keys) h.bybit.revoke(creds.apiKey);
+
+    await Promise.all(keys.map(({ record }) => h.lookNow(record)));
+    const statuses = await Promise.all(keys.map(({ follower }) => h.credentials.current(follower.user.id).then((stored) => stored?.status)));
+    expect(statuses.filter((status) => status === "deleted")).toHaveLength(20);
+    expect(statuses.filter((status) => status === "active")).toHaveLength(5);
+    expect(h.logs.some((line) => line.includes("the key watch is holding back"))).toBe(true);
+  }, 30_000);
+
+  it("moves a watched key to a new cadence when the operator changes it", async () => {
+    const { record } = await connected();
+    await createKeyWatchSchedule(h.watchQueue, 12 * 3_600_000).watch(record);
+    expect((await h.watchQueue.getJobScheduler(`watch-${record.ref}`))?.every).toBe(12 * 3_600_000);
   });
 
   it("marks a key deleted in Bybit, cancels its reminders and tells the follower once", async () => {

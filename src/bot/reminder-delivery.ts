@@ -26,6 +26,8 @@ export function createWatchNotice(api: Api): (record: CredentialRecord, notice: 
   return (record, notice) => deliver(api, record.userId, texts.watchNotice(record, notice));
 }
 
+const GONE = /chat not found|user is deactivated|bot was blocked|bot can't initiate/i;
+
 /** One background message to a follower's private chat, and what Telegram made of it. */
 async function deliver(api: Api, chatId: number, text: string, keyboard?: InlineKeyboard): Promise<DeliveryOutcome> {
   try {
@@ -35,8 +37,9 @@ async function deliver(api: Api, chatId: number, text: string, keyboard?: Inline
     if (error instanceof HttpError) return { delivered: false, transient: true };
     if (!(error instanceof GrammyError)) throw error;
     if (error.error_code === 429) return { delivered: false, retryAfterMs: (error.parameters.retry_after ?? 1) * 1000 };
-    // 403: blocked by the follower; 400 "chat not found": the chat is gone. Neither improves with retries.
-    if (error.error_code === 403 || error.error_code === 400) return { delivered: false, unreachable: true };
+    // 403: blocked by the follower; a 400 that says the chat or user is gone. Neither improves with
+    // retries. Any other 400 is ours (a message Telegram can't parse): retried, and logged when final.
+    if (error.error_code === 403 || (error.error_code === 400 && GONE.test(error.description))) return { delivered: false, unreachable: true };
     return { delivered: false, transient: true };
   }
 }

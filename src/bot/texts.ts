@@ -94,7 +94,7 @@ export const texts = {
 const statusWords: Record<CredentialRecord["status"], string> = {
   active: "active ✅",
   expired: "expired ⛔",
-  frozen: "frozen 🧊 (not used for trading)",
+  frozen: "frozen 🧊 (not used for trading): after /panic, or because it changed in Bybit (see my message about it). If it may have leaked, delete it in Bybit",
   deleted: "deleted in Bybit ⛔ (not used for trading)",
   unreadable: "can’t be opened any more ⚠️ (not used for trading): connect it again with /connect",
 };

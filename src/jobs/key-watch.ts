@@ -2,10 +2,12 @@ import { createHash } from "node:crypto";
 import { Queue, Worker, type ConnectionOptions, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { RateBudget } from "../budget/rate-budget.js";
 import type { KeyReading } from "../exchange/bybit.js";
 import { reportingErrors } from "../infra/redis.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Credentials } from "../policy/api-key.js";
+import { MONEY_REASONS } from "../policy/key-policy.js";
 import { judgeWatchedKey, type WatchVerdict } from "../policy/key-watch.js";
 import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
 import type { KeyDenylist } from "../vault/denylist.js";
@@ -22,6 +24,8 @@ export interface WatchJob {
 }
 
 const schedulerId = (ref: string) => `watch-${ref}`;
+/** Longer than any send through the background lane, which gives way to replies. */
+const NOTICE_CLAIM_MS = 60_000;
 
 /**
  * Bybit unanswered, or Telegram refusing the notice: asked again after 1, 2, 4 and 8 minutes,
@@ -47,9 +51,11 @@ export interface KeyWatchSchedule extends KeyWatching {
 export function createKeyWatchSchedule(queue: Queue<WatchJob>, everyMs: number): KeyWatchSchedule {
   return {
     async watch({ userId, ref }) {
-      // Upserting moves the next turn; a key already watched keeps its own.
-      if (await queue.getJobScheduler(schedulerId(ref))) return;
-      await queue.upsertJobScheduler(schedulerId(ref), { every: everyMs, offset: watchOffset(ref, everyMs) }, { name: "watch", data: { userId, ref }, opts: JOB_OPTIONS });
+      const offset = watchOffset(ref, everyMs);
+      // Upserting moves the next turn: a key already watched at this cadence keeps its own.
+      const existing = await queue.getJobScheduler(schedulerId(ref));
+      if (existing?.every === everyMs && existing.offset === offset) return;
+      await queue.upsertJobScheduler(schedulerId(ref), { every: everyMs, offset }, { name: "watch", data: { userId, ref }, opts: JOB_OPTIONS });
     },
     async unwatch(ref) {
       await queue.removeJobScheduler(schedulerId(ref));
@@ -61,6 +67,10 @@ export function createKeyWatchSchedule(queue: Queue<WatchJob>, everyMs: number):
 }
 
 export type WatchResult = WatchVerdict["verdict"] | "expired" | "stale" | "not-active";
+
+/** Keys the watch may take out of use, across every worker: 20 at once, then one a minute. */
+const RETIREMENTS = { intervalMs: 60_000, toleranceMs: 19 * 60_000 };
+export const retirementBrake = (budget: RateBudget) => async () => (await budget.tryTake([{ key: "{key-watch}:retirements", ...RETIREMENTS }])) === 0;
 
 export interface KeyWatchDeps {
   /** A connection with `maxRetriesPerRequest: null`, as BullMQ workers require. */
@@ -76,14 +86,18 @@ export interface KeyWatchDeps {
   tell(record: CredentialRecord, notice: WatchNotice): Promise<DeliveryOutcome>;
   clock: () => number;
   rotateAfterDays: number;
+  /**
+   * Whether the watch may take one more key out of use now: a brake, shared by every worker, on a
+   * wave of freezes (a wrong BYBIT_BASE_URL, an incident at Bybit, a permission value Bybit starts
+   * sending for every key), which must not freeze or deny every follower's key at once.
+   */
+  mayRetire(): Promise<boolean>;
   logger: Logger;
   metrics: Metrics;
   /** Keys looked at in parallel by this worker; Bybit's budget paces them all the same. */
   concurrency?: number;
 }
 
-/** Permissions that move money or act beyond trading: such a key is treated as leaked, as /panic treats it. */
-const MONEY_REASONS = new Set(["can-withdraw", "can-transfer", "fiat", "unsafe-permissions"]);
 
 /**
  * The key watch: at its turn, each active key is read again from Bybit (query-api alone, behind
@@ -100,17 +114,29 @@ const MONEY_REASONS = new Set(["can-withdraw", "can-transfer", "fiat", "unsafe-p
 export function startKeyWatchWorker(deps: KeyWatchDeps): { worker: Worker<WatchJob, WatchResult>; close(): Promise<void> } {
   const { credentials, findings, reminders, logger } = deps;
 
+  /** Reminders moved to a key's new dates; a key replaced meanwhile gets none back. */
+  async function moveReminders(record: CredentialRecord): Promise<void> {
+    await reminders.reschedule(record);
+    if ((await credentials.current(record.userId))?.ref !== record.ref) await reminders.cancel(record);
+  }
+
   async function apply(record: CredentialRecord, verdict: WatchVerdict): Promise<WatchResult> {
     const { userId, ref } = record;
+    if ((verdict.verdict === "refused" || verdict.verdict === "gone") && !(await deps.mayRetire())) {
+      deps.metrics.keyWatch.inc({ outcome: "held-back" });
+      logger.error({ userId, ref, verdict: verdict.verdict }, "the key watch is holding back: more keys fail than is plausible at once; check BYBIT_BASE_URL and Bybit's status");
+      throw new Error("too many keys taken out of use at once; asking again later");
+    }
     switch (verdict.verdict) {
       case "fine":
-        if ((await findings.refresh(userId, ref, verdict.facts)) && verdict.expiryMoved) await reminders.reschedule({ ...record, expiresAt: verdict.facts.expiresAt });
+        if ((await findings.refresh(userId, ref, verdict.facts)) && verdict.expiryMoved) await moveReminders({ ...record, expiresAt: verdict.facts.expiresAt });
         return "fine";
       case "refused": {
+        // Denied before it is frozen: whatever happens next, a key that could move money is never taken again.
+        if (verdict.reasons.some((reason) => MONEY_REASONS.has(reason.code))) await deps.denylist.add(record.bybitKeyId);
         const notice: WatchNotice = { kind: "refused", reasons: verdict.reasons, changes: verdict.changes };
         if (!(await findings.retire(userId, ref, "frozen", verdict.facts, notice))) return "stale";
         logger.warn({ userId, ref, reasons: verdict.reasons.map((reason) => reason.code) }, "the key watch froze a key that no longer passes the policy");
-        if (verdict.reasons.some((reason) => MONEY_REASONS.has(reason.code))) await deps.denylist.add(record.bybitKeyId);
         await reminders.cancel(record);
         return "refused";
       }
@@ -123,7 +149,7 @@ export function startKeyWatchWorker(deps: KeyWatchDeps): { worker: Worker<WatchJ
         }
         const expired = { ...record, status: "expired" as const, expiresAt: now };
         if (!(await findings.retire(userId, ref, "expired", expired, null))) return "stale";
-        await reminders.reschedule(expired);
+        await moveReminders(expired);
         return "expired";
       }
       case "unanswered":
@@ -142,13 +168,15 @@ export function startKeyWatchWorker(deps: KeyWatchDeps): { worker: Worker<WatchJ
 
   async function tellOwed(record: CredentialRecord): Promise<void> {
     const notice = await findings.owed(record.userId, record.ref);
-    if (!notice) return;
+    // Claimed for the length of a send: a look started meanwhile (the reconciliation's) does not send it too.
+    if (!notice || !(await findings.claim(record.userId, record.ref, NOTICE_CLAIM_MS))) return;
     const outcome = await deps.tell(record, notice);
     if (outcome.delivered || "unreachable" in outcome) {
       if ("unreachable" in outcome) await credentials.markUnreachable(record.userId, record.ref, deps.clock());
       await findings.given(record.userId, record.ref);
       return;
     }
+    await findings.unclaim(record.userId, record.ref);
     throw new Error("Telegram did not take the key watch's notice");
   }
 
@@ -165,8 +193,11 @@ export function startKeyWatchWorker(deps: KeyWatchDeps): { worker: Worker<WatchJ
       deps.metrics.keyWatch.inc({ outcome: result });
       if (result === "unanswered") throw new Error("Bybit gave no usable answer about the key; asking again later");
       await tellOwed(record);
-      // Out of use for good: nothing more to watch. (An unreadable key comes back, and is watched again then.)
-      if (result === "refused" || result === "gone" || result === "expired") await deps.schedule.unwatch(ref);
+      // Out of use for good: nothing more to watch, and nothing to remind of (done again after a
+      // crash in between). An unreadable key comes back, and is watched again then; an expired one
+      // keeps its expiry reminder.
+      if (record.status === "frozen" || record.status === "deleted" || result === "refused" || result === "gone") await reminders.cancel(record);
+      else if (record.status === "expired" || result === "expired") await deps.schedule.unwatch(ref);
       return result;
     },
     { connection: deps.connection as ConnectionOptions, prefix: deps.prefix, concurrency: deps.concurrency ?? 8 },

@@ -32,7 +32,7 @@ export function createMetrics(registry = new Registry()) {
     }),
     keyWatch: new Counter({
       name: "key_watch_looks_total",
-      help: "Keys the key watch looked at, by outcome: fine, refused (frozen), gone (deleted in Bybit), expired, unanswered (Bybit gave no usable answer), stale, not-active.",
+      help: "Keys the key watch looked at, by outcome: fine, refused (frozen), gone (deleted in Bybit), expired, unanswered (Bybit gave no usable answer), held-back (too many keys failing at once), stale, not-active.",
       labelNames: ["outcome"] as const,
       registers: [registry],
     }),

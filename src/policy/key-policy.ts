@@ -11,6 +11,8 @@ export type RefusalReason =
   | { code: "contract-trade-missing"; missing: string[] }
   /** Permissions outside the allowlist: groups we do not know to be harmless, or values we do not know in a group we allow. */
   | { code: "unsafe-permissions"; groups: { group: string; permissions: string[] }[] }
+  /** Trading of other products, with values we know to trade and nothing else: not for this service, but no danger to the funds. */
+  | { code: "other-trading"; groups: { group: string; permissions: string[] }[] }
   | { code: "no-expiry" }
   | { code: "ip-bound-without-egress" }
   | { code: "ip-bound-missing-egress"; missing: string[] }
@@ -58,6 +60,22 @@ const ALLOWED_PERMISSIONS: Readonly<Record<string, readonly string[]>> = {
   NFT: ["NFTQueryProductList"],
 };
 
+/**
+ * Groups, outside the allowlist, that only trade other products, each with the only values known to
+ * do so. A key holding them is refused all the same; the key watch treats it as a key to fix, not as
+ * a leak. Any other value in these groups counts as unknown.
+ */
+const TRADING_ONLY: Readonly<Record<string, readonly string[]>> = {
+  Spot: ["SpotTrade"],
+  Options: ["OptionsTrade"],
+  Derivatives: ["DerivativesTrade"],
+  CopyTrading: ["CopyTrading"],
+  BlockTrade: ["BlockTrade"],
+};
+
+/** Reasons that mean the key can move money, or may: such a key is treated as leaked. */
+export const MONEY_REASONS: ReadonlySet<RefusalReason["code"]> = new Set(["can-withdraw", "can-transfer", "fiat", "unsafe-permissions"]);
+
 /** Decides whether the service may keep this key: it must trade contracts and never move money. */
 export function evaluateKey({ key, egressIps, now, rotateAfterDays, expectedRsaPublicKey }: PolicyInput): Verdict {
   const reasons: RefusalReason[] = [];
@@ -93,7 +111,10 @@ export function evaluateKey({ key, egressIps, now, rotateAfterDays, expectedRsaP
     .filter((group) => group !== "Wallet" && !group.startsWith("Fiat"))
     .map((group) => ({ group, permissions: granted(group).filter((permission) => !(ALLOWED_PERMISSIONS[group] ?? []).includes(permission)) }))
     .filter(({ permissions }) => permissions.length > 0);
-  if (unsafe.length > 0) reasons.push({ code: "unsafe-permissions", groups: unsafe });
+  const tradingOnly = ({ group, permissions }: { group: string; permissions: string[] }) =>
+    permissions.every((permission) => (TRADING_ONLY[group] ?? []).includes(permission));
+  if (unsafe.some((entry) => !tradingOnly(entry))) reasons.push({ code: "unsafe-permissions", groups: unsafe.filter((entry) => !tradingOnly(entry)) });
+  if (unsafe.some(tradingOnly)) reasons.push({ code: "other-trading", groups: unsafe.filter(tradingOnly) });
 
   const ageDays = Math.floor((now - key.createdAt) / DAY_MS);
   if (ageDays >= rotateAfterDays) warnings.push({ code: "rotation-due", ageDays });

@@ -23,9 +23,23 @@ export interface WatchFindings {
   retire(userId: number, ref: string, status: Exclude<CredentialStatus, "active">, facts: WatchedFacts, notice: WatchNotice | null): Promise<boolean>;
   /** The notice still owed about the key `ref`, if it is the follower's current one. */
   owed(userId: number, ref: string): Promise<WatchNotice | null>;
+  /** Claims the owed notice for one sender, for `ms`; false while another holds it. */
+  claim(userId: number, ref: string, ms: number): Promise<boolean>;
+  /** Lets go of a claim whose send failed, so that the retry may send. */
+  unclaim(userId: number, ref: string): Promise<void>;
   /** The notice about the key `ref` went out (or never can: the follower blocked the bot). */
   given(userId: number, ref: string): Promise<void>;
 }
+
+/** KEYS: the credential. ARGV: ref, ms. A claim older than `ms` has lapsed (its sender died). */
+const CLAIM = `
+if redis.call("HGET", KEYS[1], "ref") ~= ARGV[1] then return 0 end
+local time = redis.call("TIME")
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local claimed = tonumber(redis.call("HGET", KEYS[1], "watchNoticeClaim") or "0")
+if claimed > now - tonumber(ARGV[2]) then return 0 end
+redis.call("HSET", KEYS[1], "watchNoticeClaim", tostring(now))
+return 1`;
 
 /**
  * KEYS: the credential, the outbox. ARGV: ref, the follower, then field, value pairs. Writes only
@@ -45,11 +59,13 @@ elseif now ~= permissions then
 end
 return 1`;
 
+/** KEYS: the credential. ARGV: ref, then the fields to delete. */
 const DELETE_IF_CURRENT = `
-if redis.call("HGET", KEYS[1], "ref") == ARGV[1] then redis.call("HDEL", KEYS[1], ARGV[2]) end
+if redis.call("HGET", KEYS[1], "ref") == ARGV[1] then redis.call("HDEL", KEYS[1], unpack(ARGV, 2)) end
 return 0`;
 
 const NOTICE = "watchNotice";
+const CLAIM_FIELD = "watchNoticeClaim";
 
 const factFields = (facts: WatchedFacts) => [
   "name",
@@ -84,8 +100,14 @@ export function createWatchFindings(redis: Redis, events?: EventOutbox): WatchFi
       }
     },
 
+    claim: async (userId, ref, ms) => (await redis.eval(CLAIM, 1, credentialKey(userId), ref, ms)) === 1,
+
+    async unclaim(userId, ref) {
+      await redis.eval(DELETE_IF_CURRENT, 1, credentialKey(userId), ref, CLAIM_FIELD);
+    },
+
     async given(userId, ref) {
-      await redis.eval(DELETE_IF_CURRENT, 1, credentialKey(userId), ref, NOTICE);
+      await redis.eval(DELETE_IF_CURRENT, 1, credentialKey(userId), ref, NOTICE, CLAIM_FIELD);
     },
   };
 }

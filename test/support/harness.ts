@@ -18,7 +18,7 @@ import { createBybitExchange } from "../../src/exchange/bybit.js";
 import { createLogger } from "../../src/infra/logger.js";
 import { createEventOutbox, eventKeys, type EventKeys } from "../../src/events/outbox.js";
 import { startEventRelay } from "../../src/events/relay.js";
-import { createKeyWatchSchedule, KEY_WATCH_QUEUE, startKeyWatchWorker, type KeyWatchSchedule, type WatchJob } from "../../src/jobs/key-watch.js";
+import { createKeyWatchSchedule, KEY_WATCH_QUEUE, retirementBrake, startKeyWatchWorker, type KeyWatchSchedule, type WatchJob } from "../../src/jobs/key-watch.js";
 import { startReminderWorker } from "../../src/jobs/reminder-worker.js";
 import { createReminders, REMINDER_QUEUE, type ReminderJob, type Reminders } from "../../src/jobs/reminders.js";
 import { createMetrics, type Metrics } from "../../src/metrics/metrics.js";
@@ -237,6 +237,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         tell: createWatchNotice(workerApi),
         clock,
         rotateAfterDays: ROTATION.rotateAfterDays,
+        mayRetire: retirementBrake(budget),
         logger,
         metrics,
       });

@@ -167,6 +167,8 @@ export function refusalReasons(reason: RefusalReason): string {
       return `It can’t trade contracts: tick Contracts → ${reason.missing.join(" and ")}.`;
     case "unsafe-permissions":
       return `It has permissions this service must not hold: ${reason.groups.map(({ group, permissions }) => `${escapeHtml(group)} (${permissions.map(escapeHtml).join(", ")})`).join("; ")}. Untick everything but Contracts → Orders and Positions.`;
+    case "other-trading":
+      return `It can trade other products: ${reason.groups.map(({ group, permissions }) => `${escapeHtml(group)} (${permissions.map(escapeHtml).join(", ")})`).join("; ")}. This service trades only contracts: untick everything but Contracts → Orders and Positions.`;
     case "no-expiry":
       return "It has no expiry date. Create a key without IP restriction: Bybit then sets a 90-day expiry.";
     case "ip-bound-without-egress":

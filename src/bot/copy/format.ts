@@ -17,7 +17,8 @@ export function daysLeft(epochMs: number, now: number): string {
 export function describePermissions(permissions: Record<string, string[]>): string {
   const granted = Object.entries(permissions).filter(([, list]) => list.length > 0);
   if (granted.length === 0) return "none";
-  return granted.map(([category, list]) => `${category} (${list.join(", ")})`).join("; ");
+  // Escaped: the names come from Bybit, and a stray "<" would make Telegram refuse the whole message.
+  return granted.map(([category, list]) => `${escapeHtml(category)} (${list.map(escapeHtml).join(", ")})`).join("; ");
 }
 
 const usd = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 });

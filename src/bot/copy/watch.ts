@@ -1,3 +1,4 @@
+import { MONEY_REASONS } from "../../policy/key-policy.js";
 import type { PermissionChanges } from "../../policy/key-watch.js";
 import type { CredentialRecord } from "../../vault/credential-store.js";
 import type { WatchNotice } from "../../vault/watch-findings.js";
@@ -7,7 +8,6 @@ import { describePermissions, keyLabel } from "./format.js";
 /** Every word of the key watch: what it found in Bybit, and what to do. */
 
 const apiManagement = `<a href="${API_MANAGEMENT_URL}">API Management</a>`;
-const MONEY = new Set(["can-withdraw", "can-transfer", "fiat", "unsafe-permissions"]);
 
 function changeLines({ added, removed }: PermissionChanges): string[] {
   const list = (changes: PermissionChanges["added"]) => describePermissions(Object.fromEntries(changes.map(({ group, permissions }) => [group, permissions])));
@@ -15,7 +15,7 @@ function changeLines({ added, removed }: PermissionChanges): string[] {
 }
 
 function refusedNotice(record: CredentialRecord, notice: Extract<WatchNotice, { kind: "refused" }>): string {
-  const canMoveMoney = notice.reasons.some((reason) => MONEY.has(reason.code));
+  const canMoveMoney = notice.reasons.some((reason) => MONEY_REASONS.has(reason.code));
   const changes = changeLines(notice.changes);
   return [
     `⚠️ Your key ${keyLabel(record.name, record.maskedKey)} changed in Bybit, and this service must not use it as it is now. I stopped using it: nothing trades with it, and copying has stopped.`,

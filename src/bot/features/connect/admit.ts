@@ -35,7 +35,7 @@ export type KeySource = { type: "hmac"; credentials: Credentials } | { type: "rs
 export type Admission =
   | { outcome: "connected"; record: CredentialRecord; equityUsd: string | null; warnings: PolicyWarning[]; times: ReminderTimes | null; now: number }
   /** `held`: not checked at all (too many checks of late), so it is no wrong try. */
-  | { outcome: "refused"; reply: string; held?: boolean }
+  | { outcome: "refused"; reply: string; held?: boolean; current?: CredentialRecord | null }
   | { outcome: "pair-expired" }
   | { outcome: "panicked" }
   | { outcome: "save-failed" };
@@ -66,13 +66,15 @@ export async function admit(deps: AdmitDeps, userId: number, source: KeySource, 
   }
 
   const inspection = await deps.exchange.inspectKey(credentials);
-  if (inspection.ok && (await deps.denylist.has(inspection.key.id))) return { outcome: "refused", reply: texts.keyDenied(next) };
+  // As it is now, not as the flow began: the key watch may have frozen it meanwhile.
+  const current = await deps.credentials.current(userId);
+  if (inspection.ok && (await deps.denylist.has(inspection.key.id))) return { outcome: "refused", reply: texts.keyDenied(next), current };
   const now = deps.clock();
-  const judgement = judge(inspection, previous, deps, { now, keyType: source.type, expectedRsaPublicKey, next });
+  const judgement = judge(inspection, current, deps, { now, keyType: source.type, expectedRsaPublicKey, next });
   if (!judgement.accepted) {
     // After a /panic sent during the check, the flow is over: no "send it again".
     if ((await deps.credentials.panicEpoch(userId)) !== panicEpoch) return { outcome: "panicked" };
-    return { outcome: "refused", reply: judgement.reply };
+    return { outcome: "refused", reply: judgement.reply, current };
   }
 
   let record: CredentialRecord | null;

@@ -129,7 +129,8 @@ async function checkUnderWatch(
 }
 
 function replyTo(admission: Admission, previous: CredentialRecord | null): string {
-  const stays = previous?.status === "active" ? `\n\n${texts.existingStays(previous)}` : "";
+  const kept = admission.outcome === "refused" && admission.current !== undefined ? admission.current : previous;
+  const stays = kept?.status === "active" ? `\n\n${texts.existingStays(kept)}` : "";
   switch (admission.outcome) {
     case "refused":
       return admission.reply + stays;
