@@ -1,8 +1,6 @@
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalRedis, type LocalRedis } from "../src/infra/local-redis.js";
+import { describe, expect, it } from "vitest";
 import { startReconciling } from "../src/jobs/reconcile.js";
 import { createReminders, REMINDER_QUEUE, reminderJobId, type ReminderJob } from "../src/jobs/reminders.js";
 import { createMetrics } from "../src/metrics/metrics.js";
@@ -12,30 +10,22 @@ import { createSealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { dueReminders } from "./support/due-reminders.js";
 import { TRADE_ONLY } from "./support/fake-bybit.js";
+import { useOwnRedis } from "./support/own-redis.js";
 
 // A redis-server of its own: a reconciliation reads every key in its Redis.
-let server: LocalRedis;
-let redis: Redis;
-beforeAll(async () => {
-  server = await startLocalRedis();
-  redis = new Redis(server.url);
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+const own = useOwnRedis();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function rounds(keyring: string, count: number, told: CredentialRecord[]): Promise<void> {
-  const credentials = createCredentialStore(redis, createSealer(parseKeyring(keyring)));
-  const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis, prefix: "{reminders}" });
-  const reminders = createReminders({ queue, redis, clock: Date.now, rules: { rotateAfterDays: 80, keyMaxAgeDays: 90 } });
+  const credentials = createCredentialStore(own.redis, createSealer(parseKeyring(keyring)));
+  const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: own.redis, prefix: "{reminders}" });
+  const reminders = createReminders({ queue, redis: own.redis, clock: Date.now, rules: { rotateAfterDays: 80, keyMaxAgeDays: 90 } });
   const everyMs = 400;
   const reconciling = startReconciling({
     credentials,
     reminders,
-    redis,
+    redis: own.redis,
     prefix: "{reminders}",
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
@@ -51,8 +41,8 @@ async function rounds(keyring: string, count: number, told: CredentialRecord[]):
 describe("the reconciliation", () => {
   it("takes a key out of use while its keyring entry is missing, tells the follower once if it stays so, and puts it back when the entry returns", async () => {
     const old = generateKeyringEntry();
-    const [record] = await dueReminders(redis, old, 1);
-    const credentials = createCredentialStore(redis, createSealer(parseKeyring(old)));
+    const [record] = await dueReminders(own.redis, old, 1);
+    const credentials = createCredentialStore(own.redis, createSealer(parseKeyring(old)));
     const told: CredentialRecord[] = [];
 
     // A worker started with only a newer entry: out of use at once, the follower told a round later, once.
@@ -74,9 +64,9 @@ describe("the reconciliation", () => {
 
   it("gives an expired key back its expiry reminder when that job failed for good, and nothing else", async () => {
     const keyring = generateKeyringEntry();
-    const [record] = await dueReminders(redis, keyring, 1);
-    const credentials = createCredentialStore(redis, createSealer(parseKeyring(keyring)));
-    const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis, prefix: "{reminders}" });
+    const [record] = await dueReminders(own.redis, keyring, 1);
+    const credentials = createCredentialStore(own.redis, createSealer(parseKeyring(keyring)));
+    const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: own.redis, prefix: "{reminders}" });
     await queue.remove(reminderJobId("expiry", record!.ref));
     await queue.remove(reminderJobId("rotate", record!.ref));
     await credentials.setStatus(record!.userId, record!.ref, "expired");

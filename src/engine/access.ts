@@ -62,7 +62,8 @@ export function createKeyAccess({ redis, sealer, orderLinkIdPrefix, auditStream 
         if (error instanceof SealError) return refuse(userId, "unopenable", null);
         throw error;
       }
-      if (!opened) return refuse(userId, "no-key", null);
+      // No key in use: one frozen by /panic waits in a flow of its own, and is refused as such.
+      if (!opened) return refuse(userId, (await redis.scard(followerKeys(userId).panics)) > 0 ? "frozen" : "no-key", null);
       const { record, credentials } = opened;
       if (record.status !== "active") return refuse(userId, record.status, record);
       await redis.hincrby(openCounts, "opened", 1);

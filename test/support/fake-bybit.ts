@@ -100,6 +100,11 @@ export class FakeBybit {
   private nextId = randomInt(1_000_000, 2 ** 40);
   private server?: Awaited<ReturnType<typeof listen>>;
 
+  /** Where the fake listens, once started. */
+  get url(): string {
+    return this.server!.url;
+  }
+
   async start(): Promise<string> {
     this.server = await listen((request, response) => void this.handle(request, response));
     return this.server.url;

@@ -1,0 +1,56 @@
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { createEventOutbox, eventKeys } from "../src/events/outbox.js";
+import { startEventRelay } from "../src/events/relay.js";
+import { createCredentialStore } from "../src/vault/credential-store.js";
+import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
+import { createSealer } from "../src/vault/sealer.js";
+import { canaryCredentials } from "./support/canaries.js";
+import { TRADE_ONLY } from "./support/fake-bybit.js";
+import { useOwnRedis } from "./support/own-redis.js";
+
+// A redis-server of its own: the relay's sweep reads every outbox in its Redis.
+const own = useOwnRedis();
+
+const sealer = createSealer(parseKeyring(generateKeyringEntry()));
+const facts = (id: string) => ({ id, name: "k", readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt: Date.now(), expiresAt: Date.now() + 86_400_000, unifiedAccount: true, rsaPublicKey: null });
+const silent = pino({ level: "silent" });
+
+async function streamWhen(key: string, count: number): Promise<[string, string[]][]> {
+  const deadline = Date.now() + 3000;
+  while ((await own.redis.xlen(key)) < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  return own.redis.xrange(key, "-", "+");
+}
+
+describe("the event relay", () => {
+  it("finds an event whose nudge was lost (the process died right after the change) by its sweep", async () => {
+    const keys = eventKeys("-sweep");
+    // A store that never nudges: as if each process died between its script and the nudge.
+    const store = createCredentialStore(own.redis, sealer);
+    await store.save(4242, canaryCredentials(), facts("sweep-1"), Date.now(), 0);
+    const relay = startEventRelay({ redis: own.redis, keys, logger: silent, sweepEveryMs: 60_000 });
+    const entries = await streamWhen(keys.stream, 1);
+    await relay.stop();
+    expect(entries.map(([, fields]) => fields[fields.indexOf("type") + 1])).toEqual(["connected"]);
+    expect(await own.redis.exists("follower:{4242}:outbox")).toBe(0);
+  });
+
+  it("delivers every follower's events once and in order, with two relays running", async () => {
+    const keys = eventKeys("-two");
+    const store = createCredentialStore(own.redis, sealer, createEventOutbox(own.redis, keys));
+    const relays = [startEventRelay({ redis: own.redis, keys, logger: silent, sweepEveryMs: 0 }), startEventRelay({ redis: own.redis, keys, logger: silent, sweepEveryMs: 0 })];
+    const followers = Array.from({ length: 20 }, (_, index) => 5000 + index);
+    // Ten keys in a row for each follower: connected, then nine rotations, each naming the key before it.
+    await Promise.all(followers.map(async (userId) => {
+      for (let round = 0; round < 10; round += 1) await store.save(userId, canaryCredentials(), facts(`${userId}-${round}`), Date.now(), 0);
+    }));
+    const entries = await streamWhen(keys.stream, 200);
+    await Promise.all(relays.map((relay) => relay.stop()));
+    expect(entries).toHaveLength(200);
+    for (const userId of followers) {
+      const mine = entries.map(([, fields]) => Object.fromEntries(fields.flatMap((value, index) => (index % 2 ? [] : [[value, fields[index + 1]]])))).filter((event) => event.userId === String(userId));
+      expect(mine.map((event) => event.bybitKeyId)).toEqual(Array.from({ length: 10 }, (_, round) => `${userId}-${round}`));
+      expect(mine.slice(1).map((event) => event.previousBybitKeyId)).toEqual(Array.from({ length: 9 }, (_, round) => `${userId}-${round}`));
+    }
+  });
+});
