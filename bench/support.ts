@@ -62,6 +62,8 @@ export async function startStage(): Promise<Stage> {
           TELEGRAM_API_ROOT: apiRoot,
           BYBIT_BASE_URL: bybitUrl,
           LOG_LEVEL: "warn",
+          PORT: "0",
+          METRICS_PORT: "0",
           ...env,
         },
       });

@@ -72,8 +72,25 @@ const environment = z
     REMINDER_LOCK_SECONDS: z.coerce.number().int().min(1).max(300).default(30),
     KEY_WATCH_EVERY_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
     SHUTDOWN_SECONDS: z.coerce.number().int().min(1).max(60).default(8),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9091),
+    WEBHOOK_URL: z
+      .url({ protocol: /^https?$/, error: "must be the public https:// URL Telegram posts updates to" })
+      .refine((url) => new URL(url).search === "" && new URL(url).hash === "", "must have no ?query or #fragment")
+      .optional(),
+    WEBHOOK_SECRET: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16 to 256 letters, digits, _ or - (Telegram's secret_token)")
+      .optional(),
+    WEBHOOK_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(40),
   })
   .superRefine((env, ctx) => {
+    if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) {
+      ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required with WEBHOOK_URL (without it anyone could post updates)" });
+    }
+    if (env.WEBHOOK_URL !== undefined && !isSafeEndpoint(env.WEBHOOK_URL)) {
+      ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "must be https:// (Telegram posts only to https; http:// only on this machine)" });
+    }
     if (env.NODE_ENV !== "production") return;
     if (env.SEAL_KEYS === undefined) {
       ctx.addIssue({ code: "custom", path: ["SEAL_KEYS"], message: "is required in production (run `npm run keygen`)" });
@@ -137,6 +154,12 @@ export interface Config {
   keyWatchEveryHours: number;
   /** On SIGTERM, the process exits within this (docker stop waits 10 s, then kills). */
   shutdownSeconds: number;
+  /** Where a process that runs the bot serves health, metrics and (in webhook mode) the webhook; 0: any free port. */
+  port: number;
+  /** Where a worker-only process serves health and metrics. */
+  metricsPort: number;
+  /** Webhook mode, instead of long polling. */
+  webhook: { url: string; secret: string; maxConnections: number } | null;
 }
 
 export class ConfigError extends Error {
@@ -174,5 +197,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     shutdownSeconds: e.SHUTDOWN_SECONDS,
     reminderLockSeconds: e.REMINDER_LOCK_SECONDS,
     keyWatchEveryHours: e.KEY_WATCH_EVERY_HOURS,
+    port: e.PORT,
+    metricsPort: e.METRICS_PORT,
+    webhook: e.WEBHOOK_URL && e.WEBHOOK_SECRET ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, maxConnections: e.WEBHOOK_MAX_CONNECTIONS } : null,
   };
 }

@@ -1,9 +1,13 @@
 import { join } from "node:path";
 import { run } from "@grammyjs/runner";
+import { collectDefaultMetrics } from "prom-client";
 import { Queue } from "bullmq";
 import { Api } from "grammy";
 import { publishCommands } from "./bot/commands.js";
 import { createBot } from "./bot/create-bot.js";
+import { checkToken } from "./bot/start-up.js";
+import { useWebhook } from "./bot/webhook.js";
+import { startHttpServer, type Readiness } from "./http/server.js";
 import { CHECK_BEAT_MS } from "./bot/features/connect/connect.js";
 import { POLLING } from "./bot/polling.js";
 import { createPendingDeletions } from "./bot/intake/pending-deletions.js";
@@ -21,7 +25,7 @@ import { createLogger } from "./infra/logger.js";
 import { connectRedis, reportingErrors, warnUnlessNoEviction } from "./infra/redis.js";
 import { createKeyWatchSchedule, KEY_WATCH_QUEUE, retirementBrake, startKeyWatchWorker, type WatchJob } from "./jobs/key-watch.js";
 import { startReminderWorker } from "./jobs/reminder-worker.js";
-import { createMetrics } from "./metrics/metrics.js";
+import { countJobs, createMetrics } from "./metrics/metrics.js";
 import { startReconciling } from "./jobs/reconcile.js";
 import { createReminders, REMINDER_QUEUE, type ReminderJob } from "./jobs/reminders.js";
 import { createChecksUnderWay } from "./vault/checks.js";
@@ -48,6 +52,10 @@ const config = loadConfigOrExit();
 const logger = createLogger({ level: config.logLevel, neverLog: [config.botToken] });
 for (const warning of configWarnings(config)) logger.warn(warning);
 
+// Before anything starts: a refused token ends here, with one line and nothing left running.
+const tokenCheck = await checkToken(config.botToken, config.telegramApiRoot, logger);
+if (!tokenCheck.ok) process.exit(1);
+
 let localRedis: LocalRedis | undefined;
 if (!config.redisUrl) {
   localRedis = await startLocalRedis({ dataDir: join(config.dataDir, "redis") }).catch((error: Error) => {
@@ -67,6 +75,7 @@ if (!keyring) {
 }
 const sealer = createSealer(keyring);
 const metrics = createMetrics();
+collectDefaultMetrics({ register: metrics.registry });
 const budget = createRateBudget(redis.main);
 const bybitBudget = createBybitBudget(budget, config.bybitRequestsPer5s);
 const events = createEventOutbox(redis.main);
@@ -77,10 +86,14 @@ const queue = reportingErrors(new Queue<ReminderJob>(REMINDER_QUEUE, { connectio
 const watchQueue = reportingErrors(new Queue<WatchJob>(KEY_WATCH_QUEUE, { connection: redis.queue, prefix: config.queuePrefix }), "key watch queue", logger);
 const watchSchedule = createKeyWatchSchedule(watchQueue, config.keyWatchEveryHours * 3_600_000);
 const reminders = createReminders({ queue, redis: redis.main, clock: Date.now, rules: rotation, watching: watchSchedule });
-const exchange = createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs, budget: bybitBudget });
+countJobs(metrics, [queue, watchQueue]);
+const exchange = createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs, budget: bybitBudget, observe: (seconds, outcome) => metrics.bybitRequests.observe({ outcome }, seconds) });
 /** On shutdown, first everything that takes work in stops at once (the work in flight finishes); then the rest, in order. */
 const intake: (() => Promise<unknown>)[] = [];
 const cleanup: (() => Promise<unknown>)[] = [];
+/** What /readyz checks: Redis answers, and each worker of this process runs. */
+const readiness: Readiness[] = [{ name: "redis", check: async () => (await redis.main.ping()) === "PONG" }];
+let webhook: Awaited<ReturnType<typeof useWebhook>> | undefined;
 
 if (config.role !== "worker") {
   const keyPairPool = createKeyPairPool({ redis: redis.main, sealer, size: config.keyPairPoolSize, logger });
@@ -109,16 +122,22 @@ if (config.role !== "worker") {
     pendingDeletions: createPendingDeletions(redis.main),
     checksUnderWay: createChecksUnderWay(redis.main),
     interruptedAfterMs: 3 * CHECK_BEAT_MS,
+    botInfo: tokenCheck.me,
   });
-  await bot.init();
   shredder.startSweeping();
   recovery.start();
-  // In the background: through a Telegram outage it is retried for minutes, and polling must not wait for it.
+  // In the background: through a Telegram outage it is retried for minutes, and intake must not wait for it.
   void publishCommands(bot.api).catch((error: unknown) => logger.warn({ err: error }, "could not publish the command menu"));
-  const runner = run(bot, POLLING);
-  intake.push(async () => runner.isRunning() && runner.stop());
   cleanup.push(() => shredder.stop(), async () => recovery.stop(), () => keyPairPool.stop());
-  logger.info({ bot: bot.botInfo.username }, "bot is running (long polling)");
+  if (config.webhook) {
+    webhook = await useWebhook(bot, config.webhook);
+    logger.info({ bot: bot.botInfo.username, path: webhook.path }, "bot is running (webhook)");
+  } else {
+    const runner = run(bot, POLLING);
+    intake.push(async () => runner.isRunning() && runner.stop());
+    readiness.push({ name: "polling", check: async () => runner.isRunning() });
+    logger.info({ bot: bot.botInfo.username }, "bot is running (long polling)");
+  }
 }
 
 if (config.role !== "bot") {
@@ -132,6 +151,7 @@ if (config.role !== "bot") {
     deliver: createReminderDelivery(api, Date.now),
     clock: Date.now,
     logger,
+    metrics,
     lockDurationMs: config.reminderLockSeconds * 1000,
   });
   const findings = createWatchFindings(redis.main, events);
@@ -152,6 +172,7 @@ if (config.role !== "bot") {
     metrics,
   });
   const relay = startEventRelay({ redis: redis.main, logger });
+  readiness.push({ name: "reminder worker", check: async () => worker.worker.isRunning() }, { name: "key watch", check: async () => watcher.worker.isRunning() });
   // Waits for the reminder and the key looks in flight, if any, before letting go of Redis.
   intake.push(() => worker.close(), () => watcher.close(), () => relay.stop());
   cleanup.push(() => workerConnection.quit());
@@ -168,6 +189,11 @@ if (config.role !== "bot") {
   });
   cleanup.unshift(async () => reconciling.stop());
 }
+
+// One HTTP server: health and metrics everywhere, the webhook where the bot takes updates by webhook.
+const httpServer = await startHttpServer({ port: config.role === "worker" ? config.metricsPort : config.port, registry: metrics.registry, readiness, webhook, logger });
+// Stops taking updates with the rest of the intake; /livez and /readyz go with it.
+intake.push(() => httpServer.close());
 
 let shuttingDown = false;
 async function shutdown(signal: string) {

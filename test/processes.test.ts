@@ -36,6 +36,11 @@ afterAll(async () => {
   await Promise.all([telegram.stop(), bybit.stop(), redisServer.stop()]);
 });
 
+/** Until this process polls: a getUpdates call made after it started (the fake keeps earlier processes' calls). */
+async function polling(service: Service): Promise<void> {
+  await telegram.waitForCall((call) => call.method === "getUpdates" && call.at > service.startedAt, 20_000, "polling");
+}
+
 function start(extra: Record<string, string> = {}): Service {
   const service = startService({ ...env, ...extra });
   services.push(service);
@@ -111,7 +116,7 @@ describe("reminders when workers die", () => {
 describe("the bot process", () => {
   it("polls again within a few seconds of a Telegram outage ending", async () => {
     const bot = start({ ROLE: "bot" });
-    await telegram.waitForCall((call) => call.method === "getUpdates", 20_000, "polling");
+    await polling(bot);
     telegram.setDown(true);
     await sleep(8000);
     telegram.setDown(false);
@@ -126,7 +131,7 @@ describe("the bot process", () => {
 
   it("tells a follower whose key check a crash cut short, soon after the restart, and starts afresh", async () => {
     const bot = start({ ROLE: "bot", BYBIT_TIMEOUT_MS: "1000" });
-    await telegram.waitForCall((call) => call.method === "getUpdates", 20_000, "polling");
+    await polling(bot);
     const follower: FakeUser = { id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "F" };
     // A check is cut short after three missed beats (15 s), and the sweep runs every 5 s.
     const next = async () => String((await telegram.nextBotMessage(follower.id, 30_000)).payload.text);

@@ -45,6 +45,8 @@ export interface BybitOptions {
   timeoutMs: number;
   /** Every request waits for its turn here first (snapshots and revocation checks as /panic's). */
   budget: BybitBudget;
+  /** Each request's time and outcome, once the budget let it go. */
+  observe?: (seconds: number, outcome: string) => void;
 }
 
 const RET_CODE_FAILURES: Record<number, ExchangeFailure> = {
@@ -204,7 +206,7 @@ function signerFor(secret: string): (message: string) => Promise<string> {
   return async (message) => signWithKey("sha256", Buffer.from(message), privateKey).toString("base64");
 }
 
-export function createBybitExchange({ baseUrl, timeoutMs, budget }: BybitOptions): Exchange {
+export function createBybitExchange({ baseUrl, timeoutMs, budget, observe }: BybitOptions): Exchange {
   // One pool of warm connections for every follower's client: a burst of connects should not pay a handshake each.
   const networkOptions = {
     timeout: timeoutMs,
@@ -214,7 +216,19 @@ export function createBybitExchange({ baseUrl, timeoutMs, budget }: BybitOptions
   const clientFor = ({ apiKey, apiSecret }: Credentials) =>
     new RestClientV5({ key: apiKey, secret: apiSecret, baseUrl, recv_window: 5000, customSignMessageFn: signerFor(apiSecret) }, networkOptions);
   /** One request to Bybit, once the budget lets it go. */
-  const request = <T>(priority: BybitPriority, call: () => Promise<T>): Promise<T> => budget.beforeRequest(priority).then(call);
+  const request = async <T>(priority: BybitPriority, call: () => Promise<T>): Promise<T> => {
+    await budget.beforeRequest(priority);
+    const started = performance.now();
+    try {
+      const answer = await call();
+      const retCode = (answer as { retCode?: number }).retCode ?? 0;
+      observe?.((performance.now() - started) / 1000, retCode === 0 ? "ok" : (RET_CODE_FAILURES[retCode] ?? "unavailable"));
+      return answer;
+    } catch (thrown) {
+      observe?.((performance.now() - started) / 1000, failureOf(thrown));
+      throw thrown;
+    }
+  };
   async function queryKey(credentials: Credentials, priority: BybitPriority): Promise<KeyReading> {
     try {
       return { ok: true, key: toFacts(await expectSuccess<QueryApiResult>(request(priority, () => clientFor(credentials).getQueryApiKey()))) };

@@ -75,9 +75,14 @@ export async function startLocalRedis({ dataDir }: LocalRedisOptions = {}): Prom
     throw new Error(`redis-server did not start on port ${port}`);
   }
 
+  // However this process ends (an error at start, process.exit), its redis-server ends with it.
+  // SIGTERM, sent synchronously from the exit handler: Redis still flushes its append-only file.
+  const orphaned = () => child.exitCode === null && child.kill("SIGTERM");
+  process.once("exit", orphaned);
   return {
     url,
     async stop() {
+      process.off("exit", orphaned);
       if (child.exitCode !== null) return;
       // SIGTERM lets Redis flush its append-only file before it exits.
       child.kill("SIGTERM");

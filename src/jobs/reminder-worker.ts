@@ -2,6 +2,7 @@ import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from "bullm
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { reportingErrors } from "../infra/redis.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { ReminderKind } from "../policy/rotation.js";
 import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
 import { REMINDER_QUEUE, sentMarkerKey, writeMarker, type ReminderJob } from "./reminders.js";
@@ -24,6 +25,7 @@ export interface ReminderWorkerOptions {
   deliver: DeliverReminder;
   clock: () => number;
   logger: Logger;
+  metrics: Metrics;
   /** How long a worker holds a job and its claim (BullMQ's default, 30 s, unless told). */
   lockDurationMs?: number;
 }
@@ -100,8 +102,10 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
       stalledInterval: lockMs,
     },
   );
+  worker.on("completed", (job, result) => options.metrics.reminders.inc({ kind: job.data.kind, outcome: result }));
   worker.on("failed", (job, error) => {
     if (!job) return;
+    options.metrics.reminders.inc({ kind: job.data.kind, outcome: error instanceof UnrecoverableError ? "unreachable" : "failed" });
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
     if (final) logger.warn({ jobId: job.id, kind: job.data.kind, userId: job.data.userId, err: error }, "reminder not delivered");
   });

@@ -1,4 +1,4 @@
-import { Counter, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /**
  * What the service counts. Labels name kinds of things (a method, an outcome), never a
@@ -41,6 +41,37 @@ export function createMetrics(registry = new Registry()) {
       help: "Key watch jobs that failed after all their retries (Bybit or Telegram unavailable); the key is looked at again at its next turn.",
       registers: [registry],
     }),
+    connects: new Counter({
+      name: "connects_total",
+      help: "Key checks of /connect and /rotate, by outcome: accepted, or the reason for a refusal (a policy reason, bybit-<failure>, denied, same-key, held, pair-expired, panicked, save-failed); a refusal with several reasons counts each.",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    panics: new Counter({
+      name: "panics_total",
+      help: "/panic steps, by outcome: frozen, no-key, raced, revoked-verified, forgotten-unverified, still-active, verify-failed.",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    reminders: new Counter({
+      name: "reminders_total",
+      help: "Reminder attempts, by kind and outcome: sent, stale, duplicate, unreachable, failed (will be retried, or failed for good).",
+      labelNames: ["kind", "outcome"] as const,
+      registers: [registry],
+    }),
+    bybitRequests: new Histogram({
+      name: "bybit_request_seconds",
+      help: "Bybit requests, from sending to the answer (after the budget's wait), by outcome: ok, or a failure (invalid-key, timeout, unavailable, ...).",
+      labelNames: ["outcome"] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    credentialExposure: new Histogram({
+      name: "credential_exposure_seconds",
+      help: "From a credential message reaching the bot to its deletion request being sent.",
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
     updatesDropped: new Counter({
       name: "telegram_updates_dropped_total",
       help: "Updates dropped: over a follower's (or group's) rate limit, or over a chat's backlog in this process.",
@@ -51,3 +82,20 @@ export function createMetrics(registry = new Registry()) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Job counts of BullMQ queues, read when Prometheus scrapes. */
+export function countJobs(metrics: Metrics, queues: { name: string; getJobCounts(...states: string[]): Promise<Record<string, number>> }[]): void {
+  const states = ["waiting", "delayed", "active", "failed", "prioritized"];
+  new Gauge({
+    name: "bullmq_jobs",
+    help: "Jobs in each BullMQ queue, by state.",
+    labelNames: ["queue", "state"] as const,
+    registers: [metrics.registry],
+    async collect() {
+      for (const queue of queues) {
+        const counts = await queue.getJobCounts(...states);
+        for (const state of states) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+      }
+    },
+  });
+}

@@ -153,7 +153,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const watchQueue = new Queue<WatchJob>(KEY_WATCH_QUEUE, { connection: queueConnection, prefix });
   const watch = createKeyWatchSchedule(watchQueue, 86_400_000);
   const reminders = createReminders({ queue, redis, clock, rules: ROTATION, retry: { attempts: 4, backoffMs: 200 }, watching: watch });
-  const exchange = createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000, budget: bybitBudget });
+  const exchange = createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000, budget: bybitBudget, observe: (seconds, outcome) => metrics.bybitRequests.observe({ outcome }, seconds) });
   const denylist = createKeyDenylist(redis);
   const looks = async () => (await metrics.keyWatch.get()).values.reduce((sum, value) => sum + value.value, 0);
   const workers = new Set<ReminderWorkerHandle>();
@@ -223,6 +223,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         deliver: createReminderDelivery(workerApi, clock),
         clock,
         logger,
+        metrics,
         lockDurationMs: 1000,
       });
       const watching = startKeyWatchWorker({

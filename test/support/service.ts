@@ -4,6 +4,8 @@ import { performance } from "node:perf_hooks";
 /** The real `src/main.ts` in a child process, as an operator runs it. */
 export interface Service {
   child: ChildProcess;
+  /** performance.now() when it was started. */
+  startedAt: number;
   /** Everything it printed so far (stdout and stderr). */
   output(): string;
   /** Resolves when it exits: code, signal, and performance.now() at that moment. */
@@ -15,8 +17,10 @@ export interface Service {
 /** Starts the service with the environment given on top of a clean one (no REDIS_URL, SEAL_KEYS or NODE_ENV inherited). */
 export function startService(env: Record<string, string>): Service {
   const { REDIS_URL: _redis, SEAL_KEYS: _keys, NODE_ENV: _node, ...inherited } = process.env;
+  const startedAt = performance.now();
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...inherited, NODE_ENV: "production", LOG_LEVEL: "info", ...env },
+    // Any free port: several services run at once here.
+    env: { ...inherited, NODE_ENV: "production", LOG_LEVEL: "info", PORT: "0", METRICS_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -27,6 +31,7 @@ export function startService(env: Record<string, string>): Service {
   );
   return {
     child,
+    startedAt,
     output: () => output,
     exited,
     async crash() {

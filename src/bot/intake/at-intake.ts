@@ -12,12 +12,13 @@ import type { Shredder } from "./shredder.js";
 export function shredAtIntake(api: Api, shredder: Shredder): void {
   api.config.use(async (previous, method, payload, signal) => {
     const response = await previous(method, payload, signal);
+    const receivedAt = performance.now();
     if (method === "getUpdates" && response.ok) {
       let shredding = false;
       for (const update of response.result as Update[]) {
         const carried = carriedText(update);
         if (!carried || !containsCredentialLike(carried.text)) continue;
-        void shredder.shred(carried);
+        void shredder.shred(carried, receivedAt);
         shredding = true;
       }
       // Node hands a request its socket on the next tick; without this pause, the handling of the

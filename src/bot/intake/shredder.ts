@@ -15,7 +15,8 @@ export type NotDeleted = "refused" | "gave-up";
 
 /** Deletes messages that carry credentials, once per message however many places ask for it, until Telegram decides. */
 export interface Shredder {
-  shred(message: MessageAddress): Promise<Shredding>;
+  /** `receivedAt` (performance.now()): when the update reached the bot, for the exposure metric. */
+  shred(message: MessageAddress, receivedAt?: number): Promise<Shredding>;
   /** Takes up deletions left pending by a process that stopped or crashed, now and from time to time. */
   startSweeping(): void;
   /** Stops retrying here and hands what is still pending to the next process: at once, or (`handOver` false, as a crash) after the lease. */
@@ -122,7 +123,7 @@ export function createShredder(deps: ShredderDeps): Shredder {
   }
 
   return {
-    shred(message) {
+    shred(message, receivedAt = performance.now()) {
       const id = idOf(message);
       let shredding = started.get(id);
       if (shredding) return shredding;
@@ -130,6 +131,8 @@ export function createShredder(deps: ShredderDeps): Shredder {
       // On the same connection as the hold taken on a retry and the removal at the end, so in order before them.
       void hold(entry, now() + timing.leaseMs);
       const settled = work(entry);
+      // `work` has sent the first deletion request by now (it awaits nothing before it).
+      deps.metrics.credentialExposure.observe((performance.now() - receivedAt) / 1000);
       shredding = Promise.race([
         settled.then((outcome): Shredding => (outcome === "deleted" || outcome === "refused" ? outcome : "still-trying")),
         pause(timing.patienceMs).then((): Shredding => "still-trying"),

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Metrics } from "../../../metrics/metrics.js";
 import type { BybitBudget } from "../../../budget/bybit-budget.js";
 import type { Exchange, KeyInspection } from "../../../exchange/bybit.js";
 import type { Reminders } from "../../../jobs/reminders.js";
@@ -23,6 +24,7 @@ export interface AdmitDeps {
   egressIps: readonly string[];
   rotation: RotationRules;
   logger: Logger;
+  metrics: Metrics;
 }
 
 /** What the follower gave us: a key with its secret, or a self-generated key made from the pair we issued them. */
@@ -35,7 +37,8 @@ export type KeySource = { type: "hmac"; credentials: Credentials } | { type: "rs
 export type Admission =
   | { outcome: "connected"; record: CredentialRecord; equityUsd: string | null; warnings: PolicyWarning[]; times: ReminderTimes | null; now: number }
   /** `held`: not checked at all (too many checks of late), so it is no wrong try. */
-  | { outcome: "refused"; reply: string; held?: boolean; current?: CredentialRecord | null }
+  /** `why`: what the metrics count (reason codes, never anything the follower sent). */
+  | { outcome: "refused"; reply: string; why: string[]; held?: boolean; current?: CredentialRecord | null }
   | { outcome: "pair-expired" }
   | { outcome: "panicked" }
   | { outcome: "save-failed" };
@@ -51,9 +54,17 @@ export interface FlowFacts {
   panicEpoch: number;
 }
 
-export async function admit(deps: AdmitDeps, userId: number, source: KeySource, { previous, next, panicEpoch }: FlowFacts): Promise<Admission> {
+/** Checks the key (see `check`) and counts the outcome. */
+export async function admit(deps: AdmitDeps, userId: number, source: KeySource, flow: FlowFacts): Promise<Admission> {
+  const admission = await check(deps, userId, source, flow);
+  const outcomes = admission.outcome === "refused" ? admission.why : [admission.outcome === "connected" ? "accepted" : admission.outcome];
+  for (const outcome of outcomes) deps.metrics.connects.inc({ outcome });
+  return admission;
+}
+
+async function check(deps: AdmitDeps, userId: number, source: KeySource, { previous, next, panicEpoch }: FlowFacts): Promise<Admission> {
   const wait = await deps.bybitBudget.followerCheck(userId);
-  if (wait > 0) return { outcome: "refused", reply: texts.tooManyChecks(Math.ceil(wait / 1000), next), held: true };
+  if (wait > 0) return { outcome: "refused", reply: texts.tooManyChecks(Math.ceil(wait / 1000), next), why: ["held"], held: true };
   let credentials: Credentials;
   let expectedRsaPublicKey: string | undefined;
   if (source.type === "rsa") {
@@ -68,13 +79,13 @@ export async function admit(deps: AdmitDeps, userId: number, source: KeySource, 
   const inspection = await deps.exchange.inspectKey(credentials);
   // As it is now, not as the flow began: the key watch may have frozen it meanwhile.
   const current = await deps.credentials.current(userId);
-  if (inspection.ok && (await deps.denylist.has(inspection.key.id))) return { outcome: "refused", reply: texts.keyDenied(next), current };
+  if (inspection.ok && (await deps.denylist.has(inspection.key.id))) return { outcome: "refused", reply: texts.keyDenied(next), why: ["denied"], current };
   const now = deps.clock();
   const judgement = judge(inspection, current, deps, { now, keyType: source.type, expectedRsaPublicKey, next });
   if (!judgement.accepted) {
     // After a /panic sent during the check, the flow is over: no "send it again".
     if ((await deps.credentials.panicEpoch(userId)) !== panicEpoch) return { outcome: "panicked" };
-    return { outcome: "refused", reply: judgement.reply, current };
+    return { outcome: "refused", reply: judgement.reply, why: judgement.why, current };
   }
 
   let record: CredentialRecord | null;
@@ -93,7 +104,7 @@ export async function admit(deps: AdmitDeps, userId: number, source: KeySource, 
 
 type Judgement =
   | { accepted: true; key: ApiKeyFacts; equityUsd: string | null; warnings: PolicyWarning[] }
-  | { accepted: false; reply: string };
+  | { accepted: false; reply: string; why: string[] };
 
 interface Circumstances {
   now: number;
@@ -103,11 +114,11 @@ interface Circumstances {
 }
 
 function judge(inspection: KeyInspection, previous: CredentialRecord | null, deps: AdmitDeps, { now, keyType, expectedRsaPublicKey, next }: Circumstances): Judgement {
-  if (!inspection.ok) return { accepted: false, reply: texts.exchangeFailure(inspection.failure, keyType, next) };
+  if (!inspection.ok) return { accepted: false, reply: texts.exchangeFailure(inspection.failure, keyType, next), why: [`bybit-${inspection.failure}`] };
   // The same key again is a mistake only while it is in use: one taken out of use (by the key watch) may come back fixed.
-  if (previous?.status === "active" && previous.bybitKeyId === inspection.key.id) return { accepted: false, reply: texts.sameKey(next) };
+  if (previous?.status === "active" && previous.bybitKeyId === inspection.key.id) return { accepted: false, reply: texts.sameKey(next), why: ["same-key"] };
   const verdict = evaluateKey({ key: inspection.key, egressIps: deps.egressIps, now, rotateAfterDays: deps.rotation.rotateAfterDays, expectedRsaPublicKey });
-  if (!verdict.accepted) return { accepted: false, reply: texts.refused(inspection.key.name, verdict.reasons, next) };
+  if (!verdict.accepted) return { accepted: false, reply: texts.refused(inspection.key.name, verdict.reasons, next), why: verdict.reasons.map((reason) => reason.code) };
   return { accepted: true, key: inspection.key, equityUsd: inspection.equityUsd, warnings: verdict.warnings };
 }
 

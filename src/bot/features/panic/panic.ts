@@ -1,6 +1,7 @@
 import { Composer, InlineKeyboard, type Context } from "grammy";
 import type { BybitBudget } from "../../../budget/bybit-budget.js";
 import type { Reminders } from "../../../jobs/reminders.js";
+import type { Metrics } from "../../../metrics/metrics.js";
 import type { CredentialRecord } from "../../../vault/credential-store.js";
 import type { KeyDenylist } from "../../../vault/denylist.js";
 import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
@@ -16,6 +17,7 @@ export interface PanicDeps extends SnapshotDeps {
   denylist: KeyDenylist;
   pendingKeyPairs: PendingKeyPairs;
   reminders: Reminders;
+  metrics: Metrics;
 }
 
 const html = { parse_mode: "HTML" } as const;
@@ -46,6 +48,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
 
   async function freeze(ctx: Context, record: CredentialRecord): Promise<void> {
     const flow = await deps.panics.freeze(record.userId, record.ref, deps.clock());
+    deps.metrics.panics.inc({ outcome: flow ? "frozen" : "raced" });
     if (!flow) {
       // Frozen a moment ago by another /panic of the same follower: its steps, again.
       const frozen = await deps.panics.flow(record.userId, record.ref);
@@ -68,7 +71,10 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
   async function panicNow(ctx: BotContext & { from: { id: number } }): Promise<void> {
     const userId = ctx.from.id;
     const [, current, open] = await Promise.all([deps.credentials.bumpPanicEpoch(userId), deps.credentials.current(userId), deps.panics.open(userId)]);
-    if (!current && open.length === 0) await ctx.reply(texts.panicNoKey, html);
+    if (!current && open.length === 0) {
+      deps.metrics.panics.inc({ outcome: "no-key" });
+      await ctx.reply(texts.panicNoKey, html);
+    }
     // One flow per key: an open one goes on where it was, snapshot and all. A snapshot still pending
     // and not under way here was cut short (a restart): it is taken now, while the key may still read.
     for (const flow of open) {
@@ -126,7 +132,10 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     if (!open) return ctx.answerCallbackQuery({ text: texts.buttonExpired });
     await ctx.answerCallbackQuery();
     // Forgetting needs nothing from Bybit; a snapshot still under way finds the flow ended and says nothing.
-    if (ctx.match[1] === "forget") return finish(ctx, deps, open, false);
+    if (ctx.match[1] === "forget") {
+      deps.metrics.panics.inc({ outcome: "forgotten-unverified" });
+      return finish(ctx, deps, open, false);
+    }
 
     const credentials = await deps.panics.reveal(userId, ref);
     // Never claim a revocation Bybit has not confirmed: a key we cannot open, we cannot check.
@@ -135,6 +144,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     if (wait > 0) return ctx.reply(texts.checkAgainIn(Math.ceil(wait / 1000)), { ...html, reply_markup: revokeButtons(ref) });
     await ctx.reply(texts.checkingRevocation);
     const liveness = await deps.exchange.isKeyAlive(credentials);
+    deps.metrics.panics.inc({ outcome: !liveness.ok ? "verify-failed" : liveness.alive ? "still-active" : "revoked-verified" });
     if (!liveness.ok) return ctx.reply(texts.verifyFailed, { ...html, reply_markup: revokeButtons(ref) });
     if (liveness.alive) {
       await ctx.reply(texts.stillActive(open.record), html);
