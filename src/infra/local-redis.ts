@@ -12,6 +12,8 @@ export interface LocalRedis {
 export interface LocalRedisOptions {
   /** Keep data in this folder with the append-only file on; without it nothing is persisted. */
   dataDir?: string;
+  /** A port of its own choosing (a Redis started again where it was); any free one by default. */
+  port?: number;
 }
 
 export class RedisNotInstalledError extends Error {
@@ -24,7 +26,7 @@ export class RedisNotInstalledError extends Error {
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -36,8 +38,8 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts a private `redis-server` from PATH on a free loopback port, for `npm start` without REDIS_URL, tests and benchmarks. */
-export async function startLocalRedis({ dataDir }: LocalRedisOptions = {}): Promise<LocalRedis> {
-  const port = await freePort();
+export async function startLocalRedis({ dataDir, port: chosen }: LocalRedisOptions = {}): Promise<LocalRedis> {
+  const port = chosen ?? (await freePort());
   const persistence = dataDir
     ? (mkdirSync(dataDir, { recursive: true }), ["--dir", dataDir, "--appendonly", "yes", "--appendfsync", "everysec"])
     : ["--appendonly", "no"];

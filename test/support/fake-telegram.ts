@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { listen, readBody, sendJson } from "./http-json.js";
+import { WebhookDelivery } from "./fake-webhook.js";
 
 /**
  * A local Bot API server that answers like Telegram's for the methods the bot uses,
@@ -122,6 +123,10 @@ export class FakeTelegram {
   private readonly accepted: number[] = [];
   /** How many times sendMessage answered 429. */
   tooManyRequests = 0;
+  /** Once the bot called setWebhook: updates are POSTed to it, and getUpdates answers 409. */
+  webhook?: WebhookDelivery;
+  /** Stands for a load balancer in front of webhook replicas: their base URLs, taken in turn. */
+  webhookTargets?: string[];
   /** Called the moment a successful answer has been written, for killing the caller at the worst moment. */
   onAnswered?: (call: RecordedCall) => void;
   private server?: Awaited<ReturnType<typeof listen>>;
@@ -358,6 +363,11 @@ export class FakeTelegram {
 
   private push(update: Omit<Update, "update_id">): void {
     const updateId = this.nextUpdateId++;
+    if (this.webhook) {
+      this.webhook.deliver({ update_id: updateId, ...update });
+      if (update.message) this.updateOfMessage.set(`${update.message.chat.id}:${update.message.message_id}`, updateId);
+      return;
+    }
     this.updates.push({ update_id: updateId, ...update });
     if (update.message) this.updateOfMessage.set(`${update.message.chat.id}:${update.message.message_id}`, updateId);
     // Wake long polls once per tick, so that messages sent together are handed over together, as Telegram does.
@@ -422,6 +432,14 @@ export class FakeTelegram {
       case "setMyCommands":
       case "deleteWebhook":
         return true;
+      case "setWebhook": {
+        const setting = { url: String(payload.url), secret: payload.secret_token === undefined ? undefined : String(payload.secret_token) };
+        this.webhook = new WebhookDelivery(setting, this.webhookTargets, (update) => {
+          if (!this.takenAt.has(update.update_id)) this.takenAt.set(update.update_id, performance.now());
+        });
+        for (const pending of this.updates.splice(0)) this.webhook.deliver(pending);
+        return true;
+      }
       case "sendMessage": {
         const chatId = Number(payload.chat_id);
         this.enforceFloodControl();
@@ -487,6 +505,7 @@ export class FakeTelegram {
 
   /** Long polling as Telegram does it: `offset` confirms, `timeout` (seconds) holds the request open. */
   private async getUpdates(payload: Record<string, unknown>, request: IncomingMessage): Promise<Update[]> {
+    if (this.webhook) throw new TelegramError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
     const offset = Number(payload.offset ?? 0);
     const limit = Math.min(Math.max(Number(payload.limit ?? 100), 1), 100);
     const timeoutMs = Number(payload.timeout ?? 0) * 1000;

@@ -1,0 +1,162 @@
+import { randomInt } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, startLocalRedis, type LocalRedis } from "../src/infra/local-redis.js";
+import { generateKeyringEntry } from "../src/vault/keyring.js";
+import { canaryCredentials } from "./support/canaries.js";
+import { FakeBybit } from "./support/fake-bybit.js";
+import { FakeTelegram, type FakeUser } from "./support/fake-telegram.js";
+import { startService, type Service } from "./support/service.js";
+
+// The real src/main.ts as an operator runs it: webhook replicas, probes, metrics, start-up.
+const TOKEN = "434343:AAservice-test-token-0123456789ab";
+const SECRET = "webhook-secret-0123456789";
+let redisServer: LocalRedis;
+let telegram: FakeTelegram;
+let bybit: FakeBybit;
+let env: Record<string, string>;
+const services: Service[] = [];
+
+beforeAll(async () => {
+  redisServer = await startLocalRedis();
+  telegram = new FakeTelegram(TOKEN);
+  bybit = new FakeBybit();
+  const [apiRoot, bybitUrl] = await Promise.all([telegram.start(), bybit.start()]);
+  env = { BOT_TOKEN: TOKEN, REDIS_URL: redisServer.url, SEAL_KEYS: generateKeyringEntry(), TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl };
+});
+afterAll(async () => {
+  await Promise.all(services.filter((service) => service.child.exitCode === null).map((service) => service.crash()));
+  await Promise.all([telegram.stop(), bybit.stop(), redisServer.stop()]);
+});
+
+function start(extra: Record<string, string>): Service {
+  const service = startService({ ...env, ...extra });
+  services.push(service);
+  return service;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function get(url: string): Promise<{ status: number; text: string }> {
+  const response = await fetch(url).catch(() => null);
+  return response ? { status: response.status, text: await response.text() } : { status: 0, text: "" };
+}
+
+async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const user = (): FakeUser => ({ id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "F" });
+const next = async (follower: FakeUser) => String((await telegram.nextBotMessage(follower.id, 15_000)).payload.text);
+
+describe("webhook mode", () => {
+  it("serves a follower through two replicas, each chat in order, and answers 401 to a wrong secret, touching nothing", async () => {
+    const ports = [await freePort(), await freePort()];
+    const hook = `http://127.0.0.1:${ports[0]}/telegram/${SECRET.slice(0, 8)}`;
+    telegram.webhookTargets = ports.map((port) => `http://127.0.0.1:${port}`);
+    const since = performance.now();
+    for (const port of ports) start({ ROLE: "bot", PORT: String(port), WEBHOOK_URL: hook, WEBHOOK_SECRET: SECRET });
+    await telegram.waitForCall((call) => call.method === "setWebhook" && call.at > since, 20_000, "the first replica's setWebhook");
+    await until(async () => Promise.all(ports.map((port) => get(`http://127.0.0.1:${port}/readyz`))), (all) => all.every((probe) => probe.status === 200), 20_000, "both replicas ready");
+    const setWebhook = telegram.callsOf("setWebhook").at(-1)!.payload;
+    expect(setWebhook).toMatchObject({ url: hook, secret_token: SECRET });
+    expect(setWebhook.allowed_updates).toContain("callback_query");
+
+    const alice = user();
+    const creds = canaryCredentials();
+    bybit.addKey(creds);
+    telegram.sendText(alice, "/connect");
+    expect(await next(alice)).toContain("Let’s connect");
+    telegram.pressButton(alice, telegram.lastBotMessage(alice.id), "connect:have-secret");
+    expect(await next(alice)).toContain("System-generated API Keys");
+    const pasted = telegram.sendText(alice, `${creds.apiKey} ${creds.apiSecret}`);
+    expect(await next(alice)).toBe("Checking the key with Bybit…");
+    expect(await next(alice)).toContain("✅ Connected");
+    expect(telegram.messageExists(alice.id, pasted.message_id)).toBe(false);
+    // Both replicas took part.
+    expect([...telegram.webhook!.handledBy.values()].every((count) => count >= 1)).toBe(true);
+    expect(telegram.webhook!.handledBy.size).toBe(2);
+
+    // A forged update: no secret, then a wrong one. Nothing is handled, nothing is said.
+    const mallory = user();
+    const forged = { update_id: 999_999, message: { message_id: 1, date: 0, chat: { id: mallory.id, type: "private" }, from: mallory, text: "/status" } };
+    for (const headers of [{}, { "x-telegram-bot-api-secret-token": "wrong-secret-0123456789" }] as Record<string, string>[]) {
+      const response = await fetch(`http://127.0.0.1:${ports[1]}${new URL(hook).pathname}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(forged) });
+      expect(response.status).toBe(401);
+    }
+    await sleep(500);
+    expect(telegram.botTexts(mallory.id)).toEqual([]);
+    telegram.webhookTargets = undefined;
+    telegram.webhook = undefined;
+    for (const service of services) if (service.child.exitCode === null) await service.crash();
+  }, 60_000);
+});
+
+describe("probes and metrics", () => {
+  it("says not ready while Redis is away and ready when it is back, and counts a connect", async () => {
+    const own = await startLocalRedis();
+    const port = await freePort();
+    const service = start({ ROLE: "all", PORT: String(port), REDIS_URL: own.url });
+    const base = `http://127.0.0.1:${port}`;
+    await until(() => get(`${base}/readyz`), (probe) => probe.status === 200, 20_000, "ready");
+    expect((await get(`${base}/livez`)).status).toBe(200);
+
+    const bob = user();
+    const creds = canaryCredentials();
+    bybit.addKey(creds);
+    telegram.sendText(bob, "/connect");
+    await next(bob);
+    telegram.sendText(bob, `${creds.apiKey} ${creds.apiSecret}`);
+    await next(bob);
+    expect(await next(bob)).toContain("✅ Connected");
+    const metrics = (await get(`${base}/metrics`)).text;
+    expect(metrics).toMatch(/connects_total\{outcome="accepted"\} 1/);
+    expect(metrics).toMatch(/credential_exposure_seconds_count \d+/);
+    expect(metrics).toMatch(/bybit_request_seconds_count\{outcome="ok"\} \d+/);
+    expect(metrics).toMatch(/bullmq_jobs\{queue="reminders",state="delayed"\} \d+/);
+    expect(metrics).toContain("process_cpu_user_seconds_total");
+    for (const secret of [String(bob.id), creds.apiKey, creds.apiSecret]) expect(metrics).not.toContain(secret);
+
+    const redisPort = Number(new URL(own.url).port);
+    await own.stop();
+    const down = await until(() => get(`${base}/readyz`), (probe) => probe.status === 503, 10_000, "not ready");
+    expect(down.text).toContain("redis");
+    expect((await get(`${base}/livez`)).status).toBe(200);
+    const again = await startLocalRedis({ port: redisPort });
+    await until(() => get(`${base}/readyz`), (probe) => probe.status === 200, 20_000, "ready again");
+    await service.crash();
+    await again.stop();
+  }, 60_000);
+});
+
+describe("start-up", () => {
+  it("names an unreachable Telegram in one line, with the host and the cause, and keeps trying", async () => {
+    const closed = await freePort();
+    const service = start({ ROLE: "bot", PORT: "0", TELEGRAM_API_ROOT: `http://127.0.0.1:${closed}` });
+    await until(async () => service.output(), (output) => output.split("\n").filter((line) => line.includes("cannot reach Telegram")).length >= 2, 10_000, "two tries");
+    const line = service.output().split("\n").find((text) => text.includes("cannot reach Telegram"))!;
+    expect(line).toContain(`127.0.0.1:${closed}`);
+    expect(line).toContain("ECONNREFUSED");
+    expect(line).toContain("npm run sandbox");
+    expect(service.output()).not.toMatch(/\n\s+at /);
+    expect(service.output()).not.toContain(TOKEN.split(":")[1]);
+    expect(service.child.exitCode).toBeNull();
+    await service.crash();
+  }, 30_000);
+
+  it("exits with code 1 and one line on a refused token, and leaves no redis-server behind", async () => {
+    const { REDIS_URL: _url, ...development } = env;
+    const service = startService({ ...development, NODE_ENV: "development", BOT_TOKEN: "434343:AAwrong-token-0123456789abcdefgh", PORT: "0", DATA_DIR: `/tmp/bot-start-${randomInt(1e9)}` });
+    const { code } = await service.exited;
+    expect(code).toBe(1);
+    const lines = service.output().trim().split("\n");
+    expect(lines.filter((line) => line.includes("Telegram refused BOT_TOKEN"))).toHaveLength(1);
+    expect(service.output()).not.toMatch(/\n\s+at /);
+    expect(service.output()).not.toContain("started a local redis-server");
+  }, 30_000);
+});
