@@ -1,7 +1,8 @@
 // An example trading engine: how another process uses the access module and the key events.
-// It keeps the set of followers it may trade for from the events (a consumer group on the stream),
-// opens a follower's key only through the access module (which refuses anything not active), and
-// forgets a key's client the moment an event says the key is out of use.
+// It opens a follower's key only through the access module, which has the last word (it refuses
+// anything not active), keeps the client while no event about the follower arrives, and drops it
+// the moment one does. The set of followers it trades for is kept from the events, for show: it is
+// a hint, never a gate, so an engine restarted (or away longer than the stream keeps) is right anyway.
 // Run beside the service: REDIS_URL=… SEAL_KEYS=… npx tsx examples/engine.ts
 import { pathToFileURL } from "node:url";
 import { RestClientV5 } from "bybit-api";
@@ -28,21 +29,17 @@ export interface ExampleEngineOptions {
 }
 
 export interface ExampleEngine {
-  /** Followers the engine may trade for now. */
+  /** Followers whose key the events last said is in use (a hint: `clientFor` asks the access module). */
   tradable: ReadonlySet<number>;
   /** What a trade would start with: the follower's client, or why there is none. */
-  clientFor(userId: number): Promise<{ ok: true; client: RestClientV5; orderLinkIdPrefix: string } | RefusedOpen | { ok: false; reason: "not-tradable" }>;
+  clientFor(userId: number): Promise<{ ok: true; client: RestClientV5; orderLinkIdPrefix: string } | RefusedOpen>;
   stop(): Promise<void>;
 }
 
 const fieldsOf = (pairs: string[]) => Object.fromEntries(Array.from({ length: pairs.length / 2 }, (_, i) => [pairs[2 * i], pairs[2 * i + 1]])) as KeyEvent;
 
-/** "<outbox ms>-<seq>" compared in order: the relay may deliver an event twice, never out of order per follower. */
-const outboxOrder = (eventId: string) => eventId.split("-").slice(1).map(BigInt) as [bigint, bigint];
-const after = (a: string, b: string) => {
-  const [[am, as], [bm, bs]] = [outboxOrder(a), outboxOrder(b)];
-  return am > bm || (am === bm && as > bs);
-};
+/** Recent event ids per follower: a copy the relay sent again carries the id of the first. */
+const REMEMBERED = 64;
 
 export async function startExampleEngine(options: ExampleEngineOptions): Promise<ExampleEngine> {
   const { redis, access } = options;
@@ -53,18 +50,20 @@ export async function startExampleEngine(options: ExampleEngineOptions): Promise
   const reader = redis.duplicate();
   const tradable = new Set<number>();
   const clients = new Map<number, { client: RestClientV5; orderLinkIdPrefix: string }>();
-  const lastSeen = new Map<string, string>();
+  const seen = new Map<string, string[]>();
   let stopped = false;
 
-  // From the start of what the stream keeps: a new engine learns who is connected (for the last 7 days).
-  await reader.xgroup("CREATE", stream, group, "0", "MKSTREAM").catch((error: Error) => {
-    if (!error.message.includes("BUSYGROUP")) throw error;
-  });
+  // From the start of what the stream keeps (7 days), for the hint; a group that exists stays as it is.
+  const joinGroup = () =>
+    reader.xgroup("CREATE", stream, group, "0", "MKSTREAM").catch((error: Error) => {
+      if (!error.message.includes("BUSYGROUP")) throw error;
+    });
+  await joinGroup();
 
   function handle(event: KeyEvent): void {
-    const seen = lastSeen.get(event.userId);
-    if (seen && !after(event.eventId, seen)) return; // a copy the relay sent again
-    lastSeen.set(event.userId, event.eventId);
+    const recent = seen.get(event.userId) ?? [];
+    if (recent.includes(event.eventId)) return; // a copy the relay sent again
+    seen.set(event.userId, [...recent.slice(1 - REMEMBERED), event.eventId]);
     const userId = Number(event.userId);
     // Any change: the next trade opens the key afresh (a rotated key is another key).
     clients.delete(userId);
@@ -77,13 +76,20 @@ export async function startExampleEngine(options: ExampleEngineOptions): Promise
     // First what this consumer read before a crash and never acknowledged, then what is new.
     let cursor = "0";
     while (!stopped) {
-      const answer = (await reader.xreadgroup("GROUP", group, consumer, "COUNT", 100, "BLOCK", 200, "STREAMS", stream, cursor).catch(() => null)) as
-        | [string, [string, string[]][]][]
-        | null;
-      const entries = answer?.[0]?.[1] ?? [];
+      let entries: [string, string[] | null][];
+      try {
+        const answer = (await reader.xreadgroup("GROUP", group, consumer, "COUNT", 100, "BLOCK", 200, "STREAMS", stream, cursor)) as [string, [string, string[] | null][]][] | null;
+        entries = answer?.[0]?.[1] ?? [];
+      } catch {
+        // Redis away, or the stream and its group gone (NOGROUP): wait, join again, read again.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await joinGroup().catch(() => undefined);
+        continue;
+      }
       if (cursor === "0" && entries.length === 0) cursor = ">";
       for (const [id, fields] of entries) {
-        handle(fieldsOf(fields));
+        // An entry the stream no longer keeps comes back without fields: nothing to handle.
+        if (fields) handle(fieldsOf(fields));
         await reader.xack(stream, group, id);
       }
     }
@@ -92,7 +98,6 @@ export async function startExampleEngine(options: ExampleEngineOptions): Promise
   return {
     tradable,
     async clientFor(userId) {
-      if (!tradable.has(userId)) return { ok: false, reason: "not-tradable" };
       const cached = clients.get(userId);
       if (cached) return { ok: true, ...cached };
       // The access module has the last word: a key frozen a moment ago is refused here.
@@ -101,6 +106,7 @@ export async function startExampleEngine(options: ExampleEngineOptions): Promise
         tradable.delete(userId);
         return opened;
       }
+      tradable.add(userId);
       const entry = { client: new RestClientV5({ ...opened.client }), orderLinkIdPrefix: opened.orderLinkIdPrefix };
       clients.set(userId, entry);
       return { ok: true, ...entry };

@@ -85,7 +85,7 @@ describe("the trading engine's side", () => {
     expect(frozen!.receivedAt - sent).toBeLessThan(1000);
     expect(engine.tradable.has(bob.user.id)).toBe(false);
     expect(await access.open(bob.user.id)).toEqual({ ok: false, reason: "frozen" });
-    expect(await engine.clientFor(bob.user.id)).toEqual({ ok: false, reason: "not-tradable" });
+    expect(await engine.clientFor(bob.user.id)).toEqual({ ok: false, reason: "frozen" });
   });
 
   it("opens an active key with what bybit-api needs, and refuses an expired or forgotten one, counting and auditing each", async () => {

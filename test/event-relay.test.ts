@@ -32,7 +32,21 @@ describe("the event relay", () => {
     const entries = await streamWhen(keys.stream, 1);
     await relay.stop();
     expect(entries.map(([, fields]) => fields[fields.indexOf("type") + 1])).toEqual(["connected"]);
-    expect(await own.redis.exists("follower:{4242}:outbox")).toBe(0);
+    expect(await own.redis.xlen("follower:{4242}:outbox")).toBe(0);
+  });
+
+  it("takes over from a relay that stalled holding the lease, once the lease runs out, and keeps the order", async () => {
+    const keys = eventKeys("-stall");
+    const store = createCredentialStore(own.redis, sealer, createEventOutbox(own.redis, keys));
+    const first = await store.save(6001, canaryCredentials(), facts("stall-1"), Date.now(), 0);
+    // A relay that takes the lease and stalls before it copies (a long GC pause): simulated by its
+    // token on the lease and then silence; another relay takes over once the lease runs out.
+    await own.redis.set(keys.relayLock, "stalled-relay", "PX", 300);
+    const relay = startEventRelay({ redis: own.redis, keys, logger: silent, sweepEveryMs: 0 });
+    await store.setStatus(6001, first!.ref, "frozen");
+    const entries = await streamWhen(keys.stream, 2);
+    await relay.stop();
+    expect(entries.map(([, fields]) => fields[fields.indexOf("type") + 1])).toEqual(["connected", "frozen"]);
   });
 
   it("delivers every follower's events once and in order, with two relays running", async () => {

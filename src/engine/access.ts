@@ -41,14 +41,15 @@ export interface KeyAccessOptions {
 
 export const AUDIT_STREAM = "{audit}:stream";
 export const OPEN_COUNTS = "{audit}:engine-opens";
-const AUDIT_MAX = 100_000;
+/** Refusals are kept a week, like the key events: they name the follower. */
+const AUDIT_RETENTION_MS = 7 * 86_400_000;
 
 export function createKeyAccess({ redis, sealer, orderLinkIdPrefix, auditStream = AUDIT_STREAM, openCounts = OPEN_COUNTS }: KeyAccessOptions): KeyAccess {
   async function refuse(userId: number, reason: RefusedOpen["reason"], record: CredentialRecord | null): Promise<RefusedOpen> {
     await redis
       .pipeline()
       .hincrby(openCounts, `refused:${reason}`, 1)
-      .xadd(auditStream, "MAXLEN", "~", AUDIT_MAX, "*", "type", "open-refused", "userId", userId, "reason", reason, "ref", record?.ref ?? "", "maskedKey", record?.maskedKey ?? "", "at", Date.now())
+      .xadd(auditStream, "MINID", "~", `${Date.now() - AUDIT_RETENTION_MS}-0`, "*", "type", "open-refused", "userId", userId, "reason", reason, "ref", record?.ref ?? "", "maskedKey", record?.maskedKey ?? "", "at", Date.now())
       .exec();
     return { ok: false, reason };
   }

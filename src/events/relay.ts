@@ -19,8 +19,11 @@ export interface EventRelayOptions {
 const EVERY_MS = 50;
 const SWEEP_EVERY_MS = 5 * 60_000;
 export const EVENT_RETENTION_MS = 7 * 86_400_000;
-const LEASE_MS = 5000;
+/** A relay that dies holds the others back this long at most. */
+const LEASE_MS = 2000;
 const BATCH = 100;
+/** Followers drained at once: one follower's events always by one task, in order. */
+const PARALLEL = 32;
 
 /** KEYS: the lease. ARGV: token, ms. Takes the lease, or keeps it for its holder. */
 const HOLD_LEASE = `
@@ -33,16 +36,37 @@ const DONE_IF_UNCHANGED = `
 if redis.call("ZSCORE", KEYS[1], ARGV[1]) == ARGV[2] then return redis.call("ZREM", KEYS[1], ARGV[1]) end
 return 0`;
 
-/** KEYS: the outbox. An outbox emptied by the relay goes, so that /forget leaves nothing behind. */
-const DELETE_IF_EMPTY = `
+/**
+ * KEYS: the lease, the stream. ARGV: token, lease ms, min id, then per event: its id, its field
+ * count, its fields. Copies only while this relay holds the lease (a fence: a relay that stalled
+ * past its lease writes nothing, so an old copy never lands after a newer event), and renews it.
+ */
+const COPY_IF_LEASED = `
+if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
+local i = 4
+while i <= #ARGV do
+  local count = tonumber(ARGV[i + 1])
+  redis.call("XADD", KEYS[2], "MINID", "~", ARGV[3], "*", "eventId", ARGV[i], unpack(ARGV, i + 2, i + 1 + count))
+  i = i + 2 + count
+end
+redis.call("PEXPIRE", KEYS[1], ARGV[2])
+return 1`;
+
+/**
+ * KEYS: the outbox. Deleted only when empty after "forgotten": otherwise an emptied outbox stays
+ * (a few bytes), keeping its last id, so that the next event's id is always higher (a stream made
+ * anew takes its ids from the clock alone, and might repeat one).
+ */
+const DELETE_IF_FORGOTTEN = `
 if redis.call("XLEN", KEYS[1]) == 0 then return redis.call("DEL", KEYS[1]) end
 return 0`;
 
 /**
  * Moves key events from followers' outboxes to the one stream the engine reads, at least once and
- * in order per follower: one relay at a time (a lease), each follower's outbox in order, an entry
- * deleted from the outbox only once it is in the stream (a crash in between sends it again; the
- * `eventId` field tells the copies apart). Runs in every worker process; one holds the lease.
+ * in order per follower: one relay at a time (a lease, checked in the very script that copies), each
+ * follower's outbox in order by one task (32 followers at once), an entry deleted from the outbox
+ * only once it is in the stream (a crash in between sends it again, right behind the first copy;
+ * the `eventId` field tells the copies apart). Runs in every worker process; one holds the lease.
  */
 export function startEventRelay(options: EventRelayOptions): { stop(): Promise<void> } {
   const { redis, logger } = options;
@@ -51,28 +75,46 @@ export function startEventRelay(options: EventRelayOptions): { stop(): Promise<v
   const token = randomUUID();
   let stopped = false;
 
-  async function drain(userId: string): Promise<void> {
+  class LeaseLost extends Error {}
+
+  /** Moves the follower's events on; true when the last one moved says the follower was forgotten. */
+  async function drain(userId: string): Promise<boolean> {
     const outbox = followerKeys(Number(userId)).outbox;
+    let forgotten = false;
     for (;;) {
       const entries = await redis.xrange(outbox, "-", "+", "COUNT", BATCH);
-      if (entries.length === 0) return;
-      const minId = `${Date.now() - retentionMs}-0`;
-      const copies = redis.pipeline();
-      for (const [id, fields] of entries) copies.xadd(keys.stream, "MINID", "~", minId, "*", "eventId", `${userId}-${id}`, ...fields);
-      for (const [error] of (await copies.exec()) ?? []) if (error) throw error;
+      if (entries.length === 0) return forgotten;
+      const args = entries.flatMap(([id, fields]) => [`${userId}-${id}`, String(fields.length), ...fields]);
+      if ((await redis.eval(COPY_IF_LEASED, 2, keys.relayLock, keys.stream, token, LEASE_MS, `${Date.now() - retentionMs}-0`, ...args)) !== 1) throw new LeaseLost();
       await redis.xdel(outbox, ...entries.map(([id]) => id));
-      if (entries.length < BATCH) return;
+      const last = entries.at(-1)![1];
+      forgotten = last[last.indexOf("type") + 1] === "forgotten";
+      if (entries.length < BATCH) return forgotten;
+    }
+  }
+
+  async function settle(userId: string, count: string): Promise<void> {
+    const forgotten = await drain(userId);
+    if ((await redis.eval(DONE_IF_UNCHANGED, 1, keys.pending, userId, count)) === 1 && forgotten) {
+      await redis.eval(DELETE_IF_FORGOTTEN, 1, followerKeys(Number(userId)).outbox);
     }
   }
 
   async function round(): Promise<void> {
     if ((await redis.eval(HOLD_LEASE, 1, keys.relayLock, token, LEASE_MS)) !== 1) return;
-    const pending = await redis.zrange(keys.pending, "0", "199", "WITHSCORES");
-    for (let i = 0; i < pending.length && !stopped; i += 2) {
-      const [userId, count] = [pending[i]!, pending[i + 1]!];
-      await drain(userId);
-      if ((await redis.eval(DONE_IF_UNCHANGED, 1, keys.pending, userId, count)) === 1) await redis.eval(DELETE_IF_EMPTY, 1, followerKeys(Number(userId)).outbox);
-    }
+    const pending = await redis.zrange(keys.pending, "0", "999", "WITHSCORES");
+    const followers = Array.from({ length: pending.length / 2 }, (_, i) => [pending[2 * i]!, pending[2 * i + 1]!] as const);
+    let next = 0;
+    const lane = async () => {
+      while (next < followers.length && !stopped) {
+        const [userId, count] = followers[next++]!;
+        await settle(userId, count);
+      }
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, lane)).catch((error: unknown) => {
+      // Another relay holds the lease now: it goes on from the outboxes, which still hold what this one did not copy.
+      if (!(error instanceof LeaseLost)) throw error;
+    });
   }
 
   /** Every outbox, nudged: finds events whose script ran just before its process died. */

@@ -70,8 +70,14 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
         throw new Error("another attempt holds this reminder's claim; retrying after its lease");
       }
 
-      // An expired key must stop trading before anyone is told about it.
-      if (reminder.kind === "expiry") await credentials.setStatus(reminder.userId, reminder.ref, "expired");
+      // An expired key must stop trading before anyone is told about it. Only an active key becomes
+      // expired: one frozen meanwhile (the key watch) stays frozen, and its follower hears of that instead.
+      if (reminder.kind === "expiry" && !(await credentials.moveStatus(reminder.userId, reminder.ref, "active", "expired"))) {
+        if ((await credentials.current(reminder.userId))?.status !== "expired") {
+          await redis.del(marker);
+          return "stale";
+        }
+      }
       const outcome = await deliver(record, reminder.kind);
       if (outcome.delivered) {
         await writeMarker(redis, reminder, "sent", ["EX", SENT_MARKER_TTL_SECONDS]);

@@ -98,7 +98,7 @@ export interface Harness {
   reminders: Reminders;
   /** Where this harness's key events go (its relay runs with the bot). */
   events: EventKeys;
-  /** Waits until the relay has moved the follower's events on and deleted their outbox. */
+  /** Waits until the relay has moved the follower's events on (and, after /forget, deleted their outbox). */
   eventsRelayed(userId: number): Promise<void>;
   /** The key watch's schedule (a day between looks); `lookNow` looks at a key at once and waits until the look is done. */
   watch: KeyWatchSchedule;
@@ -173,7 +173,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     events,
     async eventsRelayed(userId) {
       const deadline = Date.now() + 3000;
-      while ((await redis.exists(`follower:{${userId}}:outbox`)) === 1) {
+      const waiting = async () => (await redis.xlen(`follower:{${userId}}:outbox`)) > 0 || (await redis.zscore(events.pending, String(userId))) !== null;
+      while (await waiting()) {
         if (Date.now() > deadline) throw new Error("the relay did not move the follower's events within 3 s");
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
