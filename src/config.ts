@@ -83,6 +83,7 @@ const environment = z
       .regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16 to 256 letters, digits, _ or - (Telegram's secret_token)")
       .optional(),
     WEBHOOK_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(40),
+    TELEGRAM_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).max(1000, "Telegram's paid broadcasts allow up to 1000").default(27),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) {
@@ -158,6 +159,8 @@ export interface Config {
   port: number;
   /** Where a worker-only process serves health and metrics. */
   metricsPort: number;
+  /** What the bot may send in all chats together, every process counted: under Telegram's 30, unless the bot pays for more. */
+  telegramMessagesPerSecond: number;
   /** Webhook mode, instead of long polling. */
   webhook: { url: string; secret: string; maxConnections: number } | null;
 }
@@ -199,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     keyWatchEveryHours: e.KEY_WATCH_EVERY_HOURS,
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
+    telegramMessagesPerSecond: e.TELEGRAM_MESSAGES_PER_SECOND,
     webhook: e.WEBHOOK_URL && e.WEBHOOK_SECRET ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, maxConnections: e.WEBHOOK_MAX_CONNECTIONS } : null,
   };
 }

@@ -12,6 +12,7 @@ import { CHECK_BEAT_MS } from "./bot/features/connect/connect.js";
 import { POLLING } from "./bot/polling.js";
 import { createPendingDeletions } from "./bot/intake/pending-deletions.js";
 import { createReminderDelivery, createUnreadableNotice, createWatchNotice } from "./bot/reminder-delivery.js";
+import { TELEGRAM_LIMITS } from "./bot/sending/budget.js";
 import { sendPath } from "./bot/sending/send-path.js";
 import { createBybitBudget } from "./budget/bybit-budget.js";
 import { createRateBudget } from "./budget/rate-budget.js";
@@ -75,6 +76,7 @@ if (!keyring) {
 }
 const sealer = createSealer(keyring);
 const metrics = createMetrics();
+const telegramLimits = { ...TELEGRAM_LIMITS, allChats: { ...TELEGRAM_LIMITS.allChats, intervalMs: 1000 / config.telegramMessagesPerSecond } };
 collectDefaultMetrics({ register: metrics.registry });
 const budget = createRateBudget(redis.main);
 const bybitBudget = createBybitBudget(budget, config.bybitRequestsPer5s);
@@ -123,6 +125,7 @@ if (config.role !== "worker") {
     checksUnderWay: createChecksUnderWay(redis.main),
     interruptedAfterMs: 3 * CHECK_BEAT_MS,
     botInfo: tokenCheck.me,
+    telegramLimits,
   });
   shredder.startSweeping();
   recovery.start();
@@ -141,7 +144,7 @@ if (config.role !== "worker") {
 }
 
 if (config.role !== "bot") {
-  const api = new Api(config.botToken, { apiRoot: config.telegramApiRoot, fetch: sendPath("background", { budget, logger, metrics }) });
+  const api = new Api(config.botToken, { apiRoot: config.telegramApiRoot, fetch: sendPath("background", { budget, logger, metrics, telegramLimits }) });
   const workerConnection = redis.worker();
   const worker = startReminderWorker({
     connection: workerConnection,

@@ -39,6 +39,18 @@ describe("configuration", () => {
     }
   });
 
+  it("switches to webhook mode only with an https URL and a secret token", () => {
+    expect(loadConfig({ BOT_TOKEN: token }).webhook).toBeNull();
+    expect(loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "https://bot.example.com/tg/hook", WEBHOOK_SECRET: "s3cret-token-0123456789" }).webhook).toEqual({
+      url: "https://bot.example.com/tg/hook",
+      secret: "s3cret-token-0123456789",
+      maxConnections: 40,
+    });
+    expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "https://bot.example.com/tg/hook" })).toThrow(/WEBHOOK_SECRET: is required with WEBHOOK_URL/);
+    expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "http://bot.example.com/hook", WEBHOOK_SECRET: "s3cret-token-0123456789" })).toThrow(/WEBHOOK_URL: must be https/);
+    expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "https://bot.example.com/hook", WEBHOOK_SECRET: "short" })).toThrow(/WEBHOOK_SECRET: must be 16 to 256/);
+  });
+
   it("names every bad variable in one line", () => {
     expect(() => loadConfig({ BOT_TOKEN: "nope", REDIS_URL: "http://x", EGRESS_IPS: "1.2.3.4,not-an-ip" })).toThrow(
       'Invalid configuration. BOT_TOKEN: does not look like a bot token (digits, a colon, then letters); REDIS_URL: must be a redis:// or rediss:// URL; EGRESS_IPS: "not-an-ip" is not an IP address',

@@ -433,7 +433,7 @@ export class FakeTelegram {
       case "deleteWebhook":
         return true;
       case "setWebhook": {
-        const setting = { url: String(payload.url), secret: payload.secret_token === undefined ? undefined : String(payload.secret_token) };
+        const setting = { url: String(payload.url), secret: payload.secret_token === undefined ? undefined : String(payload.secret_token), maxConnections: Number(payload.max_connections ?? 40) };
         this.webhook = new WebhookDelivery(setting, this.webhookTargets, (update) => {
           if (!this.takenAt.has(update.update_id)) this.takenAt.set(update.update_id, performance.now());
         });

@@ -16,6 +16,7 @@ export interface Update {
 export interface WebhookSetting {
   url: string;
   secret: string | undefined;
+  maxConnections: number;
 }
 
 /** The chat an update belongs to, as Telegram orders delivery: one chat's updates one at a time. */
@@ -44,6 +45,9 @@ export class WebhookDelivery {
     private readonly onTaken: (update: Update) => void,
   ) {}
 
+  private inFlight = 0;
+  private readonly queued: (() => void)[] = [];
+
   deliver(update: Update): void {
     const chat = chatOf(update);
     const target = this.targets?.[this.sent++ % this.targets.length];
@@ -52,7 +56,19 @@ export class WebhookDelivery {
     this.chains.set(chat, next);
   }
 
+  /** At most `maxConnections` requests at once, as setWebhook asked. */
   private async post(url: string, update: Update): Promise<void> {
+    if (this.inFlight >= this.setting.maxConnections) await new Promise<void>((resolve) => this.queued.push(resolve));
+    this.inFlight += 1;
+    try {
+      await this.postUntilTaken(url, update);
+    } finally {
+      this.inFlight -= 1;
+      this.queued.shift()?.();
+    }
+  }
+
+  private async postUntilTaken(url: string, update: Update): Promise<void> {
     for (let attempt = 0; attempt < 50; attempt += 1) {
       this.onTaken(update);
       const status = await fetch(url, {
