@@ -134,6 +134,18 @@ describe("probes and metrics", () => {
   }, 60_000);
 });
 
+describe("a worker-only process", () => {
+  it("serves its probes and metrics on METRICS_PORT", async () => {
+    const port = await freePort();
+    const worker = start({ ROLE: "worker", METRICS_PORT: String(port) });
+    await until(() => get(`http://127.0.0.1:${port}/readyz`), (probe) => probe.status === 200, 20_000, "ready");
+    expect((await get(`http://127.0.0.1:${port}/livez`)).status).toBe(200);
+    expect((await get(`http://127.0.0.1:${port}/metrics`)).text).toMatch(/bullmq_jobs\{queue="key-watch",state="delayed"\} \d+/);
+    worker.child.kill("SIGTERM");
+    expect((await worker.exited).code).toBe(0);
+  }, 30_000);
+});
+
 describe("start-up", () => {
   it("names an unreachable Telegram in one line, with the host and the cause, and keeps trying", async () => {
     const closed = await freePort();
