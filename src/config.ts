@@ -19,6 +19,27 @@ const baseUrl = (fallback: string) =>
     .default(fallback)
     .transform((url) => url.replace(/\/+$/, ""));
 
+/** Where the service's data is: shared by the service and the operator commands. */
+const storage = {
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional(),
+  SEAL_KEYS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return undefined;
+      try {
+        return parseKeyring(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[^:\s]+$/, "must not contain ':' or spaces (braces such as {reminders} keep every queue key in one Redis Cluster slot)")
+    .default("{reminders}"),
+};
+
 /** The one description of the environment. Everything else receives a parsed `Config`. */
 const environment = z
   .object({
@@ -26,19 +47,7 @@ const environment = z
     BOT_TOKEN: z
       .string({ error: "is required (the token @BotFather gave you)" })
       .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, "does not look like a bot token (digits, a colon, then letters)"),
-    REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional(),
-    SEAL_KEYS: z
-      .string()
-      .optional()
-      .transform((value, ctx) => {
-        if (value === undefined || value.trim() === "") return undefined;
-        try {
-          return parseKeyring(value);
-        } catch (error) {
-          ctx.addIssue({ code: "custom", message: (error as Error).message });
-          return z.NEVER;
-        }
-      }),
+    ...storage,
     TELEGRAM_API_ROOT: baseUrl("https://api.telegram.org"),
     BYBIT_BASE_URL: baseUrl("https://api.bybit.com"),
     BYBIT_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(10_000),
@@ -55,10 +64,6 @@ const environment = z
       }),
     ROTATE_AFTER_DAYS: z.coerce.number().int().min(1).max(365).default(80),
     KEY_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(90),
-    QUEUE_PREFIX: z
-      .string()
-      .regex(/^[^:\s]+$/, "must not contain ':' or spaces (braces such as {reminders} keep every queue key in one Redis Cluster slot)")
-      .default("{reminders}"),
     KEY_PAIR_POOL_SIZE: z.coerce.number().int().min(0).max(5_000).default(256),
     SUPPORT_CONTACT: z
       .string()
@@ -163,6 +168,20 @@ export interface Config {
   telegramMessagesPerSecond: number;
   /** Webhook mode, instead of long polling. */
   webhook: { url: string; secret: string; maxConnections: number } | null;
+}
+
+/** What the operator commands need: the service's Redis and keyring, nothing else. */
+export interface OpsConfig {
+  redisUrl: string;
+  keyring: Environment["SEAL_KEYS"];
+  queuePrefix: string;
+}
+
+export function loadOpsConfig(env: NodeJS.ProcessEnv): OpsConfig {
+  const parsed = z.object(storage).safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")));
+  if (!parsed.success) throw new ConfigError(`Invalid configuration. ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
+  if (!parsed.data.REDIS_URL) throw new ConfigError("REDIS_URL: is required (the service's Redis, as the service has it)");
+  return { redisUrl: parsed.data.REDIS_URL, keyring: parsed.data.SEAL_KEYS, queuePrefix: parsed.data.QUEUE_PREFIX };
 }
 
 export class ConfigError extends Error {

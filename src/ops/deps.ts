@@ -1,0 +1,19 @@
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { EventKeys } from "../events/outbox.js";
+import type { Sealer } from "../vault/sealer.js";
+
+/** What the operator commands read. They never open a sealed record: what they show is never secret. */
+export interface OpsDeps {
+  redis: Redis;
+  /** Only to name the keyring entry a record is sealed with (read from the blob's header, nothing decrypted). */
+  sealer: Sealer | null;
+  reminders: Queue;
+  watch: Queue;
+  events: EventKeys;
+  auditStream: string;
+}
+
+/** 2026-11-26 10:04 UTC, or "never". */
+export const when = (epochMs: number | null | undefined) =>
+  epochMs === null || epochMs === undefined || !Number.isFinite(epochMs) ? "never" : `${new Date(epochMs).toISOString().slice(0, 16).replace("T", " ")} UTC`;

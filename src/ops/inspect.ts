@@ -1,0 +1,45 @@
+import { reminderJobId, sentMarkerKey } from "../jobs/reminders.js";
+import type { ReminderKind } from "../policy/rotation.js";
+import { credentialKey, toRecord } from "../vault/credential-store.js";
+import { followerKeys } from "../vault/follower-keys.js";
+import { when, type OpsDeps } from "./deps.js";
+
+const KINDS: ReminderKind[] = ["rotate", "expiry"];
+
+/** Everything stored about one follower, without a secret: their key, reminders, watch, /panic flows, events in flight. */
+export async function inspectFollower(deps: OpsDeps, userId: number): Promise<string> {
+  const { redis } = deps;
+  const keys = followerKeys(userId);
+  const [fields, sealed, panicRefs, revoked, outbox] = await Promise.all([
+    redis.hgetall(credentialKey(userId)),
+    redis.hgetBuffer(credentialKey(userId), "sealed"),
+    redis.smembers(keys.panics),
+    redis.hgetall(keys.revokedKey),
+    redis.xlen(keys.outbox),
+  ]);
+  const record = toRecord(fields);
+  const lines = [`follower ${userId}`];
+  if (!record) {
+    lines.push("key: none");
+  } else {
+    const entry = sealed && deps.sealer ? `${deps.sealer.keyIdOf(sealed)} (${deps.sealer.knowsKeyOf(sealed) ? "held" : "NOT held by this keyring"})` : "unknown (SEAL_KEYS not set)";
+    lines.push(
+      `key: ${record.status}, "${record.name}" (${record.maskedKey}), ${record.keyType}, Bybit id ${record.bybitKeyId}, ref ${record.ref}`,
+      `  permissions: ${Object.entries(record.permissions).map(([group, list]) => `${group} (${list.join(", ")})`).join("; ") || "none"}`,
+      `  created ${when(record.createdAt)}, expires ${when(record.expiresAt)}, connected ${when(record.connectedAt)}`,
+      `  sealed with keyring entry ${entry}`,
+      ...(record.unreachableSince ? [`  unreachable since ${when(record.unreachableSince)} (blocked the bot)`] : []),
+    );
+    for (const kind of KINDS) {
+      const [job, marker] = await Promise.all([deps.reminders.getJob(reminderJobId(kind, record.ref)), redis.get(sentMarkerKey({ userId, ref: record.ref, kind }))]);
+      const state = job ? `${await job.getState()}, due ${when(job.timestamp + (job.opts.delay ?? 0))}` : "no job";
+      lines.push(`reminder ${kind}: ${marker === "sent" ? "sent" : marker ?? state}`);
+    }
+    const scheduler = await deps.watch.getJobScheduler(`watch-${record.ref}`);
+    lines.push(`watch: ${scheduler ? `every ${Math.round((scheduler.every ?? 0) / 3_600_000)} h, next ${when(scheduler.next)}` : "none"}`);
+  }
+  lines.push(`/panic flows open: ${panicRefs.length === 0 ? "none" : panicRefs.join(", ")}`);
+  if (revoked.keyName) lines.push(`last frozen key: "${revoked.keyName}" (${revoked.maskedKey}), frozen ${when(Number(revoked.frozenAt))}, deletion confirmed by Bybit: ${revoked.revokedVerified}`);
+  lines.push(`events waiting for the relay: ${outbox}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,97 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createKeyAccess } from "../src/engine/access.js";
+import { auditTrail } from "../src/ops/audit.js";
+import type { OpsDeps } from "../src/ops/deps.js";
+import { inspectFollower } from "../src/ops/inspect.js";
+import { serviceStats } from "../src/ops/stats.js";
+import { canaryCredentials } from "./support/canaries.js";
+import { submitKey } from "./support/flows.js";
+import { ORDER_LINK_ID_PREFIX, ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
+
+let h: Harness;
+let ops: OpsDeps;
+beforeEach(async () => {
+  h = await startHarness({ telegramLimits: ROOMY_CHATS });
+  ops = { redis: h.redis, sealer: h.sealer, reminders: h.queue, watch: h.watchQueue, events: h.events, auditStream: `${h.events.stream}:audit` };
+});
+afterEach(async () => {
+  await h.redis.del(ops.auditStream);
+  await h.stop();
+});
+
+describe("operator commands", () => {
+  it("inspect shows a follower's key, reminders, watch and flows, and nothing secret", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey({ ...creds, note: "alice-key" });
+    expect(await submitKey(alice, creds)).toContain("✅ Connected");
+    const record = (await h.credentials.current(alice.user.id))!;
+    await h.eventsRelayed(alice.user.id);
+
+    const shown = await inspectFollower(ops, alice.user.id);
+    expect(shown).toContain(`follower ${alice.user.id}`);
+    expect(shown).toContain(`key: active, "alice-key" (${record.maskedKey}), hmac`);
+    expect(shown).toContain("permissions: ContractTrade (Order, Position)");
+    expect(shown).toMatch(/sealed with keyring entry \S+ \(held\)/);
+    expect(shown).toMatch(/reminder rotate: delayed, due \d{4}-\d\d-\d\d/);
+    expect(shown).toMatch(/watch: every 24 h, next \d{4}/);
+    expect(shown).toContain("/panic flows open: none");
+    expect(shown).toContain("events waiting for the relay: 0");
+    for (const secret of [creds.apiKey, creds.apiSecret]) expect(shown).not.toContain(secret);
+
+    expect(await inspectFollower(ops, 1)).toContain("key: none");
+  });
+
+  it("stats counts followers by key status and the reminders pending", async () => {
+    const before = await serviceStats(ops);
+    const bob = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey(creds);
+    expect(await submitKey(bob, creds)).toContain("✅ Connected");
+    const after = await serviceStats(ops);
+    const count = (text: string, pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? -1);
+    // Other test files share this Redis: compare before and after.
+    expect(count(after, /reminders: (\d+) scheduled/) - count(before, /reminders: (\d+) scheduled/)).toBe(2);
+    expect(count(after, /key watch: (\d+) keys watched/) - count(before, /key watch: (\d+) keys watched/)).toBe(1);
+    expect(after).toMatch(/oldest reminder due: \d{4}-/);
+  });
+
+  it("audit lists a follower's journey, connect to panic, and a refused open, oldest first", async () => {
+    const carol = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey(creds);
+    expect(await submitKey(carol, creds)).toContain("✅ Connected");
+    carol.say("/panic");
+    await carol.reply();
+    await h.eventsRelayed(carol.user.id);
+    await createKeyAccess({ redis: h.redis, sealer: h.sealer, orderLinkIdPrefix: ORDER_LINK_ID_PREFIX, auditStream: ops.auditStream, openCounts: `${ops.auditStream}:opens` }).open(carol.user.id);
+    await h.redis.del(`${ops.auditStream}:opens`);
+
+    const lines = (await auditTrail(ops, { userId: carol.user.id })).split("\n");
+    expect(lines.map((line) => line.split("  ")[2]?.split(" ")[0])).toEqual(["connected", "frozen", "open-refused"]);
+    expect(lines[1]).toContain("by=panic");
+    expect(lines[2]).toContain("reason=frozen");
+    expect(await auditTrail(ops, { userId: carol.user.id, since: Date.now() + 60_000 })).toBe("no entries");
+  });
+});
+
+describe("npm run ops", () => {
+  const runOps = (args: string[], env: Record<string, string> = {}) =>
+    promisify(execFile)(process.execPath, ["--import", "tsx", "src/ops/cli.ts", ...args], { env: { PATH: process.env.PATH ?? "", ...env } }).then(
+      ({ stdout }) => ({ code: 0, stdout, stderr: "" }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
+
+  it("explains itself, makes a keyring entry, and refuses what it cannot do in one line", async () => {
+    expect((await runOps(["--help"])).stdout).toContain("inspect <user id>");
+    expect((await runOps(["keygen"])).stdout).toMatch(/^\S+:[A-Za-z0-9+/=]{44}\n$/);
+    const noRedis = await runOps(["stats"]);
+    expect(noRedis.code).toBe(2);
+    expect(noRedis.stderr).toContain("REDIS_URL: is required");
+    const badUser = await runOps(["inspect", "alice"], { REDIS_URL: "redis://127.0.0.1:1" });
+    expect(badUser.code).toBe(2);
+    expect(badUser.stderr).toContain("not a Telegram user id: alice");
+  }, 30_000);
+});
