@@ -94,8 +94,17 @@ const environment = z
     if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) {
       ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required with WEBHOOK_URL (without it anyone could post updates)" });
     }
-    if (env.WEBHOOK_URL !== undefined && !isSafeEndpoint(env.WEBHOOK_URL)) {
-      ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "must be https:// (Telegram posts only to https; http:// only on this machine)" });
+    if (env.WEBHOOK_SECRET !== undefined && env.WEBHOOK_URL === undefined) {
+      ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "is required with WEBHOOK_SECRET (or unset WEBHOOK_SECRET to poll)" });
+    }
+    if (env.WEBHOOK_URL !== undefined) {
+      const { hostname, port, username, password } = new URL(env.WEBHOOK_URL);
+      if (!isSafeEndpoint(env.WEBHOOK_URL)) ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "must be https:// (Telegram posts only to https; http:// only on this machine)" });
+      // Telegram posts only to these ports; anything else fails at setWebhook, once the service runs.
+      if (!LOOPBACK.includes(hostname) && !["", "443", "80", "88", "8443"].includes(port)) {
+        ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "must use port 443, 80, 88 or 8443 (the only ones Telegram posts to)" });
+      }
+      if (username !== "" || password !== "") ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "must not hold a user name or password" });
     }
     if (env.NODE_ENV !== "production") return;
     if (env.SEAL_KEYS === undefined) {

@@ -1,15 +1,14 @@
 import { join } from "node:path";
-import { run } from "@grammyjs/runner";
 import { collectDefaultMetrics } from "prom-client";
 import { Queue } from "bullmq";
 import { Api } from "grammy";
 import { publishCommands } from "./bot/commands.js";
 import { createBot } from "./bot/create-bot.js";
 import { checkToken } from "./bot/start-up.js";
-import { useWebhook } from "./bot/webhook.js";
+import { startTakingUpdates } from "./bot/intake-mode.js";
+import { webhookHandler, type WebhookHandler } from "./bot/webhook.js";
 import { startHttpServer, type Readiness } from "./http/server.js";
 import { CHECK_BEAT_MS } from "./bot/features/connect/connect.js";
-import { POLLING } from "./bot/polling.js";
 import { createPendingDeletions } from "./bot/intake/pending-deletions.js";
 import { createReminderDelivery, createUnreadableNotice, createWatchNotice } from "./bot/reminder-delivery.js";
 import { TELEGRAM_LIMITS } from "./bot/sending/budget.js";
@@ -50,7 +49,16 @@ function loadConfigOrExit() {
 }
 
 const config = loadConfigOrExit();
-const logger = createLogger({ level: config.logLevel, neverLog: [config.botToken] });
+const logger = createLogger({ level: config.logLevel, neverLog: [config.botToken, ...(config.webhook ? [config.webhook.secret] : [])] });
+// Whatever escapes goes through the scrubbing logger, never Node's own printout (a grammY error holds the request).
+process.on("uncaughtException", (error) => {
+  logger.fatal({ err: error }, "unexpected error; exiting");
+  process.exit(1);
+});
+process.on("unhandledRejection", (error) => {
+  logger.fatal({ err: error }, "unexpected error; exiting");
+  process.exit(1);
+});
 for (const warning of configWarnings(config)) logger.warn(warning);
 
 // Before anything starts: a refused token ends here, with one line and nothing left running.
@@ -95,7 +103,9 @@ const intake: (() => Promise<unknown>)[] = [];
 const cleanup: (() => Promise<unknown>)[] = [];
 /** What /readyz checks: Redis answers, and each worker of this process runs. */
 const readiness: Readiness[] = [{ name: "redis", check: async () => (await redis.main.ping()) === "PONG" }];
-let webhook: Awaited<ReturnType<typeof useWebhook>> | undefined;
+/** Starts taking updates (polling, or setWebhook once the HTTP server answers). */
+let takeUpdates: (() => Promise<void>) | undefined;
+let webhook: { path: string; handle: WebhookHandler } | undefined;
 
 if (config.role !== "worker") {
   const keyPairPool = createKeyPairPool({ redis: redis.main, sealer, size: config.keyPairPoolSize, logger });
@@ -132,15 +142,8 @@ if (config.role !== "worker") {
   // In the background: through a Telegram outage it is retried for minutes, and intake must not wait for it.
   void publishCommands(bot.api).catch((error: unknown) => logger.warn({ err: error }, "could not publish the command menu"));
   cleanup.push(() => shredder.stop(), async () => recovery.stop(), () => keyPairPool.stop());
-  if (config.webhook) {
-    webhook = await useWebhook(bot, config.webhook);
-    logger.info({ bot: bot.botInfo.username, path: webhook.path }, "bot is running (webhook)");
-  } else {
-    const runner = run(bot, POLLING);
-    intake.push(async () => runner.isRunning() && runner.stop());
-    readiness.push({ name: "polling", check: async () => runner.isRunning() });
-    logger.info({ bot: bot.botInfo.username }, "bot is running (long polling)");
-  }
+  if (config.webhook) webhook = { path: new URL(config.webhook.url).pathname, handle: webhookHandler(bot, config.webhook, metrics, logger) };
+  takeUpdates = () => startTakingUpdates(bot, { webhook: config.webhook, logger, intake, readiness });
 }
 
 if (config.role !== "bot") {
@@ -194,7 +197,12 @@ if (config.role !== "bot") {
 }
 
 // One HTTP server: health and metrics everywhere, the webhook where the bot takes updates by webhook.
-const httpServer = await startHttpServer({ port: config.role === "worker" ? config.metricsPort : config.port, registry: metrics.registry, readiness, webhook, logger });
+const port = config.role === "worker" ? config.metricsPort : config.port;
+const httpServer = await startHttpServer({ port, registry: metrics.registry, readiness, webhook, logger }).catch((error: NodeJS.ErrnoException) => {
+  logger.fatal(`cannot serve HTTP on port ${port} (${error.code ?? error.name}): set ${config.role === "worker" ? "METRICS_PORT" : "PORT"} to a free port`);
+  process.exit(1);
+});
+await takeUpdates?.();
 // Stops taking updates with the rest of the intake; /livez and /readyz go with it.
 intake.push(() => httpServer.close());
 

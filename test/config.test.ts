@@ -49,6 +49,8 @@ describe("configuration", () => {
     expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "https://bot.example.com/tg/hook" })).toThrow(/WEBHOOK_SECRET: is required with WEBHOOK_URL/);
     expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "http://bot.example.com/hook", WEBHOOK_SECRET: "s3cret-token-0123456789" })).toThrow(/WEBHOOK_URL: must be https/);
     expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "https://bot.example.com/hook", WEBHOOK_SECRET: "short" })).toThrow(/WEBHOOK_SECRET: must be 16 to 256/);
+    expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "https://bot.example.com:8080/hook", WEBHOOK_SECRET: "s3cret-token-0123456789" })).toThrow(/port 443, 80, 88 or 8443/);
+    expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_SECRET: "s3cret-token-0123456789" })).toThrow(/WEBHOOK_URL: is required with WEBHOOK_SECRET/);
   });
 
   it("names every bad variable in one line", () => {

@@ -89,10 +89,13 @@ describe("webhook mode", () => {
       const response = await fetch(`http://127.0.0.1:${ports[1]}${new URL(hook).pathname}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(forged) });
       expect(response.status).toBe(401);
     }
+    // The right secret, but a body no update has: refused unread.
+    const huge = await fetch(`http://127.0.0.1:${ports[1]}${new URL(hook).pathname}`, { method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": SECRET }, body: "x".repeat(2 * 1024 * 1024) });
+    expect(huge.status).toBe(413);
     await sleep(500);
     expect(telegram.botTexts(mallory.id)).toEqual([]);
     telegram.webhookTargets = undefined;
-    telegram.webhook = undefined;
+    await fetch(`${env.TELEGRAM_API_ROOT}/bot${TOKEN}/deleteWebhook`, { method: "POST" });
     for (const service of services) if (service.child.exitCode === null) await service.crash();
   }, 60_000);
 });
@@ -132,6 +135,18 @@ describe("probes and metrics", () => {
     await service.crash();
     await again.stop();
   }, 60_000);
+});
+
+describe("switching modes", () => {
+  it("does not poll while a webhook is set: one line, exit 1", async () => {
+    await fetch(`${env.TELEGRAM_API_ROOT}/bot${TOKEN}/setWebhook`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url: "https://bot.example.com/hook" }) });
+    const service = start({ ROLE: "bot", PORT: "0" });
+    const { code } = await service.exited;
+    await fetch(`${env.TELEGRAM_API_ROOT}/bot${TOKEN}/deleteWebhook`, { method: "POST" });
+    expect(code).toBe(1);
+    expect(service.output()).toContain("a webhook is set (bot.example.com)");
+    expect(service.output()).not.toMatch(/\n\s+at /);
+  }, 30_000);
 });
 
 describe("a worker-only process", () => {

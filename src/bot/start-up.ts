@@ -10,8 +10,10 @@ const LONGEST_WAIT_MS = 5_000;
 
 /** The network error's code (ENOTFOUND, ECONNREFUSED, …), never its message: that holds the URL, and the URL the token. */
 function causeOf(error: HttpError): string {
-  const inner = error.error as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  return String(inner?.code ?? inner?.cause?.code ?? "no answer");
+  const inner = error.error as { code?: unknown; name?: unknown; cause?: { code?: unknown } } | undefined;
+  if (inner?.code ?? inner?.cause?.code) return String(inner?.code ?? inner?.cause?.code);
+  // An answer, but not JSON: a web page, a proxy's error.
+  return inner?.name === "SyntaxError" || inner?.name === "FetchError" ? "it answered, but not as the Bot API does: is TELEGRAM_API_ROOT right?" : "no answer";
 }
 
 /**
@@ -27,8 +29,12 @@ export async function checkToken(token: string, apiRoot: string, logger: Logger,
     try {
       return { ok: true, me: await api.getMe() };
     } catch (error) {
-      if (error instanceof GrammyError && (error.error_code === 401 || error.error_code === 404)) {
+      if (error instanceof GrammyError && error.error_code === 401) {
         logger.fatal(`Telegram refused BOT_TOKEN (${error.error_code} ${error.description}): copy the token again from @BotFather`);
+        return { ok: false };
+      }
+      if (error instanceof GrammyError && error.error_code === 404) {
+        logger.fatal(`${host} answered 404 ${error.description} to getMe: the token, or TELEGRAM_API_ROOT, is wrong (copy the token again from @BotFather)`);
         return { ok: false };
       }
       const cause = error instanceof HttpError ? causeOf(error) : error instanceof GrammyError ? `${error.error_code} ${error.description}` : "unexpected answer";

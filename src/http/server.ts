@@ -19,6 +19,8 @@ export interface HttpServerOptions {
 }
 
 const PROBE_MS = 1000;
+/** Telegram's updates are a few kB; a body past this (with the right secret: a bug or an attacker) is refused unread. */
+const LARGEST_UPDATE = 1024 * 1024;
 
 const within = <T>(ms: number, task: Promise<T>, fallback: T) =>
   Promise.race([task.catch(() => fallback), new Promise<T>((resolve) => setTimeout(() => resolve(fallback), ms).unref())]);
@@ -31,12 +33,29 @@ const within = <T>(ms: number, task: Promise<T>, fallback: T) =>
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<{ port: number; close(): Promise<void> }> {
   const { registry, logger } = options;
+  let closing = false;
+  const inFlight = new Set<http.ServerResponse>();
   const server = http.createServer((request, response) => {
+    inFlight.add(response);
+    response.once("close", () => {
+      inFlight.delete(response);
+      if (closing) server.closeIdleConnections();
+    });
     const path = (request.url ?? "/").split("?")[0];
     const route = `${request.method} ${path}`;
     const reply = (status: number, body: string, type = "text/plain; charset=utf-8") => response.writeHead(status, { "Content-Type": type }).end(body);
+    // Stopping: each connection ends with the response it carries, and a new request is sent elsewhere (Telegram retries a 503).
+    if (closing) {
+      response.shouldKeepAlive = false;
+      if (response.req.method === "POST") return void response.writeHead(503, { Connection: "close" }).end();
+    }
     void (async () => {
-      if (options.webhook && request.method === "POST" && path === options.webhook.path) return options.webhook.handle(request, response);
+      if (options.webhook && request.method === "POST" && path === options.webhook.path) {
+        const length = Number(request.headers["content-length"]);
+        if (!Number.isFinite(length)) return reply(411, "length required\n");
+        if (length > LARGEST_UPDATE) return reply(413, "too large\n");
+        return options.webhook.handle(request, response);
+      }
       if (route === "GET /livez") return reply(200, "ok\n");
       if (route === "GET /readyz") {
         const results = await Promise.all(options.readiness.map(async ({ name, check }) => ({ name, ok: await within(PROBE_MS, check(), false) })));
@@ -56,9 +75,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ por
   logger.info({ port }, "serving /livez, /readyz and /metrics" + (options.webhook ? ", and the webhook" : ""));
   return {
     port,
-    // Stops taking requests; those in flight (an update being handled) finish, within the shutdown bound.
+    // Stops taking requests; those in flight (an update being handled) finish, within the shutdown
+    // bound, and their connections close behind them; idle ones close at once.
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
+        for (const response of inFlight) if (!response.headersSent) response.shouldKeepAlive = false;
         server.close(() => resolve());
         server.closeIdleConnections();
       }),

@@ -72,6 +72,11 @@ export function createMetrics(registry = new Registry()) {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers: [registry],
     }),
+    webhookRefused: new Counter({
+      name: "webhook_refused_total",
+      help: "Webhook requests without the right secret token, refused with 401 (forged, or replicas that disagree on WEBHOOK_SECRET).",
+      registers: [registry],
+    }),
     updatesDropped: new Counter({
       name: "telegram_updates_dropped_total",
       help: "Updates dropped: over a follower's (or group's) rate limit, or over a chat's backlog in this process.",

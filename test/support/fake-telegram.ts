@@ -125,6 +125,7 @@ export class FakeTelegram {
   tooManyRequests = 0;
   /** Once the bot called setWebhook: updates are POSTed to it, and getUpdates answers 409. */
   webhook?: WebhookDelivery;
+  private webhookUrl?: string;
   /** Stands for a load balancer in front of webhook replicas: their base URLs, taken in turn. */
   webhookTargets?: string[];
   /** Called the moment a successful answer has been written, for killing the caller at the worst moment. */
@@ -430,9 +431,15 @@ export class FakeTelegram {
       case "getUpdates":
         return this.getUpdates(payload, request);
       case "setMyCommands":
-      case "deleteWebhook":
         return true;
+      case "deleteWebhook":
+        this.webhook = undefined;
+        this.webhookUrl = undefined;
+        return true;
+      case "getWebhookInfo":
+        return { url: this.webhookUrl ?? "", has_custom_certificate: false, pending_update_count: this.updates.length };
       case "setWebhook": {
+        this.webhookUrl = String(payload.url);
         const setting = { url: String(payload.url), secret: payload.secret_token === undefined ? undefined : String(payload.secret_token), maxConnections: Number(payload.max_connections ?? 40) };
         this.webhook = new WebhookDelivery(setting, this.webhookTargets, (update) => {
           if (!this.takenAt.has(update.update_id)) this.takenAt.set(update.update_id, performance.now());
