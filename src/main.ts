@@ -110,7 +110,7 @@ let webhook: { path: string; handle: WebhookHandler } | undefined;
 if (config.role !== "worker") {
   const keyPairPool = createKeyPairPool({ redis: redis.main, sealer, size: config.keyPairPoolSize, logger });
   keyPairPool.startRefilling();
-  const { bot, shredder, recovery } = createBot({
+  const { bot, shredder, recovery, inFlight } = createBot({
     token: config.botToken,
     telegramApiRoot: config.telegramApiRoot,
     redis: redis.main,
@@ -143,7 +143,7 @@ if (config.role !== "worker") {
   void publishCommands(bot.api).catch((error: unknown) => logger.warn({ err: error }, "could not publish the command menu"));
   cleanup.push(() => shredder.stop(), async () => recovery.stop(), () => keyPairPool.stop());
   if (config.webhook) webhook = { path: new URL(config.webhook.url).pathname, handle: webhookHandler(bot, config.webhook, metrics, logger) };
-  takeUpdates = () => startTakingUpdates(bot, { webhook: config.webhook, logger, intake, readiness });
+  takeUpdates = () => startTakingUpdates(bot, { webhook: config.webhook, idle: inFlight.idle, logger, intake, readiness });
 }
 
 if (config.role !== "bot") {

@@ -129,6 +129,24 @@ describe("the bot process", () => {
     await bot.crash();
   }, 60_000);
 
+  it("finishes a key check under way at SIGTERM before it exits: the follower gets the verdict", async () => {
+    const bot = start({ ROLE: "bot" });
+    await polling(bot);
+    const follower: FakeUser = { id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "F" };
+    const next = async () => String((await telegram.nextBotMessage(follower.id, 15_000)).payload.text);
+    const creds = canaryCredentials();
+    bybit.addKey(creds);
+    telegram.sendText(follower, "/connect");
+    await next();
+    bybit.beforeAnswer = () => new Promise((resolve) => setTimeout(resolve, 1500));
+    telegram.sendText(follower, `${creds.apiKey} ${creds.apiSecret}`);
+    expect(await next()).toBe("Checking the key with Bybit…");
+    bot.child.kill("SIGTERM");
+    expect(await next()).toContain("✅ Connected");
+    bybit.beforeAnswer = undefined;
+    expect((await bot.exited).code).toBe(0);
+  }, 30_000);
+
   it("tells a follower whose key check a crash cut short, soon after the restart, and starts afresh", async () => {
     const bot = start({ ROLE: "bot", BYBIT_TIMEOUT_MS: "1000" });
     await polling(bot);

@@ -33,6 +33,7 @@ import { statusFeature } from "./features/status.js";
 import { shredAtIntake } from "./intake/at-intake.js";
 import { createFastDelete, telegramAgent } from "./intake/fast-delete.js";
 import { credentialGuard } from "./intake/guard.js";
+import { inFlightUpdates } from "./in-flight.js";
 import { capBacklog } from "./limits/backlog.js";
 import { limitUpdates } from "./limits/updates.js";
 import { privateKeyBarrier } from "./intake/private-keys.js";
@@ -91,6 +92,8 @@ export interface BotParts {
   shredder: Shredder;
   /** Tells followers whose key check a crash cut short; start at start-up. */
   recovery: { start(): void; stop(): void };
+  /** The updates being handled: a shutdown waits for them after polling stops. */
+  inFlight: { idle(): Promise<void> };
 }
 
 /** Where a chat's flow state lives (the conversations plugin appends the chat id). */
@@ -112,6 +115,8 @@ export function createBot(deps: BotDeps): BotParts {
   });
 
   shredAtIntake(bot.api, shredder);
+  const inFlight = inFlightUpdates();
+  bot.use(inFlight.middleware);
   const panic = createPanic(deps);
   bot.use(credentialGuard(shredder));
   // Ahead of the chat's queue: /panic never waits behind another update of the same chat.
@@ -162,5 +167,5 @@ export function createBot(deps: BotDeps): BotParts {
     staleAfterMs: deps.interruptedAfterMs,
     dropFlowState: async (userId) => void (await deps.redis.del(`${CONVERSATION_PREFIX}${userId}`)),
   });
-  return { bot, shredder, recovery };
+  return { bot, shredder, recovery, inFlight };
 }

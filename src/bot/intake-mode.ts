@@ -8,6 +8,8 @@ import { setWebhook, setWebhookFailure, type WebhookSettings } from "./webhook.j
 
 export interface IntakeModeDeps {
   webhook: WebhookSettings | null;
+  /** Resolves once the updates being handled are done. */
+  idle(): Promise<void>;
   logger: Logger;
   /** Stoppers of whatever takes work in, run first at shutdown. */
   intake: (() => Promise<unknown>)[];
@@ -20,7 +22,7 @@ export interface IntakeModeDeps {
  * line and exit 1. Polling: only while no webhook is set, since Telegram then sends updates there
  * (and a webhook set later by another replica ends polling, in one line).
  */
-export async function startTakingUpdates(bot: Bot<BotContext>, { webhook, logger, intake, readiness }: IntakeModeDeps): Promise<void> {
+export async function startTakingUpdates(bot: Bot<BotContext>, { webhook, idle, logger, intake, readiness }: IntakeModeDeps): Promise<void> {
   if (webhook) {
     for (let wait = 1000; ; wait = Math.min(30_000, wait * 2)) {
       try {
@@ -49,7 +51,10 @@ export async function startTakingUpdates(bot: Bot<BotContext>, { webhook, logger
     logger.fatal("long polling stopped: Telegram refused getUpdates (a webhook set by another process?)");
     process.exit(1);
   });
-  intake.push(async () => runner.isRunning() && runner.stop());
+  intake.push(async () => {
+    if (runner.isRunning()) await runner.stop();
+    await idle();
+  });
   readiness.push({ name: "polling", check: async () => runner.isRunning() });
   logger.info({ bot: bot.botInfo.username }, "bot is running (long polling)");
 }
