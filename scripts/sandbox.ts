@@ -33,7 +33,7 @@ bybit.addKey({ ...risky, note: "can-withdraw", permissions: { ContractTrade: ["O
 const bot = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
   stdio: ["ignore", "ignore", "inherit"],
   // A small pool of ready key pairs: a sandbox needs a few, not the production 256.
-  env: { ...process.env, BOT_TOKEN: token, TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl, DATA_DIR: ".data/sandbox", REDIS_URL: "", KEY_PAIR_POOL_SIZE: "4" },
+  env: { ...process.env, BOT_TOKEN: token, TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl, DATA_DIR: ".data/sandbox", REDIS_URL: "", KEY_PAIR_POOL_SIZE: "4", PORT: "0" },
 });
 
 const you: FakeUser = { id: 424_242, is_bot: false, first_name: "You" };
