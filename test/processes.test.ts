@@ -2,50 +2,35 @@ import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalRedis, type LocalRedis } from "../src/infra/local-redis.js";
+import { startLocalRedis } from "../src/infra/local-redis.js";
 import type { CredentialRecord } from "../src/vault/credential-store.js";
 import { generateKeyringEntry } from "../src/vault/keyring.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { dueReminders as dueRemindersIn, rotationRemindersIn } from "./support/due-reminders.js";
-import { FakeBybit } from "./support/fake-bybit.js";
-import { FakeTelegram, type FakeUser } from "./support/fake-telegram.js";
-import { startService, type Service } from "./support/service.js";
+import type { FakeBybit } from "./support/fake-bybit.js";
+import type { FakeTelegram, FakeUser } from "./support/fake-telegram.js";
+import { startService, useServiceStage, type Service } from "./support/service.js";
 
 // The real src/main.ts in child processes, killed and stopped at chosen moments, against a
 // redis-server of its own (a worker's reconciliation reads every key in its Redis).
 const TOKEN = "424242:AAprocess-test-token-0123456789ab";
 const SEAL_KEYS = generateKeyringEntry();
-let redisServer: LocalRedis;
+const stage = useServiceStage(TOKEN, { SEAL_KEYS, REMINDER_LOCK_SECONDS: "1" });
 let redis: Redis;
 let telegram: FakeTelegram;
 let bybit: FakeBybit;
-let env: Record<string, string>;
-const services: Service[] = [];
-
-beforeAll(async () => {
-  redisServer = await startLocalRedis();
-  redis = new Redis(redisServer.url);
-  telegram = new FakeTelegram(TOKEN);
-  bybit = new FakeBybit();
-  const [apiRoot, bybitUrl] = await Promise.all([telegram.start(), bybit.start()]);
-  env = { BOT_TOKEN: TOKEN, REDIS_URL: redisServer.url, SEAL_KEYS, TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl, REMINDER_LOCK_SECONDS: "1" };
+beforeAll(() => {
+  ({ telegram, bybit } = stage);
+  redis = new Redis(stage.redisUrl);
 });
-afterAll(async () => {
-  await Promise.all(services.filter((service) => service.child.exitCode === null).map((service) => service.crash()));
-  redis.disconnect();
-  await Promise.all([telegram.stop(), bybit.stop(), redisServer.stop()]);
-});
+afterAll(() => redis.disconnect());
 
 /** Until this process polls: a getUpdates call made after it started (the fake keeps earlier processes' calls). */
 async function polling(service: Service): Promise<void> {
   await telegram.waitForCall((call) => call.method === "getUpdates" && call.at > service.startedAt, 20_000, "polling");
 }
 
-function start(extra: Record<string, string> = {}): Service {
-  const service = startService({ ...env, ...extra });
-  services.push(service);
-  return service;
-}
+const start = (extra: Record<string, string> = {}): Service => stage.start(extra);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -174,7 +159,7 @@ describe("the bot process", () => {
   }, 60_000);
 
   it("refuses to start in production without REDIS_URL, and starts no redis-server of its own", async () => {
-    const { REDIS_URL: _url, ...withoutRedis } = env;
+    const { REDIS_URL: _url, ...withoutRedis } = stage.env;
     const service = startService(withoutRedis);
     const { code } = await service.exited;
     expect(code).toBe(1);

@@ -1,38 +1,20 @@
 import { randomInt } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startLocalRedis, type LocalRedis } from "../src/infra/local-redis.js";
-import { generateKeyringEntry } from "../src/vault/keyring.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { freePort, startLocalRedis } from "../src/infra/local-redis.js";
 import { canaryCredentials } from "./support/canaries.js";
-import { FakeBybit } from "./support/fake-bybit.js";
-import { FakeTelegram, type FakeUser } from "./support/fake-telegram.js";
-import { startService, type Service } from "./support/service.js";
+import type { FakeBybit } from "./support/fake-bybit.js";
+import type { FakeTelegram, FakeUser } from "./support/fake-telegram.js";
+import { startService, useServiceStage } from "./support/service.js";
 
 // The real src/main.ts as an operator runs it: webhook replicas, probes, metrics, start-up.
 const TOKEN = "434343:AAservice-test-token-0123456789ab";
 const SECRET = "webhook-secret-0123456789";
-let redisServer: LocalRedis;
+const stage = useServiceStage(TOKEN);
 let telegram: FakeTelegram;
 let bybit: FakeBybit;
 let env: Record<string, string>;
-const services: Service[] = [];
-
-beforeAll(async () => {
-  redisServer = await startLocalRedis();
-  telegram = new FakeTelegram(TOKEN);
-  bybit = new FakeBybit();
-  const [apiRoot, bybitUrl] = await Promise.all([telegram.start(), bybit.start()]);
-  env = { BOT_TOKEN: TOKEN, REDIS_URL: redisServer.url, SEAL_KEYS: generateKeyringEntry(), TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl };
-});
-afterAll(async () => {
-  await Promise.all(services.filter((service) => service.child.exitCode === null).map((service) => service.crash()));
-  await Promise.all([telegram.stop(), bybit.stop(), redisServer.stop()]);
-});
-
-function start(extra: Record<string, string>): Service {
-  const service = startService({ ...env, ...extra });
-  services.push(service);
-  return service;
-}
+beforeAll(() => ({ telegram, bybit, env } = stage));
+const start = (extra: Record<string, string>) => stage.start(extra);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -60,7 +42,7 @@ describe("webhook mode", () => {
     const hook = `http://127.0.0.1:${ports[0]}/telegram/${SECRET.slice(0, 8)}`;
     telegram.webhookTargets = ports.map((port) => `http://127.0.0.1:${port}`);
     const since = performance.now();
-    for (const port of ports) start({ ROLE: "bot", PORT: String(port), WEBHOOK_URL: hook, WEBHOOK_SECRET: SECRET });
+    const replicas = ports.map((port) => start({ ROLE: "bot", PORT: String(port), WEBHOOK_URL: hook, WEBHOOK_SECRET: SECRET }));
     await telegram.waitForCall((call) => call.method === "setWebhook" && call.at > since, 20_000, "the first replica's setWebhook");
     await until(async () => Promise.all(ports.map((port) => get(`http://127.0.0.1:${port}/readyz`))), (all) => all.every((probe) => probe.status === 200), 20_000, "both replicas ready");
     const setWebhook = telegram.callsOf("setWebhook").at(-1)!.payload;
@@ -96,7 +78,7 @@ describe("webhook mode", () => {
     expect(telegram.botTexts(mallory.id)).toEqual([]);
     telegram.webhookTargets = undefined;
     await fetch(`${env.TELEGRAM_API_ROOT}/bot${TOKEN}/deleteWebhook`, { method: "POST" });
-    for (const service of services) if (service.child.exitCode === null) await service.crash();
+    for (const replica of replicas) await replica.crash();
   }, 60_000);
 });
 
