@@ -2,7 +2,8 @@ import { followerKeys } from "./follower-keys.js";
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { keyTypeOf, maskApiKey, type ApiKeyFacts, type Credentials, type KeyType } from "../policy/api-key.js";
-import { EMIT_LUA, type EventOutbox } from "../events/outbox.js";
+import type { EventOutbox } from "../events/outbox.js";
+import { MOVE_STATUS, PURGE, SAVE_UNLESS_PANICKED, SET_IF_CURRENT } from "./credential-scripts.js";
 import type { Sealer } from "./sealer.js";
 
 /**
@@ -98,52 +99,6 @@ export function toRecord(fields: Record<string, string>): CredentialRecord | nul
 
 /** Counts the follower's /panic commands; a key checked before the latest one is never stored after it. */
 const panicEpochKey = (userId: number) => followerKeys(userId).panicEpoch;
-
-/** KEYS: slot, panic epoch, outbox. ARGV: the epoch the flow began with, the follower, then field, value pairs. */
-const SAVE_UNLESS_PANICKED = `${EMIT_LUA}
-if (redis.call("GET", KEYS[2]) or "0") ~= ARGV[1] then return 0 end
-local previous = credentialFields(KEYS[1])
-redis.call("DEL", KEYS[1])
-redis.call("HSET", KEYS[1], unpack(ARGV, 3))
-local keyType, permissions, expiresAt = unpack(redis.call("HMGET", KEYS[1], "keyType", "permissions", "expiresAt"))
-local extra = { "keyType", keyType, "permissions", permissions, "expiresAt", expiresAt }
-if previous[2] ~= "" then
-  for _, value in ipairs({ "previousRef", previous[2], "previousBybitKeyId", previous[4], "previousMaskedKey", previous[6] }) do table.insert(extra, value) end
-end
-emit(KEYS[3], event(previous[2] ~= "" and "rotated" or "connected", ARGV[2], KEYS[1], extra))
-return 1`;
-
-/** The event each status change makes. */
-const STATUS_EVENTS = `local STATUS_EVENTS = { active = "readable", unreadable = "unreadable", expired = "expired", frozen = "frozen", deleted = "deleted" }`;
-
-/**
- * KEYS: the credential, the outbox. ARGV: ref, from ("" for any), to, the follower. Changes the
- * status only while the hash still holds the credential the caller means, in the state it means.
- */
-const MOVE_STATUS = `${EMIT_LUA}${STATUS_EVENTS}
-if redis.call("HGET", KEYS[1], "ref") ~= ARGV[1] then return 0 end
-local current = redis.call("HGET", KEYS[1], "status") or "active"
-if ARGV[2] ~= "" and current ~= ARGV[2] then return 0 end
-if current == ARGV[3] then return 1 end
-redis.call("HSET", KEYS[1], "status", ARGV[3])
-emit(KEYS[2], event(STATUS_EVENTS[ARGV[3]], ARGV[4], KEYS[1]))
-return 1`;
-
-/** KEYS: the credential, the outbox. ARGV: the follower. */
-const PURGE = `${EMIT_LUA}
-if redis.call("EXISTS", KEYS[1]) == 0 then return 0 end
-local fields = event("disconnected", ARGV[1], KEYS[1])
-redis.call("DEL", KEYS[1])
-emit(KEYS[2], fields)
-return 1`;
-
-/** Changes a field only while the hash still holds the credential the caller means. */
-const SET_IF_CURRENT = `
-if redis.call("HGET", KEYS[1], "ref") == ARGV[1] then
-  redis.call("HSET", KEYS[1], ARGV[2], ARGV[3])
-  return 1
-end
-return 0`;
 
 /** The text fields of a hash read as buffers (read so because a sealed field beside them is binary). */
 export const asText = (raw: Record<string, Buffer>): Record<string, string> =>
