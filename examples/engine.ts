@@ -6,9 +6,10 @@
 // Run beside the service: REDIS_URL=… SEAL_KEYS=… npx tsx examples/engine.ts
 import { pathToFileURL } from "node:url";
 import { RestClientV5 } from "bybit-api";
-import { Redis } from "ioredis";
+import { Cluster } from "ioredis";
 import { createKeyAccess, type KeyAccess, type RefusedOpen } from "../src/engine/access.js";
 import { eventKeys, type KeyEventType } from "../src/events/outbox.js";
+import { redisClient, type RedisClient } from "../src/infra/redis.js";
 import { parseKeyring } from "../src/vault/keyring.js";
 import { createSealer } from "../src/vault/sealer.js";
 
@@ -19,7 +20,7 @@ export type KeyEvent = { eventId: string; type: KeyEventType; userId: string; re
 const IN_USE: ReadonlySet<string> = new Set(["connected", "rotated", "readable", "permissions-changed"]);
 
 export interface ExampleEngineOptions {
-  redis: Redis;
+  redis: RedisClient;
   access: KeyAccess;
   stream?: string;
   group?: string;
@@ -47,7 +48,7 @@ export async function startExampleEngine(options: ExampleEngineOptions): Promise
   const group = options.group ?? "example-engine";
   const consumer = options.consumer ?? "engine-1";
   // A connection of its own: XREADGROUP blocks it.
-  const reader = redis.duplicate();
+  const reader: RedisClient = redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
   const tradable = new Set<number>();
   const clients = new Map<number, { client: RestClientV5; orderLinkIdPrefix: string }>();
   const seen = new Map<string, string[]>();
@@ -120,7 +121,8 @@ export async function startExampleEngine(options: ExampleEngineOptions): Promise
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  const nodes = process.env.REDIS_CLUSTER_NODES;
+  const redis = redisClient(nodes ? { clusterNodes: nodes.split(",") } : { url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" });
   const access = createKeyAccess({ redis, sealer: createSealer(parseKeyring(process.env.SEAL_KEYS ?? "")), orderLinkIdPrefix: process.env.ORDER_LINK_ID_PREFIX ?? "copytrade-" });
   const engine = await startExampleEngine({
     redis,

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import type { RedisTarget } from "./infra/redis.js";
 import { parseKeyring } from "./vault/keyring.js";
 
 const commaList = (value: string | undefined) =>
@@ -22,6 +23,18 @@ const baseUrl = (fallback: string) =>
 /** Where the service's data is: shared by the service and the operator commands. */
 const storage = {
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional(),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const nodes = commaList(value);
+      for (const node of nodes) {
+        if (!/^[^\s:/@]+:\d{1,5}$/.test(node)) ctx.addIssue({ code: "custom", message: `"${node}" is not host:port` });
+      }
+      return nodes;
+    }),
+  REDIS_CLUSTER_PASSWORD: z.string().optional(),
+  REDIS_CLUSTER_TLS: z.enum(["true", "false"], { error: "must be true or false" }).default("false"),
   SEAL_KEYS: z
     .string()
     .optional()
@@ -39,6 +52,22 @@ const storage = {
     .regex(/^[^:\s]+$/, "must not contain ':' or spaces (braces such as {reminders} keep every queue key in one Redis Cluster slot)")
     .default("{reminders}"),
 };
+
+type StorageEnvironment = { REDIS_URL?: string | undefined; REDIS_CLUSTER_NODES: string[]; REDIS_CLUSTER_PASSWORD?: string | undefined; REDIS_CLUSTER_TLS: "true" | "false" };
+
+/** One Redis or one cluster, never both: which one the service would use is not a guess to make. */
+function checkOneRedis(env: StorageEnvironment, ctx: z.RefinementCtx): void {
+  if (env.REDIS_URL !== undefined && env.REDIS_CLUSTER_NODES.length > 0) {
+    ctx.addIssue({ code: "custom", path: ["REDIS_CLUSTER_NODES"], message: "set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both" });
+  }
+}
+
+const redisTargetOf = (env: StorageEnvironment): RedisTarget | undefined =>
+  env.REDIS_CLUSTER_NODES.length > 0
+    ? { clusterNodes: env.REDIS_CLUSTER_NODES, password: env.REDIS_CLUSTER_PASSWORD, tls: env.REDIS_CLUSTER_TLS === "true" }
+    : env.REDIS_URL !== undefined
+      ? { url: env.REDIS_URL }
+      : undefined;
 
 /** The one description of the environment. Everything else receives a parsed `Config`. */
 const environment = z
@@ -106,12 +135,13 @@ const environment = z
       }
       if (username !== "" || password !== "") ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "must not hold a user name or password" });
     }
+    checkOneRedis(env, ctx);
     if (env.NODE_ENV !== "production") return;
     if (env.SEAL_KEYS === undefined) {
       ctx.addIssue({ code: "custom", path: ["SEAL_KEYS"], message: "is required in production (run `npm run keygen`)" });
     }
-    if (env.REDIS_URL === undefined) {
-      ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "is required in production (a local redis-server is for development only)" });
+    if (redisTargetOf(env) === undefined) {
+      ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "is required in production, or REDIS_CLUSTER_NODES (a local redis-server is for development only)" });
     }
     // Plain HTTP would carry the bot token and every signed Bybit request in clear.
     for (const name of ["TELEGRAM_API_ROOT", "BYBIT_BASE_URL"] as const) {
@@ -132,8 +162,15 @@ function isSafeEndpoint(url: string): boolean {
  * record then cross that network in clear.
  */
 export function configWarnings(config: Config): string[] {
-  if (!config.production || !config.redisUrl) return [];
-  const { protocol, hostname } = new URL(config.redisUrl);
+  const target = config.redis;
+  if (!config.production || !target) return [];
+  if ("clusterNodes" in target) {
+    const remote = target.clusterNodes.some((node) => !LOOPBACK.includes(node.slice(0, node.lastIndexOf(":"))));
+    return remote && !target.tls
+      ? ["REDIS_CLUSTER_TLS is false and the cluster is on other hosts: its password and the sealed records travel unencrypted; set REDIS_CLUSTER_TLS=true unless that network is private"]
+      : [];
+  }
+  const { protocol, hostname } = new URL(target.url);
   return protocol === "redis:" && !LOOPBACK.includes(hostname)
     ? ["REDIS_URL is plain redis:// to another host: its password and the sealed records travel unencrypted; use rediss:// unless that network is private"]
     : [];
@@ -144,7 +181,8 @@ export type Environment = z.infer<typeof environment>;
 export interface Config {
   production: boolean;
   botToken: string;
-  redisUrl: string | undefined;
+  /** The service's Redis or Redis Cluster; undefined: a local redis-server started in the data folder. */
+  redis: RedisTarget | undefined;
   keyring: Environment["SEAL_KEYS"];
   telegramApiRoot: string;
   bybitBaseUrl: string;
@@ -181,16 +219,17 @@ export interface Config {
 
 /** What the operator commands need: the service's Redis and keyring, nothing else. */
 export interface OpsConfig {
-  redisUrl: string;
+  redis: RedisTarget;
   keyring: Environment["SEAL_KEYS"];
   queuePrefix: string;
 }
 
 export function loadOpsConfig(env: NodeJS.ProcessEnv): OpsConfig {
-  const parsed = z.object(storage).safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")));
+  const parsed = z.object(storage).superRefine(checkOneRedis).safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")));
   if (!parsed.success) throw new ConfigError(`Invalid configuration. ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
-  if (!parsed.data.REDIS_URL) throw new ConfigError("REDIS_URL: is required (the service's Redis, as the service has it)");
-  return { redisUrl: parsed.data.REDIS_URL, keyring: parsed.data.SEAL_KEYS, queuePrefix: parsed.data.QUEUE_PREFIX };
+  const redis = redisTargetOf(parsed.data);
+  if (!redis) throw new ConfigError("REDIS_URL: is required, or REDIS_CLUSTER_NODES (the service's Redis, as the service has it)");
+  return { redis, keyring: parsed.data.SEAL_KEYS, queuePrefix: parsed.data.QUEUE_PREFIX };
 }
 
 export class ConfigError extends Error {
@@ -209,7 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   return {
     production: e.NODE_ENV === "production",
     botToken: e.BOT_TOKEN,
-    redisUrl: e.REDIS_URL,
+    redis: redisTargetOf(e),
     keyring: e.SEAL_KEYS,
     telegramApiRoot: e.TELEGRAM_API_ROOT,
     bybitBaseUrl: e.BYBIT_BASE_URL,

@@ -66,14 +66,14 @@ const tokenCheck = await checkToken(config.botToken, config.telegramApiRoot, log
 if (!tokenCheck.ok) process.exit(1);
 
 let localRedis: LocalRedis | undefined;
-if (!config.redisUrl) {
+if (!config.redis) {
   localRedis = await startLocalRedis({ dataDir: join(config.dataDir, "redis") }).catch((error: Error) => {
     logger.fatal(error.message);
     process.exit(1);
   });
   logger.info({ url: localRedis.url }, "REDIS_URL is not set: started a local redis-server with its data in the data folder");
 }
-const redis = connectRedis(config.redisUrl ?? localRedis!.url, logger);
+const redis = connectRedis(config.redis ?? { url: localRedis!.url }, logger);
 await warnUnlessNoEviction(redis.main, logger);
 
 let keyring = config.keyring;

@@ -13,7 +13,7 @@ describe("configuration", () => {
     const config = loadConfig({ BOT_TOKEN: token });
     expect(config).toMatchObject({
       production: false,
-      redisUrl: undefined,
+      redis: undefined,
       keyring: undefined,
       telegramApiRoot: "https://api.telegram.org",
       bybitBaseUrl: "https://api.bybit.com",
@@ -126,7 +126,7 @@ describe("configuration", () => {
 
   it("treats empty values as unset and trims URLs", () => {
     const config = loadConfig({ BOT_TOKEN: token, REDIS_URL: "", SEAL_KEYS: "", TELEGRAM_API_ROOT: "http://127.0.0.1:8081/" });
-    expect(config.redisUrl).toBeUndefined();
+    expect(config.redis).toBeUndefined();
     expect(config.keyring).toBeUndefined();
     expect(config.telegramApiRoot).toBe("http://127.0.0.1:8081");
   });

@@ -1,5 +1,4 @@
 import { createPrivateKey } from "node:crypto";
-import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { createLogger } from "../src/infra/logger.js";
 import { canaryCredentials } from "./support/canaries.js";
@@ -19,9 +18,9 @@ afterEach(async () => {
   await h.stop();
 });
 
-async function everyValueInRedis(redis: Redis): Promise<string> {
+async function everyValueInRedis({ redis, keysMatching }: Harness): Promise<string> {
   const dump: string[] = [];
-  for (const key of await redis.keys("*")) {
+  for (const key of await keysMatching("*")) {
     const type = await redis.type(key);
     dump.push(key);
     if (type === "string") dump.push((await redis.getBuffer(key))!.toString("latin1"));
@@ -93,7 +92,7 @@ describe("no plaintext at rest", () => {
     expect(conversationWrites.every((command) => command.endsWith('"EX" "1800"'))).toBe(true);
 
     const redisTraffic = commands.join("\n");
-    const atRest = await everyValueInRedis(h.redis);
+    const atRest = await everyValueInRedis(h);
     const logs = h.logs.join("\n");
     for (const canary of canaries) {
       expect(redisTraffic).not.toContain(canary);
@@ -138,7 +137,7 @@ describe("no plaintext at rest", () => {
     expect(redisTraffic).toContain("pending-key-pair");
     const places = {
       "Redis traffic": redisTraffic,
-      "Redis data": await everyValueInRedis(h.redis),
+      "Redis data": await everyValueInRedis(h),
       logs: h.logs.join("\n"),
       replies: [connected, abandoned, cancelled].flatMap((follower) => follower.transcript()).join("\n"),
     };

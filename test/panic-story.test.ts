@@ -221,7 +221,7 @@ describe("a key flagged by /panic is never connected again", () => {
     expect(await alice.reply()).toContain("Done");
     expect(await submitKey(alice, creds)).toContain("frozen as leaked");
     expect(await submitKey(h.follower(), creds)).toContain("frozen as leaked");
-    expect(await h.redis.keys(`*${alice.user.id}*`)).toEqual([]);
+    expect(await h.keysMatching(`*${alice.user.id}*`)).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@ import { RedisAdapter } from "@grammyjs/storage-redis";
 import { Bot } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
 import type { BybitBudget } from "../budget/bybit-budget.js";
 import type { RateBudget } from "../budget/rate-budget.js";
@@ -48,7 +49,7 @@ import { takeTurns } from "./turns.js";
 export interface BotDeps {
   token: string;
   telegramApiRoot: string;
-  redis: Redis;
+  redis: RedisClient;
   sealer: Sealer;
   credentials: CredentialStore;
   followers: FollowerStore;
@@ -136,7 +137,8 @@ export function createBot(deps: BotDeps): BotParts {
         prefix: CONVERSATION_PREFIX,
         // Conversation state holds the messages with the key and secret: sealed, and gone when the flow's time is up.
         adapter: sealedStorage<VersionedState<ConversationData>>(
-          new RedisAdapter<string>({ instance: deps.redis, ttl: FLOW_LIFETIME_SECONDS }),
+          // Typed for one server; it sends only GET, SET and DEL of one key, which a Cluster serves alike.
+          new RedisAdapter<string>({ instance: deps.redis as Redis, ttl: FLOW_LIFETIME_SECONDS }),
           deps.sealer,
           "conversation",
           // Logged by kind only: the message of a JSON error could quote the stored bytes.

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 
 /**
  * One rate, shared by every process through Redis: at most one event per `intervalMs` on
@@ -59,7 +59,7 @@ return math.ceil(start - now)`;
 export const rateKeyOf = (id: number | string) => createHash("sha256").update(String(id)).digest("base64url").slice(0, 16);
 
 /** `keyPrefix` keeps budgets that must not meet apart (tests sharing one Redis). */
-export function createRateBudget(redis: Redis, keyPrefix = ""): RateBudget {
+export function createRateBudget(redis: RedisClient, keyPrefix = ""): RateBudget {
   const ask = async (buckets: readonly RateBucket[], book: boolean) => {
     const args = [...buckets.flatMap((bucket) => [bucket.intervalMs, bucket.toleranceMs]), book ? 1 : 0];
     return Number(await redis.eval(TAKE, buckets.length, ...buckets.map((bucket) => keyPrefix + bucket.key), ...args));

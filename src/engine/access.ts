@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 import type { KeyType } from "../policy/api-key.js";
 import { revealAt, type CredentialRecord, type CredentialStatus } from "../vault/credential-store.js";
 import { followerKeys } from "../vault/follower-keys.js";
@@ -31,7 +31,7 @@ export interface KeyAccess {
 }
 
 export interface KeyAccessOptions {
-  redis: Redis;
+  redis: RedisClient;
   sealer: Sealer;
   orderLinkIdPrefix: string;
   /** Where refusals are appended, and opens counted (tests keep theirs apart). */

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 
 /**
  * Key lifecycle events, written where the change happens. Each script that changes a key's state
@@ -75,7 +75,7 @@ export interface EventOutbox {
  * A crash between a script and its nudge leaves the event in the outbox, where the relay's sweep
  * finds it (see relay.ts).
  */
-export function createEventOutbox(redis: Redis, keys: EventKeys = eventKeys()): EventOutbox {
+export function createEventOutbox(redis: RedisClient, keys: EventKeys = eventKeys()): EventOutbox {
   return {
     async nudge(userId) {
       await redis.zincrby(keys.pending, 1, String(userId));

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import { scanKeys, type RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
 import { followerKeys } from "../vault/follower-keys.js";
 import { eventKeys, type EventKeys } from "./outbox.js";
 
 export interface EventRelayOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys?: EventKeys;
   logger: Logger;
   /** How often the relay looks for nudged followers (ms). */
@@ -119,8 +119,8 @@ export function startEventRelay(options: EventRelayOptions): { stop(): Promise<v
 
   /** Every outbox, nudged: finds events whose script ran just before its process died. */
   async function sweep(): Promise<void> {
-    for await (const found of redis.scanStream({ match: "follower:{*}:outbox", count: 500 })) {
-      for (const outbox of found as string[]) {
+    for await (const { keys: found } of scanKeys(redis, "follower:{*}:outbox")) {
+      for (const outbox of found) {
         const userId = /^follower:\{(\d+)\}:outbox$/.exec(outbox)?.[1];
         if (userId) await redis.zincrby(keys.pending, 1, userId);
       }

@@ -14,6 +14,8 @@ export interface LocalRedisOptions {
   dataDir?: string;
   /** A port of its own choosing (a Redis started again where it was); any free one by default. */
   port?: number;
+  /** More redis-server options (a test's cluster node). */
+  args?: string[];
 }
 
 export class RedisNotInstalledError extends Error {
@@ -38,14 +40,14 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts a private `redis-server` from PATH on a free loopback port, for `npm start` without REDIS_URL, tests and benchmarks. */
-export async function startLocalRedis({ dataDir, port: chosen }: LocalRedisOptions = {}): Promise<LocalRedis> {
+export async function startLocalRedis({ dataDir, port: chosen, args = [] }: LocalRedisOptions = {}): Promise<LocalRedis> {
   const port = chosen ?? (await freePort());
   const persistence = dataDir
     ? (mkdirSync(dataDir, { recursive: true }), ["--dir", dataDir, "--appendonly", "yes", "--appendfsync", "everysec"])
     : ["--appendonly", "no"];
   const child = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--maxmemory-policy", "noeviction", ...persistence],
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--maxmemory-policy", "noeviction", ...persistence, ...args],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   const exited = new Promise<NodeJS.ErrnoException | number | null>((resolve) => {

@@ -1,24 +1,68 @@
-import { Redis } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
+
+/** A connection to the service's Redis: one server, or a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** Where the service's Redis is: `REDIS_URL`, or `REDIS_CLUSTER_NODES` (a few `host:port` seeds; the rest is discovered). */
+export type RedisTarget = { url: string } | { clusterNodes: string[]; password?: string; tls?: boolean };
+
+/** One client for the target, with these per-connection options (on a cluster, those of every node's connection). */
+export function redisClient(target: RedisTarget, options: RedisOptions = {}): RedisClient {
+  if ("url" in target) return new Redis(target.url, options);
+  const nodes = target.clusterNodes.map((node) => {
+    const split = node.lastIndexOf(":");
+    return { host: node.slice(0, split), port: Number(node.slice(split + 1)) };
+  });
+  const auth = { ...(target.password ? { password: target.password } : {}), ...(target.tls ? { tls: {} } : {}) };
+  // Cluster nodes announce their own addresses; keep the seeds' names for TLS (SNI) by not rewriting them.
+  return new Cluster(nodes, { redisOptions: { ...options, ...auth }, enableOfflineQueue: options.enableOfflineQueue ?? true });
+}
 
 /**
  * Three kinds of connection, because BullMQ needs them different: workers block and must retry
  * for ever (`maxRetriesPerRequest: null`); the queue side, used while a follower waits for an
  * answer, must fail fast when Redis is down; the rest is ordinary.
  */
-export function connectRedis(url: string, logger: Logger) {
+export function connectRedis(target: RedisTarget, logger: Logger) {
   return {
-    main: reportingState(new Redis(url), "main", logger),
-    queue: reportingState(new Redis(url, { maxRetriesPerRequest: 1 }), "queue", logger),
-    worker: () => reportingState(new Redis(url, { maxRetriesPerRequest: null }), "worker", logger),
+    main: reportingState(redisClient(target), "main", logger),
+    queue: reportingState(redisClient(target, { maxRetriesPerRequest: 1 }), "queue", logger),
+    worker: () => reportingState(redisClient(target, { maxRetriesPerRequest: null }), "worker", logger),
   };
+}
+
+/** The servers that hold the data: the one server, or every master of the cluster. */
+export async function dataNodes(client: RedisClient): Promise<Redis[]> {
+  if (!(client instanceof Cluster)) return [client];
+  // A cluster knows its masters once it has read the slots.
+  if (client.status !== "ready") await new Promise((resolve) => client.once("ready", resolve));
+  return client.nodes("master");
+}
+
+/**
+ * Every key matching `pattern`, in batches: SCAN on each server that holds data (a cluster's
+ * masters one after another). For sweeps and operator commands, never for a follower's request.
+ * `from` resumes a walk: per node (by its address), the cursor where it stopped.
+ */
+export async function* scanKeys(client: RedisClient, pattern: string, options: { count?: number; from?: Map<string, string> } = {}): AsyncGenerator<{ keys: string[]; node: string; cursor: string }> {
+  for (const node of await dataNodes(client)) {
+    const address = `${node.options.host}:${node.options.port}`;
+    let cursor = options.from?.get(address) ?? "0";
+    if (cursor === "done") continue;
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", options.count ?? 500);
+      cursor = next;
+      yield { keys, node: address, cursor: cursor === "0" ? "done" : cursor };
+    } while (cursor !== "0");
+  }
 }
 
 /**
  * One structured line per change of state (lost, back), never a stack per retry: without an
  * error listener ioredis prints "Unhandled error event" with a stack on every reconnect attempt.
  */
-export function reportingState(client: Redis, name: string, logger: Logger): Redis {
+export function reportingState<T extends RedisClient>(client: T, name: string, logger: Logger): T {
   let down = false;
   client.on("error", (error: Error & { code?: string }) => {
     if (down) return;
@@ -54,11 +98,13 @@ export function reportingErrors<T extends { on(event: "error", listener: (error:
 }
 
 /** Evicted keys are lost reminders and lost credentials: say so loudly unless Redis never evicts. */
-export async function warnUnlessNoEviction(redis: Redis, logger: Logger): Promise<void> {
+export async function warnUnlessNoEviction(redis: RedisClient, logger: Logger): Promise<void> {
   try {
-    const [, policy] = (await redis.config("GET", "maxmemory-policy")) as [string, string];
-    if (policy !== "noeviction") {
-      logger.warn({ policy }, "Redis maxmemory-policy is not noeviction: under memory pressure Redis may drop stored keys and reminders. Set maxmemory-policy noeviction.");
+    for (const node of await dataNodes(redis)) {
+      const [, policy] = (await node.config("GET", "maxmemory-policy")) as [string, string];
+      if (policy !== "noeviction") {
+        logger.warn({ policy, node: `${node.options.host}:${node.options.port}` }, "Redis maxmemory-policy is not noeviction: under memory pressure Redis may drop stored keys and reminders. Set maxmemory-policy noeviction.");
+      }
     }
   } catch (error) {
     logger.warn({ err: error }, "could not read Redis maxmemory-policy (CONFIG may be disabled); make sure it is noeviction");

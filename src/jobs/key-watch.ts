@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Queue, Worker, type ConnectionOptions, type JobsOptions } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
 import type { RateBudget } from "../budget/rate-budget.js";
 import type { KeyReading } from "../exchange/bybit.js";
@@ -74,7 +74,7 @@ export const retirementBrake = (budget: RateBudget) => async () => (await budget
 
 export interface KeyWatchDeps {
   /** A connection with `maxRetriesPerRequest: null`, as BullMQ workers require. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   credentials: CredentialStore;
   findings: WatchFindings;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics/metrics.js";
 import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
@@ -11,7 +11,7 @@ import type { Reminders } from "./reminders.js";
 export interface ReconcileDeps {
   credentials: CredentialStore;
   reminders: Reminders;
-  redis: Redis;
+  redis: RedisClient;
   /** The queue's prefix: the round's lock lives beside the queue. */
   prefix: string;
   logger: Logger;

@@ -1,5 +1,5 @@
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
 import { reportingErrors } from "../infra/redis.js";
 import type { Metrics } from "../metrics/metrics.js";
@@ -18,9 +18,9 @@ export type DeliverReminder = (record: CredentialRecord, kind: ReminderKind) => 
 
 export interface ReminderWorkerOptions {
   /** A connection with `maxRetriesPerRequest: null`, as BullMQ workers require. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
-  redis: Redis;
+  redis: RedisClient;
   credentials: CredentialStore;
   deliver: DeliverReminder;
   clock: () => number;

@@ -1,6 +1,6 @@
 import { followerKeys } from "../vault/follower-keys.js";
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 import { reminderTimes, type ReminderKind, type ReminderTimes, type RotationRules } from "../policy/rotation.js";
 import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
 
@@ -21,7 +21,7 @@ export const reminderJobId = (kind: ReminderKind, ref: string) => `${kind}-${ref
 export const sentMarkerKey = ({ userId, ref, kind }: ReminderJob) => followerKeys(userId).reminderMarker(ref, kind);
 
 /** Writes a marker and notes it in the follower's index, so that /forget finds it without SCAN. */
-export async function writeMarker(redis: Redis, reminder: ReminderJob, value: string, expiry: ["PX" | "EX", number]): Promise<void> {
+export async function writeMarker(redis: RedisClient, reminder: ReminderJob, value: string, expiry: ["PX" | "EX", number]): Promise<void> {
   const keys = followerKeys(reminder.userId);
   await redis.multi().set(sentMarkerKey(reminder), value, expiry[0] as "PX", expiry[1]).sadd(keys.reminderMarkers, `${reminder.ref}:${reminder.kind}`).exec();
 }
@@ -53,7 +53,7 @@ export interface Reminders {
 export interface RemindersOptions {
   queue: Queue<ReminderJob>;
   /** For the sent markers. */
-  redis: Redis;
+  redis: RedisClient;
   clock: () => number;
   rules: RotationRules;
   retry?: RetryPolicy;

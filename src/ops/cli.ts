@@ -2,10 +2,10 @@
 // service's environment (REDIS_URL, SEAL_KEYS, QUEUE_PREFIX). Nothing it prints is secret.
 import { parseArgs } from "node:util";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { ConfigError, loadOpsConfig } from "../config.js";
 import { AUDIT_STREAM } from "../engine/access.js";
 import { eventKeys } from "../events/outbox.js";
+import { redisClient } from "../infra/redis.js";
 import { KEY_WATCH_QUEUE } from "../jobs/key-watch.js";
 import { REMINDER_QUEUE } from "../jobs/reminders.js";
 import { generateKeyringEntry } from "../vault/keyring.js";
@@ -46,7 +46,7 @@ try {
   if (error instanceof ConfigError) fail(error.message);
   throw error;
 }
-const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
+const redis = redisClient(config.redis, { maxRetriesPerRequest: 1 });
 const queue = (name: string) => new Queue(name, { connection: redis, prefix: config.queuePrefix });
 const deps = { redis, sealer: config.keyring ? createSealer(config.keyring) : null, reminders: queue(REMINDER_QUEUE), watch: queue(KEY_WATCH_QUEUE), events: eventKeys(), auditStream: AUDIT_STREAM };
 

@@ -1,11 +1,11 @@
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 import type { EventKeys } from "../events/outbox.js";
 import type { Sealer } from "../vault/sealer.js";
 
 /** What the operator commands read. They never open a sealed record: what they show is never secret. */
 export interface OpsDeps {
-  redis: Redis;
+  redis: RedisClient;
   /** Only to name the keyring entry a record is sealed with (read from the blob's header, nothing decrypted). */
   sealer: Sealer | null;
   reminders: Queue;

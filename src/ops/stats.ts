@@ -1,12 +1,12 @@
+import { scanKeys } from "../infra/redis.js";
 import { when, type OpsDeps } from "./deps.js";
 
 /** Followers by key status, reminders and key watches pending, the oldest reminder due, events waiting. */
 export async function serviceStats(deps: OpsDeps): Promise<string> {
   const { redis } = deps;
   const byStatus = new Map<string, number>();
-  // One node's keys (see the README on Redis Cluster).
-  for await (const found of redis.scanStream({ match: "follower:{*}:credential", count: 1000 })) {
-    const statuses = await Promise.all((found as string[]).map((key) => redis.hget(key, "status")));
+  for await (const { keys } of scanKeys(redis, "follower:{*}:credential", { count: 1000 })) {
+    const statuses = await Promise.all(keys.map((key) => redis.hget(key, "status")));
     for (const status of statuses) byStatus.set(status ?? "active", (byStatus.get(status ?? "active") ?? 0) + 1);
   }
   const [reminders, watches, schedulers, oldest, pendingFollowers, streamLength] = await Promise.all([

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 
 /** A key check that began and never ended: its process died while Bybit was being asked. */
 export interface InterruptedCheck {
@@ -32,7 +32,7 @@ return found`;
 const memberOf = (userId: number, previousRef: string | null) => `${userId} ${previousRef ?? "-"}`;
 
 /** `key` is another set where processes must not share theirs (tests sharing one Redis). */
-export function createChecksUnderWay(redis: Redis, key = UNDER_WAY_KEY): ChecksUnderWay {
+export function createChecksUnderWay(redis: RedisClient, key = UNDER_WAY_KEY): ChecksUnderWay {
   return {
     async begin(userId, previousRef, at) {
       await redis.zadd(key, at, memberOf(userId, previousRef));

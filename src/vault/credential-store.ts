@@ -1,6 +1,6 @@
 import { followerKeys } from "./follower-keys.js";
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import { scanKeys, type RedisClient } from "../infra/redis.js";
 import { keyTypeOf, maskApiKey, type ApiKeyFacts, type Credentials, type KeyType } from "../policy/api-key.js";
 import type { EventOutbox } from "../events/outbox.js";
 import { MOVE_STATUS, PURGE, SAVE_UNLESS_PANICKED, SET_IF_CURRENT } from "./credential-scripts.js";
@@ -105,7 +105,7 @@ export const asText = (raw: Record<string, Buffer>): Record<string, string> =>
   Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value.toString("utf8")]));
 
 /** Opens the credential stored in the hash `key`: one read, so the record and its seal always belong together. */
-export async function revealAt(redis: Redis, sealer: Sealer, key: string, userId: number): Promise<{ record: CredentialRecord; credentials: Credentials } | null> {
+export async function revealAt(redis: RedisClient, sealer: Sealer, key: string, userId: number): Promise<{ record: CredentialRecord; credentials: Credentials } | null> {
   const { sealed, ...raw } = await redis.hgetallBuffer(key);
   const record = toRecord(asText(raw));
   if (!record || !sealed) return null;
@@ -118,7 +118,7 @@ export async function revealAt(redis: Redis, sealer: Sealer, key: string, userId
 const outboxOf = (userId: number) => followerKeys(userId).outbox;
 
 /** `events`: nudges the event relay after each change (without it, the relay's sweep finds the events). */
-export function createCredentialStore(redis: Redis, sealer: Sealer, events?: EventOutbox): CredentialStore {
+export function createCredentialStore(redis: RedisClient, sealer: Sealer, events?: EventOutbox): CredentialStore {
   async function moveStatus(userId: number, ref: string, from: CredentialStatus | "", to: CredentialStatus): Promise<boolean> {
     const moved = (await redis.eval(MOVE_STATUS, 2, credentialKey(userId), outboxOf(userId), ref, from, to, userId)) === 1;
     if (moved) await events?.nudge(userId);
@@ -196,9 +196,9 @@ export function createCredentialStore(redis: Redis, sealer: Sealer, events?: Eve
     },
 
     async *all() {
-      // Standalone Redis; on a Cluster this would sweep one node's keys (see the README).
-      for await (const keys of redis.scanStream({ match: "follower:{*}:credential", count: 500 })) {
-        for (const key of keys as string[]) {
+      // Every master's keys, on a Cluster.
+      for await (const { keys } of scanKeys(redis, "follower:{*}:credential")) {
+        for (const key of keys) {
           const record = toRecord(await redis.hgetall(key));
           if (record) yield record;
         }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 
 /**
  * Bybit keys frozen as leaked (by /panic, or by the key watch when a key could move money): never
@@ -14,7 +14,7 @@ export interface KeyDenylist {
 const DENYLIST_KEY = "denied-bybit-keys";
 const digest = (bybitKeyId: string) => createHash("sha256").update(`bybit:${bybitKeyId}`).digest("hex");
 
-export function createKeyDenylist(redis: Redis): KeyDenylist {
+export function createKeyDenylist(redis: RedisClient): KeyDenylist {
   return {
     async add(bybitKeyId) {
       await redis.sadd(DENYLIST_KEY, digest(bybitKeyId));

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 import { EMIT_LUA, type EventOutbox } from "../events/outbox.js";
 import { allFollowerKeys, followerKeys } from "./follower-keys.js";
 
@@ -33,7 +33,7 @@ return 1`;
 
 const TRIES = 5;
 
-export function createFollowerStore(redis: Redis, events?: EventOutbox): FollowerStore {
+export function createFollowerStore(redis: RedisClient, events?: EventOutbox): FollowerStore {
   return {
     async forget(userId) {
       const keys = followerKeys(userId);

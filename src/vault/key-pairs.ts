@@ -1,6 +1,6 @@
 import { followerKeys } from "./follower-keys.js";
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
 import { normalisePublicKey } from "../policy/key-material.js";
 import { createBackgroundMaker, generateRsaPair, type FreshPair } from "./rsa-pairs.js";
@@ -20,7 +20,7 @@ const toPem = (der: Buffer) =>
   `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
 
 export interface KeyPairPoolOptions {
-  redis: Redis;
+  redis: RedisClient;
   sealer: Sealer;
   /** How many ready pairs to keep; 0 makes every pair on demand. */
   size: number;
@@ -123,7 +123,7 @@ const REISSUE_AFTER_MS = 60_000;
 const pendingKey = (userId: number) => followerKeys(userId).pendingKeyPair;
 const pendingContext = (userId: number, pairId: string) => `user=${userId}|purpose=pending-key-pair|pair=${pairId}`;
 
-export function createPendingKeyPairs(redis: Redis, sealer: Sealer, pool: KeyPairPool, ttlSeconds: number): PendingKeyPairs {
+export function createPendingKeyPairs(redis: RedisClient, sealer: Sealer, pool: KeyPairPool, ttlSeconds: number): PendingKeyPairs {
   return {
     async issue(userId, now) {
       // Tapping again and again gets the same pair for a minute: one follower cannot drain the pool.

@@ -1,5 +1,5 @@
 import { followerKeys } from "./follower-keys.js";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 import type { AccountSnapshot } from "../policy/account.js";
 import type { Credentials } from "../policy/api-key.js";
 import { asText, credentialKey, revealAt, toRecord, type CredentialRecord } from "./credential-store.js";
@@ -94,7 +94,7 @@ return 0`;
 const outboxOf = (userId: number) => followerKeys(userId).outbox;
 
 /** `events`: nudges the event relay after each change (without it, the relay's sweep finds the events). */
-export function createPanicStore(redis: Redis, sealer: Sealer, events?: EventOutbox): PanicStore {
+export function createPanicStore(redis: RedisClient, sealer: Sealer, events?: EventOutbox): PanicStore {
   /** A snapshot no keyring entry opens any more is as good as none: the review says so. */
   function openSnapshot(sealed: Buffer, context: string): SnapshotState {
     try {

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis.js";
 import type { ApiKeyFacts } from "../policy/api-key.js";
 import type { RefusalReason } from "../policy/key-policy.js";
 import type { PermissionChanges } from "../policy/key-watch.js";
@@ -77,7 +77,7 @@ const factFields = (facts: WatchedFacts) => [
 ];
 
 /** `events`: nudges the event relay after each change (without it, the relay's sweep finds the events). */
-export function createWatchFindings(redis: Redis, events?: EventOutbox): WatchFindings {
+export function createWatchFindings(redis: RedisClient, events?: EventOutbox): WatchFindings {
   const updateIfActive = async (userId: number, ref: string, pairs: string[]) => {
     const updated = (await redis.eval(UPDATE_IF_ACTIVE, 2, credentialKey(userId), followerKeys(userId).outbox, ref, userId, ...pairs)) === 1;
     if (updated) await events?.nudge(userId);

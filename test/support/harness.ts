@@ -2,7 +2,6 @@ import { randomInt, randomUUID } from "node:crypto";
 import { run, type RunnerHandle } from "@grammyjs/runner";
 import { Queue } from "bullmq";
 import { Api } from "grammy";
-import { Redis } from "ioredis";
 import { inject } from "vitest";
 import { createBot } from "../../src/bot/create-bot.js";
 import { CHECK_BEAT_MS } from "../../src/bot/features/connect/connect.js";
@@ -16,6 +15,7 @@ import { createBybitBudget } from "../../src/budget/bybit-budget.js";
 import { createRateBudget } from "../../src/budget/rate-budget.js";
 import { createBybitExchange } from "../../src/exchange/bybit.js";
 import { createLogger } from "../../src/infra/logger.js";
+import { redisClient, scanKeys, type RedisClient } from "../../src/infra/redis.js";
 import { createEventOutbox, eventKeys, type EventKeys } from "../../src/events/outbox.js";
 import { startEventRelay } from "../../src/events/relay.js";
 import { createKeyWatchSchedule, KEY_WATCH_QUEUE, retirementBrake, startKeyWatchWorker, type KeyWatchSchedule, type WatchJob } from "../../src/jobs/key-watch.js";
@@ -87,7 +87,10 @@ export interface ReminderWorkerHandle {
 export interface Harness {
   telegram: FakeTelegram;
   bybit: FakeBybit;
-  redis: Redis;
+  /** The run's Redis: one server, or a Redis Cluster when the tests run on one. */
+  redis: RedisClient;
+  /** Every key that matches, on every node. */
+  keysMatching(pattern: string): Promise<string[]>;
   sealer: Sealer;
   credentials: CredentialStore;
   followers: FollowerStore;
@@ -121,8 +124,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const telegram = new FakeTelegram(BOT_TOKEN);
   const bybit = new FakeBybit();
   const [telegramApiRoot, bybitBaseUrl] = await Promise.all([telegram.start(), bybit.start()]);
-  const redisUrl = inject("redisUrl");
-  const redis = new Redis(redisUrl);
+  const target = inject("redisTarget");
+  const redis = redisClient(target);
   const logs: string[] = [];
   const logger = createLogger({ level: "trace", neverLog: [BOT_TOKEN], destination: { write: (line: string) => logs.push(line) } });
   const metrics = createMetrics();
@@ -146,7 +149,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const pendingKeyPairs = createPendingKeyPairs(redis, sealer, keyPairPool, FLOW_LIFETIME_SECONDS);
   // A queue of its own per harness: test files share one Redis.
   const prefix = `{reminders-${randomUUID().slice(0, 8)}}`;
-  const queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const queueConnection = redisClient(target, { maxRetriesPerRequest: 1 });
   const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: queueConnection, prefix });
   const clock = () => harness.now;
   // Short retries: the production backoff (5 s, doubling) would make a retry test wait for minutes.
@@ -162,6 +165,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     telegram,
     bybit,
     redis,
+    async keysMatching(pattern) {
+      const found: string[] = [];
+      for await (const { keys } of scanKeys(redis, pattern, { count: 1000 })) found.push(...keys);
+      return found;
+    },
     sealer,
     credentials,
     followers,
@@ -215,7 +223,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       };
     },
     startWorker() {
-      const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+      const connection = redisClient(target, { maxRetriesPerRequest: null });
       const running = startReminderWorker({
         connection,
         prefix,
@@ -263,7 +271,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await running.shredder.stop();
       running.recovery.stop();
       await relay.stop();
-      await redis.del(pendingDeletionsKey, checksKey, events.stream, events.pending);
+      // One key at a time: on a cluster they live in different slots.
+      for (const key of [pendingDeletionsKey, checksKey, events.stream, events.pending]) await redis.del(key);
       await keyPairPool.stop();
       await redis.del(keyPairPoolKey);
       await Promise.all([...workers].map((worker) => worker.close()));

@@ -1,5 +1,5 @@
 import { connect, type Socket } from "node:net";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../src/infra/redis.js";
 
 /**
  * A raw MONITOR connection: everything every client sends to Redis, as Redis prints it.
@@ -28,7 +28,7 @@ export class RedisMonitor {
   }
 
   /** Waits until a command sent through `client` now has come through, so nothing earlier is missed. */
-  async caughtUp(client: Redis): Promise<void> {
+  async caughtUp(client: RedisClient): Promise<void> {
     const marker = `monitor-marker-${process.hrtime.bigint()}`;
     await client.echo(marker);
     await this.waitFor(marker);

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../infra/redis.js";
 import type { MessageAddress } from "./carriers.js";
 
 /** A deletion not settled yet: where the message is and since when we try. Never its content. */
@@ -42,7 +42,7 @@ function entryOf(member: string): PendingDeletion | null {
 }
 
 /** `key` is another set where processes must not share theirs (tests sharing one Redis). */
-export function createPendingDeletions(redis: Redis, key = PENDING_KEY): PendingDeletions {
+export function createPendingDeletions(redis: RedisClient, key = PENDING_KEY): PendingDeletions {
   return {
     async hold(entry, until) {
       await redis.zadd(key, until, memberOf(entry));

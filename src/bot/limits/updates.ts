@@ -1,6 +1,6 @@
 import { limit } from "@grammyjs/ratelimiter";
 import type { Middleware, MiddlewareFn } from "grammy";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../infra/redis.js";
 import { rateKeyOf } from "../../budget/rate-budget.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import type { BotContext } from "../context.js";
@@ -33,7 +33,7 @@ return hits`;
  * the credential guard, so a key sent over the limit is deleted all the same. `exempt` updates
  * (/panic in a private chat) are neither counted nor dropped: freezing a key never waits.
  */
-export function limitUpdates(redis: Redis, metrics: Metrics, exempt: (ctx: BotContext) => boolean): MiddlewareFn<BotContext> {
+export function limitUpdates(redis: RedisClient, metrics: Metrics, exempt: (ctx: BotContext) => boolean): MiddlewareFn<BotContext> {
   const limiter = (kind: keyof typeof UPDATE_LIMITS, keyOf: (ctx: BotContext) => string | undefined): Middleware<BotContext> => {
     const { limit: perWindow, windowMs } = UPDATE_LIMITS[kind];
     return limit<BotContext, { incr(key: string): Promise<number>; pexpire(): Promise<number> }>({
