@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { AUDIT_MAX_ENTRIES } from "./audit/trail.js";
 import type { RedisTarget } from "./infra/redis.js";
 import { parseKeyring } from "./vault/keyring.js";
 
@@ -91,6 +92,7 @@ const environment = z
         }
         return ips;
       }),
+    AUDIT_MAX_ENTRIES: z.coerce.number().int().min(10_000, "must be at least 10000 (the trail is what an incident is read from)").default(AUDIT_MAX_ENTRIES),
     ROTATE_AFTER_DAYS: z.coerce.number().int().min(1).max(365).default(80),
     KEY_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(90),
     KEY_PAIR_POOL_SIZE: z.coerce.number().int().min(0).max(5_000).default(256),
@@ -213,6 +215,8 @@ export interface Config {
   metricsPort: number;
   /** What the bot may send in all chats together, every process counted: under Telegram's 30, unless the bot pays for more. */
   telegramMessagesPerSecond: number;
+  /** The audit trail keeps about this many entries, the newest. */
+  auditMaxEntries: number;
   /** Webhook mode, instead of long polling. */
   webhook: { url: string; secret: string; maxConnections: number } | null;
 }
@@ -270,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
     telegramMessagesPerSecond: e.TELEGRAM_MESSAGES_PER_SECOND,
+    auditMaxEntries: e.AUDIT_MAX_ENTRIES,
     webhook: e.WEBHOOK_URL && e.WEBHOOK_SECRET ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, maxConnections: e.WEBHOOK_MAX_CONNECTIONS } : null,
   };
 }

@@ -8,6 +8,7 @@ import { checkToken } from "./bot/start-up.js";
 import { startTakingUpdates } from "./bot/intake-mode.js";
 import { webhookHandler, type WebhookHandler } from "./bot/webhook.js";
 import { startHttpServer, type Readiness } from "./http/server.js";
+import { createAuditTrail } from "./audit/trail.js";
 import { CHECK_BEAT_MS } from "./bot/features/connect/connect.js";
 import { createPendingDeletions } from "./bot/intake/pending-deletions.js";
 import { createReminderDelivery, createUnreadableNotice, createWatchNotice } from "./bot/reminder-delivery.js";
@@ -89,7 +90,8 @@ collectDefaultMetrics({ register: metrics.registry });
 const budget = createRateBudget(redis.main);
 const bybitBudget = createBybitBudget(budget, config.bybitRequestsPer5s);
 const events = createEventOutbox(redis.main);
-const credentials = createCredentialStore(redis.main, sealer, events);
+const audit = createAuditTrail(redis.main, { maxEntries: config.auditMaxEntries, logger });
+const credentials = createCredentialStore(redis.main, sealer, events, audit);
 const denylist = createKeyDenylist(redis.main);
 const rotation = { rotateAfterDays: config.rotateAfterDays, keyMaxAgeDays: config.keyMaxAgeDays };
 const queue = reportingErrors(new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis.queue, prefix: config.queuePrefix }), "reminder queue", logger);
@@ -130,6 +132,7 @@ if (config.role !== "worker") {
     supportContact: config.supportContact,
     logger,
     metrics,
+    audit,
     budget,
     pendingDeletions: createPendingDeletions(redis.main),
     checksUnderWay: createChecksUnderWay(redis.main),
@@ -158,6 +161,7 @@ if (config.role !== "bot") {
     clock: Date.now,
     logger,
     metrics,
+    audit,
     lockDurationMs: config.reminderLockSeconds * 1000,
   });
   const findings = createWatchFindings(redis.main, events);
@@ -177,7 +181,7 @@ if (config.role !== "bot") {
     logger,
     metrics,
   });
-  const relay = startEventRelay({ redis: redis.main, logger });
+  const relay = startEventRelay({ redis: redis.main, logger, audit });
   readiness.push({ name: "reminder worker", check: async () => worker.worker.isRunning() }, { name: "key watch", check: async () => watcher.worker.isRunning() });
   // Waits for the reminder and the key looks in flight, if any, before letting go of Redis.
   intake.push(() => worker.close(), () => watcher.close(), () => relay.stop());

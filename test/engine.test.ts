@@ -14,7 +14,7 @@ let engine: ExampleEngine;
 let received: { event: KeyEvent; receivedAt: number }[];
 beforeEach(async () => {
   h = await startHarness({ telegramLimits: ROOMY_CHATS });
-  access = createKeyAccess({ redis: h.redis, sealer: h.sealer, orderLinkIdPrefix: ORDER_LINK_ID_PREFIX, auditStream: `${h.events.stream}:audit`, openCounts: `${h.events.stream}:opens` });
+  access = createKeyAccess({ redis: h.redis, sealer: h.sealer, orderLinkIdPrefix: ORDER_LINK_ID_PREFIX, audit: h.audit, openCounts: `${h.events.stream}:opens` });
   received = [];
   engine = await startExampleEngine({ redis: h.redis, access, stream: h.events.stream, onEvent: (event) => received.push({ event, receivedAt: performance.now() }) });
 });
@@ -106,10 +106,13 @@ describe("the trading engine's side", () => {
     expect((await eventsOf(carol, 3)).map((event) => event.type)).toEqual(["connected", "expired", "forgotten"]);
 
     expect(await h.redis.hgetall(`${h.events.stream}:opens`)).toEqual({ opened: "1", "refused:expired": "1", "refused:no-key": "1" });
-    const audit = (await h.redis.xrange(`${h.events.stream}:audit`, "-", "+")).map(([, fields]) => fields.join(" "));
-    expect(audit).toHaveLength(2);
-    expect(audit[0]).toContain(`userId ${carol.user.id} reason expired`);
-    expect(JSON.stringify(audit)).not.toContain(creds.apiSecret);
+    // The refusals in the audit trail, among the key events the relay copied there.
+    const refusals = (await h.redis.xrange(h.audit.stream, "-", "+")).map(([, fields]) => fields.join(" ")).filter((entry) => entry.startsWith("type open-refused"));
+    expect(refusals).toHaveLength(2);
+    expect(refusals[0]).toContain(`userId ${carol.user.id} ref ${record.ref} maskedKey ${record.maskedKey}`);
+    expect(refusals[0]).toContain("reason expired");
+    expect(refusals[1]).toContain("reason no-key");
+    expect(JSON.stringify(refusals)).not.toContain(creds.apiSecret);
   });
 
   it("opens a self-generated key too: its client signs with the private key, and Bybit accepts it", async () => {

@@ -14,10 +14,9 @@ let h: Harness;
 let ops: OpsDeps;
 beforeEach(async () => {
   h = await startHarness({ telegramLimits: ROOMY_CHATS });
-  ops = { redis: h.redis, sealer: h.sealer, reminders: h.queue, watch: h.watchQueue, events: h.events, auditStream: `${h.events.stream}:audit` };
+  ops = { redis: h.redis, sealer: h.sealer, reminders: h.queue, watch: h.watchQueue, events: h.events, auditStream: h.audit.stream };
 });
 afterEach(async () => {
-  await h.redis.del(ops.auditStream);
   await h.stop();
 });
 
@@ -58,21 +57,46 @@ describe("operator commands", () => {
     expect(after).toMatch(/oldest reminder due: \d{4}-/);
   });
 
-  it("audit lists a follower's journey, connect to panic, and a refused open, oldest first", async () => {
+  it("audit tells a follower's whole journey, refused key to /forget, oldest first, and nothing secret", async () => {
     const carol = h.follower();
-    const creds = canaryCredentials();
-    h.bybit.addKey(creds);
-    expect(await submitKey(carol, creds)).toContain("✅ Connected");
-    carol.say("/panic");
+    const risky = canaryCredentials();
+    h.bybit.addKey({ ...risky, note: "can-withdraw", permissions: { ContractTrade: ["Order", "Position"], Wallet: ["Withdraw"] } });
+    expect(await submitKey(carol, risky)).toContain("withdraw");
+    carol.say("/cancel");
     await carol.reply();
-    await h.eventsRelayed(carol.user.id);
-    await createKeyAccess({ redis: h.redis, sealer: h.sealer, orderLinkIdPrefix: ORDER_LINK_ID_PREFIX, auditStream: ops.auditStream, openCounts: `${ops.auditStream}:opens` }).open(carol.user.id);
-    await h.redis.del(`${ops.auditStream}:opens`);
+    const creds = canaryCredentials();
+    // 85 days old: its rotation reminder is due at once.
+    h.bybit.addKey({ ...creds, note: "carol-key", createdAt: Date.now() - 85 * 86_400_000 });
+    expect(await submitKey(carol, creds)).toContain("✅ Connected");
+    expect(await carol.reply()).toContain("Time to rotate");
+    const record = (await h.credentials.current(carol.user.id))!;
 
-    const lines = (await auditTrail(ops, { userId: carol.user.id })).split("\n");
-    expect(lines.map((line) => line.split("  ")[2]?.split(" ")[0])).toEqual(["connected", "frozen", "open-refused"]);
-    expect(lines[1]).toContain("by=panic");
-    expect(lines[2]).toContain("reason=frozen");
+    carol.say("/panic");
+    // The steps, then what is open, then the last word on it.
+    for (let i = 0; i < 3; i += 1) await carol.reply();
+    await createKeyAccess({ redis: h.redis, sealer: h.sealer, orderLinkIdPrefix: ORDER_LINK_ID_PREFIX, audit: h.audit, openCounts: `${ops.auditStream}:opens` }).open(carol.user.id);
+    await h.redis.del(`${ops.auditStream}:opens`);
+    h.bybit.revoke(creds.apiKey);
+    const steps = h.telegram.botMessages(carol.chat.id).filter((message) => JSON.stringify(message.reply_markup ?? {}).includes("panic:deleted:")).at(-1)!;
+    const deleted = (steps.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard.flat().find((button) => button.callback_data.startsWith("panic:deleted:"))!;
+    h.telegram.pressButton(carol.user, steps, deleted.callback_data);
+    expect(await carol.reply()).toBe("Checking with Bybit…");
+    expect(await carol.reply()).toContain("✅ Verified");
+    await h.followers.forget(carol.user.id);
+    await h.eventsRelayed(carol.user.id);
+
+    const trail = await auditTrail(ops, { userId: carol.user.id });
+    const lines = trail.split("\n");
+    expect(lines.map((line) => line.split("  ")[2]?.split(" ")[0])).toEqual(["key-refused", "connected", "reminder-sent", "frozen", "open-refused", "revoked", "purged", "forgotten"]);
+    expect(lines[0]).toMatch(/key-refused key \S+ reasons=can-withdraw$/);
+    expect(lines[1]).toContain(`connected key ${record.maskedKey} "carol-key"`);
+    expect(lines[2]).toContain("kind=rotate");
+    expect(lines[3]).toContain("by=panic");
+    expect(lines[4]).toContain("reason=frozen");
+    expect(lines[6]).toContain("revokedVerified=yes");
+    expect(lines.every((line) => line.includes(`follower ${carol.user.id}`))).toBe(true);
+    const everything = JSON.stringify(await h.redis.xrange(h.audit.stream, "-", "+"));
+    for (const secret of [risky.apiKey, risky.apiSecret, creds.apiKey, creds.apiSecret]) expect(everything).not.toContain(secret);
     expect(await auditTrail(ops, { userId: carol.user.id, since: Date.now() + 60_000 })).toBe("no entries");
   });
 });

@@ -6,6 +6,7 @@ import type { UserFromGetMe } from "grammy/types";
 import type { Redis } from "ioredis";
 import type { RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
+import type { AuditTrail } from "../audit/trail.js";
 import type { BybitBudget } from "../budget/bybit-budget.js";
 import type { RateBudget } from "../budget/rate-budget.js";
 import type { Exchange } from "../exchange/bybit.js";
@@ -71,6 +72,8 @@ export interface BotDeps {
   supportContact: string | null;
   logger: Logger;
   metrics: Metrics;
+  /** Where refused keys are recorded for the operator. */
+  audit: AuditTrail;
   /** Telegram's rate limits, shared with every other process through Redis. */
   budget: RateBudget;
   /** Key checks under way, so that one cut short by a crash is noticed and explained. */

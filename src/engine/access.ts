@@ -1,3 +1,4 @@
+import { createAuditTrail, type AuditTrail } from "../audit/trail.js";
 import type { RedisClient } from "../infra/redis.js";
 import type { KeyType } from "../policy/api-key.js";
 import { revealAt, type CredentialRecord, type CredentialStatus } from "../vault/credential-store.js";
@@ -34,23 +35,18 @@ export interface KeyAccessOptions {
   redis: RedisClient;
   sealer: Sealer;
   orderLinkIdPrefix: string;
-  /** Where refusals are appended, and opens counted (tests keep theirs apart). */
-  auditStream?: string;
+  /** Where refusals are recorded (default: the audit trail on this Redis). */
+  audit?: AuditTrail;
+  /** Where opens and refusals are counted (tests keep theirs apart). */
   openCounts?: string;
 }
 
-export const AUDIT_STREAM = "{audit}:stream";
 export const OPEN_COUNTS = "{audit}:engine-opens";
-/** Refusals are kept a week, like the key events: they name the follower. */
-const AUDIT_RETENTION_MS = 7 * 86_400_000;
 
-export function createKeyAccess({ redis, sealer, orderLinkIdPrefix, auditStream = AUDIT_STREAM, openCounts = OPEN_COUNTS }: KeyAccessOptions): KeyAccess {
+export function createKeyAccess({ redis, sealer, orderLinkIdPrefix, audit = createAuditTrail(redis), openCounts = OPEN_COUNTS }: KeyAccessOptions): KeyAccess {
   async function refuse(userId: number, reason: RefusedOpen["reason"], record: CredentialRecord | null): Promise<RefusedOpen> {
-    await redis
-      .pipeline()
-      .hincrby(openCounts, `refused:${reason}`, 1)
-      .xadd(auditStream, "MINID", "~", `${Date.now() - AUDIT_RETENTION_MS}-0`, "*", "type", "open-refused", "userId", userId, "reason", reason, "ref", record?.ref ?? "", "maskedKey", record?.maskedKey ?? "", "at", Date.now())
-      .exec();
+    await redis.hincrby(openCounts, `refused:${reason}`, 1);
+    await audit.record({ type: "open-refused", userId, ref: record?.ref, maskedKey: record?.maskedKey, name: record?.name, details: { reason } });
     return { ok: false, reason };
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { scanKeys, type RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
+import type { AuditTrail } from "../audit/trail.js";
 import { followerKeys } from "../vault/follower-keys.js";
 import { eventKeys, type EventKeys } from "./outbox.js";
 
@@ -14,6 +15,8 @@ export interface EventRelayOptions {
   sweepEveryMs?: number;
   /** How long the engine's stream keeps an event (ms): an engine away for longer must resync. */
   retentionMs?: number;
+  /** Where each event is also recorded, after it reached the engine's stream. */
+  audit?: Pick<AuditTrail, "stream" | "maxEntries">;
 }
 
 const EVERY_MS = 50;
@@ -86,11 +89,22 @@ export function startEventRelay(options: EventRelayOptions): { stop(): Promise<v
       if (entries.length === 0) return forgotten;
       const args = entries.flatMap(([id, fields]) => [`${userId}-${id}`, String(fields.length), ...fields]);
       if ((await redis.eval(COPY_IF_LEASED, 2, keys.relayLock, keys.stream, token, LEASE_MS, `${Date.now() - retentionMs}-0`, ...args)) !== 1) throw new LeaseLost();
+      await recordInAudit(userId, entries);
       await redis.xdel(outbox, ...entries.map(([id]) => id));
       const last = entries.at(-1)![1];
       forgotten = last[last.indexOf("type") + 1] === "forgotten";
       if (entries.length < BATCH) return forgotten;
     }
+  }
+
+  /** Into the audit trail as well (another slot on a cluster, so a command of its own): a crash before the outbox entry goes records it again, with the same eventId. */
+  async function recordInAudit(userId: string, entries: [string, string[]][]): Promise<void> {
+    const audit = options.audit;
+    if (!audit) return;
+    const pipeline = redis.pipeline();
+    for (const [id, fields] of entries) pipeline.xadd(audit.stream, "MAXLEN", "~", audit.maxEntries, "*", ...fields, "eventId", `${userId}-${id}`);
+    const failed = (await pipeline.exec())?.find(([error]) => error);
+    if (failed) throw failed[0];
   }
 
   async function settle(userId: string, count: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from "bullmq";
 import type { RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
+import type { AuditTrail } from "../audit/trail.js";
 import { reportingErrors } from "../infra/redis.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { ReminderKind } from "../policy/rotation.js";
@@ -26,6 +27,8 @@ export interface ReminderWorkerOptions {
   clock: () => number;
   logger: Logger;
   metrics: Metrics;
+  /** Where each reminder sent is recorded. */
+  audit: AuditTrail;
   /** How long a worker holds a job and its claim (BullMQ's default, 30 s, unless told). */
   lockDurationMs?: number;
 }
@@ -81,6 +84,7 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
       const outcome = await deliver(record, reminder.kind);
       if (outcome.delivered) {
         await writeMarker(redis, reminder, "sent", ["EX", SENT_MARKER_TTL_SECONDS]);
+        await options.audit.record({ type: "reminder-sent", userId: record.userId, ref: record.ref, name: record.name, maskedKey: record.maskedKey, details: { kind: reminder.kind } });
         return "sent";
       }
       if ("unreachable" in outcome) {

@@ -14,21 +14,26 @@ const toEntries = (raw: [string, string[]][]): Entry[] =>
     return { at: Number(fields.at ?? id.split("-")[0]), fields };
   });
 
-const DETAILS = ["by", "reason", "revokedVerified", "previousMaskedKey"];
+/** Shown after the key, in this order, when an entry has them. */
+const DETAILS = ["by", "reason", "reasons", "kind", "revokedVerified", "previousMaskedKey", "entry", "resealed", "alreadyNew", "changedMeanwhile", "unopenable", "sealedWithOld"];
 
-/** Key events and refused opens, oldest first: who, which key (masked), what, when. Never key material. */
+/** The audit trail, oldest first: who, which key (masked), what, when, why. Never key material. */
 export async function auditTrail(deps: OpsDeps, { userId, since = 0 }: AuditQuery): Promise<string> {
-  const start = `${since}-0`;
-  const [events, refusals] = await Promise.all([deps.redis.xrange(deps.events.stream, start, "+"), deps.redis.xrange(deps.auditStream, start, "+")]);
-  const entries = [...toEntries(events), ...toEntries(refusals)]
-    .filter((entry) => userId === undefined || entry.fields.userId === String(userId))
+  // An entry is written a few ms after its `at` (the relay): start reading a minute early, then filter.
+  const raw = await deps.redis.xrange(deps.auditStream, `${Math.max(0, since - 60_000)}-0`, "+");
+  const seen = new Set<string>();
+  const entries = toEntries(raw)
+    .filter((entry) => entry.at >= since && (userId === undefined || entry.fields.userId === String(userId)))
+    // The relay sends an event again after a crash, with the same eventId.
+    .filter(({ fields }) => fields.eventId === undefined || (!seen.has(fields.eventId) && Boolean(seen.add(fields.eventId))))
     .sort((a, b) => a.at - b.at);
   if (entries.length === 0) return "no entries";
   return entries
     .map(({ at, fields }) => {
+      const who = fields.userId ? `follower ${fields.userId}` : "operator";
       const key = fields.maskedKey ? ` key ${fields.maskedKey}${fields.name ? ` "${fields.name}"` : ""}` : "";
       const details = DETAILS.filter((name) => fields[name]).map((name) => ` ${name}=${fields[name]}`).join("");
-      return `${when(at)}  follower ${fields.userId}  ${fields.type}${key}${details}`;
+      return `${when(at)}  ${who}  ${fields.type}${key}${details}`;
     })
     .join("\n");
 }

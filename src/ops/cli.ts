@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { Queue } from "bullmq";
 import { ConfigError, loadOpsConfig } from "../config.js";
-import { AUDIT_STREAM } from "../engine/access.js";
+import { AUDIT_STREAM } from "../audit/trail.js";
 import { eventKeys } from "../events/outbox.js";
 import { redisClient } from "../infra/redis.js";
 import { KEY_WATCH_QUEUE } from "../jobs/key-watch.js";

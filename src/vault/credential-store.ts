@@ -1,3 +1,4 @@
+import type { AuditTrail } from "../audit/trail.js";
 import { followerKeys } from "./follower-keys.js";
 import { randomUUID } from "node:crypto";
 import { scanKeys, type RedisClient } from "../infra/redis.js";
@@ -118,7 +119,7 @@ export async function revealAt(redis: RedisClient, sealer: Sealer, key: string, 
 const outboxOf = (userId: number) => followerKeys(userId).outbox;
 
 /** `events`: nudges the event relay after each change (without it, the relay's sweep finds the events). */
-export function createCredentialStore(redis: RedisClient, sealer: Sealer, events?: EventOutbox): CredentialStore {
+export function createCredentialStore(redis: RedisClient, sealer: Sealer, events?: EventOutbox, audit?: AuditTrail): CredentialStore {
   async function moveStatus(userId: number, ref: string, from: CredentialStatus | "", to: CredentialStatus): Promise<boolean> {
     const moved = (await redis.eval(MOVE_STATUS, 2, credentialKey(userId), outboxOf(userId), ref, from, to, userId)) === 1;
     if (moved) await events?.nudge(userId);
@@ -187,7 +188,9 @@ export function createCredentialStore(redis: RedisClient, sealer: Sealer, events
     moveStatus,
 
     async markUnreachable(userId, ref, at) {
-      await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), ref, "unreachableSince", String(at));
+      if ((await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), ref, "unreachableSince", String(at))) !== 1) return;
+      const [name, maskedKey] = await redis.hmget(credentialKey(userId), "name", "maskedKey");
+      await audit?.record({ type: "follower-unreachable", userId, ref, name: name ?? undefined, maskedKey: maskedKey ?? undefined });
     },
 
     async purge(userId) {

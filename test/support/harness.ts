@@ -14,6 +14,7 @@ import { sendPath } from "../../src/bot/sending/send-path.js";
 import { createBybitBudget } from "../../src/budget/bybit-budget.js";
 import { createRateBudget } from "../../src/budget/rate-budget.js";
 import { createBybitExchange } from "../../src/exchange/bybit.js";
+import { createAuditTrail, type AuditTrail } from "../../src/audit/trail.js";
 import { createLogger } from "../../src/infra/logger.js";
 import { redisClient, scanKeys, type RedisClient } from "../../src/infra/redis.js";
 import { createEventOutbox, eventKeys, type EventKeys } from "../../src/events/outbox.js";
@@ -101,6 +102,8 @@ export interface Harness {
   reminders: Reminders;
   /** Where this harness's key events go (its relay runs with the bot). */
   events: EventKeys;
+  /** This harness's audit trail (the relay copies key events into it). */
+  audit: AuditTrail;
   /** Waits until the relay has moved the follower's events on (and, after /forget, deleted their outbox). */
   eventsRelayed(userId: number): Promise<void>;
   /** The key watch's schedule (a day between looks); `lookNow` looks at a key at once and waits until the look is done. */
@@ -139,10 +142,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // Key events of its own (the outboxes are per follower, and followers are new in every test).
   const events = eventKeys(`-${randomUUID().slice(0, 8)}`);
   const outbox = createEventOutbox(redis, events);
-  const credentials = createCredentialStore(redis, sealer, outbox);
+  const audit = createAuditTrail(redis, { stream: `${events.stream}:audit`, logger });
+  const credentials = createCredentialStore(redis, sealer, outbox, audit);
   const followers = createFollowerStore(redis, outbox);
   const panics = createPanicStore(redis, sealer, outbox);
-  const relay = startEventRelay({ redis, keys: events, logger, sweepEveryMs: 0 });
+  const relay = startEventRelay({ redis, keys: events, logger, sweepEveryMs: 0, audit });
   const keyPairPoolKey = `{key-pairs-${randomUUID().slice(0, 8)}}:pool`;
   const keyPairPool = createKeyPairPool({ redis, sealer, size: options.keyPairPoolSize ?? 0, logger, key: keyPairPoolKey });
   keyPairPool.startRefilling();
@@ -179,6 +183,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     queue,
     reminders,
     events,
+    audit,
     async eventsRelayed(userId) {
       const deadline = Date.now() + 3000;
       const waiting = async () => (await redis.xlen(`follower:{${userId}}:outbox`)) > 0 || (await redis.zscore(events.pending, String(userId))) !== null;
@@ -233,6 +238,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         clock,
         logger,
         metrics,
+        audit,
         lockDurationMs: 1000,
       });
       const watching = startKeyWatchWorker({
@@ -272,7 +278,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       running.recovery.stop();
       await relay.stop();
       // One key at a time: on a cluster they live in different slots.
-      for (const key of [pendingDeletionsKey, checksKey, events.stream, events.pending]) await redis.del(key);
+      for (const key of [pendingDeletionsKey, checksKey, events.stream, events.pending, audit.stream]) await redis.del(key);
       await keyPairPool.stop();
       await redis.del(keyPairPoolKey);
       await Promise.all([...workers].map((worker) => worker.close()));
@@ -306,6 +312,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       supportContact: options.supportContact ?? null,
       logger,
       metrics,
+      audit,
       budget,
       pendingDeletions: createPendingDeletions(redis, pendingDeletionsKey),
       telegramLimits: options.telegramLimits,

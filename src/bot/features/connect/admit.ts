@@ -3,7 +3,8 @@ import type { Metrics } from "../../../metrics/metrics.js";
 import type { BybitBudget } from "../../../budget/bybit-budget.js";
 import type { Exchange, KeyInspection } from "../../../exchange/bybit.js";
 import type { Reminders } from "../../../jobs/reminders.js";
-import type { ApiKeyFacts, Credentials } from "../../../policy/api-key.js";
+import type { AuditTrail } from "../../../audit/trail.js";
+import { maskApiKey, type ApiKeyFacts, type Credentials } from "../../../policy/api-key.js";
 import { evaluateKey, type PolicyWarning } from "../../../policy/key-policy.js";
 import type { ReminderTimes, RotationRules } from "../../../policy/rotation.js";
 import type { CredentialRecord, CredentialStore } from "../../../vault/credential-store.js";
@@ -25,6 +26,7 @@ export interface AdmitDeps {
   rotation: RotationRules;
   logger: Logger;
   metrics: Metrics;
+  audit: AuditTrail;
 }
 
 /** What the follower gave us: a key with its secret, or a self-generated key made from the pair we issued them. */
@@ -54,11 +56,15 @@ export interface FlowFacts {
   panicEpoch: number;
 }
 
-/** Checks the key (see `check`) and counts the outcome. */
+/** Checks the key (see `check`), counts the outcome, and records a refusal in the audit trail. */
 export async function admit(deps: AdmitDeps, userId: number, source: KeySource, flow: FlowFacts): Promise<Admission> {
   const admission = await check(deps, userId, source, flow);
   const outcomes = admission.outcome === "refused" ? admission.why : [admission.outcome === "connected" ? "accepted" : admission.outcome];
   for (const outcome of outcomes) deps.metrics.connects.inc({ outcome });
+  if (admission.outcome === "refused" && !admission.held) {
+    const apiKey = source.type === "hmac" ? source.credentials.apiKey : source.apiKey;
+    await deps.audit.record({ type: "key-refused", userId, maskedKey: maskApiKey(apiKey), details: { reasons: admission.why.join(",") } });
+  }
   return admission;
 }
 

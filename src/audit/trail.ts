@@ -1,0 +1,71 @@
+import type { Logger } from "pino";
+import type { RedisClient } from "../infra/redis.js";
+
+/**
+ * The audit trail: one capped Redis stream of security events, for the operator after an incident
+ * ("when was this key connected, frozen, verified revoked, purged?"). An entry names the follower
+ * and the key (its name, masked key and ref), says what happened, when, and why; it never holds key
+ * material. Key lifecycle events reach it through the event relay (relay.ts), exactly as the
+ * engine sees them; the rest is recorded here where it happens.
+ */
+
+export const AUDIT_STREAM = "{audit}:stream";
+/** About 100 bytes an entry: a million is some 100 MB of Redis, years of a 10,000-follower service. */
+export const AUDIT_MAX_ENTRIES = 1_000_000;
+
+export type AuditType =
+  | "key-refused"
+  | "reminder-sent"
+  | "follower-unreachable"
+  | "open-refused"
+  | "rewrap-started"
+  | "rewrap-finished";
+
+/** What an entry may say besides its type: the key's public facts and plain details, never a secret. */
+export interface AuditEntry {
+  type: AuditType;
+  userId?: number;
+  ref?: string;
+  maskedKey?: string;
+  name?: string;
+  /** Plain details: a refusal's reasons, a reminder's kind, counts. */
+  details?: Record<string, string | number>;
+}
+
+export interface AuditTrail {
+  /** The stream, for the relay and the operator commands. */
+  stream: string;
+  maxEntries: number;
+  /** Appends the entry; a failure is logged (without the entry) and not passed on: the follower's step has happened. */
+  record(entry: AuditEntry): Promise<void>;
+}
+
+export interface AuditTrailOptions {
+  stream?: string;
+  maxEntries?: number;
+  logger?: Logger;
+}
+
+/** An entry as stream fields: `type`, `at` (ms), then whatever it names. */
+export function auditFields(entry: AuditEntry, at: number): string[] {
+  const fields = ["type", entry.type, "at", String(at)];
+  const named = { userId: entry.userId, ref: entry.ref, maskedKey: entry.maskedKey, name: entry.name, ...entry.details };
+  for (const [field, value] of Object.entries(named)) if (value !== undefined && value !== "") fields.push(field, String(value));
+  return fields;
+}
+
+export function createAuditTrail(redis: RedisClient, options: AuditTrailOptions = {}): AuditTrail {
+  const stream = options.stream ?? AUDIT_STREAM;
+  const maxEntries = options.maxEntries ?? AUDIT_MAX_ENTRIES;
+  return {
+    stream,
+    maxEntries,
+    async record(entry) {
+      try {
+        await redis.xadd(stream, "MAXLEN", "~", maxEntries, "*", ...auditFields(entry, Date.now()));
+      } catch (error) {
+        options.logger?.error({ type: entry.type, userId: entry.userId, error: (error as Error).name }, "could not append to the audit trail");
+      }
+    },
+  };
+}
