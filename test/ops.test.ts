@@ -14,7 +14,7 @@ let h: Harness;
 let ops: OpsDeps;
 beforeEach(async () => {
   h = await startHarness({ telegramLimits: ROOMY_CHATS });
-  ops = { redis: h.redis, sealer: h.sealer, reminders: h.queue, watch: h.watchQueue, events: h.events, auditStream: h.audit.stream };
+  ops = { redis: h.redis, sealer: h.sealer, reminders: h.queue, watch: h.watchQueue, events: h.events, audit: h.audit };
 });
 afterEach(async () => {
   await h.stop();
@@ -74,8 +74,8 @@ describe("operator commands", () => {
     carol.say("/panic");
     // The steps, then what is open, then the last word on it.
     for (let i = 0; i < 3; i += 1) await carol.reply();
-    await createKeyAccess({ redis: h.redis, sealer: h.sealer, orderLinkIdPrefix: ORDER_LINK_ID_PREFIX, audit: h.audit, openCounts: `${ops.auditStream}:opens` }).open(carol.user.id);
-    await h.redis.del(`${ops.auditStream}:opens`);
+    await createKeyAccess({ redis: h.redis, sealer: h.sealer, orderLinkIdPrefix: ORDER_LINK_ID_PREFIX, audit: h.audit, openCounts: `${h.audit.stream}:opens` }).open(carol.user.id);
+    await h.redis.del(`${h.audit.stream}:opens`);
     h.bybit.revoke(creds.apiKey);
     const steps = h.telegram.botMessages(carol.chat.id).filter((message) => JSON.stringify(message.reply_markup ?? {}).includes("panic:deleted:")).at(-1)!;
     const deleted = (steps.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard.flat().find((button) => button.callback_data.startsWith("panic:deleted:"))!;

@@ -20,7 +20,7 @@ import type { KeyDenylist } from "../vault/denylist.js";
 import type { FollowerStore } from "../vault/follower-store.js";
 import type { PendingKeyPairs } from "../vault/key-pairs.js";
 import type { PanicStore } from "../vault/panic-store.js";
-import { sealedStorage } from "../vault/sealed-storage.js";
+import { FLOW_STATE_PREFIX, sealedStorage } from "../vault/sealed-storage.js";
 import type { Sealer } from "../vault/sealer.js";
 import type { BotContext } from "./context.js";
 import { connectFeature } from "./features/connect/connect.js";
@@ -100,9 +100,6 @@ export interface BotParts {
   inFlight: { idle(): Promise<void> };
 }
 
-/** Where a chat's flow state lives (the conversations plugin appends the chat id). */
-const CONVERSATION_PREFIX = "conversation:";
-
 export function createBot(deps: BotDeps): BotParts {
   const agent = telegramAgent(deps.telegramApiRoot);
   const bot = new Bot<BotContext>(deps.token, {
@@ -137,7 +134,7 @@ export function createBot(deps: BotDeps): BotParts {
     conversations<BotContext, BotContext>({
       storage: {
         type: "key",
-        prefix: CONVERSATION_PREFIX,
+        prefix: FLOW_STATE_PREFIX,
         // Conversation state holds the messages with the key and secret: sealed, and gone when the flow's time is up.
         adapter: sealedStorage<VersionedState<ConversationData>>(
           // Typed for one server; it sends only GET, SET and DEL of one key, which a Cluster serves alike.
@@ -170,7 +167,7 @@ export function createBot(deps: BotDeps): BotParts {
     ...deps,
     api: bot.api,
     staleAfterMs: deps.interruptedAfterMs,
-    dropFlowState: async (userId) => void (await deps.redis.del(`${CONVERSATION_PREFIX}${userId}`)),
+    dropFlowState: async (userId) => void (await deps.redis.del(`${FLOW_STATE_PREFIX}${userId}`)),
   });
   return { bot, shredder, recovery, inFlight };
 }

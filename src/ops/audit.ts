@@ -20,7 +20,7 @@ const DETAILS = ["by", "reason", "reasons", "kind", "revokedVerified", "previous
 /** The audit trail, oldest first: who, which key (masked), what, when, why. Never key material. */
 export async function auditTrail(deps: OpsDeps, { userId, since = 0 }: AuditQuery): Promise<string> {
   // An entry is written a few ms after its `at` (the relay): start reading a minute early, then filter.
-  const raw = await deps.redis.xrange(deps.auditStream, `${Math.max(0, since - 60_000)}-0`, "+");
+  const raw = await deps.redis.xrange(deps.audit.stream, `${Math.max(0, since - 60_000)}-0`, "+");
   const seen = new Set<string>();
   const entries = toEntries(raw)
     .filter((entry) => entry.at >= since && (userId === undefined || entry.fields.userId === String(userId)))

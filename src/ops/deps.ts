@@ -1,5 +1,6 @@
 import type { Queue } from "bullmq";
 import type { RedisClient } from "../infra/redis.js";
+import type { AuditTrail } from "../audit/trail.js";
 import type { EventKeys } from "../events/outbox.js";
 import type { Sealer } from "../vault/sealer.js";
 
@@ -11,7 +12,8 @@ export interface OpsDeps {
   reminders: Queue;
   watch: Queue;
   events: EventKeys;
-  auditStream: string;
+  /** Read by `audit`; `rewrap` records its runs in it. */
+  audit: AuditTrail;
 }
 
 /** 2026-11-26 10:04 UTC, or "never". */

@@ -66,7 +66,7 @@ const EXCHANGE = "bybit";
 export const credentialKey = (userId: number) => followerKeys(userId).credential;
 
 /** Associated data: a blob copied to another follower, key or purpose fails to open. */
-const sealContext = (userId: number, bybitKeyId: string) =>
+export const sealContext = (userId: number, bybitKeyId: string) =>
   `user=${userId}|exchange=${EXCHANGE}|bybitKey=${bybitKeyId}|purpose=api-credential`;
 
 /** A damaged permissions field reads as none granted: the record still shows, and no permission is assumed. */

@@ -39,8 +39,8 @@ export interface KeyPairPool {
   stop(): Promise<void>;
 }
 
-const DEFAULT_POOL_KEY = "{key-pairs}:pool";
-const poolContext = (pairId: string) => `purpose=key-pair-pool|pair=${pairId}`;
+export const DEFAULT_POOL_KEY = "{key-pairs}:pool";
+export const poolContext = (pairId: string) => `purpose=key-pair-pool|pair=${pairId}`;
 /** How often a full pool is looked at again; a `take` wakes the refill at once. */
 const IDLE_CHECK_MS = 5_000;
 
@@ -121,7 +121,7 @@ export interface PendingKeyPairs {
 
 const REISSUE_AFTER_MS = 60_000;
 const pendingKey = (userId: number) => followerKeys(userId).pendingKeyPair;
-const pendingContext = (userId: number, pairId: string) => `user=${userId}|purpose=pending-key-pair|pair=${pairId}`;
+export const pendingContext = (userId: number, pairId: string) => `user=${userId}|purpose=pending-key-pair|pair=${pairId}`;
 
 export function createPendingKeyPairs(redis: RedisClient, sealer: Sealer, pool: KeyPairPool, ttlSeconds: number): PendingKeyPairs {
   return {

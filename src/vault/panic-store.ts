@@ -57,7 +57,7 @@ const PANIC_TTL_SECONDS = 24 * 3600;
 const panicIndexKey = (userId: number) => followerKeys(userId).panics;
 const panicKey = (userId: number, ref: string) => followerKeys(userId).panic(ref);
 const revokedKey = (userId: number) => followerKeys(userId).revokedKey;
-const snapshotContext = (userId: number, ref: string) => `user=${userId}|purpose=panic-snapshot|flow=${ref}`;
+export const snapshotContext = (userId: number, ref: string) => `user=${userId}|purpose=panic-snapshot|flow=${ref}`;
 
 /** KEYS: slot, flow, index, outbox. ARGV: ref, frozenAt, ttl, the follower. Moves the hash whole, seal included (its seal binds follower and key, not place). */
 const FREEZE = `${EMIT_LUA}

@@ -18,6 +18,11 @@ export class StateTooLargeError extends Error {
   }
 }
 
+/** Where the bot keeps each chat's flow state (sealed, purpose "conversation"); the plugin appends the chat id. */
+export const FLOW_STATE_PREFIX = "conversation:";
+
+export const sealedStorageContext = (purpose: string, key: string) => `purpose=${purpose}|key=${key}`;
+
 /**
  * Wraps a string storage so that every value is sealed at rest, bound to its storage key.
  * Conversation state holds the very messages that carried a key and its secret, so it
@@ -31,7 +36,7 @@ export class StateTooLargeError extends Error {
  * and the write fails, so that the update that made it so is answered as failed.
  */
 export function sealedStorage<T>(inner: KeyValueStorage<string>, sealer: Sealer, purpose: string, onUnreadable: OnUnreadable, maxBytes = Infinity): KeyValueStorage<T> {
-  const context = (key: string) => `purpose=${purpose}|key=${key}`;
+  const context = (key: string) => sealedStorageContext(purpose, key);
   return {
     async read(key) {
       try {

@@ -62,6 +62,8 @@ export interface HarnessOptions {
   bybitRequestsPer5s?: number;
   /** Telegram's rate limits as the bot keeps them (default: Telegram's). */
   telegramLimits?: TelegramLimits;
+  /** SEAL_KEYS (default: one fresh entry). */
+  sealKeys?: string;
   /** How the bot retries deletions (default: production's, with a 2 s lease and a 200 ms sweep). */
   shredderTiming?: Partial<ShredderTiming>;
 }
@@ -138,7 +140,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const pendingDeletionsKey = `{telegram-deletions-${randomUUID().slice(0, 8)}}:pending`;
   const checksKey = `{checks-${randomUUID().slice(0, 8)}}:under-way`;
   const checksUnderWay = createChecksUnderWay(redis, checksKey);
-  const sealer = createSealer(parseKeyring(generateKeyringEntry()));
+  const sealer = createSealer(parseKeyring(options.sealKeys ?? generateKeyringEntry()));
   // Key events of its own (the outboxes are per follower, and followers are new in every test).
   const events = eventKeys(`-${randomUUID().slice(0, 8)}`);
   const outbox = createEventOutbox(redis, events);

@@ -1,0 +1,110 @@
+import { execFile, spawn } from "node:child_process";
+import { randomInt } from "node:crypto";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { createLogger } from "../src/infra/logger.js";
+import { DAY_MS } from "../src/policy/key-policy.js";
+import { createCredentialStore, credentialKey, type CredentialRecord } from "../src/vault/credential-store.js";
+import { createKeyPairPool, DEFAULT_POOL_KEY } from "../src/vault/key-pairs.js";
+import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
+import { REWRAP_STATE } from "../src/vault/rewrap.js";
+import { FLOW_STATE_PREFIX, sealedStorage } from "../src/vault/sealed-storage.js";
+import { createSealer, type Sealer } from "../src/vault/sealer.js";
+import { canaryCredentials } from "./support/canaries.js";
+import { TRADE_ONLY } from "./support/fake-bybit.js";
+import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
+
+// Runs in both projects: against one redis-server, and against the local Redis Cluster.
+const target = inject("redisTarget");
+const redisEnv = "url" in target ? { REDIS_URL: target.url } : { REDIS_CLUSTER_NODES: target.clusterNodes.join(",") };
+const oldEntry = generateKeyringEntry();
+const newEntry = generateKeyringEntry();
+const oldSealer = createSealer(parseKeyring(oldEntry));
+const idOf = (entry: string) => entry.slice(0, entry.indexOf(":"));
+
+let h: Harness;
+afterEach(async () => {
+  await h.redis.del(REWRAP_STATE);
+  await h.stop();
+});
+
+/** `count` followers' keys, stored as a service still on the old entry stored them. */
+async function storedWithOldEntry(count: number): Promise<CredentialRecord[]> {
+  const store = createCredentialStore(h.redis, oldSealer);
+  const createdAt = Date.now() - 10 * DAY_MS;
+  return Promise.all(
+    Array.from({ length: count }, (_, i) => {
+      const facts = { id: `rewrap-${randomInt(1e9)}`, name: `key ${i}`, readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt, expiresAt: createdAt + 90 * DAY_MS, unifiedAccount: true, rsaPublicKey: null };
+      return store.save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), facts, Date.now(), 0).then((record) => record!);
+    }),
+  );
+}
+
+const entryOf = async (sealer: Sealer, record: CredentialRecord) => sealer.keyIdOf((await h.redis.hgetBuffer(credentialKey(record.userId), "sealed"))!);
+
+const rewrapArgs = (batch: number) => ["--import", "tsx", "src/ops/cli.ts", "rewrap", "--batch", String(batch)];
+const env = { PATH: process.env.PATH ?? "", SEAL_KEYS: `${newEntry},${oldEntry}`, ...redisEnv };
+const rewrap = (batch = 20) => promisify(execFile)(process.execPath, rewrapArgs(batch), { env }).then(({ stdout }) => stdout);
+
+describe("npm run ops -- rewrap", () => {
+  it("moves every sealed record to the newest entry while the bot keeps serving, and says the old entry can go", async () => {
+    h = await startHarness({ sealKeys: `${newEntry},${oldEntry}`, telegramLimits: ROOMY_CHATS });
+    const records = await storedWithOldEntry(200);
+    // A follower whose stored key is one of them, and a flow under way, sealed as before.
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    const aliceRecord = (await createCredentialStore(h.redis, oldSealer).save(alice.user.id, creds, { id: "alice-id", name: "alice-key", readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt: Date.now(), expiresAt: Date.now() + 90 * DAY_MS, unifiedAccount: true, rsaPublicKey: null }, Date.now(), 0))!;
+    const flowKey = `${FLOW_STATE_PREFIX}${randomInt(1e12)}`;
+    const flows = (sealer: Sealer) => sealedStorage<{ step: string }>({ read: async (key) => ((await h.redis.get(key)) === null ? undefined : (JSON.parse((await h.redis.get(key))!) as string)), write: async (key, value) => void (await h.redis.set(key, JSON.stringify(value), "EX", 600)), delete: async (key) => void (await h.redis.del(key)) }, sealer, "conversation", () => undefined);
+    await flows(oldSealer).write(flowKey, { step: "awaiting-secret" });
+    const pool = createKeyPairPool({ redis: h.redis, sealer: oldSealer, size: 2, logger: createLogger({ level: "silent", neverLog: [] }), key: DEFAULT_POOL_KEY });
+    pool.startRefilling();
+    while ((await pool.available()) < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    await pool.stop();
+
+    const run = rewrap();
+    // The bot answers throughout.
+    const answered: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      alice.say("/status");
+      answered.push(await alice.reply());
+    }
+    const report = await run;
+
+    expect(answered.every((text) => text.includes(aliceRecord.maskedKey))).toBe(true);
+    expect(report).toMatch(/re-sealed with "[^"]+": [\d,]+ records in [\d.]+ s \([\d,]+ records\/s\)/);
+    expect(report).toContain(`No record is sealed with an older entry: remove "${idOf(oldEntry)}" from SEAL_KEYS and restart every process.`);
+    for (const record of [...records, aliceRecord]) expect(await entryOf(h.sealer, record)).toBe(idOf(newEntry));
+    // Still what it was: the service, with the new entry first, opens each.
+    expect((await h.credentials.reveal(alice.user.id))?.credentials).toEqual(creds);
+    const onlyNew = createSealer(parseKeyring(newEntry));
+    expect(await flows(onlyNew).read(flowKey)).toEqual({ step: "awaiting-secret" });
+    expect(await h.redis.ttl(flowKey)).toBeGreaterThan(0);
+    const poolAfter = createKeyPairPool({ redis: h.redis, sealer: onlyNew, size: 0, logger: createLogger({ level: "silent", neverLog: [] }), key: DEFAULT_POOL_KEY });
+    expect((await poolAfter.take()).privateKeyDer.length).toBeGreaterThan(0);
+    for (const key of [flowKey, DEFAULT_POOL_KEY]) await h.redis.del(key);
+
+    const audited = (await h.redis.xrange("{audit}:stream", "-", "+")).map(([, fields]) => fields.join(" "));
+    expect(audited.some((entry) => entry.startsWith("type rewrap-finished") && entry.includes(`entry ${idOf(newEntry)}`) && entry.includes("sealedWithOld 0"))).toBe(true);
+  }, 60_000);
+
+  it("goes on where a killed run stopped, and leaves nothing with the old entry", async () => {
+    h = await startHarness({ worker: false });
+    const records = await storedWithOldEntry(3000);
+    const first = spawn(process.execPath, rewrapArgs(25), { env, stdio: "ignore" });
+    const exited = new Promise((resolve) => first.once("exit", resolve));
+    while (Number((await h.redis.hget(REWRAP_STATE, "resealed")) ?? 0) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    first.kill("SIGKILL");
+    await exited;
+    const newest = createSealer(parseKeyring(`${newEntry},${oldEntry}`));
+    const leftOld = (await Promise.all(records.map((record) => entryOf(newest, record)))).filter((entry) => entry === idOf(oldEntry)).length;
+    // Killed in the middle: some done, some not (a run that ended first would prove nothing).
+    expect(leftOld).toBeGreaterThan(0);
+    expect(leftOld).toBeLessThan(records.length);
+
+    const report = await rewrap(500);
+    expect(report).toMatch(/^went on from a run begun \d{4}-\d\d-\d\d \d\d:\d\d UTC \([\d,]+ keys looked at then\)/);
+    for (const record of records) expect(await entryOf(newest, record)).toBe(idOf(newEntry));
+    expect(await h.redis.exists(REWRAP_STATE)).toBe(0);
+  }, 60_000);
+});
