@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
+import { configWarnings, loadConfig } from "../src/config.js";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -62,10 +62,23 @@ describe("configuration", () => {
 
   it("refuses to start in production without SEAL_KEYS or REDIS_URL, and says how to make one", () => {
     expect(() => loadConfig({ BOT_TOKEN: token, NODE_ENV: "production" })).toThrow(
-      "SEAL_KEYS: is required in production (run `npm run keygen`); REDIS_URL: is required in production (a local redis-server is for development only)",
+      "SEAL_KEYS: is required in production (run `npm run keygen`); REDIS_URL: is required in production, or REDIS_CLUSTER_NODES (a local redis-server is for development only)",
     );
     const production = { BOT_TOKEN: token, NODE_ENV: "production", SEAL_KEYS: generateKeyringEntry(), REDIS_URL: "rediss://redis.internal:6380" };
     expect(loadConfig(production).keyring?.byId.size).toBe(1);
+  });
+
+  it("takes a Redis Cluster as host:port seeds, never together with REDIS_URL, and warns of plain traffic to other hosts", () => {
+    const production = { BOT_TOKEN: token, NODE_ENV: "production", SEAL_KEYS: generateKeyringEntry() };
+    const cluster = loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis-1.internal:6379, 10.0.0.2:7000", REDIS_CLUSTER_PASSWORD: "pw" });
+    expect(cluster.redis).toEqual({ clusterNodes: ["redis-1.internal:6379", "10.0.0.2:7000"], password: "pw", tls: false });
+    expect(configWarnings(cluster)).toEqual([expect.stringContaining("REDIS_CLUSTER_TLS is false and the cluster is on other hosts")]);
+    expect(configWarnings(loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis-1.internal:6379", REDIS_CLUSTER_TLS: "true" }))).toEqual([]);
+    expect(() => loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis-1.internal:6379", REDIS_URL: "rediss://redis.internal:6380" })).toThrow(
+      "REDIS_CLUSTER_NODES: set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both",
+    );
+    expect(() => loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis://redis-1:6379" })).toThrow('REDIS_CLUSTER_NODES: "redis://redis-1:6379" is not host:port');
+    expect(() => loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis-1:6379", REDIS_CLUSTER_TLS: "yes" })).toThrow("REDIS_CLUSTER_TLS: must be true or false");
   });
 
   it("takes only https endpoints in production, except on this machine", () => {
