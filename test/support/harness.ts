@@ -27,6 +27,7 @@ import type { RotationRules } from "../../src/policy/rotation.js";
 import { createChecksUnderWay } from "../../src/vault/checks.js";
 import { createCredentialStore, type CredentialStore } from "../../src/vault/credential-store.js";
 import { createKeyDenylist } from "../../src/vault/denylist.js";
+import { createFollowerLanguages } from "../../src/vault/follower-language.js";
 import { createFollowerStore, type FollowerStore } from "../../src/vault/follower-store.js";
 import { createPanicStore, type PanicStore } from "../../src/vault/panic-store.js";
 import { createKeyPairPool, createPendingKeyPairs, type KeyPairPool, type PendingKeyPairs } from "../../src/vault/key-pairs.js";
@@ -51,6 +52,8 @@ export interface HarnessOptions {
   bybitTimeoutMs?: number;
   /** Start the reminder worker with the bot (default true). */
   worker?: boolean;
+  /** COPY_START_TEXT (default: none, each language's own). */
+  copyStartText?: string;
   /** SUPPORT_CONTACT (default: none). */
   supportContact?: string;
   /** Ready key pairs to keep (default 0: each pair is made when a follower asks). */
@@ -138,6 +141,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const outbox = createEventOutbox(redis, events);
   const credentials = createCredentialStore(redis, sealer, outbox);
   const followers = createFollowerStore(redis, outbox);
+  const languages = createFollowerLanguages(redis);
   const panics = createPanicStore(redis, sealer, outbox);
   const relay = startEventRelay({ redis, keys: events, logger, sweepEveryMs: 0 });
   const keyPairPoolKey = `{key-pairs-${randomUUID().slice(0, 8)}}:pool`;
@@ -221,7 +225,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         prefix,
         redis,
         credentials,
-        deliver: createReminderDelivery(workerApi, clock),
+        deliver: createReminderDelivery(workerApi, clock, languages),
         clock,
         logger,
         metrics,
@@ -236,7 +240,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         reminders,
         schedule: watch,
         denylist,
-        tell: createWatchNotice(workerApi),
+        tell: createWatchNotice(workerApi, languages),
         clock,
         rotateAfterDays: ROTATION.rotateAfterDays,
         mayRetire: retirementBrake(budget),
@@ -295,6 +299,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       rotation: ROTATION,
       orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
       supportContact: options.supportContact ?? null,
+      copyStartText: options.copyStartText ?? null,
+      languages,
       logger,
       metrics,
       budget,
