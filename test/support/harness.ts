@@ -115,7 +115,8 @@ export interface Harness {
   restartBot(how?: "graceful" | "crash"): Promise<void>;
   /** The injected clock: tests move time by setting it. */
   now: number;
-  follower(): Follower;
+  /** A new follower; `languageCode` is their Telegram app's language (default: none said). */
+  follower(options?: { languageCode?: string }): Follower;
   startWorker(): ReminderWorkerHandle;
   stop(): Promise<void>;
 }
@@ -207,8 +208,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       running = startBot();
     },
     now: Date.now(),
-    follower() {
+    follower(options = {}) {
       const user: FakeUser = { id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "Follower" };
+      if (options.languageCode) user.language_code = options.languageCode;
       const chat = telegram.privateChat(user);
       return {
         user,

@@ -73,6 +73,7 @@ function connectConversation(deps: ConnectDeps) {
     };
     const step = {
       clock: deps.clock,
+      since: now,
       expired: () => deps.pendingKeyPairs.discard(userId),
       repeat: () => ctx.reply(`${texts.stepAgain}\n\n${current.text}`, current.other),
     };
@@ -103,7 +104,7 @@ function connectConversation(deps: ConnectDeps) {
     let paste = answer.callbackQuery ? undefined : answer;
     const expecting = answer.callbackQuery?.data === MAKE_PAIR ? "rsa" : "hmac";
     for (let checks = 1; ; checks += 1) {
-      const source = await receiveKey(conversation, { ...step, shredder: deps.shredder, show }, expecting, paste);
+      const source = await receiveKey(conversation, Object.assign(step, { shredder: deps.shredder, show }), expecting, paste);
       paste = undefined;
       if (!source) return conversation.external(() => deps.pendingKeyPairs.discard(userId));
       // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.

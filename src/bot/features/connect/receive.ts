@@ -5,7 +5,7 @@ import type { BotConversation } from "../../context.js";
 import type { Shredder } from "../../intake/shredder.js";
 import { textsOf, type Texts } from "../../texts.js";
 import type { KeySource } from "./admit.js";
-import { isRepeat, waitStep, withCancel } from "./steps.js";
+import { isRepeat, waitStep, withCancel, type StepClock } from "./steps.js";
 
 /**
  * What the flow waits for: `rsa` is only the API key of a key made from our public key;
@@ -24,11 +24,8 @@ const RESTARTS = new Set(["rotate"]);
  * mistyped secret is still most of a secret. `first` is a message that already arrived
  * (pasted instead of choosing a way). Null: too many wrong answers; the follower has been told, and the flow ends.
  */
-export interface KeyStep {
+export interface KeyStep extends StepClock {
   shredder: Shredder;
-  clock: () => number;
-  /** The flow expired at this step: what goes with it. */
-  expired: () => Promise<unknown>;
   /** Shows the step on screen again (/connect during the flow). */
   repeat: () => Promise<unknown>;
   /** Shows a new step (the secret's), which /connect then shows again. */
@@ -41,7 +38,7 @@ export async function receiveKey(conversation: BotConversation, step: KeyStep, e
   let wrong = 0;
   for (;;) {
     // Edits and stale buttons go on to the handlers after the flow (which delete and explain).
-    const ctx = next ?? (await waitStep(conversation, step.clock, "message", step.expired));
+    const ctx = next ?? (await waitStep(conversation, step, "message"));
     next = undefined;
     const texts = textsOf(ctx);
     const message = ctx.message!;

@@ -14,27 +14,32 @@ export const CANCEL = "connect:cancel";
 export const withCancel = (ctx: Context, keyboard = new InlineKeyboard()) =>
   (keyboard.inline_keyboard.length > 0 ? keyboard.row() : keyboard).text(textsOf(ctx).cancelButton, CANCEL);
 
+/** Where a flow stands in time: its last moment of activity, read from the injected clock before each step's words go out. */
+export interface StepClock {
+  clock: () => number;
+  since: number;
+  /** The flow expired at this step: what goes with it. */
+  expired: () => Promise<unknown>;
+}
+
 /**
- * Waits at a step. An answer that comes after STEP_TIMEOUT_MS ends the flow (`expired` runs
- * first) and goes on to the handlers after it, marked, so that the follower hears the flow had
- * expired and what to do, with what they sent handled as anywhere else (a key deleted).
+ * Waits at a step. An answer that comes STEP_TIMEOUT_MS after the flow's last activity ends the
+ * flow (`expired` runs first) and goes on to the handlers after it, marked, so that the follower
+ * hears the flow had expired and what to do, with what they sent handled as anywhere else (a key
+ * deleted). The moment of activity is taken before the bot speaks, not after: a follower may
+ * answer before the bot's own send has returned.
  */
-export async function waitStep<Q extends FilterQuery>(
-  conversation: BotConversation,
-  clock: () => number,
-  query: Q | Q[],
-  expired: () => Promise<unknown>,
-): Promise<Filter<Context, Q>> {
-  const before = await conversation.external(() => clock());
+export async function waitStep<Q extends FilterQuery>(conversation: BotConversation, step: StepClock, query: Q | Q[]): Promise<Filter<Context, Q>> {
   const answer = await conversation.waitFor(query, { next: true });
-  const after = await conversation.external(() => clock());
-  if (after - before >= STEP_TIMEOUT_MS) {
+  const now = await conversation.external(() => step.clock());
+  if (now - step.since >= STEP_TIMEOUT_MS) {
     await conversation.external(async (outside) => {
-      await expired();
+      await step.expired();
       outside.flowExpired = true;
     });
     await conversation.halt({ next: true });
   }
+  step.since = now;
   return answer;
 }
 
@@ -47,12 +52,12 @@ export async function waitStep<Q extends FilterQuery>(
  */
 export async function waitForChoice(
   conversation: BotConversation,
-  step: { clock: () => number; expired: () => Promise<unknown>; repeat: () => Promise<unknown> },
+  step: StepClock & { repeat: () => Promise<unknown> },
   choices: readonly string[],
   hint: (ctx: Context) => string,
 ): Promise<Context | null> {
   for (let wrong = 1; ; wrong += 1) {
-    const answer = await waitStep(conversation, step.clock, ["message", "callback_query:data"], step.expired);
+    const answer = await waitStep(conversation, step, ["message", "callback_query:data"]);
     const data = answer.callbackQuery?.data;
     if (data !== undefined && !data.startsWith("connect:")) await conversation.skip({ next: true });
     if (data !== undefined ? choices.includes(data) : looksLikePaste(answer)) return answer;
