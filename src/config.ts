@@ -101,6 +101,7 @@ const environment = z
       .max(200, "must be at most 200 characters (it ends the last message of /panic)")
       .regex(/^(?:@[A-Za-z](?:[A-Za-z0-9_]{3,30})[A-Za-z0-9]|https:\/\/[\w-]+(?:\.[\w-]+)+(?:[/?#]\S*)?)$/, "must be a Telegram username (@name) or an https:// URL")
       .optional(),
+    COPY_START_TEXT: z.string().trim().min(1).max(300, "must be at most 300 characters (it is one line of the \"Connected\" message)").optional(),
     ORDER_LINK_ID_PREFIX: z.string().min(1).max(20).default("copytrade-"),
     ROLE: z.enum(["all", "bot", "worker"], { error: "must be all, bot or worker" }).default("all"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -200,6 +201,8 @@ export interface Config {
   orderLinkIdPrefix: string;
   /** Whom followers tell what happened after /panic; null leaves that line out. */
   supportContact: string | null;
+  /** When copying starts, said on "Connected"; null says each language's default. */
+  copyStartText: string | null;
   role: Environment["ROLE"];
   logLevel: Environment["LOG_LEVEL"];
   dataDir: string;
@@ -265,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     keyPairPoolSize: e.KEY_PAIR_POOL_SIZE,
     orderLinkIdPrefix: e.ORDER_LINK_ID_PREFIX,
     supportContact: e.SUPPORT_CONTACT ?? null,
+    copyStartText: e.COPY_START_TEXT ?? null,
     role: e.ROLE,
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,

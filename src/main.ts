@@ -33,6 +33,7 @@ import { createChecksUnderWay } from "./vault/checks.js";
 import { createCredentialStore } from "./vault/credential-store.js";
 import { loadOrCreateDevKeyring } from "./vault/dev-keyring.js";
 import { createKeyDenylist } from "./vault/denylist.js";
+import { createFollowerLanguages } from "./vault/follower-language.js";
 import { createFollowerStore } from "./vault/follower-store.js";
 import { createKeyPairPool, createPendingKeyPairs } from "./vault/key-pairs.js";
 import { createPanicStore } from "./vault/panic-store.js";
@@ -99,6 +100,7 @@ const watchQueue = reportingErrors(new Queue<WatchJob>(KEY_WATCH_QUEUE, { connec
 const watchSchedule = createKeyWatchSchedule(watchQueue, config.keyWatchEveryHours * 3_600_000);
 const reminders = createReminders({ queue, redis: redis.main, clock: Date.now, rules: rotation, watching: watchSchedule });
 countJobs(metrics, [queue, watchQueue]);
+const languages = createFollowerLanguages(redis.main);
 const exchange = createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs, budget: bybitBudget, observe: (seconds, outcome) => metrics.bybitRequests.observe({ outcome }, seconds) });
 /** On shutdown, first everything that takes work in stops at once (the work in flight finishes); then the rest, in order. */
 const intake: (() => Promise<unknown>)[] = [];
@@ -130,6 +132,8 @@ if (config.role !== "worker") {
     rotation,
     orderLinkIdPrefix: config.orderLinkIdPrefix,
     supportContact: config.supportContact,
+    copyStartText: config.copyStartText,
+    languages,
     logger,
     metrics,
     audit,
@@ -157,7 +161,7 @@ if (config.role !== "bot") {
     prefix: config.queuePrefix,
     redis: redis.main,
     credentials,
-    deliver: createReminderDelivery(api, Date.now),
+    deliver: createReminderDelivery(api, Date.now, languages),
     clock: Date.now,
     logger,
     metrics,
@@ -174,7 +178,7 @@ if (config.role !== "bot") {
     reminders,
     schedule: watchSchedule,
     denylist,
-    tell: createWatchNotice(api),
+    tell: createWatchNotice(api, languages),
     clock: Date.now,
     rotateAfterDays: config.rotateAfterDays,
     mayRetire: retirementBrake(budget),
@@ -194,7 +198,7 @@ if (config.role !== "bot") {
     prefix: config.queuePrefix,
     logger,
     metrics,
-    tellUnreadable: createUnreadableNotice(api),
+    tellUnreadable: createUnreadableNotice(api, languages),
     watch: { findings, schedule: watchSchedule },
   });
   cleanup.unshift(async () => reconciling.stop());

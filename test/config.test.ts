@@ -9,6 +9,11 @@ import { generateKeyringEntry } from "../src/vault/keyring.js";
 const token = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012";
 
 describe("configuration", () => {
+  it("takes COPY_START_TEXT as one line of the confirmation, and refuses one too long to read", () => {
+    expect(loadConfig({ BOT_TOKEN: token, COPY_START_TEXT: "  Copying starts at the next full hour. " }).copyStartText).toBe("Copying starts at the next full hour.");
+    expect(() => loadConfig({ BOT_TOKEN: token, COPY_START_TEXT: "x".repeat(301) })).toThrow(/COPY_START_TEXT/);
+  });
+
   it("needs only the bot token, with documented defaults", () => {
     const config = loadConfig({ BOT_TOKEN: token });
     expect(config).toMatchObject({
@@ -27,6 +32,7 @@ describe("configuration", () => {
       dataDir: ".data",
       keyPairPoolSize: 256,
       supportContact: null,
+      copyStartText: null,
     });
   });
 

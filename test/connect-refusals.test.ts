@@ -31,7 +31,7 @@ describe("keys that must be refused", () => {
 
   it("refuses a key that can transfer", async () => {
     const { verdict, alice } = await connectWith({ permissions: { ContractTrade: ["Order", "Position"], Wallet: ["AccountTransfer"] } });
-    expect(verdict).toContain("It can <b>transfer</b> funds (AccountTransfer). Untick Wallet → Account Transfer and Subaccount Transfer.");
+    expect(verdict).toContain("It can <b>transfer</b> funds (Account Transfer). Untick Wallet → Account Transfer and Subaccount Transfer.");
     await expectNothingStored(alice);
   });
 
@@ -43,7 +43,7 @@ describe("keys that must be refused", () => {
 
   it("refuses a key without Contract Trading", async () => {
     const { verdict, alice } = await connectWith({ permissions: { Spot: ["SpotTrade"] } });
-    expect(verdict).toContain("It can’t trade contracts: tick Contracts → Order and Position.");
+    expect(verdict).toContain("It can’t trade contracts: tick Contracts → Orders and Positions.");
     await expectNothingStored(alice);
   });
 
@@ -68,8 +68,8 @@ describe("keys that must be refused", () => {
   it("refuses a key with any permission outside the allowlist, naming it and the fix, and stores nothing", async () => {
     const { verdict, alice } = await connectWith({ permissions: { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"], BitCard: ["CardPay"] } });
     expect(verdict).toContain("❌ I can’t use the key");
-    expect(verdict).toContain("It has permissions this service must not hold: BitCard (CardPay). Untick everything but Contracts → Orders and Positions.");
-    expect(verdict).toContain("It can trade other products: Spot (SpotTrade). This service trades only contracts");
+    expect(verdict).toContain("It has permissions this service must not hold: BitCard: CardPay. Untick everything but Contracts → Orders and Positions.");
+    expect(verdict).toContain("It can trade other products: SPOT: Trade. This service trades only contracts");
     await expectNothingStored(alice);
   });
 });

@@ -51,7 +51,8 @@ describe("connecting a key", () => {
 
     expect(confirmation).toContain("✅ Connected: key “copy-trade-2026”");
     expect(confirmation).toContain(`${creds.apiKey.slice(0, 4)}…${creds.apiKey.slice(-4)}`);
-    expect(confirmation).toContain("ContractTrade (Order, Position)");
+    expect(confirmation).toContain("Permissions: Contracts: Orders, Positions");
+    expect(confirmation).toContain("Copying starts with the next trade the trader opens");
     expect(confirmation).toContain("2,500.75 USD");
     expect(confirmation).toMatch(/Expires: \d+ \w+ \d{4} \(in 89 days\)/);
     expect(h.telegram.messageExists(alice.chat.id, keyMessage.message_id)).toBe(false);
@@ -69,17 +70,19 @@ describe("connecting a key", () => {
     }
   });
 
-  it("starts the flow at /start for a new follower, and greets a connected one", async () => {
+  it("starts the flow from a ?start=connect link, and greets a connected follower at /start", async () => {
     const alice = h.follower();
     const creds = canaryCredentials();
     h.bybit.addKey({ ...creds, note: "main-key" });
-    alice.say("/start");
+    alice.say("/start connect");
     expect(await alice.reply()).toContain("Let’s connect your Bybit account");
     alice.say(`${creds.apiKey} ${creds.apiSecret}`);
     await alice.reply();
     expect(await alice.reply()).toContain("✅ Connected");
     alice.say("/start");
-    expect(await alice.reply()).toContain("Your key “main-key”");
+    const greeting = await alice.reply();
+    expect(greeting).toContain("Your key “main-key”");
+    expect(greeting).toContain("is connected. Send /status to see it");
   });
 
   it("takes the key and the secret in one message", async () => {

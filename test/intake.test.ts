@@ -38,7 +38,7 @@ describe("deletion wherever a credential can arrive", () => {
     const alice = h.follower();
     const creds = canaryCredentials();
     const harmless = alice.say("hello");
-    expect(await alice.reply()).toContain("Send /connect");
+    expect(await alice.reply()).toContain("To start copying, send /connect");
     h.telegram.editText(harmless, "hello again");
     h.telegram.editText(harmless, `oops ${creds.apiSecret}`);
     await gone(alice.chat.id, harmless.message_id);

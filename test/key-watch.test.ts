@@ -50,7 +50,7 @@ describe("the key watch", () => {
     expect(stored?.permissions.Wallet).toEqual(["Withdraw"]);
     const notice = await follower.reply();
     expect(notice).toContain("changed in Bybit");
-    expect(notice).toContain("Added: Wallet (Withdraw)");
+    expect(notice).toContain("Added: Wallet: Withdrawal");
     expect(notice).toContain("Untick Wallet → Withdrawal");
     expect(notice).toContain("change your password");
     expect(await jobsOf(record.ref)).toEqual([]);
@@ -70,7 +70,7 @@ describe("the key watch", () => {
     await h.lookNow(record);
     expect((await h.credentials.current(follower.user.id))?.status).toBe("frozen");
     const notice = await follower.reply();
-    expect(notice).toContain("Removed: ContractTrade (Order)");
+    expect(notice).toContain("Removed: Contracts: Orders");
     expect(notice).toContain("tick Contracts → Order");
     expect(notice).not.toContain("change your password");
 
@@ -85,7 +85,7 @@ describe("the key watch", () => {
     await h.lookNow(record);
     expect((await h.credentials.current(follower.user.id))?.status).toBe("frozen");
     const notice = await follower.reply();
-    expect(notice).toContain("It can trade other products: Spot (SpotTrade)");
+    expect(notice).toContain("It can trade other products: SPOT: Trade");
     expect(notice).not.toContain("change your password");
 
     inBybit.permissions = { ContractTrade: ["Order", "Position"] };
@@ -97,7 +97,7 @@ describe("the key watch", () => {
     inBybit.permissions = { ...inBybit.permissions, "Odd<Group>": ["a<b"] };
 
     await h.lookNow(record);
-    expect(await follower.reply()).toContain("Added: Odd&lt;Group&gt; (a&lt;b)");
+    expect(await follower.reply()).toContain("Added: Odd&lt;Group&gt;: a&lt;b");
     expect((await h.credentials.current(follower.user.id))?.unreachableSince).toBeNull();
   });
 

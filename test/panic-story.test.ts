@@ -202,7 +202,7 @@ describe("what cannot be undone", () => {
     expect(buttonsOf(h.telegram.lastBotMessage(alice.chat.id))[0]).toMatch(/^panic:deleted:/);
     alice.say("/start");
     expect(await alice.reply()).toContain("🧊 Your key “leaky-key”");
-    expect(await alice.reply()).toContain("Let’s connect your Bybit account");
+    expect(await alice.reply()).toContain("I connect your Bybit account");
   });
 });
 
@@ -246,7 +246,7 @@ describe("/panic always works", () => {
     expect(await alice.reply()).toContain("Now revoke the key in Bybit");
     // The flow is ended in the chat's queue, just after: the next reply comes after it.
     alice.say("hello");
-    await until(alice, "Send /connect");
+    await until(alice, "I only understand commands");
     expect(h.logs.join("\n")).toContain("dropped conversation state that could not be opened");
     expect(await h.redis.exists(key)).toBe(0);
   });

@@ -74,7 +74,7 @@ describe("scheduling", () => {
     const status = await alice.reply();
     expect(status).toContain("Key “old-key”");
     expect(status).toContain("active ✅");
-    expect(status).toContain("Permissions: ContractTrade (Order, Position)");
+    expect(status).toContain("Permissions: Contracts: Orders, Positions");
     expect(status).toMatch(/Expires: \d+ \w+ \d{4} \(80 days left\)/);
     expect(status).toMatch(/Reminders: to rotate on \d+ \w+ \d{4}, at expiry on \d+ \w+ \d{4}\./);
   });
@@ -125,7 +125,9 @@ describe("rotation", () => {
     alice.say("/disconnect");
     expect(await alice.reply()).toContain("Disconnect the key “old-key”");
     h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), `disconnect:${record.ref}`);
-    expect(await alice.reply()).toContain("Disconnected. I deleted the key from our storage. Now delete “old-key”");
+    expect(await alice.reply()).toContain(
+      "Disconnected. I deleted the key from our storage, and copying has stopped. Your open positions and orders stay open in Bybit: close there what you no longer want. Now delete “old-key”",
+    );
     expect(await h.credentials.current(alice.user.id)).toBeNull();
     expect(await dueAt(h.queue, "rotate", record.ref)).toBeUndefined();
     expect(await dueAt(h.queue, "expiry", record.ref)).toBeUndefined();

@@ -30,7 +30,7 @@ describe("npm start", () => {
       await telegram.waitForCall((call) => call.method === "getUpdates", 15_000, "the bot to poll");
       const follower: FakeUser = { id: 31_337, is_bot: false, first_name: "New" };
       telegram.sendText(follower, "/start");
-      expect(String((await telegram.nextBotMessage(follower.id, 5000)).payload.text)).toContain("Let’s connect your Bybit account");
+      expect(String((await telegram.nextBotMessage(follower.id, 5000)).payload.text)).toContain("I connect your Bybit account to the copy-trading service");
     } finally {
       bot.kill("SIGTERM");
     }

@@ -1,8 +1,15 @@
 import type { Api } from "grammy";
-import { commandDescriptions } from "./texts.js";
+import { i18n } from "./i18n.js";
+import { textsFor } from "./texts.js";
 
-/** The command menu followers see in private chats. */
+/**
+ * The command menu followers see in private chats: English for everyone, and each other
+ * language's for followers whose Telegram is set to it.
+ */
 export async function publishCommands(api: Api): Promise<void> {
-  const commands = Object.entries(commandDescriptions).map(([command, description]) => ({ command, description }));
-  await api.setMyCommands(commands, { scope: { type: "all_private_chats" } });
+  const scope = { type: "all_private_chats" } as const;
+  await api.setMyCommands(textsFor("en").commandDescriptions, { scope });
+  for (const locale of i18n.locales.filter((locale) => locale !== "en")) {
+    await api.setMyCommands(textsFor(locale).commandDescriptions, { scope, language_code: locale as "ru" });
+  }
 }

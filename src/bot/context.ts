@@ -7,5 +7,10 @@ interface CredentialGuardFlavor {
   shredding?: Promise<Shredding>;
 }
 
-export type BotContext = ConversationFlavor<Context & CredentialGuardFlavor>;
+interface FlowFlavor {
+  /** Set when this update came after the connect flow's step had expired: the flow ended, and the answer says so. */
+  flowExpired?: boolean;
+}
+
+export type BotContext = ConversationFlavor<Context & CredentialGuardFlavor & FlowFlavor>;
 export type BotConversation = Conversation<BotContext, Context>;

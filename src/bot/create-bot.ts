@@ -17,6 +17,7 @@ import type { RotationRules } from "../policy/rotation.js";
 import type { ChecksUnderWay } from "../vault/checks.js";
 import type { CredentialStore } from "../vault/credential-store.js";
 import type { KeyDenylist } from "../vault/denylist.js";
+import type { FollowerLanguages } from "../vault/follower-language.js";
 import type { FollowerStore } from "../vault/follower-store.js";
 import type { PendingKeyPairs } from "../vault/key-pairs.js";
 import type { PanicStore } from "../vault/panic-store.js";
@@ -31,11 +32,13 @@ import { forgetFeature } from "./features/forget.js";
 import { groupFeature } from "./features/group.js";
 import { createPanic, isPanic } from "./features/panic/panic.js";
 import { rotateFeature } from "./features/rotate.js";
+import { startFeature } from "./features/start.js";
 import { statusFeature } from "./features/status.js";
 import { shredAtIntake } from "./intake/at-intake.js";
 import { createFastDelete, telegramAgent } from "./intake/fast-delete.js";
 import { credentialGuard } from "./intake/guard.js";
 import { inFlightUpdates } from "./in-flight.js";
+import { rememberLanguage } from "./remember-language.js";
 import { capBacklog } from "./limits/backlog.js";
 import { limitUpdates } from "./limits/updates.js";
 import { privateKeyBarrier } from "./intake/private-keys.js";
@@ -44,7 +47,7 @@ import { createShredder, type Shredder, type ShredderTiming } from "./intake/shr
 import { tellNotDeleted } from "./intake/tell-not-deleted.js";
 import type { TelegramLimits } from "./sending/budget.js";
 import { sendPath } from "./sending/send-path.js";
-import { texts } from "./texts.js";
+import { textsOf } from "./texts.js";
 import { takeTurns } from "./turns.js";
 
 export interface BotDeps {
@@ -54,6 +57,8 @@ export interface BotDeps {
   sealer: Sealer;
   credentials: CredentialStore;
   followers: FollowerStore;
+  /** Each follower's Telegram language, for what reaches them outside an update. */
+  languages: FollowerLanguages;
   /** Keys frozen by /panic, each in a flow of its own until its revocation is settled. */
   panics: PanicStore;
   /** Bybit keys frozen as leaked (by /panic, or by the key watch for money permissions): never connected again. */
@@ -68,6 +73,8 @@ export interface BotDeps {
   egressIps: readonly string[];
   rotation: RotationRules;
   orderLinkIdPrefix: string;
+  /** COPY_START_TEXT: when copying starts, said on "Connected" (else each language's default). */
+  copyStartText: string | null;
   /** Whom a follower tells what happened after /panic (a Telegram username or a URL), if anyone. */
   supportContact: string | null;
   logger: Logger;
@@ -109,7 +116,7 @@ export function createBot(deps: BotDeps): BotParts {
   const shredder = createShredder({
     deleteOnce: createFastDelete(deps.telegramApiRoot, deps.token, agent),
     pending: deps.pendingDeletions,
-    tellNotDeleted: tellNotDeleted(bot),
+    tellNotDeleted: tellNotDeleted(bot, deps.languages),
     logger: deps.logger,
     metrics: deps.metrics,
     timing: deps.shredderTiming,
@@ -128,6 +135,7 @@ export function createBot(deps: BotDeps): BotParts {
   bot.use(capBacklog(deps.metrics, privatePanic));
   // Different chats are handled at the same time; each chat's updates stay in order.
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
+  bot.use(rememberLanguage(deps.languages, deps.logger));
   // Before conversation state is read: a private key never enters it.
   bot.use(privateKeyBarrier());
   bot.use(
@@ -154,6 +162,7 @@ export function createBot(deps: BotDeps): BotParts {
   bot.use(panic.flow);
   bot.use(connectFeature({ ...deps, shredder }));
   bot.use(rotateFeature());
+  bot.use(startFeature(deps));
   bot.use(statusFeature(deps));
   bot.use(disconnectFeature(deps));
   bot.use(forgetFeature(deps));
@@ -161,7 +170,7 @@ export function createBot(deps: BotDeps): BotParts {
 
   bot.catch(async ({ error, ctx }) => {
     deps.logger.error({ err: error, updateId: ctx.update.update_id }, "update failed");
-    await ctx.reply(texts.somethingWentWrong).catch(() => undefined);
+    await ctx.reply(textsOf(ctx).somethingWentWrong).catch(() => undefined);
   });
   const recovery = recoverInterruptedChecks({
     ...deps,

@@ -2,28 +2,31 @@ import { GrammyError, HttpError, InlineKeyboard, type Api } from "grammy";
 import type { DeliverReminder, DeliveryOutcome } from "../jobs/reminder-worker.js";
 import type { CredentialRecord } from "../vault/credential-store.js";
 import type { WatchNotice } from "../vault/watch-findings.js";
-import { texts } from "./texts.js";
+import type { FollowerLanguages } from "../vault/follower-language.js";
+import { textsFor } from "./texts.js";
 
 export const ROTATE_NOW = "rotate:start";
 
 /** Tells a follower that their stored key can no longer be opened and must be connected again. */
-export function createUnreadableNotice(api: Api): (record: CredentialRecord) => Promise<void> {
+export function createUnreadableNotice(api: Api, languages: FollowerLanguages): (record: CredentialRecord) => Promise<void> {
   return async (record) => {
+    const texts = textsFor(await languages.of(record.userId));
     await api.sendMessage(record.userId, texts.keyUnreadable(record), { parse_mode: "HTML" });
   };
 }
 
 /** Sends a reminder to the follower's private chat and says what Telegram made of it. */
-export function createReminderDelivery(api: Api, clock: () => number): DeliverReminder {
-  return (record, kind) => {
+export function createReminderDelivery(api: Api, clock: () => number, languages: FollowerLanguages): DeliverReminder {
+  return async (record, kind) => {
+    const texts = textsFor(await languages.of(record.userId));
     const text = kind === "rotate" ? texts.reminderRotate(record, clock()) : texts.reminderExpired(record);
     return deliver(api, record.userId, text, new InlineKeyboard().text(texts.rotateNowButton, ROTATE_NOW));
   };
 }
 
 /** Tells a follower what the key watch found: their key out of use, why, and what to do. */
-export function createWatchNotice(api: Api): (record: CredentialRecord, notice: WatchNotice) => Promise<DeliveryOutcome> {
-  return (record, notice) => deliver(api, record.userId, texts.watchNotice(record, notice));
+export function createWatchNotice(api: Api, languages: FollowerLanguages): (record: CredentialRecord, notice: WatchNotice) => Promise<DeliveryOutcome> {
+  return async (record, notice) => deliver(api, record.userId, textsFor(await languages.of(record.userId)).watchNotice(record, notice));
 }
 
 const GONE = /chat not found|user is deactivated|bot was blocked|bot can't initiate/i;

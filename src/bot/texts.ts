@@ -1,100 +1,112 @@
-import type { Fill, OpenOrder, OpenPosition } from "../policy/account.js";
+import type { Context } from "grammy";
 import { DAY_MS } from "../policy/key-policy.js";
 import type { ReminderTimes } from "../policy/rotation.js";
 import type { CredentialRecord } from "../vault/credential-store.js";
 import { connectTexts } from "./copy/connect.js";
 import { deletionTexts } from "./copy/deletion.js";
+import { daysLeft, describePermissions, keyLabel } from "./copy/format.js";
 import { panicTexts } from "./copy/panic.js";
 import { watchTexts } from "./copy/watch.js";
-import { dateTime, daysLeft, describePermissions, escapeHtml, formatDate, keyLabel } from "./copy/format.js";
+import { langFor, pickLocale, type Lang, type Locale } from "./i18n.js";
 
 /**
- * Every word the bot says. Copy is short and plain, says what happened and what to do next,
- * and never repeats anything the follower sent.
+ * Every word the bot says, in one language: the words live in src/locales, and this puts them
+ * together. Copy is short and plain, says what happened and what to do next, and never repeats
+ * anything the follower sent.
  */
 
-export const commandDescriptions = {
-  connect: "Connect your Bybit API key",
-  status: "Your key, its expiry and reminders",
-  rotate: "Replace your key with a new one",
-  disconnect: "Remove your key from this service",
-  panic: "Key leaked? Stop it now and revoke it",
-  forget: "Delete everything stored about you",
-  cancel: "Stop what we are doing",
-} as const;
+/** The command menu, in the order followers see it. */
+export const COMMANDS = ["start", "help", "connect", "status", "rotate", "disconnect", "panic", "forget", "cancel"] as const;
 
-export const texts = {
-  welcomeBack: (record: CredentialRecord) =>
-    `Your key ${keyLabel(record.name, record.maskedKey)} is connected. Send /connect to replace it.`,
-  help: "Send /connect to connect your Bybit API key, or /panic if a key leaked.",
-  ...connectTexts,
-  ...deletionTexts,
-  ...panicTexts,
-  ...watchTexts,
+function buildTexts(lang: Lang) {
+  const { t } = lang;
+  const key = (record: { name: string; maskedKey: string }) => keyLabel(lang, record.name, record.maskedKey);
+  const statusWords = (status: CredentialRecord["status"]) => t(`status-${status}`);
+  return {
+    lang,
+    commandDescriptions: COMMANDS.map((command) => ({ command, description: t(`command-${command}`) })),
+    startIntro: (rotateAfterDays: number) => t("start-intro", { days: rotateAfterDays }),
+    startNextConnect: t("start-next-connect"),
+    startConnectButton: t("start-connect-button"),
+    startNextConnected: (record: CredentialRecord) => t("start-next-connected", { key: key(record) }),
+    help: t("help"),
+    chatter: t("chatter"),
+    chatterInFlow: t("chatter-in-flow"),
+    ...connectTexts(lang),
+    ...deletionTexts(lang),
+    ...panicTexts(lang),
+    ...watchTexts(lang),
 
+    cancelled: t("cancelled"),
+    cancelledKeyStays: (record: CredentialRecord) => t("cancelled-key-stays", { key: key(record) }),
+    cancelButton: t("cancel-button"),
+    nothingToCancel: t("nothing-to-cancel"),
+    looseCredential: t("loose-credential"),
+    flowExpired: (minutes: number) => t("flow-expired", { minutes }),
 
-  cancelled: "Cancelled. Nothing was stored.",
-  nothingToCancel: "There is nothing to cancel.",
-  looseCredential: "It looked like an API key or secret. If that key is connected here and may have leaked, send /panic. To connect a key, send /connect.",
+    groupKeysOnlyInPrivate: (botUsername: string) => t("group-keys-only-in-private", { bot: botUsername }),
+    groupDeletedCredential: (botUsername: string) => t("group-deleted-credential", { bot: botUsername }),
+    groupDeletingCredential: (botUsername: string) => t("group-deleting-credential", { bot: botUsername }),
 
-  groupKeysOnlyInPrivate: (botUsername: string) =>
-    `Keys go only in a private chat with me: https://t.me/${botUsername}?start=connect`,
-  groupDeletedCredential: (botUsername: string) =>
-    `I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now: others have seen it. If it is connected to this service, freeze it here: https://t.me/${botUsername}?start=panic`,
-  groupDeletingCredential: (botUsername: string) =>
-    `A message here looks like an API key or secret. I am deleting it, though Telegram is slow to let me right now. If it was real, delete that key in Bybit now: others have seen it. If it is connected to this service, freeze it here: https://t.me/${botUsername}?start=panic`,
+    buttonExpired: t("button-expired"),
+    keyUnreadable: (record: CredentialRecord) => t("key-unreadable", { key: key(record) }),
+    slowDown: (seconds: number) => t("slow-down", { seconds }),
+    status: (record: CredentialRecord, times: ReminderTimes, now: number) =>
+      [
+        t("status-key", { key: key(record), state: statusWords(record.status) }),
+        t("status-permissions", { permissions: describePermissions(lang, record.permissions) }),
+        t(record.keyType === "rsa" ? "status-kind-rsa" : "status-kind-hmac"),
+        t("status-created", { date: lang.date(record.createdAt) }),
+        record.expiresAt === null
+          ? t("status-expires-never", { date: lang.date(times.expiry), left: daysLeft(lang, times.expiry, now) })
+          : t("status-expires", { date: lang.date(record.expiresAt), left: daysLeft(lang, record.expiresAt, now) }),
+        record.status !== "active"
+          ? t("status-rotate-inactive")
+          : times.rotate > now
+            ? t("status-reminders", { rotate: lang.date(times.rotate), expiry: lang.date(times.expiry) })
+            : t("status-rotation-due", { expiry: lang.date(times.expiry) }),
+      ].join("\n"),
+    noKey: t("no-key"),
+    lastRevoked: (facts: { keyName: string; maskedKey: string; frozenAt: number; revokedVerified: boolean }) =>
+      `${t("last-revoked", { key: keyLabel(lang, facts.keyName, facts.maskedKey), date: lang.date(facts.frozenAt) })} ${t(
+        facts.revokedVerified ? "last-revoked-verified" : "last-revoked-unverified",
+      )}`,
 
-  buttonExpired: "This button has expired.",
-  keyUnreadable: (record: CredentialRecord) =>
-    `⚠️ I can no longer open your stored key ${keyLabel(record.name, record.maskedKey)}, after a change on our side, so nothing trades with it now. Please connect a key again with /connect, then delete the old one in Bybit: API Management → Delete.`,
-  slowDown: (seconds: number) => `You’re sending messages faster than I can answer, so I’ll skip the next ones for about ${seconds} seconds. /panic always goes through.`,
-  status: (record: CredentialRecord, times: ReminderTimes, now: number) =>
-    [
-      `Key ${keyLabel(record.name, record.maskedKey)}: ${statusWords[record.status]}`,
-      `Permissions: ${describePermissions(record.permissions)}`,
-      record.keyType === "rsa" ? "Kind: self-generated (its private key never left our vault)" : "Kind: system-generated (key and secret)",
-      `Created: ${formatDate(record.createdAt)}`,
-      record.expiresAt === null
-        ? `Expires: never in Bybit (IP-bound); our limit is ${formatDate(times.expiry)} (${daysLeft(times.expiry, now)}).`
-        : `Expires: ${formatDate(record.expiresAt)} (${daysLeft(record.expiresAt, now)}).`,
-      record.status !== "active"
-        ? "Send /rotate to connect a new key."
-        : times.rotate > now
-          ? `Reminders: to rotate on ${formatDate(times.rotate)}, at expiry on ${formatDate(times.expiry)}.`
-          : `Rotation is due now: send /rotate. Last reminder at expiry on ${formatDate(times.expiry)}.`,
-    ].join("\n"),
-  noKey: "No key is connected. Send /connect to connect your Bybit API key.",
-  lastRevoked: (facts: { keyName: string; maskedKey: string; frozenAt: number; revokedVerified: boolean }) =>
-    `Your last key ${keyLabel(facts.keyName, facts.maskedKey)} was frozen with /panic on ${formatDate(facts.frozenAt)}. ${
-      facts.revokedVerified ? "Bybit confirmed it is deleted." : "I did not check that it is deleted in Bybit: make sure it is."
-    }`,
+    reminderRotate: (record: CredentialRecord, now: number) => {
+      const days = Math.floor((now - record.createdAt) / DAY_MS);
+      return record.expiresAt === null
+        ? t("reminder-rotate", { key: key(record), days })
+        : t("reminder-rotate-expires", { key: key(record), days, date: lang.date(record.expiresAt) });
+    },
+    reminderExpired: (record: CredentialRecord) => t("reminder-expired", { key: key(record) }),
+    rotateNowButton: t("rotate-now-button"),
 
-  reminderRotate: (record: CredentialRecord, now: number) =>
-    `🔁 Time to rotate your key ${keyLabel(record.name, record.maskedKey)}: it is ${Math.floor((now - record.createdAt) / DAY_MS)} days old${
-      record.expiresAt === null ? "" : ` and expires on ${formatDate(record.expiresAt)}`
-    }. It takes two minutes.`,
-  reminderExpired: (record: CredentialRecord) =>
-    `⛔ Your key ${keyLabel(record.name, record.maskedKey)} has expired, so copying has stopped. Connect a new key to resume.`,
-  rotateNowButton: "Rotate now",
+    disconnectConfirm: (record: CredentialRecord) => t("disconnect-confirm", { key: key(record) }),
+    disconnectButton: t("disconnect-button"),
+    disconnected: (record: CredentialRecord) => t("disconnected", { key: key(record) }),
+    disconnectKept: t("disconnect-kept"),
 
-  disconnectConfirm: (record: CredentialRecord) =>
-    `Disconnect the key ${keyLabel(record.name, record.maskedKey)}? Copying stops and I forget the key.`,
-  disconnectButton: "Disconnect",
-  disconnected: (record: CredentialRecord) =>
-    `Disconnected. I deleted the key from our storage. Now delete ${keyLabel(record.name, record.maskedKey)} in Bybit as well: API Management → Delete.`,
+    forgetConfirm: t("forget-confirm"),
+    forgetButton: t("forget-button"),
+    forgetKept: t("forget-kept"),
+    forgotten: t("forgotten"),
 
-  forgetConfirm: "Delete everything I store about you: your key, its reminders and its history? This can’t be undone.",
-  forgetButton: "Delete everything",
-  forgotten: "Done: I deleted everything I stored about you. If your key still exists in Bybit, delete it there too.",
+    /** Said when an update failed somewhere unknown: what it did before failing is not known either. */
+    somethingWentWrong: t("something-went-wrong"),
+  };
+}
 
-  /** Said when an update failed somewhere unknown: what it did before failing is not known either. */
-  somethingWentWrong: "Something went wrong on our side, and I can’t tell whether your last step went through. Send /status to see what is stored, then try again if needed.",
-} as const;
+export type Texts = ReturnType<typeof buildTexts>;
 
-const statusWords: Record<CredentialRecord["status"], string> = {
-  active: "active ✅",
-  expired: "expired ⛔",
-  frozen: "frozen 🧊 (not used for trading): after /panic, or because it changed in Bybit (see my message about it). If it may have leaked, delete it in Bybit",
-  deleted: "deleted in Bybit ⛔ (not used for trading)",
-  unreadable: "can’t be opened any more ⚠️ (not used for trading): connect it again with /connect",
-};
+const built = new Map<Locale, Texts>();
+
+/** The texts of one language (a locale we have, or English). */
+export function textsFor(languageCode: string | undefined | null): Texts {
+  const locale = pickLocale(languageCode);
+  let texts = built.get(locale);
+  if (!texts) built.set(locale, (texts = buildTexts(langFor(locale))));
+  return texts;
+}
+
+/** The texts in the language of whoever sent this update. */
+export const textsOf = (ctx: Pick<Context, "from">): Texts => textsFor(ctx.from?.language_code);

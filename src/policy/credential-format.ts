@@ -105,3 +105,18 @@ export function parseCredentialText(text: string): CredentialText {
   const prose = words > 0 && text.trim().split(/\s+/).length >= 3;
   return prose ? { kind: "sentence" } : { kind: "unrecognised" };
 }
+
+/**
+ * Plain chatter ("hi, how do I start copying?", in any script): two words or more, no digit, no
+ * label word ("key", "secret", "password"…), no token as long as a key, and no key material.
+ * Decides only how a message at a credential step is answered (and that there is nothing in it
+ * to delete), never validity.
+ */
+export function looksLikeChatter(text: string): boolean {
+  const plain = withoutInvisibles(text);
+  if (/\d/.test(plain) || keyMaterialIn(plain)) return false;
+  if (plain.trim().split(/\s+/).filter((word) => /\p{L}/u.test(word)).length < 2) return false;
+  return !plain
+    .split(/[^A-Za-z0-9]+/)
+    .some((token) => LABEL_WORDS[token.toLowerCase()] !== undefined || token.length >= KEY_LENGTH.min);
+}

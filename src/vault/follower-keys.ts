@@ -20,6 +20,8 @@ export function followerKeys(userId: number) {
     unreadableNotice: (ref: string) => key(`unreadable-notice:${ref}`),
     /** The follower's key events, written by the same script as each change, until the relay moves them on. */
     outbox: key("outbox"),
+    /** The follower's Telegram language as last seen, for what is sent outside an update (reminders, notices). */
+    language: key("language"),
   };
 }
 

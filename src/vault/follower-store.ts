@@ -9,7 +9,8 @@ export interface FollowerStore {
 
 /**
  * KEYS: the outbox, the credential, the /panic index, the reminder index, then every other key to
- * delete, the open /panic flows first. ARGV: the follower, the current key's ref (or ""), how many
+ * delete, the open /panic flows first, the language last (deleted, but not something stored: a
+ * follower who only said hello is not told "forgotten"). ARGV: the follower, the current key's ref (or ""), how many
  * flows, how many markers, the flows' refs. Deletes only what the caller found: a key stored or frozen since (a
  * /panic runs ahead of the chat's queue) makes it answer 0, and the caller reads again. A frozen
  * key deleted here gets its "purged"; the follower's "forgotten" comes last, unless nothing was
@@ -25,7 +26,7 @@ end
 for i = 5, 4 + flows do
   if redis.call("EXISTS", KEYS[i]) == 1 then emit(KEYS[1], event("purged", ARGV[1], KEYS[i], { "revokedVerified", "no" })) end
 end
-local stored = redis.call("EXISTS", unpack(KEYS, 2))
+local stored = redis.call("EXISTS", unpack(KEYS, 2, #KEYS - 1))
 local fields = event("forgotten", ARGV[1], KEYS[2])
 redis.call("DEL", unpack(KEYS, 2))
 if stored > 0 then emit(KEYS[1], fields) end
@@ -47,7 +48,7 @@ export function createFollowerStore(redis: RedisClient, events?: EventOutbox): F
         const flows = panicRefs.map(keys.panic);
         const rest = all.filter((key) => key !== keys.credential && key !== keys.panics && key !== keys.reminderMarkers && !flows.includes(key));
         // One slot (the follower's hash tag), so one script even on Redis Cluster.
-        const args = [keys.outbox, keys.credential, keys.panics, keys.reminderMarkers, ...flows, ...rest];
+        const args = [keys.outbox, keys.credential, keys.panics, keys.reminderMarkers, ...flows, ...rest, keys.language];
         const done = await redis.eval(FORGET, args.length, ...args, userId, credentialRef ?? "", panicRefs.length, reminderMarkers.length, ...panicRefs);
         if (done === 1) break;
         if (attempt === TRIES) throw new Error("the follower's keys kept changing while they were being forgotten");

@@ -12,6 +12,8 @@ export interface FakeUser {
   id: number;
   is_bot: false;
   first_name: string;
+  /** The language of the user's Telegram app, as Telegram tells bots. */
+  language_code?: string;
 }
 
 export interface FakeChat {
@@ -136,6 +138,12 @@ export class FakeTelegram {
 
   async start(): Promise<string> {
     this.server = await listen((request, response) => void this.handle(request, response));
+    return this.server.url;
+  }
+
+  /** The Bot API root the fake answers at (once started). */
+  get apiRoot(): string {
+    if (!this.server) throw new Error("the fake Bot API is not started");
     return this.server.url;
   }
 

@@ -28,6 +28,7 @@ import type { RotationRules } from "../../src/policy/rotation.js";
 import { createChecksUnderWay } from "../../src/vault/checks.js";
 import { createCredentialStore, type CredentialStore } from "../../src/vault/credential-store.js";
 import { createKeyDenylist } from "../../src/vault/denylist.js";
+import { createFollowerLanguages } from "../../src/vault/follower-language.js";
 import { createFollowerStore, type FollowerStore } from "../../src/vault/follower-store.js";
 import { createPanicStore, type PanicStore } from "../../src/vault/panic-store.js";
 import { createKeyPairPool, createPendingKeyPairs, type KeyPairPool, type PendingKeyPairs } from "../../src/vault/key-pairs.js";
@@ -52,6 +53,8 @@ export interface HarnessOptions {
   bybitTimeoutMs?: number;
   /** Start the reminder worker with the bot (default true). */
   worker?: boolean;
+  /** COPY_START_TEXT (default: none, each language's own). */
+  copyStartText?: string;
   /** SUPPORT_CONTACT (default: none). */
   supportContact?: string;
   /** Ready key pairs to keep (default 0: each pair is made when a follower asks). */
@@ -120,7 +123,8 @@ export interface Harness {
   restartBot(how?: "graceful" | "crash"): Promise<void>;
   /** The injected clock: tests move time by setting it. */
   now: number;
-  follower(): Follower;
+  /** A new follower; `languageCode` is their Telegram app's language (default: none said). */
+  follower(options?: { languageCode?: string }): Follower;
   startWorker(): ReminderWorkerHandle;
   stop(): Promise<void>;
 }
@@ -147,6 +151,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const audit = createAuditTrail(redis, { stream: `${events.stream}:audit`, logger });
   const credentials = createCredentialStore(redis, sealer, outbox, audit);
   const followers = createFollowerStore(redis, outbox);
+  const languages = createFollowerLanguages(redis);
   const panics = createPanicStore(redis, sealer, outbox);
   const relay = startEventRelay({ redis, keys: events, logger, sweepEveryMs: 0, audit });
   const keyPairPoolKey = `{key-pairs-${randomUUID().slice(0, 8)}}:pool`;
@@ -218,8 +223,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       running = startBot();
     },
     now: Date.now(),
-    follower() {
+    follower(options = {}) {
       const user: FakeUser = { id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "Follower" };
+      if (options.languageCode) user.language_code = options.languageCode;
       const chat = telegram.privateChat(user);
       return {
         user,
@@ -236,7 +242,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         prefix,
         redis,
         credentials,
-        deliver: createReminderDelivery(workerApi, clock),
+        deliver: createReminderDelivery(workerApi, clock, languages),
         clock,
         logger,
         metrics,
@@ -252,7 +258,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         reminders,
         schedule: watch,
         denylist,
-        tell: createWatchNotice(workerApi),
+        tell: createWatchNotice(workerApi, languages),
         clock,
         rotateAfterDays: ROTATION.rotateAfterDays,
         mayRetire: retirementBrake(budget),
@@ -312,6 +318,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       rotation: ROTATION,
       orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
       supportContact: options.supportContact ?? null,
+      copyStartText: options.copyStartText ?? null,
+      languages,
       logger,
       metrics,
       audit,

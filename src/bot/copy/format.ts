@@ -1,28 +1,28 @@
-/** Formatting shared by the bot's copy: dates in UTC, HTML escaping, how a key is named. */
+import { hasMessage, type Lang } from "../i18n.js";
 
-const date = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-export const dateTime = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
-export const formatDate = (epochMs: number) => date.format(epochMs);
+/** Formatting shared by the bot's copy: HTML escaping, how a key is named, permissions as Bybit shows them. */
 
 export const escapeHtml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-export const keyLabel = (name: string, maskedKey: string) => `“${escapeHtml(name)}” (<code>${escapeHtml(maskedKey)}</code>)`;
+
+export const keyLabel = ({ t }: Lang, name: string, maskedKey: string) => t("key-label", { name: escapeHtml(name), masked: escapeHtml(maskedKey) });
 
 export const daysUntil = (epochMs: number, now: number) => Math.max(0, Math.round((epochMs - now) / 86_400_000));
 
-export function daysLeft(epochMs: number, now: number): string {
-  const days = daysUntil(epochMs, now);
-  return epochMs <= now ? "already passed" : days === 1 ? "1 day left" : `${days} days left`;
+export function daysLeft({ t }: Lang, epochMs: number, now: number): string {
+  return epochMs <= now ? t("days-passed") : t("days-left", { days: daysUntil(epochMs, now) });
 }
 
-export function describePermissions(permissions: Record<string, string[]>): string {
+/** A label from the locale file where there is one; else Bybit's own name (escaped: it comes from Bybit). */
+const label = ({ t }: Lang, key: string, fallback: string) => (hasMessage(key) ? t(key) : escapeHtml(fallback));
+export const groupLabel = (lang: Lang, group: string) => label(lang, `perm-group-${group}`, group);
+export const permissionLabel = (lang: Lang, permission: string) => label(lang, `perm-${permission}`, permission);
+
+/** "Contracts: Orders, Positions; Wallet: Withdrawal", as Bybit's API key dialog names them. */
+export function describePermissions(lang: Lang, permissions: Record<string, string[]>): string {
   const granted = Object.entries(permissions).filter(([, list]) => list.length > 0);
-  if (granted.length === 0) return "none";
-  // Escaped: the names come from Bybit, and a stray "<" would make Telegram refuse the whole message.
-  return granted.map(([category, list]) => `${escapeHtml(category)} (${list.map(escapeHtml).join(", ")})`).join("; ");
+  if (granted.length === 0) return lang.t("permissions-none");
+  return granted.map(([group, list]) => describeGroup(lang, group, list)).join("; ");
 }
 
-const usd = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 });
-export function formatUsd(amount: string): string {
-  const value = Number(amount);
-  return Number.isFinite(value) ? usd.format(value) : "—";
-}
+export const describeGroup = (lang: Lang, group: string, list: string[]) =>
+  `${groupLabel(lang, group)}: ${[...new Set(list.map((permission) => permissionLabel(lang, permission)))].join(", ")}`;

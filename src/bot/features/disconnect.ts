@@ -2,7 +2,7 @@ import { Composer, InlineKeyboard } from "grammy";
 import type { Reminders } from "../../jobs/reminders.js";
 import type { CredentialStore } from "../../vault/credential-store.js";
 import type { BotContext } from "../context.js";
-import { texts } from "../texts.js";
+import { textsOf } from "../texts.js";
 
 export interface DisconnectDeps {
   credentials: CredentialStore;
@@ -19,14 +19,16 @@ export function disconnectFeature(deps: DisconnectDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   const dm = feature.chatType("private");
   dm.command("disconnect", async (ctx) => {
+    const texts = textsOf(ctx);
     const record = await deps.credentials.current(ctx.from.id);
     if (!record) return ctx.reply(texts.noKey);
     const keyboard = new InlineKeyboard().text(texts.disconnectButton, `disconnect:${record.ref}`).text(texts.keepButton, KEEP);
     await ctx.reply(texts.disconnectConfirm(record), { parse_mode: "HTML", reply_markup: keyboard });
   });
   dm.callbackQuery(/^disconnect:(.+)$/, async (ctx) => {
+    const texts = textsOf(ctx);
     await ctx.answerCallbackQuery();
-    if (ctx.callbackQuery.data === KEEP) return ctx.editMessageText(texts.keptExisting);
+    if (ctx.callbackQuery.data === KEEP) return ctx.editMessageText(texts.disconnectKept);
     const record = await deps.credentials.current(ctx.from.id);
     if (!record || `disconnect:${record.ref}` !== ctx.callbackQuery.data) return ctx.editMessageText(texts.buttonExpired);
     // Purge first: should removing the reminders fail, they find no credential and send nothing.

@@ -1,6 +1,6 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../context.js";
-import { commandDescriptions, texts } from "../texts.js";
+import { COMMANDS, textsOf } from "../texts.js";
 
 /**
  * Groups and channels never see the connect flow; a key posted there (as text, caption or
@@ -14,10 +14,10 @@ export function groupFeature(): Composer<BotContext> {
     if (!ctx.shredding) return next();
     const shredding = await ctx.shredding;
     // Refused: the shredder tells the group itself.
-    if (shredding === "deleted") await ctx.reply(texts.groupDeletedCredential(ctx.me.username));
-    if (shredding === "still-trying") await ctx.reply(texts.groupDeletingCredential(ctx.me.username));
+    if (shredding === "deleted") await ctx.reply(textsOf(ctx).groupDeletedCredential(ctx.me.username));
+    if (shredding === "still-trying") await ctx.reply(textsOf(ctx).groupDeletingCredential(ctx.me.username));
   });
-  groups.command("panic", (ctx) => ctx.reply(texts.groupPanic(ctx.me.username)));
-  groups.command(["start", ...Object.keys(commandDescriptions)], (ctx) => ctx.reply(texts.groupKeysOnlyInPrivate(ctx.me.username)));
+  groups.command("panic", (ctx) => ctx.reply(textsOf(ctx).groupPanic(ctx.me.username)));
+  groups.command([...COMMANDS], (ctx) => ctx.reply(textsOf(ctx).groupKeysOnlyInPrivate(ctx.me.username)));
   return feature;
 }

@@ -3,7 +3,7 @@ import { reminderTimes, type RotationRules } from "../../policy/rotation.js";
 import type { CredentialStore } from "../../vault/credential-store.js";
 import type { PanicStore } from "../../vault/panic-store.js";
 import type { BotContext } from "../context.js";
-import { texts } from "../texts.js";
+import { textsOf } from "../texts.js";
 
 export interface StatusDeps {
   credentials: CredentialStore;
@@ -16,6 +16,7 @@ export interface StatusDeps {
 export function statusFeature(deps: StatusDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature.chatType("private").command("status", async (ctx) => {
+    const texts = textsOf(ctx);
     const record = await deps.credentials.current(ctx.from.id);
     if (!record) {
       const revoked = await deps.panics.revocation(ctx.from.id);

@@ -1,7 +1,7 @@
 import { Composer } from "grammy";
 import { keyMaterialIn } from "../../policy/key-material.js";
 import type { BotContext } from "../context.js";
-import { texts } from "../texts.js";
+import { textsOf } from "../texts.js";
 
 /**
  * A private key sent in a private chat is deleted and explained before any flow sees it, so it
@@ -14,7 +14,7 @@ export function privateKeyBarrier(): Composer<BotContext> {
     const text = ctx.msg.text ?? ctx.msg.caption;
     if (!ctx.shredding || text === undefined || keyMaterialIn(text) !== "private-key") return next();
     const shredding = await ctx.shredding;
-    await ctx.reply(texts.withDeletionNote(shredding, texts.privateKeyPasted), { parse_mode: "HTML" });
+    await ctx.reply(textsOf(ctx).withDeletionNote(shredding, textsOf(ctx).privateKeyPasted), { parse_mode: "HTML" });
   });
   return barrier;
 }

@@ -4,7 +4,7 @@ import type { RedisClient } from "../../infra/redis.js";
 import { rateKeyOf } from "../../budget/rate-budget.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import type { BotContext } from "../context.js";
-import { texts } from "../texts.js";
+import { textsOf } from "../texts.js";
 
 /**
  * Updates the bot takes, across all its processes, before dropping the rest of a window. In a
@@ -48,7 +48,7 @@ export function limitUpdates(redis: RedisClient, metrics: Metrics, exempt: (ctx:
         metrics.updatesDropped.inc({ reason: "rate-limit" });
         if (kind !== "private") return;
         const told = await redis.set(`${keyOf(ctx)}:told`, "1", "PX", windowMs, "NX");
-        if (told === "OK") await ctx.reply(texts.slowDown(Math.round(windowMs / 1000)));
+        if (told === "OK") await ctx.reply(textsOf(ctx).slowDown(Math.round(windowMs / 1000)));
       },
     });
   };

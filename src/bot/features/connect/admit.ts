@@ -11,7 +11,7 @@ import type { CredentialRecord, CredentialStore } from "../../../vault/credentia
 import type { KeyDenylist } from "../../../vault/denylist.js";
 import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
 import type { NextStep } from "../../copy/connect.js";
-import { texts } from "../../texts.js";
+import type { Texts } from "../../texts.js";
 
 export interface AdmitDeps {
   credentials: CredentialStore;
@@ -57,8 +57,8 @@ export interface FlowFacts {
 }
 
 /** Checks the key (see `check`), counts the outcome, and records a refusal in the audit trail. */
-export async function admit(deps: AdmitDeps, userId: number, source: KeySource, flow: FlowFacts): Promise<Admission> {
-  const admission = await check(deps, userId, source, flow);
+export async function admit(deps: AdmitDeps, texts: Texts, userId: number, source: KeySource, flow: FlowFacts): Promise<Admission> {
+  const admission = await check(deps, texts, userId, source, flow);
   const outcomes = admission.outcome === "refused" ? admission.why : [admission.outcome === "connected" ? "accepted" : admission.outcome];
   for (const outcome of outcomes) deps.metrics.connects.inc({ outcome });
   if (admission.outcome === "refused" && !admission.held) {
@@ -68,7 +68,7 @@ export async function admit(deps: AdmitDeps, userId: number, source: KeySource, 
   return admission;
 }
 
-async function check(deps: AdmitDeps, userId: number, source: KeySource, { previous, next, panicEpoch }: FlowFacts): Promise<Admission> {
+async function check(deps: AdmitDeps, texts: Texts, userId: number, source: KeySource, { previous, next, panicEpoch }: FlowFacts): Promise<Admission> {
   const wait = await deps.bybitBudget.followerCheck(userId);
   if (wait > 0) return { outcome: "refused", reply: texts.tooManyChecks(Math.ceil(wait / 1000), next), why: ["held"], held: true };
   let credentials: Credentials;
@@ -87,7 +87,7 @@ async function check(deps: AdmitDeps, userId: number, source: KeySource, { previ
   const current = await deps.credentials.current(userId);
   if (inspection.ok && (await deps.denylist.has(inspection.key.id))) return { outcome: "refused", reply: texts.keyDenied(next), why: ["denied"], current };
   const now = deps.clock();
-  const judgement = judge(inspection, current, deps, { now, keyType: source.type, expectedRsaPublicKey, next });
+  const judgement = judge(texts, inspection, current, deps, { now, keyType: source.type, expectedRsaPublicKey, next });
   if (!judgement.accepted) {
     // After a /panic sent during the check, the flow is over: no "send it again".
     if ((await deps.credentials.panicEpoch(userId)) !== panicEpoch) return { outcome: "panicked" };
@@ -119,7 +119,7 @@ interface Circumstances {
   next: NextStep;
 }
 
-function judge(inspection: KeyInspection, previous: CredentialRecord | null, deps: AdmitDeps, { now, keyType, expectedRsaPublicKey, next }: Circumstances): Judgement {
+function judge(texts: Texts, inspection: KeyInspection, previous: CredentialRecord | null, deps: AdmitDeps, { now, keyType, expectedRsaPublicKey, next }: Circumstances): Judgement {
   if (!inspection.ok) return { accepted: false, reply: texts.exchangeFailure(inspection.failure, keyType, next), why: [`bybit-${inspection.failure}`] };
   // The same key again is a mistake only while it is in use: one taken out of use (by the key watch) may come back fixed.
   if (previous?.status === "active" && previous.bybitKeyId === inspection.key.id) return { accepted: false, reply: texts.sameKey(next), why: ["same-key"] };

@@ -3,7 +3,8 @@ import type { Logger } from "pino";
 import type { ChecksUnderWay, InterruptedCheck } from "../../../vault/checks.js";
 import type { CredentialStore } from "../../../vault/credential-store.js";
 import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
-import { texts } from "../../texts.js";
+import type { FollowerLanguages } from "../../../vault/follower-language.js";
+import { textsFor } from "../../texts.js";
 
 export interface InterruptedDeps {
   checksUnderWay: ChecksUnderWay;
@@ -12,6 +13,7 @@ export interface InterruptedDeps {
   /** Drops the follower's flow state: the flow as it stood before the check, waiting for a key that will never come. */
   dropFlowState(userId: number): Promise<void>;
   api: Api;
+  languages: FollowerLanguages;
   logger: Logger;
   /** A check whose last beat is this old was cut short. */
   staleAfterMs: number;
@@ -31,6 +33,7 @@ export function recoverInterruptedChecks(deps: InterruptedDeps): { start(): void
     const current = await deps.credentials.current(userId);
     const stored = current !== null && current.status === "active" && current.ref !== previousRef;
     deps.logger.warn({ userId, stored }, "a key check was cut short by a restart; the follower is told");
+    const texts = textsFor(await deps.languages.of(userId));
     await deps.api.sendMessage(userId, stored ? texts.checkInterruptedStored(current) : texts.checkInterruptedNothingStored, { parse_mode: "HTML" });
   }
 

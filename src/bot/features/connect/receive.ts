@@ -1,10 +1,11 @@
 import type { Context } from "grammy";
-import { parseCredentialText, type CredentialText } from "../../../policy/credential-format.js";
+import { looksLikeChatter, parseCredentialText, type CredentialText } from "../../../policy/credential-format.js";
 import { WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
 import type { BotConversation } from "../../context.js";
 import type { Shredder } from "../../intake/shredder.js";
-import { texts } from "../../texts.js";
+import { textsOf, type Texts } from "../../texts.js";
 import type { KeySource } from "./admit.js";
+import { isRepeat, waitStep, withCancel, type StepClock } from "./steps.js";
 
 /**
  * What the flow waits for: `rsa` is only the API key of a key made from our public key;
@@ -15,7 +16,7 @@ import type { KeySource } from "./admit.js";
 export type Expecting = "rsa" | "hmac";
 
 const html = { parse_mode: "HTML" } as const;
-const RESTARTS = new Set(["connect", "rotate", "start"]);
+const RESTARTS = new Set(["rotate"]);
 
 /**
  * Waits until the follower has sent what a key check needs. Every message at these steps but a
@@ -23,28 +24,40 @@ const RESTARTS = new Set(["connect", "rotate", "start"]);
  * mistyped secret is still most of a secret. `first` is a message that already arrived
  * (pasted instead of choosing a way). Null: too many wrong answers; the follower has been told, and the flow ends.
  */
-export async function receiveKey(conversation: BotConversation, shredder: Shredder, expecting: Expecting, first?: Context): Promise<KeySource | null> {
+export interface KeyStep extends StepClock {
+  shredder: Shredder;
+  /** Shows the step on screen again (/connect during the flow). */
+  repeat: () => Promise<unknown>;
+  /** Shows a new step (the secret's), which /connect then shows again. */
+  show: (text: string, other: Parameters<Context["reply"]>[1]) => Promise<void>;
+}
+
+export async function receiveKey(conversation: BotConversation, step: KeyStep, expecting: Expecting, first?: Context): Promise<KeySource | null> {
   let apiKey: string | null = null;
   let next: Context | undefined = first;
   let wrong = 0;
   for (;;) {
     // Edits and stale buttons go on to the handlers after the flow (which delete and explain).
-    const ctx = next ?? (await conversation.waitFor("message", { next: true }));
+    const ctx = next ?? (await waitStep(conversation, step, "message"));
     next = undefined;
+    const texts = textsOf(ctx);
     const message = ctx.message!;
     const command = /^\/(\w+)/.exec(message.text ?? "")?.[1];
     // Starting over is what a follower means by these: the flow ends, and the command runs afresh.
     if (command && RESTARTS.has(command)) await conversation.halt({ next: true });
-    if (command) {
+    const text = message.text ?? message.caption;
+    // A command, or plain words with nothing in them to delete: a pointer, not a diagnosis of a key.
+    if (command || (text !== undefined && looksLikeChatter(text))) {
       wrong += 1;
-      await ctx.reply(wrong >= WRONG_INPUTS_PER_STEP ? texts.tooManyTries : texts.commandDuringFlow);
+      if (wrong >= WRONG_INPUTS_PER_STEP) await ctx.reply(texts.tooManyTries);
+      else if (isRepeat(ctx)) await step.repeat();
+      else await ctx.reply(command === "help" ? texts.help : command ? texts.commandDuringFlow : texts.chatterInFlow, html);
       if (wrong >= WRONG_INPUTS_PER_STEP) return null;
       continue;
     }
     const address = { chatId: message.chat.id, messageId: message.message_id };
-    const shredding = await conversation.external(() => shredder.shred(address));
+    const shredding = await conversation.external(() => step.shredder.shred(address));
     const say = (answer: string) => ctx.reply(texts.withDeletionNote(shredding, answer), html);
-    const text = message.text ?? message.caption;
     const parsed = text === undefined ? null : parseCredentialText(text);
     const source = parsed && complete(parsed, expecting, apiKey);
     if (source) {
@@ -59,11 +72,12 @@ export async function receiveKey(conversation: BotConversation, shredder: Shredd
       return null;
     }
     if (parsed && expecting === "hmac" && parsed.kind === "key") {
-      await say(apiKey === null ? texts.askSecret : texts.keyReplaced);
+      const askSecret = texts.withDeletionNote(shredding, apiKey === null ? texts.askSecret : texts.keyReplaced);
+      await step.show(askSecret, { ...html, reply_markup: withCancel(ctx) });
       apiKey = parsed.apiKey;
       continue;
     }
-    await say(parsed ? hint(parsed, expecting, apiKey !== null) : texts.textOnly);
+    await say(parsed ? hint(texts, parsed, expecting, apiKey !== null) : texts.textOnly);
   }
 }
 
@@ -76,7 +90,7 @@ function complete(parsed: CredentialText, expecting: Expecting, apiKey: string |
 }
 
 /** Says what the message looked like and what to send instead; never repeats any of it. */
-function hint(parsed: CredentialText, expecting: Expecting, haveKey: boolean): string {
+function hint(texts: Texts, parsed: CredentialText, expecting: Expecting, haveKey: boolean): string {
   switch (parsed.kind) {
     case "private-key":
       // Taken before any flow sees it (intake/private-keys.ts); this answer only keeps the switch whole.

@@ -7,7 +7,7 @@ import type { KeyDenylist } from "../../../vault/denylist.js";
 import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
 import type { BotContext } from "../../context.js";
 import { ROTATE_NOW } from "../../reminder-delivery.js";
-import { texts } from "../../texts.js";
+import { textsOf } from "../../texts.js";
 import { finish } from "./review.js";
 import { createSnapshots, type SnapshotDeps } from "./snapshots.js";
 
@@ -25,7 +25,8 @@ const steps = { ...html, link_preview_options: { is_disabled: true } } as const;
 const FREEZE_TOO = "panic:freeze";
 
 /** The two buttons of a flow; they name the frozen key, so they stay valid until its flow ends, and act for nobody else. */
-function revokeButtons(ref: string): InlineKeyboard {
+function revokeButtons(ctx: Context, ref: string): InlineKeyboard {
+  const texts = textsOf(ctx);
   return new InlineKeyboard().text(texts.deletedItButton, `panic:deleted:${ref}`).row().text(texts.forgetNowButton, `panic:forget:${ref}`);
 }
 
@@ -47,12 +48,13 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
   const snapshots = createSnapshots(deps);
 
   async function freeze(ctx: Context, record: CredentialRecord): Promise<void> {
+    const texts = textsOf(ctx);
     const flow = await deps.panics.freeze(record.userId, record.ref, deps.clock());
     deps.metrics.panics.inc({ outcome: flow ? "frozen" : "raced" });
     if (!flow) {
       // Frozen a moment ago by another /panic of the same follower: its steps, again.
       const frozen = await deps.panics.flow(record.userId, record.ref);
-      if (frozen) await ctx.reply(texts.revokeSteps(frozen.record), { ...steps, reply_markup: revokeButtons(record.ref) });
+      if (frozen) await ctx.reply(texts.revokeSteps(frozen.record), { ...steps, reply_markup: revokeButtons(ctx, record.ref) });
       else await ctx.reply(texts.panicRaced);
       return;
     }
@@ -61,7 +63,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     const housekeeping = Promise.all([deps.reminders.cancel(record), deps.denylist.add(record.bybitKeyId)]);
     const stepsShown = (async () => {
       await ctx.reply(texts.panicFrozen(flow.record), html);
-      await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(flow.record.ref) });
+      await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(ctx, flow.record.ref) });
     })();
     snapshots.start(ctx, flow, Promise.all([stepsShown, housekeeping]));
     await Promise.all([stepsShown, housekeeping]);
@@ -69,6 +71,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
 
   /** Freezes the current key, or shows the open flows again; never waits on Bybit. */
   async function panicNow(ctx: BotContext & { from: { id: number } }): Promise<void> {
+    const texts = textsOf(ctx);
     const userId = ctx.from.id;
     const [, current, open] = await Promise.all([deps.credentials.bumpPanicEpoch(userId), deps.credentials.current(userId), deps.panics.open(userId)]);
     if (!current && open.length === 0) {
@@ -78,7 +81,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     // One flow per key: an open one goes on where it was, snapshot and all. A snapshot still pending
     // and not under way here was cut short (a restart): it is taken now, while the key may still read.
     for (const flow of open) {
-      await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(flow.record.ref) });
+      await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(ctx, flow.record.ref) });
       if (flow.snapshot.state === "pending" && !snapshots.running(flow.record.ref)) snapshots.start(ctx, flow);
     }
     // A key connected after an open flow began is most likely the fresh one: ask before freezing it.
@@ -106,7 +109,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
   // frozen key there is nothing else to show or disconnect; connecting a new one is welcome.
   const frozenFirst = (withoutCurrentKey: "go-on" | "stop") => async (ctx: BotContext & { from: { id: number } }, next: () => Promise<void>) => {
     const open = await deps.panics.open(ctx.from.id);
-    for (const frozen of open) await ctx.reply(texts.frozenNotice(frozen.record), { ...html, reply_markup: revokeButtons(frozen.record.ref) });
+    for (const frozen of open) await ctx.reply(textsOf(ctx).frozenNotice(frozen.record), { ...html, reply_markup: revokeButtons(ctx, frozen.record.ref) });
     if (open.length === 0 || withoutCurrentKey === "go-on" || (await deps.credentials.current(ctx.from.id))) await next();
   };
   dm.command(["connect", "rotate", "start"], frozenFirst("go-on"));
@@ -115,10 +118,11 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
   dm.command("cancel", async (ctx, next) => {
     const open = ctx.conversation.active("connect") > 0 ? [] : await deps.panics.open(ctx.from.id);
     if (open.length === 0) return next();
-    for (const frozen of open) await ctx.reply(texts.panicCannotBeCancelled(frozen.record), { ...html, reply_markup: revokeButtons(frozen.record.ref) });
+    for (const frozen of open) await ctx.reply(textsOf(ctx).panicCannotBeCancelled(frozen.record), { ...html, reply_markup: revokeButtons(ctx, frozen.record.ref) });
   });
 
   dm.callbackQuery(new RegExp(`^${FREEZE_TOO}:([\\w-]+)$`), async (ctx) => {
+    const texts = textsOf(ctx);
     const current = await deps.credentials.current(ctx.from.id);
     if (!current || current.ref !== ctx.match[1]) return ctx.answerCallbackQuery({ text: texts.buttonExpired });
     await ctx.answerCallbackQuery();
@@ -126,6 +130,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
   });
 
   dm.callbackQuery(/^panic:(deleted|forget):([\w-]+)$/, async (ctx) => {
+    const texts = textsOf(ctx);
     const userId = ctx.from.id;
     const ref = ctx.match[2]!;
     const open = await deps.panics.flow(userId, ref);
@@ -139,16 +144,16 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
 
     const credentials = await deps.panics.reveal(userId, ref);
     // Never claim a revocation Bybit has not confirmed: a key we cannot open, we cannot check.
-    if (!credentials) return ctx.reply(texts.cannotCheck(open.record), { ...html, reply_markup: revokeButtons(ref) });
+    if (!credentials) return ctx.reply(texts.cannotCheck(open.record), { ...html, reply_markup: revokeButtons(ctx, ref) });
     const wait = await deps.bybitBudget.followerCheck(userId);
-    if (wait > 0) return ctx.reply(texts.checkAgainIn(Math.ceil(wait / 1000)), { ...html, reply_markup: revokeButtons(ref) });
+    if (wait > 0) return ctx.reply(texts.checkAgainIn(Math.ceil(wait / 1000)), { ...html, reply_markup: revokeButtons(ctx, ref) });
     await ctx.reply(texts.checkingRevocation);
     const liveness = await deps.exchange.isKeyAlive(credentials);
     deps.metrics.panics.inc({ outcome: !liveness.ok ? "verify-failed" : liveness.alive ? "still-active" : "revoked-verified" });
-    if (!liveness.ok) return ctx.reply(texts.verifyFailed, { ...html, reply_markup: revokeButtons(ref) });
+    if (!liveness.ok) return ctx.reply(texts.verifyFailed, { ...html, reply_markup: revokeButtons(ctx, ref) });
     if (liveness.alive) {
       await ctx.reply(texts.stillActive(open.record), html);
-      return ctx.reply(texts.revokeSteps(open.record), { ...steps, reply_markup: revokeButtons(ref) });
+      return ctx.reply(texts.revokeSteps(open.record), { ...steps, reply_markup: revokeButtons(ctx, ref) });
     }
     // Dead: the review wants the snapshot, if one is still under way here.
     await snapshots.running(ref);

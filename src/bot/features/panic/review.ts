@@ -3,7 +3,7 @@ import { foreignFills } from "../../../policy/account.js";
 import type { CredentialStore } from "../../../vault/credential-store.js";
 import type { PanicFlow, PanicStore, ReadAccount } from "../../../vault/panic-store.js";
 import { splitIntoMessages } from "../../split-messages.js";
-import { texts } from "../../texts.js";
+import { textsOf, type Texts } from "../../texts.js";
 
 const html = { parse_mode: "HTML" } as const;
 
@@ -21,23 +21,24 @@ export interface ReviewDeps {
  */
 export async function finish(ctx: Context, deps: ReviewDeps, flow: PanicFlow, revokedVerified: boolean, headline?: string): Promise<void> {
   const { record } = flow;
+  const texts = textsOf(ctx);
   const facts = { keyName: record.name, maskedKey: record.maskedKey, frozenAt: flow.frozenAt, revokedVerified };
   if (!(await deps.panics.finish(record.userId, record.ref, facts))) return;
   await ctx.reply(headline ?? (revokedVerified ? texts.revokedVerified(facts) : texts.forgotUnverified(facts)), html);
-  for (const message of review(flow.snapshot.state === "ready" ? flow.snapshot : null, deps.orderLinkIdPrefix)) await ctx.reply(message, html);
+  for (const message of review(texts, flow.snapshot.state === "ready" ? flow.snapshot : null, deps.orderLinkIdPrefix)) await ctx.reply(message, html);
   const connected = (await deps.credentials.current(record.userId))?.status === "active";
   await ctx.reply(texts.afterPanic(deps.supportContact, connected), html);
 }
 
 /** What the account held when it was read, said as of then: the key kept working until it was deleted. */
-function review(read: ReadAccount | null, orderLinkIdPrefix: string): string[] {
+function review(texts: Texts, read: ReadAccount | null, orderLinkIdPrefix: string): string[] {
   if (!read) return [texts.reviewUnavailable];
   const { snapshot } = read;
   const lines: string[] = [texts.reviewAsOf(read.readAt), ""];
-  if (snapshot.positions.length > 0) lines.push(texts.reviewPositionsTitle, ...snapshot.positions.map(texts.position));
-  if (snapshot.orders.length > 0) lines.push(...(snapshot.positions.length > 0 ? [""] : []), texts.reviewOrdersTitle, ...snapshot.orders.map(texts.order));
+  if (snapshot.positions.length > 0) lines.push(texts.reviewPositionsTitle, ...snapshot.positions.map((position) => texts.position(position)));
+  if (snapshot.orders.length > 0) lines.push(...(snapshot.positions.length > 0 ? [""] : []), texts.reviewOrdersTitle, ...snapshot.orders.map((order) => texts.order(order)));
   if (snapshot.positions.length + snapshot.orders.length === 0) lines.push(texts.reviewNothingOpen);
   const fills = foreignFills(snapshot.fills, orderLinkIdPrefix);
-  lines.push("", ...(fills.length > 0 ? [texts.reviewFillsTitle, ...fills.map(texts.fill)] : [texts.reviewNoForeignFills]));
+  lines.push("", ...(fills.length > 0 ? [texts.reviewFillsTitle, ...fills.map((fill) => texts.fill(fill))] : [texts.reviewNoForeignFills]));
   return splitIntoMessages(lines);
 }

@@ -4,7 +4,7 @@ import type { Exchange } from "../../../exchange/bybit.js";
 import { foreignFills, REVIEW_FILLS_DAYS } from "../../../policy/account.js";
 import { DAY_MS } from "../../../policy/key-policy.js";
 import type { PanicFlow } from "../../../vault/panic-store.js";
-import { texts } from "../../texts.js";
+import { textsOf } from "../../texts.js";
 import { finish, type ReviewDeps } from "./review.js";
 
 export interface SnapshotDeps extends ReviewDeps {
@@ -45,6 +45,7 @@ export function createSnapshots(deps: SnapshotDeps): Snapshots {
 
   async function read(ctx: Context, flow: PanicFlow, after: Promise<unknown>): Promise<void> {
     const { userId, ref } = flow.record;
+    const texts = textsOf(ctx);
     await after.catch(() => undefined);
     await pace();
     const credentials = await deps.panics.reveal(userId, ref);

@@ -1,0 +1,82 @@
+import { InlineKeyboard, type Context } from "grammy";
+import type { Filter, FilterQuery } from "grammy";
+import { parseCredentialText } from "../../../policy/credential-format.js";
+import { WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
+import type { BotConversation } from "../../context.js";
+import { textsOf } from "../../texts.js";
+
+/** Each step waits this long for the follower (on the injected clock); after that the flow ends and says so. */
+export const STEP_TIMEOUT_MS = 10 * 60_000;
+export const STEP_TIMEOUT_MINUTES = STEP_TIMEOUT_MS / 60_000;
+
+/** The one "Cancel" button on each step message; heard ahead of the flow, like /cancel. */
+export const CANCEL = "connect:cancel";
+export const withCancel = (ctx: Context, keyboard = new InlineKeyboard()) =>
+  (keyboard.inline_keyboard.length > 0 ? keyboard.row() : keyboard).text(textsOf(ctx).cancelButton, CANCEL);
+
+/** Where a flow stands in time: its last moment of activity, read from the injected clock before each step's words go out. */
+export interface StepClock {
+  clock: () => number;
+  since: number;
+  /** The flow expired at this step: what goes with it. */
+  expired: () => Promise<unknown>;
+}
+
+/**
+ * Waits at a step. An answer that comes STEP_TIMEOUT_MS after the flow's last activity ends the
+ * flow (`expired` runs first) and goes on to the handlers after it, marked, so that the follower
+ * hears the flow had expired and what to do, with what they sent handled as anywhere else (a key
+ * deleted). The moment of activity is taken before the bot speaks, not after: a follower may
+ * answer before the bot's own send has returned.
+ */
+export async function waitStep<Q extends FilterQuery>(conversation: BotConversation, step: StepClock, query: Q | Q[]): Promise<Filter<Context, Q>> {
+  const answer = await conversation.waitFor(query, { next: true });
+  const now = await conversation.external(() => step.clock());
+  if (now - step.since >= STEP_TIMEOUT_MS) {
+    await conversation.external(async (outside) => {
+      await step.expired();
+      outside.flowExpired = true;
+    });
+    await conversation.halt({ next: true });
+  }
+  step.since = now;
+  return answer;
+}
+
+/**
+ * Waits at a step with buttons for a tap on one of `choices`, or a paste (a message that looks
+ * like a key). Other features' buttons (/forget's, say) pass on untouched and leave no trace in
+ * the flow's state. /connect and /start show the step again. Anything else is a wrong answer: a
+ * stale button is told it expired, a message gets `hint`. Null after too many wrong answers (the
+ * follower is told).
+ */
+export async function waitForChoice(
+  conversation: BotConversation,
+  step: StepClock & { repeat: () => Promise<unknown> },
+  choices: readonly string[],
+  hint: (ctx: Context) => string,
+): Promise<Context | null> {
+  for (let wrong = 1; ; wrong += 1) {
+    const answer = await waitStep(conversation, step, ["message", "callback_query:data"]);
+    const data = answer.callbackQuery?.data;
+    if (data !== undefined && !data.startsWith("connect:")) await conversation.skip({ next: true });
+    if (data !== undefined ? choices.includes(data) : looksLikePaste(answer)) return answer;
+    const over = wrong >= WRONG_INPUTS_PER_STEP;
+    const texts = textsOf(answer);
+    if (data !== undefined) await answer.answerCallbackQuery({ text: texts.buttonExpired });
+    else if (!over && isRepeat(answer)) await step.repeat();
+    else await answer.reply(over ? texts.tooManyTries : hint(answer));
+    if (over && data !== undefined) await answer.reply(texts.tooManyTries);
+    if (over) return null;
+  }
+}
+
+/** /connect and /start during a flow: the follower lost the thread, so the step is shown again. */
+export const isRepeat = (ctx: Context) => /^\/(connect|start)(?:@\w+)?(?:\s|$)/.test(ctx.message?.text ?? "");
+
+/** Anything but a sentence or a sticker: a key, a secret, both, key material, or a command (which receiveKey handles). */
+function looksLikePaste(ctx: Context): boolean {
+  const text = ctx.message?.text ?? ctx.message?.caption;
+  if (text === undefined || isRepeat(ctx)) return false;
+  return text.startsWith("/") || !["sentence", "unrecognised"].includes(parseCredentialText(text).kind);
+}

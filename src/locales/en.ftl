@@ -1,0 +1,305 @@
+# Every word the bot says, in English (the fallback for any language without a file).
+# Copy is short and plain, says what happened and what to do next, and never repeats anything the follower sent.
+# Values passed in are already escaped for Telegram's HTML.
+
+## Shared pieces
+
+key-label = “{ $name }” (<code>{ $masked }</code>)
+api-management-link = <a href="{ $url }">API Management</a>
+then-send-resend = then send it to me again, or /cancel. The public key I gave you still works.
+then-send-command = then send /{ $command }.
+permissions-none = none
+amount-unknown = —
+
+## Permissions as Bybit's API key dialog names them
+
+perm-group-ContractTrade = Contracts
+perm-group-Spot = SPOT
+perm-group-Wallet = Wallet
+perm-group-Options = USDC Contracts
+perm-group-Derivatives = Unified Trading
+perm-group-Exchange = Exchange
+perm-group-Earn = Earn
+perm-group-CopyTrading = Copy Trading
+perm-group-BlockTrade = Block Trade
+perm-group-NFT = NFT
+perm-group-Affiliate = Affiliate
+perm-Order = Orders
+perm-Position = Positions
+perm-SpotTrade = Trade
+perm-OptionsTrade = Trade
+perm-DerivativesTrade = Trade
+perm-AccountTransfer = Account Transfer
+perm-SubMemberTransfer = Subaccount Transfer
+perm-SubMemberTransferList = Subaccount Transfer
+perm-Withdraw = Withdrawal
+perm-ExchangeHistory = Exchange History
+perm-Earn = Earn
+perm-CopyTrading = Copy Trading
+perm-NFTQueryProductList = Product List
+perm-Affiliate = Affiliate
+
+## Commands (the menu)
+
+command-start = What this bot does, and the next step
+command-help = Every command and what it is for
+command-connect = Connect your Bybit API key
+command-status = Your key, its expiry and reminders
+command-rotate = Replace your key with a new one
+command-disconnect = Remove your key from this service
+command-panic = Key leaked? Stop it now and revoke it
+command-forget = Delete everything stored about you
+command-cancel = Stop what we are doing
+
+## First contact and help
+
+start-intro =
+    👋 I connect your Bybit account to the copy-trading service, safely: you give me an API key that can only trade contracts (it can’t withdraw or move funds), I keep it sealed, and I remind you to replace it every { $days } days.
+    If a key ever leaks, /panic stops it at once and walks you through revoking it. /status shows your key at any time.
+    Before you start: turn on 2FA in Bybit (Account &amp; Security), because Bybit asks for it to create an API key.
+start-next-connect = Ready? Tap the button or send /connect. /help lists every command.
+start-connect-button = Connect my Bybit key
+start-next-connected = Your key { $key } is connected. Send /status to see it, or /help for every command.
+help =
+    <b>What I can do</b>
+    /connect – connect your Bybit API key (2FA must be on in Bybit)
+    /status – your key, its expiry and reminders
+    /rotate – replace your key with a new one
+    /disconnect – remove your key from this service (open positions stay open)
+    /panic – a key leaked? Freeze it now and revoke it
+    /forget – delete everything stored about you
+    /cancel – stop what we are doing
+    /help – this list
+chatter = I only understand commands. To start copying, send /connect; /help lists everything I can do.
+chatter-in-flow = We’re in the middle of connecting your key, and I’m waiting for what Bybit shows you (see the steps above). Send /connect to see the steps again, /cancel to stop, or /help for every command.
+
+## General
+
+cancelled = Cancelled. Nothing was stored.
+cancelled-key-stays = Cancelled. Your key { $key } stays connected.
+nothing-to-cancel = There is nothing to cancel.
+cancel-button = Cancel
+loose-credential = It looked like an API key or secret. If that key is connected here and may have leaked, send /panic. To connect a key, send /connect.
+flow-expired = The key connection had expired: I waited { $minutes } minutes for the next step, so I stopped and stored nothing. Send /connect to start again.
+group-keys-only-in-private = Keys go only in a private chat with me: https://t.me/{ $bot }?start=connect
+group-deleted-credential = I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now: others have seen it. If it is connected to this service, freeze it here: https://t.me/{ $bot }?start=panic
+group-deleting-credential = A message here looks like an API key or secret. I am deleting it, though Telegram is slow to let me right now. If it was real, delete that key in Bybit now: others have seen it. If it is connected to this service, freeze it here: https://t.me/{ $bot }?start=panic
+button-expired = This button has expired.
+key-unreadable = ⚠️ I can no longer open your stored key { $key }, after a change on our side, so nothing trades with it now. Please connect a key again with /connect, then delete the old one in Bybit: API Management → Delete.
+slow-down = You’re sending messages faster than I can answer, so I’ll skip the next ones for about { $seconds } seconds. /panic always goes through.
+something-went-wrong = Something went wrong on our side, and I can’t tell whether your last step went through. Send /status to see what is stored, then try again if needed.
+
+## Status
+
+status-key = Key { $key }: { $state }
+status-permissions = Permissions: { $permissions }
+status-kind-rsa = Kind: self-generated (its private key never left our vault)
+status-kind-hmac = Kind: system-generated (key and secret)
+status-created = Created: { $date }
+status-expires-never = Expires: never in Bybit (IP-bound); our limit is { $date } ({ $left }).
+status-expires = Expires: { $date } ({ $left }).
+status-rotate-inactive = Send /rotate to connect a new key.
+status-reminders = Reminders: to rotate on { $rotate }, at expiry on { $expiry }.
+status-rotation-due = Rotation is due now: send /rotate. Last reminder at expiry on { $expiry }.
+status-active = active ✅
+status-expired = expired ⛔
+status-frozen = frozen 🧊 (not used for trading): after /panic, or because it changed in Bybit (see my message about it). If it may have leaked, delete it in Bybit
+status-deleted = deleted in Bybit ⛔ (not used for trading)
+status-unreadable = can’t be opened any more ⚠️ (not used for trading): connect it again with /connect
+days-left = { $days ->
+    [one] 1 day left
+   *[other] { $days } days left
+}
+days-passed = already passed
+no-key = No key is connected. Send /connect to connect your Bybit API key.
+last-revoked = Your last key { $key } was frozen with /panic on { $date }.
+last-revoked-verified = Bybit confirmed it is deleted.
+last-revoked-unverified = I did not check that it is deleted in Bybit: make sure it is.
+
+## Reminders
+
+reminder-rotate = 🔁 Time to rotate your key { $key }: it is { $days } days old. It takes two minutes.
+reminder-rotate-expires = 🔁 Time to rotate your key { $key }: it is { $days } days old and expires on { $date }. It takes two minutes.
+reminder-expired = ⛔ Your key { $key } has expired, so copying has stopped. Connect a new key to resume.
+rotate-now-button = Rotate now
+
+## Disconnect and forget
+
+disconnect-confirm = Disconnect the key { $key }? Copying stops and I forget the key. Open positions and orders stay open in Bybit.
+disconnect-button = Disconnect
+disconnected = Disconnected. I deleted the key from our storage, and copying has stopped. Your open positions and orders stay open in Bybit: close there what you no longer want. Now delete { $key } in Bybit as well: API Management → Delete.
+disconnect-kept = Okay, your key stays connected.
+forget-confirm = Delete everything I store about you: your key, its reminders and its history? This can’t be undone.
+forget-button = Delete everything
+forget-kept = Okay, I deleted nothing.
+forgotten = Done: I deleted everything I stored about you. If your key still exists in Bybit, delete it there too.
+
+## Connect and rotate
+
+connect-intro = <b>Let’s connect your Bybit account.</b> It takes two minutes.
+rotate-intro = <b>Let’s replace your key</b> { $key }. Keep the old key until I confirm the new one.
+two-ways-title = Choose how:
+two-ways-pair = • <b>Make the key for me</b> (recommended): I make a key pair and give you its public key to paste into Bybit. You send back only the API key, so nothing secret ever crosses this chat.
+two-ways-secret = • <b>I have a key and secret</b>: send them here, and I delete each message the moment it arrives.
+make-pair-button = Make the key for me (nothing secret to copy)
+have-secret-button = I have a key and secret
+pick-way = Please tap one of the two buttons above, or paste your key, or /cancel.
+setting-name = • Name: for example <code>{ $name }</code> (a new name for each key tells them apart in Bybit)
+setting-permissions = • <b>Read-Write</b>, with <b>Contracts: Orders and Positions</b>. Nothing else.
+setting-wallet = • Wallet (Account Transfer, Subaccount Transfer, Withdrawal): <b>off</b>
+setting-ip-none = • IP restriction: none. The key then expires after 90 days.
+setting-ip-either = • IP restriction: none (the key expires after 90 days), or bind exactly { $ips }
+public-key-title = Here is your <b>public key</b>. Tap the block to copy it:
+public-key-where = In Bybit, open { $link } → <b>Create New Key</b> → <b>Self-generated API Keys</b>, paste the public key, and set:
+public-key-then = Then send me the <b>API key</b> Bybit shows you. There is no secret to copy: the private key never leaves our vault. This public key is valid for { $minutes } minutes.
+secret-where = In Bybit, open { $link } → <b>Create New Key</b> → <b>System-generated API Keys</b> and set:
+secret-once = Bybit shows the secret only once, so keep that page open.
+secret-then = Now send me the <b>API key</b>. You can also send the key and the secret together. I delete each message as soon as it arrives.
+ask-secret = Got the key. Now send the <b>API secret</b>.
+not-a-key = That doesn’t look like an API key: Bybit keys are about 18 letters and digits. Copy it again from Bybit and send it here, or /cancel.
+not-a-secret = That doesn’t look like an API secret: Bybit secrets are about 36 letters and digits. Copy it again and send it here, or /cancel.
+secret-first = It looks like the <b>secret</b>: please send the <b>API key</b> first (about 18 letters and digits), then the secret.
+key-replaced = Got it: I will use this key instead. Now send the <b>API secret</b>.
+sentence-instead-of-key = It reads like a sentence: please send only the <b>API key</b>, copied from Bybit, or /cancel.
+sentence-instead-of-secret = It reads like a sentence: please send only the <b>API secret</b>, copied from Bybit, or /cancel.
+private-key-pasted = ⚠️ That was a <b>private key</b>. I did not store or use it. Never send a private key to anyone; if it belongs to a Bybit key, delete that key in Bybit. The safer way: /connect, then <b>Make the key for me</b>. I make the pair, and its private key never leaves our vault.
+public-key-sent-back = That is the public key: paste it into Bybit’s <b>Self-generated API Keys</b> dialog, then send me the <b>API key</b> Bybit shows you.
+public-key-without-pair = That is a public key, and I can only use a key made from a pair I made. Send /connect and tap <b>Make the key for me</b>, or send a system-generated key and its secret.
+secret-while-waiting-for-rsa-key = It looks like a <b>secret</b>, but a key made with my public key has none: send only its <b>API key</b>. If you made a system-generated key instead, send its key and secret together in one message.
+text-only = Please send the key as a text message, or /cancel.
+check-interrupted-nothing-stored = Sorry: I was restarted while checking your key, so the check did not finish and nothing was stored. Please send /connect to try again.
+check-interrupted-stored = Sorry: I was restarted while checking your key, before I could confirm it. It did get connected: { $key }. Send /status to see it.
+too-many-checks = ⏳ I checked several keys for you in a short time, and Bybit lets us ask only so often. Nothing was stored. Please wait { $seconds } seconds, { $then }
+too-many-tries = That’s several tries that didn’t work, so I stopped here and stored nothing. Send /connect to start again when you have the key at hand.
+command-during-flow = We’re in the middle of connecting a key. Send the key, or /cancel to stop.
+step-again = Here is where we are:
+replace-existing = You already have the key { $key } connected. Replace it with a new one?
+replace-button = Replace it
+keep-button = Keep it
+pick-answer = Please tap one of the two buttons, paste the new key, or /cancel.
+kept-existing = Okay, your key stays as it is.
+replacing = Okay, let’s connect the new key.
+same-key = This is the key you already have connected. Create a new key in Bybit, { $then }
+delete-old-key = Now delete the old key { $key } in Bybit: { $link } → Delete. Until you do, it still works for anyone who has it.
+reminder-schedule = I’ll remind you to rotate it on { $rotate }, and again when it expires on { $expiry }.
+reminder-schedule-expiry = I’ll remind you again when it expires on { $expiry }.
+checking = Checking the key with Bybit…
+pair-expired = The public key I gave you has expired (they last { $minutes } minutes), so nothing was stored. Send /connect for a fresh one, create a new key in Bybit with it, and delete the key you made with the old one.
+refused-title = ❌ I can’t use the key “{ $name }”. Nothing was stored.
+refused-fix = Fix this in Bybit (or create a new key), { $then }
+connected = ✅ Connected: key { $key }.
+connected-rsa = ✅ Connected: key { $key }, self-generated: its private key never left our vault.
+connected-permissions = Permissions: { $permissions }
+connected-equity = Account equity: { $usd } USD. Copied trades are sized to it.
+connected-equity-unknown = Account equity: not available right now.
+connected-equity-not-unified = Account equity: not shown, because your account is not a Unified Trading Account (I read equity only from those).
+connected-expiry-none = Expiry: none (the key is bound to our IPs).
+connected-expires = { $days ->
+    [one] Expires: { $date } (in 1 day). Create a new key before then.
+   *[other] Expires: { $date } (in { $days } days). Create a new key before then.
+}
+copy-start-default = Copying starts with the next trade the trader opens; trades opened before now are not copied.
+existing-stays = Your key { $key } stays connected.
+not-stored-after-panic = You sent /panic while I was checking this key, so I did not store it. Send /connect when you are ready.
+save-failed = Something went wrong while saving your key, and I can’t tell whether it was stored. Send /status to see: if no key is connected, try /connect again in a minute.
+
+failure-invalid-key = Bybit does not know this API key. Check that you copied all of it, and that it is a mainnet key (not testnet),
+failure-wrong-secret = The secret does not match this key. Copy the secret again (Bybit shows it only once: if it is gone, create a new key),
+failure-ip-not-allowed = Bybit refused the key because it is bound to other IP addresses. Remove the IP restriction in Bybit,
+failure-expired = This key has expired in Bybit. Create a new one,
+failure-clock-skew = Bybit rejected the request time. This is on our side, and nothing was stored. Please wait a minute,
+failure-rate-limited = Bybit is limiting requests right now. Nothing was stored. Please wait a minute,
+failure-timeout = Bybit did not answer in time. Nothing was stored. Please wait a minute,
+failure-unavailable = Bybit is not answering properly right now. Nothing was stored. Please wait a minute,
+failure-rsa-wrong-secret = Bybit did not accept my signature for this key: it was made with a different public key (or it is a system-generated key). Nothing was stored. In Bybit, create a self-generated key with the public key I sent (and delete the one you made),
+
+reason-can-withdraw = It can <b>withdraw</b> funds. Untick Wallet → Withdrawal.
+reason-can-transfer = It can <b>transfer</b> funds ({ $permissions }). Untick Wallet → Account Transfer and Subaccount Transfer.
+reason-fiat = It has fiat permissions ({ $categories }). Untick everything under Fiat.
+reason-read-only = It is <b>read-only</b>, so it can’t place copied trades. Choose Read-Write.
+reason-contract-trade-missing = It can’t trade contracts: tick Contracts → { $missing }.
+reason-unsafe-permissions = It has permissions this service must not hold: { $groups }. Untick everything but Contracts → Orders and Positions.
+reason-other-trading = It can trade other products: { $groups }. This service trades only contracts: untick everything but Contracts → Orders and Positions.
+reason-no-expiry = It has no expiry date. Create a key without IP restriction: Bybit then sets a 90-day expiry.
+reason-ip-bound-without-egress = It is bound to IP addresses, so our servers can’t use it. Set IP restriction to none.
+reason-ip-bound-missing-egress = It is bound to IP addresses that leave out our servers. Add { $missing } or set IP restriction to none.
+reason-public-key-mismatch = Bybit holds a different public key for it than the one I gave you. Create the key with the public key I sent.
+list-and = { $first } and { $second }
+warning-rotation-due = This key is already { $days } days old and due for rotation. Please create a new key soon.
+warning-not-unified = Your account is not a Unified Trading Account. Some copied trades may fail until you upgrade it in Bybit.
+
+## Deleting messages that carried a credential
+
+deletion-deleted = I deleted your message.
+deletion-still-trying = Telegram is slow right now: I am still deleting your message, and I will tell you if I can’t.
+not-deleted-refused = ⚠️ Telegram did not let me delete this message. Please delete it yourself now: it looks like part of an API key.
+not-deleted-gave-up = ⚠️ Telegram kept failing for two days, and I could not delete this message. Please delete it yourself now: it looks like part of an API key.
+group-not-deleted-refused = A message here looks like an API key or secret, and Telegram did not let me delete it (I need the right to delete messages). Please delete it now, and delete that key in Bybit: others have seen it. Keys go only in a private chat with me: https://t.me/{ $bot }?start=connect
+group-not-deleted-gave-up = A message here looks like an API key or secret, and Telegram kept failing for two days, so I could not delete it. Please delete it now, and delete that key in Bybit: others have seen it. Keys go only in a private chat with me: https://t.me/{ $bot }?start=connect
+
+## /panic
+
+panic-no-key = No key is connected, so there is nothing for me to freeze. If you think a Bybit key leaked, delete it in Bybit now: { $link } → Delete. Then change your Bybit password and check your 2FA.
+panic-frozen = 🧊 Frozen: I no longer use the key { $key } for anything, and I will never accept it again.
+panic-raced = Your key changed just as you sent /panic. Please send /panic again.
+revoke-title = <b>Now revoke the key in Bybit.</b> It takes 30 seconds:
+revoke-step-open = 1. Open <a href="{ $url }">Bybit → API Management</a>
+revoke-step-find = 2. Find { $key }
+revoke-step-delete = 3. Press <b>Delete</b> and confirm with your 2FA code
+revoke-then = Then press <b>I deleted it</b>, and I’ll check with Bybit that the key no longer works. Meanwhile I read what your account holds.
+frozen-notice = 🧊 Your key { $key } is frozen after /panic, and it still has to be deleted in Bybit: { $link } → Delete. Then press <b>I deleted it</b>.
+freeze-too-question = Your new key { $key }, connected since, is still in use. Has it leaked too?
+freeze-too-button = Freeze it too
+panic-cannot-be-cancelled = A /panic can’t be undone: the key { $key } stays frozen, and it still has to be deleted in Bybit: { $link } → Delete. Then press <b>I deleted it</b>.
+checking-revocation = Checking with Bybit…
+check-again-in = ⏳ I asked Bybit several times in a short time, and it lets us ask only so often. Press <b>I deleted it</b> again in { $seconds } seconds, or <b>Forget the key now</b>.
+deleted-it-button = I deleted it
+forget-now-button = Forget the key now
+open-positions = { $count ->
+    [one] 1 open position
+   *[other] { $count } open positions
+}
+open-orders = { $count ->
+    [one] 1 open order
+   *[other] { $count } open orders
+}
+foreign-fills = { $count ->
+    [one] 1 fill
+   *[other] { $count } fills
+}
+snapshot-taken = 📸 Read while the key still worked: { $positions }, { $orders }, { $fills } in the last 7 days that this service did not place. I’ll go through them once the key is revoked.
+snapshot-failed = I couldn’t read your account with the key just now. Revoke the key first; check your positions in Bybit afterwards.
+key-already-dead = Your key { $key } no longer works in Bybit: it was already deleted or has expired. Nothing is left to revoke, and I deleted it from our storage.
+still-active = ⚠️ Bybit still accepts the key { $key }: it is not deleted yet. Please follow the steps again.
+cannot-check = I can no longer open the key { $key } to check it with Bybit. Make sure it is deleted in Bybit ({ $link }), then press <b>Forget the key now</b>.
+verify-failed = I couldn’t check with Bybit just now. Press <b>I deleted it</b> again in a minute, or <b>Forget the key now</b>.
+revoked-verified = ✅ Verified: Bybit no longer accepts the key { $key }. I deleted it, its secret or private key, and the snapshot from our storage.
+forgot-unverified = I deleted the key, its secret or private key, and the snapshot from our storage. I did not check with Bybit: make sure { $key } is deleted there ({ $link }).
+key-denied = ❌ This key was frozen as leaked (with /panic, or because it could move money), so I will never use it again. Nothing was stored. Delete it in Bybit, create a new key, { $then }
+review-as-of = <b>As read at { $time } UTC</b>, just after /panic. The key worked until you deleted it, so check Bybit for anything since.
+review-positions-title = <b>Open positions.</b> They stay open after the key is revoked: close in Bybit what you no longer want.
+review-orders-title = <b>Open orders.</b> They stay open too: cancel in Bybit what you no longer want.
+review-nothing-open = No open positions or orders.
+review-fills-title = <b>Fills of the last 7 days that this service did not place.</b> If you do not recognise them, contact Bybit support now.
+review-no-foreign-fills = No fills in the last 7 days other than this service’s.
+review-unavailable = I could not read your account with the key, so check your open positions, orders and recent trades in Bybit.
+review-position = • { $symbol } { $side } { $size } @ { $entry } (mark { $mark }), PnL { $pnl }, { $leverage }×, liq. { $liquidation }
+review-order = • { $symbol } { $side } { $type } { $qty } @ { $price }
+review-fill = • { $time } UTC { $symbol } { $side } { $qty } @ { $price }
+after-panic-title = <b>What to do next</b>
+after-panic-passwords = • Change the passwords of accounts that may share the leak: your email and Bybit.
+after-panic-other-keys = • Rotate your API keys on other exchanges.
+after-panic-2fa = • Turn on 2FA everywhere.
+after-panic-support = • Tell us what happened: { $contact }
+after-panic-connect = When you’re ready, send /connect to connect a fresh key.
+group-panic = Don’t wait: open a private chat with me and I’ll freeze your key at once: https://t.me/{ $bot }?start=panic
+
+## What the key watch found
+
+watch-refused = ⚠️ Your key { $key } changed in Bybit, and this service must not use it as it is now. I stopped using it: nothing trades with it, and copying has stopped.
+watch-what-changed = What changed:
+watch-added = • Added: { $permissions }
+watch-removed = • Removed: { $permissions }
+watch-money = If you did not make this change, someone may have access to your Bybit account: change your password and check your 2FA now. Then delete this key in { $link }, and send /connect to connect a new one with only Contracts → Orders and Positions. I won’t accept this key again.
+watch-fix = Fix it in { $link } and send /connect to connect it again, or create a new key.
+watch-deleted = ⛔ Bybit no longer accepts your key { $key }: it was deleted in Bybit, so copying has stopped. If you did not delete it yourself, check your Bybit account’s security. Send /connect to connect a new key.
