@@ -4,7 +4,7 @@
 // Each run starts fresh, as the fakes do: the data folder is wiped first, unless `--keep`.
 // `!help` lists the sandbox commands (scripts/sandbox/commands.ts).
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -32,13 +32,13 @@ function parseArgs(args: string[]): { keep: boolean; dataDir: string } {
   return { keep, dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir) };
 }
 
-/** A folder the sandbox made carries this file; only such a folder (or the default one) is wiped. */
+/** A folder the sandbox made carries this file; only such a folder (or the default one, or an empty one) is wiped. */
 const MARK = ".sandbox-data";
 
 function prepareDataDir(dataDir: string, keep: boolean): void {
   const isDefault = dataDir === join(root, ".data", "sandbox");
   if (!keep && existsSync(dataDir)) {
-    if (!isDefault && !existsSync(join(dataDir, MARK))) {
+    if (!isDefault && !existsSync(join(dataDir, MARK)) && readdirSync(dataDir).length > 0) {
       out(`${dataDir} exists and is not a sandbox data folder, so it is left alone; choose another --data-dir.`);
       process.exit(2);
     }
