@@ -11,10 +11,12 @@ import { afterAll, describe, expect, it } from "vitest";
 const STACK_LINE = /^\s+at .+(:\d+:\d+\)?|<anonymous>\)?)$/m;
 const dataDir = mkdtempSync(join(tmpdir(), "sandbox-test-"));
 const running: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of running) if (child.exitCode === null) child.kill("SIGKILL");
+afterAll(async () => {
+  // SIGTERM, not SIGKILL: the sandbox then stops the bot it started (and the bot its redis-server).
+  const left = running.filter((child) => child.exitCode === null && child.signalCode === null);
+  await Promise.all(left.map((child) => new Promise((resolve) => child.once("exit", resolve).kill("SIGTERM"))));
   rmSync(dataDir, { recursive: true, force: true });
-});
+}, 30_000);
 
 interface Run {
   output(): string;
