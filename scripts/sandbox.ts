@@ -1,82 +1,133 @@
 // Try the bot in a terminal, with no Telegram account and no Bybit key: starts the local Bot API
 // and Bybit fakes the tests use, runs `src/main.ts` against them (with its own Redis and keyring
-// under .data/sandbox), and lets you chat as a follower. Lines you type are your messages;
-// `!press DATA` taps a button of the bot's last message, `!selfkey` does what Bybit's
-// "Self-generated API Keys" dialog does with the public key the bot showed you (and prints the
-// API key to send back), `!revoke` deletes your key in the fake Bybit (as you would before
-// pressing "I deleted it" after /panic), `!quit` stops everything.
+// in the data folder, .data/sandbox) and lets you chat as a follower, in private and in a group.
+// Each run starts fresh, as the fakes do: the data folder is wiped first, unless `--keep`.
+// `!help` lists the sandbox commands (scripts/sandbox/commands.ts).
 import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { canaryCredentials } from "../test/support/canaries.js";
+import { fileURLToPath } from "node:url";
 import { FakeBybit } from "../test/support/fake-bybit.js";
-import { FakeTelegram, type FakeUser } from "../test/support/fake-telegram.js";
+import { FakeTelegram, type FakeChat, type FakeUser } from "../test/support/fake-telegram.js";
+import { Commands, HELP } from "./sandbox/commands.js";
+import { SampleKeys } from "./sandbox/keys.js";
+import { Transcript } from "./sandbox/transcript.js";
+
+const USAGE = "usage: npm run sandbox [-- --keep] [-- --data-dir <folder>]";
+const root = fileURLToPath(new URL("..", import.meta.url));
+const out = (text: string) => process.stdout.write(`${text}\n`);
+
+function parseArgs(args: string[]): { keep: boolean; dataDir: string } {
+  let keep = false;
+  let dataDir = join(root, ".data", "sandbox");
+  for (let i = 0; i < args.length; i += 1) {
+    if (args[i] === "--keep") keep = true;
+    else if (args[i] === "--data-dir" && args[i + 1]) dataDir = resolve(args[(i += 1)]!);
+    else {
+      out(args[i] === "--help" ? USAGE : `unknown option “${args[i]}”; ${USAGE}`);
+      process.exit(args[i] === "--help" ? 0 : 2);
+    }
+  }
+  return { keep, dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir) };
+}
+
+/** A folder the sandbox made carries this file; only such a folder (or the default one, or an empty one) is wiped. */
+const MARK = ".sandbox-data";
+
+function prepareDataDir(dataDir: string, keep: boolean): void {
+  const isDefault = dataDir === join(root, ".data", "sandbox");
+  if (!keep && existsSync(dataDir)) {
+    if (!isDefault && !existsSync(join(dataDir, MARK)) && readdirSync(dataDir).length > 0) {
+      out(`${dataDir} exists and is not a sandbox data folder, so it is left alone; choose another --data-dir.`);
+      process.exit(2);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, MARK), "Made by npm run sandbox; wiped at its next start unless --keep.\n");
+}
+
+const { keep, dataDir } = parseArgs(process.argv.slice(2));
+prepareDataDir(dataDir, keep);
 
 const token = "100000001:sandbox-token-0123456789abcdefghij";
 const telegram = new FakeTelegram(token);
 const bybit = new FakeBybit();
 const [apiRoot, bybitUrl] = await Promise.all([telegram.start(), bybit.start()]);
-const good = canaryCredentials();
-const risky = canaryCredentials();
-bybit.addKey({
-  ...good,
-  note: "copy-trade-2026",
-  account: {
-    positions: [
-      { category: "linear", settleCoin: "USDT", symbol: "BTCUSDT", side: "Buy", size: "0.05", avgPrice: "64000", markPrice: "64500", unrealisedPnl: "25", leverage: "5", liqPrice: "52000" },
-    ],
-    orders: [{ category: "linear", settleCoin: "USDT", symbol: "ETHUSDT", side: "Sell", orderType: "Limit", price: "3600", qty: "0.5", orderLinkId: "copytrade-1" }],
-    fills: [{ category: "linear", symbol: "SOLUSDT", side: "Buy", execQty: "40", execPrice: "150", execTime: Date.now() - 3_600_000, orderLinkId: "" }],
-  },
-});
-bybit.addKey({ ...risky, note: "can-withdraw", permissions: { ContractTrade: ["Order", "Position"], Wallet: ["Withdraw"] } });
-
-const bot = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-  stdio: ["ignore", "ignore", "inherit"],
-  // A small pool of ready key pairs: a sandbox needs a few, not the production 256.
-  env: { ...process.env, BOT_TOKEN: token, TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl, DATA_DIR: ".data/sandbox", REDIS_URL: "", KEY_PAIR_POOL_SIZE: "4", PORT: "0" },
-});
-
 const you: FakeUser = { id: 424_242, is_bot: false, first_name: "You" };
-const plain = (text: string) => text.replace(/<[^>]+>/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-const out = (text: string) => process.stdout.write(`${text}\n`);
+const group: FakeChat = { id: -1_001_234_567_890, type: "supergroup", title: "Copy traders" };
+const transcript = new Transcript(out, group.id);
+telegram.onAnswered = (call) => transcript.observe(call);
+const keys = new SampleKeys(bybit, join(dataDir, "sample-keys.json"));
+const commands = new Commands({ telegram, you, group, transcript, keys, out });
 
-out(`Sandbox: a fake Telegram at ${apiRoot} and a fake Bybit at ${bybitUrl}.`);
-out(`A good key:          ${good.apiKey} ${good.apiSecret}`);
-out(`A key that withdraws: ${risky.apiKey} ${risky.apiSecret}`);
-out("Type /connect to begin. !press DATA taps a button, !selfkey creates a self-generated key from the public key the bot showed, !revoke deletes your key in Bybit, !quit stops.\n");
+// The bot's own settings stay out of it: a production NODE_ENV, a real Redis or webhook in the shell would defeat the sandbox.
+const inherited = { ...process.env };
+for (const name of ["NODE_ENV", "REDIS_URL", "SEAL_KEYS", "WEBHOOK_URL", "WEBHOOK_SECRET", "ROLE", "EGRESS_IPS", "QUEUE_PREFIX", "LOG_LEVEL"]) delete inherited[name];
+const logFile = join(dataDir, "bot.log");
+const log = openSync(logFile, "a");
+const bot = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  cwd: root,
+  stdio: ["ignore", log, log],
+  // A small pool of ready key pairs: a sandbox needs a few, not the production 256. Probes and metrics on any free port.
+  env: { ...inherited, BOT_TOKEN: token, TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl, DATA_DIR: dataDir, KEY_PAIR_POOL_SIZE: "4", PORT: "0", METRICS_PORT: "0" },
+});
+let stopping = false;
+const botExited = new Promise<void>((done) =>
+  bot.once("exit", (code, signal) => {
+    if (!stopping) {
+      out(`(the bot stopped on its own: ${signal ?? `exit code ${code}`}; its log is ${logFile})`);
+      void stop(1);
+    }
+    done();
+  }),
+);
 
-/** The key `!revoke` deletes: the good one, or the last self-generated one. */
-let yourKey = good.apiKey;
-let lastPublicKey: string | undefined;
-
-void (async () => {
-  for (;;) {
-    const call = await telegram.nextBotMessage(you.id, 24 * 3600_000);
-    const buttons = (call.payload.reply_markup as { inline_keyboard?: { text: string; callback_data: string }[][] } | undefined)?.inline_keyboard;
-    const text = String(call.payload.text);
-    lastPublicKey = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/.exec(text)?.[0] ?? lastPublicKey;
-    out(`bot> ${plain(text).replace(/\n/g, "\nbot> ")}`);
-    if (buttons) out(`     buttons: ${buttons.flat().map((button) => `[${button.text}] !press ${button.callback_data}`).join("  ")}`);
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    if (bot.exitCode === null && bot.signalCode === null) {
+      bot.kill("SIGTERM");
+      const killer = setTimeout(() => bot.kill("SIGKILL"), 15_000);
+      await botExited;
+      clearTimeout(killer);
+    }
+    await Promise.all([telegram.stop(), bybit.stop()]);
   }
-})();
+  process.exit(code);
+}
+// Whatever happens, the bot (and its redis-server) does not outlive the sandbox.
+process.on("exit", () => bot.kill("SIGKILL"));
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
+process.on("uncaughtException", (error) => {
+  out(`(the sandbox failed: ${error.message})`);
+  void stop(1);
+});
+
+out(`Sandbox: a fake Telegram at ${apiRoot}, a fake Bybit at ${bybitUrl}; the bot's log is ${logFile}.`);
+out(
+  keep
+    ? "Kept from the last run (--keep): the bot's Redis (your connected key, a flow you were in, reminders) and keyring, and the sample keys. Telegram starts empty, so old messages and their buttons are gone."
+    : "A fresh start: the data folder was wiped (npm run sandbox -- --keep keeps it).",
+);
+for (const line of [...keys.listing(), ...HELP]) out(line);
+out("Starting the bot…");
+telegram
+  .waitForCall((call) => call.method === "getUpdates", 120_000, "the bot to start")
+  .then(() => out("(the bot is up: say /start)"))
+  .catch(() => out(`(the bot has not asked Telegram for messages after 2 minutes; its log is ${logFile})`));
 
 const input = createInterface({ input: process.stdin });
 for await (const line of input) {
-  const text = line.trim();
-  if (text === "!quit") break;
-  if (text === "!revoke") {
-    bybit.revoke(yourKey);
-    out("(your key is deleted in Bybit now)");
-  } else if (text === "!selfkey") {
-    if (!lastPublicKey) out("(the bot has not shown you a public key yet: /connect, then !press connect:make-pair)");
-    else {
-      yourKey = bybit.createSelfGeneratedKey(`${lastPublicKey}\n`, { note: "self-generated-2026" }).apiKey;
-      out(`(Bybit created a self-generated key. Its API key, to send to the bot: ${yourKey})`);
-    }
-  } else if (text.startsWith("!press ")) telegram.pressButton(you, telegram.lastBotMessage(you.id), text.slice(7).trim());
-  else if (text !== "") telegram.sendText(you, text);
+  let outcome;
+  try {
+    outcome = commands.handle(line);
+  } catch (error) {
+    outcome = undefined;
+    out(`(that did not work: ${(error as Error).message})`);
+  }
+  if (outcome === "quit") break;
 }
-bot.kill("SIGTERM");
-await new Promise((resolve) => bot.once("exit", resolve));
-await Promise.all([telegram.stop(), bybit.stop()]);
-process.exit(0);
+await stop(0);

@@ -1,0 +1,96 @@
+// What a line typed in the sandbox does: a plain line is your message to the bot; a line that
+// starts with "!" is a sandbox command. No input ends in a stack trace: a problem is one line.
+import type { FakeChat, FakeTelegram, FakeUser } from "../../test/support/fake-telegram.js";
+import type { SampleKeys } from "./keys.js";
+import type { Transcript } from "./transcript.js";
+
+export interface Sandbox {
+  telegram: FakeTelegram;
+  you: FakeUser;
+  group: FakeChat;
+  transcript: Transcript;
+  keys: SampleKeys;
+  out: (line: string) => void;
+}
+
+export const HELP = [
+  "Type a message and press Enter to send it to the bot in your private chat. Sandbox commands:",
+  "  !press 3 2          tap button 2 of message #3 (also: !press 3 <button data>, !press 3 <part of its text>)",
+  "  !press 2            tap button 2 of the newest message with buttons (or: !press <part of a button's text>)",
+  "  !group <text>       say <text> in the group “Copy traders”, where the bot is a member",
+  "  !keys               list the sample keys: good ones and one of each kind the bot refuses",
+  "  !selfkey            do what Bybit's “Self-generated API Keys” dialog does with the public key the bot showed",
+  "  !revoke [key]       delete a key in Bybit (a label from !keys or an API key; default: the last key you sent the bot)",
+  "  !help               this list",
+  "  !quit               stop the bot and the sandbox (so does Ctrl-C or Ctrl-D)",
+];
+
+export type Outcome = "quit" | undefined;
+
+export class Commands {
+  /** The last sample or self-generated API key you sent the bot in private: what `!revoke` deletes by default. */
+  private lastKey?: string;
+
+  constructor(private readonly s: Sandbox) {}
+
+  handle(line: string): Outcome {
+    const text = line.trim();
+    if (text === "") return;
+    if (!text.startsWith("!")) return this.say(text, this.s.telegram.privateChat(this.s.you));
+    const [, name = "", rest = ""] = /^!(\S*)\s*([\s\S]*)$/.exec(text) ?? [];
+    switch (name) {
+      case "quit":
+      case "exit":
+        return "quit";
+      case "help":
+        return this.print(HELP);
+      case "keys":
+        return this.print(this.s.keys.listing());
+      case "press":
+        return this.press(rest);
+      case "group":
+        if (rest === "") return this.print(["(!group needs a text: !group /connect, for example)"]);
+        return this.say(rest, this.s.group);
+      case "selfkey":
+        return this.selfKey();
+      case "revoke":
+        return this.revoke(rest);
+      default:
+        return this.print([`(unknown command “!${name}”; !help lists the sandbox commands)`]);
+    }
+  }
+
+  private say(text: string, chat: FakeChat): Outcome {
+    if (chat.type === "private") this.lastKey = this.s.keys.mentionedIn(text) ?? this.lastKey;
+    this.s.transcript.sent(this.s.telegram.sendText(this.s.you, text, chat));
+    return undefined;
+  }
+
+  private press(spec: string): Outcome {
+    if (spec === "") return this.print(["(!press needs a button: !press 3 2 taps button 2 of message #3; !help for more)"]);
+    const found = this.s.transcript.find(spec);
+    if ("problem" in found) return this.print([`(${found.problem})`]);
+    this.s.telegram.pressButton(this.s.you, found.shown.message, found.button.callback_data);
+    return this.print([`you> [pressed “${found.button.text}” on #${found.shown.number}]`]);
+  }
+
+  private selfKey(): Outcome {
+    const publicKey = this.s.transcript.lastPublicKey();
+    if (!publicKey) return this.print(["(the bot has not shown you a public key yet: /connect, then press “Make the key for me”)"]);
+    const apiKey = this.s.keys.selfGenerate(publicKey);
+    return this.print([`(Bybit made a self-generated key. Its API key, to send to the bot: ${apiKey})`]);
+  }
+
+  private revoke(which: string): Outcome {
+    const target = which || this.lastKey;
+    if (!target) return this.print(["(which key? !revoke <label or API key>; !keys lists them)"]);
+    const deleted = this.s.keys.revoke(target);
+    if (!deleted) return this.print([`(no sample key “${target}”; !keys lists them)`]);
+    return this.print([`(the key ${deleted} is deleted in Bybit now)`]);
+  }
+
+  private print(lines: string[]): Outcome {
+    for (const line of lines) this.s.out(line);
+    return undefined;
+  }
+}
