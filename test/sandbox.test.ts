@@ -80,17 +80,20 @@ describe("npm run sandbox", () => {
     firstMainKey = sampleKey(sandbox.output(), "main");
     expect(sandbox.output()).toMatch(/^  withdraw +CK7\w+ CS9\w+/m);
 
+    // The welcome offers one button; it opens the two ways (and Cancel); the second asks for key and secret.
     sandbox.type("/start");
-    await sandbox.waitFor(/^ +buttons: 1 \[.+\] {2}2 \[.+\] +→ !press 1 <n>$/m);
-    sandbox.type("!press 1 2");
+    await sandbox.waitFor(/^ +buttons: 1 \[.+\] +→ !press 1 <n>$/m);
+    sandbox.type("!press 1 1");
     await sandbox.waitFor(/^you> \[pressed “.+” on #1\]$/m);
-    await sandbox.waitFor(/^#2 bot> /m);
+    await sandbox.waitFor(/^ +buttons: 1 \[.+\] {2}2 \[.+\] {2}3 \[.+\] +→ !press 2 <n>$/m);
+    sandbox.type("!press 2 2");
+    await sandbox.waitFor(/^#3 bot> /m);
 
     // A key in the private chat: the bot deletes your message, and the sandbox says so.
     let mark = sandbox.output().length;
     sandbox.type(firstMainKey);
     await sandbox.waitFor(/^\[deleted your message “CK7/m, mark);
-    await sandbox.waitFor(/^#4 bot> /m, mark);
+    await sandbox.waitFor(/^#5 bot> /m, mark);
 
     // Connected: /connect asks whether to replace the key (two buttons); the second keeps it, by an edit.
     mark = sandbox.output().length;
