@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseCredentialText } from "../src/policy/credential-format.js";
+import { looksLikeChatter, parseCredentialText } from "../src/policy/credential-format.js";
 import { containsCredentialLike } from "../src/policy/credential-guard.js";
 import { normalisePublicKey } from "../src/policy/key-material.js";
 import { randomAlphanumeric } from "./support/canaries.js";
@@ -134,5 +134,17 @@ describe("one spelling of a public key", () => {
     expect(normalisePublicKey(`-----BEGIN RSA PUBLIC KEY-----\n${body}`)).toBe(expected);
     expect(normalisePublicKey("not a key")).toBeNull();
     expect(normalisePublicKey("")).toBeNull();
+  });
+});
+
+describe("telling chatter from a paste at a credential step", () => {
+  it("keeps plain words in any script as chatter, and anything that could be key material as a paste", () => {
+    for (const chatter of ["hi, how do I start copying?", "OK thanks, where is the USDT balance", "Привет, как начать копировать?", "what is Bybit"]) {
+      expect(looksLikeChatter(chatter), chatter).toBe(true);
+    }
+    // A key of letters only, split across lines or spaces, mixed case inside: deleted as a paste would be.
+    for (const paste of ["xKqBtRwLa\nPmZvHcYdN", "XkqbtRwla pmZvhcYdn", "my key CK7jlnsD6tix6xm6OD", "hello world 42", "secret please"]) {
+      expect(looksLikeChatter(paste), paste).toBe(false);
+    }
   });
 });

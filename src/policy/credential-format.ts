@@ -108,14 +108,17 @@ export function parseCredentialText(text: string): CredentialText {
 
 /**
  * Plain chatter ("hi, how do I start copying?", in any script): two words or more, no digit, no
- * label word ("key", "secret", "password"…), no token as long as a key, and no key material.
- * Decides only how a message at a credential step is answered (and that there is nothing in it
- * to delete), never validity.
+ * label word ("key", "secret", "password"…), no token as long as a key, no key material, and
+ * every word cased as words are (lower case, Capitalised, or a short ABBR): a key of letters only
+ * (1 in 24 has no digit) split across lines ("xKqBtRwLa\nPmZvHcYdN") is mixed case inside, so it
+ * is deleted, not kept as chatter. Decides only how a message at a credential step is answered
+ * (and that there is nothing in it to delete), never validity.
  */
 export function looksLikeChatter(text: string): boolean {
   const plain = withoutInvisibles(text);
   if (/\d/.test(plain) || keyMaterialIn(plain)) return false;
   if (plain.trim().split(/\s+/).filter((word) => /\p{L}/u.test(word)).length < 2) return false;
+  if (!plain.split(/[^\p{L}]+/u).every((word) => word === "" || /^\p{Lu}?\p{Ll}*$/u.test(word) || /^\p{Lu}{1,4}$/u.test(word))) return false;
   return !plain
     .split(/[^A-Za-z0-9]+/)
     .some((token) => LABEL_WORDS[token.toLowerCase()] !== undefined || token.length >= KEY_LENGTH.min);
