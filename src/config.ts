@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { AUDIT_MAX_ENTRIES } from "./audit/trail.js";
+import { AUDIT_MAX_ENTRIES, AUDIT_RETENTION_DAYS } from "./audit/trail.js";
 import type { RedisTarget } from "./infra/redis.js";
 import { parseKeyring } from "./vault/keyring.js";
 
@@ -48,18 +48,24 @@ const storage = {
         return z.NEVER;
       }
     }),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(7, "must be at least 7 (the trail is what an incident is read from)").max(3650).default(AUDIT_RETENTION_DAYS),
+  AUDIT_MAX_ENTRIES: z.coerce.number().int().min(10_000, "must be at least 10000 (the trail is what an incident is read from)").default(AUDIT_MAX_ENTRIES),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[^:\s]+$/, "must not contain ':' or spaces (braces such as {reminders} keep every queue key in one Redis Cluster slot)")
     .default("{reminders}"),
 };
 
-type StorageEnvironment = { REDIS_URL?: string | undefined; REDIS_CLUSTER_NODES: string[]; REDIS_CLUSTER_PASSWORD?: string | undefined; REDIS_CLUSTER_TLS: "true" | "false" };
+type StorageEnvironment = { QUEUE_PREFIX: string; REDIS_URL?: string | undefined; REDIS_CLUSTER_NODES: string[]; REDIS_CLUSTER_PASSWORD?: string | undefined; REDIS_CLUSTER_TLS: "true" | "false" };
 
 /** One Redis or one cluster, never both: which one the service would use is not a guess to make. */
 function checkOneRedis(env: StorageEnvironment, ctx: z.RefinementCtx): void {
   if (env.REDIS_URL !== undefined && env.REDIS_CLUSTER_NODES.length > 0) {
     ctx.addIssue({ code: "custom", path: ["REDIS_CLUSTER_NODES"], message: "set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both" });
+  }
+  // BullMQ's scripts touch every key of a queue: on a cluster they must share one slot.
+  if (env.REDIS_CLUSTER_NODES.length > 0 && !/\{[^}]+\}/.test(env.QUEUE_PREFIX)) {
+    ctx.addIssue({ code: "custom", path: ["QUEUE_PREFIX"], message: "must hold a hash tag in braces, such as {reminders}, on a Redis Cluster (BullMQ's keys must share one slot)" });
   }
 }
 
@@ -92,7 +98,6 @@ const environment = z
         }
         return ips;
       }),
-    AUDIT_MAX_ENTRIES: z.coerce.number().int().min(10_000, "must be at least 10000 (the trail is what an incident is read from)").default(AUDIT_MAX_ENTRIES),
     ROTATE_AFTER_DAYS: z.coerce.number().int().min(1).max(365).default(80),
     KEY_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(90),
     KEY_PAIR_POOL_SIZE: z.coerce.number().int().min(0).max(5_000).default(256),
@@ -218,8 +223,8 @@ export interface Config {
   metricsPort: number;
   /** What the bot may send in all chats together, every process counted: under Telegram's 30, unless the bot pays for more. */
   telegramMessagesPerSecond: number;
-  /** The audit trail keeps about this many entries, the newest. */
-  auditMaxEntries: number;
+  /** How long the audit trail keeps an entry, and how many it keeps at most. */
+  audit: { retentionDays: number; maxEntries: number };
   /** Webhook mode, instead of long polling. */
   webhook: { url: string; secret: string; maxConnections: number } | null;
 }
@@ -227,6 +232,7 @@ export interface Config {
 /** What the operator commands need: the service's Redis and keyring, nothing else. */
 export interface OpsConfig {
   redis: RedisTarget;
+  audit: { retentionDays: number; maxEntries: number };
   keyring: Environment["SEAL_KEYS"];
   queuePrefix: string;
 }
@@ -236,7 +242,8 @@ export function loadOpsConfig(env: NodeJS.ProcessEnv): OpsConfig {
   if (!parsed.success) throw new ConfigError(`Invalid configuration. ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
   const redis = redisTargetOf(parsed.data);
   if (!redis) throw new ConfigError("REDIS_URL: is required, or REDIS_CLUSTER_NODES (the service's Redis, as the service has it)");
-  return { redis, keyring: parsed.data.SEAL_KEYS, queuePrefix: parsed.data.QUEUE_PREFIX };
+  const { SEAL_KEYS, QUEUE_PREFIX, AUDIT_RETENTION_DAYS: retentionDays, AUDIT_MAX_ENTRIES: maxEntries } = parsed.data;
+  return { redis, keyring: SEAL_KEYS, queuePrefix: QUEUE_PREFIX, audit: { retentionDays, maxEntries } };
 }
 
 export class ConfigError extends Error {
@@ -278,7 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
     telegramMessagesPerSecond: e.TELEGRAM_MESSAGES_PER_SECOND,
-    auditMaxEntries: e.AUDIT_MAX_ENTRIES,
+    audit: { retentionDays: e.AUDIT_RETENTION_DAYS, maxEntries: e.AUDIT_MAX_ENTRIES },
     webhook: e.WEBHOOK_URL && e.WEBHOOK_SECRET ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, maxConnections: e.WEBHOOK_MAX_CONNECTIONS } : null,
   };
 }

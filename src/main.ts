@@ -91,7 +91,7 @@ collectDefaultMetrics({ register: metrics.registry });
 const budget = createRateBudget(redis.main);
 const bybitBudget = createBybitBudget(budget, config.bybitRequestsPer5s);
 const events = createEventOutbox(redis.main);
-const audit = createAuditTrail(redis.main, { maxEntries: config.auditMaxEntries, logger });
+const audit = createAuditTrail(redis.main, { ...config.audit, logger });
 const credentials = createCredentialStore(redis.main, sealer, events, audit);
 const denylist = createKeyDenylist(redis.main);
 const rotation = { rotateAfterDays: config.rotateAfterDays, keyMaxAgeDays: config.keyMaxAgeDays };

@@ -10,7 +10,9 @@ import type { RedisClient } from "../infra/redis.js";
  */
 
 export const AUDIT_STREAM = "{audit}:stream";
-/** About 100 bytes an entry: a million is some 100 MB of Redis, years of a 10,000-follower service. */
+/** How long an entry is kept: it names the follower, so not for ever. */
+export const AUDIT_RETENTION_DAYS = 180;
+/** A ceiling on memory whatever happens (about 100 bytes an entry: some 100 MB). */
 export const AUDIT_MAX_ENTRIES = 1_000_000;
 
 export type AuditType =
@@ -33,15 +35,17 @@ export interface AuditEntry {
 }
 
 export interface AuditTrail {
-  /** The stream, for the relay and the operator commands. */
+  /** The stream, for the operator commands. */
   stream: string;
-  maxEntries: number;
+  /** Appends entries given as stream fields (the relay's key events); throws when Redis does. */
+  append(entries: string[][]): Promise<void>;
   /** Appends the entry; a failure is logged (without the entry) and not passed on: the follower's step has happened. */
   record(entry: AuditEntry): Promise<void>;
 }
 
 export interface AuditTrailOptions {
   stream?: string;
+  retentionDays?: number;
   maxEntries?: number;
   logger?: Logger;
 }
@@ -56,13 +60,22 @@ export function auditFields(entry: AuditEntry, at: number): string[] {
 
 export function createAuditTrail(redis: RedisClient, options: AuditTrailOptions = {}): AuditTrail {
   const stream = options.stream ?? AUDIT_STREAM;
+  const retentionMs = (options.retentionDays ?? AUDIT_RETENTION_DAYS) * 86_400_000;
   const maxEntries = options.maxEntries ?? AUDIT_MAX_ENTRIES;
+  async function append(entries: string[][]): Promise<void> {
+    // Older than the retention goes as each entry is added; the ceiling holds whatever the rate.
+    const pipeline = redis.pipeline();
+    for (const fields of entries) pipeline.xadd(stream, "MINID", "~", `${Date.now() - retentionMs}-0`, "*", ...fields);
+    pipeline.xtrim(stream, "MAXLEN", "~", maxEntries);
+    const failed = (await pipeline.exec())?.find(([error]) => error);
+    if (failed) throw failed[0];
+  }
   return {
     stream,
-    maxEntries,
+    append,
     async record(entry) {
       try {
-        await redis.xadd(stream, "MAXLEN", "~", maxEntries, "*", ...auditFields(entry, Date.now()));
+        await append([auditFields(entry, Date.now())]);
       } catch (error) {
         options.logger?.error({ type: entry.type, userId: entry.userId, error: (error as Error).name }, "could not append to the audit trail");
       }

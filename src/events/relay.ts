@@ -16,7 +16,7 @@ export interface EventRelayOptions {
   /** How long the engine's stream keeps an event (ms): an engine away for longer must resync. */
   retentionMs?: number;
   /** Where each event is also recorded, after it reached the engine's stream. */
-  audit?: Pick<AuditTrail, "stream" | "maxEntries">;
+  audit?: Pick<AuditTrail, "append">;
 }
 
 const EVERY_MS = 50;
@@ -97,14 +97,21 @@ export function startEventRelay(options: EventRelayOptions): { stop(): Promise<v
     }
   }
 
-  /** Into the audit trail as well (another slot on a cluster, so a command of its own): a crash before the outbox entry goes records it again, with the same eventId. */
+  /**
+   * Into the audit trail as well (another slot on a cluster, so a command of its own): a crash
+   * before the outbox entry goes records it again, with the same eventId. Best effort: the events
+   * are in the engine's stream already, and failing here would copy them there again every round.
+   */
+  let auditFailing = false;
   async function recordInAudit(userId: string, entries: [string, string[]][]): Promise<void> {
-    const audit = options.audit;
-    if (!audit) return;
-    const pipeline = redis.pipeline();
-    for (const [id, fields] of entries) pipeline.xadd(audit.stream, "MAXLEN", "~", audit.maxEntries, "*", ...fields, "eventId", `${userId}-${id}`);
-    const failed = (await pipeline.exec())?.find(([error]) => error);
-    if (failed) throw failed[0];
+    try {
+      await options.audit?.append(entries.map(([id, fields]) => [...fields, "eventId", `${userId}-${id}`]));
+      auditFailing = false;
+    } catch (error) {
+      // One line per outage: the events' types and count, nothing else.
+      if (!auditFailing) logger.error({ error: (error as Error).name, events: entries.length }, "could not record key events in the audit trail; they reached the engine's stream");
+      auditFailing = true;
+    }
   }
 
   async function settle(userId: string, count: string): Promise<void> {

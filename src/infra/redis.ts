@@ -7,16 +7,25 @@ export type RedisClient = Redis | Cluster;
 /** Where the service's Redis is: `REDIS_URL`, or `REDIS_CLUSTER_NODES` (a few `host:port` seeds; the rest is discovered). */
 export type RedisTarget = { url: string } | { clusterNodes: string[]; password?: string; tls?: boolean };
 
-/** One client for the target, with these per-connection options (on a cluster, those of every node's connection). */
-export function redisClient(target: RedisTarget, options: RedisOptions = {}): RedisClient {
-  if ("url" in target) return new Redis(target.url, options);
+/**
+ * One client for the target, with these per-connection options (on a cluster, those of every
+ * node's connection). `failFast`: give up after a few tries to connect (a command line tool), where
+ * the service keeps trying for ever.
+ */
+export function redisClient(target: RedisTarget, options: RedisOptions = {}, { failFast = false } = {}): RedisClient {
+  const retry = (times: number) => (failFast && times > 3 ? null : Math.min(100 * 2 ** times, 2000));
+  if ("url" in target) return new Redis(target.url, { ...options, retryStrategy: retry });
   const nodes = target.clusterNodes.map((node) => {
     const split = node.lastIndexOf(":");
     return { host: node.slice(0, split), port: Number(node.slice(split + 1)) };
   });
   const auth = { ...(target.password ? { password: target.password } : {}), ...(target.tls ? { tls: {} } : {}) };
-  // Cluster nodes announce their own addresses; keep the seeds' names for TLS (SNI) by not rewriting them.
-  return new Cluster(nodes, { redisOptions: { ...options, ...auth }, enableOfflineQueue: options.enableOfflineQueue ?? true });
+  return new Cluster(nodes, {
+    redisOptions: { ...options, ...auth },
+    clusterRetryStrategy: retry,
+    // The seeds as given, not resolved to addresses first: with TLS, certificates name hosts.
+    dnsLookup: (address, callback) => callback(null, address),
+  });
 }
 
 /**
@@ -35,8 +44,21 @@ export function connectRedis(target: RedisTarget, logger: Logger) {
 /** The servers that hold the data: the one server, or every master of the cluster. */
 export async function dataNodes(client: RedisClient): Promise<Redis[]> {
   if (!(client instanceof Cluster)) return [client];
-  // A cluster knows its masters once it has read the slots.
-  if (client.status !== "ready") await new Promise((resolve) => client.once("ready", resolve));
+  // A cluster knows its masters once it has read the slots: wait for that, but not for ever.
+  if (client.status !== "ready") {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error("the Redis Cluster did not become ready within 10 s")), 10_000);
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        client.off("ready", ready).off("end", ended);
+        if (error) reject(error);
+        else resolve();
+      };
+      const ready = () => done();
+      const ended = () => done(new Error("the Redis Cluster connection ended"));
+      client.once("ready", ready).once("end", ended);
+    });
+  }
   return client.nodes("master");
 }
 

@@ -2,7 +2,7 @@
 // service's environment (REDIS_URL, SEAL_KEYS, QUEUE_PREFIX). Nothing it prints is secret.
 import { parseArgs } from "node:util";
 import { Queue } from "bullmq";
-import { ConfigError, loadOpsConfig } from "../config.js";
+import { ConfigError, loadOpsConfig, type OpsConfig } from "../config.js";
 import { createAuditTrail } from "../audit/trail.js";
 import { eventKeys } from "../events/outbox.js";
 import { redisClient } from "../infra/redis.js";
@@ -44,23 +44,39 @@ if (command === "keygen") {
   process.exit(0);
 }
 
-let config;
+let config: OpsConfig;
 try {
   config = loadOpsConfig(process.env);
 } catch (error) {
   if (error instanceof ConfigError) fail(error.message);
   throw error;
 }
-const redis = redisClient(config.redis, { maxRetriesPerRequest: 1 });
-const queue = (name: string) => new Queue(name, { connection: redis, prefix: config.queuePrefix });
-const deps = { redis, sealer: config.keyring ? createSealer(config.keyring) : null, reminders: queue(REMINDER_QUEUE), watch: queue(KEY_WATCH_QUEUE), events: eventKeys(), audit: createAuditTrail(redis) };
+const redis = redisClient(config.redis, { maxRetriesPerRequest: 1 }, { failFast: true });
+// Connection trouble ends the command with one line (below), not a stack on every retry.
+let connectionError: (Error & { lastNodeError?: Error }) | undefined;
+redis.on("error", (error: Error) => (connectionError = error));
+const queue = (name: string) => new Queue(name, { connection: redis, prefix: config.queuePrefix }).on("error", () => undefined);
+const deps = { redis, sealer: config.keyring ? createSealer(config.keyring) : null, reminders: queue(REMINDER_QUEUE), watch: queue(KEY_WATCH_QUEUE), events: eventKeys(), audit: createAuditTrail(redis, config.audit) };
 
 const userIdOf = (text: string | undefined) => (text !== undefined && /^\d+$/.test(text) ? Number(text) : fail(`not a Telegram user id: ${text ?? "(none)"}`));
+/** An ISO date or date and time, as `audit` prints them; without a zone, UTC. */
 const sinceOf = (text: string | undefined) => {
   if (text === undefined) return undefined;
-  const time = Date.parse(text);
-  return Number.isFinite(time) ? time : fail(`not a date or time: ${text}`);
+  const parts = /^(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d(?::\d\d(?:\.\d+)?)?))?(?: ?(UTC|Z|[+-]\d\d:?\d\d))?$/.exec(text.trim());
+  const time = parts ? Date.parse(`${parts[1]}T${parts[2] ?? "00:00"}${!parts[3] || parts[3] === "UTC" ? "Z" : parts[3]}`) : NaN;
+  return Number.isFinite(time) ? time : fail(`not a date or time: ${text} (e.g. 2026-11-27, or 2026-11-27 04:42, read as UTC)`);
 };
+
+/** What went wrong with Redis, in one line, with what to check; null for anything else. */
+function redisProblem(error: Error & { lastNodeError?: Error }): string | null {
+  const cause = error.lastNodeError?.message ?? connectionError?.lastNodeError?.message ?? (error.name === "MaxRetriesPerRequestError" ? connectionError?.message : undefined) ?? error.message;
+  const fromRedis = ["ClusterAllFailedError", "ReplyError", "MaxRetriesPerRequestError"].includes(error.name) || /Connection is closed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|startup nodes|Redis Cluster/.test(`${error.message} ${cause}`);
+  if (!fromRedis) return null;
+  const where = "url" in config.redis ? "REDIS_URL" : `REDIS_CLUSTER_NODES (${config.redis.clusterNodes.join(", ")})`;
+  if (/^MOVED /.test(cause)) return `Redis answered MOVED: it is a Redis Cluster; set REDIS_CLUSTER_NODES instead of REDIS_URL`;
+  if (/cluster support disabled/.test(cause)) return `${where} is not a Redis Cluster (${cause}); set REDIS_URL instead`;
+  return `cannot use Redis at ${where}: ${cause}`;
+}
 
 try {
   let output: string;
@@ -75,7 +91,13 @@ try {
   } else if (command === "audit") output = await auditTrail(deps, { userId: values.user === undefined ? undefined : userIdOf(values.user), since: sinceOf(values.since) });
   else fail(`unknown command: ${command}\n\n${HELP}`);
   process.stdout.write(`${output}\n`);
+} catch (error) {
+  const problem = error instanceof Error ? redisProblem(error) : null;
+  if (problem === null) throw error;
+  process.stderr.write(`${problem}\n`);
+  process.exitCode = 1;
 } finally {
-  await Promise.all([deps.reminders.close(), deps.watch.close()]);
+  // Closing waits for a Redis that may be gone: not for long.
+  await Promise.race([Promise.all([deps.reminders.close(), deps.watch.close()]), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   redis.disconnect();
 }
