@@ -4,6 +4,7 @@
 // the moment one does. The set of followers it trades for is kept from the events, for show: it is
 // a hint, never a gate, so an engine restarted (or away longer than the stream keeps) is right anyway.
 // Run beside the service: REDIS_URL=… SEAL_KEYS=… npx tsx examples/engine.ts
+import { hostname } from "node:os";
 import { pathToFileURL } from "node:url";
 import { RestClientV5 } from "bybit-api";
 import { Cluster } from "ioredis";
@@ -11,6 +12,7 @@ import { createKeyAccess, type KeyAccess, type RefusedOpen } from "../src/engine
 import { eventKeys, type KeyEventType } from "../src/events/outbox.js";
 import { redisClient, type RedisClient } from "../src/infra/redis.js";
 import { parseKeyring } from "../src/vault/keyring.js";
+import { announceKeyring } from "../src/vault/keyring-presence.js";
 import { createSealer } from "../src/vault/sealer.js";
 
 /** One event as the stream holds it: every field a string. */
@@ -123,11 +125,14 @@ export async function startExampleEngine(options: ExampleEngineOptions): Promise
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const nodes = process.env.REDIS_CLUSTER_NODES;
   const redis = redisClient(nodes ? { clusterNodes: nodes.split(",") } : { url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" });
-  const access = createKeyAccess({ redis, sealer: createSealer(parseKeyring(process.env.SEAL_KEYS ?? "")), orderLinkIdPrefix: process.env.ORDER_LINK_ID_PREFIX ?? "copytrade-" });
+  const keyring = parseKeyring(process.env.SEAL_KEYS ?? "");
+  const access = createKeyAccess({ redis, sealer: createSealer(keyring), orderLinkIdPrefix: process.env.ORDER_LINK_ID_PREFIX ?? "copytrade-" });
+  // So that a keyring rewrap waits until this engine can open what it re-seals.
+  const presence = announceKeyring(redis, keyring, `engine@${hostname()}:${process.pid}`);
   const engine = await startExampleEngine({
     redis,
     access,
     onEvent: (event) => console.log(`${event.type} follower=${event.userId} key=${event.maskedKey}`),
   });
-  process.once("SIGINT", () => void engine.stop().then(() => redis.disconnect()));
+  process.once("SIGINT", () => void Promise.all([engine.stop(), presence.stop()]).then(() => redis.disconnect()));
 }

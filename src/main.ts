@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { collectDefaultMetrics } from "prom-client";
 import { Queue } from "bullmq";
@@ -33,6 +34,7 @@ import { createChecksUnderWay } from "./vault/checks.js";
 import { createCredentialStore } from "./vault/credential-store.js";
 import { loadOrCreateDevKeyring } from "./vault/dev-keyring.js";
 import { createKeyDenylist } from "./vault/denylist.js";
+import { announceKeyring } from "./vault/keyring-presence.js";
 import { createFollowerLanguages } from "./vault/follower-language.js";
 import { createFollowerStore } from "./vault/follower-store.js";
 import { createKeyPairPool, createPendingKeyPairs } from "./vault/key-pairs.js";
@@ -85,6 +87,8 @@ if (!keyring) {
   logger.warn({ path: dev.path, created: dev.created }, "SEAL_KEYS is not set: using the development keyring file. Never do this in production.");
 }
 const sealer = createSealer(keyring);
+// So that `npm run ops -- rewrap` knows what this process can open and seals with.
+const keyringPresence = announceKeyring(redis.main, keyring, `${config.role}@${hostname()}:${process.pid}`);
 const metrics = createMetrics();
 const telegramLimits = { ...TELEGRAM_LIMITS, allChats: { ...TELEGRAM_LIMITS.allChats, intervalMs: 1000 / config.telegramMessagesPerSecond } };
 collectDefaultMetrics({ register: metrics.registry });
@@ -227,6 +231,7 @@ async function shutdown(signal: string) {
   }, config.shutdownSeconds * 1000).unref();
   await Promise.all(intake.map((stop) => stop()));
   for (const stop of cleanup) await stop();
+  await keyringPresence.stop();
   await Promise.all([queue.close(), watchQueue.close()]);
   await Promise.all([redis.main.quit(), redis.queue.quit()]);
   await localRedis?.stop();

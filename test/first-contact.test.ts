@@ -176,7 +176,7 @@ describe("languages", () => {
     olga.say("/forget");
     await olga.reply();
     h.telegram.pressButton(olga.user, h.telegram.lastBotMessage(olga.chat.id), `forget:${olga.user.id}`);
-    expect(await olga.reply()).toContain("Готово: я удалил всё");
+    expect(await olga.reply()).toContain("Готово: я удалил ваш ключ");
     expect(await h.redis.exists(`follower:{${olga.user.id}}:language`)).toBe(0);
   });
 

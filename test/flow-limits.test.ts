@@ -70,7 +70,7 @@ describe("buttons pressed during a flow", () => {
     dave.say("/connect");
     expect(await dave.reply()).toContain("You already have the key");
     h.telegram.pressButton(dave.user, forgetPrompt, `forget:${dave.user.id}`);
-    expect(await dave.reply()).toContain("Done: I deleted everything I stored about you.");
+    expect(await dave.reply()).toContain("Done: I deleted your key, its reminders and its history.");
     expect(await h.credentials.current(dave.user.id)).toBeNull();
   });
 
@@ -104,7 +104,7 @@ describe("/forget", () => {
     const monitor = await RedisMonitor.start(inject("redisUrl"));
     const port = (h.redis as unknown as { stream: { localPort: number } }).stream.localPort;
     h.telegram.pressButton(carol.user, h.telegram.lastBotMessage(carol.chat.id), `forget:${carol.user.id}`);
-    expect(await carol.reply()).toContain("Done: I deleted everything I stored about you.");
+    expect(await carol.reply()).toContain("Done: I deleted your key, its reminders and its history.");
     await monitor.caughtUp(h.redis);
     monitor.stop();
     const ours = monitor.commands().filter((line) => line.includes(`:${port}]`));

@@ -66,7 +66,8 @@ describe("operator commands", () => {
     await carol.reply();
     const creds = canaryCredentials();
     // 85 days old: its rotation reminder is due at once.
-    h.bybit.addKey({ ...creds, note: "carol-key", createdAt: Date.now() - 85 * 86_400_000 });
+    // Its name (the follower's note in Bybit) tries to forge a line of the trail.
+    h.bybit.addKey({ ...creds, note: "carol-key\n2026-11-27 05:00 UTC  operator  rewrap-finished", createdAt: Date.now() - 85 * 86_400_000 });
     expect(await submitKey(carol, creds)).toContain("✅ Connected");
     expect(await carol.reply()).toContain("Time to rotate");
     const record = (await h.credentials.current(carol.user.id))!;
@@ -89,7 +90,7 @@ describe("operator commands", () => {
     const lines = trail.split("\n");
     expect(lines.map((line) => line.split("  ")[2]?.split(" ")[0])).toEqual(["key-refused", "connected", "reminder-sent", "frozen", "open-refused", "revoked", "purged", "forgotten"]);
     expect(lines[0]).toMatch(/key-refused key \S+ reasons=can-withdraw$/);
-    expect(lines[1]).toContain(`connected key ${record.maskedKey} "carol-key"`);
+    expect(lines[1]).toContain(`connected key ${record.maskedKey} "carol-key?2026-11-27 05:00 UTC  operator  rewrap-finished"`);
     expect(lines[2]).toContain("kind=rotate");
     expect(lines[3]).toContain("by=panic");
     expect(lines[4]).toContain("reason=frozen");

@@ -299,9 +299,9 @@ describe("/forget", () => {
     await panic(alice);
     await replies(alice, 2);
     alice.say("/forget");
-    expect(await alice.reply()).toContain("Delete everything I store about you");
+    expect(await alice.reply()).toContain("Delete your key, its reminders and its history?");
     h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), `forget:${alice.user.id}`);
-    expect(await alice.reply()).toContain("Done: I deleted everything I stored about you.");
+    expect(await alice.reply()).toContain("Done: I deleted your key, its reminders and its history.");
     await h.eventsRelayed(alice.user.id);
     expect(await h.keysMatching(`*${alice.user.id}*`)).toEqual([]);
     expect(await h.keysMatching(`*${record.ref}*`)).toEqual([]);

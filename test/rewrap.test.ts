@@ -7,6 +7,7 @@ import { DAY_MS } from "../src/policy/key-policy.js";
 import { createCredentialStore, credentialKey, type CredentialRecord } from "../src/vault/credential-store.js";
 import { createKeyPairPool, DEFAULT_POOL_KEY } from "../src/vault/key-pairs.js";
 import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
+import { announceKeyring } from "../src/vault/keyring-presence.js";
 import { REWRAP_STATE } from "../src/vault/rewrap.js";
 import { FLOW_STATE_PREFIX, sealedStorage } from "../src/vault/sealed-storage.js";
 import { createSealer, type Sealer } from "../src/vault/sealer.js";
@@ -44,7 +45,11 @@ const entryOf = async (sealer: Sealer, record: CredentialRecord) => sealer.keyId
 
 const rewrapArgs = (batch: number) => ["--import", "tsx", "src/ops/cli.ts", "rewrap", "--batch", String(batch)];
 const env = { PATH: process.env.PATH ?? "", SEAL_KEYS: `${newEntry},${oldEntry}`, ...redisEnv };
-const rewrap = (batch = 20) => promisify(execFile)(process.execPath, rewrapArgs(batch), { env }).then(({ stdout }) => stdout);
+const rewrap = (batch = 20) =>
+  promisify(execFile)(process.execPath, rewrapArgs(batch), { env }).then(
+    ({ stdout }) => stdout,
+    (error: { code: number; stdout: string }) => `exit ${error.code}\n${error.stdout}`,
+  );
 
 describe("npm run ops -- rewrap", () => {
   it("moves every sealed record to the newest entry while the bot keeps serving, and says the old entry can go", async () => {
@@ -62,6 +67,14 @@ describe("npm run ops -- rewrap", () => {
     while ((await pool.available()) < 2) await new Promise((resolve) => setTimeout(resolve, 20));
     await pool.stop();
 
+    // A bot process not restarted with the new entry first: rewrap refuses, and changes nothing.
+    const stale = announceKeyring(h.redis, parseKeyring(`${oldEntry},${newEntry}`), "bot@host-a:41");
+    const refused = await rewrap();
+    expect(refused).toContain(`exit 1\nNot re-sealing: a running process is not ready for it.\nbot@host-a:41 still seals with "${idOf(oldEntry)}": put "${idOf(newEntry)}" first in its SEAL_KEYS and restart it.`);
+    expect(await entryOf(h.sealer, aliceRecord)).toBe(idOf(oldEntry));
+    await stale.stop();
+    const ready = announceKeyring(h.redis, parseKeyring(`${newEntry},${oldEntry}`), "bot@host-a:42");
+
     const run = rewrap();
     // The bot answers throughout.
     const answered: string[] = [];
@@ -70,6 +83,7 @@ describe("npm run ops -- rewrap", () => {
       answered.push(await alice.reply());
     }
     const report = await run;
+    await ready.stop();
 
     expect(answered.every((text) => text.includes(aliceRecord.maskedKey))).toBe(true);
     expect(report).toMatch(/re-sealed with "[^"]+": [\d,]+ records in [\d.]+ s \([\d,]+ records\/s\)/);
@@ -103,7 +117,7 @@ describe("npm run ops -- rewrap", () => {
     expect(leftOld).toBeLessThan(records.length);
 
     const report = await rewrap(500);
-    expect(report).toMatch(/^went on from a run begun \d{4}-\d\d-\d\d \d\d:\d\d UTC \([\d,]+ keys looked at then\)/);
+    expect(report).toMatch(/^\(no running process announced its keyring: stopped, or older than this version\)\nwent on from a run begun \d{4}-\d\d-\d\d \d\d:\d\d UTC \([\d,]+ keys looked at then\)/);
     for (const record of records) expect(await entryOf(newest, record)).toBe(idOf(newEntry));
     expect(await h.redis.exists(REWRAP_STATE)).toBe(0);
   }, 60_000);

@@ -48,7 +48,7 @@ command-status = Your key, its expiry and reminders
 command-rotate = Replace your key with a new one
 command-disconnect = Remove your key from this service
 command-panic = Key leaked? Stop it now and revoke it
-command-forget = Delete everything stored about you
+command-forget = Delete your key, its reminders and history
 command-cancel = Stop what we are doing
 
 ## First contact and help
@@ -67,7 +67,7 @@ help =
     /rotate – replace your key with a new one
     /disconnect – remove your key from this service (open positions stay open)
     /panic – a key leaked? Freeze it now and revoke it
-    /forget – delete everything stored about you
+    /forget – delete your key, its reminders and history
     /cancel – stop what we are doing
     /help – this list
 chatter = I only understand commands. To start copying, send /connect; /help lists everything I can do.
@@ -129,10 +129,10 @@ disconnect-confirm = Disconnect the key { $key }? Copying stops and I forget the
 disconnect-button = Disconnect
 disconnected = Disconnected. I deleted the key from our storage, and copying has stopped. Your open positions and orders stay open in Bybit: close there what you no longer want. Now delete { $key } in Bybit as well: API Management → Delete.
 disconnect-kept = Okay, your key stays connected.
-forget-confirm = Delete everything I store about you: your key, its reminders and its history? This can’t be undone.
+forget-confirm = Delete your key, its reminders and its history? This can’t be undone. Our security log still keeps a dated line for each thing that happened to your keys (their names and masked keys, never a key itself) until the log’s time for it runs out.
 forget-button = Delete everything
 forget-kept = Okay, I deleted nothing.
-forgotten = Done: I deleted everything I stored about you. If your key still exists in Bybit, delete it there too.
+forgotten = Done: I deleted your key, its reminders and its history. If your key still exists in Bybit, delete it there too.
 
 ## Connect and rotate
 

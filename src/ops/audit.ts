@@ -1,4 +1,4 @@
-import { when, type OpsDeps } from "./deps.js";
+import { oneLine, when, type OpsDeps } from "./deps.js";
 
 export interface AuditQuery {
   userId?: number;
@@ -17,19 +17,34 @@ const toEntries = (raw: [string, string[]][]): Entry[] =>
 /** Shown after the key, in this order, when an entry has them. */
 const DETAILS = ["by", "reason", "reasons", "kind", "revokedVerified", "previousMaskedKey", "entry", "resealed", "alreadyNew", "changedMeanwhile", "unopenable", "sealedWithOld"];
 
+/** A page of the stream at a time: one XRANGE of the whole trail would block Redis and fill memory. */
+const PAGE = 1000;
+
+
 /** The audit trail, oldest first: who, which key (masked), what, when, why. Never key material. */
 export async function auditTrail(deps: OpsDeps, { userId, since = 0 }: AuditQuery): Promise<string> {
-  // An entry is written a few ms after its `at` (the relay): start reading a minute early, then filter.
-  const raw = await deps.redis.xrange(deps.audit.stream, `${Math.max(0, since - 60_000)}-0`, "+");
   const seen = new Set<string>();
-  const entries = toEntries(raw)
-    .filter((entry) => entry.at >= since && (userId === undefined || entry.fields.userId === String(userId)))
-    // The relay sends an event again after a crash, with the same eventId.
-    .filter(({ fields }) => fields.eventId === undefined || (!seen.has(fields.eventId) && Boolean(seen.add(fields.eventId))))
-    .sort((a, b) => a.at - b.at);
+  const entries: Entry[] = [];
+  // An entry is written a few ms after its `at` (the relay): start reading a minute early, then filter.
+  let start = `${Math.max(0, since - 60_000)}-0`;
+  for (;;) {
+    const page = await deps.redis.xrange(deps.audit.stream, start, "+", "COUNT", PAGE);
+    for (const entry of toEntries(page)) {
+      if (entry.at < since || (userId !== undefined && entry.fields.userId !== String(userId))) continue;
+      // The relay sends an event again after a crash, with the same eventId.
+      const eventId = entry.fields.eventId;
+      if (eventId !== undefined && seen.has(eventId)) continue;
+      if (eventId !== undefined) seen.add(eventId);
+      entries.push(entry);
+    }
+    if (page.length < PAGE) break;
+    start = `(${page.at(-1)![0]}`;
+  }
+  entries.sort((a, b) => a.at - b.at);
   if (entries.length === 0) return "no entries";
   return entries
-    .map(({ at, fields }) => {
+    .map(({ at, fields: raw }) => {
+      const fields = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, oneLine(value)]));
       const who = fields.userId ? `follower ${fields.userId}` : "operator";
       const key = fields.maskedKey ? ` key ${fields.maskedKey}${fields.name ? ` "${fields.name}"` : ""}` : "";
       const details = DETAILS.filter((name) => fields[name]).map((name) => ` ${name}=${fields[name]}`).join("");

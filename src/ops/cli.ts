@@ -22,9 +22,11 @@ const HELP = `Usage: npm run ops -- <command>
   stats                           followers by key status, reminders and key watches pending, the oldest due
   audit [--user ID] [--since T]   the audit trail, oldest first: key events, refusals, reminders sent,
                                   unreachable followers, rewraps (T: an ISO date or time)
-  rewrap [--batch N]              re-seal every stored record with the first SEAL_KEYS entry, while the
+  rewrap [--batch N] [--force]    re-seal every stored record with the first SEAL_KEYS entry, while the
                                   service runs; resumes where a stopped run left off; then counts what
-                                  each entry still seals, so you know when an older one can go
+                                  each entry still seals, so you know when an older one can go. Refuses
+                                  while a running process lacks that entry or does not seal with it yet
+                                  (--force: those processes are gone)
 
 Reads REDIS_URL, SEAL_KEYS and QUEUE_PREFIX as the service does. Prints nothing secret.`;
 
@@ -33,7 +35,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { user: { type: "string" }, since: { type: "string" }, batch: { type: "string" }, help: { type: "boolean" } } });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { user: { type: "string" }, since: { type: "string" }, batch: { type: "string" }, force: { type: "boolean" }, help: { type: "boolean" } } });
 const [command, argument] = positionals;
 if (values.help || !command) {
   process.stdout.write(`${HELP}\n`);
@@ -87,7 +89,9 @@ try {
     const { sealer } = deps;
     if (!keyring || !sealer) fail("SEAL_KEYS: is required for rewrap (the service's, with the new entry first)");
     const batch = values.batch === undefined ? undefined : /^\d+$/.test(values.batch) && Number(values.batch) > 0 ? Number(values.batch) : fail(`not a batch size: ${values.batch}`);
-    output = await rewrapCommand({ ...deps, sealer }, keyring, batch);
+    const done = await rewrapCommand({ ...deps, sealer }, keyring, { batch, force: values.force });
+    output = done.report;
+    if (!done.ok) process.exitCode = 1;
   } else if (command === "audit") output = await auditTrail(deps, { userId: values.user === undefined ? undefined : userIdOf(values.user), since: sinceOf(values.since) });
   else fail(`unknown command: ${command}\n\n${HELP}`);
   process.stdout.write(`${output}\n`);

@@ -2,7 +2,7 @@ import { reminderJobId, sentMarkerKey } from "../jobs/reminders.js";
 import type { ReminderKind } from "../policy/rotation.js";
 import { credentialKey, toRecord } from "../vault/credential-store.js";
 import { followerKeys } from "../vault/follower-keys.js";
-import { when, type OpsDeps } from "./deps.js";
+import { oneLine, when, type OpsDeps } from "./deps.js";
 
 const KINDS: ReminderKind[] = ["rotate", "expiry"];
 
@@ -24,7 +24,7 @@ export async function inspectFollower(deps: OpsDeps, userId: number): Promise<st
   } else {
     const entry = sealed && deps.sealer ? `${deps.sealer.keyIdOf(sealed)} (${deps.sealer.knowsKeyOf(sealed) ? "held" : "NOT held by this keyring"})` : "unknown (SEAL_KEYS not set)";
     lines.push(
-      `key: ${record.status}, "${record.name}" (${record.maskedKey}), ${record.keyType}, Bybit id ${record.bybitKeyId}, ref ${record.ref}`,
+      `key: ${record.status}, "${oneLine(record.name)}" (${record.maskedKey}), ${record.keyType}, Bybit id ${record.bybitKeyId}, ref ${record.ref}`,
       `  permissions: ${Object.entries(record.permissions).map(([group, list]) => `${group} (${list.join(", ")})`).join("; ") || "none"}`,
       `  created ${when(record.createdAt)}, expires ${when(record.expiresAt)}, connected ${when(record.connectedAt)}`,
       `  sealed with keyring entry ${entry}`,
@@ -39,7 +39,7 @@ export async function inspectFollower(deps: OpsDeps, userId: number): Promise<st
     lines.push(`watch: ${scheduler ? `every ${Math.round((scheduler.every ?? 0) / 3_600_000)} h, next ${when(scheduler.next)}` : "none"}`);
   }
   lines.push(`/panic flows open: ${panicRefs.length === 0 ? "none" : panicRefs.join(", ")}`);
-  if (revoked.keyName) lines.push(`last frozen key: "${revoked.keyName}" (${revoked.maskedKey}), frozen ${when(Number(revoked.frozenAt))}, deletion confirmed by Bybit: ${revoked.revokedVerified}`);
+  if (revoked.keyName) lines.push(`last frozen key: "${oneLine(revoked.keyName)}" (${revoked.maskedKey}), frozen ${when(Number(revoked.frozenAt))}, deletion confirmed by Bybit: ${revoked.revokedVerified}`);
   lines.push(`events waiting for the relay: ${outbox}`);
   return lines.join("\n");
 }

@@ -32,7 +32,8 @@ export interface RewrapOptions {
   stateKey?: string;
   /** Keys asked of each SCAN step: one batch. */
   batch?: number;
-  /** After each batch, with the counts so far (a resumed run's included). */
+  /** Once it knows where it starts (Redis answered); then after each batch, with the counts so far (a resumed run's included). */
+  onStart?(): Promise<void>;
   onProgress?(counts: RewrapCounts): void;
 }
 
@@ -56,6 +57,7 @@ export async function rewrapAll(options: RewrapOptions): Promise<RewrapRun> {
   const counts = Object.fromEntries(COUNTS.map((name) => [name, resuming ? Number(saved[name] ?? 0) : 0])) as unknown as RewrapCounts;
   const startedAt = resuming ? Number(saved.startedAt) : Date.now();
   if (!resuming) await redis.hset(stateKey, { entry: newestEntry, startedAt });
+  await options.onStart?.();
   const cursors = new Map(Object.entries(saved).flatMap(([field, value]) => (resuming && field.startsWith("cursor:") ? [[field.slice(7), value]] : [])));
 
   /** One blob: re-sealed in place, or why not ("changed": read the key again). */
