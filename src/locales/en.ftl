@@ -198,7 +198,7 @@ connected-expires = { $days ->
     [one] Expires: { $date } (in 1 day). Create a new key before then.
    *[other] Expires: { $date } (in { $days } days). Create a new key before then.
 }
-copy-start-default = Copying starts with the next trade the trader opens; trades opened before now are not copied.
+copy-start-default = The copy-trading service picks up your key within seconds; from then on, the trader’s new trades are copied to your account.
 existing-stays = Your key { $key } stays connected.
 not-stored-after-panic = You sent /panic while I was checking this key, so I did not store it. Send /connect when you are ready.
 save-failed = Something went wrong while saving your key, and I can’t tell whether it was stored. Send /status to see: if no key is connected, try /connect again in a minute.
