@@ -97,10 +97,11 @@ async function stop(code: number): Promise<never> {
   }
   process.exit(code);
 }
-// Whatever happens, the bot (and its redis-server) does not outlive the sandbox.
-process.on("exit", () => bot.kill("SIGKILL"));
-process.on("SIGINT", () => void stop(0));
-process.on("SIGTERM", () => void stop(0));
+// Whatever happens, the bot (and its redis-server) does not outlive the sandbox: SIGTERM, so that
+// the bot stops its redis-server too (SIGKILL would leave that behind).
+process.on("exit", () => bot.kill("SIGTERM"));
+// SIGHUP: the terminal or tmux pane was closed.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(0));
 process.on("uncaughtException", (error) => {
   out(`(the sandbox failed: ${error.message})`);
   void stop(1);
