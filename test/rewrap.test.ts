@@ -1,7 +1,9 @@
 import { execFile, spawn } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { startLocalRedis } from "../src/infra/local-redis.js";
+import type { RedisTarget } from "../src/infra/redis.js";
 import { createLogger } from "../src/infra/logger.js";
 import { DAY_MS } from "../src/policy/key-policy.js";
 import { createCredentialStore, credentialKey, type CredentialRecord } from "../src/vault/credential-store.js";
@@ -14,10 +16,23 @@ import { createSealer, type Sealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { TRADE_ONLY } from "./support/fake-bybit.js";
 import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
+import { startLocalCluster } from "./support/redis-cluster.js";
 
-// Runs in both projects: against one redis-server, and against the local Redis Cluster.
-const target = inject("redisTarget");
-const redisEnv = "url" in target ? { REDIS_URL: target.url } : { REDIS_CLUSTER_NODES: target.clusterNodes.join(",") };
+// Runs in both projects: against a redis-server, and against a Redis Cluster, of its own (rewrap
+// reads every record, and other test files' records are sealed with their own keyrings).
+const onCluster = "clusterNodes" in inject("redisTarget");
+let own: { target: RedisTarget; stop(): Promise<void> };
+beforeAll(async () => {
+  if (onCluster) {
+    const cluster = await startLocalCluster();
+    own = { target: { clusterNodes: cluster.nodes }, stop: () => cluster.stop() };
+  } else {
+    const server = await startLocalRedis();
+    own = { target: { url: server.url }, stop: () => server.stop() };
+  }
+});
+afterAll(() => own.stop());
+const redisEnv = () => ("url" in own.target ? { REDIS_URL: own.target.url } : { REDIS_CLUSTER_NODES: own.target.clusterNodes.join(",") });
 const oldEntry = generateKeyringEntry();
 const newEntry = generateKeyringEntry();
 const oldSealer = createSealer(parseKeyring(oldEntry));
@@ -44,16 +59,16 @@ async function storedWithOldEntry(count: number): Promise<CredentialRecord[]> {
 const entryOf = async (sealer: Sealer, record: CredentialRecord) => sealer.keyIdOf((await h.redis.hgetBuffer(credentialKey(record.userId), "sealed"))!);
 
 const rewrapArgs = (batch: number) => ["--import", "tsx", "src/ops/cli.ts", "rewrap", "--batch", String(batch)];
-const env = { PATH: process.env.PATH ?? "", SEAL_KEYS: `${newEntry},${oldEntry}`, ...redisEnv };
+const env = () => ({ PATH: process.env.PATH ?? "", SEAL_KEYS: `${newEntry},${oldEntry}`, ...redisEnv() });
 const rewrap = (batch = 20) =>
-  promisify(execFile)(process.execPath, rewrapArgs(batch), { env }).then(
+  promisify(execFile)(process.execPath, rewrapArgs(batch), { env: env() }).then(
     ({ stdout }) => stdout,
     (error: { code: number; stdout: string }) => `exit ${error.code}\n${error.stdout}`,
   );
 
 describe("npm run ops -- rewrap", () => {
   it("moves every sealed record to the newest entry while the bot keeps serving, and says the old entry can go", async () => {
-    h = await startHarness({ sealKeys: `${newEntry},${oldEntry}`, telegramLimits: ROOMY_CHATS });
+    h = await startHarness({ sealKeys: `${newEntry},${oldEntry}`, telegramLimits: ROOMY_CHATS, redisTarget: own.target });
     const records = await storedWithOldEntry(200);
     // A follower whose stored key is one of them, and a flow under way, sealed as before.
     const alice = h.follower();
@@ -103,9 +118,9 @@ describe("npm run ops -- rewrap", () => {
   }, 60_000);
 
   it("goes on where a killed run stopped, and leaves nothing with the old entry", async () => {
-    h = await startHarness({ worker: false });
+    h = await startHarness({ worker: false, redisTarget: own.target });
     const records = await storedWithOldEntry(3000);
-    const first = spawn(process.execPath, rewrapArgs(25), { env, stdio: "ignore" });
+    const first = spawn(process.execPath, rewrapArgs(25), { env: env(), stdio: "ignore" });
     const exited = new Promise((resolve) => first.once("exit", resolve));
     while (Number((await h.redis.hget(REWRAP_STATE, "resealed")) ?? 0) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     first.kill("SIGKILL");
@@ -120,5 +135,12 @@ describe("npm run ops -- rewrap", () => {
     expect(report).toMatch(/^\(no running process announced its keyring: stopped, or older than this version\)\nwent on from a run begun \d{4}-\d\d-\d\d \d\d:\d\d UTC \([\d,]+ keys looked at then\)/);
     for (const record of records) expect(await entryOf(newest, record)).toBe(idOf(newEntry));
     expect(await h.redis.exists(REWRAP_STATE)).toBe(0);
+
+    // A record sealed with an entry this SEAL_KEYS lacks: nothing may be retired, and it says so.
+    await createCredentialStore(h.redis, createSealer(parseKeyring(generateKeyringEntry()))).save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), { id: "foreign", name: "foreign", readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt: Date.now(), expiresAt: null, unifiedAccount: true, rsaPublicKey: null }, Date.now(), 0);
+    const wary = await rewrap(500);
+    expect(wary).toMatch(/^exit 1\n/);
+    expect(wary).toContain("1 records are sealed with entries this SEAL_KEYS lacks");
+    expect(wary).not.toContain("No record is sealed with an older entry");
   }, 60_000);
 });

@@ -7,6 +7,8 @@ import { when, type OpsDeps } from "./deps.js";
 import { progressBar } from "./progress.js";
 
 const number = (value: number) => value.toLocaleString("en-US");
+/** At most five, then how many more. */
+const listed = (items: string[]) => (items.length <= 5 ? items.join(", ") : `${items.slice(0, 5).join(", ")} and ${items.length - 5} more`);
 
 /** Why re-sealing with `newest` now would hurt: a running process that cannot open it, or does not seal with it yet. */
 function unready(living: LivingKeyring[], newest: string): string[] {
@@ -55,7 +57,7 @@ export async function rewrapCommand(deps: OpsDeps & { sealer: Sealer }, keyring:
 
   const verdict =
     unknown.length > 0
-      ? `${number(unknown.reduce((sum, [, count]) => sum + count, 0))} records are sealed with entries this SEAL_KEYS lacks (${unknown.map(([entry]) => `"${entry}"`).join(", ")}): run rewrap with the service's SEAL_KEYS, and retire nothing until then.`
+      ? `${number(unknown.reduce((sum, [, count]) => sum + count, 0))} records are sealed with entries this SEAL_KEYS lacks (${listed(unknown.map(([entry]) => `"${entry}"`))}): run rewrap with the service's SEAL_KEYS, and retire nothing until then.`
       : older.length === 0
         ? "SEAL_KEYS has one entry: nothing older to retire."
         : sealedWithOld === 0
@@ -67,7 +69,7 @@ export async function rewrapCommand(deps: OpsDeps & { sealer: Sealer }, keyring:
     `re-sealed with "${newest}": ${number(counts.resealed)} records in ${seconds.toFixed(1)} s (${number(Math.round(counts.resealed / Math.max(seconds, 0.001)))} records/s); ${number(counts.alreadyNew)} had it already`,
     ...(counts.changedMeanwhile > 0 ? [`changed by the service while being re-sealed, left as they were: ${number(counts.changedMeanwhile)} (run rewrap again)`] : []),
     ...(counts.unopenable > 0 ? [`sealed with an entry this SEAL_KEYS lacks, or damaged, left as they were: ${number(counts.unopenable)}`] : []),
-    `sealed records by keyring entry now: ${[newest, ...older].map((entry, i) => `${entry}${i === 0 ? " (newest)" : ""} ${number(remaining.get(entry) ?? 0)}`).concat(unknown.map(([entry, count]) => `${entry} (not in this SEAL_KEYS) ${number(count)}`)).join(", ")}`,
+    `sealed records by keyring entry now: ${[newest, ...older].map((entry, i) => `${entry}${i === 0 ? " (newest)" : ""} ${number(remaining.get(entry) ?? 0)}`).concat(listed(unknown.map(([entry, count]) => `${entry} (not in this SEAL_KEYS) ${number(count)}`))).join(", ")}`,
     verdict,
   ].join("\n");
   return { report, ok: unknown.length === 0 && sealedWithOld === 0 };

@@ -16,7 +16,7 @@ import { createRateBudget } from "../../src/budget/rate-budget.js";
 import { createBybitExchange } from "../../src/exchange/bybit.js";
 import { createAuditTrail, type AuditTrail } from "../../src/audit/trail.js";
 import { createLogger } from "../../src/infra/logger.js";
-import { redisClient, scanKeys, type RedisClient } from "../../src/infra/redis.js";
+import { redisClient, scanKeys, type RedisClient, type RedisTarget } from "../../src/infra/redis.js";
 import { createEventOutbox, eventKeys, type EventKeys } from "../../src/events/outbox.js";
 import { startEventRelay } from "../../src/events/relay.js";
 import { createKeyWatchSchedule, KEY_WATCH_QUEUE, retirementBrake, startKeyWatchWorker, type KeyWatchSchedule, type WatchJob } from "../../src/jobs/key-watch.js";
@@ -67,6 +67,8 @@ export interface HarnessOptions {
   telegramLimits?: TelegramLimits;
   /** SEAL_KEYS (default: one fresh entry). */
   sealKeys?: string;
+  /** A Redis of the test's own (default: the run's, shared by every test file). */
+  redisTarget?: RedisTarget;
   /** How the bot retries deletions (default: production's, with a 2 s lease and a 200 ms sweep). */
   shredderTiming?: Partial<ShredderTiming>;
 }
@@ -133,7 +135,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const telegram = new FakeTelegram(BOT_TOKEN);
   const bybit = new FakeBybit();
   const [telegramApiRoot, bybitBaseUrl] = await Promise.all([telegram.start(), bybit.start()]);
-  const target = inject("redisTarget");
+  const target = options.redisTarget ?? inject("redisTarget");
   const redis = redisClient(target);
   const logs: string[] = [];
   const logger = createLogger({ level: "trace", neverLog: [BOT_TOKEN], destination: { write: (line: string) => logs.push(line) } });
