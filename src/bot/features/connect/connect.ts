@@ -75,6 +75,7 @@ function connectConversation(deps: ConnectDeps) {
       clock: deps.clock,
       since: now,
       expired: () => deps.pendingKeyPairs.discard(userId),
+      shredder: deps.shredder,
       repeat: () => ctx.reply(`${texts.stepAgain}\n\n${current.text}`, current.other),
     };
     // Rotating nothing (never connected, or the key was frozen by /panic) is connecting a new key.
@@ -104,7 +105,7 @@ function connectConversation(deps: ConnectDeps) {
     let paste = answer.callbackQuery ? undefined : answer;
     const expecting = answer.callbackQuery?.data === MAKE_PAIR ? "rsa" : "hmac";
     for (let checks = 1; ; checks += 1) {
-      const source = await receiveKey(conversation, Object.assign(step, { shredder: deps.shredder, show }), expecting, paste);
+      const source = await receiveKey(conversation, Object.assign(step, { show }), expecting, paste);
       paste = undefined;
       if (!source) return conversation.external(() => deps.pendingKeyPairs.discard(userId));
       // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.

@@ -45,9 +45,9 @@ export async function receiveKey(conversation: BotConversation, step: KeyStep, e
     const command = /^\/(\w+)/.exec(message.text ?? "")?.[1];
     // Starting over is what a follower means by these: the flow ends, and the command runs afresh.
     if (command && RESTARTS.has(command)) await conversation.halt({ next: true });
-    const text = message.text ?? message.caption;
-    // A command, or plain words with nothing in them to delete: a pointer, not a diagnosis of a key.
-    if (command || (text !== undefined && looksLikeChatter(text))) {
+    // Plain words are judged only in a text message: a photo or file, whatever its caption says, is
+    // most likely a screenshot of Bybit's key page, and goes like a paste.
+    if (command || (message.text !== undefined && looksLikeChatter(message.text))) {
       wrong += 1;
       if (wrong >= WRONG_INPUTS_PER_STEP) await ctx.reply(texts.tooManyTries);
       else if (isRepeat(ctx)) await step.repeat();
@@ -58,7 +58,9 @@ export async function receiveKey(conversation: BotConversation, step: KeyStep, e
     const address = { chatId: message.chat.id, messageId: message.message_id };
     const shredding = await conversation.external(() => step.shredder.shred(address));
     const say = (answer: string) => ctx.reply(texts.withDeletionNote(shredding, answer), html);
-    const parsed = text === undefined ? null : parseCredentialText(text);
+    // A caption counts when it holds a key; otherwise a photo or file gets "send it as text".
+    const caption = message.text === undefined && message.caption !== undefined ? parseCredentialText(message.caption) : null;
+    const parsed = message.text !== undefined ? parseCredentialText(message.text) : caption && !["sentence", "unrecognised"].includes(caption.kind) ? caption : null;
     const source = parsed && complete(parsed, expecting, apiKey);
     if (source) {
       // The check's own messages follow; only a deletion still under way is worth a word first.

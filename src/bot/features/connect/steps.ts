@@ -1,8 +1,9 @@
 import { InlineKeyboard, type Context } from "grammy";
 import type { Filter, FilterQuery } from "grammy";
-import { parseCredentialText } from "../../../policy/credential-format.js";
+import { looksLikeChatter, parseCredentialText } from "../../../policy/credential-format.js";
 import { WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
 import type { BotConversation } from "../../context.js";
+import type { Shredder } from "../../intake/shredder.js";
 import { textsOf } from "../../texts.js";
 
 /** Each step waits this long for the follower (on the injected clock); after that the flow ends and says so. */
@@ -43,19 +44,21 @@ export async function waitStep<Q extends FilterQuery>(conversation: BotConversat
   return answer;
 }
 
+/** A step with buttons: shown again on /connect, and deleting what should not stay in the chat. */
+export interface ChoiceStep extends StepClock {
+  repeat: () => Promise<unknown>;
+  shredder: Shredder;
+}
+
 /**
  * Waits at a step with buttons for a tap on one of `choices`, or a paste (a message that looks
  * like a key). Other features' buttons (/forget's, say) pass on untouched and leave no trace in
  * the flow's state. /connect and /start show the step again. Anything else is a wrong answer: a
- * stale button is told it expired, a message gets `hint`. Null after too many wrong answers (the
- * follower is told).
+ * stale button is told it expired, a message gets `hint`, deleted first unless it is plain
+ * chatter (a photo, most likely of Bybit's key page, or a key split in two is not). Null after
+ * too many wrong answers (the follower is told).
  */
-export async function waitForChoice(
-  conversation: BotConversation,
-  step: StepClock & { repeat: () => Promise<unknown> },
-  choices: readonly string[],
-  hint: (ctx: Context) => string,
-): Promise<Context | null> {
+export async function waitForChoice(conversation: BotConversation, step: ChoiceStep, choices: readonly string[], hint: (ctx: Context) => string): Promise<Context | null> {
   for (let wrong = 1; ; wrong += 1) {
     const answer = await waitStep(conversation, step, ["message", "callback_query:data"]);
     const data = answer.callbackQuery?.data;
@@ -63,9 +66,15 @@ export async function waitForChoice(
     if (data !== undefined ? choices.includes(data) : looksLikePaste(answer)) return answer;
     const over = wrong >= WRONG_INPUTS_PER_STEP;
     const texts = textsOf(answer);
+    const message = answer.message;
+    const shredding =
+      message && !isRepeat(answer) && !isChatter(answer)
+        ? await conversation.external(() => step.shredder.shred({ chatId: message.chat.id, messageId: message.message_id }))
+        : null;
+    const say = (text: string) => answer.reply(shredding === null ? text : texts.withDeletionNote(shredding, text));
     if (data !== undefined) await answer.answerCallbackQuery({ text: texts.buttonExpired });
     else if (!over && isRepeat(answer)) await step.repeat();
-    else await answer.reply(over ? texts.tooManyTries : hint(answer));
+    else await say(over ? texts.tooManyTries : hint(answer));
     if (over && data !== undefined) await answer.reply(texts.tooManyTries);
     if (over) return null;
   }
@@ -73,6 +82,12 @@ export async function waitForChoice(
 
 /** /connect and /start during a flow: the follower lost the thread, so the step is shown again. */
 export const isRepeat = (ctx: Context) => /^\/(connect|start)(?:@\w+)?(?:\s|$)/.test(ctx.message?.text ?? "");
+
+/** Words worth keeping in the chat at a step with buttons: a text message read as a sentence, and cased and worded as chatter. */
+function isChatter(ctx: Context): boolean {
+  const text = ctx.message?.text;
+  return text !== undefined && parseCredentialText(text).kind === "sentence" && looksLikeChatter(text);
+}
 
 /** Anything but a sentence or a sticker: a key, a secret, both, key material, or a command (which receiveKey handles). */
 function looksLikePaste(ctx: Context): boolean {
