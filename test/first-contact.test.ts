@@ -75,6 +75,15 @@ describe("first contact", () => {
     expect(buttonsOf(alice)).toContain("connect:cancel");
   });
 
+  it("shows the secret's step again at /connect without repeating that a message was deleted", async () => {
+    const alice = h.follower();
+    await toKeyStep(alice);
+    alice.say(canaryCredentials().apiKey);
+    expect(await alice.reply()).toBe("I deleted your message. Got the key. Now send the <b>API secret</b>.");
+    alice.say("/connect");
+    expect(await alice.reply()).toBe("Here is where we are:\n\nGot the key. Now send the <b>API secret</b>.");
+  });
+
   it("links to Bybit's API management and suggests a key name with today's date", async () => {
     const alice = h.follower();
     await toKeyStep(alice);

@@ -9,7 +9,7 @@ import type { Shredder } from "../../intake/shredder.js";
 import { escapeHtml } from "../../copy/format.js";
 import { textsOf, type Texts } from "../../texts.js";
 import { admit, type Admission, type AdmitDeps } from "./admit.js";
-import { receiveKey } from "./receive.js";
+import { receiveKey, type Show } from "./receive.js";
 import { CANCEL, waitForChoice, withCancel } from "./steps.js";
 
 export interface ConnectDeps extends AdmitDeps {
@@ -67,9 +67,9 @@ function connectConversation(deps: ConnectDeps) {
     const [previous, panicEpoch, now] = await conversation.external(() => Promise.all([deps.credentials.current(userId), deps.credentials.panicEpoch(userId), deps.clock()]));
     // The step on screen, shown again on /connect; an expired step drops the key pair with the flow.
     let current: { text: string; other: Parameters<Context["reply"]>[1] } = { text: "", other: {} };
-    const show = async (text: string, other: Parameters<Context["reply"]>[1]) => {
+    const show: Show = async (text, other, shredding) => {
       current = { text, other };
-      await ctx.reply(text, other);
+      await ctx.reply(shredding === undefined ? text : texts.withDeletionNote(shredding, text), other);
     };
     const step = {
       clock: deps.clock,
@@ -175,7 +175,7 @@ async function confirmReplacement(
   ctx: Context,
   existing: CredentialRecord,
   step: Parameters<typeof waitForChoice>[1],
-  show: (text: string, other: Parameters<Context["reply"]>[1]) => Promise<void>,
+  show: Show,
 ): Promise<{ replace: boolean; paste: Context | null }> {
   const texts = textsOf(ctx);
   const keyboard = new InlineKeyboard().text(texts.replaceButton, "connect:replace").text(texts.keepButton, "connect:keep");

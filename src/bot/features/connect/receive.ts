@@ -2,7 +2,7 @@ import type { Context } from "grammy";
 import { looksLikeChatter, parseCredentialText, type CredentialText } from "../../../policy/credential-format.js";
 import { WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
 import type { BotConversation } from "../../context.js";
-import type { Shredder } from "../../intake/shredder.js";
+import type { Shredder, Shredding } from "../../intake/shredder.js";
 import { textsOf, type Texts } from "../../texts.js";
 import type { KeySource } from "./admit.js";
 import { isRepeat, waitStep, withCancel, type StepClock } from "./steps.js";
@@ -24,12 +24,15 @@ const RESTARTS = new Set(["rotate"]);
  * mistyped secret is still most of a secret. `first` is a message that already arrived
  * (pasted instead of choosing a way). Null: too many wrong answers; the follower has been told, and the flow ends.
  */
+/** Shows a step, after what is known of the deletion of the message it answers, if any. */
+export type Show = (text: string, other: Parameters<Context["reply"]>[1], shredding?: Shredding) => Promise<void>;
+
 export interface KeyStep extends StepClock {
   shredder: Shredder;
   /** Shows the step on screen again (/connect during the flow). */
   repeat: () => Promise<unknown>;
-  /** Shows a new step (the secret's), which /connect then shows again. */
-  show: (text: string, other: Parameters<Context["reply"]>[1]) => Promise<void>;
+  /** Shows a new step (the secret's), which /connect then shows again: without the word on the deletion, which was news once. */
+  show: Show;
 }
 
 export async function receiveKey(conversation: BotConversation, step: KeyStep, expecting: Expecting, first?: Context): Promise<KeySource | null> {
@@ -74,8 +77,7 @@ export async function receiveKey(conversation: BotConversation, step: KeyStep, e
       return null;
     }
     if (parsed && expecting === "hmac" && parsed.kind === "key") {
-      const askSecret = texts.withDeletionNote(shredding, apiKey === null ? texts.askSecret : texts.keyReplaced);
-      await step.show(askSecret, { ...html, reply_markup: withCancel(ctx) });
+      await step.show(apiKey === null ? texts.askSecret : texts.keyReplaced, { ...html, reply_markup: withCancel(ctx) }, shredding);
       apiKey = parsed.apiKey;
       continue;
     }
