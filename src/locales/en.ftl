@@ -171,6 +171,7 @@ check-interrupted-nothing-stored = Sorry: I was restarted while checking your ke
 check-interrupted-stored = Sorry: I was restarted while checking your key, before I could confirm it. It did get connected: { $key }. Send /status to see it.
 too-many-checks = ⏳ I checked several keys for you in a short time, and Bybit lets us ask only so often. Nothing was stored. Please wait { $seconds } seconds, { $then }
 too-many-tries = That’s several tries that didn’t work, so I stopped here and stored nothing. Send /connect to start again when you have the key at hand.
+too-much-chatter = We’ve gone back and forth many times without a key, so I stopped here and stored nothing. Send /connect to start again when you have the key at hand.
 command-during-flow = We’re in the middle of connecting a key. Send the key, or /cancel to stop.
 step-again = Here is where we are:
 replace-existing = You already have the key { $key } connected. Replace it with a new one?

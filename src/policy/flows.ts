@@ -12,5 +12,12 @@ export const FLOW_LIFETIME_SECONDS = 30 * 60;
  */
 export const WRONG_INPUTS_PER_STEP = 5;
 
-/** A flow's sealed state above this size is dropped: far above what the wrong-input limit lets a flow reach. */
+/**
+ * Messages a flow keeps and answers with a pointer (plain chatter, a command, /connect to see the
+ * step again), in the whole flow: no wrong tries, since the bot's own answers advise some of
+ * them, but each is kept in the flow's state, so past this many the flow ends too.
+ */
+export const CHATTER_PER_FLOW = 20;
+
+/** A flow's sealed state above this size is dropped: above what the two limits let a flow of ordinary messages reach. */
 export const FLOW_STATE_MAX_BYTES = 256 * 1024;

@@ -76,6 +76,7 @@ function connectConversation(deps: ConnectDeps) {
       since: now,
       expired: () => deps.pendingKeyPairs.discard(userId),
       shredder: deps.shredder,
+      chatter: 0,
       repeat: () => ctx.reply(`${texts.stepAgain}\n\n${current.text}`, current.other),
     };
     // Rotating nothing (never connected, or the key was frozen by /panic) is connecting a new key.

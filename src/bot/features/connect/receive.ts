@@ -2,10 +2,10 @@ import type { Context } from "grammy";
 import { looksLikeChatter, parseCredentialText, type CredentialText } from "../../../policy/credential-format.js";
 import { WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
 import type { BotConversation } from "../../context.js";
-import type { Shredder, Shredding } from "../../intake/shredder.js";
+import type { Shredding } from "../../intake/shredder.js";
 import { textsOf, type Texts } from "../../texts.js";
 import type { KeySource } from "./admit.js";
-import { isRepeat, waitStep, withCancel, type StepClock } from "./steps.js";
+import { answerChatter, waitStep, withCancel, type ChoiceStep } from "./steps.js";
 
 /**
  * What the flow waits for: `rsa` is only the API key of a key made from our public key;
@@ -20,17 +20,15 @@ const RESTARTS = new Set(["rotate"]);
 
 /**
  * Waits until the follower has sent what a key check needs. Every message at these steps but a
- * command is deleted before anything else is done with it, even one that turns out malformed: a
- * mistyped secret is still most of a secret. `first` is a message that already arrived
- * (pasted instead of choosing a way). Null: too many wrong answers; the follower has been told, and the flow ends.
+ * command or plain chatter (a text message) is deleted before anything else is done with it, even
+ * one that turns out malformed: a mistyped secret is still most of a secret. `first` is a message
+ * that already arrived (pasted instead of choosing a way). Null: too many wrong answers, or too
+ * much chatter; the follower has been told, and the flow ends.
  */
 /** Shows a step, after what is known of the deletion of the message it answers, if any. */
 export type Show = (text: string, other: Parameters<Context["reply"]>[1], shredding?: Shredding) => Promise<void>;
 
-export interface KeyStep extends StepClock {
-  shredder: Shredder;
-  /** Shows the step on screen again (/connect during the flow). */
-  repeat: () => Promise<unknown>;
+export interface KeyStep extends ChoiceStep {
   /** Shows a new step (the secret's), which /connect then shows again: without the word on the deletion, which was news once. */
   show: Show;
 }
@@ -50,12 +48,10 @@ export async function receiveKey(conversation: BotConversation, step: KeyStep, e
     if (command && RESTARTS.has(command)) await conversation.halt({ next: true });
     // Plain words are judged only in a text message: a photo or file, whatever its caption says, is
     // most likely a screenshot of Bybit's key page, and goes like a paste.
+    // Kept, and no wrong try: the bot's own answers advise /connect and /help (answerChatter).
     if (command || (message.text !== undefined && looksLikeChatter(message.text))) {
-      wrong += 1;
-      if (wrong >= WRONG_INPUTS_PER_STEP) await ctx.reply(texts.tooManyTries);
-      else if (isRepeat(ctx)) await step.repeat();
-      else await ctx.reply(command === "help" ? texts.help : command ? texts.commandDuringFlow : texts.chatterInFlow, html);
-      if (wrong >= WRONG_INPUTS_PER_STEP) return null;
+      const pointer = () => ctx.reply(command === "help" ? texts.help : command ? texts.commandDuringFlow : texts.chatterInFlow, html);
+      if (!(await answerChatter(step, ctx, pointer))) return null;
       continue;
     }
     const address = { chatId: message.chat.id, messageId: message.message_id };

@@ -1,7 +1,7 @@
 import { InlineKeyboard, type Context } from "grammy";
 import type { Filter, FilterQuery } from "grammy";
 import { looksLikeChatter, parseCredentialText } from "../../../policy/credential-format.js";
-import { WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
+import { CHATTER_PER_FLOW, WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
 import type { BotConversation } from "../../context.js";
 import type { Shredder } from "../../intake/shredder.js";
 import { textsOf } from "../../texts.js";
@@ -48,34 +48,55 @@ export async function waitStep<Q extends FilterQuery>(conversation: BotConversat
 export interface ChoiceStep extends StepClock {
   repeat: () => Promise<unknown>;
   shredder: Shredder;
+  /** Messages kept and answered with a pointer so far in the flow (CHATTER_PER_FLOW). */
+  chatter: number;
+}
+
+/**
+ * Chatter, a command or /connect: shown the step again or pointed back to it, and counted
+ * against CHATTER_PER_FLOW, not as a wrong try. False once the flow has had too many (the
+ * follower is told, and the flow ends).
+ */
+export async function answerChatter(step: ChoiceStep, ctx: Context, pointer: () => Promise<unknown>): Promise<boolean> {
+  step.chatter += 1;
+  if (step.chatter > CHATTER_PER_FLOW) {
+    await ctx.reply(textsOf(ctx).tooMuchChatter);
+    return false;
+  }
+  await (isRepeat(ctx) ? step.repeat() : pointer());
+  return true;
 }
 
 /**
  * Waits at a step with buttons for a tap on one of `choices`, or a paste (a message that looks
  * like a key). Other features' buttons (/forget's, say) pass on untouched and leave no trace in
- * the flow's state. /connect and /start show the step again. Anything else is a wrong answer: a
- * stale button is told it expired, a message gets `hint`, deleted first unless it is plain
- * chatter (a photo, most likely of Bybit's key page, or a key split in two is not). Null after
- * too many wrong answers (the follower is told).
+ * the flow's state. /connect and /start show the step again, and plain chatter gets `hint`
+ * (answerChatter). Anything else is a wrong answer: a stale button is told it expired, a message
+ * is deleted (a photo, most likely of Bybit's key page, or a key split in two) and gets `hint`.
+ * Null after too many wrong answers or too much chatter (the follower is told).
  */
 export async function waitForChoice(conversation: BotConversation, step: ChoiceStep, choices: readonly string[], hint: (ctx: Context) => string): Promise<Context | null> {
-  for (let wrong = 1; ; wrong += 1) {
+  let wrong = 0;
+  for (;;) {
     const answer = await waitStep(conversation, step, ["message", "callback_query:data"]);
     const data = answer.callbackQuery?.data;
     if (data !== undefined && !data.startsWith("connect:")) await conversation.skip({ next: true });
     if (data !== undefined ? choices.includes(data) : looksLikePaste(answer)) return answer;
+    const message = answer.message;
+    if (message && (isRepeat(answer) || isChatter(answer))) {
+      if (!(await answerChatter(step, answer, () => answer.reply(hint(answer))))) return null;
+      continue;
+    }
+    wrong += 1;
     const over = wrong >= WRONG_INPUTS_PER_STEP;
     const texts = textsOf(answer);
-    const message = answer.message;
-    const shredding =
-      message && !isRepeat(answer) && !isChatter(answer)
-        ? await conversation.external(() => step.shredder.shred({ chatId: message.chat.id, messageId: message.message_id }))
-        : null;
-    const say = (text: string) => answer.reply(shredding === null ? text : texts.withDeletionNote(shredding, text));
-    if (data !== undefined) await answer.answerCallbackQuery({ text: texts.buttonExpired });
-    else if (!over && isRepeat(answer)) await step.repeat();
-    else await say(over ? texts.tooManyTries : hint(answer));
-    if (over && data !== undefined) await answer.reply(texts.tooManyTries);
+    if (message) {
+      const shredding = await conversation.external(() => step.shredder.shred({ chatId: message.chat.id, messageId: message.message_id }));
+      await answer.reply(texts.withDeletionNote(shredding, over ? texts.tooManyTries : hint(answer)));
+    } else {
+      await answer.answerCallbackQuery({ text: texts.buttonExpired });
+      if (over) await answer.reply(texts.tooManyTries);
+    }
     if (over) return null;
   }
 }
