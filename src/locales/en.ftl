@@ -81,6 +81,7 @@ nothing-to-cancel = There is nothing to cancel.
 cancel-button = Cancel
 loose-credential = It looked like an API key or secret. If that key is connected here and may have leaked, send /panic. To connect a key, send /connect.
 flow-expired = The key connection had expired: I waited { $minutes } minutes for the next step, so I stopped and stored nothing. Send /connect to start again.
+flow-expired-public-key = The key connection had expired: I waited { $minutes } minutes for the API key, and the public key I gave you expired with it, so I stored nothing. In Bybit, delete the key you made with that public key (API Management → Delete): it can’t be used any more. Then send /connect to start again.
 group-keys-only-in-private = Keys go only in a private chat with me: https://t.me/{ $bot }?start=connect
 group-deleted-credential = I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now: others have seen it. If it is connected to this service, freeze it here: https://t.me/{ $bot }?start=panic
 group-deleting-credential = A message here looks like an API key or secret. I am deleting it, though Telegram is slow to let me right now. If it was real, delete that key in Bybit now: others have seen it. If it is connected to this service, freeze it here: https://t.me/{ $bot }?start=panic

@@ -74,6 +74,7 @@ function connectConversation(deps: ConnectDeps) {
     const step = {
       clock: deps.clock,
       since: now,
+      publicKeyOut: false,
       expired: () => deps.pendingKeyPairs.discard(userId),
       shredder: deps.shredder,
       chatter: 0,
@@ -99,6 +100,7 @@ function connectConversation(deps: ConnectDeps) {
     const keyName = suggestedKeyName(now);
     if (answer.callbackQuery?.data === MAKE_PAIR) {
       const publicKeyPem = await conversation.external(() => deps.pendingKeyPairs.issue(userId, deps.clock()));
+      step.publicKeyOut = true;
       await show(texts.publicKeySteps(publicKeyPem, deps.egressIps, FLOW_MINUTES, keyName), { ...instructions, reply_markup: withCancel(ctx) });
     } else if (answer.callbackQuery) {
       await show(texts.secretKeySteps(deps.egressIps, keyName), { ...instructions, reply_markup: withCancel(ctx) });

@@ -1,14 +1,18 @@
 import { InlineKeyboard, type Context } from "grammy";
 import type { Filter, FilterQuery } from "grammy";
 import { looksLikeChatter, parseCredentialText } from "../../../policy/credential-format.js";
-import { CHATTER_PER_FLOW, WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
+import { CHATTER_PER_FLOW, FLOW_LIFETIME_SECONDS, WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
 import type { BotConversation } from "../../context.js";
 import type { Shredder } from "../../intake/shredder.js";
 import { textsOf } from "../../texts.js";
 
 /** Each step waits this long for the follower (on the injected clock); after that the flow ends and says so. */
 export const STEP_TIMEOUT_MS = 10 * 60_000;
-export const STEP_TIMEOUT_MINUTES = STEP_TIMEOUT_MS / 60_000;
+/**
+ * …but the step that waits for the API key made from our public key waits as long as the key
+ * pair lives: the follower has just made a key in Bybit that no other pair can use.
+ */
+export const PUBLIC_KEY_STEP_TIMEOUT_MS = FLOW_LIFETIME_SECONDS * 1000;
 
 /** The one "Cancel" button on each step message; heard ahead of the flow, like /cancel. */
 export const CANCEL = "connect:cancel";
@@ -19,24 +23,28 @@ export const withCancel = (ctx: Context, keyboard = new InlineKeyboard()) =>
 export interface StepClock {
   clock: () => number;
   since: number;
+  /** Our public key has been shown: the flow now waits for a key made from it (PUBLIC_KEY_STEP_TIMEOUT_MS). */
+  publicKeyOut: boolean;
   /** The flow expired at this step: what goes with it. */
   expired: () => Promise<unknown>;
 }
 
 /**
- * Waits at a step. An answer that comes STEP_TIMEOUT_MS after the flow's last activity ends the
- * flow (`expired` runs first) and goes on to the handlers after it, marked, so that the follower
- * hears the flow had expired and what to do, with what they sent handled as anywhere else (a key
- * deleted). The moment of activity is taken before the bot speaks, not after: a follower may
- * answer before the bot's own send has returned.
+ * Waits at a step. An answer that comes STEP_TIMEOUT_MS (PUBLIC_KEY_STEP_TIMEOUT_MS once our
+ * public key is out) after the flow's last activity ends the flow (`expired` runs first) and goes
+ * on to the handlers after it, marked, so that the follower hears the flow had expired and what
+ * to do (with a public key out: delete the key made from it), with what they sent handled as
+ * anywhere else (a key deleted). The moment of activity is taken before the bot speaks, not
+ * after: a follower may answer before the bot's own send has returned.
  */
 export async function waitStep<Q extends FilterQuery>(conversation: BotConversation, step: StepClock, query: Q | Q[]): Promise<Filter<Context, Q>> {
   const answer = await conversation.waitFor(query, { next: true });
   const now = await conversation.external(() => step.clock());
-  if (now - step.since >= STEP_TIMEOUT_MS) {
+  const timeoutMs = step.publicKeyOut ? PUBLIC_KEY_STEP_TIMEOUT_MS : STEP_TIMEOUT_MS;
+  if (now - step.since >= timeoutMs) {
     await conversation.external(async (outside) => {
       await step.expired();
-      outside.flowExpired = true;
+      outside.flowExpired = { minutes: timeoutMs / 60_000, publicKeyOut: step.publicKeyOut };
     });
     await conversation.halt({ next: true });
   }
