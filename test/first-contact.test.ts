@@ -1,9 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { publishCommands } from "../src/bot/commands.js";
 import { COMMANDS } from "../src/bot/texts.js";
 import { DAY_MS } from "../src/policy/key-policy.js";
 import { Api } from "grammy";
 import { canaryCredentials } from "./support/canaries.js";
+import type { FakeMessage } from "./support/fake-telegram.js";
 import { BOT_TOKEN, ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
 let h: Harness;
@@ -13,6 +14,9 @@ beforeEach(async () => {
 afterEach(() => h.stop());
 
 const buttonsOf = (follower: Follower) => JSON.stringify(h.telegram.lastBotMessage(follower.chat.id).reply_markup ?? {});
+/** The Cancel button's data on a message (it names its flow). */
+const cancelOf = (message: FakeMessage) =>
+  (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard.flat().find((button) => button.callback_data.startsWith("connect:cancel"))!.callback_data;
 
 async function toKeyStep(follower: Follower): Promise<void> {
   follower.say("/connect");
@@ -126,8 +130,11 @@ describe("the flow explains itself", () => {
     alice.say("/connect");
     await alice.reply();
     expect(buttonsOf(alice).match(/connect:cancel/g)).toHaveLength(1);
-    h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), "connect:cancel");
+    const steps = h.telegram.lastBotMessage(alice.chat.id);
+    h.telegram.pressButton(alice.user, steps, cancelOf(steps));
     expect(await alice.reply()).toBe("Cancelled. Nothing was stored.");
+    // The step's buttons went with the flow.
+    expect(h.telegram.botMessages(alice.chat.id).find((message) => message.message_id === steps.message_id)?.reply_markup).toBeUndefined();
     alice.say(canaryCredentials().apiKey);
     expect(await alice.reply()).toContain("It looked like an API key or secret");
 
@@ -142,6 +149,23 @@ describe("the flow explains itself", () => {
     expect(await alice.reply()).toContain("Replace it with a new one?");
     alice.say("/cancel");
     expect(await alice.reply()).toBe("Cancelled. Your key “kept-key” (<code>" + `${creds.apiKey.slice(0, 4)}…${creds.apiKey.slice(-4)}` + "</code>) stays connected.");
+  });
+
+  it("an older flow's Cancel button has expired: it does not cancel the flow under way", async () => {
+    const alice = h.follower();
+    alice.say("/connect");
+    await alice.reply();
+    const old = h.telegram.lastBotMessage(alice.chat.id);
+    alice.say("/cancel");
+    expect(await alice.reply()).toBe("Cancelled. Nothing was stored.");
+    alice.say("/connect");
+    await alice.reply();
+    const current = h.telegram.lastBotMessage(alice.chat.id);
+    h.telegram.pressButton(alice.user, old, cancelOf(old));
+    await vi.waitFor(() => expect(h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("This button has expired."));
+    h.telegram.pressButton(alice.user, current, "connect:have-secret");
+    expect(await alice.reply()).toContain("System-generated API Keys");
+    expect(alice.transcript().filter((text) => text.startsWith("Cancelled"))).toHaveLength(1);
   });
 });
 

@@ -73,7 +73,7 @@ export async function receiveKey(conversation: BotConversation, step: KeyStep, e
       return null;
     }
     if (parsed && expecting === "hmac" && parsed.kind === "key") {
-      await step.show(apiKey === null ? texts.askSecret : texts.keyReplaced, { ...html, reply_markup: withCancel(ctx) }, shredding);
+      await step.show(apiKey === null ? texts.askSecret : texts.keyReplaced, { ...html, reply_markup: withCancel(ctx, step.flowId) }, shredding);
       apiKey = parsed.apiKey;
       continue;
     }

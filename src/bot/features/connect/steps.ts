@@ -14,10 +14,14 @@ export const STEP_TIMEOUT_MS = 10 * 60_000;
  */
 export const PUBLIC_KEY_STEP_TIMEOUT_MS = FLOW_LIFETIME_SECONDS * 1000;
 
-/** The one "Cancel" button on each step message; heard ahead of the flow, like /cancel. */
-export const CANCEL = "connect:cancel";
-export const withCancel = (ctx: Context, keyboard = new InlineKeyboard()) =>
-  (keyboard.inline_keyboard.length > 0 ? keyboard.row() : keyboard).text(textsOf(ctx).cancelButton, CANCEL);
+/**
+ * The one "Cancel" button on each step message, heard by the flow at every step. Its data names
+ * the flow, so that an older flow's button (still on the screen) does not cancel the current one:
+ * it has expired, like any other button of a flow that ended.
+ */
+const cancelData = (flowId: string) => `connect:cancel:${flowId}`;
+export const withCancel = (ctx: Context, flowId: string, keyboard = new InlineKeyboard()) =>
+  (keyboard.inline_keyboard.length > 0 ? keyboard.row() : keyboard).text(textsOf(ctx).cancelButton, cancelData(flowId));
 
 /** Where a flow stands in time: its last moment of activity, read from the injected clock before each step's words go out. */
 export interface StepClock {
@@ -27,6 +31,10 @@ export interface StepClock {
   publicKeyOut: boolean;
   /** The flow expired at this step: what goes with it. */
   expired: () => Promise<unknown>;
+  /** Names the flow in its Cancel button. */
+  flowId: string;
+  /** The flow's own Cancel button was pressed: the follower hears what stays, and the flow ends. */
+  cancel: (pressed: Context) => Promise<unknown>;
 }
 
 /**
@@ -38,7 +46,14 @@ export interface StepClock {
  * after: a follower may answer before the bot's own send has returned.
  */
 export async function waitStep<Q extends FilterQuery>(conversation: BotConversation, step: StepClock, query: Q | Q[]): Promise<Filter<Context, Q>> {
-  const answer = await conversation.waitFor(query, { next: true });
+  const queries: FilterQuery[] = [query].flat();
+  const answer = await conversation.waitFor([...queries, "callback_query:data"], { next: true });
+  // The flow's own Cancel, even late; any other button this step does not wait for goes on to the handlers after the flow.
+  if (answer.callbackQuery?.data === cancelData(step.flowId)) {
+    await step.cancel(answer);
+    await conversation.halt();
+  }
+  if (!answer.has(queries)) await conversation.skip({ next: true });
   const now = await conversation.external(() => step.clock());
   const timeoutMs = step.publicKeyOut ? PUBLIC_KEY_STEP_TIMEOUT_MS : STEP_TIMEOUT_MS;
   if (now - step.since >= timeoutMs) {
@@ -49,7 +64,7 @@ export async function waitStep<Q extends FilterQuery>(conversation: BotConversat
     await conversation.halt({ next: true });
   }
   step.since = now;
-  return answer;
+  return answer as Filter<Context, Q>;
 }
 
 /** A step with buttons: shown again on /connect, and deleting what should not stay in the chat. */
