@@ -169,6 +169,15 @@ describe("the flow explains itself", () => {
   });
 });
 
+/** "84 дня", "85 дней", "21 день": the number and the word found, in agreement. */
+function daysInRussian(found: RegExpExecArray | null): boolean {
+  if (!found) return false;
+  const [n, word] = [Number(found[1]), found[2]];
+  const [last, lastTwo] = [n % 10, n % 100];
+  const expected = last === 1 && lastTwo !== 11 ? "день" : last >= 2 && last <= 4 && (lastTwo < 12 || lastTwo > 14) ? "дня" : "дней";
+  return word === expected;
+}
+
 describe("languages", () => {
   it("speaks Russian to a follower whose Telegram is in Russian: /start, /help, chatter, and the flow", async () => {
     const olga = h.follower({ languageCode: "ru" });
@@ -176,6 +185,7 @@ describe("languages", () => {
     const intro = await olga.reply();
     expect(intro).toContain("Я подключаю ваш аккаунт Bybit к сервису копитрейдинга");
     expect(intro).toContain("включите 2FA в Bybit");
+    expect(intro).toContain("я храню его в зашифрованном виде и напоминаю заменить его каждые 80 дней.");
     expect(buttonsOf(olga)).toContain("Подключить ключ Bybit");
     olga.say("/help");
     expect(await olga.reply()).toContain("/panic – ключ утёк?");
@@ -202,9 +212,17 @@ describe("languages", () => {
     expect(await olga.reply()).toBe("Проверяю ключ в Bybit…");
     const confirmation = await olga.reply();
     expect(confirmation).toContain("✅ Подключено: ключ «old-key»");
-    expect(confirmation).toContain("Права: Контракты: Ордера, Позиции");
+    // Bybit's permission labels as its English screens print them, as with its button names.
+    expect(confirmation).toContain("Права: Contracts: Orders, Positions");
+    expect(daysInRussian(/Этому ключу уже (\d+) (\S+), пора его заменить\./.exec(confirmation))).toBe(true);
+    // A date ends in "г.": no second full stop after it.
+    expect(confirmation).toMatch(/Я напомню ещё раз \d+ \S+ \d{4} г\., когда он истечёт\./);
+    expect(confirmation).not.toContain("г..");
     // From the reminder worker, outside any update.
-    expect(await olga.reply()).toContain("🔁 Пора заменить ключ «old-key»");
+    const reminder = await olga.reply();
+    expect(reminder).toContain("🔁 Пора заменить ключ «old-key»");
+    expect(daysInRussian(/: ему (\d+) ([^,.\s]+)[,.]/.exec(reminder))).toBe(true);
+    expect(reminder).not.toContain("г..");
     expect(await h.redis.get(`follower:{${olga.user.id}}:language`)).toBe("ru-RU");
     olga.say("/forget");
     await olga.reply();
