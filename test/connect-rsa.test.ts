@@ -78,6 +78,28 @@ describe("the recommended way: the bot makes the key pair", () => {
     expect(await h.redis.exists(`follower:{${alice.user.id}}:pending-key-pair`)).toBe(0);
   });
 
+  it("waits for the API key as long as the public key is valid, not only the ten minutes of other steps", async () => {
+    const alice = h.follower();
+    const publicKeyPem = await makePairAndGetPublicKey(h, alice);
+    h.now += 29 * 60_000;
+    alice.say(h.bybit.createSelfGeneratedKey(publicKeyPem, { note: "slow-but-fine" }).apiKey);
+    expect(await alice.reply()).toBe("Checking the key with Bybit…");
+    expect(await alice.reply()).toContain("✅ Connected: key “slow-but-fine”");
+  });
+
+  it("when the public key's time is up, says to delete the key made with it in Bybit, deletes what came, and stores nothing", async () => {
+    const alice = h.follower();
+    const publicKeyPem = await makePairAndGetPublicKey(h, alice);
+    h.now += 30 * 60_000;
+    const late = alice.say(h.bybit.createSelfGeneratedKey(publicKeyPem).apiKey);
+    expect(await alice.reply()).toBe(
+      "I deleted your message. The key connection had expired: I waited 30 minutes for the API key, and the public key I gave you expired with it, so I stored nothing. In Bybit, delete the key you made with that public key (API Management → Delete): it can’t be used any more. Then send /connect to start again.",
+    );
+    expect(h.telegram.messageExists(alice.chat.id, late.message_id)).toBe(false);
+    expect(await h.credentials.current(alice.user.id)).toBeNull();
+    expect(await h.redis.exists(`follower:{${alice.user.id}}:pending-key-pair`)).toBe(0);
+  });
+
   it("/connect mid-flow shows the same public key again; a new flow replaces the pending pair (within a minute it shows the same one), and /cancel drops it", async () => {
     const alice = h.follower();
     const first = await makePairAndGetPublicKey(h, alice);

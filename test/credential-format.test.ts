@@ -139,11 +139,14 @@ describe("one spelling of a public key", () => {
 
 describe("telling chatter from a paste at a credential step", () => {
   it("keeps plain words in any script as chatter, and anything that could be key material as a paste", () => {
-    for (const chatter of ["hi, how do I start copying?", "OK thanks, where is the USDT balance", "Привет, как начать копировать?", "what is Bybit"]) {
+    const questions = ["Where is the API key?", "I turned on 2FA, now what?", "what is a self-generated key?"];
+    for (const chatter of ["hi, how do I start copying?", "OK thanks, where is the USDT balance", "Привет, как начать копировать?", "what is Bybit", ...questions]) {
       expect(looksLikeChatter(chatter), chatter).toBe(true);
     }
     // A key of letters only, split across lines or spaces, mixed case inside: deleted as a paste would be.
-    for (const paste of ["xKqBtRwLa\nPmZvHcYdN", "XkqbtRwla pmZvhcYdn", "my key CK7jlnsD6tix6xm6OD", "hello world 42", "secret please"]) {
+    // A label word or 2FA among too few words, a digit elsewhere, or a value after a label: deleted too.
+    const labelled = ["where is key", "2FA on", "my API key is abcdefghijklm", "I turned on 2FA 123456", "the secret is xyzwvutsrqpo ok", "my key is abc"];
+    for (const paste of ["xKqBtRwLa\nPmZvHcYdN", "XkqbtRwla pmZvhcYdn", "my key CK7jlnsD6tix6xm6OD", "hello world 42", "secret please", ...labelled]) {
       expect(looksLikeChatter(paste), paste).toBe(false);
     }
   });

@@ -1,9 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { publishCommands } from "../src/bot/commands.js";
 import { COMMANDS } from "../src/bot/texts.js";
 import { DAY_MS } from "../src/policy/key-policy.js";
 import { Api } from "grammy";
 import { canaryCredentials } from "./support/canaries.js";
+import type { FakeMessage } from "./support/fake-telegram.js";
 import { BOT_TOKEN, ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
 let h: Harness;
@@ -13,6 +14,9 @@ beforeEach(async () => {
 afterEach(() => h.stop());
 
 const buttonsOf = (follower: Follower) => JSON.stringify(h.telegram.lastBotMessage(follower.chat.id).reply_markup ?? {});
+/** The Cancel button's data on a message (it names its flow). */
+const cancelOf = (message: FakeMessage) =>
+  (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard.flat().find((button) => button.callback_data.startsWith("connect:cancel"))!.callback_data;
 
 async function toKeyStep(follower: Follower): Promise<void> {
   follower.say("/connect");
@@ -75,6 +79,15 @@ describe("first contact", () => {
     expect(buttonsOf(alice)).toContain("connect:cancel");
   });
 
+  it("shows the secret's step again at /connect without repeating that a message was deleted", async () => {
+    const alice = h.follower();
+    await toKeyStep(alice);
+    alice.say(canaryCredentials().apiKey);
+    expect(await alice.reply()).toBe("I deleted your message. Got the key. Now send the <b>API secret</b>.");
+    alice.say("/connect");
+    expect(await alice.reply()).toBe("Here is where we are:\n\nGot the key. Now send the <b>API secret</b>.");
+  });
+
   it("links to Bybit's API management and suggests a key name with today's date", async () => {
     const alice = h.follower();
     await toKeyStep(alice);
@@ -117,8 +130,11 @@ describe("the flow explains itself", () => {
     alice.say("/connect");
     await alice.reply();
     expect(buttonsOf(alice).match(/connect:cancel/g)).toHaveLength(1);
-    h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), "connect:cancel");
+    const steps = h.telegram.lastBotMessage(alice.chat.id);
+    h.telegram.pressButton(alice.user, steps, cancelOf(steps));
     expect(await alice.reply()).toBe("Cancelled. Nothing was stored.");
+    // The step's buttons went with the flow.
+    expect(h.telegram.botMessages(alice.chat.id).find((message) => message.message_id === steps.message_id)?.reply_markup).toBeUndefined();
     alice.say(canaryCredentials().apiKey);
     expect(await alice.reply()).toContain("It looked like an API key or secret");
 
@@ -134,7 +150,33 @@ describe("the flow explains itself", () => {
     alice.say("/cancel");
     expect(await alice.reply()).toBe("Cancelled. Your key “kept-key” (<code>" + `${creds.apiKey.slice(0, 4)}…${creds.apiKey.slice(-4)}` + "</code>) stays connected.");
   });
+
+  it("an older flow's Cancel button has expired: it does not cancel the flow under way", async () => {
+    const alice = h.follower();
+    alice.say("/connect");
+    await alice.reply();
+    const old = h.telegram.lastBotMessage(alice.chat.id);
+    alice.say("/cancel");
+    expect(await alice.reply()).toBe("Cancelled. Nothing was stored.");
+    alice.say("/connect");
+    await alice.reply();
+    const current = h.telegram.lastBotMessage(alice.chat.id);
+    h.telegram.pressButton(alice.user, old, cancelOf(old));
+    await vi.waitFor(() => expect(h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("This button has expired."));
+    h.telegram.pressButton(alice.user, current, "connect:have-secret");
+    expect(await alice.reply()).toContain("System-generated API Keys");
+    expect(alice.transcript().filter((text) => text.startsWith("Cancelled"))).toHaveLength(1);
+  });
 });
+
+/** "84 дня", "85 дней", "21 день": the number and the word found, in agreement. */
+function daysInRussian(found: RegExpExecArray | null): boolean {
+  if (!found) return false;
+  const [n, word] = [Number(found[1]), found[2]];
+  const [last, lastTwo] = [n % 10, n % 100];
+  const expected = last === 1 && lastTwo !== 11 ? "день" : last >= 2 && last <= 4 && (lastTwo < 12 || lastTwo > 14) ? "дня" : "дней";
+  return word === expected;
+}
 
 describe("languages", () => {
   it("speaks Russian to a follower whose Telegram is in Russian: /start, /help, chatter, and the flow", async () => {
@@ -143,6 +185,7 @@ describe("languages", () => {
     const intro = await olga.reply();
     expect(intro).toContain("Я подключаю ваш аккаунт Bybit к сервису копитрейдинга");
     expect(intro).toContain("включите 2FA в Bybit");
+    expect(intro).toContain("я храню его в зашифрованном виде и напоминаю заменить его каждые 80 дней.");
     expect(buttonsOf(olga)).toContain("Подключить ключ Bybit");
     olga.say("/help");
     expect(await olga.reply()).toContain("/panic – ключ утёк?");
@@ -169,9 +212,17 @@ describe("languages", () => {
     expect(await olga.reply()).toBe("Проверяю ключ в Bybit…");
     const confirmation = await olga.reply();
     expect(confirmation).toContain("✅ Подключено: ключ «old-key»");
-    expect(confirmation).toContain("Права: Контракты: Ордера, Позиции");
+    // Bybit's permission labels as its English screens print them, as with its button names.
+    expect(confirmation).toContain("Права: Contracts: Orders, Positions");
+    expect(daysInRussian(/Этому ключу уже (\d+) (\S+), пора его заменить\./.exec(confirmation))).toBe(true);
+    // A date ends in "г.": no second full stop after it.
+    expect(confirmation).toMatch(/Я напомню ещё раз \d+ \S+ \d{4} г\., когда он истечёт\./);
+    expect(confirmation).not.toContain("г..");
     // From the reminder worker, outside any update.
-    expect(await olga.reply()).toContain("🔁 Пора заменить ключ «old-key»");
+    const reminder = await olga.reply();
+    expect(reminder).toContain("🔁 Пора заменить ключ «old-key»");
+    expect(daysInRussian(/: ему (\d+) ([^,.\s]+)[,.]/.exec(reminder))).toBe(true);
+    expect(reminder).not.toContain("г..");
     expect(await h.redis.get(`follower:{${olga.user.id}}:language`)).toBe("ru-RU");
     olga.say("/forget");
     await olga.reply();

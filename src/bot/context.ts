@@ -7,9 +7,15 @@ interface CredentialGuardFlavor {
   shredding?: Promise<Shredding>;
 }
 
+/** How long the expired step waited, and whether the follower had our public key (and may have made a key from it). */
+export interface FlowExpiry {
+  minutes: number;
+  publicKeyOut: boolean;
+}
+
 interface FlowFlavor {
   /** Set when this update came after the connect flow's step had expired: the flow ended, and the answer says so. */
-  flowExpired?: boolean;
+  flowExpired?: FlowExpiry;
 }
 
 export type BotContext = ConversationFlavor<Context & CredentialGuardFlavor & FlowFlavor>;

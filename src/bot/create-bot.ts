@@ -12,7 +12,7 @@ import type { RateBudget } from "../budget/rate-budget.js";
 import type { Exchange } from "../exchange/bybit.js";
 import type { Reminders } from "../jobs/reminders.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { FLOW_LIFETIME_SECONDS, FLOW_STATE_MAX_BYTES } from "../policy/flows.js";
+import { FLOW_STATE_MAX_BYTES, FLOW_STATE_TTL_SECONDS } from "../policy/flows.js";
 import type { RotationRules } from "../policy/rotation.js";
 import type { ChecksUnderWay } from "../vault/checks.js";
 import type { CredentialStore } from "../vault/credential-store.js";
@@ -143,10 +143,10 @@ export function createBot(deps: BotDeps): BotParts {
       storage: {
         type: "key",
         prefix: FLOW_STATE_PREFIX,
-        // Conversation state holds the messages with the key and secret: sealed, and gone when the flow's time is up.
+        // Conversation state holds the messages with the key and secret: sealed, and gone soon after the flow's time is up.
         adapter: sealedStorage<VersionedState<ConversationData>>(
           // Typed for one server; it sends only GET, SET and DEL of one key, which a Cluster serves alike.
-          new RedisAdapter<string>({ instance: deps.redis as Redis, ttl: FLOW_LIFETIME_SECONDS }),
+          new RedisAdapter<string>({ instance: deps.redis as Redis, ttl: FLOW_STATE_TTL_SECONDS }),
           deps.sealer,
           "conversation",
           // Logged by kind only: the message of a JSON error could quote the stored bytes.

@@ -2,6 +2,7 @@ import type { Context } from "grammy";
 import { DAY_MS } from "../policy/key-policy.js";
 import type { ReminderTimes } from "../policy/rotation.js";
 import type { CredentialRecord } from "../vault/credential-store.js";
+import type { FlowExpiry } from "./context.js";
 import { connectTexts } from "./copy/connect.js";
 import { deletionTexts } from "./copy/deletion.js";
 import { daysLeft, describePermissions, keyLabel } from "./copy/format.js";
@@ -42,7 +43,7 @@ function buildTexts(lang: Lang) {
     cancelButton: t("cancel-button"),
     nothingToCancel: t("nothing-to-cancel"),
     looseCredential: t("loose-credential"),
-    flowExpired: (minutes: number) => t("flow-expired", { minutes }),
+    flowExpired: ({ minutes, publicKeyOut }: FlowExpiry) => t(publicKeyOut ? "flow-expired-public-key" : "flow-expired", { minutes }),
 
     groupKeysOnlyInPrivate: (botUsername: string) => t("group-keys-only-in-private", { bot: botUsername }),
     groupDeletedCredential: (botUsername: string) => t("group-deleted-credential", { bot: botUsername }),

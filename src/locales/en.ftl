@@ -81,6 +81,7 @@ nothing-to-cancel = There is nothing to cancel.
 cancel-button = Cancel
 loose-credential = It looked like an API key or secret. If that key is connected here and may have leaked, send /panic. To connect a key, send /connect.
 flow-expired = The key connection had expired: I waited { $minutes } minutes for the next step, so I stopped and stored nothing. Send /connect to start again.
+flow-expired-public-key = The key connection had expired: I waited { $minutes } minutes for the API key, and the public key I gave you expired with it, so I stored nothing. In Bybit, delete the key you made with that public key (API Management → Delete): it can’t be used any more. Then send /connect to start again.
 group-keys-only-in-private = Keys go only in a private chat with me: https://t.me/{ $bot }?start=connect
 group-deleted-credential = I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now: others have seen it. If it is connected to this service, freeze it here: https://t.me/{ $bot }?start=panic
 group-deleting-credential = A message here looks like an API key or secret. I am deleting it, though Telegram is slow to let me right now. If it was real, delete that key in Bybit now: others have seen it. If it is connected to this service, freeze it here: https://t.me/{ $bot }?start=panic
@@ -171,6 +172,7 @@ check-interrupted-nothing-stored = Sorry: I was restarted while checking your ke
 check-interrupted-stored = Sorry: I was restarted while checking your key, before I could confirm it. It did get connected: { $key }. Send /status to see it.
 too-many-checks = ⏳ I checked several keys for you in a short time, and Bybit lets us ask only so often. Nothing was stored. Please wait { $seconds } seconds, { $then }
 too-many-tries = That’s several tries that didn’t work, so I stopped here and stored nothing. Send /connect to start again when you have the key at hand.
+too-much-chatter = We’ve gone back and forth many times without a key, so I stopped here and stored nothing. Send /connect to start again when you have the key at hand.
 command-during-flow = We’re in the middle of connecting a key. Send the key, or /cancel to stop.
 step-again = Here is where we are:
 replace-existing = You already have the key { $key } connected. Replace it with a new one?

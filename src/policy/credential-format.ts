@@ -106,20 +106,43 @@ export function parseCredentialText(text: string): CredentialText {
   return prose ? { kind: "sentence" } : { kind: "unrecognised" };
 }
 
+/** Besides label words, the one token with a digit that chatter at a key step names: "I turned on 2FA, now what?". */
+const TWO_FA = /^2fa$/i;
+/** Words other than labels (and "2FA") a message needs before a label word in it reads as a question, not a label. */
+const WORDS_AROUND_A_LABEL = 3;
+
 /**
  * Plain chatter ("hi, how do I start copying?", in any script): two words or more, no digit, no
- * label word ("key", "secret", "password"…), no token as long as a key, no key material, and
- * every word cased as words are (lower case, Capitalised, or a short ABBR): a key of letters only
- * (1 in 24 has no digit) split across lines ("xKqBtRwLa\nPmZvHcYdN") is mixed case inside, so it
- * is deleted, not kept as chatter. Decides only how a message at a credential step is answered
- * (and that there is nothing in it to delete), never validity.
+ * token as long as a key, no key material, and every word cased as words are (lower case,
+ * Capitalised, or a short ABBR): a key of letters only (1 in 24 has no digit) split across lines
+ * ("xKqBtRwLa\nPmZvHcYdN") is mixed case inside, so it is deleted, not kept as chatter. A label
+ * word ("key", "secret", "password"…) or "2FA" is allowed only among three other words or more
+ * ("Where is the API key?"), and only with no word after the label that could be its value ("my
+ * key is abc" is deleted). Decides only how a message at a credential step is answered (and that
+ * there is nothing in it to delete), never validity.
  */
 export function looksLikeChatter(text: string): boolean {
   const plain = withoutInvisibles(text);
-  if (/\d/.test(plain) || keyMaterialIn(plain)) return false;
+  if (keyMaterialIn(plain)) return false;
+  const words = plain.split(/[^\p{L}\p{N}]+/u).filter((word) => word !== "");
+  if (words.some((word) => /\p{N}/u.test(word) && !TWO_FA.test(word))) return false;
   if (plain.trim().split(/\s+/).filter((word) => /\p{L}/u.test(word)).length < 2) return false;
   if (!plain.split(/[^\p{L}]+/u).every((word) => word === "" || /^\p{Lu}?\p{Ll}*$/u.test(word) || /^\p{Lu}{1,4}$/u.test(word))) return false;
-  return !plain
-    .split(/[^A-Za-z0-9]+/)
-    .some((token) => LABEL_WORDS[token.toLowerCase()] !== undefined || token.length >= KEY_LENGTH.min);
+  if (plain.split(/[^A-Za-z0-9]+/).some((token) => token.length >= KEY_LENGTH.min)) return false;
+  const isLabel = (word: string) => LABEL_WORDS[word.toLowerCase()] !== undefined;
+  const special = words.filter((word) => isLabel(word) || TWO_FA.test(word));
+  if (special.length === 0) return true;
+  if (words.length - special.length < WORDS_AROUND_A_LABEL) return false;
+  return !labelHasValue(plain);
+}
+
+/** A label word with a word after it (neutral words between, as a paste has them: "my key is abc"): that word may be its value. */
+function labelHasValue(text: string): boolean {
+  let label = false;
+  for (const token of text.split(/[^A-Za-z0-9]+/).filter((part) => part !== "")) {
+    const lower = token.toLowerCase();
+    if (LABEL_WORDS[lower] !== undefined) label = true;
+    else if (!NEUTRAL_WORDS.has(lower) && label) return true;
+  }
+  return false;
 }

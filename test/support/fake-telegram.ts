@@ -474,6 +474,12 @@ export class FakeTelegram {
         message.reply_markup = payload.reply_markup;
         return message;
       }
+      case "editMessageReplyMarkup": {
+        const message = this.chatState(Number(payload.chat_id)).messages.get(Number(payload.message_id));
+        if (!message) throw new TelegramError(400, "Bad Request: message to edit not found");
+        message.reply_markup = payload.reply_markup;
+        return message;
+      }
       case "deleteMessage": {
         const state = this.chatState(Number(payload.chat_id));
         const messageId = Number(payload.message_id);

@@ -1,7 +1,6 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../context.js";
 import { textsOf } from "../texts.js";
-import { STEP_TIMEOUT_MINUTES } from "./connect/steps.js";
 
 /**
  * What nobody else handled: a loose key in a private chat (sent or edited in), a message after
@@ -11,7 +10,7 @@ export function fallbackFeature(): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature.chatType("private").on(["message", "edited_message"], async (ctx) => {
     const texts = textsOf(ctx);
-    const expired = ctx.flowExpired ? texts.flowExpired(STEP_TIMEOUT_MINUTES) : null;
+    const expired = ctx.flowExpired ? texts.flowExpired(ctx.flowExpired) : null;
     if (!ctx.shredding) {
       return ctx.editedMessage ? undefined : ctx.reply(expired ?? texts.chatter);
     }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createConversation } from "@grammyjs/conversations";
 import { Composer, InlineKeyboard, type Context } from "grammy";
 import { FLOW_LIFETIME_SECONDS, WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
@@ -9,8 +10,8 @@ import type { Shredder } from "../../intake/shredder.js";
 import { escapeHtml } from "../../copy/format.js";
 import { textsOf, type Texts } from "../../texts.js";
 import { admit, type Admission, type AdmitDeps } from "./admit.js";
-import { receiveKey } from "./receive.js";
-import { CANCEL, waitForChoice, withCancel } from "./steps.js";
+import { receiveKey, type Show } from "./receive.js";
+import { waitForChoice, withCancel } from "./steps.js";
 
 export interface ConnectDeps extends AdmitDeps {
   shredder: Shredder;
@@ -38,20 +39,14 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   const dm = feature.chatType("private");
 
-  // Before the conversation, so that they are heard at every step of it.
-  const cancel = async (ctx: BotContext & { from: { id: number } }) => {
+  // Before the conversation, so that it is heard at every step of it. (The Cancel button is the flow's own: steps.ts.)
+  dm.command("cancel", async (ctx) => {
     const texts = textsOf(ctx);
     const wasConnecting = ctx.conversation.active("connect") > 0;
     await ctx.conversation.exitAll();
     await deps.pendingKeyPairs.discard(ctx.from.id);
     if (!wasConnecting) return ctx.reply(texts.nothingToCancel);
-    const current = await deps.credentials.current(ctx.from.id);
-    await ctx.reply(current?.status === "active" ? texts.cancelledKeyStays(current) : texts.cancelled, html);
-  };
-  dm.command("cancel", cancel);
-  dm.callbackQuery(CANCEL, async (ctx) => {
-    await ctx.answerCallbackQuery();
-    await cancel(ctx);
+    await ctx.reply(cancelled(texts, await deps.credentials.current(ctx.from.id)), html);
   });
 
   dm.use(createConversation(connectConversation(deps), { id: "connect" }));
@@ -60,21 +55,39 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
   return feature;
 }
 
+const cancelled = (texts: Texts, current: CredentialRecord | null) => (current?.status === "active" ? texts.cancelledKeyStays(current) : texts.cancelled);
+
 function connectConversation(deps: ConnectDeps) {
   return async function connect(conversation: BotConversation, ctx: Context, requested: ConnectMode = "connect"): Promise<void> {
     const userId = ctx.from!.id;
     const texts = textsOf(ctx);
-    const [previous, panicEpoch, now] = await conversation.external(() => Promise.all([deps.credentials.current(userId), deps.credentials.panicEpoch(userId), deps.clock()]));
+    const [previous, panicEpoch, now, flowId] = await conversation.external(() =>
+      Promise.all([deps.credentials.current(userId), deps.credentials.panicEpoch(userId), deps.clock(), randomUUID().slice(0, 8)]),
+    );
     // The step on screen, shown again on /connect; an expired step drops the key pair with the flow.
     let current: { text: string; other: Parameters<Context["reply"]>[1] } = { text: "", other: {} };
-    const show = async (text: string, other: Parameters<Context["reply"]>[1]) => {
+    const show: Show = async (text, other, shredding) => {
       current = { text, other };
-      await ctx.reply(text, other);
+      await ctx.reply(shredding === undefined ? text : texts.withDeletionNote(shredding, text), other);
     };
     const step = {
       clock: deps.clock,
       since: now,
+      publicKeyOut: false,
       expired: () => deps.pendingKeyPairs.discard(userId),
+      flowId,
+      cancel: async (pressed: Context) => {
+        await pressed.answerCallbackQuery();
+        // The pressed step's buttons go with the flow.
+        await pressed.editMessageReplyMarkup().catch(() => undefined);
+        const current = await conversation.external(async () => {
+          await deps.pendingKeyPairs.discard(userId);
+          return deps.credentials.current(userId);
+        });
+        await pressed.reply(cancelled(texts, current), html);
+      },
+      shredder: deps.shredder,
+      chatter: 0,
       repeat: () => ctx.reply(`${texts.stepAgain}\n\n${current.text}`, current.other),
     };
     // Rotating nothing (never connected, or the key was frozen by /panic) is connecting a new key.
@@ -88,7 +101,7 @@ function connectConversation(deps: ConnectDeps) {
     if (!answer) {
       const choices = new InlineKeyboard().text(texts.makePairButton, MAKE_PAIR).row().text(texts.haveSecretButton, HAVE_SECRET);
       const intro = mode === "rotate" ? texts.rotateIntro(previous!) : texts.connectIntro;
-      await show(`${intro}\n\n${texts.twoWays}`, { ...instructions, reply_markup: withCancel(ctx, choices) });
+      await show(`${intro}\n\n${texts.twoWays}`, { ...instructions, reply_markup: withCancel(ctx, flowId, choices) });
       answer = await waitForChoice(conversation, step, [MAKE_PAIR, HAVE_SECRET], (asked) => textsOf(asked).pickWay);
       if (answer?.callbackQuery) await answer.answerCallbackQuery();
       if (!answer) return;
@@ -97,14 +110,15 @@ function connectConversation(deps: ConnectDeps) {
     const keyName = suggestedKeyName(now);
     if (answer.callbackQuery?.data === MAKE_PAIR) {
       const publicKeyPem = await conversation.external(() => deps.pendingKeyPairs.issue(userId, deps.clock()));
-      await show(texts.publicKeySteps(publicKeyPem, deps.egressIps, FLOW_MINUTES, keyName), { ...instructions, reply_markup: withCancel(ctx) });
+      step.publicKeyOut = true;
+      await show(texts.publicKeySteps(publicKeyPem, deps.egressIps, FLOW_MINUTES, keyName), { ...instructions, reply_markup: withCancel(ctx, flowId) });
     } else if (answer.callbackQuery) {
-      await show(texts.secretKeySteps(deps.egressIps, keyName), { ...instructions, reply_markup: withCancel(ctx) });
+      await show(texts.secretKeySteps(deps.egressIps, keyName), { ...instructions, reply_markup: withCancel(ctx, flowId) });
     }
     let paste = answer.callbackQuery ? undefined : answer;
     const expecting = answer.callbackQuery?.data === MAKE_PAIR ? "rsa" : "hmac";
     for (let checks = 1; ; checks += 1) {
-      const source = await receiveKey(conversation, Object.assign(step, { shredder: deps.shredder, show }), expecting, paste);
+      const source = await receiveKey(conversation, Object.assign(step, { show }), expecting, paste);
       paste = undefined;
       if (!source) return conversation.external(() => deps.pendingKeyPairs.discard(userId));
       // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.
@@ -174,7 +188,7 @@ async function confirmReplacement(
   ctx: Context,
   existing: CredentialRecord,
   step: Parameters<typeof waitForChoice>[1],
-  show: (text: string, other: Parameters<Context["reply"]>[1]) => Promise<void>,
+  show: Show,
 ): Promise<{ replace: boolean; paste: Context | null }> {
   const texts = textsOf(ctx);
   const keyboard = new InlineKeyboard().text(texts.replaceButton, "connect:replace").text(texts.keepButton, "connect:keep");

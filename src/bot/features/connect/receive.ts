@@ -2,10 +2,10 @@ import type { Context } from "grammy";
 import { looksLikeChatter, parseCredentialText, type CredentialText } from "../../../policy/credential-format.js";
 import { WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
 import type { BotConversation } from "../../context.js";
-import type { Shredder } from "../../intake/shredder.js";
+import type { Shredding } from "../../intake/shredder.js";
 import { textsOf, type Texts } from "../../texts.js";
 import type { KeySource } from "./admit.js";
-import { isRepeat, waitStep, withCancel, type StepClock } from "./steps.js";
+import { answerChatter, waitStep, withCancel, type ChoiceStep } from "./steps.js";
 
 /**
  * What the flow waits for: `rsa` is only the API key of a key made from our public key;
@@ -20,16 +20,17 @@ const RESTARTS = new Set(["rotate"]);
 
 /**
  * Waits until the follower has sent what a key check needs. Every message at these steps but a
- * command is deleted before anything else is done with it, even one that turns out malformed: a
- * mistyped secret is still most of a secret. `first` is a message that already arrived
- * (pasted instead of choosing a way). Null: too many wrong answers; the follower has been told, and the flow ends.
+ * command or plain chatter (a text message) is deleted before anything else is done with it, even
+ * one that turns out malformed: a mistyped secret is still most of a secret. `first` is a message
+ * that already arrived (pasted instead of choosing a way). Null: too many wrong answers, or too
+ * much chatter; the follower has been told, and the flow ends.
  */
-export interface KeyStep extends StepClock {
-  shredder: Shredder;
-  /** Shows the step on screen again (/connect during the flow). */
-  repeat: () => Promise<unknown>;
-  /** Shows a new step (the secret's), which /connect then shows again. */
-  show: (text: string, other: Parameters<Context["reply"]>[1]) => Promise<void>;
+/** Shows a step, after what is known of the deletion of the message it answers, if any. */
+export type Show = (text: string, other: Parameters<Context["reply"]>[1], shredding?: Shredding) => Promise<void>;
+
+export interface KeyStep extends ChoiceStep {
+  /** Shows a new step (the secret's), which /connect then shows again: without the word on the deletion, which was news once. */
+  show: Show;
 }
 
 export async function receiveKey(conversation: BotConversation, step: KeyStep, expecting: Expecting, first?: Context): Promise<KeySource | null> {
@@ -45,20 +46,20 @@ export async function receiveKey(conversation: BotConversation, step: KeyStep, e
     const command = /^\/(\w+)/.exec(message.text ?? "")?.[1];
     // Starting over is what a follower means by these: the flow ends, and the command runs afresh.
     if (command && RESTARTS.has(command)) await conversation.halt({ next: true });
-    const text = message.text ?? message.caption;
-    // A command, or plain words with nothing in them to delete: a pointer, not a diagnosis of a key.
-    if (command || (text !== undefined && looksLikeChatter(text))) {
-      wrong += 1;
-      if (wrong >= WRONG_INPUTS_PER_STEP) await ctx.reply(texts.tooManyTries);
-      else if (isRepeat(ctx)) await step.repeat();
-      else await ctx.reply(command === "help" ? texts.help : command ? texts.commandDuringFlow : texts.chatterInFlow, html);
-      if (wrong >= WRONG_INPUTS_PER_STEP) return null;
+    // Plain words are judged only in a text message: a photo or file, whatever its caption says, is
+    // most likely a screenshot of Bybit's key page, and goes like a paste.
+    // Kept, and no wrong try: the bot's own answers advise /connect and /help (answerChatter).
+    if (command || (message.text !== undefined && looksLikeChatter(message.text))) {
+      const pointer = () => ctx.reply(command === "help" ? texts.help : command ? texts.commandDuringFlow : texts.chatterInFlow, html);
+      if (!(await answerChatter(step, ctx, pointer))) return null;
       continue;
     }
     const address = { chatId: message.chat.id, messageId: message.message_id };
     const shredding = await conversation.external(() => step.shredder.shred(address));
     const say = (answer: string) => ctx.reply(texts.withDeletionNote(shredding, answer), html);
-    const parsed = text === undefined ? null : parseCredentialText(text);
+    // A caption counts when it holds a key; otherwise a photo or file gets "send it as text".
+    const caption = message.text === undefined && message.caption !== undefined ? parseCredentialText(message.caption) : null;
+    const parsed = message.text !== undefined ? parseCredentialText(message.text) : caption && !["sentence", "unrecognised"].includes(caption.kind) ? caption : null;
     const source = parsed && complete(parsed, expecting, apiKey);
     if (source) {
       // The check's own messages follow; only a deletion still under way is worth a word first.
@@ -72,8 +73,7 @@ export async function receiveKey(conversation: BotConversation, step: KeyStep, e
       return null;
     }
     if (parsed && expecting === "hmac" && parsed.kind === "key") {
-      const askSecret = texts.withDeletionNote(shredding, apiKey === null ? texts.askSecret : texts.keyReplaced);
-      await step.show(askSecret, { ...html, reply_markup: withCancel(ctx) });
+      await step.show(apiKey === null ? texts.askSecret : texts.keyReplaced, { ...html, reply_markup: withCancel(ctx, step.flowId) }, shredding);
       apiKey = parsed.apiKey;
       continue;
     }
