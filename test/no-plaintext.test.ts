@@ -1,4 +1,5 @@
 import { createPrivateKey } from "node:crypto";
+import { FLOW_STATE_TTL_SECONDS } from "../src/policy/flows.js";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { createLogger } from "../src/infra/logger.js";
 import { canaryCredentials } from "./support/canaries.js";
@@ -88,8 +89,9 @@ describe("no plaintext at rest", () => {
     const conversationWrites = commands.filter((command) => command.includes('"set" "conversation:'));
     expect(conversationWrites.length).toBeGreaterThan(3);
     expect(commands.some((command) => command.includes(':credential" "follower:{'))).toBe(true);
-    // Conversation state expires within 30 minutes even if a flow is abandoned.
-    expect(conversationWrites.every((command) => command.endsWith('"EX" "1800"'))).toBe(true);
+    // Conversation state expires within the hour even if a flow is abandoned (twice the longest step, so a late answer hears why).
+    expect(conversationWrites.every((command) => command.endsWith(`"EX" "${FLOW_STATE_TTL_SECONDS}"`))).toBe(true);
+    expect(FLOW_STATE_TTL_SECONDS).toBeLessThanOrEqual(3600);
 
     const redisTraffic = commands.join("\n");
     const atRest = await everyValueInRedis(h);
