@@ -71,6 +71,8 @@ describe("operator commands", () => {
     expect(await submitKey(carol, creds)).toContain("✅ Connected");
     expect(await carol.reply()).toContain("Time to rotate");
     const record = (await h.credentials.current(carol.user.id))!;
+    // The worker records it once Telegram has answered: let that happen before the next step.
+    await expect.poll(async () => (await auditTrail(ops, { userId: carol.user.id })).includes("reminder-sent"), { timeout: 3000 }).toBe(true);
 
     carol.say("/panic");
     // The steps, then what is open, then the last word on it.

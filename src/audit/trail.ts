@@ -32,6 +32,8 @@ export interface AuditEntry {
   name?: string;
   /** Plain details: a refusal's reasons, a reminder's kind, counts. */
   details?: Record<string, string | number>;
+  /** When it happened (ms), if not now: a reminder is sent when Telegram takes it, a little before it is recorded. */
+  at?: number;
 }
 
 export interface AuditTrail {
@@ -75,7 +77,7 @@ export function createAuditTrail(redis: RedisClient, options: AuditTrailOptions 
     append,
     async record(entry) {
       try {
-        await append([auditFields(entry, Date.now())]);
+        await append([auditFields(entry, entry.at ?? Date.now())]);
       } catch (error) {
         options.logger?.error({ type: entry.type, userId: entry.userId, error: (error as Error).name }, "could not append to the audit trail");
       }

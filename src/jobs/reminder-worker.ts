@@ -82,9 +82,10 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
         }
       }
       const outcome = await deliver(record, reminder.kind);
+      const answeredAt = Date.now();
       if (outcome.delivered) {
         await writeMarker(redis, reminder, "sent", ["EX", SENT_MARKER_TTL_SECONDS]);
-        await options.audit.record({ type: "reminder-sent", userId: record.userId, ref: record.ref, name: record.name, maskedKey: record.maskedKey, details: { kind: reminder.kind } });
+        await options.audit.record({ type: "reminder-sent", userId: record.userId, ref: record.ref, name: record.name, maskedKey: record.maskedKey, details: { kind: reminder.kind }, at: answeredAt });
         return "sent";
       }
       if ("unreachable" in outcome) {
