@@ -38,13 +38,13 @@ return 1`;
 
 type Finder = (redis: RedisClient, key: string, match: RegExpExecArray) => Promise<SealedBlob[]>;
 
-/** A sealed field of a hash, with the context made from the match and another field of the hash. */
+/** A sealed field of a hash, with the context made from the key's match and, when named, another field of the hash. */
 const hashField =
   (field: string, contextOf: (match: RegExpExecArray, other: string) => string, otherField?: string): Finder =>
   async (redis, key, match) => {
-    const [blob, other] = await redis.hmgetBuffer(key, field, otherField ?? field);
-    if (!blob || !other) return [];
-    return [{ blob, context: contextOf(match, other.toString()), replace: async (next) => (await redis.eval(REPLACE_FIELD, 1, key, field, blob, next)) === 1 }];
+    const [blob, other] = await redis.hmgetBuffer(key, field, ...(otherField ? [otherField] : []));
+    if (!blob || (otherField && !other)) return [];
+    return [{ blob, context: contextOf(match, other?.toString() ?? ""), replace: async (next) => (await redis.eval(REPLACE_FIELD, 1, key, field, blob, next)) === 1 }];
   };
 
 const KINDS: { pattern: RegExp; find: Finder }[] = [
