@@ -13,7 +13,7 @@ import { createCredentialStore } from "../src/vault/credential-store.js";
 import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
 import { createSealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "../test/support/canaries.js";
-import { TRADE_ONLY, type BybitRequest } from "../test/support/fake-bybit.js";
+import { tradeOnlyFacts, type BybitRequest } from "../test/support/fake-bybit.js";
 import type { FakeUser } from "../test/support/fake-telegram.js";
 import { percentile, round1, startStage } from "./support.js";
 
@@ -42,7 +42,7 @@ try {
   for (let i = 0; i < KEYS; i += 1) {
     const creds = canaryCredentials();
     const key = stage.bybit.addKey({ ...creds, createdAt: now - 10 * DAY_MS });
-    const facts = { id: key.id, name: key.note, readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt: key.createdAt, expiresAt: key.expiredAt, unifiedAccount: true, rsaPublicKey: null };
+    const facts = tradeOnlyFacts({ id: key.id, name: key.note, createdAt: key.createdAt, expiresAt: key.expiredAt });
     records.push((await credentials.save(1_000_000 + i, creds, facts, now, 0))!);
     watched.add(creds.apiKey);
   }

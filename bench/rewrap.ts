@@ -11,7 +11,7 @@ import { createCredentialStore } from "../src/vault/credential-store.js";
 import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
 import { createSealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "../test/support/canaries.js";
-import { TRADE_ONLY } from "../test/support/fake-bybit.js";
+import { tradeOnlyFacts } from "../test/support/fake-bybit.js";
 import { startLocalCluster } from "../test/support/redis-cluster.js";
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 10_000);
@@ -24,7 +24,7 @@ async function seed(redis: RedisClient): Promise<void> {
   for (let start = 0; start < KEYS; start += 500) {
     await Promise.all(
       Array.from({ length: Math.min(500, KEYS - start) }, (_, i) => {
-        const facts = { id: `id-${start + i}`, name: `key ${start + i}`, readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt, expiresAt: createdAt + 90 * DAY_MS, unifiedAccount: true, rsaPublicKey: null };
+        const facts = tradeOnlyFacts({ id: `id-${start + i}`, name: `key ${start + i}`, createdAt });
         return store.save(1_000_000 + start + i, canaryCredentials(), facts, Date.now(), 0);
       }),
     );

@@ -6,14 +6,14 @@ import { createCredentialStore } from "../src/vault/credential-store.js";
 import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
 import { createSealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "./support/canaries.js";
-import { TRADE_ONLY } from "./support/fake-bybit.js";
+import { tradeOnlyFacts } from "./support/fake-bybit.js";
 import { useOwnRedis } from "./support/own-redis.js";
 
 // A redis-server of its own: the relay's sweep reads every outbox in its Redis.
 const own = useOwnRedis();
 
 const sealer = createSealer(parseKeyring(generateKeyringEntry()));
-const facts = (id: string) => ({ id, name: "k", readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt: Date.now(), expiresAt: Date.now() + 86_400_000, unifiedAccount: true, rsaPublicKey: null });
+const facts = (id: string) => tradeOnlyFacts({ id, name: "k", expiresAt: Date.now() + 86_400_000 });
 const silent = pino({ level: "silent" });
 
 async function streamWhen(key: string, count: number): Promise<[string, string[]][]> {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { DAY_MS } from "../src/policy/key-policy.js";
 import { canaryCredentials } from "./support/canaries.js";
-import { TRADE_ONLY } from "./support/fake-bybit.js";
+import { tradeOnlyFacts } from "./support/fake-bybit.js";
 import { submitKey } from "./support/flows.js";
 import { startHarness, type Follower, type Harness } from "./support/harness.js";
 import { RedisMonitor } from "./support/redis-monitor.js";
@@ -114,7 +113,7 @@ describe("buttons pressed during a flow", () => {
   it("count a stale button of the flow as a wrong answer", async () => {
     // Stored directly, not through the bot: the story below takes nine of the chat's ten updates in ten seconds.
     const erin = h.follower();
-    const facts = { id: "id-erin", name: "erin-key", readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt: h.now, expiresAt: h.now + 90 * DAY_MS, unifiedAccount: true, rsaPublicKey: null };
+    const facts = tradeOnlyFacts({ id: "id-erin", name: "erin-key", createdAt: h.now });
     await h.credentials.save(erin.user.id, canaryCredentials(), facts, h.now, 0);
     erin.say("/connect");
     await erin.reply();

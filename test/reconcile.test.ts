@@ -9,7 +9,7 @@ import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
 import { createSealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { dueReminders } from "./support/due-reminders.js";
-import { TRADE_ONLY } from "./support/fake-bybit.js";
+import { tradeOnlyFacts } from "./support/fake-bybit.js";
 import { useOwnRedis } from "./support/own-redis.js";
 
 // A redis-server of its own: a reconciliation reads every key in its Redis.
@@ -56,7 +56,7 @@ describe("the reconciliation", () => {
     expect(told).toHaveLength(1);
 
     // A key the follower connects later, sealed with an entry that goes missing too: they hear of it as well.
-    const facts = { id: "a-later-key", name: "later", readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt: Date.now(), expiresAt: null, unifiedAccount: true, rsaPublicKey: null };
+    const facts = tradeOnlyFacts({ id: "a-later-key", name: "later", expiresAt: null });
     const later = (await credentials.save(record!.userId, canaryCredentials(), facts, Date.now(), 0))!;
     await rounds(generateKeyringEntry(), 3, told);
     expect(told.map((each) => each.ref)).toEqual([record!.ref, later.ref]);

@@ -14,7 +14,7 @@ import { REWRAP_STATE } from "../src/vault/rewrap.js";
 import { FLOW_STATE_PREFIX, sealedStorage } from "../src/vault/sealed-storage.js";
 import { createSealer, type Sealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "./support/canaries.js";
-import { TRADE_ONLY } from "./support/fake-bybit.js";
+import { tradeOnlyFacts } from "./support/fake-bybit.js";
 import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
 import { startLocalCluster } from "./support/redis-cluster.js";
 
@@ -50,7 +50,7 @@ async function storedWithOldEntry(count: number): Promise<CredentialRecord[]> {
   const createdAt = Date.now() - 10 * DAY_MS;
   return Promise.all(
     Array.from({ length: count }, (_, i) => {
-      const facts = { id: `rewrap-${randomInt(1e9)}`, name: `key ${i}`, readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt, expiresAt: createdAt + 90 * DAY_MS, unifiedAccount: true, rsaPublicKey: null };
+      const facts = tradeOnlyFacts({ id: `rewrap-${randomInt(1e9)}`, name: `key ${i}`, createdAt });
       return store.save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), facts, Date.now(), 0).then((record) => record!);
     }),
   );
@@ -73,7 +73,7 @@ describe("npm run ops -- rewrap", () => {
     // A follower whose stored key is one of them, and a flow under way, sealed as before.
     const alice = h.follower();
     const creds = canaryCredentials();
-    const aliceRecord = (await createCredentialStore(h.redis, oldSealer).save(alice.user.id, creds, { id: "alice-id", name: "alice-key", readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt: Date.now(), expiresAt: Date.now() + 90 * DAY_MS, unifiedAccount: true, rsaPublicKey: null }, Date.now(), 0))!;
+    const aliceRecord = (await createCredentialStore(h.redis, oldSealer).save(alice.user.id, creds, tradeOnlyFacts({ id: "alice-id", name: "alice-key" }), Date.now(), 0))!;
     const flowKey = `${FLOW_STATE_PREFIX}${randomInt(1e12)}`;
     const flows = (sealer: Sealer) => sealedStorage<{ step: string }>({ read: async (key) => ((await h.redis.get(key)) === null ? undefined : (JSON.parse((await h.redis.get(key))!) as string)), write: async (key, value) => void (await h.redis.set(key, JSON.stringify(value), "EX", 600)), delete: async (key) => void (await h.redis.del(key)) }, sealer, "conversation", () => undefined);
     await flows(oldSealer).write(flowKey, { step: "awaiting-secret" });
@@ -137,7 +137,7 @@ describe("npm run ops -- rewrap", () => {
     expect(await h.redis.exists(REWRAP_STATE)).toBe(0);
 
     // A record sealed with an entry this SEAL_KEYS lacks: nothing may be retired, and it says so.
-    await createCredentialStore(h.redis, createSealer(parseKeyring(generateKeyringEntry()))).save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), { id: "foreign", name: "foreign", readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt: Date.now(), expiresAt: null, unifiedAccount: true, rsaPublicKey: null }, Date.now(), 0);
+    await createCredentialStore(h.redis, createSealer(parseKeyring(generateKeyringEntry()))).save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), tradeOnlyFacts({ id: "foreign", name: "foreign", expiresAt: null }), Date.now(), 0);
     const wary = await rewrap(500);
     expect(wary).toMatch(/^exit 1\n/);
     expect(wary).toContain("1 records are sealed with entries this SEAL_KEYS lacks");

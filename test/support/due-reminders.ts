@@ -7,7 +7,7 @@ import { createCredentialStore, type CredentialRecord } from "../../src/vault/cr
 import { parseKeyring } from "../../src/vault/keyring.js";
 import { createSealer } from "../../src/vault/sealer.js";
 import { canaryCredentials } from "./canaries.js";
-import { TRADE_ONLY } from "./fake-bybit.js";
+import { tradeOnlyFacts } from "./fake-bybit.js";
 
 /** Followers with a key 85 days old, stored and scheduled as the bot would: each rotation reminder is due now. */
 export async function dueReminders(redis: Redis, sealKeys: string, count: number, prefix = "{reminders}"): Promise<CredentialRecord[]> {
@@ -17,7 +17,7 @@ export async function dueReminders(redis: Redis, sealKeys: string, count: number
   const records: CredentialRecord[] = [];
   for (let i = 0; i < count; i += 1) {
     const createdAt = Date.now() - 85 * DAY_MS;
-    const facts = { id: `id-${randomInt(1e9)}`, name: `key ${i}`, readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt, expiresAt: createdAt + 90 * DAY_MS, unifiedAccount: true, rsaPublicKey: null };
+    const facts = tradeOnlyFacts({ id: `id-${randomInt(1e9)}`, name: `key ${i}`, createdAt });
     const record = (await credentials.save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), facts, Date.now(), 0))!;
     await reminders.schedule(record);
     records.push(record);

@@ -1,5 +1,6 @@
 import { createHmac, createPublicKey, randomInt, timingSafeEqual, verify } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApiKeyFacts } from "../../src/policy/api-key.js";
 import { randomAlphanumeric } from "./canaries.js";
 import { listen, readBody, sendJson } from "./http-json.js";
 
@@ -86,6 +87,12 @@ const DAY = 86_400_000;
 const ALL_CATEGORIES = ["ContractTrade", "Spot", "Wallet", "Options", "Derivatives", "Exchange", "Earn", "FiatP2P", "FiatBybitPay", "FiatConvertBroker", "BlockTrade", "Affiliate"];
 
 export const TRADE_ONLY = { ContractTrade: ["Order", "Position"] };
+
+/** What Bybit says of a healthy trade-only key, as a store saves it without asking: made now, expiring in 90 days unless told. */
+export function tradeOnlyFacts(facts: Pick<ApiKeyFacts, "id" | "name"> & Partial<ApiKeyFacts>): ApiKeyFacts {
+  const createdAt = facts.createdAt ?? Date.now();
+  return { readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt, expiresAt: createdAt + 90 * DAY, unifiedAccount: true, rsaPublicKey: null, ...facts };
+}
 
 export class FakeBybit {
   readonly requests: BybitRequest[] = [];
