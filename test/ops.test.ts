@@ -43,6 +43,25 @@ describe("operator commands", () => {
     expect(await inspectFollower(ops, 1)).toContain("key: none");
   });
 
+  it("inspect shows the frozen key of each open /panic flow, masked, with the keyring entries that seal it", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey({ ...creds, note: "frozen-key", account: { positions: [], orders: [], fills: [] } });
+    expect(await submitKey(alice, creds)).toContain("✅ Connected");
+    const record = (await h.credentials.current(alice.user.id))!;
+    alice.say("/panic");
+    await alice.reply();
+    const flowKey = `follower:{${alice.user.id}}:panic:${record.ref}`;
+    while ((await h.redis.hget(flowKey, "snapshotState")) !== "ready") await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const shown = await inspectFollower(ops, alice.user.id);
+    const entry = h.sealer.keyIdOf((await h.redis.hgetBuffer(flowKey, "sealed"))!);
+    expect(shown).toContain(`/panic flows open: ${record.ref}`);
+    expect(shown).toMatch(new RegExp(`  flow ${record.ref}: frozen \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, "frozen-key" \\(${record.maskedKey.replace(/[.*]/g, "\\$&")}\\), hmac, Bybit id ${record.bybitKeyId}`));
+    expect(shown).toContain(`    key sealed with keyring entry ${entry} (held); account snapshot: ready, sealed with ${entry} (held)`);
+    for (const secret of [creds.apiKey, creds.apiSecret]) expect(shown).not.toContain(secret);
+  });
+
   it("stats counts followers by key status and the reminders pending", async () => {
     const before = await serviceStats(ops);
     const bob = h.follower();
