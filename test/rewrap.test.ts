@@ -3,7 +3,7 @@ import { randomInt } from "node:crypto";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { startLocalRedis } from "../src/infra/local-redis.js";
-import type { RedisTarget } from "../src/infra/redis.js";
+import { redisClient, scanKeys, type RedisTarget } from "../src/infra/redis.js";
 import { createLogger } from "../src/infra/logger.js";
 import { DAY_MS } from "../src/policy/key-policy.js";
 import { createCredentialStore, credentialKey, type CredentialRecord } from "../src/vault/credential-store.js";
@@ -19,7 +19,6 @@ import { tradeOnlyFacts } from "./support/fake-bybit.js";
 import { makePairAndGetPublicKey, submitKey } from "./support/flows.js";
 import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
 import { startLocalCluster } from "./support/redis-cluster.js";
-import { scanKeys } from "../src/infra/redis.js";
 
 // Runs in both projects: against a redis-server, and against a Redis Cluster, of its own (rewrap
 // reads every record, and other test files' records are sealed with their own keyrings).
@@ -148,6 +147,10 @@ describe("npm run ops -- rewrap", () => {
   }, 60_000);
 
   it("covers every sealed blob in Redis, whatever kind: none is left with the old entry, and the report ends cleanly", async () => {
+    // This file's own Redis, emptied of what the tests before left (a record sealed with a foreign entry among them).
+    const mine = redisClient(own.target);
+    for await (const { keys } of scanKeys(mine, "*")) for (const key of keys) await mine.del(key);
+    mine.disconnect();
     // The service seals with the old entry only; one of every sealed record is made the way the service makes it.
     h = await startHarness({ sealKeys: oldEntry, telegramLimits: ROOMY_CHATS, redisTarget: own.target });
     const alice = h.follower();
