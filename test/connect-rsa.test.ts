@@ -1,5 +1,6 @@
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { rateKeyOf } from "../src/budget/rate-budget.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { makePairAndGetPublicKey, publicKeyOf } from "./support/flows.js";
 import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
@@ -115,6 +116,43 @@ describe("the recommended way: the bot makes the key pair", () => {
     alice.say("/cancel");
     expect(await alice.reply()).toBe("Cancelled. Nothing was stored.");
     expect(await h.redis.exists(`follower:{${alice.user.id}}:pending-key-pair`)).toBe(0);
+  });
+
+  it("hands one follower at most three pairs in ten minutes, whatever /cancel and /forget do, then says when to come back", async () => {
+    const alice = h.follower();
+    // About 17 rounds a minute keep under the limit on updates (10 in 10 s): here the seconds between
+    // rounds pass by clearing its counter, not by waiting.
+    const paced = () => h.redis.del(`updates:${rateKeyOf(alice.user.id)}`);
+    const tries = async () => {
+      await paced();
+      alice.say("/connect");
+      await alice.reply();
+      h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), "connect:make-pair");
+      const shown = await alice.reply();
+      alice.say("/cancel");
+      await alice.reply();
+      return shown;
+    };
+    const shown: string[] = [];
+    // Five rounds within a minute, a few seconds apart (the once-a-minute reuse does not apply: /cancel dropped the pair).
+    for (let round = 0; round < 5; round += 1) {
+      shown.push(await tries());
+      h.now += 10_000;
+    }
+    const keys = shown.filter((text) => text.includes("<pre>")).map(publicKeyOf);
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(3);
+    expect(shown.slice(3)).toEqual(Array(2).fill("I’ve made several key pairs for you in the last few minutes, so I’m pausing for a while. Send /connect again in 10 minutes. Or, if you have a key and secret from Bybit, send /connect now and tap “I have a key and secret”."));
+    // /forget is no way around it.
+    await paced();
+    alice.say("/forget");
+    await alice.reply();
+    h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), `forget:${alice.user.id}`);
+    expect(await alice.reply()).toContain("Done");
+    expect(await tries()).toContain("I’m pausing for a while. Send /connect again in 10 minutes.");
+    // Ten minutes after the first, one more.
+    h.now += 10 * 60_000;
+    expect(await tries()).toContain("<pre>");
   });
 
   it("deletes a pasted private key, explains, keeps waiting, and still connects", async () => {

@@ -2,6 +2,7 @@ import { createPrivateKey } from "node:crypto";
 import { FLOW_STATE_TTL_SECONDS } from "../src/policy/flows.js";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { createLogger } from "../src/infra/logger.js";
+import { SealError } from "../src/vault/sealer.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { makePairAndGetPublicKey } from "./support/flows.js";
 import { BOT_TOKEN, startHarness, type Follower, type Harness } from "./support/harness.js";
@@ -148,14 +149,43 @@ describe("no plaintext at rest", () => {
     }
   });
 
-  it("scrubs the bot token from any log line, even inside a third-party error message", () => {
+  it("scrubs the bot token from any log line, and logs a third-party error without its message", () => {
     const lines: string[] = [];
     const logger = createLogger({ level: "info", neverLog: [BOT_TOKEN], destination: { write: (line: string) => lines.push(line) } });
     logger.error({ err: new Error(`request to https://api.telegram.org/bot${BOT_TOKEN}/getUpdates failed`) }, "polling failed");
     logger.info({ url: `https://api.telegram.org/bot${BOT_TOKEN}/getMe` }, "calling");
     expect(lines).toHaveLength(2);
     expect(lines.join("")).not.toContain(BOT_TOKEN);
-    expect(lines[0]).toContain("/bot[redacted]/getUpdates failed");
+    expect(lines[0]).toContain('"err":{"type":"Error"}');
+    expect(lines[1]).toContain("/bot[redacted]/getMe");
+  });
+
+  it("logs errors by name: a parser's or an unknown error's message never, our own error types' and code words only", () => {
+    const { apiSecret } = canaryCredentials();
+    const lines: string[] = [];
+    const logger = createLogger({ level: "info", neverLog: [], destination: { write: (line: string) => lines.push(line) } });
+    let parserError: unknown;
+    try {
+      JSON.parse(`${apiSecret} and more of the body`);
+    } catch (error) {
+      parserError = error;
+    }
+    expect((parserError as Error).message).toContain(apiSecret.slice(0, 10));
+    class UnknownLibraryError extends Error {}
+    const redisReply = Object.assign(new Error(`OOM command not allowed when used memory > 'maxmemory'. script: ${apiSecret}`), { name: "ReplyError" });
+    const refused = Object.assign(new Error(`connect ECONNREFUSED ${apiSecret}`), { code: "ECONNREFUSED" });
+    const errors = [parserError, new UnknownLibraryError(apiSecret), new TypeError(apiSecret), redisReply, refused, new SealError("tampered", "sealed data failed authentication")];
+    for (const err of errors) logger.error({ err }, "failed");
+    expect(lines.join("")).not.toContain(apiSecret.slice(0, 6));
+    const logged = lines.map((line) => (JSON.parse(line) as { err: unknown }).err);
+    expect(logged).toEqual([
+      { type: "SyntaxError" },
+      { type: "Error" },
+      { type: "TypeError" },
+      { type: "ReplyError", code: "OOM" },
+      { type: "Error", code: "ECONNREFUSED" },
+      { type: "SealError", message: "sealed data failed authentication" },
+    ]);
   });
 
   it("logs a thrown SDK-style object by name and message only", () => {

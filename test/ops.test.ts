@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createKeyAccess } from "../src/engine/access.js";
+import { createAuditTrail } from "../src/audit/trail.js";
 import { auditTrail } from "../src/ops/audit.js";
 import type { OpsDeps } from "../src/ops/deps.js";
 import { inspectFollower } from "../src/ops/inspect.js";
@@ -41,6 +42,55 @@ describe("operator commands", () => {
     for (const secret of [creds.apiKey, creds.apiSecret]) expect(shown).not.toContain(secret);
 
     expect(await inspectFollower(ops, 1)).toContain("key: none");
+  });
+
+  it("inspect shows the frozen key of each open /panic flow, masked, with the keyring entries that seal it", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey({ ...creds, note: "frozen-key", account: { positions: [], orders: [], fills: [] } });
+    expect(await submitKey(alice, creds)).toContain("✅ Connected");
+    const record = (await h.credentials.current(alice.user.id))!;
+    alice.say("/panic");
+    await alice.reply();
+    const flowKey = `follower:{${alice.user.id}}:panic:${record.ref}`;
+    while ((await h.redis.hget(flowKey, "snapshotState")) !== "ready") await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const shown = await inspectFollower(ops, alice.user.id);
+    const entry = h.sealer.keyIdOf((await h.redis.hgetBuffer(flowKey, "sealed"))!);
+    expect(shown).toContain(`/panic flows open: ${record.ref}`);
+    expect(shown).toMatch(new RegExp(`  flow ${record.ref}: frozen \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, "frozen-key" \\(${record.maskedKey.replace(/[.*]/g, "\\$&")}\\), hmac, Bybit id ${record.bybitKeyId}`));
+    expect(shown).toContain(`    key sealed with keyring entry ${entry} (held); account snapshot: ready, sealed with ${entry} (held)`);
+    for (const secret of [creds.apiKey, creds.apiSecret]) expect(shown).not.toContain(secret);
+  });
+
+  it("audit keeps every lifecycle entry however many refusals a follower causes, and prints them in order", async () => {
+    // The service's trail with a small cap: refusals can fill only a stream of their own.
+    const small = createAuditTrail(h.redis, { stream: h.audit.stream, maxEntries: 100 });
+    const dave = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey({ ...creds, note: "dave-key", account: { positions: [], orders: [], fills: [] } });
+    expect(await submitKey(dave, creds)).toContain("✅ Connected");
+    await h.eventsRelayed(dave.user.id);
+    await small.record({ type: "rewrap-started", details: { entry: "k-new" } });
+    // 2,000 refused keys: about seven hours of one account sending a refused key every 12 s.
+    for (let batch = 0; batch < 20; batch += 1) {
+      await Promise.all(Array.from({ length: 100 }, () => small.record({ type: "key-refused", userId: dave.user.id, maskedKey: "AB12…CD34", details: { reasons: "can-withdraw" } })));
+    }
+    dave.say("/panic");
+    await dave.reply();
+    await expect.poll(async () => (await auditTrail({ ...ops, audit: small }, { userId: dave.user.id })).includes("frozen"), { timeout: 5000 }).toBe(true);
+
+    const lines = (await auditTrail({ ...ops, audit: small }, {})).split("\n");
+    const types = lines.map((line) => /^\S+ \S+ UTC {2}\S+(?: \d+)? {2}(\S+)/.exec(line)?.[1]);
+    const lifecycle = types.filter((type) => type !== "key-refused");
+    expect(lifecycle).toEqual(["connected", "rewrap-started", "frozen"]);
+    // In time order: the refusals that are left sit between the rewrap and the freeze.
+    const refused = types.flatMap((type, index) => (type === "key-refused" ? [index] : []));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.length).toBeLessThan(2000);
+    expect(Math.min(...refused)).toBeGreaterThan(types.indexOf("rewrap-started"));
+    expect(Math.max(...refused)).toBeLessThan(types.indexOf("frozen"));
+    expect(lines[0]).toContain(`follower ${dave.user.id}  connected key ${(await h.panics.open(dave.user.id))[0]!.record.maskedKey} "dave-key"`);
   });
 
   it("stats counts followers by key status and the reminders pending", async () => {
@@ -98,7 +148,7 @@ describe("operator commands", () => {
     expect(lines[4]).toContain("reason=frozen");
     expect(lines[6]).toContain("revokedVerified=yes");
     expect(lines.every((line) => line.includes(`follower ${carol.user.id}`))).toBe(true);
-    const everything = JSON.stringify(await h.redis.xrange(h.audit.stream, "-", "+"));
+    const everything = JSON.stringify([await h.redis.xrange(h.audit.stream, "-", "+"), await h.redis.xrange(h.audit.activityStream, "-", "+")]);
     for (const secret of [risky.apiKey, risky.apiSecret, creds.apiKey, creds.apiSecret]) expect(everything).not.toContain(secret);
     expect(await auditTrail(ops, { userId: carol.user.id, since: Date.now() + 60_000 })).toBe("no entries");
   });

@@ -3,7 +3,7 @@ import { randomInt } from "node:crypto";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { startLocalRedis } from "../src/infra/local-redis.js";
-import type { RedisTarget } from "../src/infra/redis.js";
+import { redisClient, scanKeys, type RedisTarget } from "../src/infra/redis.js";
 import { createLogger } from "../src/infra/logger.js";
 import { DAY_MS } from "../src/policy/key-policy.js";
 import { createCredentialStore, credentialKey, type CredentialRecord } from "../src/vault/credential-store.js";
@@ -11,10 +11,12 @@ import { createKeyPairPool, DEFAULT_POOL_KEY } from "../src/vault/key-pairs.js";
 import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
 import { announceKeyring } from "../src/vault/keyring-presence.js";
 import { REWRAP_STATE } from "../src/vault/rewrap.js";
+import { sealedBlobsAt } from "../src/vault/sealed-records.js";
 import { FLOW_STATE_PREFIX, sealedStorage } from "../src/vault/sealed-storage.js";
 import { createSealer, type Sealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { tradeOnlyFacts } from "./support/fake-bybit.js";
+import { makePairAndGetPublicKey, submitKey } from "./support/flows.js";
 import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
 import { startLocalCluster } from "./support/redis-cluster.js";
 
@@ -143,4 +145,89 @@ describe("npm run ops -- rewrap", () => {
     expect(wary).toContain("1 records are sealed with entries this SEAL_KEYS lacks");
     expect(wary).not.toContain("No record is sealed with an older entry");
   }, 60_000);
+
+  it("covers every sealed blob in Redis, whatever kind: none is left with the old entry, and the report ends cleanly", async () => {
+    // This file's own Redis, emptied of what the tests before left (a record sealed with a foreign entry among them).
+    const mine = redisClient(own.target);
+    for await (const { keys } of scanKeys(mine, "*")) for (const key of keys) await mine.del(key);
+    mine.disconnect();
+    // The service seals with the old entry only; one of every sealed record is made the way the service makes it.
+    h = await startHarness({ sealKeys: oldEntry, telegramLimits: ROOMY_CHATS, redisTarget: own.target });
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey({ ...creds, note: "frozen-one", account: { positions: [], orders: [], fills: [] } });
+    expect(await submitKey(alice, creds)).toContain("✅ Connected");
+    const frozen = (await h.credentials.current(alice.user.id))!;
+    alice.say("/panic");
+    await alice.reply();
+    // The frozen key and the snapshot of the account, both sealed in the flow.
+    while ((await h.redis.hget(`follower:{${alice.user.id}}:panic:${frozen.ref}`, "snapshotState")) !== "ready") await new Promise((resolve) => setTimeout(resolve, 20));
+    // A key in a follower's slot.
+    const carol = h.follower();
+    const second = canaryCredentials();
+    h.bybit.addKey({ ...second, note: "second" });
+    expect(await submitKey(carol, second)).toContain("✅ Connected");
+    // A flow under way (conversation state) and a pending key pair.
+    const bob = h.follower();
+    await makePairAndGetPublicKey(h, bob);
+    const pool = createKeyPairPool({ redis: h.redis, sealer: h.sealer, size: 1, logger: createLogger({ level: "silent", neverLog: [] }), key: DEFAULT_POOL_KEY });
+    pool.startRefilling();
+    while ((await pool.available()) < 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    await pool.stop();
+
+    const before = await sealedEverywhere(idOf(oldEntry));
+    // Each kind was made (else the test would prove nothing about it).
+    for (const kind of [/:credential$/, /:panic:/, /:pending-key-pair$/, /^\{key-pairs\}:pool$/, new RegExp(`^${FLOW_STATE_PREFIX}`)]) {
+      expect([...before.keys()].some((key) => kind.test(key)), String(kind)).toBe(true);
+    }
+    expect(before.get(`follower:{${alice.user.id}}:panic:${frozen.ref}`)).toBe(2);
+    // What rewrap reads at each key is every sealed blob there.
+    for (const [key, count] of before) expect([key, (await sealedBlobsAt(h.redis, key)).length]).toEqual([key, count]);
+
+    const report = await rewrap(50);
+    expect(report).toContain(`No record is sealed with an older entry: remove "${idOf(oldEntry)}" from SEAL_KEYS and restart every process.`);
+    expect(report).toContain(`sealed records by keyring entry now: ${idOf(newEntry)} (newest) `);
+    expect(report).toMatch(new RegExp(`${idOf(oldEntry)} 0\n`));
+    expect(report).not.toMatch(/, \n|, $/);
+    expect([...(await sealedEverywhere(idOf(oldEntry))).keys()]).toEqual([]);
+    // "I deleted it" can still check: the frozen key opens with the new entry alone.
+    const onlyNew = createSealer(parseKeyring(newEntry));
+    const flow = await h.redis.hgetallBuffer(`follower:{${alice.user.id}}:panic:${frozen.ref}`);
+    expect(JSON.parse(onlyNew.open(flow.sealed!, `user=${alice.user.id}|exchange=bybit|bybitKey=${frozen.bybitKeyId}|purpose=api-credential`).toString())).toEqual(creds);
+    await h.redis.del(DEFAULT_POOL_KEY);
+  }, 60_000);
 });
+
+/**
+ * Every sealed blob in all of Redis sealed with keyring entry `id`, counted per Redis key: found by
+ * the envelope's header (version 1, the id's length, the id), raw or base64 anywhere in any value,
+ * without knowing what kind of record holds it.
+ */
+async function sealedEverywhere(id: string): Promise<Map<string, number>> {
+  const header = Buffer.concat([Buffer.from([1, id.length]), Buffer.from(id)]);
+  const encoded = header.subarray(0, header.length - (header.length % 3)).toString("base64");
+  const occurrences = (value: Buffer) => {
+    let count = 0;
+    for (let at = value.indexOf(header); at >= 0; at = value.indexOf(header, at + 1)) count += 1;
+    const text = value.toString("latin1");
+    for (let at = text.indexOf(encoded); at >= 0; at = text.indexOf(encoded, at + 1)) count += 1;
+    return count;
+  };
+  const found = new Map<string, number>();
+  for await (const { keys } of scanKeys(h.redis, "*")) {
+    for (const key of keys) {
+      const type = await h.redis.type(key);
+      const values: Buffer[] =
+        type === "string" ? [(await h.redis.getBuffer(key))!]
+        : type === "hash" ? Object.values(await h.redis.hgetallBuffer(key))
+        : type === "list" ? await h.redis.lrangeBuffer(key, 0, -1)
+        : type === "set" ? await h.redis.smembersBuffer(key)
+        : type === "zset" ? await h.redis.zrangeBuffer(key, "0", "-1")
+        : type === "stream" ? (await h.redis.xrangeBuffer(key, "-", "+")).flatMap(([, fields]) => fields)
+        : [];
+      const count = values.reduce((sum, value) => sum + occurrences(value), 0);
+      if (count > 0) found.set(key, count);
+    }
+  }
+  return found;
+}

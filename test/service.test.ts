@@ -74,6 +74,15 @@ describe("webhook mode", () => {
     // The right secret, but a body no update has: refused unread.
     const huge = await fetch(`http://127.0.0.1:${ports[1]}${new URL(hook).pathname}`, { method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": SECRET }, body: "x".repeat(2 * 1024 * 1024) });
     expect(huge.status).toBe(413);
+    // The right secret and a body that is not JSON, beginning with a secret: the parser's message
+    // quotes the body's start, and the log must not.
+    const leaked = canaryCredentials().apiSecret;
+    const malformed = await fetch(`http://127.0.0.1:${ports[1]}${new URL(hook).pathname}`, { method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": SECRET }, body: `${leaked}}` });
+    expect(malformed.status).toBe(500);
+    await until(async () => replicas[1]!.output(), (output) => output.includes("an HTTP request failed"), 10_000, "the failed request logged");
+    const logged = replicas.map((replica) => replica.output()).join("");
+    expect(logged).toContain('"err":{"type":"SyntaxError"}');
+    expect(logged).not.toContain(leaked.slice(0, 6));
     await sleep(500);
     expect(telegram.botTexts(mallory.id)).toEqual([]);
     telegram.webhookTargets = undefined;

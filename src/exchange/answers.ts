@@ -25,8 +25,11 @@ export const RET_CODE_FAILURES: Record<number, ExchangeFailure> = {
 };
 
 class ExchangeError extends Error {
+  /** Its message is the failure's name alone: logged as it is. */
+  readonly safeMessage = true;
   constructor(readonly failure: ExchangeFailure) {
     super(failure);
+    this.name = "ExchangeError";
   }
 }
 

@@ -171,6 +171,10 @@ text-only = Please send the key as a text message, or /cancel.
 check-interrupted-nothing-stored = Sorry: I was restarted while checking your key, so the check did not finish and nothing was stored. Please send /connect to try again.
 check-interrupted-stored = Sorry: I was restarted while checking your key, before I could confirm it. It did get connected: { $key }. Send /status to see it.
 too-many-checks = ⏳ I checked several keys for you in a short time, and Bybit lets us ask only so often. Nothing was stored. Please wait { $seconds } seconds, { $then }
+pairs-paused = I’ve made several key pairs for you in the last few minutes, so I’m pausing for a while. Send /connect again in { $minutes ->
+    [one] a minute
+   *[other] { $minutes } minutes
+}. Or, if you have a key and secret from Bybit, send /connect now and tap “I have a key and secret”.
 too-many-tries = That’s several tries that didn’t work, so I stopped here and stored nothing. Send /connect to start again when you have the key at hand.
 too-much-chatter = We’ve gone back and forth many times without a key, so I stopped here and stored nothing. Send /connect to start again when you have the key at hand.
 command-during-flow = We’re in the middle of connecting a key. Send the key, or /cancel to stop.

@@ -20,15 +20,22 @@ const DETAILS = ["by", "reason", "reasons", "kind", "revokedVerified", "previous
 /** A page of the stream at a time: one XRANGE of the whole trail would block Redis and fill memory. */
 const PAGE = 1000;
 
-
-/** The audit trail, oldest first: who, which key (masked), what, when, why. Never key material. */
-export async function auditTrail(deps: OpsDeps, { userId, since = 0 }: AuditQuery): Promise<string> {
+/** The audit trail, both streams merged, oldest first: who, which key (masked), what, when, why. Never key material. */
+export async function auditTrail(deps: OpsDeps, query: AuditQuery): Promise<string> {
   const seen = new Set<string>();
   const entries: Entry[] = [];
+  for (const stream of [deps.audit.stream, deps.audit.activityStream]) await readStream(deps, stream, query, seen, entries);
+  // A stable sort: entries of the same millisecond keep the order they were written in.
+  entries.sort((a, b) => a.at - b.at);
+  return render(entries);
+}
+
+/** One stream's entries from `since`, of the follower if named, each relayed event once. */
+async function readStream(deps: OpsDeps, stream: string, { userId, since = 0 }: AuditQuery, seen: Set<string>, entries: Entry[]): Promise<void> {
   // An entry is written a few ms after its `at` (the relay): start reading a minute early, then filter.
   let start = `${Math.max(0, since - 60_000)}-0`;
   for (;;) {
-    const page = await deps.redis.xrange(deps.audit.stream, start, "+", "COUNT", PAGE);
+    const page = await deps.redis.xrange(stream, start, "+", "COUNT", PAGE);
     for (const entry of toEntries(page)) {
       if (entry.at < since || (userId !== undefined && entry.fields.userId !== String(userId))) continue;
       // The relay sends an event again after a crash, with the same eventId.
@@ -40,7 +47,9 @@ export async function auditTrail(deps: OpsDeps, { userId, since = 0 }: AuditQuer
     if (page.length < PAGE) break;
     start = `(${page.at(-1)![0]}`;
   }
-  entries.sort((a, b) => a.at - b.at);
+}
+
+function render(entries: Entry[]): string {
   if (entries.length === 0) return "no entries";
   return entries
     .map(({ at, fields: raw }) => {

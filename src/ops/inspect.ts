@@ -6,6 +6,28 @@ import { oneLine, when, type OpsDeps } from "./deps.js";
 
 const KINDS: ReminderKind[] = ["rotate", "expiry"];
 
+/** The keyring entry that sealed a blob, from its header (nothing decrypted). */
+function entryOf(deps: OpsDeps, sealed: Buffer | null | undefined): string {
+  if (!sealed) return "none (nothing sealed)";
+  if (!deps.sealer) return "unknown (SEAL_KEYS not set)";
+  try {
+    return `${deps.sealer.keyIdOf(sealed)} (${deps.sealer.knowsKeyOf(sealed) ? "held" : "NOT held by this keyring"})`;
+  } catch {
+    return "damaged";
+  }
+}
+
+/** A /panic flow's frozen key, masked, and the keyring entries of what it keeps sealed (the key, the account's snapshot). */
+async function frozenKey(deps: OpsDeps, userId: number, ref: string): Promise<string[]> {
+  const { sealed, snapshot, ...raw } = await deps.redis.hgetallBuffer(followerKeys(userId).panic(ref));
+  const fields = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value.toString("utf8")]));
+  if (!fields.ref) return [`  flow ${ref}: gone (its day is over)`];
+  return [
+    `  flow ${ref}: frozen ${when(Number(fields.frozenAt))}, "${oneLine(fields.name ?? "")}" (${fields.maskedKey ?? ""}), ${fields.keyType ?? "hmac"}, Bybit id ${oneLine(fields.bybitKeyId ?? "")}`,
+    `    key sealed with keyring entry ${entryOf(deps, sealed)}; account snapshot: ${fields.snapshotState ?? "pending"}${snapshot ? `, sealed with ${entryOf(deps, snapshot)}` : ""}`,
+  ];
+}
+
 /** Everything stored about one follower, without a secret: their key, reminders, watch, /panic flows, events in flight. */
 export async function inspectFollower(deps: OpsDeps, userId: number): Promise<string> {
   const { redis } = deps;
@@ -22,7 +44,7 @@ export async function inspectFollower(deps: OpsDeps, userId: number): Promise<st
   if (!record) {
     lines.push("key: none");
   } else {
-    const entry = sealed && deps.sealer ? `${deps.sealer.keyIdOf(sealed)} (${deps.sealer.knowsKeyOf(sealed) ? "held" : "NOT held by this keyring"})` : "unknown (SEAL_KEYS not set)";
+    const entry = entryOf(deps, sealed);
     lines.push(
       `key: ${record.status}, "${oneLine(record.name)}" (${record.maskedKey}), ${record.keyType}, Bybit id ${record.bybitKeyId}, ref ${record.ref}`,
       `  permissions: ${Object.entries(record.permissions).map(([group, list]) => `${group} (${list.join(", ")})`).join("; ") || "none"}`,
@@ -39,6 +61,7 @@ export async function inspectFollower(deps: OpsDeps, userId: number): Promise<st
     lines.push(`watch: ${scheduler ? `every ${Math.round((scheduler.every ?? 0) / 3_600_000)} h, next ${when(scheduler.next)}` : "none"}`);
   }
   lines.push(`/panic flows open: ${panicRefs.length === 0 ? "none" : panicRefs.join(", ")}`);
+  for (const ref of panicRefs.sort()) lines.push(...(await frozenKey(deps, userId, ref)));
   if (revoked.keyName) lines.push(`last frozen key: "${oneLine(revoked.keyName)}" (${revoked.maskedKey}), frozen ${when(Number(revoked.frozenAt))}, deletion confirmed by Bybit: ${revoked.revokedVerified}`);
   lines.push(`events waiting for the relay: ${outbox}`);
   return lines.join("\n");

@@ -69,7 +69,7 @@ export async function rewrapCommand(deps: OpsDeps & { sealer: Sealer }, keyring:
     `re-sealed with "${newest}": ${number(counts.resealed)} records in ${seconds.toFixed(1)} s (${number(Math.round(counts.resealed / Math.max(seconds, 0.001)))} records/s); ${number(counts.alreadyNew)} had it already`,
     ...(counts.changedMeanwhile > 0 ? [`changed by the service while being re-sealed, left as they were: ${number(counts.changedMeanwhile)} (run rewrap again)`] : []),
     ...(counts.unopenable > 0 ? [`sealed with an entry this SEAL_KEYS lacks, or damaged, left as they were: ${number(counts.unopenable)}`] : []),
-    `sealed records by keyring entry now: ${[newest, ...older].map((entry, i) => `${entry}${i === 0 ? " (newest)" : ""} ${number(remaining.get(entry) ?? 0)}`).concat(listed(unknown.map(([entry, count]) => `${entry} (not in this SEAL_KEYS) ${number(count)}`))).join(", ")}`,
+    `sealed records by keyring entry now: ${[newest, ...older].map((entry, i) => `${entry}${i === 0 ? " (newest)" : ""} ${number(remaining.get(entry) ?? 0)}`).concat(unknown.length > 0 ? [listed(unknown.map(([entry, count]) => `${entry} (not in this SEAL_KEYS) ${number(count)}`))] : []).join(", ")}`,
     verdict,
   ].join("\n");
   return { report, ok: unknown.length === 0 && sealedWithOld === 0 };

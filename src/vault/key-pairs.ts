@@ -2,6 +2,7 @@ import { followerKeys } from "./follower-keys.js";
 import { randomUUID } from "node:crypto";
 import type { RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
+import { rateKeyOf } from "../budget/rate-budget.js";
 import { normalisePublicKey } from "../policy/key-material.js";
 import { createBackgroundMaker, generateRsaPair, type FreshPair } from "./rsa-pairs.js";
 import { SealError, type Sealer } from "./sealer.js";
@@ -111,16 +112,44 @@ export function createKeyPairPool({ redis, sealer, size, logger, key: poolKey = 
 
 export type PendingPair = { publicKey: string; privateKeyPem: string } | null;
 
+/** The public key (PEM) to show, or how long until the follower may have another pair. */
+export type IssuedPair = { publicKeyPem: string } | { retryInMs: number };
+
 export interface PendingKeyPairs {
-  /** Gives the follower a fresh pair, replacing any earlier one (one issued within the last minute is given again); returns the public key (PEM) to show them. */
-  issue(userId: number, now: number): Promise<string>;
+  /**
+   * Gives the follower a fresh pair, replacing any earlier one (one issued within the last minute
+   * is given again). At most PAIRS_PER_WINDOW new pairs in PAIR_WINDOW_MS per follower, counted
+   * apart from the pair itself so that /cancel and /forget do not reset it: past that, the
+   * pending pair again while it is valid, else how long to wait.
+   */
+  issue(userId: number, now: number): Promise<IssuedPair>;
   /** The follower's pair for signing: the public key normalised, the private key as PKCS#8 PEM. Null when none is pending or it has expired. */
   open(userId: number, now: number): Promise<PendingPair>;
   discard(userId: number): Promise<void>;
 }
 
 const REISSUE_AFTER_MS = 60_000;
+/** A follower who starts over a few times still gets a pair each time; one who keeps tapping cannot drain the pool. */
+export const PAIRS_PER_WINDOW = 3;
+export const PAIR_WINDOW_MS = 10 * 60_000;
 const pendingKey = (userId: number) => followerKeys(userId).pendingKeyPair;
+/** Not under the follower's keys: by a hash of the id, so that /forget leaves it (until it expires) and it names no one. */
+export const pairRateKey = (userId: number) => `key-pairs:handed-out:${rateKeyOf(userId)}`;
+
+/**
+ * KEYS: the follower's hand-outs (a sorted set, by time). ARGV: now, window (ms), limit, the new pair's id.
+ * Records the hand-out and returns 0, or returns how many ms until the oldest one leaves the window.
+ */
+const TAKE_TURN = `
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
+if redis.call("ZCARD", KEYS[1]) >= tonumber(ARGV[3]) then
+  local oldest = redis.call("ZRANGE", KEYS[1], 0, 0, "WITHSCORES")
+  return math.max(1, tonumber(oldest[2]) + window - now)
+end
+redis.call("ZADD", KEYS[1], now, ARGV[4])
+redis.call("PEXPIRE", KEYS[1], window)
+return 0`;
 export const pendingContext = (userId: number, pairId: string) => `user=${userId}|purpose=pending-key-pair|pair=${pairId}`;
 
 export function createPendingKeyPairs(redis: RedisClient, sealer: Sealer, pool: KeyPairPool, ttlSeconds: number): PendingKeyPairs {
@@ -128,9 +157,15 @@ export function createPendingKeyPairs(redis: RedisClient, sealer: Sealer, pool: 
     async issue(userId, now) {
       // Tapping again and again gets the same pair for a minute: one follower cannot drain the pool.
       const [issuedAt, publicKeyPem] = await redis.hmget(pendingKey(userId), "issuedAt", "publicKeyPem");
-      if (issuedAt && publicKeyPem && now - Number(issuedAt) < REISSUE_AFTER_MS) return publicKeyPem;
-      const pair = await pool.take();
+      if (issuedAt && publicKeyPem && now - Number(issuedAt) < REISSUE_AFTER_MS) return { publicKeyPem };
       const pairId = randomUUID();
+      const retryInMs = Number(await redis.eval(TAKE_TURN, 1, pairRateKey(userId), now, PAIR_WINDOW_MS, PAIRS_PER_WINDOW, pairId));
+      if (retryInMs > 0) {
+        // Over the limit: the pair still waiting for the follower serves, else none.
+        if (issuedAt && publicKeyPem && now - Number(issuedAt) < ttlSeconds * 1000) return { publicKeyPem };
+        return { retryInMs };
+      }
+      const pair = await pool.take();
       const sealed = sealer.seal(pair.privateKeyDer, pendingContext(userId, pairId));
       pair.privateKeyDer.fill(0);
       await redis
@@ -139,7 +174,7 @@ export function createPendingKeyPairs(redis: RedisClient, sealer: Sealer, pool: 
         .hset(pendingKey(userId), { pairId, publicKeyPem: pair.publicKeyPem, issuedAt: String(now), sealed })
         .expire(pendingKey(userId), ttlSeconds)
         .exec();
-      return pair.publicKeyPem;
+      return { publicKeyPem: pair.publicKeyPem };
     },
 
     async open(userId, now) {

@@ -47,9 +47,22 @@ const hashField =
     return [{ blob, context: contextOf(match, other?.toString() ?? ""), replace: async (next) => (await redis.eval(REPLACE_FIELD, 1, key, field, blob, next)) === 1 }];
   };
 
+/** Every finder's blobs at the key, together. */
+const each =
+  (...finders: Finder[]): Finder =>
+  async (redis, key, match) =>
+    (await Promise.all(finders.map((find) => find(redis, key, match)))).flat();
+
 const KINDS: { pattern: RegExp; find: Finder }[] = [
   { pattern: /^follower:\{(\d+)\}:credential$/, find: hashField("sealed", (m, bybitKeyId) => sealContext(Number(m[1]), bybitKeyId), "bybitKeyId") },
-  { pattern: /^follower:\{(\d+)\}:panic:(.+)$/, find: hashField("snapshot", (m) => snapshotContext(Number(m[1]), m[2]!)) },
+  // A /panic flow holds the frozen key (moved whole from the slot, seal included) and what the account held.
+  {
+    pattern: /^follower:\{(\d+)\}:panic:(.+)$/,
+    find: each(
+      hashField("sealed", (m, bybitKeyId) => sealContext(Number(m[1]), bybitKeyId), "bybitKeyId"),
+      hashField("snapshot", (m) => snapshotContext(Number(m[1]), m[2]!)),
+    ),
+  },
   { pattern: /^follower:\{(\d+)\}:pending-key-pair$/, find: hashField("sealed", (m, pairId) => pendingContext(Number(m[1]), pairId), "pairId") },
   {
     pattern: new RegExp(`^${DEFAULT_POOL_KEY.replace(/[{}]/g, "\\$&")}$`),

@@ -12,6 +12,7 @@ export type OnUnreadable = (key: string, error: Error) => void;
 
 /** A value above the storage's size limit: not written, and what was stored under its key is gone too. */
 export class StateTooLargeError extends Error {
+  readonly safeMessage = true;
   constructor(readonly bytes: number) {
     super(`state of ${bytes} bytes is above the limit; dropped`);
     this.name = "StateTooLargeError";

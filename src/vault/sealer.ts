@@ -22,6 +22,8 @@ const DATA_KEY = 32;
 export type SealErrorCode = "unknown-key" | "tampered" | "malformed";
 
 export class SealError extends Error {
+  /** Its message names the keyring entry at most, never key material: logged as it is. */
+  readonly safeMessage = true;
   constructor(readonly code: SealErrorCode, message: string) {
     super(message);
     this.name = "SealError";

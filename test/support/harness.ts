@@ -288,7 +288,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       running.recovery.stop();
       await relay.stop();
       // One key at a time: on a cluster they live in different slots.
-      for (const key of [pendingDeletionsKey, checksKey, events.stream, events.pending, audit.stream]) await redis.del(key);
+      for (const key of [pendingDeletionsKey, checksKey, events.stream, events.pending, audit.stream, audit.activityStream]) await redis.del(key);
       await keyPairPool.stop();
       await redis.del(keyPairPoolKey);
       await Promise.all([...workers].map((worker) => worker.close()));

@@ -90,6 +90,7 @@ export function connectTexts(lang: Lang) {
     checkInterruptedStored: (record: CredentialRecord) => t("check-interrupted-stored", { key: key(record) }),
     tooManyChecks: (seconds: number, next: NextStep) => t("too-many-checks", { seconds, then: thenSend(next) }),
     tooManyTries: t("too-many-tries"),
+    pairsPaused: (minutes: number) => t("pairs-paused", { minutes }),
     tooMuchChatter: t("too-much-chatter"),
     commandDuringFlow: t("command-during-flow"),
     stepAgain: t("step-again"),

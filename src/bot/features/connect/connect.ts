@@ -109,9 +109,11 @@ function connectConversation(deps: ConnectDeps) {
 
     const keyName = suggestedKeyName(now);
     if (answer.callbackQuery?.data === MAKE_PAIR) {
-      const publicKeyPem = await conversation.external(() => deps.pendingKeyPairs.issue(userId, deps.clock()));
+      const issued = await conversation.external(() => deps.pendingKeyPairs.issue(userId, deps.clock()));
+      // Several pairs made for this follower in the last minutes: the flow ends with when to come back.
+      if ("retryInMs" in issued) return void (await ctx.reply(texts.pairsPaused(Math.ceil(issued.retryInMs / 60_000)), html));
       step.publicKeyOut = true;
-      await show(texts.publicKeySteps(publicKeyPem, deps.egressIps, FLOW_MINUTES, keyName), { ...instructions, reply_markup: withCancel(ctx, flowId) });
+      await show(texts.publicKeySteps(issued.publicKeyPem, deps.egressIps, FLOW_MINUTES, keyName), { ...instructions, reply_markup: withCancel(ctx, flowId) });
     } else if (answer.callbackQuery) {
       await show(texts.secretKeySteps(deps.egressIps, keyName), { ...instructions, reply_markup: withCancel(ctx, flowId) });
     }
