@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { credentialKey } from "../src/vault/credential-store.js";
 import { canaryCredentials } from "./support/canaries.js";
-import { TRADE_ONLY } from "./support/fake-bybit.js";
 import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
 let h: Harness;

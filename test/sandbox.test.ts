@@ -78,7 +78,7 @@ describe("npm run sandbox", () => {
     const sandbox = startSandbox();
     await sandbox.waitFor(/the bot is up/);
     firstMainKey = sampleKey(sandbox.output(), "main");
-    expect(sandbox.output()).toMatch(/^  withdraw +CK7\w+ CS9\w+/m);
+    expect(sandbox.output()).toMatch(/^ {2}withdraw +CK7\w+ CS9\w+/m);
 
     // The welcome offers one button; it opens the two ways (and Cancel); the second asks for key and secret.
     sandbox.type("/start");

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Queue, Worker, type ConnectionOptions, type JobsOptions } from "bullmq";
+import { type Queue, Worker, type ConnectionOptions, type JobsOptions } from "bullmq";
 import type { RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
 import type { RateBudget } from "../budget/rate-budget.js";

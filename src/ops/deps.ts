@@ -21,4 +21,5 @@ export const when = (epochMs: number | null | undefined) =>
   epochMs === null || epochMs === undefined || !Number.isFinite(epochMs) ? "never" : `${new Date(epochMs).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 
 /** A value as one line: a key name from Bybit could hold a line break and forge a line of output. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this replaces
 export const oneLine = (value: string) => value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "?");
