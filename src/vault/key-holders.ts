@@ -11,8 +11,8 @@ import { followerKeys } from "./follower-keys.js";
  * different Redis Cluster slots, so they are kept in separate steps, in an order that fails
  * closed: a key is claimed here before it is saved, and let go of only once the slot no longer
  * holds it. A claim younger than CLAIM_FRESH_MS holds whatever the slot says (its save may be
- * under way); an older one holds only while its follower's slot still holds that key id, so a
- * claim left by a crash, a purge or a replacement blocks no one for long.
+ * under way); an older one holds only while its follower's slot (or a /panic flow of theirs) still
+ * holds that key id, so a claim left by a crash, a purge or a replacement blocks no one for long.
  */
 export interface KeyHolders {
   /** Claims the key for the follower: a token, or null while another follower holds it (or claims it at the same moment). */
@@ -57,7 +57,13 @@ return 0`;
 const fresh = (claim: string, now: number) => now - Number(claim.split(":")[0]) < CLAIM_FRESH_MS;
 
 export function createKeyHolders(redis: RedisClient, clock: () => number = Date.now): KeyHolders {
-  const holds = async (userId: number, bybitKeyId: string) => (await redis.hget(followerKeys(userId).credential, "bybitKeyId")) === bybitKeyId;
+  /** The follower's slot holds the key, or a /panic flow of theirs does (frozen, until the denylist surely has it). */
+  async function holds(userId: number, bybitKeyId: string): Promise<boolean> {
+    const keys = followerKeys(userId);
+    if ((await redis.hget(keys.credential, "bybitKeyId")) === bybitKeyId) return true;
+    for (const ref of await redis.smembers(keys.panics)) if ((await redis.hget(keys.panic(ref), "bybitKeyId")) === bybitKeyId) return true;
+    return false;
+  }
 
   /** Splits the other followers named for the key into live holders and stale claims. */
   async function sort(userId: number, bybitKeyId: string): Promise<{ live: number[]; stale: string[] }> {
