@@ -8,7 +8,7 @@ import { createMetrics } from "../src/metrics/metrics.js";
 import { credentialKey, KeyHeldElsewhere, sealContext, type CredentialRecord } from "../src/vault/credential-store.js";
 import { createKeyDenylist, digest } from "../src/vault/denylist.js";
 import { createFollowerLanguages } from "../src/vault/follower-language.js";
-import { createKeyHolders } from "../src/vault/key-holders.js";
+import { CLAIM_FRESH_MS, createKeyHolders } from "../src/vault/key-holders.js";
 import { createWatchFindings } from "../src/vault/watch-findings.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { tradeOnlyFacts } from "./support/fake-bybit.js";
@@ -18,7 +18,8 @@ import { ORDER_LINK_ID_PREFIX, ROOMY_CHATS, startHarness, type Follower, type Ha
 type Creds = { apiKey: string; apiSecret: string };
 
 /** A follower with the key connected through the bot. */
-async function connected(h: Harness, creds: Creds = canaryCredentials()): Promise<{ follower: Follower; record: CredentialRecord; creds: Creds }> {
+type Connected = { follower: Follower; record: CredentialRecord; creds: Creds };
+async function connected(h: Harness, creds: Creds = canaryCredentials()): Promise<Connected> {
   const follower = h.follower();
   h.bybit.addKey({ ...creds, note: "shared-key" });
   expect(await submitKey(follower, creds)).toContain("✅ Connected");
@@ -38,8 +39,19 @@ async function plantCopy(h: Harness, of: CredentialRecord, creds: Creds, to: Fol
   return (await h.credentials.current(userId))!;
 }
 
-const auditOf = async (h: Harness, userId: number) =>
-  (await h.redis.xrange(h.audit.stream, "-", "+")).map(([, fields]) => Object.fromEntries(fields.reduce<string[][]>((pairs, value, i) => (i % 2 ? pairs : [...pairs, [value, fields[i + 1]!]]), []))).filter((entry) => entry.userId === String(userId));
+/** The follower's audit entries, each as its fields. */
+async function auditOf(h: Harness, userId: number): Promise<Record<string, string>[]> {
+  const entries = (await h.redis.xrange(h.audit.stream, "-", "+")).map(([, fields]) => {
+    const entry: Record<string, string> = {};
+    for (let i = 0; i < fields.length; i += 2) entry[fields[i]!] = fields[i + 1]!;
+    return entry;
+  });
+  return entries.filter((entry) => entry.userId === String(userId));
+}
+
+/** The engine's way in, counting apart from other tests. */
+const accessOf = ({ redis, sealer, audit, events }: Harness) =>
+  createKeyAccess({ redis, sealer, orderLinkIdPrefix: ORDER_LINK_ID_PREFIX, audit, openCounts: `${events.stream}:opens` });
 
 const SHARED_WORDS = "already connected to another account here, so it has been shared or has leaked";
 const TOLD_WORDS = "the same key was found in another account here, so it has been shared or has leaked";
@@ -81,11 +93,12 @@ describe("one Bybit key, one follower", () => {
     expect(rotated).toContain("/panic");
     expect((await h.credentials.current(boris.user.id))?.ref).toBe(before.ref);
 
-    expect((await h.metrics.connects.get()).values.find((value) => value.labels.outcome === "shared-key")?.value).toBe(2);
+    const counted = (await h.metrics.connects.get()).values.find((value) => value.labels.outcome === "shared-key");
+    expect(counted?.value).toBe(2);
     expect((await auditOf(h, bob.user.id)).find((entry) => entry.type === "key-refused")?.reasons).toBe("shared-key");
   });
 
-  it("lets the key go once its follower no longer holds it: disconnected, another follower may connect it", async () => {
+  it("lets the key go once its follower no longer holds it: after /disconnect another may connect it", async () => {
     const { follower: alice, record, creds } = await connected(h);
     // A claim older than a save can take, whose follower disconnected: it blocks no one.
     alice.say("/disconnect");
@@ -100,26 +113,42 @@ describe("one Bybit key, one follower", () => {
     for (let round = 0; round < 20; round += 1) {
       const facts = tradeOnlyFacts({ id: `race-${randomUUID()}`, name: "raced", expiresAt: null });
       const users = [h.follower().user.id, h.follower().user.id];
-      const saves = await Promise.allSettled(users.map((userId) => h.credentials.save(userId, canaryCredentials(), facts, Date.now(), 0)));
+      const save = (userId: number) => h.credentials.save(userId, canaryCredentials(), facts, Date.now(), 0);
+      const saves = await Promise.allSettled(users.map(save));
       const stored = saves.filter((save) => save.status === "fulfilled" && save.value !== null);
       expect(stored.length).toBeLessThanOrEqual(1);
       for (const save of saves) if (save.status === "rejected") expect(save.reason).toBeInstanceOf(KeyHeldElsewhere);
-      const holding = await Promise.all(users.map(async (userId) => (await h.credentials.current(userId))?.bybitKeyId === facts.id));
+      const holds = async (userId: number) => (await h.credentials.current(userId))?.bybitKeyId === facts.id;
+      const holding = await Promise.all(users.map(holds));
       expect(holding.filter(Boolean).length).toBeLessThanOrEqual(1);
     }
   });
 
+  it("a claim left by a crash before its save blocks others only while a save could still land", async () => {
+    let now = Date.now();
+    const holders = createKeyHolders(h.redis, () => now);
+    const id = `crashed-${randomUUID()}`;
+    const [crashed, next] = [h.follower().user.id, h.follower().user.id];
+    expect(await holders.claim(crashed, id)).not.toBeNull();
+    // Its save never came (the process died): fail closed while it still might.
+    expect(await holders.claim(next, id)).toBeNull();
+    now += CLAIM_FRESH_MS + 1;
+    expect(await holders.claim(next, id)).not.toBeNull();
+    expect(await holders.named(id)).toEqual([next]);
+  });
+
   it("the engine refuses a key whose Bybit id is denied, whatever its slot says", async () => {
     const { follower, record } = await connected(h);
-    const access = createKeyAccess({ redis: h.redis, sealer: h.sealer, orderLinkIdPrefix: ORDER_LINK_ID_PREFIX, audit: h.audit, openCounts: `${h.events.stream}:opens` });
+    const access = accessOf(h);
     expect((await access.open(follower.user.id)).ok).toBe(true);
     await createKeyDenylist(h.redis).add(record.bybitKeyId);
     expect(await access.open(follower.user.id)).toEqual({ ok: false, reason: "frozen" });
-    expect((await auditOf(h, follower.user.id)).find((entry) => entry.type === "open-refused")).toMatchObject({ reason: "frozen", why: "denied" });
+    const refused = (await auditOf(h, follower.user.id)).find((entry) => entry.type === "open-refused");
+    expect(refused).toMatchObject({ reason: "frozen", why: "denied" });
     await h.redis.del(`${h.events.stream}:opens`);
   });
 
-  it("the key watch freezes an active key whose Bybit id is denied, without asking Bybit, and tells the follower", async () => {
+  it("the key watch freezes an active key whose Bybit id is denied, asking Bybit nothing, and tells its follower", async () => {
     const { follower, record } = await connected(h);
     await createKeyDenylist(h.redis).add(record.bybitKeyId);
     const asked = h.bybit.requests.length;
@@ -131,7 +160,7 @@ describe("one Bybit key, one follower", () => {
     expect(await h.watchQueue.getJobScheduler(`watch-${record.ref}`)).toBeUndefined();
   });
 
-  it("/panic freezes every copy of the key: one the index knows at once, old data at its watch's turn; each follower is told once", async () => {
+  it("/panic freezes every copy: one the index knows at once, old data at its watch's turn; each told once", async () => {
     const { follower: alice, record, creds } = await connected(h);
     const bob = h.follower({ languageCode: "ru" });
     const bobs = await plantCopy(h, record, creds, bob);
@@ -140,7 +169,7 @@ describe("one Bybit key, one follower", () => {
     const carols = await plantCopy(h, record, creds, carol);
     // Bob's copy is in the index (as the reconciliation records old keys); Carol's is not.
     await createKeyHolders(h.redis).ensure(bob.user.id, record.bybitKeyId);
-    const access = createKeyAccess({ redis: h.redis, sealer: h.sealer, orderLinkIdPrefix: ORDER_LINK_ID_PREFIX, audit: h.audit, openCounts: `${h.events.stream}:opens` });
+    const access = accessOf(h);
     expect((await access.open(carol.user.id)).ok).toBe(true);
 
     alice.say("/panic");
@@ -153,7 +182,9 @@ describe("one Bybit key, one follower", () => {
     expect(await h.queue.getJob(`rotate-${bobs.ref}`)).toBeUndefined();
     await h.eventsRelayed(bob.user.id);
     const events = await h.redis.xrange(h.events.stream, "-", "+");
-    expect(events.some(([, fields]) => fields.includes("frozen") && fields.includes(String(bob.user.id)) && fields.includes("shared"))).toBe(true);
+    const frozenEvent = ([, fields]: [string, string[]]) =>
+      fields.includes("frozen") && fields.includes(String(bob.user.id)) && fields.includes("shared");
+    expect(events.some(frozenEvent)).toBe(true);
 
     // Carol's copy, unknown to the index: the engine refuses it at once, and her key's watch freezes it.
     expect(await access.open(carol.user.id)).toEqual({ ok: false, reason: "frozen" });
@@ -182,7 +213,7 @@ describe("one Bybit key, one follower: the reconciliation", () => {
   });
   afterEach(() => h.stop());
 
-  it("settles a duplicate from before the index: denies the key, freezes both copies, tells each follower, and records the holders", async () => {
+  it("settles a duplicate from before the index: denied, both copies frozen, each follower told, holders indexed", async () => {
     const { follower: alice, record, creds } = await connected(h);
     const bob = h.follower();
     await plantCopy(h, record, creds, bob);
@@ -211,7 +242,8 @@ describe("one Bybit key, one follower: the reconciliation", () => {
     expect((await h.credentials.current(alice.user.id))?.status).toBe("frozen");
     expect((await h.credentials.current(bob.user.id))?.status).toBe("frozen");
     expect(await createKeyDenylist(h.redis).has(record.bybitKeyId)).toBe(true);
-    expect((await createKeyHolders(h.redis).named(record.bybitKeyId)).sort()).toEqual([alice.user.id, bob.user.id].sort());
+    const named = await createKeyHolders(h.redis).named(record.bybitKeyId);
+    expect(named.sort()).toEqual([alice.user.id, bob.user.id].sort());
     // Never again, for anyone.
     expect(await submitKey(h.follower(), creds)).toContain("I will never use it again");
   });

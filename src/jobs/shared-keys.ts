@@ -17,9 +17,9 @@ import type { Reminders } from "./reminders.js";
  * the send, owed until Telegram takes it).
  */
 export interface SharedKeys {
-  /** After the follower's copy was frozen or denied (/panic, the watch): every other copy goes too, if there is one. How many were frozen. */
+  /** After the follower's copy was frozen or denied (/panic, the watch): every other copy goes too. How many. */
   freezeOthers(record: Pick<CredentialRecord, "userId" | "bybitKeyId">): Promise<number>;
-  /** An active key that is denied, or held in another slot too, is settled (this copy included): true if so. Records old keys in the index. */
+  /** An active key denied, or held in another slot too, is settled (this copy too): true if so. Indexes old keys. */
   inspect(record: CredentialRecord): Promise<boolean>;
 }
 
@@ -53,7 +53,8 @@ export function createSharedKeys({ redis, denylist, reminders, looks, events, lo
       await reminders.cancel({ userId, ref });
     }
     if (frozen.length > 0) {
-      logger.warn({ followers: frozen.length }, "a Bybit key was found in more than one follower's slot, or denied: every copy is frozen and its follower told");
+      const why = "a Bybit key was found in more than one follower's slot, or denied: every copy is frozen, each follower told";
+      logger.warn({ followers: frozen.length }, why);
       await looks.lookNow(frozen);
     }
     return frozen.length;
@@ -71,9 +72,10 @@ export function createSharedKeys({ redis, denylist, reminders, looks, events, lo
       if (!record.bybitKeyId) return false;
       await holders.ensure(record.userId, record.bybitKeyId);
       if (record.status !== "active") return false;
-      const [denied, others] = await Promise.all([denylist.has(record.bybitKeyId), holders.others(record.userId, record.bybitKeyId)]);
+      const { userId, bybitKeyId } = record;
+      const [denied, others] = await Promise.all([denylist.has(bybitKeyId), holders.others(userId, bybitKeyId)]);
       if (!denied && others.length === 0) return false;
-      await settle(record.bybitKeyId, [record.userId, ...others]);
+      await settle(bybitKeyId, [userId, ...others]);
       return true;
     },
   };

@@ -15,7 +15,7 @@ import { followerKeys } from "./follower-keys.js";
  * holds that key id, so a claim left by a crash, a purge or a replacement blocks no one for long.
  */
 export interface KeyHolders {
-  /** Claims the key for the follower: a token, or null while another follower holds it (or claims it at the same moment). */
+  /** Claims the key for the follower: a token, or null while another follower holds it (or claims it at once). */
   claim(userId: number, bybitKeyId: string): Promise<string | null>;
   /**
    * Lets go of the follower's claim once their slot no longer holds the key: only the claim `token`,
@@ -61,7 +61,9 @@ export function createKeyHolders(redis: RedisClient, clock: () => number = Date.
   async function holds(userId: number, bybitKeyId: string): Promise<boolean> {
     const keys = followerKeys(userId);
     if ((await redis.hget(keys.credential, "bybitKeyId")) === bybitKeyId) return true;
-    for (const ref of await redis.smembers(keys.panics)) if ((await redis.hget(keys.panic(ref), "bybitKeyId")) === bybitKeyId) return true;
+    for (const ref of await redis.smembers(keys.panics)) {
+      if ((await redis.hget(keys.panic(ref), "bybitKeyId")) === bybitKeyId) return true;
+    }
     return false;
   }
 
@@ -118,8 +120,13 @@ redis.call("HDEL", KEYS[1], "watchNoticeClaim")
 emit(KEYS[2], event("frozen", ARGV[2], KEYS[1], { "by", "shared" }))
 return redis.call("HGET", KEYS[1], "ref")`;
 
-/** Freezes the follower's copy of a shared or leaked key, owing them `notice` (JSON); its ref, or null if their slot holds no usable copy. */
-export async function freezeSharedCopy(redis: RedisClient, userId: number, bybitKeyId: string, notice: string): Promise<string | null> {
+/** Freezes the follower's copy of a shared or leaked key, owing them `notice` (JSON): its ref, or null if none. */
+export async function freezeSharedCopy(
+  redis: RedisClient,
+  userId: number,
+  bybitKeyId: string,
+  notice: string,
+): Promise<string | null> {
   const keys = followerKeys(userId);
   const ref = await redis.eval(FREEZE_SHARED, 2, keys.credential, keys.outbox, bybitKeyId, userId, notice);
   return typeof ref === "string" ? ref : null;
