@@ -124,6 +124,17 @@ describe("one Bybit key, one follower", () => {
     }
   });
 
+  it("two followers pasting one key at the same moment: at most one is connected, the other hears why", async () => {
+    const creds = canaryCredentials();
+    h.bybit.addKey({ ...creds, note: "pasted-twice" });
+    const pair = [h.follower(), h.follower()];
+    const verdicts = await Promise.all(pair.map((follower) => submitKey(follower, creds)));
+    expect(verdicts.filter((verdict) => verdict.includes("✅ Connected")).length).toBeLessThanOrEqual(1);
+    for (const verdict of verdicts) if (!verdict.includes("✅ Connected")) expect(verdict).toContain(SHARED_WORDS);
+    const stored = await Promise.all(pair.map((follower) => h.credentials.current(follower.user.id)));
+    expect(stored.filter(Boolean).length).toBeLessThanOrEqual(1);
+  });
+
   it("a claim left by a crash before its save blocks others only while a save could still land", async () => {
     let now = Date.now();
     const holders = createKeyHolders(h.redis, () => now);
