@@ -62,8 +62,14 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
       return;
     }
     // Out of the slot, the key is out of service: not even a reminder due now can use it. So the
-    // steps need not wait for the reminders to go, nor for the denylist, nor for any other copy of the key to be frozen.
-    const denied = deps.denylist.add(record.bybitKeyId).then(() => deps.sharedKeys.freezeOthers(record));
+    // steps need not wait for the reminders to go, nor for the denylist, nor for any other copy of the key to be
+    // frozen. A copy left active by a failure here is refused by the engine (denied) and frozen by the watch or the
+    // reconciliation, which look for it.
+    const denied = deps.denylist.add(record.bybitKeyId).then(() =>
+      deps.sharedKeys.freezeOthers(record).catch((error: unknown) => {
+        deps.logger.error({ err: error, userId: record.userId }, "could not freeze the other copies of a key frozen by /panic");
+      }),
+    );
     const housekeeping = Promise.all([deps.reminders.cancel(record), denied]);
     const stepsShown = (async () => {
       await ctx.reply(texts.panicFrozen(flow.record), html);
