@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
 /** The suites that also run against a real local Redis Cluster (three masters). */
-const ON_CLUSTER = ["test/connect.test.ts", "test/reminders.test.ts", "test/panic.test.ts", "test/panic-story.test.ts", "test/rewrap.test.ts"];
+const ON_CLUSTER = ["test/connect.test.ts", "test/reminders.test.ts", "test/panic.test.ts", "test/panic-story.test.ts", "test/rewrap.test.ts", "test/shared-keys.test.ts"];
 
 export default defineConfig({
   test: {

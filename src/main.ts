@@ -29,6 +29,7 @@ import { createKeyWatchSchedule, KEY_WATCH_QUEUE, retirementBrake, startKeyWatch
 import { startReminderWorker } from "./jobs/reminder-worker.js";
 import { countJobs, createMetrics } from "./metrics/metrics.js";
 import { startReconciling } from "./jobs/reconcile.js";
+import { createSharedKeys } from "./jobs/shared-keys.js";
 import { createReminders, REMINDER_QUEUE, type ReminderJob } from "./jobs/reminders.js";
 import { createChecksUnderWay } from "./vault/checks.js";
 import { createCredentialStore } from "./vault/credential-store.js";
@@ -104,6 +105,7 @@ const watchQueue = reportingErrors(new Queue<WatchJob>(KEY_WATCH_QUEUE, { connec
 const watchSchedule = createKeyWatchSchedule(watchQueue, config.keyWatchEveryHours * 3_600_000);
 const reminders = createReminders({ queue, redis: redis.main, clock: Date.now, rules: rotation, watching: watchSchedule });
 countJobs(metrics, [queue, watchQueue]);
+const sharedKeys = createSharedKeys({ redis: redis.main, denylist, reminders, looks: watchSchedule, events, logger });
 const languages = createFollowerLanguages(redis.main);
 const exchange = createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs, budget: bybitBudget, observe: (seconds, outcome) => metrics.bybitRequests.observe({ outcome }, seconds) });
 /** On shutdown, first everything that takes work in stops at once (the work in flight finishes); then the rest, in order. */
@@ -127,6 +129,7 @@ if (config.role !== "worker") {
     followers: createFollowerStore(redis.main, events),
     panics: createPanicStore(redis.main, sealer, events),
     denylist,
+    sharedKeys,
     pendingKeyPairs: createPendingKeyPairs(redis.main, sealer, keyPairPool, FLOW_LIFETIME_SECONDS),
     exchange,
     bybitBudget,
@@ -182,6 +185,7 @@ if (config.role !== "bot") {
     reminders,
     schedule: watchSchedule,
     denylist,
+    sharedKeys,
     tell: createWatchNotice(api, languages),
     clock: Date.now,
     rotateAfterDays: config.rotateAfterDays,
@@ -204,6 +208,7 @@ if (config.role !== "bot") {
     metrics,
     tellUnreadable: createUnreadableNotice(api, languages),
     watch: { findings, schedule: watchSchedule },
+    sharedKeys,
   });
   cleanup.unshift(async () => reconciling.stop());
 }

@@ -17,6 +17,7 @@ import type { RotationRules } from "../policy/rotation.js";
 import type { ChecksUnderWay } from "../vault/checks.js";
 import type { CredentialStore } from "../vault/credential-store.js";
 import type { KeyDenylist } from "../vault/denylist.js";
+import type { SharedKeys } from "../jobs/shared-keys.js";
 import type { FollowerLanguages } from "../vault/follower-language.js";
 import type { FollowerStore } from "../vault/follower-store.js";
 import type { PendingKeyPairs } from "../vault/key-pairs.js";
@@ -63,6 +64,8 @@ export interface BotDeps {
   panics: PanicStore;
   /** Bybit keys frozen as leaked (by /panic, or by the key watch for money permissions): never connected again. */
   denylist: KeyDenylist;
+  /** One key, one follower: a key frozen by /panic is taken out of every slot that holds it. */
+  sharedKeys: SharedKeys;
   /** Key pairs handed out for self-generated keys, waiting for the follower's API key. */
   pendingKeyPairs: PendingKeyPairs;
   exchange: Exchange;

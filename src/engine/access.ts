@@ -2,6 +2,7 @@ import { createAuditTrail, type AuditTrail } from "../audit/trail.js";
 import type { RedisClient } from "../infra/redis.js";
 import type { KeyType } from "../policy/api-key.js";
 import { revealAt, type CredentialRecord, type CredentialStatus } from "../vault/credential-store.js";
+import { createKeyDenylist, type KeyDenylist } from "../vault/denylist.js";
 import { followerKeys } from "../vault/follower-keys.js";
 import { SealError, type Sealer } from "../vault/sealer.js";
 
@@ -35,6 +36,8 @@ export interface KeyAccessOptions {
   redis: RedisClient;
   sealer: Sealer;
   orderLinkIdPrefix: string;
+  /** Bybit keys denied as leaked (default: the denylist on this Redis): such a key is refused as frozen wherever it is stored. */
+  denylist?: KeyDenylist;
   /** Where refusals are recorded (default: the audit trail on this Redis). */
   audit?: AuditTrail;
   /** Where opens and refusals are counted (tests keep theirs apart). */
@@ -43,10 +46,12 @@ export interface KeyAccessOptions {
 
 export const OPEN_COUNTS = "{audit}:engine-opens";
 
-export function createKeyAccess({ redis, sealer, orderLinkIdPrefix, audit = createAuditTrail(redis), openCounts = OPEN_COUNTS }: KeyAccessOptions): KeyAccess {
-  async function refuse(userId: number, reason: RefusedOpen["reason"], record: CredentialRecord | null): Promise<RefusedOpen> {
+export function createKeyAccess(options: KeyAccessOptions): KeyAccess {
+  const { redis, sealer, orderLinkIdPrefix, audit = createAuditTrail(redis), openCounts = OPEN_COUNTS, denylist = createKeyDenylist(redis) } = options;
+  async function refuse(userId: number, reason: RefusedOpen["reason"], record: CredentialRecord | null, why?: "denied"): Promise<RefusedOpen> {
     await redis.hincrby(openCounts, `refused:${reason}`, 1);
-    await audit.record({ type: "open-refused", userId, ref: record?.ref, maskedKey: record?.maskedKey, name: record?.name, details: { reason } });
+    const details: Record<string, string> = why ? { reason, why } : { reason };
+    await audit.record({ type: "open-refused", userId, ref: record?.ref, maskedKey: record?.maskedKey, name: record?.name, details });
     return { ok: false, reason };
   }
 
@@ -63,6 +68,8 @@ export function createKeyAccess({ redis, sealer, orderLinkIdPrefix, audit = crea
       if (!opened) return refuse(userId, (await redis.scard(followerKeys(userId).panics)) > 0 ? "frozen" : "no-key", null);
       const { record, credentials } = opened;
       if (record.status !== "active") return refuse(userId, record.status, record);
+      // Denied as leaked (a copy of it frozen by /panic or the watch, here or in another slot): never handed out, whatever this slot says.
+      if (await denylist.has(record.bybitKeyId)) return refuse(userId, "frozen", record, "denied");
       await redis.hincrby(openCounts, "opened", 1);
       const { ref, keyType, bybitKeyId, name, maskedKey, permissions, createdAt, expiresAt } = record;
       return {

@@ -14,6 +14,7 @@ import type { KeyDenylist } from "../vault/denylist.js";
 import type { WatchFindings, WatchNotice } from "../vault/watch-findings.js";
 import type { DeliveryOutcome } from "./reminder-worker.js";
 import type { KeyWatching, Reminders } from "./reminders.js";
+import type { SharedKeys } from "./shared-keys.js";
 
 export const KEY_WATCH_QUEUE = "key-watch";
 
@@ -66,7 +67,8 @@ export function createKeyWatchSchedule(queue: Queue<WatchJob>, everyMs: number):
   };
 }
 
-export type WatchResult = WatchVerdict["verdict"] | "expired" | "stale" | "not-active";
+/** `shared`: the key is denied, or held in another slot too: every copy was frozen, without asking Bybit. */
+export type WatchResult = WatchVerdict["verdict"] | "expired" | "stale" | "not-active" | "shared";
 
 /** Keys the watch may take out of use, across every worker: 20 at once, then one a minute. */
 const RETIREMENTS = { intervalMs: 60_000, toleranceMs: 19 * 60_000 };
@@ -82,6 +84,8 @@ export interface KeyWatchDeps {
   reminders: Reminders;
   schedule: KeyWatchSchedule;
   denylist: KeyDenylist;
+  /** A denied key, or one in two slots, never stays active; a key frozen here takes every other copy with it. */
+  sharedKeys: SharedKeys;
   /** Tells the follower what the watch found (Telegram, in production). */
   tell(record: CredentialRecord, notice: WatchNotice): Promise<DeliveryOutcome>;
   clock: () => number;
@@ -138,6 +142,7 @@ export function startKeyWatchWorker(deps: KeyWatchDeps): { worker: Worker<WatchJ
         if (!(await findings.retire(userId, ref, "frozen", verdict.facts, notice))) return "stale";
         logger.warn({ userId, ref, reasons: verdict.reasons.map((reason) => reason.code) }, "the key watch froze a key that no longer passes the policy");
         await reminders.cancel(record);
+        await deps.sharedKeys.freezeOthers(record);
         return "refused";
       }
       case "gone": {
@@ -158,6 +163,8 @@ export function startKeyWatchWorker(deps: KeyWatchDeps): { worker: Worker<WatchJ
   }
 
   async function look(record: CredentialRecord): Promise<WatchResult> {
+    // Our own data first, Bybit unasked: a denied key, or a copy in another slot, is frozen everywhere (no brake: nothing here can be Bybit's mistake).
+    if (await deps.sharedKeys.inspect(record)) return "shared";
     const opened = await credentials.reveal(record.userId).catch(() => null);
     // Sealed with an entry this process lacks: the reconciliation takes it out of use and back.
     if (!opened || opened.record.ref !== record.ref) return "not-active";
@@ -196,7 +203,7 @@ export function startKeyWatchWorker(deps: KeyWatchDeps): { worker: Worker<WatchJ
       // Out of use for good: nothing more to watch, and nothing to remind of (done again after a
       // crash in between). An unreadable key comes back, and is watched again then; an expired one
       // keeps its expiry reminder.
-      if (record.status === "frozen" || record.status === "deleted" || result === "refused" || result === "gone") await reminders.cancel(record);
+      if (record.status === "frozen" || record.status === "deleted" || result === "refused" || result === "gone" || result === "shared") await reminders.cancel(record);
       else if (record.status === "expired" || result === "expired") await deps.schedule.unwatch(ref);
       return result;
     },

@@ -7,6 +7,7 @@ import { followerKeys } from "../vault/follower-keys.js";
 import type { WatchFindings } from "../vault/watch-findings.js";
 import type { KeyWatchSchedule } from "./key-watch.js";
 import type { Reminders } from "./reminders.js";
+import type { SharedKeys } from "./shared-keys.js";
 
 export interface ReconcileDeps {
   credentials: CredentialStore;
@@ -20,6 +21,8 @@ export interface ReconcileDeps {
   tellUnreadable(record: CredentialRecord): Promise<void>;
   /** The key watch: a key it took out of use whose notice is still owed (Telegram down past its retries) is looked at again. */
   watch?: { findings: WatchFindings; schedule: KeyWatchSchedule };
+  /** One key, one follower: records each key in the holder index (keys stored before it existed), and settles a key found in two slots, or denied. */
+  sharedKeys?: SharedKeys;
   everyMs?: number;
 }
 
@@ -32,6 +35,9 @@ const EVERY_MS = 10 * 60_000;
  *   count; a round later, if it is still so, the follower one message asking to connect again. It
  *   goes back in use when it opens again. Nothing is decrypted to find out.
  * - a key the watch took out of use, whose follower has not heard of it yet, is looked at again.
+ * - an active key whose Bybit id is denied, or found in another follower's slot too (data from before
+ *   the holder index), is settled: denied, every copy frozen, each follower told. Every key is
+ *   recorded in the holder index on the way.
  * - the rest get whatever reminder is missing (and active keys their watch): after a crash between storing a key and scheduling
  *   it, a job that failed for good (Telegram down for longer than its retries), a Redis that lost
  *   writes. Reminders already delivered are left alone.
@@ -67,11 +73,21 @@ export function startReconciling(deps: ReconcileDeps): { stop(): void } {
     await redis.set(told, "1", "EX", 90 * 86_400);
   }
 
+  /** A shared or denied key is frozen everywhere; a failure here is logged, and the engine refuses a denied key meanwhile. */
+  async function settledAsShared(record: CredentialRecord): Promise<boolean> {
+    if (!deps.sharedKeys) return false;
+    return deps.sharedKeys.inspect(record).catch((error: unknown) => {
+      logger.warn({ err: error, userId: record.userId }, "could not check whether a key is held in another slot too");
+      return false;
+    });
+  }
+
   async function round(): Promise<void> {
     // Held by whichever worker reconciles, so that several workers do it once per round between them.
     if ((await redis.set(`${deps.prefix}:reconcile-lock`, randomUUID(), "PX", Math.floor(everyMs / 2), "NX")) !== "OK") return;
     let scheduled = 0;
     for await (const record of credentials.all()) {
+      if (await settledAsShared(record)) continue;
       const openable = await credentials.isOpenable(record.userId);
       if (record.status === "unreadable") {
         await unreadableAgain(record, openable).catch((error: unknown) => logger.warn({ err: error, userId: record.userId }, "could not settle a key that could not be opened"));

@@ -32,7 +32,7 @@ export function createMetrics(registry = new Registry()) {
     }),
     keyWatch: new Counter({
       name: "key_watch_looks_total",
-      help: "Keys the key watch looked at, by outcome: fine, refused (frozen), gone (deleted in Bybit), expired, unanswered (Bybit gave no usable answer), held-back (too many keys failing at once), stale, not-active.",
+      help: "Keys the key watch looked at, by outcome: fine, refused (frozen), gone (deleted in Bybit), expired, unanswered (Bybit gave no usable answer), held-back (too many keys failing at once), stale, not-active, shared (denied, or in another slot too: every copy frozen).",
       labelNames: ["outcome"] as const,
       registers: [registry],
     }),
@@ -43,7 +43,7 @@ export function createMetrics(registry = new Registry()) {
     }),
     connects: new Counter({
       name: "connects_total",
-      help: "Key checks of /connect and /rotate, by outcome: accepted, or the reason for a refusal (a policy reason, bybit-<failure>, denied, same-key, held, pair-expired, panicked, save-failed); a refusal with several reasons counts each.",
+      help: "Key checks of /connect and /rotate, by outcome: accepted, or the reason for a refusal (a policy reason, bybit-<failure>, denied, shared-key (connected by another follower), same-key, held, pair-expired, panicked, save-failed); a refusal with several reasons counts each.",
       labelNames: ["outcome"] as const,
       registers: [registry],
     }),

@@ -6,6 +6,15 @@ import { keyTypeOf, maskApiKey, type ApiKeyFacts, type Credentials, type KeyType
 import type { EventOutbox } from "../events/outbox.js";
 import { MOVE_STATUS, PURGE, SAVE_UNLESS_PANICKED, SET_IF_CURRENT } from "./credential-scripts.js";
 import type { Sealer } from "./sealer.js";
+import { createKeyHolders } from "./key-holders.js";
+
+/** The key is held by another follower (or claimed by one at this very moment): shared, or leaked. Nothing was stored. */
+export class KeyHeldElsewhere extends Error {
+  constructor() {
+    super("this Bybit key is held by another follower");
+    this.name = "KeyHeldElsewhere";
+  }
+}
 
 /**
  * Only an "active" key is used. unreadable: sealed with a keyring entry the service no longer holds;
@@ -37,6 +46,7 @@ export interface CredentialStore {
   /**
    * Seals and stores the credential as the follower's current one, replacing any other in one step,
    * unless the follower sent /panic since `panicEpoch` was read (then null: nothing is stored).
+   * Throws KeyHeldElsewhere when another follower holds the same Bybit key (one key, one follower).
    */
   save(userId: number, credentials: Credentials, facts: ApiKeyFacts, connectedAt: number, panicEpoch: number): Promise<CredentialRecord | null>;
   /** How many times the follower has sent /panic: a flow reads it at its start, and saves only if it has not changed. */
@@ -120,6 +130,7 @@ const outboxOf = (userId: number) => followerKeys(userId).outbox;
 
 /** `events`: nudges the event relay after each change (without it, the relay's sweep finds the events). */
 export function createCredentialStore(redis: RedisClient, sealer: Sealer, events?: EventOutbox, audit?: AuditTrail): CredentialStore {
+  const holders = createKeyHolders(redis);
   async function moveStatus(userId: number, ref: string, from: CredentialStatus | "", to: CredentialStatus): Promise<boolean> {
     const moved = (await redis.eval(MOVE_STATUS, 2, credentialKey(userId), outboxOf(userId), ref, from, to, userId)) === 1;
     if (moved) await events?.nudge(userId);
@@ -159,9 +170,23 @@ export function createCredentialStore(redis: RedisClient, sealer: Sealer, events
         status: record.status,
       };
       const pairs: (string | Buffer)[] = [...Object.entries(fields).flat(), "sealed", sealed];
-      const saved = await redis.eval(SAVE_UNLESS_PANICKED, 3, credentialKey(userId), panicEpochKey(userId), outboxOf(userId), String(panicEpoch), userId, ...pairs);
-      if (saved !== 1) return null;
+      // Claimed in the index first, let go of only once the slot does not hold it: a crash between fails closed.
+      const claim = await holders.claim(userId, facts.id);
+      if (claim === null) throw new KeyHeldElsewhere();
+      const previousId = await redis.hget(credentialKey(userId), "bybitKeyId");
+      let saved: unknown;
+      try {
+        saved = await redis.eval(SAVE_UNLESS_PANICKED, 3, credentialKey(userId), panicEpochKey(userId), outboxOf(userId), String(panicEpoch), userId, ...pairs);
+      } catch (error) {
+        await holders.release(userId, facts.id, { token: claim }).catch(() => undefined);
+        throw error;
+      }
+      if (saved !== 1) {
+        await holders.release(userId, facts.id, { token: claim });
+        return null;
+      }
       await events?.nudge(userId);
+      if (previousId && previousId !== facts.id) await holders.release(userId, previousId, "own").catch(() => undefined);
       return record;
     },
 
@@ -194,8 +219,10 @@ export function createCredentialStore(redis: RedisClient, sealer: Sealer, events
     },
 
     async purge(userId) {
+      const bybitKeyId = await redis.hget(credentialKey(userId), "bybitKeyId");
       await redis.eval(PURGE, 2, credentialKey(userId), outboxOf(userId), userId);
       await events?.nudge(userId);
+      if (bybitKeyId) await holders.release(userId, bybitKeyId, "own");
     },
 
     async *all() {

@@ -12,7 +12,8 @@ export interface KeyDenylist {
 }
 
 const DENYLIST_KEY = "denied-bybit-keys";
-const digest = (bybitKeyId: string) => createHash("sha256").update(`bybit:${bybitKeyId}`).digest("hex");
+/** What names a Bybit key id in Redis: its hash, never the id itself. */
+export const digest = (bybitKeyId: string) => createHash("sha256").update(`bybit:${bybitKeyId}`).digest("hex");
 
 export function createKeyDenylist(redis: RedisClient): KeyDenylist {
   return {

@@ -1,4 +1,5 @@
 import type { RedisClient } from "../infra/redis.js";
+import { createKeyHolders } from "./key-holders.js";
 import { EMIT_LUA, type EventOutbox } from "../events/outbox.js";
 import { allFollowerKeys, followerKeys } from "./follower-keys.js";
 
@@ -38,6 +39,7 @@ export function createFollowerStore(redis: RedisClient, events?: EventOutbox): F
   return {
     async forget(userId) {
       const keys = followerKeys(userId);
+      const bybitKeyId = await redis.hget(keys.credential, "bybitKeyId");
       for (let attempt = 1; ; attempt += 1) {
         const [panicRefs, reminderMarkers, credentialRef] = await Promise.all([
           redis.smembers(keys.panics),
@@ -54,6 +56,8 @@ export function createFollowerStore(redis: RedisClient, events?: EventOutbox): F
         if (attempt === TRIES) throw new Error("the follower's keys kept changing while they were being forgotten");
       }
       await events?.nudge(userId);
+      // The slot is gone: so is the follower's claim on the key in the index.
+      if (bybitKeyId) await createKeyHolders(redis).release(userId, bybitKeyId, "own");
     },
   };
 }

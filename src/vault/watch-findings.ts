@@ -7,7 +7,8 @@ import { credentialKey, type CredentialStatus } from "./credential-store.js";
 import { followerKeys } from "./follower-keys.js";
 
 /** What the follower is owed a message about, once the watch took their key out of use. Nothing secret. */
-export type WatchNotice = { kind: "refused"; reasons: RefusalReason[]; changes: PermissionChanges } | { kind: "deleted" };
+/** `shared`: the same Bybit key was found in another follower's slot (shared, or leaked), so every copy was frozen. */
+export type WatchNotice = { kind: "refused"; reasons: RefusalReason[]; changes: PermissionChanges } | { kind: "deleted" } | { kind: "shared" };
 
 /** The facts of a key the watch may store anew: all but its id, type and creation. */
 export type WatchedFacts = Pick<ApiKeyFacts, "name" | "permissions" | "expiresAt">;

@@ -21,6 +21,7 @@ import { createEventOutbox, eventKeys, type EventKeys } from "../../src/events/o
 import { startEventRelay } from "../../src/events/relay.js";
 import { createKeyWatchSchedule, KEY_WATCH_QUEUE, retirementBrake, startKeyWatchWorker, type KeyWatchSchedule, type WatchJob } from "../../src/jobs/key-watch.js";
 import { startReminderWorker } from "../../src/jobs/reminder-worker.js";
+import { createSharedKeys, type SharedKeys } from "../../src/jobs/shared-keys.js";
 import { createReminders, REMINDER_QUEUE, type ReminderJob, type Reminders } from "../../src/jobs/reminders.js";
 import { createMetrics, type Metrics } from "../../src/metrics/metrics.js";
 import { FLOW_LIFETIME_SECONDS } from "../../src/policy/flows.js";
@@ -116,6 +117,8 @@ export interface Harness {
   /** The key watch's schedule (a day between looks); `lookNow` looks at a key at once and waits until the look is done. */
   watch: KeyWatchSchedule;
   watchQueue: Queue<WatchJob>;
+  /** One key, one follower: what the bot, the watch and the reconciliation use to settle a shared key. */
+  sharedKeys: SharedKeys;
   lookNow(record: { userId: number; ref: string }): Promise<void>;
   logs: string[];
   metrics: Metrics;
@@ -171,6 +174,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const reminders = createReminders({ queue, redis, clock, rules: ROTATION, retry: { attempts: 4, backoffMs: 200 }, watching: watch });
   const exchange = createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000, budget: bybitBudget, observe: (seconds, outcome) => metrics.bybitRequests.observe({ outcome }, seconds) });
   const denylist = createKeyDenylist(redis);
+  const sharedKeys = createSharedKeys({ redis, denylist, reminders, looks: watch, events: outbox, logger });
   const looks = async () => (await metrics.keyWatch.get()).values.reduce((sum, value) => sum + value.value, 0);
   const workers = new Set<ReminderWorkerHandle>();
 
@@ -203,6 +207,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     watch,
     watchQueue,
+    sharedKeys,
     async lookNow(record) {
       const before = await looks();
       await watch.lookNow([record]);
@@ -260,6 +265,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         reminders,
         schedule: watch,
         denylist,
+        sharedKeys,
         tell: createWatchNotice(workerApi, languages),
         clock,
         rotateAfterDays: ROTATION.rotateAfterDays,
@@ -311,6 +317,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       followers,
       panics,
       denylist,
+      sharedKeys,
       pendingKeyPairs,
       exchange,
       bybitBudget,

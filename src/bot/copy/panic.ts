@@ -50,6 +50,7 @@ export function panicTexts(lang: Lang) {
     revokedVerified: (keyFacts: KeyFacts) => t("revoked-verified", { key: facts(keyFacts) }),
     forgotUnverified: (keyFacts: KeyFacts) => t("forgot-unverified", { key: facts(keyFacts), link }),
     keyDenied: (next: NextStep) => t("key-denied", { then: thenSend(next) }),
+    keyShared: (next: NextStep) => t("key-shared", { link, then: thenSend(next) }),
     reviewAsOf: (readAt: number) => t("review-as-of", { time: lang.dateTime(readAt) }),
     reviewPositionsTitle: t("review-positions-title"),
     reviewOrdersTitle: t("review-orders-title"),

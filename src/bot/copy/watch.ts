@@ -32,6 +32,8 @@ export function watchTexts(lang: Lang) {
 
   return {
     watchNotice: (record: CredentialRecord, notice: WatchNotice) =>
-      notice.kind === "refused" ? refusedNotice(record, notice) : t("watch-deleted", { key: keyLabel(lang, record.name, record.maskedKey) }),
+      notice.kind === "refused"
+        ? refusedNotice(record, notice)
+        : t(notice.kind === "shared" ? "watch-shared" : "watch-deleted", { key: keyLabel(lang, record.name, record.maskedKey), link }),
   };
 }

@@ -7,7 +7,7 @@ import type { AuditTrail } from "../../../audit/trail.js";
 import { maskApiKey, type ApiKeyFacts, type Credentials } from "../../../policy/api-key.js";
 import { evaluateKey, type PolicyWarning } from "../../../policy/key-policy.js";
 import type { ReminderTimes, RotationRules } from "../../../policy/rotation.js";
-import type { CredentialRecord, CredentialStore } from "../../../vault/credential-store.js";
+import { KeyHeldElsewhere, type CredentialRecord, type CredentialStore } from "../../../vault/credential-store.js";
 import type { KeyDenylist } from "../../../vault/denylist.js";
 import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
 import type { NextStep } from "../../copy/connect.js";
@@ -98,6 +98,8 @@ async function check(deps: AdmitDeps, texts: Texts, userId: number, source: KeyS
   try {
     record = await deps.credentials.save(userId, credentials, judgement.key, now, panicEpoch);
   } catch (error) {
+    // Another follower holds this very key: it has been shared or has leaked. Named to no one.
+    if (error instanceof KeyHeldElsewhere) return { outcome: "refused", reply: texts.keyShared(next), why: ["shared-key"], current };
     deps.logger.error({ err: error, userId }, "storing a credential failed");
     return { outcome: "save-failed" };
   }

@@ -1,6 +1,7 @@
 import { Composer, InlineKeyboard, type Context } from "grammy";
 import type { BybitBudget } from "../../../budget/bybit-budget.js";
 import type { Reminders } from "../../../jobs/reminders.js";
+import type { SharedKeys } from "../../../jobs/shared-keys.js";
 import type { Metrics } from "../../../metrics/metrics.js";
 import type { CredentialRecord } from "../../../vault/credential-store.js";
 import type { KeyDenylist } from "../../../vault/denylist.js";
@@ -15,6 +16,8 @@ export interface PanicDeps extends SnapshotDeps {
   /** A few revocation checks a minute per follower: Bybit's budget is shared by everyone. */
   bybitBudget: BybitBudget;
   denylist: KeyDenylist;
+  /** Takes the frozen key out of every other follower's slot that holds it too. */
+  sharedKeys: SharedKeys;
   pendingKeyPairs: PendingKeyPairs;
   reminders: Reminders;
   metrics: Metrics;
@@ -59,8 +62,15 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
       return;
     }
     // Out of the slot, the key is out of service: not even a reminder due now can use it. So the
-    // steps need not wait for the reminders to go, nor for the denylist.
-    const housekeeping = Promise.all([deps.reminders.cancel(record), deps.denylist.add(record.bybitKeyId)]);
+    // steps need not wait for the reminders to go, nor for the denylist, nor for any other copy of the key to be
+    // frozen. A copy left active by a failure here is refused by the engine (denied) and frozen by the watch or the
+    // reconciliation, which look for it.
+    const denied = deps.denylist.add(record.bybitKeyId).then(() =>
+      deps.sharedKeys.freezeOthers(record).catch((error: unknown) => {
+        deps.logger.error({ err: error, userId: record.userId }, "could not freeze the other copies of a key frozen by /panic");
+      }),
+    );
+    const housekeeping = Promise.all([deps.reminders.cancel(record), denied]);
     const stepsShown = (async () => {
       await ctx.reply(texts.panicFrozen(flow.record), html);
       await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(ctx, flow.record.ref) });
