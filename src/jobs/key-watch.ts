@@ -13,7 +13,7 @@ import type { CredentialRecord, CredentialStore } from "../vault/credential-stor
 import type { KeyDenylist } from "../vault/denylist.js";
 import type { WatchFindings, WatchNotice } from "../vault/watch-findings.js";
 import type { DeliveryOutcome } from "./reminder-worker.js";
-import type { KeyWatching, Reminders } from "./reminders.js";
+import type { KeyLooks, KeyWatching, Reminders } from "./reminders.js";
 import type { SharedKeys } from "./shared-keys.js";
 
 export const KEY_WATCH_QUEUE = "key-watch";
@@ -43,10 +43,7 @@ export function watchOffset(ref: string, everyMs: number): number {
   return (createHash("sha256").update(ref).digest().readUIntBE(0, 6) % (everyMs - 1)) + 1;
 }
 
-export interface KeyWatchSchedule extends KeyWatching {
-  /** Looks at these keys once, now, out of their turn (their requests still wait behind everyone else's); once per key while one waits. */
-  lookNow(records: readonly { userId: number; ref: string }[]): Promise<void>;
-}
+export interface KeyWatchSchedule extends KeyWatching, KeyLooks {}
 
 /** One BullMQ job scheduler per watched key, every `everyMs`, at the key's own offset. */
 export function createKeyWatchSchedule(queue: Queue<WatchJob>, everyMs: number): KeyWatchSchedule {

@@ -40,6 +40,12 @@ export interface KeyWatching {
   unwatch(ref: string): Promise<void>;
 }
 
+/** Looking at some keys out of their turn: what a freeze of shared copies asks of the key watch. */
+export interface KeyLooks {
+  /** Looks at these keys once, now, out of their turn (their requests still wait behind everyone else's); once per key while one waits. */
+  lookNow(records: readonly { userId: number; ref: string }[]): Promise<void>;
+}
+
 /** Everything scheduled about one key: its two reminders and, when given one, its watch. */
 export interface Reminders {
   /** Schedules both reminders of a credential (a due time in the past is sent at once) and watches it while active. Idempotent. */

@@ -5,8 +5,7 @@ import type { CredentialRecord } from "../vault/credential-store.js";
 import type { KeyDenylist } from "../vault/denylist.js";
 import { createKeyHolders, freezeSharedCopy } from "../vault/key-holders.js";
 import type { WatchNotice } from "../vault/watch-findings.js";
-import type { KeyWatchSchedule } from "./key-watch.js";
-import type { Reminders } from "./reminders.js";
+import type { KeyLooks, Reminders } from "./reminders.js";
 
 /**
  * One key, one follower: a Bybit key seen in two slots has been shared or has leaked. Connecting
@@ -28,7 +27,7 @@ export interface SharedKeysDeps {
   denylist: KeyDenylist;
   reminders: Reminders;
   /** The key watch sends each follower the notice owed (`lookNow` on the frozen copy). */
-  looks: Pick<KeyWatchSchedule, "lookNow">;
+  looks: KeyLooks;
   events?: EventOutbox;
   logger: Logger;
 }
