@@ -41,7 +41,10 @@ async function plantCopy(h: Harness, of: CredentialRecord, creds: Creds, to: Fol
 
 /** The follower's audit entries, each as its fields. */
 async function auditOf(h: Harness, userId: number): Promise<Record<string, string>[]> {
-  const entries = (await h.redis.xrange(h.audit.stream, "-", "+")).map(([, fields]) => {
+  // Both streams: follower-caused entries (a refused key, a refused open) live in the activity stream.
+  const main = await h.redis.xrange(h.audit.stream, "-", "+");
+  const read = [...main, ...(await h.redis.xrange(h.audit.activityStream, "-", "+"))];
+  const entries = read.map(([, fields]) => {
     const entry: Record<string, string> = {};
     for (let i = 0; i < fields.length; i += 2) entry[fields[i]!] = fields[i + 1]!;
     return entry;
