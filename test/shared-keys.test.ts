@@ -66,8 +66,9 @@ describe("one Bybit key, one follower", () => {
   });
   afterEach(() => h.stop());
 
-  it("refuses a key another follower connected, at /connect and at /rotate, naming no one", async () => {
+  it("refuses a key another follower connected, naming no one, and freezes the holder's copy: it has leaked", async () => {
     const { follower: alice, record, creds } = await connected(h);
+    const access = accessOf(h);
     const bob = h.follower();
     const refusal = await submitKey(bob, creds);
     expect(refusal).toContain(SHARED_WORDS);
@@ -75,9 +76,15 @@ describe("one Bybit key, one follower", () => {
     expect(refusal).toContain("Delete it in");
     expect(refusal).not.toContain(String(alice.user.id));
     expect(await h.credentials.current(bob.user.id)).toBeNull();
-    expect((await h.credentials.current(alice.user.id))?.ref).toBe(record.ref);
+    // Bybit took that key and secret from Bob: whoever has them can trade. Alice's copy is out of use, and she hears why.
+    expect(await h.credentials.current(alice.user.id)).toMatchObject({ ref: record.ref, status: "frozen" });
+    expect(await access.open(alice.user.id)).toEqual({ ok: false, reason: "frozen" });
+    const told = await alice.reply();
+    expect(told).toContain(TOLD_WORDS);
+    expect(told).not.toContain(String(bob.user.id));
 
-    // In Russian too, and at /rotate: Bob's own key stays as it was.
+    // In Russian too, and at /rotate: Boris's own key stays as it was.
+    const { creds: carols } = await connected(h);
     const boris = h.follower({ languageCode: "ru" });
     const own = canaryCredentials();
     h.bybit.addKey({ ...own, note: "own" });
@@ -89,12 +96,12 @@ describe("one Bybit key, one follower", () => {
     const before = (await h.credentials.current(boris.user.id))!;
     boris.say("/rotate");
     await boris.reply();
-    boris.say(`${creds.apiKey} ${creds.apiSecret}`);
+    boris.say(`${carols.apiKey} ${carols.apiSecret}`);
     await boris.reply();
     const rotated = await boris.reply();
     expect(rotated).toContain("им поделились или он утёк");
     expect(rotated).toContain("/panic");
-    expect((await h.credentials.current(boris.user.id))?.ref).toBe(before.ref);
+    expect(await h.credentials.current(boris.user.id)).toMatchObject({ ref: before.ref, status: "active" });
 
     const counted = (await h.metrics.connects.get()).values.find((value) => value.labels.outcome === "shared-key");
     expect(counted?.value).toBe(2);

@@ -3,6 +3,7 @@ import type { Metrics } from "../../../metrics/metrics.js";
 import type { BybitBudget } from "../../../budget/bybit-budget.js";
 import type { Exchange, KeyInspection } from "../../../exchange/bybit.js";
 import type { Reminders } from "../../../jobs/reminders.js";
+import type { SharedKeys } from "../../../jobs/shared-keys.js";
 import type { AuditTrail } from "../../../audit/trail.js";
 import { maskApiKey, type ApiKeyFacts, type Credentials } from "../../../policy/api-key.js";
 import { evaluateKey, type PolicyWarning } from "../../../policy/key-policy.js";
@@ -27,6 +28,8 @@ export interface AdmitDeps {
   logger: Logger;
   metrics: Metrics;
   audit: AuditTrail;
+  /** A key that works and is held by someone else has leaked: every copy of it is frozen and denied. */
+  sharedKeys: Pick<SharedKeys, "freezeOthers">;
 }
 
 /** What the follower gave us: a key with its secret, or a self-generated key made from the pair we issued them. */
@@ -99,7 +102,14 @@ async function check(deps: AdmitDeps, texts: Texts, userId: number, source: KeyS
     record = await deps.credentials.save(userId, credentials, judgement.key, now, panicEpoch);
   } catch (error) {
     // Another follower holds this very key: it has been shared or has leaked. Named to no one.
-    if (error instanceof KeyHeldElsewhere) return { outcome: "refused", reply: texts.keyShared(next), why: ["shared-key"], current };
+    if (error instanceof KeyHeldElsewhere) {
+      // Bybit has just accepted this key and secret, so whoever sent them can trade with them: a key seen
+      // twice has leaked, and the holder's copy is frozen too (they are told by the key watch).
+      await deps.sharedKeys.freezeOthers({ userId, bybitKeyId: judgement.key.id }).catch((failure: unknown) => {
+        deps.logger.error({ err: failure, userId }, "freezing the other copies of a shared key failed");
+      });
+      return { outcome: "refused", reply: texts.keyShared(next), why: ["shared-key"], current };
+    }
     deps.logger.error({ err: error, userId }, "storing a credential failed");
     return { outcome: "save-failed" };
   }
