@@ -114,6 +114,7 @@ const environment = z
     REMINDER_LOCK_SECONDS: z.coerce.number().int().min(1).max(300).default(30),
     KEY_WATCH_EVERY_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
     SHUTDOWN_SECONDS: z.coerce.number().int().min(1).max(60).default(8),
+    REDIS_START_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
     PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
     METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9091),
     WEBHOOK_URL: z
@@ -215,6 +216,8 @@ export interface Config {
   reminderLockSeconds: number;
   /** How often the key watch reads each active key again from Bybit. */
   keyWatchEveryHours: number;
+  /** A Redis not reached within this at start ends the process with one line (an outage later is waited out). */
+  redisStartWaitSeconds: number;
   /** On SIGTERM, the process exits within this (docker stop waits 10 s, then kills). */
   shutdownSeconds: number;
   /** Where a process that runs the bot serves health, metrics and (in webhook mode) the webhook; 0: any free port. */
@@ -280,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
     shutdownSeconds: e.SHUTDOWN_SECONDS,
+    redisStartWaitSeconds: e.REDIS_START_WAIT_SECONDS,
     reminderLockSeconds: e.REMINDER_LOCK_SECONDS,
     keyWatchEveryHours: e.KEY_WATCH_EVERY_HOURS,
     port: e.PORT,

@@ -23,6 +23,7 @@ import { createEventOutbox } from "./events/outbox.js";
 import { startEventRelay } from "./events/relay.js";
 import { createBybitExchange } from "./exchange/bybit.js";
 import { startLocalRedis, type LocalRedis } from "./infra/local-redis.js";
+import { firstContact } from "./infra/redis-reach.js";
 import { createLogger } from "./infra/logger.js";
 import { connectRedis, reportingErrors, warnUnlessNoEviction } from "./infra/redis.js";
 import { createKeyWatchSchedule, KEY_WATCH_QUEUE, retirementBrake, startKeyWatchWorker, type WatchJob } from "./jobs/key-watch.js";
@@ -78,7 +79,14 @@ if (!config.redis) {
   });
   logger.info({ url: localRedis.url }, "REDIS_URL is not set: started a local redis-server with its data in the data folder");
 }
-const redis = connectRedis(config.redis ?? { url: localRedis!.url }, logger);
+const redisTarget = config.redis ?? { url: localRedis!.url };
+const redis = connectRedis(redisTarget, logger);
+// A Redis never reached at start is a setting to fix: one line naming where, then exit (an orchestrator restarts us).
+const reached = await firstContact(redis.main, redisTarget, config.redisStartWaitSeconds * 1000);
+if (!reached.ok) {
+  process.stderr.write(`${reached.line}\n`);
+  process.exit(1);
+}
 await warnUnlessNoEviction(redis.main, logger);
 
 let keyring = config.keyring;

@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import { Redis } from "ioredis";
 import { beforeAll, describe, expect, it } from "vitest";
 import { freePort, startLocalRedis } from "../src/infra/local-redis.js";
 import { canaryCredentials } from "./support/canaries.js";
@@ -176,5 +177,36 @@ describe("start-up", () => {
     expect(lines.filter((line) => line.includes("Telegram refused BOT_TOKEN"))).toHaveLength(1);
     expect(service.output()).not.toMatch(/\n\s+at /);
     expect(service.output()).not.toContain("started a local redis-server");
+  }, 30_000);
+  it("exits non-zero with one line naming host:port when Redis cannot be reached at start", async () => {
+    const closed = await freePort();
+    const service = start({ ROLE: "bot", PORT: "0", REDIS_URL: `redis://127.0.0.1:${closed}`, REDIS_START_WAIT_SECONDS: "2" });
+    const { code } = await service.exited;
+    expect(code).toBe(1);
+    const line = service.output().split("\n").find((text) => text.startsWith("Cannot reach Redis"));
+    expect(line).toContain(`127.0.0.1:${closed} (REDIS_URL)`);
+    expect(line).toContain("ECONNREFUSED");
+    expect(line).toContain("start Redis there or fix REDIS_URL");
+    expect(service.output()).not.toContain("connection lost");
+    expect(service.output()).not.toMatch(/\n\s+at /);
+  }, 30_000);
+
+  it("says the password was refused, without printing it", async () => {
+    const guarded = await startLocalRedis();
+    const admin = new Redis(guarded.url);
+    await admin.config("SET", "requirepass", "right0password");
+    admin.disconnect();
+    try {
+      const { port } = new URL(guarded.url);
+      const service = start({ ROLE: "bot", PORT: "0", REDIS_URL: `redis://:wrong0password@127.0.0.1:${port}` });
+      const { code } = await service.exited;
+      expect(code).toBe(1);
+      const line = service.output().split("\n").find((text) => text.startsWith("Cannot reach Redis"));
+      expect(line).toContain(`127.0.0.1:${port}`);
+      expect(line).toContain("refused the password");
+      expect(service.output()).not.toContain("wrong0password");
+    } finally {
+      await guarded.stop();
+    }
   }, 30_000);
 });

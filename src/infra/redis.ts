@@ -86,12 +86,15 @@ export async function* scanKeys(client: RedisClient, pattern: string, options: {
  */
 export function reportingState<T extends RedisClient>(client: T, name: string, logger: Logger): T {
   let down = false;
+  let everReady = false;
   client.on("error", (error: Error & { code?: string }) => {
     if (down) return;
     down = true;
-    logger.error({ redis: name, error: error.code ?? error.name }, "Redis connection lost; reconnecting");
+    const what = everReady ? "Redis connection lost; reconnecting" : "cannot reach Redis yet; trying again";
+    logger.error({ redis: name, error: error.code ?? error.name }, what);
   });
   client.on("ready", () => {
+    everReady = true;
     if (!down) return;
     down = false;
     logger.info({ redis: name }, "Redis connection back");
