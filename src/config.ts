@@ -82,7 +82,10 @@ const environment = z
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     BOT_TOKEN: z
       .string({ error: "is required (the token @BotFather gave you)" })
-      .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, "does not look like a bot token (digits, a colon, then letters)"),
+      .regex(
+        /^\d+:[A-Za-z0-9_-]{20,}$/,
+        "is not a whole bot token: digits, a colon, then 20 or more letters, digits, _ or - (@BotFather: /mybots, API Token)",
+      ),
     ...storage,
     TELEGRAM_API_ROOT: baseUrl("https://api.telegram.org"),
     BYBIT_BASE_URL: baseUrl("https://api.bybit.com"),
@@ -293,3 +296,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     webhook: e.WEBHOOK_URL && e.WEBHOOK_SECRET ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, maxConnections: e.WEBHOOK_MAX_CONNECTIONS } : null,
   };
 }
+
+/** Every setting the schema reads, by name: `.env.example` and docker-compose.yml must name each (a test holds them). */
+export const SETTING_NAMES: readonly string[] = Object.keys(environment.shape);

@@ -61,7 +61,7 @@ describe("configuration", () => {
 
   it("names every bad variable in one line", () => {
     expect(() => loadConfig({ BOT_TOKEN: "nope", REDIS_URL: "http://x", EGRESS_IPS: "1.2.3.4,not-an-ip" })).toThrow(
-      'Invalid configuration. BOT_TOKEN: does not look like a bot token (digits, a colon, then letters); REDIS_URL: must be a redis:// or rediss:// URL; EGRESS_IPS: "not-an-ip" is not an IP address',
+      'Invalid configuration. BOT_TOKEN: is not a whole bot token: digits, a colon, then 20 or more letters, digits, _ or - (@BotFather: /mybots, API Token); REDIS_URL: must be a redis:// or rediss:// URL; EGRESS_IPS: "not-an-ip" is not an IP address',
     );
     expect(() => loadConfig({})).toThrow("BOT_TOKEN: is required");
   });

@@ -22,7 +22,8 @@ export class RedisNotInstalledError extends Error {
   constructor() {
     super(
       "redis-server was not found on PATH. Install it (Debian/Ubuntu: `sudo apt-get install redis-server`, " +
-        "macOS: `brew install redis`), or run `docker compose up -d redis` and set REDIS_URL=redis://localhost:6379.",
+        "macOS: `brew install redis`), or run `docker compose up -d redis` and set " +
+        "REDIS_URL=redis://:<REDIS_PASSWORD>@localhost:6379 (the password compose was given).",
     );
     this.name = "RedisNotInstalledError";
   }
