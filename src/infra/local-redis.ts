@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
@@ -27,6 +28,14 @@ export class RedisNotInstalledError extends Error {
     );
     this.name = "RedisNotInstalledError";
   }
+}
+
+const ADDRESS_FILE = "address";
+
+/** The URL of the redis-server started in `dataDir` and running (or killed without a stop), if any. */
+export function localRedisAddress(dataDir: string): string | null {
+  const path = join(dataDir, ADDRESS_FILE);
+  return existsSync(path) ? readFileSync(path, "utf8").trim() || null : null;
 }
 
 export async function freePort(): Promise<number> {
@@ -84,10 +93,14 @@ export async function startLocalRedis({ dataDir, port: chosen, args = [] }: Loca
   // SIGTERM, sent synchronously from the exit handler: Redis still flushes its append-only file.
   const orphaned = () => child.exitCode === null && child.kill("SIGTERM");
   process.once("exit", orphaned);
+  // Where `npm run ops` finds it without being told (a new port at each start).
+  const address = dataDir ? join(dataDir, ADDRESS_FILE) : null;
+  if (address) writeFileSync(address, `${url}\n`);
   return {
     url,
     async stop() {
       process.off("exit", orphaned);
+      if (address) rmSync(address, { force: true });
       if (child.exitCode !== null) return;
       // SIGTERM lets Redis flush its append-only file before it exits.
       child.kill("SIGTERM");

@@ -1,10 +1,13 @@
 // npm run ops -- <command>: what an operator needs without reading Redis by hand. Run it with the
 // service's environment (REDIS_URL, SEAL_KEYS, QUEUE_PREFIX). Nothing it prints is secret.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Queue } from "bullmq";
 import { ConfigError, loadOpsConfig, type OpsConfig } from "../config.js";
 import { createAuditTrail } from "../audit/trail.js";
 import { eventKeys } from "../events/outbox.js";
+import { localRedisAddress } from "../infra/local-redis.js";
 import { redisClient } from "../infra/redis.js";
 import { KEY_WATCH_QUEUE } from "../jobs/key-watch.js";
 import { REMINDER_QUEUE } from "../jobs/reminders.js";
@@ -30,12 +33,50 @@ const HELP = `Usage: npm run ops -- <command>
 
 Reads REDIS_URL, SEAL_KEYS and QUEUE_PREFIX as the service does. Prints nothing secret.`;
 
+const COMMANDS = ["keygen", "inspect", "stats", "audit", "rewrap"];
+
+/**
+ * Outside production, with neither REDIS_URL nor a cluster set: the Redis and the keyring that
+ * `npm start` made in the data folder, so that `npm run ops -- stats` works beside it as it is.
+ */
+function withDevelopmentDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.NODE_ENV === "production" || env.REDIS_URL || env.REDIS_CLUSTER_NODES) return env;
+  const dataDir = env.DATA_DIR || ".data";
+  const url = localRedisAddress(join(dataDir, "redis"));
+  if (url === null) return env;
+  process.stderr.write(`REDIS_URL is not set: using the development Redis of \`npm start\` (${url}, from ${dataDir})\n`);
+  const keyring = join(dataDir, "dev-seal-keys");
+  const sealKeys = env.SEAL_KEYS || (existsSync(keyring) ? readFileSync(keyring, "utf8").trim() : undefined);
+  return { ...env, REDIS_URL: url, ...(sealKeys ? { SEAL_KEYS: sealKeys } : {}) };
+}
+
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(2);
 }
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { user: { type: "string" }, since: { type: "string" }, batch: { type: "string" }, force: { type: "boolean" }, help: { type: "boolean" } } });
+const OPTIONS = {
+  user: { type: "string" },
+  since: { type: "string" },
+  batch: { type: "string" },
+  force: { type: "boolean" },
+  help: { type: "boolean" },
+} as const;
+
+/** The command line, or one line and the usage: never a stack for a mistyped option. */
+function readArgs() {
+  try {
+    return parseArgs({ allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "";
+    if (!code.startsWith("ERR_PARSE_ARGS")) throw error;
+    const unknown = /Unknown option '([^']+)'/.exec((error as Error).message)?.[1];
+    const line = unknown ? `unknown option: ${unknown}` : (error as Error).message.split(". ")[0];
+    return fail(`${line}\n\n${HELP}`);
+  }
+}
+
+const { positionals, values } = readArgs();
 const [command, argument] = positionals;
 if (values.help || !command) {
   process.stdout.write(`${HELP}\n`);
@@ -46,9 +87,11 @@ if (command === "keygen") {
   process.exit(0);
 }
 
+if (!COMMANDS.includes(command)) fail(`unknown command: ${command}\n\n${HELP}`);
+
 let config: OpsConfig;
 try {
-  config = loadOpsConfig(process.env);
+  config = loadOpsConfig(withDevelopmentDefaults(process.env));
 } catch (error) {
   if (error instanceof ConfigError) fail(error.message);
   throw error;
