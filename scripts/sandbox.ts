@@ -60,7 +60,7 @@ const group: FakeChat = { id: -1_001_234_567_890, type: "supergroup", title: "Co
 const transcript = new Transcript(out, group.id);
 telegram.onAnswered = (call) => transcript.observe(call);
 const keys = new SampleKeys(bybit, join(dataDir, "sample-keys.json"));
-const commands = new Commands({ telegram, you, group, transcript, keys, out });
+const commands = new Commands({ telegram, you, group, transcript, keys, out, dataDir });
 
 // The bot's own settings stay out of it: a production NODE_ENV, a real Redis or webhook in the shell would defeat the sandbox.
 const inherited = { ...process.env };

@@ -138,6 +138,20 @@ describe("npm run sandbox", () => {
     expect(kept.output()).toContain("Kept from the last run (--keep)");
     expect(sampleKey(kept.output(), "main")).toBe(firstMainKey);
     expect(existsSync(join(dataDir, "left-from-before"))).toBe(true);
+
+    // Russian on demand, and the reminders of the key kept from the first run, brought forward.
+    let mark = kept.output().length;
+    kept.type("!lang ru");
+    await kept.waitFor(/^\(your Telegram speaks “ru” now/m, mark);
+    kept.type("/status");
+    await kept.waitFor(/^#\d+ bot> .*[А-Яа-я]{4}/m, mark);
+    mark = kept.output().length;
+    kept.type("!clock +90d");
+    await kept.waitFor(/^\(brought forward: the rotate reminder due in \d+ days/m, mark);
+    await kept.waitFor(/^\(brought forward: the expiry reminder due in \d+ days/m, mark);
+    await kept.waitFor(/^#\d+ bot> 🔁.*[А-Яа-я]{4}/m, mark);
+    kept.type("!clock soon");
+    await kept.waitFor(/^\(!clock needs a span ahead/m, mark);
     expect(await kept.quit()).toBe(0);
 
     const fresh = startSandbox();

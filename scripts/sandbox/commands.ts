@@ -1,6 +1,7 @@
 // What a line typed in the sandbox does: a plain line is your message to the bot; a line that
 // starts with "!" is a sandbox command. No input ends in a stack trace: a problem is one line.
 import type { FakeChat, FakeTelegram, FakeUser } from "../../test/support/fake-telegram.js";
+import { bringForward, spanOf } from "./clock.js";
 import type { SampleKeys } from "./keys.js";
 import type { Transcript } from "./transcript.js";
 
@@ -11,6 +12,8 @@ export interface Sandbox {
   transcript: Transcript;
   keys: SampleKeys;
   out: (line: string) => void;
+  /** The bot's data folder: where its Redis leaves its address. */
+  dataDir: string;
 }
 
 export const HELP = [
@@ -21,6 +24,8 @@ export const HELP = [
   "  !keys               list the sample keys: good ones and one of each kind the bot refuses",
   "  !selfkey            do what Bybit's “Self-generated API Keys” dialog does with the public key the bot showed",
   "  !revoke [key]       delete a key in Bybit (a label from !keys or an API key; default: the last key you sent the bot)",
+  "  !lang ru            speak to the bot as a Telegram set to Russian (!lang en: back to English)",
+  "  !clock +80d         bring forward the reminders due within 80 days (day 80, expiry): the bot sends them now",
   "  !help               this list",
   "  !quit               stop the bot and the sandbox (so does Ctrl-C or Ctrl-D)",
 ];
@@ -55,6 +60,10 @@ export class Commands {
         return this.selfKey();
       case "revoke":
         return this.revoke(rest);
+      case "lang":
+        return this.lang(rest);
+      case "clock":
+        return this.clock(rest);
       default:
         return this.print([`(unknown command “!${name}”; !help lists the sandbox commands)`]);
     }
@@ -87,6 +96,25 @@ export class Commands {
     const deleted = this.s.keys.revoke(target);
     if (!deleted) return this.print([`(no sample key “${target}”; !keys lists them)`]);
     return this.print([`(the key ${deleted} is deleted in Bybit now)`]);
+  }
+
+  private lang(code: string): Outcome {
+    if (!/^[a-z]{2}$/.test(code)) {
+      const now = this.s.you.language_code ?? "en";
+      return this.print([`(!lang needs a language code: !lang ru, or !lang en; now: ${now})`]);
+    }
+    this.s.you.language_code = code;
+    return this.print([`(your Telegram speaks “${code}” now: the bot answers in it if it can, in English if not)`]);
+  }
+
+  private clock(span: string): Outcome {
+    const ms = spanOf(span);
+    if (ms === null) return this.print(["(!clock needs a span ahead: !clock +80d, or !clock +12h)"]);
+    bringForward(this.s.dataDir, ms).then(
+      (lines) => this.print(lines),
+      (error: Error) => this.print([`(could not bring the reminders forward: ${error.message})`]),
+    );
+    return undefined;
   }
 
   private print(lines: string[]): Outcome {
