@@ -44,6 +44,12 @@ import { createPanicStore } from "./vault/panic-store.js";
 import { createSealer } from "./vault/sealer.js";
 import { createWatchFindings } from "./vault/watch-findings.js";
 
+/** A start that cannot go on: one plain line for the operator (JSON logs are for running), then exit 1. */
+function cannotStart(line: string): never {
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
 function loadConfigOrExit() {
   try {
     return loadConfig(process.env);
@@ -69,24 +75,18 @@ for (const warning of configWarnings(config)) logger.warn(warning);
 
 // Before anything starts: a refused token ends here, with one line and nothing left running.
 const tokenCheck = await checkToken(config.botToken, config.telegramApiRoot, logger);
-if (!tokenCheck.ok) process.exit(1);
+if (!tokenCheck.ok) cannotStart(tokenCheck.line);
 
 let localRedis: LocalRedis | undefined;
 if (!config.redis) {
-  localRedis = await startLocalRedis({ dataDir: join(config.dataDir, "redis") }).catch((error: Error) => {
-    logger.fatal(error.message);
-    process.exit(1);
-  });
+  localRedis = await startLocalRedis({ dataDir: join(config.dataDir, "redis") }).catch((error: Error) => cannotStart(error.message));
   logger.info({ url: localRedis.url }, "REDIS_URL is not set: started a local redis-server with its data in the data folder");
 }
 const redisTarget = config.redis ?? { url: localRedis!.url };
 const redis = connectRedis(redisTarget, logger);
 // A Redis never reached at start is a setting to fix: one line naming where, then exit (an orchestrator restarts us).
 const reached = await firstContact(redis.main, redisTarget, config.redisStartWaitSeconds * 1000);
-if (!reached.ok) {
-  process.stderr.write(`${reached.line}\n`);
-  process.exit(1);
-}
+if (!reached.ok) cannotStart(reached.line);
 await warnUnlessNoEviction(redis.main, logger);
 
 let keyring = config.keyring;
@@ -224,8 +224,8 @@ if (config.role !== "bot") {
 // One HTTP server: health and metrics everywhere, the webhook where the bot takes updates by webhook.
 const port = config.role === "worker" ? config.metricsPort : config.port;
 const httpServer = await startHttpServer({ port, registry: metrics.registry, readiness, webhook, logger }).catch((error: NodeJS.ErrnoException) => {
-  logger.fatal(`cannot serve HTTP on port ${port} (${error.code ?? error.name}): set ${config.role === "worker" ? "METRICS_PORT" : "PORT"} to a free port`);
-  process.exit(1);
+  const setting = config.role === "worker" ? "METRICS_PORT" : "PORT";
+  cannotStart(`cannot serve HTTP on port ${port} (${error.code ?? error.name}): set ${setting} to a free port`);
 });
 await takeUpdates?.();
 // Stops taking updates with the rest of the intake; /livez and /readyz go with it.

@@ -174,7 +174,8 @@ describe("start-up", () => {
     const { code } = await service.exited;
     expect(code).toBe(1);
     const lines = service.output().trim().split("\n");
-    expect(lines.filter((line) => line.includes("Telegram refused BOT_TOKEN"))).toHaveLength(1);
+    // A plain line for the operator, not a JSON record.
+    expect(lines.filter((line) => line.startsWith("Telegram refused BOT_TOKEN"))).toHaveLength(1);
     expect(service.output()).not.toMatch(/\n\s+at /);
     expect(service.output()).not.toContain("started a local redis-server");
   }, 30_000);

@@ -3,7 +3,7 @@ import type { UserFromGetMe } from "grammy/types";
 import type { Logger } from "pino";
 
 /** Telegram's word on the token: who the bot is, or that the token is refused for good. */
-export type TokenCheck = { ok: true; me: UserFromGetMe } | { ok: false };
+export type TokenCheck = { ok: true; me: UserFromGetMe } | { ok: false; line: string };
 
 const FIRST_WAIT_MS = 1000;
 const LONGEST_WAIT_MS = 5_000;
@@ -19,8 +19,8 @@ function causeOf(error: HttpError): string {
 /**
  * Asks Telegram who the bot is before anything starts, with a plain client (no retries of the
  * send path, whose log lines would not say what is wrong). Unreachable: one line naming the host
- * and the cause, then again with backoff (1 s doubling to 5 s: the bot is of no use until then). A refused token: one line, and
- * `{ ok: false }` for the caller to exit.
+ * and the cause, then again with backoff (1 s doubling to 5 s: the bot is of no use until then). A refused token:
+ * `{ ok: false }` with the one line for the caller to print before it exits.
  */
 export async function checkToken(token: string, apiRoot: string, logger: Logger, sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))): Promise<TokenCheck> {
   const api = new Api(token, { apiRoot });
@@ -30,12 +30,12 @@ export async function checkToken(token: string, apiRoot: string, logger: Logger,
       return { ok: true, me: await api.getMe() };
     } catch (error) {
       if (error instanceof GrammyError && error.error_code === 401) {
-        logger.fatal(`Telegram refused BOT_TOKEN (${error.error_code} ${error.description}): copy the token again from @BotFather`);
-        return { ok: false };
+        const line = `Telegram refused BOT_TOKEN (${error.error_code} ${error.description}): copy the token again from @BotFather`;
+        return { ok: false, line };
       }
       if (error instanceof GrammyError && error.error_code === 404) {
-        logger.fatal(`${host} answered 404 ${error.description} to getMe: the token, or TELEGRAM_API_ROOT, is wrong (copy the token again from @BotFather)`);
-        return { ok: false };
+        const line = `${host} answered 404 ${error.description} to getMe: the token, or TELEGRAM_API_ROOT, is wrong (copy the token again from @BotFather)`;
+        return { ok: false, line };
       }
       const cause = error instanceof HttpError ? causeOf(error) : error instanceof GrammyError ? `${error.error_code} ${error.description}` : "unexpected answer";
       logger.warn(`cannot reach Telegram at ${host} (${cause}); trying again in ${wait / 1000} s. No network here? \`npm run sandbox\` runs the bot against local fakes of Telegram and Bybit.`);
