@@ -7,8 +7,9 @@ import { publishCommands } from "./bot/commands.js";
 import { createBot } from "./bot/create-bot.js";
 import { checkToken } from "./bot/start-up.js";
 import { startTakingUpdates } from "./bot/intake-mode.js";
-import { webhookHandler, type WebhookHandler } from "./bot/webhook.js";
-import { startHttpServer, type Readiness } from "./http/server.js";
+import { webhookHandler, webhookRoute, type WebhookHandler } from "./bot/webhook.js";
+import { healthRoutes, metricsRoute, type Readiness } from "./http/health.js";
+import { startHttpServer } from "./http/server.js";
 import { createAuditTrail } from "./audit/trail.js";
 import { CHECK_BEAT_MS } from "./bot/features/connect/connect.js";
 import { createPendingDeletions } from "./bot/intake/pending-deletions.js";
@@ -223,7 +224,8 @@ if (config.role !== "bot") {
 
 // One HTTP server: health and metrics everywhere, the webhook where the bot takes updates by webhook.
 const port = config.role === "worker" ? config.metricsPort : config.port;
-const httpServer = await startHttpServer({ port, registry: metrics.registry, readiness, webhook, logger }).catch((error: NodeJS.ErrnoException) => {
+const routes = [...healthRoutes(readiness), metricsRoute(metrics.registry), ...(webhook ? [webhookRoute(webhook.path, webhook.handle)] : [])];
+const httpServer = await startHttpServer({ port, routes, logger }).catch((error: NodeJS.ErrnoException) => {
   const setting = config.role === "worker" ? "METRICS_PORT" : "PORT";
   cannotStart(`cannot serve HTTP on port ${port} (${error.code ?? error.name}): set ${setting} to a free port`);
 });

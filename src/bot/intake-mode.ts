@@ -1,7 +1,7 @@
 import { run } from "@grammyjs/runner";
 import type { Bot } from "grammy";
 import type { Logger } from "pino";
-import type { Readiness } from "../http/server.js";
+import type { Readiness } from "../http/health.js";
 import type { BotContext } from "./context.js";
 import { POLLING } from "./polling.js";
 import { setWebhook, setWebhookFailure, type WebhookSettings } from "./webhook.js";

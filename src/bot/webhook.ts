@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { Metrics } from "../metrics/metrics.js";
 import { BotError, GrammyError, HttpError, webhookCallback, type Bot } from "grammy";
 import type { BotContext } from "./context.js";
+import { reply, type Route } from "../http/routes.js";
 
 /** What the bot handles, and nothing else: Telegram need not send the rest. */
 export const ALLOWED_UPDATES = [
@@ -72,4 +73,21 @@ export function setWebhookFailure(error: unknown): { line: string; final: boolea
 
 export async function setWebhook(bot: Bot<BotContext>, settings: WebhookSettings): Promise<void> {
   await bot.api.setWebhook(settings.url, { secret_token: settings.secret, allowed_updates: [...ALLOWED_UPDATES], max_connections: settings.maxConnections });
+}
+
+/** Telegram's updates are a few kB; a body past this (with the right secret: a bug or an attacker) is refused unread. */
+const LARGEST_UPDATE = 1024 * 1024;
+
+/** The webhook's route: POST to WEBHOOK_URL's path, with a length Telegram always sends. */
+export function webhookRoute(path: string, handle: WebhookHandler): Route {
+  return {
+    method: "POST",
+    path,
+    async handle(request, response) {
+      const length = Number(request.headers["content-length"]);
+      if (!Number.isFinite(length)) return reply(response, 411, "length required\n");
+      if (length > LARGEST_UPDATE) return reply(response, 413, "too large\n");
+      return handle(request, response);
+    },
+  };
 }
