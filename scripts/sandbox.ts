@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } f
 import { isAbsolute, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { SETTING_NAMES } from "../src/config.js";
 import { FakeBybit } from "../test/support/fake-bybit.js";
 import { FakeTelegram, type FakeChat, type FakeUser } from "../test/support/fake-telegram.js";
 import { Commands, HELP } from "./sandbox/commands.js";
@@ -64,7 +65,8 @@ const commands = new Commands({ telegram, you, group, transcript, keys, out, dat
 
 // The bot's own settings stay out of it: a production NODE_ENV, a real Redis or webhook in the shell would defeat the sandbox.
 const inherited = { ...process.env };
-for (const name of ["NODE_ENV", "REDIS_URL", "SEAL_KEYS", "WEBHOOK_URL", "WEBHOOK_SECRET", "ROLE", "EGRESS_IPS", "QUEUE_PREFIX", "LOG_LEVEL"]) delete inherited[name];
+// Every setting the service reads goes (a cluster's nodes too): the sandbox sets what it needs.
+for (const name of SETTING_NAMES) delete inherited[name];
 const logFile = join(dataDir, "bot.log");
 const log = openSync(logFile, "a");
 const bot = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {

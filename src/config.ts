@@ -247,7 +247,8 @@ export function loadOpsConfig(env: NodeJS.ProcessEnv): OpsConfig {
   const parsed = z.object(storage).superRefine(checkOneRedis).safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")));
   if (!parsed.success) throw new ConfigError(`Invalid configuration. ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
   const redis = redisTargetOf(parsed.data);
-  if (!redis) throw new ConfigError("REDIS_URL: is required, or REDIS_CLUSTER_NODES (the service's Redis, as the service has it)");
+  if (!redis) throw new ConfigError("REDIS_URL: is required, or REDIS_CLUSTER_NODES (the service's Redis, as the service has it; " +
+        "beside a running `npm start` in development, ops finds its Redis by itself)");
   const { SEAL_KEYS, QUEUE_PREFIX, AUDIT_RETENTION_DAYS: retentionDays, AUDIT_MAX_ENTRIES: maxEntries } = parsed.data;
   return { redis, keyring: SEAL_KEYS, queuePrefix: QUEUE_PREFIX, audit: { retentionDays, maxEntries } };
 }

@@ -24,7 +24,7 @@ import { createEventOutbox } from "./events/outbox.js";
 import { startEventRelay } from "./events/relay.js";
 import { createBybitExchange } from "./exchange/bybit.js";
 import { startLocalRedis, type LocalRedis } from "./infra/local-redis.js";
-import { firstContact } from "./infra/redis-reach.js";
+import { firstContact, redisWhere } from "./infra/redis-reach.js";
 import { createLogger } from "./infra/logger.js";
 import { connectRedis, reportingErrors, warnUnlessNoEviction } from "./infra/redis.js";
 import { createKeyWatchSchedule, KEY_WATCH_QUEUE, retirementBrake, startKeyWatchWorker, type WatchJob } from "./jobs/key-watch.js";
@@ -85,6 +85,7 @@ if (!config.redis) {
 }
 const redisTarget = config.redis ?? { url: localRedis!.url };
 const redis = connectRedis(redisTarget, logger);
+logger.info({ redis: redisWhere(redisTarget) }, "connecting to Redis");
 // A Redis never reached at start is a setting to fix: one line naming where, then exit (an orchestrator restarts us).
 const reached = await firstContact(redis.main, redisTarget, config.redisStartWaitSeconds * 1000);
 if (!reached.ok) cannotStart(reached.line);

@@ -206,6 +206,9 @@ describe("start-up", () => {
       expect(line).toContain(`127.0.0.1:${port}`);
       expect(line).toContain("refused the password");
       expect(service.output()).not.toContain("wrong0password");
+      // Nothing after it says the service is still trying.
+      expect(service.output()).not.toContain("trying again");
+      expect(service.output().trim().split("\n").at(-1)).toMatch(/^Cannot reach Redis/);
     } finally {
       await guarded.stop();
     }

@@ -38,6 +38,31 @@ export function localRedisAddress(dataDir: string): string | null {
   return existsSync(path) ? readFileSync(path, "utf8").trim() || null : null;
 }
 
+export class DataDirInUseError extends Error {
+  constructor(dataDir: string, url: string) {
+    super(
+      `A redis-server already runs on ${dataDir} (${url}): another \`npm start\` uses this data folder, or one ` +
+        `that was killed left it running. Stop that one (or \`redis-cli -u ${url} shutdown\`), ` +
+        "or give this one DATA_DIR=<another folder>.",
+    );
+    this.name = "DataDirInUseError";
+  }
+}
+
+/** Whether a Redis answers at `url`, within a second. */
+async function answers(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  probe.on("error", () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -51,6 +76,9 @@ export async function freePort(): Promise<number> {
 
 /** Starts a private `redis-server` from PATH on a free loopback port, for `npm start` without REDIS_URL, tests and benchmarks. */
 export async function startLocalRedis({ dataDir, port: chosen, args = [] }: LocalRedisOptions = {}): Promise<LocalRedis> {
+  // Two redis-servers on one data folder would split and corrupt it: the one running keeps it.
+  const running = dataDir ? localRedisAddress(dataDir) : null;
+  if (running && (await answers(running))) throw new DataDirInUseError(dataDir!, running);
   const port = chosen ?? (await freePort());
   const persistence = dataDir
     ? (mkdirSync(dataDir, { recursive: true }), ["--dir", dataDir, "--appendonly", "yes", "--appendfsync", "everysec"])
@@ -91,11 +119,14 @@ export async function startLocalRedis({ dataDir, port: chosen, args = [] }: Loca
 
   // However this process ends (an error at start, process.exit), its redis-server ends with it.
   // SIGTERM, sent synchronously from the exit handler: Redis still flushes its append-only file.
-  const orphaned = () => child.exitCode === null && child.kill("SIGTERM");
-  process.once("exit", orphaned);
-  // Where `npm run ops` finds it without being told (a new port at each start).
+  // Where `npm run ops` finds it without being told (a new port at each start); gone with it.
   const address = dataDir ? join(dataDir, ADDRESS_FILE) : null;
   if (address) writeFileSync(address, `${url}\n`);
+  const orphaned = () => {
+    if (address) rmSync(address, { force: true });
+    if (child.exitCode === null) child.kill("SIGTERM");
+  };
+  process.once("exit", orphaned);
   return {
     url,
     async stop() {

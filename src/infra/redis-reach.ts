@@ -12,6 +12,9 @@ function advice(code: string, target: RedisTarget): string {
   if (/WRONGPASS|NOAUTH|NOPERM/.test(code)) {
     return "it refused the password: put the right one in the URL (redis://:<password>@host:port)";
   }
+  if ("url" in target && target.url.startsWith("rediss:") && code === "no answer") {
+    return "no answer over TLS: check that this Redis speaks TLS (rediss://), or use redis:// if it does not";
+  }
   if ("url" in target) {
     return (
       "start Redis there or fix REDIS_URL (docker compose's Redis: redis://:<REDIS_PASSWORD>@localhost:6379; " +

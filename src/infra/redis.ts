@@ -88,10 +88,10 @@ export function reportingState<T extends RedisClient>(client: T, name: string, l
   let down = false;
   let everReady = false;
   client.on("error", (error: Error & { code?: string }) => {
-    if (down) return;
+    // Before the first contact, start-up says what is wrong in one line of its own (redis-reach.ts).
+    if (down || !everReady) return;
     down = true;
-    const what = everReady ? "Redis connection lost; reconnecting" : "cannot reach Redis yet; trying again";
-    logger.error({ redis: name, error: error.code ?? error.name }, what);
+    logger.error({ redis: name, error: error.code ?? /^[A-Z]+/.exec(error.message)?.[0] ?? error.name }, "Redis connection lost; reconnecting");
   });
   client.on("ready", () => {
     everReady = true;

@@ -35,16 +35,23 @@ Reads REDIS_URL, SEAL_KEYS and QUEUE_PREFIX as the service does. Prints nothing 
 
 const COMMANDS = ["keygen", "inspect", "stats", "audit", "rewrap"];
 
+const userIdOf = (text: string | undefined) =>
+  text !== undefined && /^\d+$/.test(text) ? Number(text) : fail(`not a Telegram user id: ${text ?? "(none)"}`);
+
 /**
  * Outside production, with neither REDIS_URL nor a cluster set: the Redis and the keyring that
  * `npm start` made in the data folder, so that `npm run ops -- stats` works beside it as it is.
  */
+/** The development Redis found in the data folder, if that is what ops uses. */
+let developmentRedis: string | undefined;
+
 function withDevelopmentDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if (env.NODE_ENV === "production" || env.REDIS_URL || env.REDIS_CLUSTER_NODES) return env;
   const dataDir = env.DATA_DIR || ".data";
   const url = localRedisAddress(join(dataDir, "redis"));
   if (url === null) return env;
   process.stderr.write(`REDIS_URL is not set: using the development Redis of \`npm start\` (${url}, from ${dataDir})\n`);
+  developmentRedis = url;
   const keyring = join(dataDir, "dev-seal-keys");
   const sealKeys = env.SEAL_KEYS || (existsSync(keyring) ? readFileSync(keyring, "utf8").trim() : undefined);
   return { ...env, REDIS_URL: url, ...(sealKeys ? { SEAL_KEYS: sealKeys } : {}) };
@@ -78,16 +85,19 @@ function readArgs() {
 
 const { positionals, values } = readArgs();
 const [command, argument] = positionals;
-if (values.help || !command) {
+if (values.help) {
   process.stdout.write(`${HELP}\n`);
   process.exit(0);
 }
+if (!command) fail(HELP);
 if (command === "keygen") {
   process.stdout.write(`${generateKeyringEntry()}\n`);
   process.exit(0);
 }
 
 if (!COMMANDS.includes(command)) fail(`unknown command: ${command}\n\n${HELP}`);
+// What can be checked without Redis is checked first.
+const inspected = command === "inspect" ? userIdOf(argument) : undefined;
 
 let config: OpsConfig;
 try {
@@ -103,7 +113,6 @@ redis.on("error", (error: Error) => (connectionError = error));
 const queue = (name: string) => new Queue(name, { connection: redis, prefix: config.queuePrefix }).on("error", () => undefined);
 const deps = { redis, sealer: config.keyring ? createSealer(config.keyring) : null, reminders: queue(REMINDER_QUEUE), watch: queue(KEY_WATCH_QUEUE), events: eventKeys(), audit: createAuditTrail(redis, config.audit) };
 
-const userIdOf = (text: string | undefined) => (text !== undefined && /^\d+$/.test(text) ? Number(text) : fail(`not a Telegram user id: ${text ?? "(none)"}`));
 /** An ISO date or date and time, as `audit` prints them; without a zone, UTC. */
 const sinceOf = (text: string | undefined) => {
   if (text === undefined) return undefined;
@@ -117,6 +126,9 @@ function redisProblem(error: Error & { lastNodeError?: Error }): string | null {
   const cause = error.lastNodeError?.message ?? connectionError?.lastNodeError?.message ?? (error.name === "MaxRetriesPerRequestError" ? connectionError?.message : undefined) ?? error.message;
   const fromRedis = ["ClusterAllFailedError", "ReplyError", "MaxRetriesPerRequestError"].includes(error.name) || /Connection is closed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|startup nodes|Redis Cluster/.test(`${error.message} ${cause}`);
   if (!fromRedis) return null;
+  if (developmentRedis && /ECONNREFUSED/.test(cause)) {
+    return `the development Redis of \`npm start\` (${developmentRedis}) is not running: start \`npm start\`, or set REDIS_URL`;
+  }
   const where = "url" in config.redis ? "REDIS_URL" : `REDIS_CLUSTER_NODES (${config.redis.clusterNodes.join(", ")})`;
   if (/^MOVED /.test(cause)) return `Redis answered MOVED: it is a Redis Cluster; set REDIS_CLUSTER_NODES instead of REDIS_URL`;
   if (/cluster support disabled/.test(cause)) return `${where} is not a Redis Cluster (${cause}); set REDIS_URL instead`;
@@ -125,7 +137,7 @@ function redisProblem(error: Error & { lastNodeError?: Error }): string | null {
 
 try {
   let output: string;
-  if (command === "inspect") output = await inspectFollower(deps, userIdOf(argument));
+  if (inspected !== undefined) output = await inspectFollower(deps, inspected);
   else if (command === "stats") output = await serviceStats(deps);
   else if (command === "rewrap") {
     const { keyring } = config;
