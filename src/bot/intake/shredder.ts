@@ -37,6 +37,8 @@ export interface ShredderTiming {
   giveUpAfterMs: number;
   /** How long a process's hold on an entry outlives its next attempt, should the process die. */
   leaseMs: number;
+  /** The hold on a deleted message whose update is still handled here: renewed by every sweep, so short. */
+  answerLeaseMs: number;
   sweepEveryMs: number;
 }
 
@@ -46,6 +48,7 @@ const DEFAULT_TIMING: ShredderTiming = {
   maxBackoffMs: 30_000,
   giveUpAfterMs: 47 * 3600_000,
   leaseMs: 30_000,
+  answerLeaseMs: 10_000,
   sweepEveryMs: 2000,
 };
 
@@ -78,7 +81,7 @@ export function createShredder(deps: ShredderDeps): Shredder {
   /** Entries this process works on, by id: never claimed twice here, released on stop. */
   const working = new Map<string, PendingDeletion>();
   /** Messages shredded here whose update is not handled yet: their entries stay pending (held) until it is. */
-  const owed = new Map<string, PendingDeletion>();
+  const owed = new Map<string, { entry: PendingDeletion; settled: boolean }>();
   const owing = deps.tellUnanswered !== undefined;
   const stopping = new AbortController();
   let sweeper: NodeJS.Timeout | undefined;
@@ -126,7 +129,9 @@ export function createShredder(deps: ShredderDeps): Shredder {
       }
       if (unanswered) await tellUnanswered(entry);
       // Its update is still being handled here: the entry waits for that (held by the sweep), so that a crash meanwhile is noticed.
-      if (owed.has(id)) await hold(entry, now() + timing.leaseMs);
+      const waiting = owed.get(id);
+      if (waiting) waiting.settled = true;
+      if (waiting) await hold(entry, now() + timing.answerLeaseMs);
       else await deps.pending.remove(entry).catch(() => undefined);
       return outcome;
     } finally {
@@ -145,7 +150,7 @@ export function createShredder(deps: ShredderDeps): Shredder {
 
   async function sweep(): Promise<void> {
     // Ours, still owed an answer: held on while the update is handled here.
-    for (const [id, entry] of owed) if (!working.has(id)) await hold(entry, now() + timing.leaseMs);
+    for (const { entry, settled } of owed.values()) if (settled) await hold(entry, now() + timing.answerLeaseMs);
     const claimed = await deps.pending.claimDue(now(), now() + timing.leaseMs, 20);
     for (const { entry, answered } of claimed) {
       const id = idOf(entry.address);
@@ -159,7 +164,7 @@ export function createShredder(deps: ShredderDeps): Shredder {
       let shredding = started.get(id);
       if (shredding) return shredding;
       const entry: PendingDeletion = { address: message, since: now() };
-      if (owing) owed.set(id, entry);
+      if (owing) owed.set(id, { entry, settled: false });
       // On the same connection as the hold taken on a retry and the removal at the end, so in order before them.
       void hold(entry, now() + timing.leaseMs);
       const settled = work(entry);
@@ -176,11 +181,11 @@ export function createShredder(deps: ShredderDeps): Shredder {
 
     answered(message) {
       const id = idOf(message);
-      const entry = owed.get(id);
+      const { entry, settled } = owed.get(id) ?? {};
       if (!entry) return;
       owed.delete(id);
       // Settled already: the entry waited only for this. Still deleting: it goes once the deletion ends.
-      const done = working.has(id) ? deps.pending.markAnswered(entry) : deps.pending.remove(entry);
+      const done = settled ? deps.pending.remove(entry) : deps.pending.markAnswered(entry);
       void done.catch((error: unknown) => deps.logger.warn({ err: error }, "could not record that a credential message was answered"));
     },
 
@@ -193,7 +198,7 @@ export function createShredder(deps: ShredderDeps): Shredder {
     async stop(handOver = true) {
       clearInterval(sweeper);
       stopping.abort();
-      const held = [...working.values(), ...[...owed].filter(([id]) => !working.has(id)).map(([, entry]) => entry)];
+      const held = [...working.values(), ...[...owed.values()].filter(({ settled }) => settled).map(({ entry }) => entry)];
       // Free at once for whichever process comes next, instead of after the lease.
       if (handOver) await Promise.all(held.map((entry) => hold(entry, 0)));
     },
