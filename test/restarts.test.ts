@@ -76,11 +76,14 @@ describe("after a restart, nobody is left unanswered", () => {
     telegram.onAnswered = (call) => {
       if (call.method !== "sendMessage" || call.payload.chat_id !== follower.id || !textOf(call).includes("Frozen")) return;
       telegram.onAnswered = undefined;
+      // Held, should the process reach the steps before the signal lands: it dies with them unsent.
+      telegram.delayMethod("sendMessage", 5000);
       bot.child.kill("SIGKILL");
     };
     telegram.sendText(follower, "/panic");
     expect(await next()).toContain("🧊 Frozen");
     await bot.exited;
+    telegram.delayMethod("sendMessage", 0);
     await sleep(300);
     expect(telegram.botTexts(follower.id).some((text) => text.includes("panic:deleted"))).toBe(false);
 
