@@ -144,7 +144,7 @@ export function createBot(deps: BotDeps): BotParts {
   shredAtIntake(bot.api, shredder);
   const inFlight = inFlightUpdates((ctx) => {
     const carried = carriedText(ctx.update);
-    if (carried) shredder.answered(carried);
+    if (carried) void shredder.answered(carried);
   });
   bot.use(inFlight.middleware);
   const panicSteps = deps.panicSteps ?? createPanicStepsOwed(deps.redis);

@@ -21,7 +21,7 @@ export interface Shredder {
    * The update that carried the message was handled, or its follower told what comes next (a key
    * check under way, which interrupted.ts answers for): nobody owes them a word about a restart.
    */
-  answered(message: MessageAddress): void;
+  answered(message: MessageAddress): Promise<void>;
   /** Takes up deletions left pending by a process that stopped or crashed, now and from time to time. */
   startSweeping(): void;
   /** Stops retrying here and hands what is still pending to the next process: at once, or (`handOver` false, as a crash) after the lease. */
@@ -179,14 +179,14 @@ export function createShredder(deps: ShredderDeps): Shredder {
       return shredding;
     },
 
-    answered(message) {
+    async answered(message) {
       const id = idOf(message);
       const { entry, settled } = owed.get(id) ?? {};
       if (!entry) return;
       owed.delete(id);
       // Settled already: the entry waited only for this. Still deleting: it goes once the deletion ends.
       const done = settled ? deps.pending.remove(entry) : deps.pending.markAnswered(entry);
-      void done.catch((error: unknown) => deps.logger.warn({ err: error }, "could not record that a credential message was answered"));
+      await done.catch((error: unknown) => deps.logger.warn({ err: error }, "could not record that a credential message was answered"));
     },
 
     startSweeping() {

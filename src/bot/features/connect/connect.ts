@@ -154,9 +154,9 @@ async function checkUnderWatch(
   pasted?: MessageAddress,
 ): Promise<Admission> {
   const previousRef = previous?.ref ?? null;
-  await conversation.external(() => deps.checksUnderWay.begin(userId, previousRef, Date.now()));
-  // From here a crash is told by interrupted.ts: the paste needs no "restarted, send it again".
-  if (pasted) deps.shredder.answered(pasted);
+  // From here a crash is told by interrupted.ts, so the paste needs no "restarted, send it again": both
+  // records leave in the same tick (a kill between them would have the follower told twice, or not at all).
+  await conversation.external(() => Promise.all([deps.checksUnderWay.begin(userId, previousRef, Date.now()), pasted && deps.shredder.answered(pasted)]));
   // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
   const beating = setInterval(() => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined), CHECK_BEAT_MS);
   try {
