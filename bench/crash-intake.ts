@@ -42,13 +42,22 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
 }
 
 async function polling(stage: Stage, service: Service): Promise<void> {
-  const ok = await waitUntil(() => stage.telegram.callsOf("getUpdates").some((call) => call.at > service.startedAt), 30_000);
+  const polls = () => stage.telegram.callsOf("getUpdates").some((call) => call.at > service.startedAt);
+  const ok = await waitUntil(polls, 30_000);
   if (!ok) throw new Error(`the bot did not start polling within 30 s; it printed:\n${service.output().slice(-2000)}`);
 }
 
 async function run(label: string, cwd: string | undefined) {
   const stage = await startStage();
-  const env = { BOT_TOKEN: TOKEN, REDIS_URL: stage.redisUrl, SEAL_KEYS: generateKeyringEntry(), TELEGRAM_API_ROOT: stage.telegramUrl, BYBIT_BASE_URL: stage.bybitUrl, ROLE: "bot", LOG_LEVEL: "warn" };
+  const env = {
+    BOT_TOKEN: TOKEN,
+    REDIS_URL: stage.redisUrl,
+    SEAL_KEYS: generateKeyringEntry(),
+    TELEGRAM_API_ROOT: stage.telegramUrl,
+    BYBIT_BASE_URL: stage.bybitUrl,
+    ROLE: "bot",
+    LOG_LEVEL: "warn",
+  };
   const services: Service[] = [];
   const start = async () => {
     const service = startService(env, cwd);
@@ -58,12 +67,13 @@ async function run(label: string, cwd: string | undefined) {
   };
   try {
     const { telegram, bybit } = stage;
-    const followers: FakeUser[] = Array.from({ length: FOLLOWERS }, (_, i) => ({ id: 5_000_000 + i, is_bot: false, first_name: `F${i}` }));
+    const followers: FakeUser[] = Array.from({ length: FOLLOWERS }, (_, i) => ({ id: 5_000_000 + i, is_bot: false, first_name: "F" }));
     const heard = (follower: FakeUser) => telegram.botTexts(follower.id).length;
     const bot = await start();
     for (const follower of followers) telegram.sendText(follower, "/connect");
     say(`${label}: ${FOLLOWERS} followers sent /connect`);
-    if (!(await waitUntil(() => followers.every((follower) => heard(follower) >= 1), 60_000))) throw new Error("not every follower got the /connect steps within 60 s");
+    const allHaveSteps = await waitUntil(() => followers.every((follower) => heard(follower) >= 1), 60_000);
+    if (!allHaveSteps) throw new Error("not every follower got the /connect steps within 60 s");
     const before = new Map(followers.map((follower) => [follower.id, heard(follower)]));
     const deletedBefore = telegram.callsOf("deleteMessage").length;
     say(`${label}: all have the steps; the wave of pastes starts`);
@@ -73,9 +83,11 @@ async function run(label: string, cwd: string | undefined) {
       telegram.sendText(follower, `${creds.apiKey} ${creds.apiSecret}`);
     }
     // Mid-wave: half of the pasted messages deleted.
-    const half = await waitUntil(() => telegram.callsOf("deleteMessage").length - deletedBefore >= FOLLOWERS / 2, 30_000);
+    const deleted = () => telegram.callsOf("deleteMessage").length - deletedBefore;
+    const half = await waitUntil(() => deleted() >= FOLLOWERS / 2, 30_000);
     await bot.crash();
-    say(`${label}: kill -9 ${half ? "with half of the pastes deleted" : "after 30 s (half were never deleted)"}; answered so far: ${followers.filter((f) => heard(f) > before.get(f.id)!).length}`);
+    const answeredSoFar = followers.filter((follower) => heard(follower) > before.get(follower.id)!).length;
+    say(`${label}: kill -9 ${half ? "with half of the pastes deleted" : "after 30 s (half never deleted)"}; ${answeredSoFar} answered`);
     await start();
     const restartedAt = Date.now();
     const unanswered = () => followers.filter((follower) => heard(follower) === before.get(follower.id)!).length;
@@ -83,14 +95,17 @@ async function run(label: string, cwd: string | undefined) {
     await waitUntil(() => {
       if (Date.now() - lastSaid > 10_000) {
         lastSaid = Date.now();
-        say(`${label}: ${Math.round((Date.now() - restartedAt) / 1000)} s after the restart, ${unanswered()} unanswered`);
+        const seconds = Math.round((Date.now() - restartedAt) / 1000);
+        say(`${label}: ${seconds} s after the restart, ${unanswered()} unanswered`);
       }
       return unanswered() === 0;
     }, WAIT_MS);
-    // How they heard: the restart notice for a paste nobody answered, the notice of a key check cut short, or both (told twice).
+    // How they heard: the restart notice for a paste nobody answered, the notice of a key check cut
+    // short, or both (told twice).
     const since = (follower: FakeUser) => telegram.botTexts(follower.id).slice(before.get(follower.id)!);
-    const toldPaste = (follower: FakeUser) => since(follower).some((text) => text.includes("I was restarted just as your message with a key arrived"));
-    const toldCheck = (follower: FakeUser) => since(follower).some((text) => text.includes("I was restarted while checking your key"));
+    const told = (words: string) => (follower: FakeUser) => since(follower).some((text) => text.includes(words));
+    const toldPaste = told("I was restarted just as your message with a key arrived");
+    const toldCheck = told("I was restarted while checking your key");
     return {
       code: label,
       followers: FOLLOWERS,

@@ -240,7 +240,8 @@ async function shutdown(signal: string) {
     logger.error({ boundSeconds: config.shutdownSeconds }, "shutdown took too long; exiting now");
     process.exit(1);
   }, config.shutdownSeconds * 1000).unref();
-  setTimeout(() => void atDeadline?.().catch((error: unknown) => logger.warn({ err: error }, "could not record the updates still in hand")), Math.max(0, config.shutdownSeconds * 1000 - DEADLINE_MARGIN_MS)).unref();
+  const writeDown = () => void atDeadline?.().catch((error: unknown) => logger.warn({ err: error }, "could not record the updates in hand"));
+  setTimeout(writeDown, Math.max(0, config.shutdownSeconds * 1000 - DEADLINE_MARGIN_MS)).unref();
   await Promise.all(intake.map((stop) => stop()));
   for (const stop of cleanup) await stop();
   await keyringPresence.stop();

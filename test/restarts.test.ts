@@ -39,7 +39,7 @@ async function waitUntil(condition: () => boolean, timeoutMs: number, what: stri
 }
 
 describe("after a restart, nobody is left unanswered", () => {
-  it("tells a follower whose pasted key the sweeper deleted after a kill -9, with nobody having answered it", async () => {
+  it("tells a follower whose pasted key the sweeper deleted after a kill -9, nobody having answered it", async () => {
     const bot = await startBot();
     const follower = newFollower();
     const next = async (timeoutMs = 10_000) => textOf(await telegram.nextBotMessage(follower.id, timeoutMs));
@@ -51,13 +51,14 @@ describe("after a restart, nobody is left unanswered", () => {
     telegram.delayMethod("sendMessage", 5000);
     const pasted = telegram.sendText(follower, canaryCredentials().apiKey);
     const answering = telegram.callsOf("sendMessage").length;
-    await waitUntil(() => telegram.callsOf("sendMessage").slice(answering).some((call) => call.payload.chat_id === follower.id), 10_000, "the answer to leave");
+    const answerSent = () => telegram.callsOf("sendMessage").slice(answering).some((call) => call.payload.chat_id === follower.id);
+    await waitUntil(answerSent, 10_000, "the answer to leave");
     await bot.crash();
     telegram.delayMethod("sendMessage", 0);
     expect(telegram.messageExists(follower.id, pasted.message_id)).toBe(false);
 
     const restarted = await startBot();
-    expect(await next(20_000)).toContain("I was restarted just as your message with a key arrived, so it got no answer");
+    expect(await next(20_000)).toContain("I was restarted just as your message with a key arrived");
     await sleep(500);
     expect(telegram.botTexts(follower.id)).toHaveLength(3);
     await restarted.crash();
@@ -74,7 +75,8 @@ describe("after a restart, nobody is left unanswered", () => {
     telegram.sendText(follower, `${creds.apiKey} ${creds.apiSecret}`);
     for (let reply = await next(); !reply.includes("✅ Connected"); reply = await next());
     telegram.onAnswered = (call) => {
-      if (call.method !== "sendMessage" || call.payload.chat_id !== follower.id || !textOf(call).includes("Frozen")) return;
+      const frozen = call.method === "sendMessage" && call.payload.chat_id === follower.id && textOf(call).includes("Frozen");
+      if (!frozen) return;
       telegram.onAnswered = undefined;
       // Held, should the process reach the steps before the signal lands: it dies with them unsent.
       telegram.delayMethod("sendMessage", 5000);
@@ -95,13 +97,14 @@ describe("after a restart, nobody is left unanswered", () => {
     await restarted.crash();
   }, 60_000);
 
-  it("tells the followers whose updates were still in hand at the shutdown deadline, once the bot is back", async () => {
+  it("tells the followers whose updates were in hand at the shutdown deadline, once the bot is back", async () => {
     const bot = await startBot({ SHUTDOWN_SECONDS: "2" });
     const followers = [newFollower(), newFollower(), newFollower()];
     // Telegram holds the answers: the /status updates are still being handled when the bound runs out.
     telegram.delayMethod("sendMessage", 10_000);
     for (const follower of followers) telegram.sendText(follower, "/status");
-    await waitUntil(() => followers.every((follower) => telegram.callsOf("sendMessage").some((call) => call.payload.chat_id === follower.id)), 10_000, "the answers to leave");
+    const sentTo = (follower: FakeUser) => telegram.callsOf("sendMessage").some((call) => call.payload.chat_id === follower.id);
+    await waitUntil(() => followers.every(sentTo), 10_000, "the answers to leave");
     bot.child.kill("SIGTERM");
     expect((await bot.exited).code).toBe(1);
     telegram.delayMethod("sendMessage", 0);
@@ -109,7 +112,8 @@ describe("after a restart, nobody is left unanswered", () => {
 
     const restarted = await startBot();
     for (const follower of followers) {
-      expect(textOf(await telegram.nextBotMessage(follower.id, 10_000))).toContain("I was restarted while handling your last message");
+      const told = textOf(await telegram.nextBotMessage(follower.id, 10_000));
+      expect(told).toContain("I was restarted while handling your last message");
     }
     await restarted.crash();
   }, 45_000);

@@ -102,7 +102,7 @@ export interface BotDeps {
   shredderTiming?: Partial<ShredderTiming>;
   /** Skips the getMe call at start, where the caller already knows the bot. */
   botInfo?: UserFromGetMe;
-  /** Webhook mode: Telegram posts again what a dead process did not answer, so nobody is owed a word about a restart. */
+  /** Webhook mode: Telegram posts again what a dead process did not answer; nobody is owed a word about a restart. */
   updatesComeAgain?: boolean;
   /** `/panic` steps owed until sent (a set of its own in tests sharing one Redis). */
   panicSteps?: PanicStepsOwed;
@@ -206,11 +206,15 @@ export function createBot(deps: BotDeps): BotParts {
     resendPanicSteps({ ...deps, panicSteps, api: bot.api }),
     tellRestarted({ ...deps, notices: restartNotices, api: bot.api }),
   ];
-  const recovery = { start: () => recoveries.forEach((part) => part.start()), stop: () => recoveries.forEach((part) => part.stop()) };
+  const recovery = {
+    start: () => recoveries.forEach((part) => part.start()),
+    stop: () => recoveries.forEach((part) => part.stop()),
+  };
 
   async function atDeadline(): Promise<void> {
     // A credential message is the shredder's: its entry, handed over unanswered, has the next sweeper tell.
-    const chats = deps.updatesComeAgain ? [] : inFlight.inHand().filter((ctx) => ctx.chat?.type === "private" && ctx.shredding === undefined).map((ctx) => ctx.chat!.id);
+    const inHand = deps.updatesComeAgain ? [] : inFlight.inHand();
+    const chats = inHand.filter((ctx) => ctx.chat?.type === "private" && ctx.shredding === undefined).map((ctx) => ctx.chat!.id);
     await Promise.all([restartNotices.record([...new Set(chats)]), shredder.stop()]);
   }
   return { bot, shredder, recovery, inFlight, atDeadline };

@@ -20,7 +20,10 @@ import { textsFor } from "./texts.js";
  * Private chats only: a group hears of a deleted key from the deletion itself, and a business
  * chat's other side is the follower's customer.
  */
-export function tellUnansweredKey(bot: Bot<BotContext>, languages: FollowerLanguages): (message: MessageAddress) => Promise<void> {
+export function tellUnansweredKey(
+  bot: Bot<BotContext>,
+  languages: FollowerLanguages,
+): (message: MessageAddress) => Promise<void> {
   return async ({ chatId, businessConnectionId }) => {
     if (businessConnectionId !== undefined || chatId <= 0) return;
     await bot.api.sendMessage(chatId, textsFor(await languages.of(chatId)).restartUnansweredKey);
@@ -67,7 +70,9 @@ export function tellRestarted(deps: TellRestartedDeps): { start(): void; stop():
         chats.map(async (chatId) => {
           deps.metrics.restartNotices.inc({ kind: "in-hand" });
           const texts = textsFor(await deps.languages.of(chatId));
-          await deps.api.sendMessage(chatId, texts.restartUnanswered).catch((error: unknown) => deps.logger.warn({ err: error, chatId }, "could not tell a follower that the bot restarted"));
+          await deps.api
+            .sendMessage(chatId, texts.restartUnanswered)
+            .catch((error: unknown) => deps.logger.warn({ err: error, chatId }, "could not tell a follower that the bot restarted"));
         }),
       );
     }
@@ -75,7 +80,8 @@ export function tellRestarted(deps: TellRestartedDeps): { start(): void; stop():
   let timer: NodeJS.Timeout | undefined;
   return {
     start() {
-      const tick = () => sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read the chats owed a word after a restart"));
+      const tick = () =>
+        sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read the chats owed a word after a restart"));
       void tick();
       timer = setInterval(tick, SWEEP_EVERY_MS).unref();
     },

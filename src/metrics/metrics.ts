@@ -21,7 +21,9 @@ export function createMetrics(registry = new Registry()) {
     }),
     restartNotices: new Counter({
       name: "bot_restart_notices_total",
-      help: "Followers told that a restart cut their update short, by what: credential (a pasted key deleted by the sweeper, never answered), in-hand (an update still handled at the shutdown deadline), panic-steps (the /panic steps sent again).",
+      help:
+        "Followers told that a restart cut their update short, by what: credential (a pasted key deleted by the sweeper, " +
+        "never answered), in-hand (an update still handled at the shutdown deadline), panic-steps (the /panic steps sent again).",
       labelNames: ["kind"] as const,
       registers: [registry],
     }),

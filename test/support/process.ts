@@ -16,8 +16,11 @@ export interface Service {
   crash(): Promise<void>;
 }
 
-/** Starts the service with the environment given on top of a clean one (no REDIS_URL, SEAL_KEYS or NODE_ENV inherited). */
-/** `cwd`: another checkout of the project (a benchmark's "old code"); this one by default. */
+/**
+ * Starts the service with the environment given on top of a clean one (no REDIS_URL, SEAL_KEYS or
+ * NODE_ENV inherited). `cwd`: another checkout of the project (a benchmark's "old code"); this one
+ * by default.
+ */
 export function startService(env: Record<string, string>, cwd?: string): Service {
   const { REDIS_URL: _redis, SEAL_KEYS: _keys, NODE_ENV: _node, ...inherited } = process.env;
   const startedAt = performance.now();

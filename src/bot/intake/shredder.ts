@@ -128,7 +128,8 @@ export function createShredder(deps: ShredderDeps): Shredder {
         await deps.tellNotDeleted(entry.address, outcome).catch((error: unknown) => deps.logger.warn({ err: error }, "could not say that a message stays"));
       }
       if (unanswered) await tellUnanswered(entry);
-      // Its update is still being handled here: the entry waits for that (held by the sweep), so that a crash meanwhile is noticed.
+      // Its update is still being handled here: the entry waits for that (held by the sweep),
+      // so that a crash meanwhile is noticed.
       const waiting = owed.get(id);
       if (waiting) waiting.settled = true;
       if (waiting) await hold(entry, now() + timing.answerLeaseMs);
@@ -139,13 +140,19 @@ export function createShredder(deps: ShredderDeps): Shredder {
     }
   }
 
-  /** The process that fetched the update died before answering it: its sender hears so (at least once: the entry goes after). */
+  /**
+   * The process that fetched the update died before answering it: its sender hears so.
+   * At least once: the entry goes only after the word is out.
+   */
   async function tellUnanswered(entry: PendingDeletion): Promise<void> {
     const { address } = entry;
     deps.metrics.restartNotices.inc({ kind: "credential" });
-    deps.logger.warn({ chatId: address.chatId, messageId: address.messageId }, "a credential message was left unanswered by a restart; its sender is told");
+    const where = { chatId: address.chatId, messageId: address.messageId };
+    deps.logger.warn(where, "a credential message was left unanswered by a restart; its sender is told");
     await hold(entry, now() + TELLING_MS + timing.leaseMs);
-    await deps.tellUnanswered?.(address).catch((error: unknown) => deps.logger.warn({ err: error }, "could not tell a sender that the bot restarted"));
+    await deps
+      .tellUnanswered?.(address)
+      .catch((error: unknown) => deps.logger.warn({ err: error }, "could not tell a sender that the bot restarted"));
   }
 
   async function sweep(): Promise<void> {
@@ -186,7 +193,8 @@ export function createShredder(deps: ShredderDeps): Shredder {
       owed.delete(id);
       // Settled already: the entry waited only for this. Still deleting: it goes once the deletion ends.
       const done = settled ? deps.pending.remove(entry) : deps.pending.markAnswered(entry);
-      await done.catch((error: unknown) => deps.logger.warn({ err: error }, "could not record that a credential message was answered"));
+      const failed = (error: unknown) => deps.logger.warn({ err: error }, "could not record a credential message answered");
+      await done.catch(failed);
     },
 
     startSweeping() {
@@ -198,7 +206,8 @@ export function createShredder(deps: ShredderDeps): Shredder {
     async stop(handOver = true) {
       clearInterval(sweeper);
       stopping.abort();
-      const held = [...working.values(), ...[...owed.values()].filter(({ settled }) => settled).map(({ entry }) => entry)];
+      const answering = [...owed.values()].filter(({ settled }) => settled).map(({ entry }) => entry);
+      const held = [...working.values(), ...answering];
       // Free at once for whichever process comes next, instead of after the lease.
       if (handOver) await Promise.all(held.map((entry) => hold(entry, 0)));
     },

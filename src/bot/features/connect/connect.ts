@@ -128,7 +128,8 @@ function connectConversation(deps: ConnectDeps) {
       // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.
       const next: NextStep = expecting === "rsa" ? "resend" : mode;
       const pasted = step.pasted;
-      const admission = await checkUnderWatch(conversation, ctx, deps, userId, () => admit(deps, texts, userId, source, { previous, next, panicEpoch }), previous, pasted);
+      const check = () => admit(deps, texts, userId, source, { previous, next, panicEpoch });
+      const admission = await checkUnderWatch(conversation, ctx, deps, userId, check, previous, pasted);
       const again = admission.outcome === "refused" && next === "resend";
       if (admission.outcome === "refused" && admission.held) checks -= 1;
       await ctx.reply(replyTo(texts, deps, admission, previous) + (again && checks >= WRONG_INPUTS_PER_STEP ? `\n\n${texts.tooManyTries}` : ""), html);
@@ -156,7 +157,9 @@ async function checkUnderWatch(
   const previousRef = previous?.ref ?? null;
   // From here a crash is told by interrupted.ts, so the paste needs no "restarted, send it again": both
   // records leave in the same tick (a kill between them would have the follower told twice, or not at all).
-  await conversation.external(() => Promise.all([deps.checksUnderWay.begin(userId, previousRef, Date.now()), pasted && deps.shredder.answered(pasted)]));
+  await conversation.external(() =>
+    Promise.all([deps.checksUnderWay.begin(userId, previousRef, Date.now()), pasted && deps.shredder.answered(pasted)]),
+  );
   // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
   const beating = setInterval(() => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined), CHECK_BEAT_MS);
   try {

@@ -32,7 +32,7 @@ export type Show = (text: string, other: Parameters<Context["reply"]>[1], shredd
 export interface KeyStep extends ChoiceStep {
   /** Shows a new step (the secret's), which /connect then shows again: without the word on the deletion, which was news once. */
   show: Show;
-  /** The message that completed the key: answered for good once its check is under way (a crash then has interrupted.ts tell). */
+  /** The message that completed the key: answered once its check is under way (interrupted.ts tells of a crash then). */
   pasted?: MessageAddress;
 }
 

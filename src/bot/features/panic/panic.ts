@@ -53,7 +53,8 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
   async function freeze(ctx: Context, record: CredentialRecord): Promise<void> {
     const texts = textsOf(ctx);
     const owed = { userId: record.userId, ref: record.ref };
-    // Owed before the freeze: a crash at any moment after it has the steps sent again. Wall time: processes die in real time.
+    // Owed before the freeze: a crash at any moment after it has the steps sent again.
+    // Wall time: processes die in real time.
     await deps.panicSteps.owe(owed, Date.now());
     const flow = await deps.panics.freeze(record.userId, record.ref, deps.clock());
     deps.metrics.panics.inc({ outcome: flow ? "frozen" : "raced" });
@@ -76,7 +77,8 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     );
     const housekeeping = Promise.all([deps.reminders.cancel(record), denied]);
     const stepsShown = (async () => {
-      const beating = setInterval(() => void deps.panicSteps.beat(owed, Date.now()).catch(() => undefined), STEPS_BEAT_MS);
+      const beat = () => void deps.panicSteps.beat(owed, Date.now()).catch(() => undefined);
+      const beating = setInterval(beat, STEPS_BEAT_MS);
       try {
         await ctx.reply(texts.panicFrozen(flow.record), html);
         await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(ctx, flow.record.ref) });

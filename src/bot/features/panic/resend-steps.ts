@@ -6,9 +6,17 @@ import type { PanicStepsOwed } from "../../../vault/panic-steps.js";
 import type { PanicStore } from "../../../vault/panic-store.js";
 import { textsFor, type Texts } from "../../texts.js";
 
-/** The two buttons of a flow; they name the frozen key, so they stay valid until its flow ends, and act for nobody else. */
+/**
+ * The two buttons of a flow; they name the frozen key, so they stay valid until its flow ends, and
+ * act for nobody else.
+ */
 export const revokeKeyboard = (texts: Texts, ref: string): InlineKeyboard =>
-  new InlineKeyboard().text(texts.deletedItButton, `panic:deleted:${ref}`).row().text(texts.forgetNowButton, `panic:forget:${ref}`);
+  new InlineKeyboard()
+    .text(texts.deletedItButton, `panic:deleted:${ref}`)
+    .row()
+    .text(texts.forgetNowButton, `panic:forget:${ref}`);
+
+const STEPS = { parse_mode: "HTML", link_preview_options: { is_disabled: true } } as const;
 
 /** While the steps go out, the owed entry beats this often; one silent for three beats was cut short. */
 export const STEPS_BEAT_MS = 5000;
@@ -39,7 +47,7 @@ export function resendPanicSteps(deps: ResendStepsDeps): { start(): void; stop()
       const texts = textsFor(await deps.languages.of(owed.userId));
       const text = `${texts.restartPanicSteps}\n\n${texts.revokeSteps(flow.record)}`;
       await deps.api
-        .sendMessage(owed.userId, text, { parse_mode: "HTML", link_preview_options: { is_disabled: true }, reply_markup: revokeKeyboard(texts, owed.ref) })
+        .sendMessage(owed.userId, text, { ...STEPS, reply_markup: revokeKeyboard(texts, owed.ref) })
         .catch(async (error: unknown) => {
           deps.logger.warn({ err: error, userId: owed.userId }, "could not send the /panic steps again; trying later");
           await deps.panicSteps.owe(owed, Date.now());
@@ -50,7 +58,8 @@ export function resendPanicSteps(deps: ResendStepsDeps): { start(): void; stop()
   let timer: NodeJS.Timeout | undefined;
   return {
     start() {
-      const tick = () => sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read the /panic steps owed"));
+      const tick = () =>
+        sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read the /panic steps owed"));
       void tick();
       timer = setInterval(tick, STEPS_BEAT_MS).unref();
     },
