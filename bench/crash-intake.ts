@@ -5,7 +5,10 @@
 // who has heard nothing since the paste (within --wait seconds) is unanswered.
 // Runs the code of this checkout ("new") and of an older commit ("old", checked out with
 // `git worktree add` in a temporary folder, node_modules linked; removed at the end).
-// Usage: npm run bench:crash-intake [-- --followers 80 --wait 60 --old ad49ebd --only new|old]
+// Second scenario: SIGTERM while --status followers' /status updates are in hand (Telegram holds the
+// answers past the 8 s shutdown bound): how many hear from the restarted bot within --wait seconds.
+// Usage: npm run bench:crash-intake [-- --followers 80 --status 20 --wait 60 --old ad49ebd
+//   --only new|old --scenario kill|deadline]
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,10 +27,13 @@ const { values } = parseArgs({
     // The commit this fix branched from: the code that left followers unanswered.
     old: { type: "string", default: "ad49ebd" },
     only: { type: "string" },
+    scenario: { type: "string" },
+    status: { type: "string", default: "20" },
   },
 });
 const FOLLOWERS = Number(values.followers);
 const WAIT_MS = Number(values.wait) * 1000;
+const STATUS_FOLLOWERS = Number(values.status);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 const say = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -47,7 +53,12 @@ async function polling(stage: Stage, service: Service): Promise<void> {
   if (!ok) throw new Error(`the bot did not start polling within 30 s; it printed:\n${service.output().slice(-2000)}`);
 }
 
-async function run(label: string, cwd: string | undefined) {
+/** A fresh stage, and a starter of the bot (this checkout's code, or `cwd`'s) that waits until it polls. */
+async function withBot<T>(
+  cwd: string | undefined,
+  extra: Record<string, string>,
+  body: (stage: Stage, start: () => Promise<Service>) => Promise<T>,
+): Promise<T> {
   const stage = await startStage();
   const env = {
     BOT_TOKEN: TOKEN,
@@ -57,6 +68,7 @@ async function run(label: string, cwd: string | undefined) {
     BYBIT_BASE_URL: stage.bybitUrl,
     ROLE: "bot",
     LOG_LEVEL: "warn",
+    ...extra,
   };
   const services: Service[] = [];
   const start = async () => {
@@ -66,8 +78,21 @@ async function run(label: string, cwd: string | undefined) {
     return service;
   };
   try {
+    return await body(stage, start);
+  } finally {
+    await Promise.all(services.filter((service) => service.child.exitCode === null).map((service) => service.crash()));
+    await stage.stop();
+  }
+}
+
+const followersFrom = (first: number, count: number): FakeUser[] =>
+  Array.from({ length: count }, (_, i) => ({ id: first + i, is_bot: false, first_name: "F" }));
+
+/** A wave of pasted keys, kill -9 once half are deleted: who heard nothing after the restart. */
+function killMidWave(label: string, cwd: string | undefined) {
+  return withBot(cwd, {}, async (stage, start) => {
     const { telegram, bybit } = stage;
-    const followers: FakeUser[] = Array.from({ length: FOLLOWERS }, (_, i) => ({ id: 5_000_000 + i, is_bot: false, first_name: "F" }));
+    const followers = followersFrom(5_000_000, FOLLOWERS);
     const heard = (follower: FakeUser) => telegram.botTexts(follower.id).length;
     const bot = await start();
     for (const follower of followers) telegram.sendText(follower, "/connect");
@@ -115,10 +140,42 @@ async function run(label: string, cwd: string | undefined) {
       toldCheckCutShort: followers.filter(toldCheck).length,
       toldBoth: followers.filter((follower) => toldPaste(follower) && toldCheck(follower)).length,
     };
-  } finally {
-    await Promise.all(services.filter((service) => service.child.exitCode === null).map((service) => service.crash()));
-    await stage.stop();
-  }
+  });
+}
+
+/**
+ * SIGTERM while /status updates are in hand (Telegram holds their answers longer than the
+ * 8 s shutdown bound): how many of their senders hear from the restarted bot within --wait.
+ */
+function shutdownDeadline(label: string, cwd: string | undefined) {
+  return withBot(cwd, {}, async (stage, start) => {
+    const { telegram } = stage;
+    const followers = followersFrom(6_000_000, STATUS_FOLLOWERS);
+    const bot = await start();
+    telegram.delayMethod("sendMessage", 12_000);
+    for (const follower of followers) telegram.sendText(follower, "/status");
+    const sentTo = (follower: FakeUser) => telegram.callsOf("sendMessage").some((call) => call.payload.chat_id === follower.id);
+    const allSent = await waitUntil(() => followers.every(sentTo), 30_000);
+    if (!allSent) throw new Error("the /status answers did not leave within 30 s");
+    bot.child.kill("SIGTERM");
+    const { code } = await bot.exited;
+    telegram.delayMethod("sendMessage", 0);
+    say(`${label}: SIGTERM with ${STATUS_FOLLOWERS} /status in hand; exit code ${code}`);
+    await start();
+    const restartedAt = Date.now();
+    const told = () => followers.filter((follower) => telegram.botTexts(follower.id).length > 0).length;
+    await waitUntil(() => told() === STATUS_FOLLOWERS, WAIT_MS);
+    const untold = STATUS_FOLLOWERS - told();
+    const allToldAfterMs = untold === 0 ? Date.now() - restartedAt : null;
+    return { code: label, inHandAtDeadline: STATUS_FOLLOWERS, unanswered: untold, allToldAfterMs };
+  });
+}
+
+async function run(label: string, cwd: string | undefined) {
+  const scenarios = [];
+  if (values.scenario !== "deadline") scenarios.push({ scenario: "kill -9 mid-wave", ...(await killMidWave(label, cwd)) });
+  if (values.scenario !== "kill") scenarios.push({ scenario: "shutdown deadline", ...(await shutdownDeadline(label, cwd)) });
+  return scenarios;
 }
 
 /** The old code in a temporary worktree of this repository, sharing this checkout's node_modules. */
@@ -136,11 +193,11 @@ function oldCheckout(revision: string): { dir: string; remove(): void } {
 }
 
 const results = [];
-if (values.only !== "old") results.push(await run("new", undefined));
+if (values.only !== "old") results.push(...(await run("new", undefined)));
 if (values.only !== "new") {
   const old = oldCheckout(values.old!);
   try {
-    results.push(await run(`old (${values.old})`, old.dir));
+    results.push(...(await run(`old (${values.old})`, old.dir)));
   } finally {
     old.remove();
   }
