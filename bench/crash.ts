@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { generateKeyringEntry } from "../src/vault/keyring.js";
 import { dueReminders, rotationRemindersIn } from "../test/support/due-reminders.js";
-import { startService, type Service } from "../test/support/service.js";
+import { startService, type Service } from "../test/support/process.js";
 import { round1, startStage, TOKEN, type Stage } from "./support.js";
 
 const { values } = parseArgs({ options: { reminders: { type: "string", default: "200" }, kills: { type: "string", default: "10" }, outage: { type: "string", default: "60" } } });

@@ -126,11 +126,13 @@ const readiness: Readiness[] = [{ name: "redis", check: async () => (await redis
 /** Starts taking updates (polling, or setWebhook once the HTTP server answers). */
 let takeUpdates: (() => Promise<void>) | undefined;
 let webhook: { path: string; handle: WebhookHandler } | undefined;
+/** Just before the shutdown bound: what is still in hand is told "restarted, send it again" by the next process. */
+let atDeadline: (() => Promise<void>) | undefined;
 
 if (config.role !== "worker") {
   const keyPairPool = createKeyPairPool({ redis: redis.main, sealer, size: config.keyPairPoolSize, logger });
   keyPairPool.startRefilling();
-  const { bot, shredder, recovery, inFlight } = createBot({
+  const { bot, shredder, recovery, inFlight, ...parts } = createBot({
     token: config.botToken,
     telegramApiRoot: config.telegramApiRoot,
     redis: redis.main,
@@ -160,7 +162,9 @@ if (config.role !== "worker") {
     interruptedAfterMs: 3 * CHECK_BEAT_MS,
     botInfo: tokenCheck.me,
     telegramLimits,
+    updatesComeAgain: config.webhook !== null,
   });
+  atDeadline = parts.atDeadline;
   shredder.startSweeping();
   recovery.start();
   // In the background: through a Telegram outage it is retried for minutes, and intake must not wait for it.
@@ -234,6 +238,8 @@ await takeUpdates?.();
 // Stops taking updates with the rest of the intake; /livez and /readyz go with it.
 intake.push(() => httpServer.close());
 
+/** How long before the bound the updates still in hand are written down: a Redis write, with room. */
+const DEADLINE_MARGIN_MS = 500;
 let shuttingDown = false;
 async function shutdown(signal: string) {
   // A second signal (Ctrl-C, then docker stop) while stopping changes nothing: the bound below still holds.
@@ -245,6 +251,8 @@ async function shutdown(signal: string) {
     logger.error({ boundSeconds: config.shutdownSeconds }, "shutdown took too long; exiting now");
     process.exit(1);
   }, config.shutdownSeconds * 1000).unref();
+  const writeDown = () => void atDeadline?.().catch((error: unknown) => logger.warn({ err: error }, "could not record the updates in hand"));
+  setTimeout(writeDown, Math.max(0, config.shutdownSeconds * 1000 - DEADLINE_MARGIN_MS)).unref();
   await Promise.all(intake.map((stop) => stop()));
   for (const stop of cleanup) await stop();
   await keyringPresence.stop();

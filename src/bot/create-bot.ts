@@ -22,6 +22,7 @@ import type { FollowerLanguages } from "../vault/follower-language.js";
 import type { FollowerStore } from "../vault/follower-store.js";
 import type { PendingKeyPairs } from "../vault/key-pairs.js";
 import type { PanicStore } from "../vault/panic-store.js";
+import { createPanicStepsOwed, type PanicStepsOwed } from "../vault/panic-steps.js";
 import { FLOW_STATE_PREFIX, sealedStorage } from "../vault/sealed-storage.js";
 import type { Sealer } from "../vault/sealer.js";
 import type { BotContext } from "./context.js";
@@ -46,6 +47,9 @@ import { privateKeyBarrier } from "./intake/private-keys.js";
 import type { PendingDeletions } from "./intake/pending-deletions.js";
 import { createShredder, type Shredder, type ShredderTiming } from "./intake/shredder.js";
 import { tellNotDeleted } from "./intake/tell-not-deleted.js";
+import { carriedText } from "./intake/carriers.js";
+import { resendPanicSteps } from "./features/panic/resend-steps.js";
+import { createRestartNotices, tellRestarted, tellUnansweredKey, type RestartNotices } from "./tell-unanswered.js";
 import type { TelegramLimits } from "./sending/budget.js";
 import { sendPath } from "./sending/send-path.js";
 import { textsOf } from "./texts.js";
@@ -98,16 +102,27 @@ export interface BotDeps {
   shredderTiming?: Partial<ShredderTiming>;
   /** Skips the getMe call at start, where the caller already knows the bot. */
   botInfo?: UserFromGetMe;
+  /** Webhook mode: Telegram posts again what a dead process did not answer; nobody is owed a word about a restart. */
+  updatesComeAgain?: boolean;
+  /** `/panic` steps owed until sent (a set of its own in tests sharing one Redis). */
+  panicSteps?: PanicStepsOwed;
+  /** Chats whose update a shutdown left unanswered (a set of its own in tests sharing one Redis). */
+  restartNotices?: RestartNotices;
 }
 
 export interface BotParts {
   bot: Bot<BotContext>;
   /** Sweep from start-up (deletions left by an earlier process); stop after the runner. */
   shredder: Shredder;
-  /** Tells followers whose key check a crash cut short; start at start-up. */
+  /** Tells followers whose key check, paste, update or /panic steps a restart cut short; start at start-up. */
   recovery: { start(): void; stop(): void };
   /** The updates being handled: a shutdown waits for them after polling stops. */
   inFlight: { idle(): Promise<void> };
+  /**
+   * Just before the shutdown deadline: the chats of the updates still in hand, to be told by the
+   * next process (polling: those updates are not delivered again), and the pending deletions handed over.
+   */
+  atDeadline(): Promise<void>;
 }
 
 export function createBot(deps: BotDeps): BotParts {
@@ -120,15 +135,21 @@ export function createBot(deps: BotDeps): BotParts {
     deleteOnce: createFastDelete(deps.telegramApiRoot, deps.token, agent),
     pending: deps.pendingDeletions,
     tellNotDeleted: tellNotDeleted(bot, deps.languages),
+    tellUnanswered: deps.updatesComeAgain ? undefined : tellUnansweredKey(bot, deps.languages),
     logger: deps.logger,
     metrics: deps.metrics,
     timing: deps.shredderTiming,
   });
 
   shredAtIntake(bot.api, shredder);
-  const inFlight = inFlightUpdates();
+  const inFlight = inFlightUpdates((ctx) => {
+    const carried = carriedText(ctx.update);
+    if (carried) void shredder.answered(carried);
+  });
   bot.use(inFlight.middleware);
-  const panic = createPanic(deps);
+  const panicSteps = deps.panicSteps ?? createPanicStepsOwed(deps.redis);
+  const restartNotices = deps.restartNotices ?? createRestartNotices(deps.redis);
+  const panic = createPanic({ ...deps, panicSteps });
   bot.use(credentialGuard(shredder));
   // Ahead of the chat's queue: /panic never waits behind another update of the same chat.
   bot.use(panic.urgent);
@@ -175,11 +196,26 @@ export function createBot(deps: BotDeps): BotParts {
     deps.logger.error({ err: error, updateId: ctx.update.update_id }, "update failed");
     await ctx.reply(textsOf(ctx).somethingWentWrong).catch(() => undefined);
   });
-  const recovery = recoverInterruptedChecks({
-    ...deps,
-    api: bot.api,
-    staleAfterMs: deps.interruptedAfterMs,
-    dropFlowState: async (userId) => void (await deps.redis.del(`${FLOW_STATE_PREFIX}${userId}`)),
-  });
-  return { bot, shredder, recovery, inFlight };
+  const recoveries = [
+    recoverInterruptedChecks({
+      ...deps,
+      api: bot.api,
+      staleAfterMs: deps.interruptedAfterMs,
+      dropFlowState: async (userId) => void (await deps.redis.del(`${FLOW_STATE_PREFIX}${userId}`)),
+    }),
+    resendPanicSteps({ ...deps, panicSteps, api: bot.api }),
+    tellRestarted({ ...deps, notices: restartNotices, api: bot.api }),
+  ];
+  const recovery = {
+    start: () => recoveries.forEach((part) => part.start()),
+    stop: () => recoveries.forEach((part) => part.stop()),
+  };
+
+  async function atDeadline(): Promise<void> {
+    // A credential message is the shredder's: its entry, handed over unanswered, has the next sweeper tell.
+    const inHand = deps.updatesComeAgain ? [] : inFlight.inHand();
+    const chats = inHand.filter((ctx) => ctx.chat?.type === "private" && ctx.shredding === undefined).map((ctx) => ctx.chat!.id);
+    await Promise.all([restartNotices.record([...new Set(chats)]), shredder.stop()]);
+  }
+  return { bot, shredder, recovery, inFlight, atDeadline };
 }

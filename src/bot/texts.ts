@@ -7,6 +7,7 @@ import { connectTexts } from "./copy/connect.js";
 import { deletionTexts } from "./copy/deletion.js";
 import { daysLeft, describePermissions, keyLabel } from "./copy/format.js";
 import { panicTexts } from "./copy/panic.js";
+import { restartTexts } from "./copy/restarts.js";
 import { watchTexts } from "./copy/watch.js";
 import { langFor, pickLocale, type Lang, type Locale } from "./i18n.js";
 
@@ -36,6 +37,7 @@ function buildTexts(lang: Lang) {
     ...connectTexts(lang),
     ...deletionTexts(lang),
     ...panicTexts(lang),
+    ...restartTexts(lang),
     ...watchTexts(lang),
 
     cancelled: t("cancelled"),

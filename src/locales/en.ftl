@@ -311,3 +311,9 @@ watch-money = If you did not make this change, someone may have access to your B
 watch-fix = Fix it in { $link } and send /connect to connect it again, or create a new key.
 watch-deleted = ⛔ Bybit no longer accepts your key { $key }: it was deleted in Bybit, so copying has stopped. If you did not delete it yourself, check your Bybit account’s security. Send /connect to connect a new key.
 watch-shared = ⛔ I froze your key { $key }: the same key was found in another account here, so it has been shared or has leaked. Nothing trades with it any more, and copying has stopped. Delete it in { $link } now, or send /panic for the steps. Then send /connect to connect a new key.
+
+# Restarts (issue 21, defects 4-5)
+
+restart-unanswered-key = Sorry: I was restarted just as your message with a key arrived, so it got no answer. I deleted it to keep the key safe. Send /status to see what is stored, and /connect to send the key again.
+restart-unanswered = Sorry: I was restarted while handling your last message, so it got no answer. Please send it again.
+restart-panic-steps = Sorry: I was restarted just after freezing your key, before the steps went out. Here they are.

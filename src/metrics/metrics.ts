@@ -19,6 +19,14 @@ export function createMetrics(registry = new Registry()) {
       help: "Deletion attempts repeated after a 429, a 5xx or a network error.",
       registers: [registry],
     }),
+    restartNotices: new Counter({
+      name: "bot_restart_notices_total",
+      help:
+        "Followers told that a restart cut their update short, by what: credential (a pasted key deleted by the sweeper, " +
+        "never answered), in-hand (an update still handled at the shutdown deadline), panic-steps (the /panic steps sent again).",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
     telegramFailures: new Counter({
       name: "telegram_api_failures_total",
       help: "Bot API calls that failed for good, after retries, by method and error code (0: network).",

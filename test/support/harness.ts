@@ -7,6 +7,8 @@ import { createBot } from "../../src/bot/create-bot.js";
 import { CHECK_BEAT_MS } from "../../src/bot/features/connect/connect.js";
 import { POLLING } from "../../src/bot/polling.js";
 import { createPendingDeletions } from "../../src/bot/intake/pending-deletions.js";
+import { createRestartNotices } from "../../src/bot/tell-unanswered.js";
+import { createPanicStepsOwed } from "../../src/vault/panic-steps.js";
 import type { ShredderTiming } from "../../src/bot/intake/shredder.js";
 import { createReminderDelivery, createWatchNotice } from "../../src/bot/reminder-delivery.js";
 import { TELEGRAM_LIMITS, type TelegramLimits } from "../../src/bot/sending/budget.js";
@@ -148,6 +150,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const bybitBudget = createBybitBudget(budget, options.bybitRequestsPer5s ?? 300);
   const pendingDeletionsKey = `{telegram-deletions-${randomUUID().slice(0, 8)}}:pending`;
   const checksKey = `{checks-${randomUUID().slice(0, 8)}}:under-way`;
+  const panicStepsKey = `{panic-steps-${randomUUID().slice(0, 8)}}:owed`;
+  const restartNoticesKey = `{restart-${randomUUID().slice(0, 8)}}:unanswered`;
   const checksUnderWay = createChecksUnderWay(redis, checksKey);
   const sealer = createSealer(parseKeyring(options.sealKeys ?? generateKeyringEntry()));
   // Key events of its own (the outboxes are per follower, and followers are new in every test).
@@ -294,7 +298,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       running.recovery.stop();
       await relay.stop();
       // One key at a time: on a cluster they live in different slots.
-      for (const key of [pendingDeletionsKey, checksKey, events.stream, events.pending, audit.stream, audit.activityStream]) await redis.del(key);
+      for (const key of [pendingDeletionsKey, `${pendingDeletionsKey}:answered`, checksKey, panicStepsKey, restartNoticesKey, events.stream, events.pending, audit.stream, audit.activityStream]) await redis.del(key);
       await keyPairPool.stop();
       await redis.del(keyPairPoolKey);
       await Promise.all([...workers].map((worker) => worker.close()));
@@ -334,6 +338,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       audit,
       budget,
       pendingDeletions: createPendingDeletions(redis, pendingDeletionsKey),
+      panicSteps: createPanicStepsOwed(redis, panicStepsKey),
+      restartNotices: createRestartNotices(redis, restartNoticesKey),
       telegramLimits: options.telegramLimits,
       checksUnderWay,
       interruptedAfterMs: options.interruptedAfterMs ?? 3 * CHECK_BEAT_MS,

@@ -17,6 +17,11 @@ export type NotDeleted = "refused" | "gave-up";
 export interface Shredder {
   /** `receivedAt` (performance.now()): when the update reached the bot, for the exposure metric. */
   shred(message: MessageAddress, receivedAt?: number): Promise<Shredding>;
+  /**
+   * The update that carried the message was handled, or its follower told what comes next (a key
+   * check under way, which interrupted.ts answers for): nobody owes them a word about a restart.
+   */
+  answered(message: MessageAddress): Promise<void>;
   /** Takes up deletions left pending by a process that stopped or crashed, now and from time to time. */
   startSweeping(): void;
   /** Stops retrying here and hands what is still pending to the next process: at once, or (`handOver` false, as a crash) after the lease. */
@@ -32,6 +37,8 @@ export interface ShredderTiming {
   giveUpAfterMs: number;
   /** How long a process's hold on an entry outlives its next attempt, should the process die. */
   leaseMs: number;
+  /** The hold on a deleted message whose update is still handled here: renewed by every sweep, so short. */
+  answerLeaseMs: number;
   sweepEveryMs: number;
 }
 
@@ -41,6 +48,7 @@ const DEFAULT_TIMING: ShredderTiming = {
   maxBackoffMs: 30_000,
   giveUpAfterMs: 47 * 3600_000,
   leaseMs: 30_000,
+  answerLeaseMs: 10_000,
   sweepEveryMs: 2000,
 };
 
@@ -49,6 +57,12 @@ export interface ShredderDeps {
   pending: PendingDeletions;
   /** Tells the chat, once, that a message stays: the only place a failed deletion is announced. */
   tellNotDeleted(message: MessageAddress, why: NotDeleted): Promise<void>;
+  /**
+   * Tells the sender of a message taken up from a process that died before answering it (the
+   * update is gone with it: long polling confirmed it when fetching). Absent where updates come
+   * again after a crash (webhook mode: Telegram posts again what was not answered 200).
+   */
+  tellUnanswered?(message: MessageAddress): Promise<void>;
   logger: Logger;
   metrics: Metrics;
   timing?: Partial<ShredderTiming>;
@@ -66,6 +80,9 @@ export function createShredder(deps: ShredderDeps): Shredder {
   const started = new Map<string, Promise<Shredding>>();
   /** Entries this process works on, by id: never claimed twice here, released on stop. */
   const working = new Map<string, PendingDeletion>();
+  /** Messages shredded here whose update is not handled yet: their entries stay pending (held) until it is. */
+  const owed = new Map<string, { entry: PendingDeletion; settled: boolean }>();
+  const owing = deps.tellUnanswered !== undefined;
   const stopping = new AbortController();
   let sweeper: NodeJS.Timeout | undefined;
 
@@ -96,7 +113,7 @@ export function createShredder(deps: ShredderDeps): Shredder {
    * then does the entry leave the pending set: a crash before the word is out lets another
    * process delete (or fail) and tell again, so the follower hears at least once.
    */
-  async function work(entry: PendingDeletion): Promise<"deleted" | NotDeleted | "stopped"> {
+  async function work(entry: PendingDeletion, unanswered = false): Promise<"deleted" | NotDeleted | "stopped"> {
     const id = idOf(entry.address);
     working.set(id, entry);
     try {
@@ -110,16 +127,42 @@ export function createShredder(deps: ShredderDeps): Shredder {
         await hold(entry, now() + TELLING_MS + timing.leaseMs);
         await deps.tellNotDeleted(entry.address, outcome).catch((error: unknown) => deps.logger.warn({ err: error }, "could not say that a message stays"));
       }
-      await deps.pending.remove(entry).catch(() => undefined);
+      if (unanswered) await tellUnanswered(entry);
+      // Its update is still being handled here: the entry waits for that (held by the sweep),
+      // so that a crash meanwhile is noticed.
+      const waiting = owed.get(id);
+      if (waiting) waiting.settled = true;
+      if (waiting) await hold(entry, now() + timing.answerLeaseMs);
+      else await deps.pending.remove(entry).catch(() => undefined);
       return outcome;
     } finally {
       working.delete(id);
     }
   }
 
+  /**
+   * The process that fetched the update died before answering it: its sender hears so.
+   * At least once: the entry goes only after the word is out.
+   */
+  async function tellUnanswered(entry: PendingDeletion): Promise<void> {
+    const { address } = entry;
+    deps.metrics.restartNotices.inc({ kind: "credential" });
+    const where = { chatId: address.chatId, messageId: address.messageId };
+    deps.logger.warn(where, "a credential message was left unanswered by a restart; its sender is told");
+    await hold(entry, now() + TELLING_MS + timing.leaseMs);
+    await deps
+      .tellUnanswered?.(address)
+      .catch((error: unknown) => deps.logger.warn({ err: error }, "could not tell a sender that the bot restarted"));
+  }
+
   async function sweep(): Promise<void> {
+    // Ours, still owed an answer: held on while the update is handled here.
+    for (const { entry, settled } of owed.values()) if (settled) await hold(entry, now() + timing.answerLeaseMs);
     const claimed = await deps.pending.claimDue(now(), now() + timing.leaseMs, 20);
-    for (const entry of claimed) if (!working.has(idOf(entry.address))) void work(entry);
+    for (const { entry, answered } of claimed) {
+      const id = idOf(entry.address);
+      if (!working.has(id) && !owed.has(id)) void work(entry, owing && !answered);
+    }
   }
 
   return {
@@ -128,6 +171,7 @@ export function createShredder(deps: ShredderDeps): Shredder {
       let shredding = started.get(id);
       if (shredding) return shredding;
       const entry: PendingDeletion = { address: message, since: now() };
+      if (owing) owed.set(id, { entry, settled: false });
       // On the same connection as the hold taken on a retry and the removal at the end, so in order before them.
       void hold(entry, now() + timing.leaseMs);
       const settled = work(entry);
@@ -142,6 +186,17 @@ export function createShredder(deps: ShredderDeps): Shredder {
       return shredding;
     },
 
+    async answered(message) {
+      const id = idOf(message);
+      const { entry, settled } = owed.get(id) ?? {};
+      if (!entry) return;
+      owed.delete(id);
+      // Settled already: the entry waited only for this. Still deleting: it goes once the deletion ends.
+      const done = settled ? deps.pending.remove(entry) : deps.pending.markAnswered(entry);
+      const failed = (error: unknown) => deps.logger.warn({ err: error }, "could not record a credential message answered");
+      await done.catch(failed);
+    },
+
     startSweeping() {
       const tick = () => sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read pending deletions"));
       void tick();
@@ -151,7 +206,8 @@ export function createShredder(deps: ShredderDeps): Shredder {
     async stop(handOver = true) {
       clearInterval(sweeper);
       stopping.abort();
-      const held = [...working.values()];
+      const answering = [...owed.values()].filter(({ settled }) => settled).map(({ entry }) => entry);
+      const held = [...working.values(), ...answering];
       // Free at once for whichever process comes next, instead of after the lease.
       if (handOver) await Promise.all(held.map((entry) => hold(entry, 0)));
     },

@@ -6,6 +6,7 @@ import type { ChecksUnderWay } from "../../../vault/checks.js";
 import type { CredentialRecord } from "../../../vault/credential-store.js";
 import type { BotContext, BotConversation } from "../../context.js";
 import { suggestedKeyName, type NextStep } from "../../copy/connect.js";
+import type { MessageAddress } from "../../intake/carriers.js";
 import type { Shredder } from "../../intake/shredder.js";
 import { escapeHtml } from "../../copy/format.js";
 import { textsOf, type Texts } from "../../texts.js";
@@ -87,6 +88,7 @@ function connectConversation(deps: ConnectDeps) {
         await pressed.reply(cancelled(texts, current), html);
       },
       shredder: deps.shredder,
+      pasted: undefined as MessageAddress | undefined,
       chatter: 0,
       repeat: () => ctx.reply(`${texts.stepAgain}\n\n${current.text}`, current.other),
     };
@@ -125,7 +127,9 @@ function connectConversation(deps: ConnectDeps) {
       if (!source) return conversation.external(() => deps.pendingKeyPairs.discard(userId));
       // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.
       const next: NextStep = expecting === "rsa" ? "resend" : mode;
-      const admission = await checkUnderWatch(conversation, ctx, deps, userId, () => admit(deps, texts, userId, source, { previous, next, panicEpoch }), previous);
+      const pasted = step.pasted;
+      const check = () => admit(deps, texts, userId, source, { previous, next, panicEpoch });
+      const admission = await checkUnderWatch(conversation, ctx, deps, userId, check, previous, pasted);
       const again = admission.outcome === "refused" && next === "resend";
       if (admission.outcome === "refused" && admission.held) checks -= 1;
       await ctx.reply(replyTo(texts, deps, admission, previous) + (again && checks >= WRONG_INPUTS_PER_STEP ? `\n\n${texts.tooManyTries}` : ""), html);
@@ -148,9 +152,14 @@ async function checkUnderWatch(
   userId: number,
   check: () => Promise<Admission>,
   previous: CredentialRecord | null,
+  pasted?: MessageAddress,
 ): Promise<Admission> {
   const previousRef = previous?.ref ?? null;
-  await conversation.external(() => deps.checksUnderWay.begin(userId, previousRef, Date.now()));
+  // From here a crash is told by interrupted.ts, so the paste needs no "restarted, send it again": both
+  // records leave in the same tick (a kill between them would have the follower told twice, or not at all).
+  await conversation.external(() =>
+    Promise.all([deps.checksUnderWay.begin(userId, previousRef, Date.now()), pasted && deps.shredder.answered(pasted)]),
+  );
   // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
   const beating = setInterval(() => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined), CHECK_BEAT_MS);
   try {

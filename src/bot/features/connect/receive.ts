@@ -2,6 +2,7 @@ import type { Context } from "grammy";
 import { looksLikeChatter, parseCredentialText, type CredentialText } from "../../../policy/credential-format.js";
 import { WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
 import type { BotConversation } from "../../context.js";
+import type { MessageAddress } from "../../intake/carriers.js";
 import type { Shredding } from "../../intake/shredder.js";
 import { textsOf, type Texts } from "../../texts.js";
 import type { KeySource } from "./admit.js";
@@ -31,6 +32,8 @@ export type Show = (text: string, other: Parameters<Context["reply"]>[1], shredd
 export interface KeyStep extends ChoiceStep {
   /** Shows a new step (the secret's), which /connect then shows again: without the word on the deletion, which was news once. */
   show: Show;
+  /** The message that completed the key: answered once its check is under way (interrupted.ts tells of a crash then). */
+  pasted?: MessageAddress;
 }
 
 export async function receiveKey(conversation: BotConversation, step: KeyStep, expecting: Expecting, first?: Context): Promise<KeySource | null> {
@@ -62,6 +65,7 @@ export async function receiveKey(conversation: BotConversation, step: KeyStep, e
     const parsed = message.text !== undefined ? parseCredentialText(message.text) : caption && !["sentence", "unrecognised"].includes(caption.kind) ? caption : null;
     const source = parsed && complete(parsed, expecting, apiKey);
     if (source) {
+      step.pasted = address;
       // The check's own messages follow; only a deletion still under way is worth a word first.
       if (shredding === "still-trying") await say("");
       return source;

@@ -6,9 +6,11 @@ import type { Metrics } from "../../../metrics/metrics.js";
 import type { CredentialRecord } from "../../../vault/credential-store.js";
 import type { KeyDenylist } from "../../../vault/denylist.js";
 import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
+import type { PanicStepsOwed } from "../../../vault/panic-steps.js";
 import type { BotContext } from "../../context.js";
 import { ROTATE_NOW } from "../../reminder-delivery.js";
 import { textsOf } from "../../texts.js";
+import { revokeKeyboard, STEPS_BEAT_MS } from "./resend-steps.js";
 import { finish } from "./review.js";
 import { createSnapshots, type SnapshotDeps } from "./snapshots.js";
 
@@ -21,17 +23,15 @@ export interface PanicDeps extends SnapshotDeps {
   pendingKeyPairs: PendingKeyPairs;
   reminders: Reminders;
   metrics: Metrics;
+  /** Steps owed until Telegram took them: a restart in between has them sent again (resend-steps.ts). */
+  panicSteps: PanicStepsOwed;
 }
 
 const html = { parse_mode: "HTML" } as const;
 const steps = { ...html, link_preview_options: { is_disabled: true } } as const;
 const FREEZE_TOO = "panic:freeze";
 
-/** The two buttons of a flow; they name the frozen key, so they stay valid until its flow ends, and act for nobody else. */
-function revokeButtons(ctx: Context, ref: string): InlineKeyboard {
-  const texts = textsOf(ctx);
-  return new InlineKeyboard().text(texts.deletedItButton, `panic:deleted:${ref}`).row().text(texts.forgetNowButton, `panic:forget:${ref}`);
-}
+const revokeButtons = (ctx: Context, ref: string): InlineKeyboard => revokeKeyboard(textsOf(ctx), ref);
 
 export const isPanic = (ctx: BotContext) => ctx.hasCommand("panic") || (ctx.hasCommand("start") && ctx.match === "panic");
 
@@ -52,9 +52,14 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
 
   async function freeze(ctx: Context, record: CredentialRecord): Promise<void> {
     const texts = textsOf(ctx);
+    const owed = { userId: record.userId, ref: record.ref };
+    // Owed before the freeze: a crash at any moment after it has the steps sent again.
+    // Wall time: processes die in real time.
+    await deps.panicSteps.owe(owed, Date.now());
     const flow = await deps.panics.freeze(record.userId, record.ref, deps.clock());
     deps.metrics.panics.inc({ outcome: flow ? "frozen" : "raced" });
     if (!flow) {
+      await deps.panicSteps.sent(owed);
       // Frozen a moment ago by another /panic of the same follower: its steps, again.
       const frozen = await deps.panics.flow(record.userId, record.ref);
       if (frozen) await ctx.reply(texts.revokeSteps(frozen.record), { ...steps, reply_markup: revokeButtons(ctx, record.ref) });
@@ -72,8 +77,15 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     );
     const housekeeping = Promise.all([deps.reminders.cancel(record), denied]);
     const stepsShown = (async () => {
-      await ctx.reply(texts.panicFrozen(flow.record), html);
-      await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(ctx, flow.record.ref) });
+      const beat = () => void deps.panicSteps.beat(owed, Date.now()).catch(() => undefined);
+      const beating = setInterval(beat, STEPS_BEAT_MS);
+      try {
+        await ctx.reply(texts.panicFrozen(flow.record), html);
+        await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(ctx, flow.record.ref) });
+      } finally {
+        clearInterval(beating);
+      }
+      await deps.panicSteps.sent(owed);
     })();
     snapshots.start(ctx, flow, Promise.all([stepsShown, housekeeping]));
     await Promise.all([stepsShown, housekeeping]);
@@ -92,6 +104,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     // and not under way here was cut short (a restart): it is taken now, while the key may still read.
     for (const flow of open) {
       await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(ctx, flow.record.ref) });
+      await deps.panicSteps.sent({ userId, ref: flow.record.ref });
       if (flow.snapshot.state === "pending" && !snapshots.running(flow.record.ref)) snapshots.start(ctx, flow);
     }
     // A key connected after an open flow began is most likely the fresh one: ask before freezing it.

@@ -1,0 +1,68 @@
+import { InlineKeyboard, type Api } from "grammy";
+import type { Logger } from "pino";
+import type { Metrics } from "../../../metrics/metrics.js";
+import type { FollowerLanguages } from "../../../vault/follower-language.js";
+import type { PanicStepsOwed } from "../../../vault/panic-steps.js";
+import type { PanicStore } from "../../../vault/panic-store.js";
+import { textsFor, type Texts } from "../../texts.js";
+
+/**
+ * The two buttons of a flow; they name the frozen key, so they stay valid until its flow ends, and
+ * act for nobody else.
+ */
+export const revokeKeyboard = (texts: Texts, ref: string): InlineKeyboard =>
+  new InlineKeyboard()
+    .text(texts.deletedItButton, `panic:deleted:${ref}`)
+    .row()
+    .text(texts.forgetNowButton, `panic:forget:${ref}`);
+
+const STEPS = { parse_mode: "HTML", link_preview_options: { is_disabled: true } } as const;
+
+/** While the steps go out, the owed entry beats this often; one silent for three beats was cut short. */
+export const STEPS_BEAT_MS = 5000;
+const SILENT_AFTER_MS = 3 * STEPS_BEAT_MS;
+
+export interface ResendStepsDeps {
+  panics: Pick<PanicStore, "flow">;
+  panicSteps: PanicStepsOwed;
+  api: Api;
+  languages: FollowerLanguages;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * Sends the revoke steps again to a follower whose `/panic` froze the key and then lost its
+ * process before the steps went out: the key stays frozen either way, but without the steps
+ * and their buttons the follower would not know what to do next. Every 5 s, and at start-up.
+ */
+export function resendPanicSteps(deps: ResendStepsDeps): { start(): void; stop(): void } {
+  async function sweep(): Promise<void> {
+    for (const owed of await deps.panicSteps.claimSilentSince(Date.now() - SILENT_AFTER_MS, 50)) {
+      // Ended meanwhile (or never frozen: the process died before the freeze): nothing is owed.
+      const flow = await deps.panics.flow(owed.userId, owed.ref);
+      if (!flow) continue;
+      deps.metrics.restartNotices.inc({ kind: "panic-steps" });
+      deps.logger.warn({ userId: owed.userId }, "the /panic steps were cut short by a restart; sending them again");
+      const texts = textsFor(await deps.languages.of(owed.userId));
+      const text = `${texts.restartPanicSteps}\n\n${texts.revokeSteps(flow.record)}`;
+      await deps.api
+        .sendMessage(owed.userId, text, { ...STEPS, reply_markup: revokeKeyboard(texts, owed.ref) })
+        .catch(async (error: unknown) => {
+          deps.logger.warn({ err: error, userId: owed.userId }, "could not send the /panic steps again; trying later");
+          await deps.panicSteps.owe(owed, Date.now());
+        });
+    }
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    start() {
+      const tick = () =>
+        sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read the /panic steps owed"));
+      void tick();
+      timer = setInterval(tick, STEPS_BEAT_MS).unref();
+    },
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,0 +1,57 @@
+import type { RedisClient } from "../infra/redis.js";
+
+/** A frozen key whose revoke steps have not been seen to go out. */
+export interface OwedSteps {
+  userId: number;
+  ref: string;
+}
+
+/**
+ * `/panic` steps owed to followers: written before the key is frozen, beating while the steps go
+ * out, cleared once Telegram took them. One silent for long was cut short by a restart (the
+ * update that carried `/panic` is gone with the process): any bot process sends the steps again,
+ * if the flow is still open. Holds follower ids, key refs and times only.
+ */
+export interface PanicStepsOwed {
+  owe(step: OwedSteps, at: number): Promise<void>;
+  /** Says the steps are still on their way (a slow Telegram is not a crash). */
+  beat(step: OwedSteps, at: number): Promise<void>;
+  sent(step: OwedSteps): Promise<void>;
+  /** Takes (once, across processes) the entries whose last beat came before `before`. */
+  claimSilentSince(before: number, limit: number): Promise<OwedSteps[]>;
+}
+
+const OWED_KEY = "{panic-steps}:owed";
+
+/** KEYS: the set. ARGV: before, limit. */
+const CLAIM = `
+local found = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[1], "LIMIT", 0, ARGV[2])
+for _, member in ipairs(found) do redis.call("ZREM", KEYS[1], member) end
+return found`;
+
+const memberOf = ({ userId, ref }: OwedSteps) => `${userId} ${ref}`;
+
+/** `key` is another set where processes must not share theirs (tests sharing one Redis). */
+export function createPanicStepsOwed(redis: RedisClient, key = OWED_KEY): PanicStepsOwed {
+  return {
+    async owe(step, at) {
+      await redis.zadd(key, at, memberOf(step));
+    },
+    async beat(step, at) {
+      // XX: a beat never brings back steps that went out.
+      await redis.zadd(key, "XX", at, memberOf(step));
+    },
+    async sent(step) {
+      await redis.zrem(key, memberOf(step));
+    },
+    async claimSilentSince(before, limit) {
+      const found = (await redis.eval(CLAIM, 1, key, before, limit)) as string[];
+      const owed: OwedSteps[] = [];
+      for (const member of found) {
+        const [userId, ref] = member.split(" ");
+        if (Number.isSafeInteger(Number(userId)) && ref) owed.push({ userId: Number(userId), ref });
+      }
+      return owed;
+    },
+  };
+}
