@@ -57,6 +57,8 @@ async function run() {
         await stage.telegram.nextBotMessage(user.id, 30_000);
       }),
     );
+    // The flows' state is written after their first word: let it land before Redis fills up.
+    await sleep(1000);
     const before = new Map(followers.map((user) => [user.id, stage.telegram.botTexts(user.id).length]));
 
     if (WHEN === "check") {

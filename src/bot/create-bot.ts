@@ -27,6 +27,7 @@ import type { Sealer } from "../vault/sealer.js";
 import type { BotContext } from "./context.js";
 import { connectFeature } from "./features/connect/connect.js";
 import { recoverInterruptedChecks } from "./features/connect/interrupted.js";
+import { tellCutShortChecks } from "./features/connect/cut-short.js";
 import { disconnectFeature } from "./features/disconnect.js";
 import { fallbackFeature } from "./features/fallback.js";
 import { forgetFeature } from "./features/forget.js";
@@ -104,7 +105,7 @@ export interface BotParts {
   bot: Bot<BotContext>;
   /** Sweep from start-up (deletions left by an earlier process); stop after the runner. */
   shredder: Shredder;
-  /** Tells followers whose key check a crash cut short; start at start-up. */
+  /** Tells followers whose key check a crash or a Redis fault cut short; start at start-up. */
   recovery: { start(): void; stop(): void };
   /** The updates being handled: a shutdown waits for them after polling stops. */
   inFlight: { idle(): Promise<void> };
@@ -163,7 +164,8 @@ export function createBot(deps: BotDeps): BotParts {
   bot.use(groupFeature());
   // Before the connect conversation: /panic ends any flow under way, and a frozen key is mentioned first.
   bot.use(panic.flow);
-  bot.use(connectFeature({ ...deps, shredder }));
+  const cutShort = tellCutShortChecks({ ...deps, api: bot.api });
+  bot.use(connectFeature({ ...deps, shredder, cutShort }));
   bot.use(rotateFeature());
   bot.use(startFeature(deps));
   bot.use(statusFeature(deps));
@@ -175,11 +177,12 @@ export function createBot(deps: BotDeps): BotParts {
     deps.logger.error({ err: error, updateId: ctx.update.update_id }, "update failed");
     await ctx.reply(textsOf(ctx).somethingWentWrong).catch(() => undefined);
   });
-  const recovery = recoverInterruptedChecks({
+  const interrupted = recoverInterruptedChecks({
     ...deps,
     api: bot.api,
     staleAfterMs: deps.interruptedAfterMs,
     dropFlowState: async (userId) => void (await deps.redis.del(`${FLOW_STATE_PREFIX}${userId}`)),
   });
+  const recovery = { start: () => [interrupted, cutShort].forEach((part) => part.start()), stop: () => [interrupted, cutShort].forEach((part) => part.stop()) };
   return { bot, shredder, recovery, inFlight };
 }

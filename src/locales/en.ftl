@@ -311,3 +311,8 @@ watch-money = If you did not make this change, someone may have access to your B
 watch-fix = Fix it in { $link } and send /connect to connect it again, or create a new key.
 watch-deleted = ⛔ Bybit no longer accepts your key { $key }: it was deleted in Bybit, so copying has stopped. If you did not delete it yourself, check your Bybit account’s security. Send /connect to connect a new key.
 watch-shared = ⛔ I froze your key { $key }: the same key was found in another account here, so it has been shared or has leaked. Nothing trades with it any more, and copying has stopped. Delete it in { $link } now, or send /panic for the steps. Then send /connect to connect a new key.
+
+# Redis faults (issue 21, defect 2)
+
+check-cut-short-stored = Sorry for the wait: our storage stumbled while I was checking your key, so I could not confirm it then. It did get connected: { $key }. Send /status to see it.
+check-cut-short-not-stored = Sorry: our storage stumbled while I was checking your key, so the check was cut short and nothing was stored. It works again now: send /connect and then the key again.

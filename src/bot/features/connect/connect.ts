@@ -10,6 +10,7 @@ import type { Shredder } from "../../intake/shredder.js";
 import { escapeHtml } from "../../copy/format.js";
 import { textsOf, type Texts } from "../../texts.js";
 import { admit, type Admission, type AdmitDeps } from "./admit.js";
+import type { CutShortChecks } from "./cut-short.js";
 import { receiveKey, type Show } from "./receive.js";
 import { waitForChoice, withCancel } from "./steps.js";
 
@@ -17,6 +18,8 @@ export interface ConnectDeps extends AdmitDeps {
   shredder: Shredder;
   /** Where a check is known to be under way, so that one cut short by a crash is noticed (interrupted.ts). */
   checksUnderWay: ChecksUnderWay;
+  /** Where a check cut short by a Redis fault waits until the follower can be told what became of it. */
+  cutShort: CutShortChecks;
   /** COPY_START_TEXT: when copying starts, in the service's own words (else the locale's default). */
   copyStartText: string | null;
 }
@@ -126,6 +129,8 @@ function connectConversation(deps: ConnectDeps) {
       // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.
       const next: NextStep = expecting === "rsa" ? "resend" : mode;
       const admission = await checkUnderWatch(conversation, ctx, deps, userId, () => admit(deps, texts, userId, source, { previous, next, panicEpoch }), previous);
+      // Cut short by a Redis fault: the follower hears the outcome once Redis is back (cut-short.ts).
+      if (!admission) return;
       const again = admission.outcome === "refused" && next === "resend";
       if (admission.outcome === "refused" && admission.held) checks -= 1;
       await ctx.reply(replyTo(texts, deps, admission, previous) + (again && checks >= WRONG_INPUTS_PER_STEP ? `\n\n${texts.tooManyTries}` : ""), html);
@@ -139,7 +144,9 @@ function connectConversation(deps: ConnectDeps) {
  * "Checking the key with Bybit…", then the check, recorded as under way from before the first
  * word and beating every few seconds while it runs (a slow Telegram or Bybit is not a crash): a
  * crash at any moment in between is noticed after the restart (interrupted.ts). Wall time, not
- * the domain clock: processes die in real time.
+ * the domain clock: processes die in real time. Null: a fault (Redis refusing writes, most likely)
+ * cut the check short, or its save failed with the outcome unknown; the record stays until the
+ * follower has been told what became of the key (cut-short.ts).
  */
 async function checkUnderWatch(
   conversation: BotConversation,
@@ -148,18 +155,31 @@ async function checkUnderWatch(
   userId: number,
   check: () => Promise<Admission>,
   previous: CredentialRecord | null,
-): Promise<Admission> {
+): Promise<Admission | null> {
   const previousRef = previous?.ref ?? null;
-  await conversation.external(() => deps.checksUnderWay.begin(userId, previousRef, Date.now()));
-  // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
-  const beating = setInterval(() => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined), CHECK_BEAT_MS);
+  let recorded = false;
+  let beating: NodeJS.Timeout | undefined;
   try {
+    await conversation.external(() => deps.checksUnderWay.begin(userId, previousRef, Date.now()));
+    recorded = true;
+    // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
+    beating = setInterval(() => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined), CHECK_BEAT_MS);
     await ctx.reply(textsOf(ctx).checking);
-    return await conversation.external(check);
+    const admission = await conversation.external(check);
+    clearInterval(beating);
+    if (admission.outcome !== "save-failed") {
+      // A record left behind is told about by the crash sweep later: a second word beats none.
+      await conversation.external(() => deps.checksUnderWay.end(userId, previousRef).catch(() => false));
+      return admission;
+    }
+  } catch (error) {
+    // Only its kind: an error's message may quote what it was given.
+    deps.logger.warn({ userId, error: (error as Error).name }, "a key check was cut short; the follower is told when Redis takes writes");
   } finally {
     clearInterval(beating);
-    await conversation.external(() => deps.checksUnderWay.end(userId, previousRef));
   }
+  await conversation.external(() => deps.cutShort.owe({ userId, previousRef, recorded }));
+  return null;
 }
 
 function replyTo(texts: Texts, deps: ConnectDeps, admission: Admission, previous: CredentialRecord | null): string {
