@@ -5,7 +5,9 @@
 //   --when paste: the limit is set before the keys are pasted;
 //   --when check: the limit is hit while Bybit is being asked (the fake Bybit holds its answers
 //     until every follower's check is in flight, then the limit is set and Bybit answers).
-// Usage: npm run bench:redis-full -- --when paste|check [--followers 20] [--full 10] [--wait 45]
+//   --headroom N: the limit is N bytes above what Redis holds when it is set, so that some writes
+//     still pass and the rest are refused (by default every write is refused).
+// Usage: npm run bench:redis-full -- --when paste|check [--followers 20] [--full 10] [--wait 45] [--headroom 0]
 import { parseArgs } from "node:util";
 import { canaryCredentials } from "../test/support/canaries.js";
 import type { FakeUser } from "../test/support/fake-telegram.js";
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     followers: { type: "string", default: "20" },
     full: { type: "string", default: "10" },
     wait: { type: "string", default: "45" },
+    headroom: { type: "string", default: "0" },
   },
 });
 const WHEN = values.when === "check" ? "check" : "paste";
@@ -40,7 +43,12 @@ export function verdictOf(texts: string[]): Verdict {
   return "told something else";
 }
 
-const full = (stage: Stage) => stage.redis.config("SET", "maxmemory", "1");
+/** The limit: 1 byte (every write refused), or --headroom bytes above what Redis holds now (writes refused part way through). */
+async function full(stage: Stage) {
+  const headroom = Number(values.headroom);
+  const used = Number(/used_memory:(\d+)/.exec(await stage.redis.info("memory"))![1]);
+  await stage.redis.config("SET", "maxmemory", String(headroom > 0 ? used + headroom : 1));
+}
 const lift = (stage: Stage) => stage.redis.config("SET", "maxmemory", "0");
 
 async function run() {
@@ -83,6 +91,7 @@ async function run() {
     await sleep(Number(values.full) * 1000);
     await lift(stage);
     const liftedAt = Date.now();
+    const liftedPerf = performance.now();
     await sleep(Number(values.wait) * 1000);
 
     const counts: Record<string, number> = { "stuck checking": 0, "stored but not told": 0, "no reply": 0, "told stored": 0, "told not stored": 0 };
@@ -96,7 +105,9 @@ async function run() {
       if ((verdict === "told stored" && !stored) || (verdict === "told not stored" && stored)) wrong.push(`follower ${index}: ${verdict}, stored ${stored}`);
       if (verdict === "told something else" || verdict === "told unsure") wrong.push(`follower ${index} last read: ${texts.at(-1)!.slice(0, 90)}`);
     }
-    return { when: WHEN, followers: FOLLOWERS, fullSeconds: Number(values.full), waitedSeconds: Math.round((Date.now() - liftedAt) / 1000), ...counts, wrong };
+    const lastSends = followers.map((user) => stage.telegram.callsOf("sendMessage").filter((call) => call.payload.chat_id === user.id).at(-1)?.at ?? 0);
+    const slowestTellAfterLiftS = Math.round(Math.max(0, ...lastSends.map((at) => at - liftedPerf)) / 100) / 10;
+    return { when: WHEN, headroom: Number(values.headroom), followers: FOLLOWERS, fullSeconds: Number(values.full), waitedSeconds: Math.round((Date.now() - liftedAt) / 1000), ...counts, slowestTellAfterLiftS, wrong };
   } finally {
     release();
     await lift(stage).catch(() => undefined);
