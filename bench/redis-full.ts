@@ -28,9 +28,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const CHECKING = "Checking the key with Bybit…";
 const TOLD_STORED = [/✅ Connected/, /It did get connected/, /was stored after all/i];
-const TOLD_NOT_STORED = [/Nothing was stored/i, /nothing was stored/, /was not stored/i, /send it again/i, /not stored/i];
+const TOLD_NOT_STORED = [/nothing was stored/i, /was not stored/i, /send it again/i, /not stored/i];
 
-export type Verdict = "stuck checking" | "no reply" | "told stored" | "told not stored" | "told unsure" | "told something else";
+export type Verdict =
+  | "stuck checking"
+  | "no reply"
+  | "told stored"
+  | "told not stored"
+  | "told unsure"
+  | "told something else";
 
 /** What a follower reads last, since the paste. */
 export function verdictOf(texts: string[]): Verdict {
@@ -51,12 +57,32 @@ async function full(stage: Stage) {
 }
 const lift = (stage: Stage) => stage.redis.config("SET", "maxmemory", "0");
 
+/** What each follower read last since the paste, against what Redis holds. */
+async function tally(stage: Stage, followers: FakeUser[], before: Map<number, number>) {
+  const counts: Record<string, number> = { "stuck checking": 0, "stored but not told": 0, "no reply": 0, "told stored": 0, "told not stored": 0 };
+  const wrong: string[] = [];
+  for (const [index, user] of followers.entries()) {
+    const texts = stage.telegram.botTexts(user.id).slice(before.get(user.id));
+    const verdict = verdictOf(texts);
+    counts[verdict] = (counts[verdict] ?? 0) + 1;
+    const stored = (await stage.redis.hget(`follower:{${user.id}}:credential`, "status")) === "active";
+    if (stored && verdict !== "told stored") counts["stored but not told"]! += 1;
+    if ((verdict === "told stored" && !stored) || (verdict === "told not stored" && stored)) wrong.push(`follower ${index}: ${verdict}, stored ${stored}`);
+    if (verdict === "told something else" || verdict === "told unsure") wrong.push(`follower ${index} read last: ${texts.at(-1)!.slice(0, 90)}`);
+  }
+  return { counts, wrong };
+}
+
 async function run() {
   const stage = await startStage();
   let release = () => undefined as void;
   try {
     await stage.startBot("src/main.ts", { KEY_PAIR_POOL_SIZE: "0", LOG_LEVEL: "error" });
-    const followers: FakeUser[] = Array.from({ length: FOLLOWERS }, (_, index) => ({ id: 600_000 + index, is_bot: false, first_name: `R${index}` }));
+    const followers: FakeUser[] = Array.from({ length: FOLLOWERS }, (_, index) => ({
+      id: 600_000 + index,
+      is_bot: false,
+      first_name: `R${index}`,
+    }));
     const keys = followers.map(() => canaryCredentials());
     keys.forEach((credentials) => stage.bybit.addKey(credentials));
     await Promise.all(
@@ -69,6 +95,7 @@ async function run() {
     await sleep(1000);
     const before = new Map(followers.map((user) => [user.id, stage.telegram.botTexts(user.id).length]));
 
+    const pasteAll = () => followers.forEach((user, index) => stage.telegram.sendText(user, `${keys[index]!.apiKey} ${keys[index]!.apiSecret}`));
     if (WHEN === "check") {
       const held = new Set<string>();
       const gate = new Promise<void>((resolve) => (release = resolve));
@@ -79,14 +106,14 @@ async function run() {
         if (held.size >= FOLLOWERS) allIn();
         await gate;
       };
-      followers.forEach((user, index) => stage.telegram.sendText(user, `${keys[index]!.apiKey} ${keys[index]!.apiSecret}`));
+      pasteAll();
       await Promise.race([arrived, sleep(30_000)]);
       await full(stage);
       release();
       console.error(`limit set with ${held.size} of ${FOLLOWERS} checks at Bybit`);
     } else {
       await full(stage);
-      followers.forEach((user, index) => stage.telegram.sendText(user, `${keys[index]!.apiKey} ${keys[index]!.apiSecret}`));
+      pasteAll();
     }
     await sleep(Number(values.full) * 1000);
     await lift(stage);
@@ -94,20 +121,12 @@ async function run() {
     const liftedPerf = performance.now();
     await sleep(Number(values.wait) * 1000);
 
-    const counts: Record<string, number> = { "stuck checking": 0, "stored but not told": 0, "no reply": 0, "told stored": 0, "told not stored": 0 };
-    const wrong: string[] = [];
-    for (const [index, user] of followers.entries()) {
-      const texts = stage.telegram.botTexts(user.id).slice(before.get(user.id));
-      const verdict = verdictOf(texts);
-      counts[verdict] = (counts[verdict] ?? 0) + 1;
-      const stored = (await stage.redis.hget(`follower:{${user.id}}:credential`, "status")) === "active";
-      if (stored && verdict !== "told stored") counts["stored but not told"]! += 1;
-      if ((verdict === "told stored" && !stored) || (verdict === "told not stored" && stored)) wrong.push(`follower ${index}: ${verdict}, stored ${stored}`);
-      if (verdict === "told something else" || verdict === "told unsure") wrong.push(`follower ${index} last read: ${texts.at(-1)!.slice(0, 90)}`);
-    }
+    const waitedSeconds = Math.round((Date.now() - liftedAt) / 1000);
+    const { counts, wrong } = await tally(stage, followers, before);
     const lastSends = followers.map((user) => stage.telegram.callsOf("sendMessage").filter((call) => call.payload.chat_id === user.id).at(-1)?.at ?? 0);
     const slowestTellAfterLiftS = Math.round(Math.max(0, ...lastSends.map((at) => at - liftedPerf)) / 100) / 10;
-    return { when: WHEN, headroom: Number(values.headroom), followers: FOLLOWERS, fullSeconds: Number(values.full), waitedSeconds: Math.round((Date.now() - liftedAt) / 1000), ...counts, slowestTellAfterLiftS, wrong };
+    const figures = { followers: FOLLOWERS, fullSeconds: Number(values.full), waitedSeconds };
+    return { when: WHEN, headroom: Number(values.headroom), ...figures, ...counts, slowestTellAfterLiftS, wrong };
   } finally {
     release();
     await lift(stage).catch(() => undefined);

@@ -167,7 +167,10 @@ if (config.role !== "worker") {
 }
 
 if (config.role !== "bot") {
-  const api = new Api(config.botToken, { apiRoot: config.telegramApiRoot, fetch: sendPath("background", { budget: telegramBudget, logger, metrics, telegramLimits }) });
+  const api = new Api(config.botToken, {
+    apiRoot: config.telegramApiRoot,
+    fetch: sendPath("background", { budget: telegramBudget, logger, metrics, telegramLimits }),
+  });
   const workerConnection = redis.worker();
   const worker = startReminderWorker({
     connection: workerConnection,

@@ -183,6 +183,9 @@ export function createBot(deps: BotDeps): BotParts {
     staleAfterMs: deps.interruptedAfterMs,
     dropFlowState: async (userId) => void (await deps.redis.del(`${FLOW_STATE_PREFIX}${userId}`)),
   });
-  const recovery = { start: () => [interrupted, cutShort].forEach((part) => part.start()), stop: () => [interrupted, cutShort].forEach((part) => part.stop()) };
+  const recovery = {
+    start: () => [interrupted, cutShort].forEach((part) => part.start()),
+    stop: () => [interrupted, cutShort].forEach((part) => part.stop()),
+  };
   return { bot, shredder, recovery, inFlight };
 }

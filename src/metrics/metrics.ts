@@ -79,7 +79,7 @@ export function createMetrics(registry = new Registry()) {
     }),
     budgetFallbacks: new Counter({
       name: "telegram_budget_fallbacks_total",
-      help: "Questions to the shared Telegram send budget that Redis refused or answered too slowly: sends were then paced in the process.",
+      help: "Questions to the shared Telegram send budget that Redis refused or answered too slowly (sends then paced in the process).",
       labelNames: ["reason"] as const,
       registers: [registry],
     }),

@@ -53,7 +53,8 @@ export function limitUpdates(redis: RedisClient, metrics: Metrics, exempt: (ctx:
         metrics.updatesDropped.inc({ reason: "rate-limit" });
         if (kind !== "private") return;
         const toldKey = `${keyOf(ctx)}:told`;
-        const told = await redis.set(toldKey, "1", "PX", windowMs, "NX").catch(() => (local.incr(toldKey, windowMs) === 1 ? "OK" : null));
+        const tellLocally = () => (local.incr(toldKey, windowMs) === 1 ? "OK" : null);
+        const told = await redis.set(toldKey, "1", "PX", windowMs, "NX").catch(tellLocally);
         if (told === "OK") await ctx.reply(textsOf(ctx).slowDown(Math.round(windowMs / 1000)));
       },
     });

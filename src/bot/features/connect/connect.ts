@@ -163,7 +163,8 @@ async function checkUnderWatch(
     await conversation.external(() => deps.checksUnderWay.begin(userId, previousRef, Date.now()));
     recorded = true;
     // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
-    beating = setInterval(() => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined), CHECK_BEAT_MS);
+    const beat = () => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined);
+    beating = setInterval(beat, CHECK_BEAT_MS);
     await ctx.reply(textsOf(ctx).checking);
     const admission = await conversation.external(check);
     clearInterval(beating);
@@ -174,7 +175,7 @@ async function checkUnderWatch(
     }
   } catch (error) {
     // Only its kind: an error's message may quote what it was given.
-    deps.logger.warn({ userId, error: (error as Error).name }, "a key check was cut short; the follower is told when Redis takes writes");
+    deps.logger.warn({ userId, error: (error as Error).name }, "a key check was cut short; told when Redis takes writes");
   } finally {
     clearInterval(beating);
   }

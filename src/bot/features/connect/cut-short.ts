@@ -15,7 +15,7 @@ export interface CutShortDeps {
   logger: Logger;
 }
 
-/** A check that a Redis fault cut short. `recorded`: its record under way (vault/checks.ts) was written and is still there. */
+/** A check that a Redis fault cut short. `recorded`: its record under way (vault/checks.ts) was written and stays. */
 export interface OwedCheck extends InterruptedCheck {
   recorded: boolean;
 }
@@ -57,7 +57,8 @@ export function tellCutShortChecks(deps: CutShortDeps): CutShortChecks {
     const current = await deps.credentials.current(userId);
     const stored = current !== null && current.status === "active" && current.ref !== previousRef;
     const texts = textsFor(await deps.languages.of(userId));
-    await deps.api.sendMessage(userId, stored ? texts.checkCutShortStored(current) : texts.checkCutShortNotStored, { parse_mode: "HTML" });
+    const words = stored ? texts.checkCutShortStored(current) : texts.checkCutShortNotStored;
+    await deps.api.sendMessage(userId, words, { parse_mode: "HTML" });
     deps.logger.warn({ userId, stored }, "a key check was cut short by a Redis fault; the follower is told");
     owed.delete(userId);
   }
@@ -68,7 +69,9 @@ export function tellCutShortChecks(deps: CutShortDeps): CutShortChecks {
     try {
       for (const check of [...owed.values()]) {
         // Redis may refuse one follower's write and not the next (a Cluster): each is tried on its own.
-        await settle(check).catch((error: unknown) => deps.logger.debug({ userId: check.userId, error: (error as Error).name }, "a check cut short waits for Redis"));
+        await settle(check).catch((error: unknown) =>
+          deps.logger.debug({ userId: check.userId, error: (error as Error).name }, "a check cut short waits for Redis"),
+        );
       }
     } finally {
       running = false;
