@@ -315,4 +315,4 @@ watch-shared = ⛔ I froze your key { $key }: the same key was found in another 
 # Redis faults (issue 21, defect 2)
 
 check-cut-short-stored = Sorry for the wait: our storage stumbled while I was checking your key, so I could not confirm it then. It did get connected: { $key }. Send /status to see it.
-check-cut-short-not-stored = Sorry: our storage stumbled while I was checking your key, so the check was cut short and nothing was stored. It works again now: send /connect and then the key again.
+check-cut-short-not-stored = Sorry: our storage stumbled while I was checking your key, so the check was cut short and nothing was stored. Please send /connect and then the key again.
