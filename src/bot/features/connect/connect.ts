@@ -174,8 +174,8 @@ async function checkUnderWatch(
       return admission;
     }
   } catch (error) {
-    // Only its kind: an error's message may quote what it was given.
-    deps.logger.warn({ userId, error: (error as Error).name }, "a key check was cut short; told when Redis takes writes");
+    // Logged by kind (the logger's error serializer): a message may quote what it was given.
+    deps.logger.warn({ err: error, userId }, "a key check was cut short; told when Redis takes writes");
   } finally {
     clearInterval(beating);
   }

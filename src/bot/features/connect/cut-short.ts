@@ -70,7 +70,7 @@ export function tellCutShortChecks(deps: CutShortDeps): CutShortChecks {
       for (const check of [...owed.values()]) {
         // Redis may refuse one follower's write and not the next (a Cluster): each is tried on its own.
         await settle(check).catch((error: unknown) =>
-          deps.logger.debug({ userId: check.userId, error: (error as Error).name }, "a check cut short waits for Redis"),
+          deps.logger.debug({ err: error, userId: check.userId }, "a check cut short waits for Redis"),
         );
       }
     } finally {
