@@ -130,6 +130,7 @@ const environment = z
       .optional(),
     WEBHOOK_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(40),
     TELEGRAM_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).max(1000, "Telegram's paid broadcasts allow up to 1000").default(27),
+    BUDGET_ANSWER_WITHIN_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) {
@@ -229,6 +230,8 @@ export interface Config {
   metricsPort: number;
   /** What the bot may send in all chats together, every process counted: under Telegram's 30, unless the bot pays for more. */
   telegramMessagesPerSecond: number;
+  /** How long the shared Telegram send budget may take to answer before sends are paced in the process instead. */
+  budgetAnswerWithinMs: number;
   /** How long the audit trail keeps an entry, and how many it keeps at most. */
   audit: { retentionDays: number; maxEntries: number };
   /** Webhook mode, instead of long polling. */
@@ -293,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
     telegramMessagesPerSecond: e.TELEGRAM_MESSAGES_PER_SECOND,
+    budgetAnswerWithinMs: e.BUDGET_ANSWER_WITHIN_MS,
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS, maxEntries: e.AUDIT_MAX_ENTRIES },
     webhook: e.WEBHOOK_URL && e.WEBHOOK_SECRET ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, maxConnections: e.WEBHOOK_MAX_CONNECTIONS } : null,
   };

@@ -17,7 +17,8 @@ import { createReminderDelivery, createUnreadableNotice, createWatchNotice } fro
 import { TELEGRAM_LIMITS } from "./bot/sending/budget.js";
 import { sendPath } from "./bot/sending/send-path.js";
 import { createBybitBudget } from "./budget/bybit-budget.js";
-import { createRateBudget } from "./budget/rate-budget.js";
+import { askRedis, createRateBudget } from "./budget/rate-budget.js";
+import { withLocalFallback } from "./budget/local-budget.js";
 import { ConfigError, configWarnings, loadConfig } from "./config.js";
 import { FLOW_LIFETIME_SECONDS } from "./policy/flows.js";
 import { createEventOutbox } from "./events/outbox.js";
@@ -105,6 +106,11 @@ const telegramLimits = { ...TELEGRAM_LIMITS, allChats: { ...TELEGRAM_LIMITS.allC
 collectDefaultMetrics({ register: metrics.registry });
 const budget = createRateBudget(redis.main);
 const bybitBudget = createBybitBudget(budget, config.bybitRequestsPer5s);
+// Sending goes on through a Redis fault, paced in the process for its length (local-budget.ts).
+const telegramBudget = withLocalFallback(askRedis(redis.main), {
+  answerWithinMs: config.budgetAnswerWithinMs,
+  fellBack: (reason) => metrics.budgetFallbacks.inc({ reason }),
+});
 const events = createEventOutbox(redis.main);
 const audit = createAuditTrail(redis.main, { ...config.audit, logger });
 const credentials = createCredentialStore(redis.main, sealer, events, audit);
@@ -156,7 +162,7 @@ if (config.role !== "worker") {
     logger,
     metrics,
     audit,
-    budget,
+    budget: telegramBudget,
     pendingDeletions: createPendingDeletions(redis.main),
     checksUnderWay: createChecksUnderWay(redis.main),
     interruptedAfterMs: 3 * CHECK_BEAT_MS,
@@ -175,7 +181,10 @@ if (config.role !== "worker") {
 }
 
 if (config.role !== "bot") {
-  const api = new Api(config.botToken, { apiRoot: config.telegramApiRoot, fetch: sendPath("background", { budget, logger, metrics, telegramLimits }) });
+  const api = new Api(config.botToken, {
+    apiRoot: config.telegramApiRoot,
+    fetch: sendPath("background", { budget: telegramBudget, logger, metrics, telegramLimits }),
+  });
   const workerConnection = redis.worker();
   const worker = startReminderWorker({
     connection: workerConnection,

@@ -28,6 +28,7 @@ import type { Sealer } from "../vault/sealer.js";
 import type { BotContext } from "./context.js";
 import { connectFeature } from "./features/connect/connect.js";
 import { recoverInterruptedChecks } from "./features/connect/interrupted.js";
+import { tellCutShortChecks } from "./features/connect/cut-short.js";
 import { disconnectFeature } from "./features/disconnect.js";
 import { fallbackFeature } from "./features/fallback.js";
 import { forgetFeature } from "./features/forget.js";
@@ -114,7 +115,7 @@ export interface BotParts {
   bot: Bot<BotContext>;
   /** Sweep from start-up (deletions left by an earlier process); stop after the runner. */
   shredder: Shredder;
-  /** Tells followers whose key check, paste, update or /panic steps a restart cut short; start at start-up. */
+  /** Tells followers whose key check (a crash, a Redis fault), paste, update or /panic steps were cut short. */
   recovery: { start(): void; stop(): void };
   /** The updates being handled: a shutdown waits for them after polling stops. */
   inFlight: { idle(): Promise<void> };
@@ -184,7 +185,8 @@ export function createBot(deps: BotDeps): BotParts {
   bot.use(groupFeature());
   // Before the connect conversation: /panic ends any flow under way, and a frozen key is mentioned first.
   bot.use(panic.flow);
-  bot.use(connectFeature({ ...deps, shredder }));
+  const cutShort = tellCutShortChecks({ ...deps, api: bot.api });
+  bot.use(connectFeature({ ...deps, shredder, cutShort }));
   bot.use(rotateFeature());
   bot.use(startFeature(deps));
   bot.use(statusFeature(deps));
@@ -205,6 +207,7 @@ export function createBot(deps: BotDeps): BotParts {
     }),
     resendPanicSteps({ ...deps, panicSteps, api: bot.api }),
     tellRestarted({ ...deps, notices: restartNotices, api: bot.api }),
+    cutShort,
   ];
   const recovery = {
     start: () => recoveries.forEach((part) => part.start()),

@@ -58,12 +58,28 @@ return math.ceil(start - now)`;
  */
 export const rateKeyOf = (id: number | string) => createHash("sha256").update(String(id)).digest("base64url").slice(0, 16);
 
+/**
+ * One question to a budget: take one from each bucket now (book: or book the earliest free moment
+ * in all of them). Answers how many ms to wait: for a booking, until the booked moment (0: go
+ * now); otherwise, before asking again (0: taken).
+ */
+export type AskBudget = (buckets: readonly RateBucket[], book: boolean) => Promise<number>;
+
 /** `keyPrefix` keeps budgets that must not meet apart (tests sharing one Redis). */
 export function createRateBudget(redis: RedisClient, keyPrefix = ""): RateBudget {
-  const ask = async (buckets: readonly RateBucket[], book: boolean) => {
+  return budgetOver(askRedis(redis, keyPrefix));
+}
+
+/** The shared budget's one question, asked of Redis. */
+export function askRedis(redis: RedisClient, keyPrefix = ""): AskBudget {
+  return async (buckets, book) => {
     const args = [...buckets.flatMap((bucket) => [bucket.intervalMs, bucket.toleranceMs]), book ? 1 : 0];
     return Number(await redis.eval(TAKE, buckets.length, ...buckets.map((bucket) => keyPrefix + bucket.key), ...args));
   };
+}
+
+/** A RateBudget that asks `ask`, and waits as its answers say. */
+export function budgetOver(ask: AskBudget): RateBudget {
   return {
     tryTake: (buckets) => ask(buckets, false),
     async take(buckets, signal, mode = "queue") {

@@ -317,3 +317,8 @@ watch-shared = ⛔ I froze your key { $key }: the same key was found in another 
 restart-unanswered-key = Sorry: I was restarted just as your message with a key arrived, so it got no answer. I deleted it to keep the key safe. Send /status to see what is stored, and /connect to send the key again.
 restart-unanswered = Sorry: I was restarted while handling your last message, so it got no answer. Please send it again.
 restart-panic-steps = Sorry: I was restarted just after freezing your key, before the steps went out. Here they are.
+
+# Redis faults (issue 21, defect 2)
+
+check-cut-short-stored = Sorry for the wait: our storage stumbled while I was checking your key, so I could not confirm it then. It did get connected: { $key }. Send /status to see it.
+check-cut-short-not-stored = Sorry: our storage stumbled while I was checking your key, so the check was cut short and nothing was stored. Please send /connect and then the key again.

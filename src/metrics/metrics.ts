@@ -85,6 +85,12 @@ export function createMetrics(registry = new Registry()) {
       help: "Webhook requests without the right secret token, refused with 401 (forged, or replicas that disagree on WEBHOOK_SECRET).",
       registers: [registry],
     }),
+    budgetFallbacks: new Counter({
+      name: "telegram_budget_fallbacks_total",
+      help: "Questions to the shared Telegram send budget that Redis refused or answered too slowly (sends then paced in the process).",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
     updatesDropped: new Counter({
       name: "telegram_updates_dropped_total",
       help: "Updates dropped: over a follower's (or group's) rate limit, or over a chat's backlog in this process.",

@@ -16,15 +16,21 @@ export interface ChecksUnderWay {
   begin(userId: number, previousRef: string | null, at: number): Promise<void>;
   /** Says the check is still running (a check whose last beat is old was cut short). */
   beat(userId: number, previousRef: string | null, at: number): Promise<void>;
-  end(userId: number, previousRef: string | null): Promise<void>;
+  /** True if the check was still under way (no one else has claimed it). */
+  end(userId: number, previousRef: string | null): Promise<boolean>;
   /** Takes (once, across processes) the checks whose last beat came before `before`: no live process is running them. */
   claimSilentSince(before: number, limit: number): Promise<InterruptedCheck[]>;
 }
 
 const UNDER_WAY_KEY = "{checks}:under-way";
 
-/** KEYS: the set. ARGV: before, limit. */
+/**
+ * KEYS: the set. ARGV: before, limit. The ZADD XX of no member writes nothing, but Redis refuses it
+ * while it refuses writes (at its memory limit): no check is claimed then, since its process may
+ * be alive and waiting to tell the follower itself (cut-short.ts), and a claim would outrun it.
+ */
 const CLAIM = `
+redis.call("ZADD", KEYS[1], "XX", 0, "write-probe")
 local found = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[1], "WITHSCORES", "LIMIT", 0, ARGV[2])
 for i = 1, #found, 2 do redis.call("ZREM", KEYS[1], found[i]) end
 return found`;
@@ -42,7 +48,7 @@ export function createChecksUnderWay(redis: RedisClient, key = UNDER_WAY_KEY): C
       await redis.zadd(key, "XX", at, memberOf(userId, previousRef));
     },
     async end(userId, previousRef) {
-      await redis.zrem(key, memberOf(userId, previousRef));
+      return (await redis.zrem(key, memberOf(userId, previousRef))) === 1;
     },
     async claimSilentSince(before, limit) {
       const found = (await redis.eval(CLAIM, 1, key, before, limit)) as string[];

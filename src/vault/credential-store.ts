@@ -133,7 +133,8 @@ export function createCredentialStore(redis: RedisClient, sealer: Sealer, events
   const holders = createKeyHolders(redis);
   async function moveStatus(userId: number, ref: string, from: CredentialStatus | "", to: CredentialStatus): Promise<boolean> {
     const moved = (await redis.eval(MOVE_STATUS, 2, credentialKey(userId), outboxOf(userId), ref, from, to, userId)) === 1;
-    if (moved) await events?.nudge(userId);
+    // The change is made: a failed nudge fails nothing (the relay's sweep finds the event).
+    if (moved) await events?.nudge(userId).catch(() => undefined);
     return moved;
   }
   return {
@@ -185,7 +186,8 @@ export function createCredentialStore(redis: RedisClient, sealer: Sealer, events
         await holders.release(userId, facts.id, { token: claim });
         return null;
       }
-      await events?.nudge(userId);
+      // Stored: a nudge that fails (Redis at its memory limit) fails nothing; the relay's sweep finds the event.
+      await events?.nudge(userId).catch(() => undefined);
       if (previousId && previousId !== facts.id) await holders.release(userId, previousId, "own").catch(() => undefined);
       return record;
     },

@@ -88,6 +88,8 @@ export function connectTexts(lang: Lang) {
     textOnly: t("text-only"),
     checkInterruptedNothingStored: t("check-interrupted-nothing-stored"),
     checkInterruptedStored: (record: CredentialRecord) => t("check-interrupted-stored", { key: key(record) }),
+    checkCutShortNotStored: t("check-cut-short-not-stored"),
+    checkCutShortStored: (record: CredentialRecord) => t("check-cut-short-stored", { key: key(record) }),
     tooManyChecks: (seconds: number, next: NextStep) => t("too-many-checks", { seconds, then: thenSend(next) }),
     tooManyTries: t("too-many-tries"),
     pairsPaused: (minutes: number) => t("pairs-paused", { minutes }),

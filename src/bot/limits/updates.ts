@@ -34,12 +34,17 @@ return hits`;
  * (/panic in a private chat) are neither counted nor dropped: freezing a key never waits.
  */
 export function limitUpdates(redis: RedisClient, metrics: Metrics, exempt: (ctx: BotContext) => boolean): MiddlewareFn<BotContext> {
+  const local = localWindows();
   const limiter = (kind: keyof typeof UPDATE_LIMITS, keyOf: (ctx: BotContext) => string | undefined): Middleware<BotContext> => {
     const { limit: perWindow, windowMs } = UPDATE_LIMITS[kind];
     return limit<BotContext, { incr(key: string): Promise<number>; pexpire(): Promise<number> }>({
       timeFrame: windowMs,
       limit: perWindow,
-      storageClient: { incr: async (key) => Number(await redis.eval(INCREMENT, 1, key, windowMs)), pexpire: async () => 1 },
+      // Counted in the process while Redis refuses the count (at its memory limit, say): an update is never failed for it.
+      storageClient: {
+        incr: async (key) => Number(await redis.eval(INCREMENT, 1, key, windowMs).catch(() => local.incr(key, windowMs))),
+        pexpire: async () => 1,
+      },
       keyPrefix: "",
       keyGenerator: keyOf,
       // Called for every update over the limit; the word is said once per window, by whichever process sees it first.
@@ -47,7 +52,9 @@ export function limitUpdates(redis: RedisClient, metrics: Metrics, exempt: (ctx:
       onLimitExceeded: async (ctx) => {
         metrics.updatesDropped.inc({ reason: "rate-limit" });
         if (kind !== "private") return;
-        const told = await redis.set(`${keyOf(ctx)}:told`, "1", "PX", windowMs, "NX");
+        const toldKey = `${keyOf(ctx)}:told`;
+        const tellLocally = () => (local.incr(toldKey, windowMs) === 1 ? "OK" : null);
+        const told = await redis.set(toldKey, "1", "PX", windowMs, "NX").catch(tellLocally);
         if (told === "OK") await ctx.reply(textsOf(ctx).slowDown(Math.round(windowMs / 1000)));
       },
     });
@@ -60,5 +67,23 @@ export function limitUpdates(redis: RedisClient, metrics: Metrics, exempt: (ctx:
     if (exempt(ctx)) return next();
     const limited = ctx.chat?.type === "private" ? privateChats : otherChats;
     return (limited as MiddlewareFn<BotContext>)(ctx, next);
+  };
+}
+
+/** Counters that end with their window, in this process: what the limits fall back on for the length of a Redis fault. */
+function localWindows() {
+  const counts = new Map<string, { hits: number; endsAt: number }>();
+  return {
+    incr(key: string, windowMs: number): number {
+      const now = Date.now();
+      if (counts.size > 10_000) for (const [old, entry] of counts) if (entry.endsAt <= now) counts.delete(old);
+      const entry = counts.get(key);
+      if (!entry || entry.endsAt <= now) {
+        counts.set(key, { hits: 1, endsAt: now + windowMs });
+        return 1;
+      }
+      entry.hits += 1;
+      return entry.hits;
+    },
   };
 }

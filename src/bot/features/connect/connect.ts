@@ -11,6 +11,7 @@ import type { Shredder } from "../../intake/shredder.js";
 import { escapeHtml } from "../../copy/format.js";
 import { textsOf, type Texts } from "../../texts.js";
 import { admit, type Admission, type AdmitDeps } from "./admit.js";
+import type { CutShortChecks } from "./cut-short.js";
 import { receiveKey, type Show } from "./receive.js";
 import { waitForChoice, withCancel } from "./steps.js";
 
@@ -18,6 +19,8 @@ export interface ConnectDeps extends AdmitDeps {
   shredder: Shredder;
   /** Where a check is known to be under way, so that one cut short by a crash is noticed (interrupted.ts). */
   checksUnderWay: ChecksUnderWay;
+  /** Where a check cut short by a Redis fault waits until the follower can be told what became of it. */
+  cutShort: CutShortChecks;
   /** COPY_START_TEXT: when copying starts, in the service's own words (else the locale's default). */
   copyStartText: string | null;
 }
@@ -130,6 +133,8 @@ function connectConversation(deps: ConnectDeps) {
       const pasted = step.pasted;
       const check = () => admit(deps, texts, userId, source, { previous, next, panicEpoch });
       const admission = await checkUnderWatch(conversation, ctx, deps, userId, check, previous, pasted);
+      // Cut short by a Redis fault: the follower hears the outcome once Redis is back (cut-short.ts).
+      if (!admission) return;
       const again = admission.outcome === "refused" && next === "resend";
       if (admission.outcome === "refused" && admission.held) checks -= 1;
       await ctx.reply(replyTo(texts, deps, admission, previous) + (again && checks >= WRONG_INPUTS_PER_STEP ? `\n\n${texts.tooManyTries}` : ""), html);
@@ -143,7 +148,9 @@ function connectConversation(deps: ConnectDeps) {
  * "Checking the key with Bybit…", then the check, recorded as under way from before the first
  * word and beating every few seconds while it runs (a slow Telegram or Bybit is not a crash): a
  * crash at any moment in between is noticed after the restart (interrupted.ts). Wall time, not
- * the domain clock: processes die in real time.
+ * the domain clock: processes die in real time. Null: a fault (Redis refusing writes, most likely)
+ * cut the check short, or its save failed with the outcome unknown; the record stays until the
+ * follower has been told what became of the key (cut-short.ts).
  */
 async function checkUnderWatch(
   conversation: BotConversation,
@@ -153,22 +160,36 @@ async function checkUnderWatch(
   check: () => Promise<Admission>,
   previous: CredentialRecord | null,
   pasted?: MessageAddress,
-): Promise<Admission> {
+): Promise<Admission | null> {
   const previousRef = previous?.ref ?? null;
-  // From here a crash is told by interrupted.ts, so the paste needs no "restarted, send it again": both
-  // records leave in the same tick (a kill between them would have the follower told twice, or not at all).
-  await conversation.external(() =>
-    Promise.all([deps.checksUnderWay.begin(userId, previousRef, Date.now()), pasted && deps.shredder.answered(pasted)]),
-  );
-  // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
-  const beating = setInterval(() => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined), CHECK_BEAT_MS);
+  let recorded = false;
+  let beating: NodeJS.Timeout | undefined;
   try {
+    // From here a crash is told by interrupted.ts, so the paste needs no "restarted, send it again": both
+    // records are written in the same tick (a kill between them would have the follower told twice, or not at
+    // all). A paste not marked answered (a Redis fault) may be told of a restart too: a second word beats none.
+    const answered = () => (pasted ? deps.shredder.answered(pasted).catch(() => undefined) : undefined);
+    await conversation.external(() => Promise.all([deps.checksUnderWay.begin(userId, previousRef, Date.now()), answered()]));
+    recorded = true;
+    // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
+    const beat = () => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined);
+    beating = setInterval(beat, CHECK_BEAT_MS);
     await ctx.reply(textsOf(ctx).checking);
-    return await conversation.external(check);
+    const admission = await conversation.external(check);
+    clearInterval(beating);
+    if (admission.outcome !== "save-failed") {
+      // A record left behind is told about by the crash sweep later: a second word beats none.
+      await conversation.external(() => deps.checksUnderWay.end(userId, previousRef).catch(() => false));
+      return admission;
+    }
+  } catch (error) {
+    // Logged by kind (the logger's error serializer): a message may quote what it was given.
+    deps.logger.warn({ err: error, userId }, "a key check was cut short; told when Redis takes writes");
   } finally {
     clearInterval(beating);
-    await conversation.external(() => deps.checksUnderWay.end(userId, previousRef));
   }
+  await conversation.external(() => deps.cutShort.owe({ userId, previousRef, recorded }));
+  return null;
 }
 
 function replyTo(texts: Texts, deps: ConnectDeps, admission: Admission, previous: CredentialRecord | null): string {
