@@ -8,6 +8,7 @@
 //   --fault kill: the worker is killed (SIGKILL) at that moment and started again at once.
 // Runs from the current directory's src/main.ts: to measure other code, run it from that code's worktree.
 // Usage: npm run bench:reminders-outage [-- --fault stop --reminders 200 --runs 2 --outage 45 --lock 3 --lease 60]
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +20,6 @@ import { generateKeyringEntry } from "../src/vault/keyring.js";
 import { dueReminders, rotationRemindersIn } from "../test/support/due-reminders.js";
 import { FakeBybit } from "../test/support/fake-bybit.js";
 import { FakeTelegram } from "../test/support/fake-telegram.js";
-import { startService, type Service } from "../test/support/service.js";
 import { TOKEN } from "./support.js";
 
 const { values } = parseArgs({
@@ -38,6 +38,17 @@ const count = Number(values.reminders);
 const outageMs = Number(values.outage) * 1000;
 const lockSeconds = Number(values.lock);
 const leaseSeconds = Number(values.lease);
+
+/** The real src/main.ts, as an operator runs it (test/support/service.ts is for vitest only). */
+function startService(env: Record<string, string>): { child: ChildProcess; exited: Promise<void>; crash(): Promise<void> } {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { ...process.env, NODE_ENV: "production", PORT: "0", METRICS_PORT: "0", ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return { child, exited, crash: async () => void (child.kill("SIGKILL"), await exited) };
+}
+type Service = ReturnType<typeof startService>;
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
