@@ -164,7 +164,7 @@ export function createBot(deps: BotDeps): BotParts {
   // Before the connect conversation: /panic ends any flow under way, and a frozen key is mentioned first.
   bot.use(panic.flow);
   bot.use(connectFeature({ ...deps, shredder }));
-  bot.use(rotateFeature());
+  bot.use(rotateFeature(deps));
   bot.use(startFeature(deps));
   bot.use(statusFeature(deps));
   bot.use(disconnectFeature(deps));

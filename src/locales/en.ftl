@@ -311,3 +311,7 @@ watch-money = If you did not make this change, someone may have access to your B
 watch-fix = Fix it in { $link } and send /connect to connect it again, or create a new key.
 watch-deleted = ⛔ Bybit no longer accepts your key { $key }: it was deleted in Bybit, so copying has stopped. If you did not delete it yourself, check your Bybit account’s security. Send /connect to connect a new key.
 watch-shared = ⛔ I froze your key { $key }: the same key was found in another account here, so it has been shared or has leaked. Nothing trades with it any more, and copying has stopped. Delete it in { $link } now, or send /panic for the steps. Then send /connect to connect a new key.
+
+# Stale buttons (issue 21, defect 6)
+
+button-for-old-key = This button is for a key you no longer have, so I left your current key alone. Send /rotate to replace the key you have now.
