@@ -15,7 +15,8 @@ import { startService, useServiceStage, type Service } from "./support/service.j
 // redis-server of its own (a worker's reconciliation reads every key in its Redis).
 const TOKEN = "424242:AAprocess-test-token-0123456789ab";
 const SEAL_KEYS = generateKeyringEntry();
-const stage = useServiceStage(TOKEN, { SEAL_KEYS, REMINDER_LOCK_SECONDS: "1" });
+// A claim's lease of 2 s: a reminder whose worker was killed mid-send goes out again 2 s later (20 s by default).
+const stage = useServiceStage(TOKEN, { SEAL_KEYS, REMINDER_LOCK_SECONDS: "1", REMINDER_LEASE_SECONDS: "2" });
 let redis: Redis;
 let telegram: FakeTelegram;
 let bybit: FakeBybit;
