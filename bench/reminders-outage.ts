@@ -6,8 +6,9 @@
 //     append-only file `--outage` seconds later.
 //   --fault pause: Redis frozen (SIGSTOP) for `--outage` seconds, then let go (SIGCONT): connections stay open.
 //   --fault kill: the worker is killed (SIGKILL) at that moment and started again at once.
+// Telegram answers each message after `--latency` ms (100 by default), so that several are in flight at once.
 // Runs from the current directory's src/main.ts: to measure other code, run it from that code's worktree.
-// Usage: npm run bench:reminders-outage [-- --fault stop --reminders 200 --runs 2 --outage 45 --lock 3 --lease 60]
+// Usage: npm run bench:reminders-outage [-- --fault stop --reminders 200 --runs 2 --outage 45 --lock 3 --lease 60 --latency 100]
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     outage: { type: "string", default: "45" },
     lock: { type: "string", default: "3" },
     lease: { type: "string", default: "60" },
+    latency: { type: "string", default: "100" },
   },
 });
 const fault = values.fault;
@@ -64,6 +66,7 @@ async function run() {
   let server: LocalRedis = await startLocalRedis({ dataDir });
   const port = Number(new URL(server.url).port);
   const telegram = new FakeTelegram(TOKEN);
+  telegram.delayMethod("sendMessage", Number(values.latency));
   const bybit = new FakeBybit();
   const [apiRoot, bybitUrl] = await Promise.all([telegram.start(), bybit.start()]);
   const redis = new Redis(server.url);
@@ -127,7 +130,7 @@ const outcomes: Awaited<ReturnType<typeof run>>[] = [];
 for (let i = 0; i < Number(values.runs); i += 1) {
   const outcome = await run();
   outcomes.push(outcome);
-  console.log(`run ${i + 1}`, JSON.stringify({ fault, outageSeconds: fault === "kill" ? 0 : outageMs / 1000, lockSeconds, leaseSeconds, ...outcome }));
+  console.log(`run ${i + 1}`, JSON.stringify({ fault, outageSeconds: fault === "kill" ? 0 : outageMs / 1000, lockSeconds, leaseSeconds, latencyMs: Number(values.latency), ...outcome }));
 }
 const total = (field: "lost" | "doubled") => outcomes.reduce((sum, outcome) => sum + outcome[field], 0);
 console.log("total", JSON.stringify({ fault, runs: outcomes.length, reminders: count * outcomes.length, lost: total("lost"), doubled: total("doubled") }));
