@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { DAY_MS } from "../src/policy/key-policy.js";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeMessage } from "./support/fake-telegram.js";
-import { startHarness, type Follower, type Harness } from "./support/harness.js";
+import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
 // Buttons outlive their key: a reminder stays in the chat after /panic, a rotation or /disconnect.
 let h: Harness;
@@ -21,7 +21,7 @@ async function until(follower: Follower, text: string): Promise<string[]> {
 
 /** A follower whose key is 85 days old: its reminder came at once. Returns the reminder's message. */
 async function reminded(languageCode?: string) {
-  h = await startHarness();
+  h = await startHarness({ telegramLimits: ROOMY_CHATS });
   const alice = h.follower(languageCode ? { languageCode } : {});
   const creds = canaryCredentials();
   h.bybit.addKey({ ...creds, note: "old-key", createdAt: Date.now() - 85 * DAY_MS });
@@ -100,5 +100,35 @@ describe("a reminder's \"Rotate now\"", () => {
     const older = { ...legacy, date: reminder.date - 3600 };
     h.telegram.pressButton(alice.user, older, "rotate:start");
     expect(await alice.reply()).toBe(STALE);
+  });
+});
+
+describe("the other buttons about a key", () => {
+  // Already safe before issue 21 (they named their key); kept so by this test.
+  it("\"Freeze it too\", pressed after that key was replaced, has expired and freezes nothing", async () => {
+    const { alice } = await reminded();
+    alice.say("/panic");
+    await until(alice, "Now revoke the key in Bybit");
+    const second = canaryCredentials();
+    h.bybit.addKey({ ...second, note: "second-key" });
+    alice.say("/connect");
+    await until(alice, "Let’s connect your Bybit account");
+    alice.say(`${second.apiKey} ${second.apiSecret}`);
+    await until(alice, "✅ Connected: key “second-key”");
+    alice.say("/panic");
+    await until(alice, "Has it leaked too?");
+    const question = h.telegram.lastBotMessage(alice.chat.id);
+
+    const third = canaryCredentials();
+    h.bybit.addKey({ ...third, note: "third-key" });
+    alice.say("/rotate");
+    await until(alice, "Let’s replace your key");
+    alice.say(`${third.apiKey} ${third.apiSecret}`);
+    await until(alice, "✅ Connected: key “third-key”");
+
+    pressTheButton(alice, question);
+    await vi.waitFor(() => expect(h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("This button has expired."));
+    expect((await h.credentials.reveal(alice.user.id))?.credentials).toEqual(third);
+    expect((await h.credentials.current(alice.user.id))?.status).toBe("active");
   });
 });
