@@ -8,7 +8,8 @@
 //   --fault kill: the worker is killed (SIGKILL) at that moment and started again at once.
 // Telegram answers each message after `--latency` ms (100 by default), so that several are in flight at once.
 // Runs from the current directory's src/main.ts: to measure other code, run it from that code's worktree.
-// Usage: npm run bench:reminders-outage [-- --fault stop --reminders 200 --runs 2 --outage 45 --lock 3 --lease 60 --latency 100]
+// Usage: npm run bench:reminders-outage
+//   [-- --fault stop --reminders 200 --runs 2 --outage 45 --lock 3 --lease 60 --latency 100]
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -73,7 +74,8 @@ async function run() {
   redis.on("error", () => undefined);
   const sealKeys = generateKeyringEntry();
   const env = {
-    BOT_TOKEN: TOKEN, REDIS_URL: server.url, SEAL_KEYS: sealKeys, TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl, ROLE: "worker", LOG_LEVEL: "warn",
+    BOT_TOKEN: TOKEN, REDIS_URL: server.url, SEAL_KEYS: sealKeys, TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl,
+    ROLE: "worker", LOG_LEVEL: "warn",
     REMINDER_LOCK_SECONDS: String(lockSeconds), REMINDER_LEASE_SECONDS: String(leaseSeconds),
   };
   let worker: Service | undefined;
@@ -116,7 +118,9 @@ async function run() {
     // Late copies: a job taken up again after its lock, or a claim that ran out.
     await sleep((3 * lockSeconds + 5) * 1000);
     const final = copies();
-    return { reminders: count, deliveredAtFault: faultAt, allDelivered: all, seconds: Math.round((Date.now() - started) / 1000), lost: final.filter((n) => n === 0).length, doubled: final.filter((n) => n > 1).length };
+    const seconds = Math.round((Date.now() - started) / 1000);
+    const lost = final.filter((n) => n === 0).length;
+    return { reminders: count, deliveredAtFault: faultAt, allDelivered: all, seconds, lost, doubled: final.filter((n) => n > 1).length };
   } finally {
     if (worker) await worker.crash();
     redis.disconnect();
@@ -130,7 +134,9 @@ const outcomes: Awaited<ReturnType<typeof run>>[] = [];
 for (let i = 0; i < Number(values.runs); i += 1) {
   const outcome = await run();
   outcomes.push(outcome);
-  console.log(`run ${i + 1}`, JSON.stringify({ fault, outageSeconds: fault === "kill" ? 0 : outageMs / 1000, lockSeconds, leaseSeconds, latencyMs: Number(values.latency), ...outcome }));
+  const setting = { fault, outageSeconds: fault === "kill" ? 0 : outageMs / 1000, lockSeconds, leaseSeconds, latencyMs: Number(values.latency) };
+  console.log(`run ${i + 1}`, JSON.stringify({ ...setting, ...outcome }));
 }
 const total = (field: "lost" | "doubled") => outcomes.reduce((sum, outcome) => sum + outcome[field], 0);
-console.log("total", JSON.stringify({ fault, runs: outcomes.length, reminders: count * outcomes.length, lost: total("lost"), doubled: total("doubled") }));
+const runs = outcomes.length;
+console.log("total", JSON.stringify({ fault, runs, reminders: count * runs, lost: total("lost"), doubled: total("doubled") }));

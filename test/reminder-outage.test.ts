@@ -47,7 +47,10 @@ it("sends no second copy when Redis is lost between Telegram's answer and the \"
 
   // The service's connection gives up on a command after about 35 s without Redis; this one after one
   // retry, so that a few seconds of outage make the "sent" write fail as a long outage would.
-  const clients: RedisClient[] = [redisClient({ url: server.url }, { maxRetriesPerRequest: 1 }), redisClient({ url: server.url }, { maxRetriesPerRequest: null })];
+  const clients: RedisClient[] = [
+    redisClient({ url: server.url }, { maxRetriesPerRequest: 1 }),
+    redisClient({ url: server.url }, { maxRetriesPerRequest: null }),
+  ];
   const [redis, connection] = clients as [RedisClient, RedisClient];
   for (const client of clients) client.on("error", () => undefined);
   cleanup.push(() => clients.forEach((client) => client.disconnect()));

@@ -6,11 +6,14 @@ import type { CredentialRecord } from "../vault/credential-store.js";
  * the key it names still in the follower's slot before doing anything.
  */
 
-/** "Rotate now" under a reminder: `rotate:start:<ref>`. Reminders sent before buttons named their key say only `rotate:start`. */
+/**
+ * "Rotate now" under a reminder: `rotate:start:<ref>`. Reminders sent before buttons named their
+ * key say only `rotate:start`.
+ */
 export const rotateNowData = (ref: string) => `rotate:start:${ref}`;
 export const ROTATE_NOW_PRESS = /^rotate:start(?::([\w-]+))?$/;
 
-/** Who pressed what: the ref the button names (if any) and when Telegram says its message was sent (seconds; 0 if unknown). */
+/** A press: the ref its button names (if any), and when its message was sent (Telegram's seconds; 0 if unknown). */
 export interface KeyButtonPress {
   ref: string | undefined;
   messageDate: number;

@@ -30,7 +30,10 @@ export interface ReminderWorkerOptions {
   metrics: Metrics;
   /** Where each reminder sent is recorded. */
   audit: AuditTrail;
-  /** How long a worker holds a job (BullMQ's default, 30 s, unless told); a dead worker's job is taken up again this much later. */
+  /**
+   * How long a worker holds a job (BullMQ's default, 30 s, unless told): a dead worker's job is
+   * taken up again this much later.
+   */
   lockDurationMs?: number;
   /** How long a reminder's claim holds against a second send (20 job locks unless told): see claimReminder. */
   leaseMs?: number;

@@ -25,7 +25,8 @@ export function rotateFeature(deps: RotateDeps): Composer<BotContext> {
   dm.callbackQuery(ROTATE_NOW_PRESS, async (ctx) => {
     await ctx.answerCallbackQuery();
     const press = { ref: ctx.match[1], messageDate: ctx.callbackQuery.message?.date ?? 0 };
-    if (!pressIsForCurrentKey(press, await deps.credentials.current(ctx.from.id))) return ctx.reply(textsOf(ctx).buttonForOldKey);
+    const current = await deps.credentials.current(ctx.from.id);
+    if (!pressIsForCurrentKey(press, current)) return ctx.reply(textsOf(ctx).buttonForOldKey);
     await startRotation(ctx);
   });
   return feature;
