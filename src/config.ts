@@ -115,6 +115,7 @@ const environment = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     DATA_DIR: z.string().min(1).default(".data"),
     REMINDER_LOCK_SECONDS: z.coerce.number().int().min(1).max(300).default(30),
+    REMINDER_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
     KEY_WATCH_EVERY_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
     SHUTDOWN_SECONDS: z.coerce.number().int().min(1).max(60).default(8),
     REDIS_START_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
@@ -147,6 +148,9 @@ const environment = z
         ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "must use port 443, 80, 88 or 8443 (the only ones Telegram posts to)" });
       }
       if (username !== "" || password !== "") ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "must not hold a user name or password" });
+    }
+    if (env.REMINDER_LEASE_SECONDS !== undefined && env.REMINDER_LEASE_SECONDS < env.REMINDER_LOCK_SECONDS) {
+      ctx.addIssue({ code: "custom", path: ["REMINDER_LEASE_SECONDS"], message: "must be at least REMINDER_LOCK_SECONDS" });
     }
     checkOneRedis(env, ctx);
     if (env.NODE_ENV !== "production") return;
@@ -218,6 +222,8 @@ export interface Config {
   dataDir: string;
   /** How long a worker's hold on a reminder lasts: after a worker dies, its reminder goes out again this much later. */
   reminderLockSeconds: number;
+  /** How long a reminder's claim holds against a second send: a Redis outage shorter than this sends no second copy. */
+  reminderLeaseSeconds: number;
   /** How often the key watch reads each active key again from Bybit. */
   keyWatchEveryHours: number;
   /** A Redis not reached within this at start ends the process with one line (an outage later is waited out). */
@@ -292,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     shutdownSeconds: e.SHUTDOWN_SECONDS,
     redisStartWaitSeconds: e.REDIS_START_WAIT_SECONDS,
     reminderLockSeconds: e.REMINDER_LOCK_SECONDS,
+    reminderLeaseSeconds: e.REMINDER_LEASE_SECONDS ?? 20 * e.REMINDER_LOCK_SECONDS,
     keyWatchEveryHours: e.KEY_WATCH_EVERY_HOURS,
     port: e.PORT,
     metricsPort: e.METRICS_PORT,

@@ -197,6 +197,7 @@ if (config.role !== "bot") {
     metrics,
     audit,
     lockDurationMs: config.reminderLockSeconds * 1000,
+    leaseMs: config.reminderLeaseSeconds * 1000,
   });
   const findings = createWatchFindings(redis.main, events);
   const watcher = startKeyWatchWorker({

@@ -36,6 +36,12 @@ describe("configuration", () => {
     });
   });
 
+  it("holds a reminder's claim for 20 job locks unless told, and never for less than one", () => {
+    expect(loadConfig({ BOT_TOKEN: token })).toMatchObject({ reminderLockSeconds: 30, reminderLeaseSeconds: 600 });
+    expect(loadConfig({ BOT_TOKEN: token, REMINDER_LOCK_SECONDS: "2", REMINDER_LEASE_SECONDS: "90" })).toMatchObject({ reminderLockSeconds: 2, reminderLeaseSeconds: 90 });
+    expect(() => loadConfig({ BOT_TOKEN: token, REMINDER_LEASE_SECONDS: "10" })).toThrow(/REMINDER_LEASE_SECONDS: must be at least REMINDER_LOCK_SECONDS/);
+  });
+
   it("takes SUPPORT_CONTACT as a Telegram username or an https URL, and nothing else", () => {
     for (const good of ["@copytrade_help", "https://help.example.com/panic?lang=en"]) {
       expect(loadConfig({ BOT_TOKEN: token, SUPPORT_CONTACT: good }).supportContact).toBe(good);

@@ -15,7 +15,8 @@ import { startService, useServiceStage, type Service } from "./support/service.j
 // redis-server of its own (a worker's reconciliation reads every key in its Redis).
 const TOKEN = "424242:AAprocess-test-token-0123456789ab";
 const SEAL_KEYS = generateKeyringEntry();
-const stage = useServiceStage(TOKEN, { SEAL_KEYS, REMINDER_LOCK_SECONDS: "1" });
+// A claim's lease of 2 s: a reminder whose worker was killed mid-send goes out again 2 s later (20 s by default).
+const stage = useServiceStage(TOKEN, { SEAL_KEYS, REMINDER_LOCK_SECONDS: "1", REMINDER_LEASE_SECONDS: "2" });
 let redis: Redis;
 let telegram: FakeTelegram;
 let bybit: FakeBybit;
@@ -170,7 +171,10 @@ describe("the bot process", () => {
   it("reports a lost Redis in one line per connection, never a stack per retry", async () => {
     const doomed = await startLocalRedis();
     const bot = start({ ROLE: "bot", REDIS_URL: doomed.url });
-    await telegram.waitForCall((call) => call.method === "getUpdates" && call.at > performance.now() - 1000, 20_000, "polling");
+    // This bot's own polling (the fake Telegram also saw the bots of earlier tests poll).
+    for (const deadline = Date.now() + 20_000; !bot.output().includes("bot is running (long polling)"); await sleep(50)) {
+      if (Date.now() > deadline) throw new Error(`the bot did not start polling:\n${bot.output()}`);
+    }
     await doomed.stop();
     await sleep(4000);
     const lines = bot.output().split("\n");

@@ -60,12 +60,12 @@ describe("scheduling", () => {
   });
 
   it("sends a reminder that is already due at once, and says so when connecting", async () => {
-    const { alice, confirmation } = await connected({ createdAt: Date.now() - 85 * DAY_MS });
+    const { alice, confirmation, record } = await connected({ createdAt: Date.now() - 85 * DAY_MS });
     expect(confirmation).toContain("This key is already 85 days old and due for rotation");
     expect(confirmation).toContain("I’ll remind you again when it expires on");
     expect(await alice.reply()).toContain("🔁 Time to rotate your key “old-key”");
     const reminder = h.telegram.lastBotMessage(alice.chat.id);
-    expect(reminder.reply_markup).toEqual({ inline_keyboard: [[{ text: "Rotate now", callback_data: "rotate:start" }]] });
+    expect(reminder.reply_markup).toEqual({ inline_keyboard: [[{ text: "Rotate now", callback_data: `rotate:start:${record.ref}` }]] });
   });
 
   it("shows the key and its reminders in /status", async () => {
@@ -97,7 +97,7 @@ describe("rotation", () => {
     const fresh = canaryCredentials();
     h.bybit.addKey({ ...fresh, note: "new-key", createdAt: Date.now() - 60_000 });
 
-    h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), "rotate:start");
+    h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), `rotate:start:${old.ref}`);
     expect(await alice.reply()).toContain("Let’s replace your key</b> “old-key”");
     alice.say(`${fresh.apiKey} ${fresh.apiSecret}`);
     expect(await alice.reply()).toBe("Checking the key with Bybit…");

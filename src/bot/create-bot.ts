@@ -187,7 +187,7 @@ export function createBot(deps: BotDeps): BotParts {
   bot.use(panic.flow);
   const cutShort = tellCutShortChecks({ ...deps, api: bot.api });
   bot.use(connectFeature({ ...deps, shredder, cutShort }));
-  bot.use(rotateFeature());
+  bot.use(rotateFeature(deps));
   bot.use(startFeature(deps));
   bot.use(statusFeature(deps));
   bot.use(disconnectFeature(deps));

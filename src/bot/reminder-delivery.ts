@@ -3,9 +3,8 @@ import type { DeliverReminder, DeliveryOutcome } from "../jobs/reminder-worker.j
 import type { CredentialRecord } from "../vault/credential-store.js";
 import type { WatchNotice } from "../vault/watch-findings.js";
 import type { FollowerLanguages } from "../vault/follower-language.js";
+import { rotateNowData } from "./key-buttons.js";
 import { textsFor } from "./texts.js";
-
-export const ROTATE_NOW = "rotate:start";
 
 /** Tells a follower that their stored key can no longer be opened and must be connected again. */
 export function createUnreadableNotice(api: Api, languages: FollowerLanguages): (record: CredentialRecord) => Promise<void> {
@@ -20,7 +19,7 @@ export function createReminderDelivery(api: Api, clock: () => number, languages:
   return async (record, kind) => {
     const texts = textsFor(await languages.of(record.userId));
     const text = kind === "rotate" ? texts.reminderRotate(record, clock()) : texts.reminderExpired(record);
-    return deliver(api, record.userId, text, new InlineKeyboard().text(texts.rotateNowButton, ROTATE_NOW));
+    return deliver(api, record.userId, text, new InlineKeyboard().text(texts.rotateNowButton, rotateNowData(record.ref)));
   };
 }
 

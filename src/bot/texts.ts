@@ -52,6 +52,7 @@ function buildTexts(lang: Lang) {
     groupDeletingCredential: (botUsername: string) => t("group-deleting-credential", { bot: botUsername }),
 
     buttonExpired: t("button-expired"),
+    buttonForOldKey: t("button-for-old-key"),
     keyUnreadable: (record: CredentialRecord) => t("key-unreadable", { key: key(record) }),
     slowDown: (seconds: number) => t("slow-down", { seconds }),
     status: (record: CredentialRecord, times: ReminderTimes, now: number) =>

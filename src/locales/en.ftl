@@ -322,3 +322,7 @@ restart-panic-steps = Sorry: I was restarted just after freezing your key, befor
 
 check-cut-short-stored = Sorry for the wait: our storage stumbled while I was checking your key, so I could not confirm it then. It did get connected: { $key }. Send /status to see it.
 check-cut-short-not-stored = Sorry: our storage stumbled while I was checking your key, so the check was cut short and nothing was stored. Please send /connect and then the key again.
+
+# Stale buttons (issue 21, defect 6)
+
+button-for-old-key = This button is for a key you no longer have, so I left your current key alone. Send /rotate to replace the key you have now.

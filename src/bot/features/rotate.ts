@@ -1,10 +1,20 @@
 import { Composer } from "grammy";
+import type { CredentialStore } from "../../vault/credential-store.js";
 import type { BotContext } from "../context.js";
-import { ROTATE_NOW } from "../reminder-delivery.js";
+import { pressIsForCurrentKey, ROTATE_NOW_PRESS } from "../key-buttons.js";
+import { textsOf } from "../texts.js";
 import type { ConnectMode } from "./connect/connect.js";
 
-/** `/rotate` and the reminders' "Rotate now" button: the connect flow, worded for replacing a key. */
-export function rotateFeature(): Composer<BotContext> {
+export interface RotateDeps {
+  credentials: CredentialStore;
+}
+
+/**
+ * `/rotate` and the reminders' "Rotate now" button: the connect flow, worded for replacing a key.
+ * The button names the key its reminder was about: pressed after that key was frozen, replaced or
+ * disconnected, it says so and leaves the key the follower has now alone.
+ */
+export function rotateFeature(deps: RotateDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   const dm = feature.chatType("private");
   const startRotation = async (ctx: BotContext) => {
@@ -12,8 +22,11 @@ export function rotateFeature(): Composer<BotContext> {
     await ctx.conversation.enter("connect", "rotate" satisfies ConnectMode);
   };
   dm.command("rotate", startRotation);
-  dm.callbackQuery(ROTATE_NOW, async (ctx) => {
+  dm.callbackQuery(ROTATE_NOW_PRESS, async (ctx) => {
     await ctx.answerCallbackQuery();
+    const press = { ref: ctx.match[1], messageDate: ctx.callbackQuery.message?.date ?? 0 };
+    const current = await deps.credentials.current(ctx.from.id);
+    if (!pressIsForCurrentKey(press, current)) return ctx.reply(textsOf(ctx).buttonForOldKey);
     await startRotation(ctx);
   });
   return feature;

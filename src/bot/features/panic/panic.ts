@@ -8,7 +8,7 @@ import type { KeyDenylist } from "../../../vault/denylist.js";
 import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
 import type { PanicStepsOwed } from "../../../vault/panic-steps.js";
 import type { BotContext } from "../../context.js";
-import { ROTATE_NOW } from "../../reminder-delivery.js";
+import { ROTATE_NOW_PRESS } from "../../key-buttons.js";
 import { textsOf } from "../../texts.js";
 import { revokeKeyboard, STEPS_BEAT_MS } from "./resend-steps.js";
 import { finish } from "./review.js";
@@ -136,7 +136,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     if (open.length === 0 || withoutCurrentKey === "go-on" || (await deps.credentials.current(ctx.from.id))) await next();
   };
   dm.command(["connect", "rotate", "start"], frozenFirst("go-on"));
-  dm.callbackQuery(ROTATE_NOW, frozenFirst("go-on"));
+  dm.callbackQuery(ROTATE_NOW_PRESS, frozenFirst("go-on"));
   dm.command(["status", "disconnect"], frozenFirst("stop"));
   dm.command("cancel", async (ctx, next) => {
     const open = ctx.conversation.active("connect") > 0 ? [] : await deps.panics.open(ctx.from.id);
