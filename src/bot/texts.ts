@@ -3,12 +3,12 @@ import { DAY_MS } from "../policy/key-policy.js";
 import type { ReminderTimes } from "../policy/rotation.js";
 import type { CredentialRecord } from "../vault/credential-store.js";
 import type { FlowExpiry } from "./context.js";
-import { connectTexts } from "./copy/connect.js";
-import { deletionTexts } from "./copy/deletion.js";
-import { daysLeft, describePermissions, keyLabel } from "./copy/format.js";
-import { panicTexts } from "./copy/panic.js";
-import { restartTexts } from "./copy/restarts.js";
-import { watchTexts } from "./copy/watch.js";
+import { connectTexts } from "./wording/connect.js";
+import { deletionTexts } from "./wording/deletion.js";
+import { daysLeft, describePermissions, keyLabel } from "./wording/format.js";
+import { panicTexts } from "./wording/panic.js";
+import { restartTexts } from "./wording/restarts.js";
+import { watchTexts } from "./wording/watch.js";
 import { langFor, pickLocale, type Lang, type Locale } from "./i18n.js";
 
 /**

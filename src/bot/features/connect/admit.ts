@@ -11,7 +11,7 @@ import type { ReminderTimes, RotationRules } from "../../../policy/rotation.js";
 import { KeyHeldElsewhere, type CredentialRecord, type CredentialStore } from "../../../vault/credential-store.js";
 import type { KeyDenylist } from "../../../vault/denylist.js";
 import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
-import type { NextStep } from "../../copy/connect.js";
+import type { NextStep } from "../../wording/connect.js";
 import type { Texts } from "../../texts.js";
 
 export interface AdmitDeps {

@@ -5,10 +5,10 @@ import { FLOW_LIFETIME_SECONDS, WRONG_INPUTS_PER_STEP } from "../../../policy/fl
 import type { ChecksUnderWay } from "../../../vault/checks.js";
 import type { CredentialRecord } from "../../../vault/credential-store.js";
 import type { BotContext, BotConversation } from "../../context.js";
-import { suggestedKeyName, type NextStep } from "../../copy/connect.js";
+import { suggestedKeyName, type NextStep } from "../../wording/connect.js";
 import type { MessageAddress } from "../../intake/carriers.js";
 import type { Shredder } from "../../intake/shredder.js";
-import { escapeHtml } from "../../copy/format.js";
+import { escapeHtml } from "../../wording/format.js";
 import { textsOf, type Texts } from "../../texts.js";
 import { admit, type Admission, type AdmitDeps } from "./admit.js";
 import type { CutShortChecks } from "./cut-short.js";
