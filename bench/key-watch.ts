@@ -7,9 +7,9 @@
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Queue } from "bullmq";
-import { createKeyWatchSchedule, KEY_WATCH_QUEUE, type WatchJob } from "../src/jobs/key-watch.js";
+import { createKeyWatchSchedule, KEY_WATCH_QUEUE, type WatchJob } from "../src/key-watch/worker.js";
 import { DAY_MS } from "../src/policy/key-policy.js";
-import { createCredentialStore } from "../src/vault/credential-store.js";
+import { createCredentialStore } from "../src/stores/credential-store.js";
 import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
 import { createSealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "../test/support/canaries.js";

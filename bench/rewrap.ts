@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { startLocalRedis } from "../src/infra/local-redis.js";
 import { redisClient, type RedisClient, type RedisTarget } from "../src/infra/redis.js";
 import { DAY_MS } from "../src/policy/key-policy.js";
-import { createCredentialStore } from "../src/vault/credential-store.js";
+import { createCredentialStore } from "../src/stores/credential-store.js";
 import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
 import { createSealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "../test/support/canaries.js";

@@ -28,23 +28,23 @@ import { startLocalRedis, type LocalRedis } from "./infra/local-redis.js";
 import { firstContact, redisWhere } from "./infra/redis-reach.js";
 import { createLogger } from "./infra/logger.js";
 import { connectRedis, reportingErrors, warnUnlessNoEviction } from "./infra/redis.js";
-import { createKeyWatchSchedule, KEY_WATCH_QUEUE, retirementBrake, startKeyWatchWorker, type WatchJob } from "./jobs/key-watch.js";
-import { startReminderWorker } from "./jobs/reminder-worker.js";
+import { createKeyWatchSchedule, KEY_WATCH_QUEUE, retirementBrake, startKeyWatchWorker, type WatchJob } from "./key-watch/worker.js";
+import { startReminderWorker } from "./reminders/worker.js";
 import { countJobs, createMetrics } from "./metrics/metrics.js";
 import { startReconciling } from "./jobs/reconcile.js";
-import { createSharedKeys } from "./jobs/shared-keys.js";
-import { createReminders, REMINDER_QUEUE, type ReminderJob } from "./jobs/reminders.js";
-import { createChecksUnderWay } from "./vault/checks.js";
-import { createCredentialStore } from "./vault/credential-store.js";
+import { createSharedKeys } from "./key-watch/shared-keys.js";
+import { createReminders, REMINDER_QUEUE, type ReminderJob } from "./reminders/schedule.js";
+import { createChecksUnderWay } from "./stores/checks.js";
+import { createCredentialStore } from "./stores/credential-store.js";
 import { loadOrCreateDevKeyring } from "./vault/dev-keyring.js";
-import { createKeyDenylist } from "./vault/denylist.js";
+import { createKeyDenylist } from "./stores/denylist.js";
 import { announceKeyring } from "./vault/keyring-presence.js";
-import { createFollowerLanguages } from "./vault/follower-language.js";
-import { createFollowerStore } from "./vault/follower-store.js";
-import { createKeyPairPool, createPendingKeyPairs } from "./vault/key-pairs.js";
-import { createPanicStore } from "./vault/panic-store.js";
+import { createFollowerLanguages } from "./stores/follower-language.js";
+import { createFollowerStore } from "./stores/follower-store.js";
+import { createKeyPairPool, createPendingKeyPairs } from "./stores/key-pairs.js";
+import { createPanicStore } from "./stores/panic-store.js";
 import { createSealer } from "./vault/sealer.js";
-import { createWatchFindings } from "./vault/watch-findings.js";
+import { createWatchFindings } from "./key-watch/findings.js";
 
 /** A start that cannot go on: one plain line for the operator (JSON logs are for running), then exit 1. */
 function cannotStart(line: string): never {

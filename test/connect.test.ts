@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { credentialKey } from "../src/vault/credential-store.js";
+import { credentialKey } from "../src/stores/credential-store.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 

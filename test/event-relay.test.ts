@@ -2,7 +2,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { createEventOutbox, eventKeys } from "../src/events/outbox.js";
 import { startEventRelay } from "../src/events/relay.js";
-import { createCredentialStore } from "../src/vault/credential-store.js";
+import { createCredentialStore } from "../src/stores/credential-store.js";
 import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
 import { createSealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "./support/canaries.js";

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createLogger } from "../src/infra/logger.js";
 import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
-import { createKeyPairPool } from "../src/vault/key-pairs.js";
+import { createKeyPairPool } from "../src/stores/key-pairs.js";
 import { createSealer } from "../src/vault/sealer.js";
 
 let redis: Redis;

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createKeyWatchSchedule } from "../src/jobs/key-watch.js";
-import { reminderJobId } from "../src/jobs/reminders.js";
+import { createKeyWatchSchedule } from "../src/key-watch/worker.js";
+import { reminderJobId } from "../src/reminders/schedule.js";
 import { DAY_MS } from "../src/policy/key-policy.js";
-import type { CredentialRecord } from "../src/vault/credential-store.js";
+import type { CredentialRecord } from "../src/stores/credential-store.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { submitKey } from "./support/flows.js";
 import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";

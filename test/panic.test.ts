@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { reminderJobId } from "../src/jobs/reminders.js";
+import { reminderJobId } from "../src/reminders/schedule.js";
 import { DAY_MS } from "../src/policy/key-policy.js";
-import type { CredentialRecord } from "../src/vault/credential-store.js";
+import type { CredentialRecord } from "../src/stores/credential-store.js";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeAccount, FakeFill, FakeOrder, FakePosition } from "./support/fake-bybit.js";
 import type { FakeMessage, FakeUser } from "./support/fake-telegram.js";

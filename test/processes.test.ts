@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalRedis } from "../src/infra/local-redis.js";
-import type { CredentialRecord } from "../src/vault/credential-store.js";
+import type { CredentialRecord } from "../src/stores/credential-store.js";
 import { generateKeyringEntry } from "../src/vault/keyring.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { dueReminders as dueRemindersIn, rotationRemindersIn } from "./support/due-reminders.js";

@@ -1,6 +1,6 @@
 import type { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
-import { reminderJobId, sentMarkerKey, type ReminderJob } from "../src/jobs/reminders.js";
+import { reminderJobId, sentMarkerKey, type ReminderJob } from "../src/reminders/schedule.js";
 import { DAY_MS } from "../src/policy/key-policy.js";
 import type { ReminderKind } from "../src/policy/rotation.js";
 import { canaryCredentials } from "./support/canaries.js";

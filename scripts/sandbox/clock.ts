@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { localRedisAddress } from "../../src/infra/local-redis.js";
-import { REMINDER_QUEUE, type ReminderJob } from "../../src/jobs/reminders.js";
+import { REMINDER_QUEUE, type ReminderJob } from "../../src/reminders/schedule.js";
 
 const DAY_MS = 86_400_000;
 

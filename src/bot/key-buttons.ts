@@ -1,4 +1,4 @@
-import type { CredentialRecord } from "../vault/credential-store.js";
+import type { CredentialRecord } from "../stores/credential-store.js";
 
 /**
  * Buttons about one key name it: a press acts on that key only, and a button outlives its key

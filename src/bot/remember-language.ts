@@ -1,5 +1,5 @@
 import type { MiddlewareFn } from "grammy";
-import type { FollowerLanguages } from "../vault/follower-language.js";
+import type { FollowerLanguages } from "../stores/follower-language.js";
 import type { BotContext } from "./context.js";
 
 /** Keeps each follower's Telegram language, for what reaches them later outside an update. */

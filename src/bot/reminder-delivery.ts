@@ -1,8 +1,8 @@
 import { GrammyError, HttpError, InlineKeyboard, type Api } from "grammy";
-import type { DeliverReminder, DeliveryOutcome } from "../jobs/reminder-worker.js";
-import type { CredentialRecord } from "../vault/credential-store.js";
-import type { WatchNotice } from "../vault/watch-findings.js";
-import type { FollowerLanguages } from "../vault/follower-language.js";
+import type { DeliverReminder, DeliveryOutcome } from "../reminders/worker.js";
+import type { CredentialRecord } from "../stores/credential-store.js";
+import type { WatchNotice } from "../key-watch/findings.js";
+import type { FollowerLanguages } from "../stores/follower-language.js";
 import { rotateNowData } from "./key-buttons.js";
 import { textsFor } from "./texts.js";
 

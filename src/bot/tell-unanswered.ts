@@ -2,7 +2,7 @@ import type { Api, Bot } from "grammy";
 import type { Logger } from "pino";
 import type { RedisClient } from "../infra/redis.js";
 import type { Metrics } from "../metrics/metrics.js";
-import type { FollowerLanguages } from "../vault/follower-language.js";
+import type { FollowerLanguages } from "../stores/follower-language.js";
 import type { BotContext } from "./context.js";
 import type { MessageAddress } from "./intake/carriers.js";
 import { textsFor } from "./texts.js";

@@ -1,7 +1,7 @@
 import type { Context } from "grammy";
 import { DAY_MS } from "../policy/key-policy.js";
 import type { ReminderTimes } from "../policy/rotation.js";
-import type { CredentialRecord } from "../vault/credential-store.js";
+import type { CredentialRecord } from "../stores/credential-store.js";
 import type { FlowExpiry } from "./context.js";
 import { connectTexts } from "./wording/connect.js";
 import { deletionTexts } from "./wording/deletion.js";

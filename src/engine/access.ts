@@ -1,9 +1,9 @@
 import { createAuditTrail, type AuditTrail } from "../audit/trail.js";
 import type { RedisClient } from "../infra/redis.js";
 import type { KeyType } from "../policy/api-key.js";
-import { revealAt, type CredentialRecord, type CredentialStatus } from "../vault/credential-store.js";
-import { createKeyDenylist, type KeyDenylist } from "../vault/denylist.js";
-import { followerKeys } from "../vault/follower-keys.js";
+import { revealAt, type CredentialRecord, type CredentialStatus } from "../stores/credential-store.js";
+import { createKeyDenylist, type KeyDenylist } from "../stores/denylist.js";
+import { followerKeys } from "../infra/redis-keys.js";
 import { SealError, type Sealer } from "../vault/sealer.js";
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { scanKeys, type RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
 import type { AuditTrail } from "../audit/trail.js";
-import { followerKeys } from "../vault/follower-keys.js";
+import { followerKeys } from "../infra/redis-keys.js";
 import { eventKeys, type EventKeys } from "./outbox.js";
 
 export interface EventRelayOptions {

@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import type { RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics/metrics.js";
-import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
-import { followerKeys } from "../vault/follower-keys.js";
-import type { WatchFindings } from "../vault/watch-findings.js";
-import type { KeyWatchSchedule } from "./key-watch.js";
-import type { Reminders } from "./reminders.js";
-import type { SharedKeys } from "./shared-keys.js";
+import type { CredentialRecord, CredentialStore } from "../stores/credential-store.js";
+import { followerKeys } from "../infra/redis-keys.js";
+import type { WatchFindings } from "../key-watch/findings.js";
+import type { KeyWatchSchedule } from "../key-watch/worker.js";
+import type { Reminders } from "../reminders/schedule.js";
+import type { SharedKeys } from "../key-watch/shared-keys.js";
 
 export interface ReconcileDeps {
   credentials: CredentialStore;

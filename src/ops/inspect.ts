@@ -1,7 +1,7 @@
-import { reminderJobId, sentMarkerKey } from "../jobs/reminders.js";
+import { reminderJobId, sentMarkerKey } from "../reminders/schedule.js";
 import type { ReminderKind } from "../policy/rotation.js";
-import { credentialKey, toRecord } from "../vault/credential-store.js";
-import { followerKeys } from "../vault/follower-keys.js";
+import { credentialKey, toRecord } from "../stores/credential-store.js";
+import { followerKeys } from "../infra/redis-keys.js";
 import { oneLine, when, type OpsDeps } from "./deps.js";
 
 const KINDS: ReminderKind[] = ["rotate", "expiry"];

@@ -1,7 +1,7 @@
 import { dataNodes } from "../infra/redis.js";
 import type { Keyring } from "../vault/keyring.js";
 import { livingKeyrings, type LivingKeyring } from "../vault/keyring-presence.js";
-import { countByEntry, rewrapAll } from "../vault/rewrap.js";
+import { countByEntry, rewrapAll } from "../stores/rewrap.js";
 import type { Sealer } from "../vault/sealer.js";
 import { when, type OpsDeps } from "./deps.js";
 import { progressBar } from "./progress.js";

@@ -1,9 +1,9 @@
 import { randomInt } from "node:crypto";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { createReminders, REMINDER_QUEUE, type ReminderJob } from "../../src/jobs/reminders.js";
+import { createReminders, REMINDER_QUEUE, type ReminderJob } from "../../src/reminders/schedule.js";
 import { DAY_MS } from "../../src/policy/key-policy.js";
-import { createCredentialStore, type CredentialRecord } from "../../src/vault/credential-store.js";
+import { createCredentialStore, type CredentialRecord } from "../../src/stores/credential-store.js";
 import { parseKeyring } from "../../src/vault/keyring.js";
 import { createSealer } from "../../src/vault/sealer.js";
 import { canaryCredentials } from "./canaries.js";

@@ -1,6 +1,6 @@
 import { Composer, InlineKeyboard } from "grammy";
-import type { Reminders } from "../../jobs/reminders.js";
-import type { CredentialStore } from "../../vault/credential-store.js";
+import type { Reminders } from "../../reminders/schedule.js";
+import type { CredentialStore } from "../../stores/credential-store.js";
 import type { BotContext } from "../context.js";
 import { textsOf } from "../texts.js";
 

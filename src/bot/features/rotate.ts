@@ -1,5 +1,5 @@
 import { Composer } from "grammy";
-import type { CredentialStore } from "../../vault/credential-store.js";
+import type { CredentialStore } from "../../stores/credential-store.js";
 import type { BotContext } from "../context.js";
 import { pressIsForCurrentKey, ROTATE_NOW_PRESS } from "../key-buttons.js";
 import { textsOf } from "../texts.js";

@@ -1,6 +1,6 @@
 import { Composer, InlineKeyboard } from "grammy";
 import type { RotationRules } from "../../policy/rotation.js";
-import type { CredentialStore } from "../../vault/credential-store.js";
+import type { CredentialStore } from "../../stores/credential-store.js";
 import type { BotContext } from "../context.js";
 import { textsOf } from "../texts.js";
 import type { ConnectMode } from "./connect/connect.js";

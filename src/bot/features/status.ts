@@ -1,7 +1,7 @@
 import { Composer } from "grammy";
 import { reminderTimes, type RotationRules } from "../../policy/rotation.js";
-import type { CredentialStore } from "../../vault/credential-store.js";
-import type { PanicStore } from "../../vault/panic-store.js";
+import type { CredentialStore } from "../../stores/credential-store.js";
+import type { PanicStore } from "../../stores/panic-store.js";
 import type { BotContext } from "../context.js";
 import { textsOf } from "../texts.js";
 

@@ -1,6 +1,6 @@
 import type { Bot } from "grammy";
 import type { BotContext } from "../context.js";
-import type { FollowerLanguages } from "../../vault/follower-language.js";
+import type { FollowerLanguages } from "../../stores/follower-language.js";
 import { textsFor } from "../texts.js";
 import type { MessageAddress } from "./carriers.js";
 import type { NotDeleted } from "./shredder.js";

@@ -2,7 +2,7 @@ import type { ExchangeFailure } from "../../exchange/bybit.js";
 import type { KeyType } from "../../policy/api-key.js";
 import type { PolicyWarning, RefusalReason } from "../../policy/key-policy.js";
 import type { ReminderTimes } from "../../policy/rotation.js";
-import type { CredentialRecord } from "../../vault/credential-store.js";
+import type { CredentialRecord } from "../../stores/credential-store.js";
 import type { Lang } from "../i18n.js";
 import { daysUntil, describeGroup, describePermissions, escapeHtml, keyLabel, permissionLabel } from "./format.js";
 

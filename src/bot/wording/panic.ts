@@ -1,5 +1,5 @@
 import type { AccountSnapshot, Fill, OpenOrder, OpenPosition } from "../../policy/account.js";
-import type { CredentialRecord } from "../../vault/credential-store.js";
+import type { CredentialRecord } from "../../stores/credential-store.js";
 import type { Lang } from "../i18n.js";
 import { API_MANAGEMENT_URL, connectTexts, type NextStep } from "./connect.js";
 import { escapeHtml, keyLabel } from "./format.js";

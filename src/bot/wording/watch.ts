@@ -1,7 +1,7 @@
 import { MONEY_REASONS } from "../../policy/key-policy.js";
 import type { PermissionChanges } from "../../policy/key-watch.js";
-import type { CredentialRecord } from "../../vault/credential-store.js";
-import type { WatchNotice } from "../../vault/watch-findings.js";
+import type { CredentialRecord } from "../../stores/credential-store.js";
+import type { WatchNotice } from "../../key-watch/findings.js";
 import type { Lang } from "../i18n.js";
 import { API_MANAGEMENT_URL, connectTexts } from "./connect.js";
 import { describePermissions, keyLabel } from "./format.js";

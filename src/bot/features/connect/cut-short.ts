@@ -1,9 +1,9 @@
 import type { Api } from "grammy";
 import type { Logger } from "pino";
-import type { ChecksUnderWay, InterruptedCheck } from "../../../vault/checks.js";
-import type { CredentialStore } from "../../../vault/credential-store.js";
-import type { FollowerLanguages } from "../../../vault/follower-language.js";
-import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
+import type { ChecksUnderWay, InterruptedCheck } from "../../../stores/checks.js";
+import type { CredentialStore } from "../../../stores/credential-store.js";
+import type { FollowerLanguages } from "../../../stores/follower-language.js";
+import type { PendingKeyPairs } from "../../../stores/key-pairs.js";
 import { textsFor } from "../../texts.js";
 
 export interface CutShortDeps {
@@ -15,7 +15,7 @@ export interface CutShortDeps {
   logger: Logger;
 }
 
-/** A check that a Redis fault cut short. `recorded`: its record under way (vault/checks.ts) was written and stays. */
+/** A check that a Redis fault cut short. `recorded`: its record under way (stores/checks.ts) was written and stays. */
 export interface OwedCheck extends InterruptedCheck {
   recorded: boolean;
 }
@@ -34,7 +34,7 @@ const TRY_EVERY_MS = 500;
  * or failing over), kept in this process until Redis takes writes again: then each hears the
  * truth, read from Redis, once: the key was stored ("Connected") or not (send it again). Until
  * then the check's record under way stays, and no other process claims it while Redis refuses
- * writes (vault/checks.ts): if this process dies meanwhile, the crash sweep (interrupted.ts) tells
+ * writes (stores/checks.ts): if this process dies meanwhile, the crash sweep (interrupted.ts) tells
  * the follower instead. Whoever takes the record away tells; a check that never got its record
  * (the fault came first) is this process's alone to tell.
  */

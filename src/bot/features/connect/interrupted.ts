@@ -1,9 +1,9 @@
 import type { Api } from "grammy";
 import type { Logger } from "pino";
-import type { ChecksUnderWay, InterruptedCheck } from "../../../vault/checks.js";
-import type { CredentialStore } from "../../../vault/credential-store.js";
-import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
-import type { FollowerLanguages } from "../../../vault/follower-language.js";
+import type { ChecksUnderWay, InterruptedCheck } from "../../../stores/checks.js";
+import type { CredentialStore } from "../../../stores/credential-store.js";
+import type { PendingKeyPairs } from "../../../stores/key-pairs.js";
+import type { FollowerLanguages } from "../../../stores/follower-language.js";
 import { textsFor } from "../../texts.js";
 
 export interface InterruptedDeps {

@@ -1,12 +1,12 @@
 import { Composer, InlineKeyboard, type Context } from "grammy";
 import type { BybitBudget } from "../../../budget/bybit-budget.js";
-import type { Reminders } from "../../../jobs/reminders.js";
-import type { SharedKeys } from "../../../jobs/shared-keys.js";
+import type { Reminders } from "../../../reminders/schedule.js";
+import type { SharedKeys } from "../../../key-watch/shared-keys.js";
 import type { Metrics } from "../../../metrics/metrics.js";
-import type { CredentialRecord } from "../../../vault/credential-store.js";
-import type { KeyDenylist } from "../../../vault/denylist.js";
-import type { PendingKeyPairs } from "../../../vault/key-pairs.js";
-import type { PanicStepsOwed } from "../../../vault/panic-steps.js";
+import type { CredentialRecord } from "../../../stores/credential-store.js";
+import type { KeyDenylist } from "../../../stores/denylist.js";
+import type { PendingKeyPairs } from "../../../stores/key-pairs.js";
+import type { PanicStepsOwed } from "../../../stores/panic-steps.js";
 import type { BotContext } from "../../context.js";
 import { ROTATE_NOW_PRESS } from "../../key-buttons.js";
 import { textsOf } from "../../texts.js";

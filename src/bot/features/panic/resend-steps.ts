@@ -1,9 +1,9 @@
 import { InlineKeyboard, type Api } from "grammy";
 import type { Logger } from "pino";
 import type { Metrics } from "../../../metrics/metrics.js";
-import type { FollowerLanguages } from "../../../vault/follower-language.js";
-import type { PanicStepsOwed } from "../../../vault/panic-steps.js";
-import type { PanicStore } from "../../../vault/panic-store.js";
+import type { FollowerLanguages } from "../../../stores/follower-language.js";
+import type { PanicStepsOwed } from "../../../stores/panic-steps.js";
+import type { PanicStore } from "../../../stores/panic-store.js";
 import { textsFor, type Texts } from "../../texts.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { Context } from "grammy";
 import { foreignFills } from "../../../policy/account.js";
-import type { CredentialStore } from "../../../vault/credential-store.js";
-import type { PanicFlow, PanicStore, ReadAccount } from "../../../vault/panic-store.js";
+import type { CredentialStore } from "../../../stores/credential-store.js";
+import type { PanicFlow, PanicStore, ReadAccount } from "../../../stores/panic-store.js";
 import { splitIntoMessages } from "../../split-messages.js";
 import { textsOf, type Texts } from "../../texts.js";
 

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Exchange } from "../../../exchange/bybit.js";
 import { foreignFills, REVIEW_FILLS_DAYS } from "../../../policy/account.js";
 import { DAY_MS } from "../../../policy/key-policy.js";
-import type { PanicFlow } from "../../../vault/panic-store.js";
+import type { PanicFlow } from "../../../stores/panic-store.js";
 import { textsOf } from "../../texts.js";
 import { finish, type ReviewDeps } from "./review.js";
 

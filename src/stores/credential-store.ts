@@ -1,11 +1,11 @@
 import type { AuditTrail } from "../audit/trail.js";
-import { followerKeys } from "./follower-keys.js";
+import { followerKeys } from "../infra/redis-keys.js";
 import { randomUUID } from "node:crypto";
 import { scanKeys, type RedisClient } from "../infra/redis.js";
 import { keyTypeOf, maskApiKey, type ApiKeyFacts, type Credentials, type KeyType } from "../policy/api-key.js";
 import type { EventOutbox } from "../events/outbox.js";
 import { MOVE_STATUS, PURGE, SAVE_UNLESS_PANICKED, SET_IF_CURRENT } from "./credential-scripts.js";
-import type { Sealer } from "./sealer.js";
+import type { Sealer } from "../vault/sealer.js";
 import { createKeyHolders } from "./key-holders.js";
 
 /** The key is held by another follower (or claimed by one at this very moment): shared, or leaked. Nothing was stored. */

@@ -1,5 +1,5 @@
 import type { RedisClient } from "../infra/redis.js";
-import { followerKeys } from "./follower-keys.js";
+import { followerKeys } from "../infra/redis-keys.js";
 
 /**
  * The language Telegram says each follower uses, kept next to their other data (their hash

@@ -9,11 +9,11 @@ import type { Metrics } from "../metrics/metrics.js";
 import type { Credentials } from "../policy/api-key.js";
 import { MONEY_REASONS } from "../policy/key-policy.js";
 import { judgeWatchedKey, type WatchVerdict } from "../policy/key-watch.js";
-import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
-import type { KeyDenylist } from "../vault/denylist.js";
-import type { WatchFindings, WatchNotice } from "../vault/watch-findings.js";
-import type { DeliveryOutcome } from "./reminder-worker.js";
-import type { KeyLooks, KeyWatching, Reminders } from "./reminders.js";
+import type { CredentialRecord, CredentialStore } from "../stores/credential-store.js";
+import type { KeyDenylist } from "../stores/denylist.js";
+import type { WatchFindings, WatchNotice } from "./findings.js";
+import type { DeliveryOutcome } from "../reminders/worker.js";
+import type { KeyLooks, KeyWatching, Reminders } from "../reminders/schedule.js";
 import type { SharedKeys } from "./shared-keys.js";
 
 export const KEY_WATCH_QUEUE = "key-watch";

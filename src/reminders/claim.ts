@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RedisClient } from "../infra/redis.js";
-import { sentMarkerKey, writeMarker, type ReminderJob } from "./reminders.js";
+import { sentMarkerKey, writeMarker, type ReminderJob } from "./schedule.js";
 
 /** Deletes the marker only while it still holds this claim: a claim that ran out and was taken is someone else's. */
 const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;

@@ -1,7 +1,7 @@
 import type { RedisClient } from "../infra/redis.js";
 import { createKeyHolders } from "./key-holders.js";
 import { EMIT_LUA, type EventOutbox } from "../events/outbox.js";
-import { allFollowerKeys, followerKeys } from "./follower-keys.js";
+import { allFollowerKeys, followerKeys } from "../infra/redis-keys.js";
 
 export interface FollowerStore {
   /** Deletes every key this service holds about the follower: a few commands, whatever else Redis holds. */

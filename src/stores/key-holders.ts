@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { RedisClient } from "../infra/redis.js";
 import { EMIT_LUA } from "../events/outbox.js";
 import { digest } from "./denylist.js";
-import { followerKeys } from "./follower-keys.js";
+import { followerKeys } from "../infra/redis-keys.js";
 
 /**
  * One Bybit key, one follower. The index names, per Bybit key id (by its hash, as the denylist

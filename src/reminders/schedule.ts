@@ -1,8 +1,8 @@
-import { followerKeys } from "../vault/follower-keys.js";
+import { followerKeys } from "../infra/redis-keys.js";
 import type { Queue } from "bullmq";
 import type { RedisClient } from "../infra/redis.js";
 import { reminderTimes, type ReminderKind, type ReminderTimes, type RotationRules } from "../policy/rotation.js";
-import type { CredentialRecord } from "../vault/credential-store.js";
+import type { CredentialRecord } from "../stores/credential-store.js";
 
 export const REMINDER_QUEUE = "reminders";
 const KINDS: ReminderKind[] = ["rotate", "expiry"];

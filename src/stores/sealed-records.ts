@@ -2,7 +2,7 @@ import type { RedisClient } from "../infra/redis.js";
 import { sealContext } from "./credential-store.js";
 import { DEFAULT_POOL_KEY, pendingContext, poolContext } from "./key-pairs.js";
 import { snapshotContext } from "./panic-store.js";
-import { FLOW_STATE_PREFIX, sealedStorageContext } from "./sealed-storage.js";
+import { FLOW_STATE_PREFIX, sealedStorageContext } from "../vault/sealed-storage.js";
 
 /**
  * Every sealed blob the service keeps, found from its Redis key: what it is sealed for (its

@@ -1,6 +1,6 @@
 import { scanKeys, type RedisClient } from "../infra/redis.js";
 import { sealedBlobsAt, type SealedBlob } from "./sealed-records.js";
-import { SealError, type Sealer } from "./sealer.js";
+import { SealError, type Sealer } from "../vault/sealer.js";
 
 /**
  * Keyring rotation's second half: every sealed record re-sealed with the newest keyring entry,

@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
 import type { EventOutbox } from "../events/outbox.js";
 import type { RedisClient } from "../infra/redis.js";
-import type { CredentialRecord } from "../vault/credential-store.js";
-import type { KeyDenylist } from "../vault/denylist.js";
-import { createKeyHolders, freezeSharedCopy } from "../vault/key-holders.js";
-import type { WatchNotice } from "../vault/watch-findings.js";
-import type { KeyLooks, Reminders } from "./reminders.js";
+import type { CredentialRecord } from "../stores/credential-store.js";
+import type { KeyDenylist } from "../stores/denylist.js";
+import { createKeyHolders, freezeSharedCopy } from "../stores/key-holders.js";
+import type { WatchNotice } from "./findings.js";
+import type { KeyLooks, Reminders } from "../reminders/schedule.js";
 
 /**
  * One key, one follower: a Bybit key seen in two slots has been shared or has leaked. Connecting

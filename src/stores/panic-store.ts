@@ -1,10 +1,10 @@
-import { followerKeys } from "./follower-keys.js";
+import { followerKeys } from "../infra/redis-keys.js";
 import type { RedisClient } from "../infra/redis.js";
 import type { AccountSnapshot } from "../policy/account.js";
 import type { Credentials } from "../policy/api-key.js";
 import { asText, credentialKey, revealAt, toRecord, type CredentialRecord } from "./credential-store.js";
 import { EMIT_LUA, type EventOutbox } from "../events/outbox.js";
-import { SealError, type Sealer } from "./sealer.js";
+import { SealError, type Sealer } from "../vault/sealer.js";
 
 /**
  * `/panic` flows, one per frozen key. Freezing moves the credential out of the follower's

@@ -3,8 +3,8 @@ import type { ApiKeyFacts } from "../policy/api-key.js";
 import type { RefusalReason } from "../policy/key-policy.js";
 import type { PermissionChanges } from "../policy/key-watch.js";
 import { EMIT_LUA, type EventOutbox } from "../events/outbox.js";
-import { credentialKey, type CredentialStatus } from "./credential-store.js";
-import { followerKeys } from "./follower-keys.js";
+import { credentialKey, type CredentialStatus } from "../stores/credential-store.js";
+import { followerKeys } from "../infra/redis-keys.js";
 
 /** What the follower is owed a message about, once the watch took their key out of use. Nothing secret. */
 /** `shared`: the same Bybit key was found in another follower's slot (shared, or leaked), so every copy was frozen. */

@@ -5,9 +5,9 @@ import type { AuditTrail } from "../audit/trail.js";
 import { reportingErrors } from "../infra/redis.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { ReminderKind } from "../policy/rotation.js";
-import type { CredentialRecord, CredentialStore } from "../vault/credential-store.js";
-import { claimReminder } from "./reminder-claim.js";
-import { REMINDER_QUEUE, type ReminderJob } from "./reminders.js";
+import type { CredentialRecord, CredentialStore } from "../stores/credential-store.js";
+import { claimReminder } from "./claim.js";
+import { REMINDER_QUEUE, type ReminderJob } from "./schedule.js";
 
 /** How a reminder reaches the follower (Telegram, in production), reduced to what the worker must decide on. */
 export type DeliveryOutcome =
