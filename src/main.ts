@@ -1,7 +1,6 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { collectDefaultMetrics } from "prom-client";
-import { Queue } from "bullmq";
 import { Api } from "grammy";
 import { publishCommands } from "./bot/commands.js";
 import { createBot } from "./bot/create-bot.js";
@@ -10,41 +9,24 @@ import { startTakingUpdates } from "./bot/intake-mode.js";
 import { webhookHandler, webhookRoute, type WebhookHandler } from "./bot/webhook.js";
 import { healthRoutes, metricsRoute, type Readiness } from "./http/health.js";
 import { startHttpServer } from "./http/server.js";
-import { createAuditTrail } from "./audit/trail.js";
 import { CHECK_BEAT_MS } from "./bot/features/connect/connect.js";
-import { createPendingDeletions } from "./bot/intake/pending-deletions.js";
 import { createReminderDelivery, createUnreadableNotice, createWatchNotice } from "./bot/reminder-delivery.js";
 import { TELEGRAM_LIMITS } from "./bot/sending/budget.js";
 import { sendPath } from "./bot/sending/send-path.js";
-import { createBybitBudget } from "./budget/bybit-budget.js";
-import { askRedis, createRateBudget } from "./budget/rate-budget.js";
-import { withLocalFallback } from "./budget/local-budget.js";
 import { ConfigError, configWarnings, loadConfig } from "./config.js";
-import { FLOW_LIFETIME_SECONDS } from "./policy/flows.js";
-import { createEventOutbox } from "./events/outbox.js";
 import { startEventRelay } from "./events/relay.js";
-import { createBybitExchange } from "./exchange/bybit.js";
 import { startLocalRedis, type LocalRedis } from "./infra/local-redis.js";
 import { firstContact, redisWhere } from "./infra/redis-reach.js";
 import { createLogger } from "./infra/logger.js";
-import { connectRedis, reportingErrors, warnUnlessNoEviction } from "./infra/redis.js";
-import { createKeyWatchSchedule, KEY_WATCH_QUEUE, retirementBrake, startKeyWatchWorker, type WatchJob } from "./key-watch/worker.js";
+import { connectRedis, warnUnlessNoEviction } from "./infra/redis.js";
+import { retirementBrake, startKeyWatchWorker } from "./key-watch/worker.js";
 import { startReminderWorker } from "./reminders/worker.js";
 import { countJobs, createMetrics } from "./metrics/metrics.js";
 import { startReconciling } from "./jobs/reconcile.js";
-import { createSharedKeys } from "./key-watch/shared-keys.js";
-import { createReminders, REMINDER_QUEUE, type ReminderJob } from "./reminders/schedule.js";
-import { createChecksUnderWay } from "./stores/checks.js";
-import { createCredentialStore } from "./stores/credential-store.js";
 import { loadOrCreateDevKeyring } from "./vault/dev-keyring.js";
-import { createKeyDenylist } from "./stores/denylist.js";
 import { announceKeyring } from "./vault/keyring-presence.js";
-import { createFollowerLanguages } from "./stores/follower-language.js";
-import { createFollowerStore } from "./stores/follower-store.js";
-import { createKeyPairPool, createPendingKeyPairs } from "./stores/key-pairs.js";
-import { createPanicStore } from "./stores/panic-store.js";
 import { createSealer } from "./vault/sealer.js";
-import { createWatchFindings } from "./key-watch/findings.js";
+import { buildServices } from "./services.js";
 
 /** A start that cannot go on: one plain line for the operator (JSON logs are for running), then exit 1. */
 function cannotStart(line: string): never {
@@ -104,26 +86,9 @@ const keyringPresence = announceKeyring(redis.main, keyring, `${config.role}@${h
 const metrics = createMetrics();
 const telegramLimits = { ...TELEGRAM_LIMITS, allChats: { ...TELEGRAM_LIMITS.allChats, intervalMs: 1000 / config.telegramMessagesPerSecond } };
 collectDefaultMetrics({ register: metrics.registry });
-const budget = createRateBudget(redis.main);
-const bybitBudget = createBybitBudget(budget, config.bybitRequestsPer5s);
-// Sending goes on through a Redis fault, paced in the process for its length (local-budget.ts).
-const telegramBudget = withLocalFallback(askRedis(redis.main), {
-  answerWithinMs: config.budgetAnswerWithinMs,
-  fellBack: (reason) => metrics.budgetFallbacks.inc({ reason }),
-});
-const events = createEventOutbox(redis.main);
-const audit = createAuditTrail(redis.main, { ...config.audit, logger });
-const credentials = createCredentialStore(redis.main, sealer, events, audit);
-const denylist = createKeyDenylist(redis.main);
-const rotation = { rotateAfterDays: config.rotateAfterDays, keyMaxAgeDays: config.keyMaxAgeDays };
-const queue = reportingErrors(new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis.queue, prefix: config.queuePrefix }), "reminder queue", logger);
-const watchQueue = reportingErrors(new Queue<WatchJob>(KEY_WATCH_QUEUE, { connection: redis.queue, prefix: config.queuePrefix }), "key watch queue", logger);
-const watchSchedule = createKeyWatchSchedule(watchQueue, config.keyWatchEveryHours * 3_600_000);
-const reminders = createReminders({ queue, redis: redis.main, clock: Date.now, rules: rotation, watching: watchSchedule });
-countJobs(metrics, [queue, watchQueue]);
-const sharedKeys = createSharedKeys({ redis: redis.main, denylist, reminders, looks: watchSchedule, events, logger });
-const languages = createFollowerLanguages(redis.main);
-const exchange = createBybitExchange({ baseUrl: config.bybitBaseUrl, timeoutMs: config.bybitTimeoutMs, budget: bybitBudget, observe: (seconds, outcome) => metrics.bybitRequests.observe({ outcome }, seconds) });
+const services = buildServices(config, { redis, sealer, logger, metrics, clock: Date.now });
+const { credentials, reminders, reminderQueue, watchQueue, watchSchedule, sharedKeys, languages, audit, telegramBudget } = services;
+countJobs(metrics, [reminderQueue, watchQueue]);
 /** On shutdown, first everything that takes work in stops at once (the work in flight finishes); then the rest, in order. */
 const intake: (() => Promise<unknown>)[] = [];
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -136,35 +101,22 @@ let webhook: { path: string; handle: WebhookHandler } | undefined;
 let atDeadline: (() => Promise<void>) | undefined;
 
 if (config.role !== "worker") {
-  const keyPairPool = createKeyPairPool({ redis: redis.main, sealer, size: config.keyPairPoolSize, logger });
+  const { keyPairPool } = services;
   keyPairPool.startRefilling();
   const { bot, shredder, recovery, inFlight, ...parts } = createBot({
+    ...services,
     token: config.botToken,
     telegramApiRoot: config.telegramApiRoot,
     redis: redis.main,
     sealer,
-    credentials,
-    followers: createFollowerStore(redis.main, events),
-    panics: createPanicStore(redis.main, sealer, events),
-    denylist,
-    sharedKeys,
-    pendingKeyPairs: createPendingKeyPairs(redis.main, sealer, keyPairPool, FLOW_LIFETIME_SECONDS),
-    exchange,
-    bybitBudget,
-    reminders,
     clock: Date.now,
     egressIps: config.egressIps,
-    rotation,
     orderLinkIdPrefix: config.orderLinkIdPrefix,
     supportContact: config.supportContact,
     copyStartText: config.copyStartText,
-    languages,
     logger,
     metrics,
-    audit,
     budget: telegramBudget,
-    pendingDeletions: createPendingDeletions(redis.main),
-    checksUnderWay: createChecksUnderWay(redis.main),
     interruptedAfterMs: 3 * CHECK_BEAT_MS,
     botInfo: tokenCheck.me,
     telegramLimits,
@@ -199,7 +151,7 @@ if (config.role !== "bot") {
     lockDurationMs: config.reminderLockSeconds * 1000,
     leaseMs: config.reminderLeaseSeconds * 1000,
   });
-  const findings = createWatchFindings(redis.main, events);
+  const { findings, denylist, exchange } = services;
   const watcher = startKeyWatchWorker({
     connection: workerConnection,
     prefix: config.queuePrefix,
@@ -213,7 +165,7 @@ if (config.role !== "bot") {
     tell: createWatchNotice(api, languages),
     clock: Date.now,
     rotateAfterDays: config.rotateAfterDays,
-    mayRetire: retirementBrake(budget),
+    mayRetire: retirementBrake(services.budget),
     logger,
     metrics,
   });
@@ -266,7 +218,7 @@ async function shutdown(signal: string) {
   await Promise.all(intake.map((stop) => stop()));
   for (const stop of cleanup) await stop();
   await keyringPresence.stop();
-  await Promise.all([queue.close(), watchQueue.close()]);
+  await services.close();
   await Promise.all([redis.main.quit(), redis.queue.quit()]);
   await localRedis?.stop();
   process.exit(0);
