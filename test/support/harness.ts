@@ -1,43 +1,33 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { run, type RunnerHandle } from "@grammyjs/runner";
-import { Queue } from "bullmq";
+import { type Queue } from "bullmq";
 import { Api } from "grammy";
 import { inject } from "vitest";
 import { createBot } from "../../src/bot/create-bot.js";
 import { CHECK_BEAT_MS } from "../../src/bot/features/connect/connect.js";
 import { POLLING } from "../../src/bot/polling.js";
-import { createPendingDeletions } from "../../src/bot/intake/pending-deletions.js";
-import { createRestartNotices } from "../../src/bot/tell-unanswered.js";
-import { createPanicStepsOwed } from "../../src/stores/panic-steps.js";
 import type { ShredderTiming } from "../../src/bot/intake/shredder.js";
 import { createReminderDelivery, createWatchNotice } from "../../src/bot/reminder-delivery.js";
 import { TELEGRAM_LIMITS, type TelegramLimits } from "../../src/bot/sending/budget.js";
 import { sendPath } from "../../src/bot/sending/send-path.js";
-import { createBybitBudget } from "../../src/budget/bybit-budget.js";
-import { createRateBudget } from "../../src/budget/rate-budget.js";
-import { createBybitExchange } from "../../src/exchange/bybit.js";
-import { createAuditTrail, type AuditTrail } from "../../src/audit/trail.js";
+import { AUDIT_MAX_ENTRIES, AUDIT_RETENTION_DAYS, type AuditTrail } from "../../src/audit/trail.js";
+import { buildServices } from "../../src/services.js";
 import { createLogger } from "../../src/infra/logger.js";
 import { redisClient, scanKeys, type RedisClient, type RedisTarget } from "../../src/infra/redis.js";
-import { createEventOutbox, eventKeys, type EventKeys } from "../../src/events/outbox.js";
+import { eventKeys, type EventKeys } from "../../src/events/outbox.js";
 import { startEventRelay } from "../../src/events/relay.js";
-import { createKeyWatchSchedule, KEY_WATCH_QUEUE, retirementBrake, startKeyWatchWorker, type KeyWatchSchedule, type WatchJob } from "../../src/key-watch/worker.js";
+import { retirementBrake, startKeyWatchWorker, type KeyWatchSchedule, type WatchJob } from "../../src/key-watch/worker.js";
 import { startReminderWorker } from "../../src/reminders/worker.js";
-import { createSharedKeys, type SharedKeys } from "../../src/key-watch/shared-keys.js";
-import { createReminders, REMINDER_QUEUE, type ReminderJob, type Reminders } from "../../src/reminders/schedule.js";
+import { type SharedKeys } from "../../src/key-watch/shared-keys.js";
+import { type ReminderJob, type Reminders } from "../../src/reminders/schedule.js";
 import { createMetrics, type Metrics } from "../../src/metrics/metrics.js";
-import { FLOW_LIFETIME_SECONDS } from "../../src/policy/flows.js";
 import type { RotationRules } from "../../src/policy/rotation.js";
-import { createChecksUnderWay } from "../../src/stores/checks.js";
-import { createCredentialStore, type CredentialStore } from "../../src/stores/credential-store.js";
-import { createKeyDenylist } from "../../src/stores/denylist.js";
-import { createFollowerLanguages } from "../../src/stores/follower-language.js";
-import { createFollowerStore, type FollowerStore } from "../../src/stores/follower-store.js";
-import { createPanicStore, type PanicStore } from "../../src/stores/panic-store.js";
-import { createKeyPairPool, createPendingKeyPairs, type KeyPairPool, type PendingKeyPairs } from "../../src/stores/key-pairs.js";
+import { type CredentialStore } from "../../src/stores/credential-store.js";
+import { type FollowerStore } from "../../src/stores/follower-store.js";
+import { type PanicStore } from "../../src/stores/panic-store.js";
+import { type KeyPairPool, type PendingKeyPairs } from "../../src/stores/key-pairs.js";
 import { generateKeyringEntry, parseKeyring } from "../../src/vault/keyring.js";
 import { createSealer, type Sealer } from "../../src/vault/sealer.js";
-import { createWatchFindings } from "../../src/key-watch/findings.js";
 import { FakeBybit } from "./fake-bybit.js";
 import { FakeTelegram, type FakeChat, type FakeMessage, type FakeUser } from "./fake-telegram.js";
 
@@ -145,40 +135,52 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logs: string[] = [];
   const logger = createLogger({ level: "trace", neverLog: [BOT_TOKEN], destination: { write: (line: string) => logs.push(line) } });
   const metrics = createMetrics();
-  // Budgets and pending deletions of their own: test files share one Redis.
-  const budget = createRateBudget(redis, `test-${randomUUID().slice(0, 8)}:`);
-  const bybitBudget = createBybitBudget(budget, options.bybitRequestsPer5s ?? 300);
-  const pendingDeletionsKey = `{telegram-deletions-${randomUUID().slice(0, 8)}}:pending`;
-  const checksKey = `{checks-${randomUUID().slice(0, 8)}}:under-way`;
-  const panicStepsKey = `{panic-steps-${randomUUID().slice(0, 8)}}:owed`;
-  const restartNoticesKey = `{restart-${randomUUID().slice(0, 8)}}:unanswered`;
-  const checksUnderWay = createChecksUnderWay(redis, checksKey);
+  // Keys of its own for everything shared by name: test files share one Redis.
+  const tag = () => randomUUID().slice(0, 8);
+  const pendingDeletionsKey = `{telegram-deletions-${tag()}}:pending`;
+  const checksKey = `{checks-${tag()}}:under-way`;
+  const panicStepsKey = `{panic-steps-${tag()}}:owed`;
+  const restartNoticesKey = `{restart-${tag()}}:unanswered`;
+  const keyPairPoolKey = `{key-pairs-${tag()}}:pool`;
+  const events = eventKeys(`-${tag()}`);
   const sealer = createSealer(parseKeyring(options.sealKeys ?? generateKeyringEntry()));
-  // Key events of its own (the outboxes are per follower, and followers are new in every test).
-  const events = eventKeys(`-${randomUUID().slice(0, 8)}`);
-  const outbox = createEventOutbox(redis, events);
-  const audit = createAuditTrail(redis, { stream: `${events.stream}:audit`, logger });
-  const credentials = createCredentialStore(redis, sealer, outbox, audit);
-  const followers = createFollowerStore(redis, outbox);
-  const languages = createFollowerLanguages(redis);
-  const panics = createPanicStore(redis, sealer, outbox);
-  const relay = startEventRelay({ redis, keys: events, logger, sweepEveryMs: 0, audit });
-  const keyPairPoolKey = `{key-pairs-${randomUUID().slice(0, 8)}}:pool`;
-  const keyPairPool = createKeyPairPool({ redis, sealer, size: options.keyPairPoolSize ?? 0, logger, key: keyPairPoolKey });
-  keyPairPool.startRefilling();
-  const pendingKeyPairs = createPendingKeyPairs(redis, sealer, keyPairPool, FLOW_LIFETIME_SECONDS);
-  // A queue of its own per harness: test files share one Redis.
-  const prefix = `{reminders-${randomUUID().slice(0, 8)}}`;
   const queueConnection = redisClient(target, { maxRetriesPerRequest: 1 });
-  const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: queueConnection, prefix });
   const clock = () => harness.now;
-  // Short retries: the production backoff (5 s, doubling) would make a retry test wait for minutes.
-  const watchQueue = new Queue<WatchJob>(KEY_WATCH_QUEUE, { connection: queueConnection, prefix });
-  const watch = createKeyWatchSchedule(watchQueue, 86_400_000);
-  const reminders = createReminders({ queue, redis, clock, rules: ROTATION, retry: { attempts: 4, backoffMs: 200 }, watching: watch });
-  const exchange = createBybitExchange({ baseUrl: bybitBaseUrl, timeoutMs: options.bybitTimeoutMs ?? 2000, budget: bybitBudget, observe: (seconds, outcome) => metrics.bybitRequests.observe({ outcome }, seconds) });
-  const denylist = createKeyDenylist(redis);
-  const sharedKeys = createSharedKeys({ redis, denylist, reminders, looks: watch, events: outbox, logger });
+  const services = buildServices(
+    {
+      queuePrefix: `{reminders-${tag()}}`,
+      rotateAfterDays: ROTATION.rotateAfterDays,
+      keyMaxAgeDays: ROTATION.keyMaxAgeDays,
+      bybitBaseUrl,
+      bybitTimeoutMs: options.bybitTimeoutMs ?? 2000,
+      bybitRequestsPer5s: options.bybitRequestsPer5s ?? 300,
+      keyWatchEveryHours: 24,
+      keyPairPoolSize: options.keyPairPoolSize ?? 0,
+      budgetAnswerWithinMs: 2000,
+      audit: { retentionDays: AUDIT_RETENTION_DAYS, maxEntries: AUDIT_MAX_ENTRIES },
+    },
+    { redis: { main: redis, queue: queueConnection }, sealer, logger, metrics, clock },
+    {
+      namespaces: {
+        budgetPrefix: `test-${tag()}:`,
+        events,
+        auditStream: `${events.stream}:audit`,
+        pendingDeletions: pendingDeletionsKey,
+        checksUnderWay: checksKey,
+        keyPairPool: keyPairPoolKey,
+        panicSteps: panicStepsKey,
+        restartNotices: restartNoticesKey,
+      },
+      // Short retries: the production backoff (5 s, doubling) would make a retry test wait for minutes.
+      reminderRetry: { attempts: 4, backoffMs: 200 },
+    },
+  );
+  const { credentials, followers, languages, panics, audit, keyPairPool, pendingKeyPairs, reminders, exchange } = services;
+  const { denylist, sharedKeys, telegramBudget: budget, reminderQueue: queue, watchQueue } = services;
+  const watch = services.watchSchedule;
+  const prefix = services.reminderQueue.opts.prefix!;
+  const relay = startEventRelay({ redis, keys: events, logger, sweepEveryMs: 0, audit });
+  keyPairPool.startRefilling();
   const looks = async () => (await metrics.keyWatch.get()).values.reduce((sum, value) => sum + value.value, 0);
   const workers = new Set<ReminderWorkerHandle>();
 
@@ -264,7 +266,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         connection,
         prefix,
         credentials,
-        findings: createWatchFindings(redis, outbox),
+        findings: services.findings,
         readKey: exchange.readKey,
         reminders,
         schedule: watch,
@@ -313,35 +315,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const workerApi = new Api(BOT_TOKEN, { apiRoot: telegramApiRoot, fetch: sendPath("background", { budget, logger, metrics }) });
   const startBot = () => {
     const { bot, shredder, recovery } = createBot({
+      ...services,
       token: BOT_TOKEN,
       telegramApiRoot,
       redis,
       sealer,
-      credentials,
-      followers,
-      panics,
-      denylist,
-      sharedKeys,
-      pendingKeyPairs,
-      exchange,
-      bybitBudget,
-      reminders,
       clock,
       egressIps: options.egressIps ?? [],
-      rotation: ROTATION,
       orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
       supportContact: options.supportContact ?? null,
       copyStartText: options.copyStartText ?? null,
-      languages,
       logger,
       metrics,
-      audit,
       budget,
-      pendingDeletions: createPendingDeletions(redis, pendingDeletionsKey),
-      panicSteps: createPanicStepsOwed(redis, panicStepsKey),
-      restartNotices: createRestartNotices(redis, restartNoticesKey),
       telegramLimits: options.telegramLimits,
-      checksUnderWay,
       interruptedAfterMs: options.interruptedAfterMs ?? 3 * CHECK_BEAT_MS,
       shredderTiming: { leaseMs: 2000, sweepEveryMs: 200, ...options.shredderTiming },
     });
