@@ -33,4 +33,11 @@ async function connect(conversation: Conversation<BareContext, Context>, ctx: Co
 bot.use(createConversation(connect));
 bot.command("connect", (ctx) => ctx.conversation.enter("connect"));
 void bot.start();
-process.once("SIGTERM", () => void bot.stop().then(() => redis.quit()).then(() => process.exit(0)));
+process.once(
+  "SIGTERM",
+  () =>
+    void bot
+      .stop()
+      .then(() => redis.quit())
+      .then(() => process.exit(0)),
+);

@@ -14,7 +14,11 @@ import type { FakeMessage, FakeUser } from "../test/support/fake-telegram.js";
 import { cpuMs, median, percentile, round1, startStage } from "./support.js";
 
 const { values } = parseArgs({
-  options: { followers: { type: "string", default: "200" }, rounds: { type: "string", default: "3" }, only: { type: "string" } },
+  options: {
+    followers: { type: "string", default: "200" },
+    rounds: { type: "string", default: "3" },
+    only: { type: "string" },
+  },
 });
 const FOLLOWERS = Number(values.followers);
 const ROUNDS = Number(values.rounds);
@@ -38,7 +42,10 @@ interface Figures {
 async function redisTotals(redis: Redis): Promise<{ commands: number; bytes: number }> {
   const info = await redis.info("stats");
   const read = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? 0);
-  return { commands: read("total_commands_processed"), bytes: read("total_net_input_bytes") + read("total_net_output_bytes") };
+  return {
+    commands: read("total_commands_processed"),
+    bytes: read("total_net_input_bytes") + read("total_net_output_bytes"),
+  };
 }
 
 async function measure(variant: Variant): Promise<Figures> {
@@ -96,7 +103,8 @@ async function measure(variant: Variant): Promise<Figures> {
       cpuMsPerConnect: cpuSpent / FOLLOWERS,
       redisCommandsPerFollower: (redisAfter.commands - redisBefore.commands) / FOLLOWERS,
       redisBytesPerFollower: (redisAfter.bytes - redisBefore.bytes) / FOLLOWERS,
-      storedBytesPerFollower: stored.reduce((sum: number, bytes) => sum + Number(bytes ?? 0), 0) / Math.max(1, stored.length),
+      storedBytesPerFollower:
+        stored.reduce((sum: number, bytes) => sum + Number(bytes ?? 0), 0) / Math.max(1, stored.length),
       accepted: outcomes.filter(Boolean).length,
     };
   } finally {
@@ -123,16 +131,29 @@ const table: Record<string, ReturnType<typeof row>> = {};
 const medians: Partial<Record<Variant, Figures>> = {};
 for (const variant of variants) {
   const rounds = results.filter((figures) => figures.variant === variant);
-  rounds.forEach((figures, index) => (table[`${variant} #${index + 1}`] = row({ ...figures, accepted: `${figures.accepted}/${FOLLOWERS}` })));
+  rounds.forEach(
+    (figures, index) =>
+      (table[`${variant} #${index + 1}`] = row({ ...figures, accepted: `${figures.accepted}/${FOLLOWERS}` })),
+  );
   const summary = Object.fromEntries(
-    (Object.keys(rounds[0]!) as (keyof Figures)[]).map((name) => [name, name === "variant" ? variant : median(rounds.map((figures) => Number(figures[name])))]),
+    (Object.keys(rounds[0]!) as (keyof Figures)[]).map((name) => [
+      name,
+      name === "variant" ? variant : median(rounds.map((figures) => Number(figures[name]))),
+    ]),
   ) as unknown as Figures;
   medians[variant] = summary;
-  table[`${variant} median`] = row({ ...summary, accepted: `${Math.min(...rounds.map((figures) => figures.accepted))}/${FOLLOWERS} (worst)` });
+  table[`${variant} median`] = row({
+    ...summary,
+    accepted: `${Math.min(...rounds.map((figures) => figures.accepted))}/${FOLLOWERS} (worst)`,
+  });
 }
 
-process.stdout.write(`\n${FOLLOWERS} followers send key and secret at once; ${ROUNDS} rounds (exposure = update taken → deleteMessage received)\n\n`);
+process.stdout.write(
+  `\n${FOLLOWERS} followers send key and secret at once; ${ROUNDS} rounds (exposure = update taken → deleteMessage received)\n\n`,
+);
 console.table(table);
 if (medians.bare && medians.ours) {
-  process.stdout.write(`CPU per connect, ours / bare (medians): ${round1(medians.ours.cpuMsPerConnect / medians.bare.cpuMsPerConnect)}×\n`);
+  process.stdout.write(
+    `CPU per connect, ours / bare (medians): ${round1(medians.ours.cpuMsPerConnect / medians.bare.cpuMsPerConnect)}×\n`,
+  );
 }

@@ -112,7 +112,9 @@ function killMidWave(label: string, cwd: string | undefined) {
     const half = await waitUntil(() => deleted() >= FOLLOWERS / 2, 30_000);
     await bot.crash();
     const answeredSoFar = followers.filter((follower) => heard(follower) > before.get(follower.id)!).length;
-    say(`${label}: kill -9 ${half ? "with half of the pastes deleted" : "after 30 s (half never deleted)"}; ${answeredSoFar} answered`);
+    say(
+      `${label}: kill -9 ${half ? "with half of the pastes deleted" : "after 30 s (half never deleted)"}; ${answeredSoFar} answered`,
+    );
     await start();
     const restartedAt = Date.now();
     const unanswered = () => followers.filter((follower) => heard(follower) === before.get(follower.id)!).length;
@@ -154,7 +156,8 @@ function shutdownDeadline(label: string, cwd: string | undefined) {
     const bot = await start();
     telegram.delayMethod("sendMessage", 12_000);
     for (const follower of followers) telegram.sendText(follower, "/status");
-    const sentTo = (follower: FakeUser) => telegram.callsOf("sendMessage").some((call) => call.payload.chat_id === follower.id);
+    const sentTo = (follower: FakeUser) =>
+      telegram.callsOf("sendMessage").some((call) => call.payload.chat_id === follower.id);
     const allSent = await waitUntil(() => followers.every(sentTo), 30_000);
     if (!allSent) throw new Error("the /status answers did not leave within 30 s");
     bot.child.kill("SIGTERM");
@@ -173,8 +176,10 @@ function shutdownDeadline(label: string, cwd: string | undefined) {
 
 async function run(label: string, cwd: string | undefined) {
   const scenarios = [];
-  if (values.scenario !== "deadline") scenarios.push({ scenario: "kill -9 mid-wave", ...(await killMidWave(label, cwd)) });
-  if (values.scenario !== "kill") scenarios.push({ scenario: "shutdown deadline", ...(await shutdownDeadline(label, cwd)) });
+  if (values.scenario !== "deadline")
+    scenarios.push({ scenario: "kill -9 mid-wave", ...(await killMidWave(label, cwd)) });
+  if (values.scenario !== "kill")
+    scenarios.push({ scenario: "shutdown deadline", ...(await shutdownDeadline(label, cwd)) });
   return scenarios;
 }
 

@@ -12,7 +12,13 @@ import { dueReminders, rotationRemindersIn } from "../test/support/due-reminders
 import { startService, type Service } from "../test/support/process.js";
 import { round1, startStage, TOKEN, type Stage } from "./support.js";
 
-const { values } = parseArgs({ options: { reminders: { type: "string", default: "200" }, kills: { type: "string", default: "10" }, outage: { type: "string", default: "60" } } });
+const { values } = parseArgs({
+  options: {
+    reminders: { type: "string", default: "200" },
+    kills: { type: "string", default: "10" },
+    outage: { type: "string", default: "60" },
+  },
+});
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -25,7 +31,16 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
 }
 
 function service(stage: Stage, sealKeys: string, env: Record<string, string>): Service {
-  return startService({ BOT_TOKEN: TOKEN, REDIS_URL: stage.redisUrl, SEAL_KEYS: sealKeys, TELEGRAM_API_ROOT: stage.telegramUrl, BYBIT_BASE_URL: stage.bybitUrl, REMINDER_LOCK_SECONDS: "2", LOG_LEVEL: "warn", ...env });
+  return startService({
+    BOT_TOKEN: TOKEN,
+    REDIS_URL: stage.redisUrl,
+    SEAL_KEYS: sealKeys,
+    TELEGRAM_API_ROOT: stage.telegramUrl,
+    BYBIT_BASE_URL: stage.bybitUrl,
+    REMINDER_LOCK_SECONDS: "2",
+    LOG_LEVEL: "warn",
+    ...env,
+  });
 }
 
 async function timedKills(count: number, kills: number) {
@@ -53,7 +68,12 @@ async function timedKills(count: number, kills: number) {
     await sleep(3000);
     await worker.crash();
     const final = copies();
-    return { reminders: count, kills, lost: final.filter((n) => n === 0).length, doubled: final.filter((n) => n > 1).length };
+    return {
+      reminders: count,
+      kills,
+      lost: final.filter((n) => n === 0).length,
+      doubled: final.filter((n) => n > 1).length,
+    };
   } finally {
     await stage.stop();
   }
@@ -66,7 +86,8 @@ async function sigtermDuringWave() {
     const records = await dueReminders(stage.redis, sealKeys, 100);
     stage.telegram.delayMethod("sendMessage", 100);
     const all = service(stage, sealKeys, { ROLE: "all" });
-    const delivered = () => records.filter((record) => rotationRemindersIn(stage.telegram.botTexts(record.userId)) > 0).length;
+    const delivered = () =>
+      records.filter((record) => rotationRemindersIn(stage.telegram.botTexts(record.userId)) > 0).length;
     await waitUntil(() => delivered() >= 10, 60_000);
     const signalled = performance.now();
     all.child.kill("SIGTERM");
@@ -86,7 +107,11 @@ async function pollingAfterOutage(seconds: number) {
     await sleep(seconds * 1000);
     stage.telegram.setDown(false);
     const back = performance.now();
-    const poll = await stage.telegram.waitForCall((call) => call.method === "getUpdates" && call.at > back, 60_000, "polling after the outage");
+    const poll = await stage.telegram.waitForCall(
+      (call) => call.method === "getUpdates" && call.at > back,
+      60_000,
+      "polling after the outage",
+    );
     await bot.crash();
     return { outageSeconds: seconds, pollingBackAfterMs: round1(poll.at - back) };
   } finally {

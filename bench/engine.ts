@@ -14,23 +14,41 @@ import { canaryCredentials } from "../test/support/canaries.js";
 import type { FakeUser } from "../test/support/fake-telegram.js";
 import { median, percentile, round1, startStage } from "./support.js";
 
-const { values } = parseArgs({ options: { panics: { type: "string", default: "100" }, opens: { type: "string", default: "20000" }, concurrency: { type: "string", default: "16" } } });
+const { values } = parseArgs({
+  options: {
+    panics: { type: "string", default: "100" },
+    opens: { type: "string", default: "20000" },
+    concurrency: { type: "string", default: "16" },
+  },
+});
 const PANICS = Number(values.panics);
 
 const stage = await startStage();
 try {
   const sealKeys = generateKeyringEntry();
   await stage.startBot("src/main.ts", { SEAL_KEYS: sealKeys });
-  const access = createKeyAccess({ redis: stage.redis, sealer: createSealer(parseKeyring(sealKeys)), orderLinkIdPrefix: "copytrade-" });
+  const access = createKeyAccess({
+    redis: stage.redis,
+    sealer: createSealer(parseKeyring(sealKeys)),
+    orderLinkIdPrefix: "copytrade-",
+  });
   const arrivals = new Map<string, number>();
-  const engine = await startExampleEngine({ redis: stage.redis, access, onEvent: (event: KeyEvent) => arrivals.set(`${event.userId}:${event.type}`, performance.now()) });
+  const engine = await startExampleEngine({
+    redis: stage.redis,
+    access,
+    onEvent: (event: KeyEvent) => arrivals.set(`${event.userId}:${event.type}`, performance.now()),
+  });
   const waitFor = async (key: string) => {
     const deadline = performance.now() + 30_000;
     while (!arrivals.has(key) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
     return arrivals.get(key);
   };
 
-  const followers: FakeUser[] = Array.from({ length: PANICS }, (_, index) => ({ id: 8_000_000 + index, is_bot: false, first_name: `F${index}` }));
+  const followers: FakeUser[] = Array.from({ length: PANICS }, (_, index) => ({
+    id: 8_000_000 + index,
+    is_bot: false,
+    first_name: `F${index}`,
+  }));
   for (const follower of followers) {
     const creds = canaryCredentials();
     stage.bybit.addKey(creds);

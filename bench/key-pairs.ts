@@ -38,7 +38,11 @@ function measureKeygen(samples: number): void {
   const cpu: number[] = [];
   for (let index = 0; index < samples; index += 1) {
     const [startWall, startCpu] = [performance.now(), process.cpuUsage()];
-    generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "der" } });
+    generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs8", format: "der" },
+    });
     const used = process.cpuUsage(startCpu);
     wall.push(performance.now() - startWall);
     cpu.push((used.user + used.system) / 1000);
@@ -48,8 +52,13 @@ function measureKeygen(samples: number): void {
 }
 
 /** A fake Bybit in a child process, holding one HMAC and one RSA key; its CPU is not ours. */
-async function remoteBybit(keys: { hmac: { apiKey: string; apiSecret: string }; rsa: { apiKey: string; rsaPublicKey: string } }) {
-  const child = spawn(process.execPath, ["--import", "tsx", "-e", REMOTE_BYBIT], { stdio: ["pipe", "pipe", "inherit"] });
+async function remoteBybit(keys: {
+  hmac: { apiKey: string; apiSecret: string };
+  rsa: { apiKey: string; rsaPublicKey: string };
+}) {
+  const child = spawn(process.execPath, ["--import", "tsx", "-e", REMOTE_BYBIT], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   child.stdin.end(JSON.stringify(keys));
   const url = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once("line", resolve));
   return { url, stop: () => child.kill("SIGTERM") };
@@ -68,15 +77,28 @@ const REMOTE_BYBIT = `
 async function measureSigning(requests: number): Promise<void> {
   const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const hmac = canaryCredentials();
-  const rsa = { apiKey: canaryCredentials().apiKey, apiSecret: pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString() };
-  const bybit = await remoteBybit({ hmac, rsa: { apiKey: rsa.apiKey, rsaPublicKey: pair.publicKey.export({ type: "spki", format: "pem" }).toString() } });
+  const rsa = {
+    apiKey: canaryCredentials().apiKey,
+    apiSecret: pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+  };
+  const bybit = await remoteBybit({
+    hmac,
+    rsa: { apiKey: rsa.apiKey, rsaPublicKey: pair.publicKey.export({ type: "spki", format: "pem" }).toString() },
+  });
   // CPU per signed request, nothing else: no budget to wait on.
-  const exchange = createBybitExchange({ baseUrl: bybit.url, timeoutMs: 10_000, budget: { beforeRequest: async () => undefined, followerCheck: async () => 0 } });
+  const exchange = createBybitExchange({
+    baseUrl: bybit.url,
+    timeoutMs: 10_000,
+    budget: { beforeRequest: async () => undefined, followerCheck: async () => 0 },
+  });
   // One client per call, as the bot makes them: query-api alone (the private key parsed for one
   // signature), and a /panic snapshot (one parse, 8 signed requests on an empty account).
   const calls = {
     "query-api": { requestsPerCall: 1, run: (credentials: typeof rsa) => exchange.isKeyAlive(credentials) },
-    snapshot: { requestsPerCall: 8, run: (credentials: typeof rsa) => exchange.snapshot(credentials, Date.now() - 86_400_000) },
+    snapshot: {
+      requestsPerCall: 8,
+      run: (credentials: typeof rsa) => exchange.snapshot(credentials, Date.now() - 86_400_000),
+    },
   };
   const cpuPerRequest = async (call: keyof typeof calls, credentials: typeof rsa) => {
     const start = process.cpuUsage();
@@ -92,7 +114,9 @@ async function measureSigning(requests: number): Promise<void> {
       await cpuPerRequest(call, hmac);
       await cpuPerRequest(call, rsa);
       const [hmacMs, rsaMs] = [await cpuPerRequest(call, hmac), await cpuPerRequest(call, rsa)];
-      out(`CPU per signed request, ${call}: HMAC ${hmacMs.toFixed(3)} ms, RSA ${rsaMs.toFixed(3)} ms (${(rsaMs / hmacMs).toFixed(1)}×; ${requests} calls each)`);
+      out(
+        `CPU per signed request, ${call}: HMAC ${hmacMs.toFixed(3)} ms, RSA ${rsaMs.toFixed(3)} ms (${(rsaMs / hmacMs).toFixed(1)}×; ${requests} calls each)`,
+      );
     }
   } finally {
     bybit.stop();
@@ -130,11 +154,21 @@ async function measureBurst(followerCount: number, poolSize: number): Promise<Bu
   try {
     const bot = await stage.startBot("src/main.ts", { KEY_PAIR_POOL_SIZE: String(poolSize) });
     const poolFilled = performance.now();
-    while ((await stage.redis.llen("{key-pairs}:pool")) < poolSize) await new Promise((resolve) => setTimeout(resolve, 200));
-    if (poolSize > 0) out(`  pool of ${poolSize} filled ${round1((performance.now() - poolFilled) / 1000)} s after start`);
+    while ((await stage.redis.llen("{key-pairs}:pool")) < poolSize)
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    if (poolSize > 0)
+      out(`  pool of ${poolSize} filled ${round1((performance.now() - poolFilled) / 1000)} s after start`);
 
-    const followers: FakeUser[] = Array.from({ length: followerCount }, (_, index) => ({ id: 600_000 + index, is_bot: false, first_name: `F${index}` }));
-    const others: FakeUser[] = Array.from({ length: 10 }, (_, index) => ({ id: 700_000 + index, is_bot: false, first_name: `O${index}` }));
+    const followers: FakeUser[] = Array.from({ length: followerCount }, (_, index) => ({
+      id: 600_000 + index,
+      is_bot: false,
+      first_name: `F${index}`,
+    }));
+    const others: FakeUser[] = Array.from({ length: 10 }, (_, index) => ({
+      id: 700_000 + index,
+      is_bot: false,
+      first_name: `O${index}`,
+    }));
     let idleDone = false;
     setTimeout(() => (idleDone = true), 2000);
     const othersIdle = await sendStatusEvery100ms(stage, others, () => idleDone);
@@ -165,7 +199,14 @@ async function measureBurst(followerCount: number, poolSize: number): Promise<Bu
     );
     burstDone = true;
     const cpuMsPerTap = (cpuMs(bot.pid!) - cpuBefore) / followerCount;
-    return { tapToKey, othersIdle, othersDuringConnects, othersDuringBurst: await during, publicKeysShown: tapToKey.length, cpuMsPerTap };
+    return {
+      tapToKey,
+      othersIdle,
+      othersDuringConnects,
+      othersDuringBurst: await during,
+      publicKeysShown: tapToKey.length,
+      cpuMsPerTap,
+    };
   } finally {
     await stage.stop();
   }

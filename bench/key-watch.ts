@@ -17,7 +17,9 @@ import { tradeOnlyFacts, type BybitRequest } from "../test/support/fake-bybit.js
 import type { FakeUser } from "../test/support/fake-telegram.js";
 import { percentile, round1, startStage } from "./support.js";
 
-const { values } = parseArgs({ options: { keys: { type: "string", default: "10000" }, connects: { type: "string", default: "40" } } });
+const { values } = parseArgs({
+  options: { keys: { type: "string", default: "10000" }, connects: { type: "string", default: "40" } },
+});
 const KEYS = Number(values.keys);
 const CONNECTS = Number(values.connects);
 const QUERY_API = "/v5/user/query-api";
@@ -50,7 +52,12 @@ try {
   await stage.startBot("src/main.ts", { SEAL_KEYS: sealKeys });
 
   const queue = new Queue<WatchJob>(KEY_WATCH_QUEUE, { connection: stage.redis, prefix: "{reminders}" });
-  const swept = () => new Set(stage.bybit.requests.filter((request) => request.path === QUERY_API && watched.has(request.apiKey ?? "")).map((request) => request.apiKey)).size;
+  const swept = () =>
+    new Set(
+      stage.bybit.requests
+        .filter((request) => request.path === QUERY_API && watched.has(request.apiKey ?? ""))
+        .map((request) => request.apiKey),
+    ).size;
   const sweepStarted = performance.now();
   await createKeyWatchSchedule(queue, DAY_MS).lookNow(records);
 

@@ -9,14 +9,20 @@ import { canaryCredentials } from "../test/support/canaries.js";
 import type { FakeUser } from "../test/support/fake-telegram.js";
 import { median, percentile, round1, startStage, type Stage } from "./support.js";
 
-const { values } = parseArgs({ options: { followers: { type: "string", default: "100" }, wave: { type: "string", default: "10" } } });
+const { values } = parseArgs({
+  options: { followers: { type: "string", default: "100" }, wave: { type: "string", default: "10" } },
+});
 const FOLLOWERS = Number(values.followers);
 const WAVE = Number(values.wave);
 
 type Case = "bybit answers after 4 s" | "bybit does not answer";
 
 async function connectAll(stage: Stage, base: number): Promise<FakeUser[]> {
-  const followers: FakeUser[] = Array.from({ length: FOLLOWERS }, (_, index) => ({ id: base + index, is_bot: false, first_name: `P${index}` }));
+  const followers: FakeUser[] = Array.from({ length: FOLLOWERS }, (_, index) => ({
+    id: base + index,
+    is_bot: false,
+    first_name: `P${index}`,
+  }));
   await Promise.all(
     followers.map(async (user) => {
       const credentials = canaryCredentials();

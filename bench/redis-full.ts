@@ -31,12 +31,7 @@ const TOLD_STORED = [/✅ Connected/, /It did get connected/, /was stored after 
 const TOLD_NOT_STORED = [/nothing was stored/i, /was not stored/i, /send it again/i, /not stored/i];
 
 export type Verdict =
-  | "stuck checking"
-  | "no reply"
-  | "told stored"
-  | "told not stored"
-  | "told unsure"
-  | "told something else";
+  "stuck checking" | "no reply" | "told stored" | "told not stored" | "told unsure" | "told something else";
 
 /** What a follower reads last, since the paste. */
 export function verdictOf(texts: string[]): Verdict {
@@ -59,7 +54,13 @@ const lift = (stage: Stage) => stage.redis.config("SET", "maxmemory", "0");
 
 /** What each follower read last since the paste, against what Redis holds. */
 async function tally(stage: Stage, followers: FakeUser[], before: Map<number, number>) {
-  const counts: Record<string, number> = { "stuck checking": 0, "stored but not told": 0, "no reply": 0, "told stored": 0, "told not stored": 0 };
+  const counts: Record<string, number> = {
+    "stuck checking": 0,
+    "stored but not told": 0,
+    "no reply": 0,
+    "told stored": 0,
+    "told not stored": 0,
+  };
   const wrong: string[] = [];
   for (const [index, user] of followers.entries()) {
     const texts = stage.telegram.botTexts(user.id).slice(before.get(user.id));
@@ -67,8 +68,10 @@ async function tally(stage: Stage, followers: FakeUser[], before: Map<number, nu
     counts[verdict] = (counts[verdict] ?? 0) + 1;
     const stored = (await stage.redis.hget(`follower:{${user.id}}:credential`, "status")) === "active";
     if (stored && verdict !== "told stored") counts["stored but not told"]! += 1;
-    if ((verdict === "told stored" && !stored) || (verdict === "told not stored" && stored)) wrong.push(`follower ${index}: ${verdict}, stored ${stored}`);
-    if (verdict === "told something else" || verdict === "told unsure") wrong.push(`follower ${index} read last: ${texts.at(-1)!.slice(0, 90)}`);
+    if ((verdict === "told stored" && !stored) || (verdict === "told not stored" && stored))
+      wrong.push(`follower ${index}: ${verdict}, stored ${stored}`);
+    if (verdict === "told something else" || verdict === "told unsure")
+      wrong.push(`follower ${index} read last: ${texts.at(-1)!.slice(0, 90)}`);
   }
   return { counts, wrong };
 }
@@ -95,7 +98,10 @@ async function run() {
     await sleep(1000);
     const before = new Map(followers.map((user) => [user.id, stage.telegram.botTexts(user.id).length]));
 
-    const pasteAll = () => followers.forEach((user, index) => stage.telegram.sendText(user, `${keys[index]!.apiKey} ${keys[index]!.apiSecret}`));
+    const pasteAll = () =>
+      followers.forEach((user, index) =>
+        stage.telegram.sendText(user, `${keys[index]!.apiKey} ${keys[index]!.apiSecret}`),
+      );
     if (WHEN === "check") {
       const held = new Set<string>();
       const gate = new Promise<void>((resolve) => (release = resolve));
@@ -123,7 +129,13 @@ async function run() {
 
     const waitedSeconds = Math.round((Date.now() - liftedAt) / 1000);
     const { counts, wrong } = await tally(stage, followers, before);
-    const lastSends = followers.map((user) => stage.telegram.callsOf("sendMessage").filter((call) => call.payload.chat_id === user.id).at(-1)?.at ?? 0);
+    const lastSends = followers.map(
+      (user) =>
+        stage.telegram
+          .callsOf("sendMessage")
+          .filter((call) => call.payload.chat_id === user.id)
+          .at(-1)?.at ?? 0,
+    );
     const slowestTellAfterLiftS = Math.round(Math.max(0, ...lastSends.map((at) => at - liftedPerf)) / 100) / 10;
     const figures = { followers: FOLLOWERS, fullSeconds: Number(values.full), waitedSeconds };
     return { when: WHEN, headroom: Number(values.headroom), ...figures, ...counts, slowestTellAfterLiftS, wrong };

@@ -43,7 +43,11 @@ const lockSeconds = Number(values.lock);
 const leaseSeconds = Number(values.lease);
 
 /** The real src/main.ts, as an operator runs it (test/support/service.ts is for vitest only). */
-function startService(env: Record<string, string>): { child: ChildProcess; exited: Promise<void>; crash(): Promise<void> } {
+function startService(env: Record<string, string>): {
+  child: ChildProcess;
+  exited: Promise<void>;
+  crash(): Promise<void>;
+} {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     env: { ...process.env, NODE_ENV: "production", PORT: "0", METRICS_PORT: "0", ...env },
     stdio: ["ignore", "ignore", "inherit"],
@@ -74,9 +78,15 @@ async function run() {
   redis.on("error", () => undefined);
   const sealKeys = generateKeyringEntry();
   const env = {
-    BOT_TOKEN: TOKEN, REDIS_URL: server.url, SEAL_KEYS: sealKeys, TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl,
-    ROLE: "worker", LOG_LEVEL: "warn",
-    REMINDER_LOCK_SECONDS: String(lockSeconds), REMINDER_LEASE_SECONDS: String(leaseSeconds),
+    BOT_TOKEN: TOKEN,
+    REDIS_URL: server.url,
+    SEAL_KEYS: sealKeys,
+    TELEGRAM_API_ROOT: apiRoot,
+    BYBIT_BASE_URL: bybitUrl,
+    ROLE: "worker",
+    LOG_LEVEL: "warn",
+    REMINDER_LOCK_SECONDS: String(lockSeconds),
+    REMINDER_LEASE_SECONDS: String(leaseSeconds),
   };
   let worker: Service | undefined;
   try {
@@ -88,7 +98,8 @@ async function run() {
     let faultAt = 0;
     // The worst moment, a quarter into the wave: Telegram has taken a reminder, the worker has not recorded it yet.
     telegram.onAnswered = (call) => {
-      if (call.method !== "sendMessage" || !String(call.payload.text).startsWith("🔁") || delivered() < count / 4) return;
+      if (call.method !== "sendMessage" || !String(call.payload.text).startsWith("🔁") || delivered() < count / 4)
+        return;
       telegram.onAnswered = undefined;
       faultAt = delivered();
       if (fault === "kill") {
@@ -120,7 +131,14 @@ async function run() {
     const final = copies();
     const seconds = Math.round((Date.now() - started) / 1000);
     const lost = final.filter((n) => n === 0).length;
-    return { reminders: count, deliveredAtFault: faultAt, allDelivered: all, seconds, lost, doubled: final.filter((n) => n > 1).length };
+    return {
+      reminders: count,
+      deliveredAtFault: faultAt,
+      allDelivered: all,
+      seconds,
+      lost,
+      doubled: final.filter((n) => n > 1).length,
+    };
   } finally {
     if (worker) await worker.crash();
     redis.disconnect();
@@ -134,9 +152,18 @@ const outcomes: Awaited<ReturnType<typeof run>>[] = [];
 for (let i = 0; i < Number(values.runs); i += 1) {
   const outcome = await run();
   outcomes.push(outcome);
-  const setting = { fault, outageSeconds: fault === "kill" ? 0 : outageMs / 1000, lockSeconds, leaseSeconds, latencyMs: Number(values.latency) };
+  const setting = {
+    fault,
+    outageSeconds: fault === "kill" ? 0 : outageMs / 1000,
+    lockSeconds,
+    leaseSeconds,
+    latencyMs: Number(values.latency),
+  };
   console.log(`run ${i + 1}`, JSON.stringify({ ...setting, ...outcome }));
 }
 const total = (field: "lost" | "doubled") => outcomes.reduce((sum, outcome) => sum + outcome[field], 0);
 const runs = outcomes.length;
-console.log("total", JSON.stringify({ fault, runs, reminders: count * runs, lost: total("lost"), doubled: total("doubled") }));
+console.log(
+  "total",
+  JSON.stringify({ fault, runs, reminders: count * runs, lost: total("lost"), doubled: total("doubled") }),
+);

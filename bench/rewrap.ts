@@ -35,11 +35,19 @@ async function measure(name: string, target: RedisTarget): Promise<void> {
   const redis = redisClient(target);
   await seed(redis);
   redis.disconnect();
-  const env = { PATH: process.env.PATH ?? "", SEAL_KEYS: `${newEntry},${oldEntry}`, ...("url" in target ? { REDIS_URL: target.url } : { REDIS_CLUSTER_NODES: target.clusterNodes.join(",") }) };
-  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/ops/cli.ts", "rewrap"], { env });
+  const env = {
+    PATH: process.env.PATH ?? "",
+    SEAL_KEYS: `${newEntry},${oldEntry}`,
+    ...("url" in target ? { REDIS_URL: target.url } : { REDIS_CLUSTER_NODES: target.clusterNodes.join(",") }),
+  };
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/ops/cli.ts", "rewrap"], {
+    env,
+  });
   const rate = /re-sealed with "[^"]+": ([\d,]+) records in ([\d.]+) s \(([\d,]+) records\/s\)/.exec(stdout);
   const clean = /No record is sealed with an older entry/.test(stdout);
-  console.log(`${name}: ${rate ? `${rate[1]} records re-sealed in ${rate[2]} s, ${rate[3]} records/s` : "no rate printed"}; old entry retired-ready: ${clean ? "yes" : "NO"}`);
+  console.log(
+    `${name}: ${rate ? `${rate[1]} records re-sealed in ${rate[2]} s, ${rate[3]} records/s` : "no rate printed"}; old entry retired-ready: ${clean ? "yes" : "NO"}`,
+  );
   if (!rate || !clean) console.log(stdout);
 }
 

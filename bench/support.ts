@@ -18,7 +18,8 @@ export function cpuMs(pid: number): number {
 }
 
 /** The p-th percentile of an ascending list (nearest rank). */
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 export const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor((list.length - 1) / 2)]!;
 export const round1 = (value: number) => Math.round(value * 10) / 10;
 
@@ -50,7 +51,9 @@ export async function startStage(): Promise<Stage> {
     telegramUrl: apiRoot,
     bybitUrl,
     async startBot(entryPoint = "src/main.ts", env = {}) {
-      const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+      const profile = process.env.BENCH_PROFILE_DIR
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+        : [];
       const child = spawn(process.execPath, [...profile, "--import", "tsx", entryPoint], {
         stdio: ["ignore", "ignore", "inherit"],
         env: {

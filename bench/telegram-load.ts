@@ -12,7 +12,11 @@ import type { FakeTelegram, FakeUser } from "../test/support/fake-telegram.js";
 import { percentile, round1, startStage } from "./support.js";
 
 const { values } = parseArgs({
-  options: { followers: { type: "string", default: "100" }, flood: { type: "string", default: "300" }, others: { type: "string", default: "10" } },
+  options: {
+    followers: { type: "string", default: "100" },
+    flood: { type: "string", default: "300" },
+    others: { type: "string", default: "10" },
+  },
 });
 const PATIENT_MS = 60_000;
 
@@ -42,11 +46,19 @@ async function burst(count: number) {
     for (const follower of followers) telegram.sendText(follower, "/connect");
     const intros = await Promise.all(followers.map((follower) => answer(telegram, follower)));
     const instructed = intros.filter((intro) => intro?.text.includes("Let’s connect")).length;
-    const introLatencies = intros.filter((intro) => intro !== null).map((intro) => intro.at - started).sort((a, b) => a - b);
-    for (const follower of followers) telegram.pressButton(follower, telegram.lastBotMessage(follower.id), "connect:have-secret");
+    const introLatencies = intros
+      .filter((intro) => intro !== null)
+      .map((intro) => intro.at - started)
+      .sort((a, b) => a - b);
+    for (const follower of followers)
+      telegram.pressButton(follower, telegram.lastBotMessage(follower.id), "connect:have-secret");
     await Promise.all(followers.map((follower) => answer(telegram, follower)));
-    followers.forEach((follower, index) => telegram.sendText(follower, `${keys[index]!.apiKey} ${keys[index]!.apiSecret}`));
-    const verdicts = await Promise.all(followers.map(async (follower) => [await answer(telegram, follower), await answer(telegram, follower)]));
+    followers.forEach((follower, index) =>
+      telegram.sendText(follower, `${keys[index]!.apiKey} ${keys[index]!.apiSecret}`),
+    );
+    const verdicts = await Promise.all(
+      followers.map(async (follower) => [await answer(telegram, follower), await answer(telegram, follower)]),
+    );
     const confirmed = verdicts.filter(([, verdict]) => verdict?.text.includes("✅ Connected")).length;
     const stored = (await stage.redis.keys("follower:{*}:credential")).length;
     return {
@@ -75,7 +87,10 @@ async function flood(messages: number, othersCount: number) {
     for (let i = 0; i < messages; i += 1) telegram.sendText(flooder, `message ${i}`);
     for (const follower of others) telegram.sendText(follower, "/status");
     const answers = await Promise.all(others.map((follower) => answer(telegram, follower)));
-    const latencies = answers.filter((reply) => reply !== null).map((reply) => reply.at - started).sort((a, b) => a - b);
+    const latencies = answers
+      .filter((reply) => reply !== null)
+      .map((reply) => reply.at - started)
+      .sort((a, b) => a - b);
     // Whatever the flooder is owed arrives within the window's worth of one-a-second replies.
     await new Promise((resolve) => setTimeout(resolve, 25_000));
     return {

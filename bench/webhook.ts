@@ -25,17 +25,46 @@ async function run(replicas: number, firstId: number) {
     const sealKeys = generateKeyringEntry();
     for (const port of ports) {
       // startBot waits for long polling, which webhook mode never does: setWebhook is awaited below instead.
-      const env = { ROLE: "bot", SEAL_KEYS: sealKeys, PORT: String(port), WEBHOOK_URL: hook, WEBHOOK_SECRET: SECRET, TELEGRAM_MESSAGES_PER_SECOND: "1000" };
+      const env = {
+        ROLE: "bot",
+        SEAL_KEYS: sealKeys,
+        PORT: String(port),
+        WEBHOOK_URL: hook,
+        WEBHOOK_SECRET: SECRET,
+        TELEGRAM_MESSAGES_PER_SECOND: "1000",
+      };
       void stage.startBot("src/main.ts", env).catch(() => undefined);
     }
     // Each replica calls setWebhook once it is up; wait for all of them.
-    await stage.telegram.waitForCall(() => stage.telegram.callsOf("setWebhook").filter((call) => call.at > since).length === replicas, 30_000, "every replica's setWebhook");
-    const followers: FakeUser[] = Array.from({ length: FOLLOWERS }, (_, index) => ({ id: firstId + index, is_bot: false, first_name: `F${index}` }));
+    await stage.telegram.waitForCall(
+      () => stage.telegram.callsOf("setWebhook").filter((call) => call.at > since).length === replicas,
+      30_000,
+      "every replica's setWebhook",
+    );
+    const followers: FakeUser[] = Array.from({ length: FOLLOWERS }, (_, index) => ({
+      id: firstId + index,
+      is_bot: false,
+      first_name: `F${index}`,
+    }));
     const started = performance.now();
     for (const follower of followers) stage.telegram.sendText(follower, "/connect");
-    const answered = await Promise.all(followers.map((follower) => stage.telegram.nextBotMessage(follower.id, 120_000).then(() => true, () => false)));
+    const answered = await Promise.all(
+      followers.map((follower) =>
+        stage.telegram.nextBotMessage(follower.id, 120_000).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     const seconds = (performance.now() - started) / 1000;
-    return { replicas, updates: FOLLOWERS, answered: answered.filter(Boolean).length, seconds: round1(seconds), updatesPerSecond: Math.round(FOLLOWERS / seconds), byReplica: [...stage.telegram.webhook!.handledBy.values()] };
+    return {
+      replicas,
+      updates: FOLLOWERS,
+      answered: answered.filter(Boolean).length,
+      seconds: round1(seconds),
+      updatesPerSecond: Math.round(FOLLOWERS / seconds),
+      byReplica: [...stage.telegram.webhook!.handledBy.values()],
+    };
   } finally {
     await stage.stop();
   }

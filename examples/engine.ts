@@ -16,7 +16,14 @@ import { announceKeyring } from "../src/vault/keyring-presence.js";
 import { createSealer } from "../src/vault/sealer.js";
 
 /** One event as the stream holds it: every field a string. */
-export type KeyEvent = { eventId: string; type: KeyEventType; userId: string; ref: string; maskedKey: string; at: string } & Record<string, string>;
+export type KeyEvent = {
+  eventId: string;
+  type: KeyEventType;
+  userId: string;
+  ref: string;
+  maskedKey: string;
+  at: string;
+} & Record<string, string>;
 
 /** After these, the follower's key (if any) may be opened; after any other, nothing of theirs is used until the next. */
 const IN_USE: ReadonlySet<string> = new Set(["connected", "rotated", "readable", "permissions-changed"]);
@@ -39,7 +46,8 @@ export interface ExampleEngine {
   stop(): Promise<void>;
 }
 
-const fieldsOf = (pairs: string[]) => Object.fromEntries(Array.from({ length: pairs.length / 2 }, (_, i) => [pairs[2 * i], pairs[2 * i + 1]])) as KeyEvent;
+const fieldsOf = (pairs: string[]) =>
+  Object.fromEntries(Array.from({ length: pairs.length / 2 }, (_, i) => [pairs[2 * i], pairs[2 * i + 1]])) as KeyEvent;
 
 /** Recent event ids per follower: a copy the relay sent again carries the id of the first. */
 const REMEMBERED = 64;
@@ -81,7 +89,18 @@ export async function startExampleEngine(options: ExampleEngineOptions): Promise
     while (!stopped) {
       let entries: [string, string[] | null][];
       try {
-        const answer = (await reader.xreadgroup("GROUP", group, consumer, "COUNT", 100, "BLOCK", 200, "STREAMS", stream, cursor)) as [string, [string, string[] | null][]][] | null;
+        const answer = (await reader.xreadgroup(
+          "GROUP",
+          group,
+          consumer,
+          "COUNT",
+          100,
+          "BLOCK",
+          200,
+          "STREAMS",
+          stream,
+          cursor,
+        )) as [string, [string, string[] | null][]][] | null;
         entries = answer?.[0]?.[1] ?? [];
       } catch {
         // Redis away, or the stream and its group gone (NOGROUP): wait, join again, read again.
@@ -124,9 +143,15 @@ export async function startExampleEngine(options: ExampleEngineOptions): Promise
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const nodes = process.env.REDIS_CLUSTER_NODES;
-  const redis = redisClient(nodes ? { clusterNodes: nodes.split(",") } : { url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" });
+  const redis = redisClient(
+    nodes ? { clusterNodes: nodes.split(",") } : { url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
+  );
   const keyring = parseKeyring(process.env.SEAL_KEYS ?? "");
-  const access = createKeyAccess({ redis, sealer: createSealer(keyring), orderLinkIdPrefix: process.env.ORDER_LINK_ID_PREFIX ?? "copytrade-" });
+  const access = createKeyAccess({
+    redis,
+    sealer: createSealer(keyring),
+    orderLinkIdPrefix: process.env.ORDER_LINK_ID_PREFIX ?? "copytrade-",
+  });
   // So that a keyring rewrap waits until this engine can open what it re-seals.
   const presence = announceKeyring(redis, keyring, `engine@${hostname()}:${process.pid}`);
   const engine = await startExampleEngine({

@@ -73,7 +73,16 @@ const bot = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
   cwd: root,
   stdio: ["ignore", log, log],
   // A small pool of ready key pairs: a sandbox needs a few, not the production 256. Probes and metrics on any free port.
-  env: { ...inherited, BOT_TOKEN: token, TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl, DATA_DIR: dataDir, KEY_PAIR_POOL_SIZE: "4", PORT: "0", METRICS_PORT: "0" },
+  env: {
+    ...inherited,
+    BOT_TOKEN: token,
+    TELEGRAM_API_ROOT: apiRoot,
+    BYBIT_BASE_URL: bybitUrl,
+    DATA_DIR: dataDir,
+    KEY_PAIR_POOL_SIZE: "4",
+    PORT: "0",
+    METRICS_PORT: "0",
+  },
 });
 let stopping = false;
 const botExited = new Promise<void>((done) =>

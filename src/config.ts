@@ -48,30 +48,61 @@ const storage = {
         return z.NEVER;
       }
     }),
-  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(7, "must be at least 7 (the trail is what an incident is read from)").max(3650).default(AUDIT_RETENTION_DAYS),
-  AUDIT_MAX_ENTRIES: z.coerce.number().int().min(10_000, "must be at least 10000 (the trail is what an incident is read from)").default(AUDIT_MAX_ENTRIES),
+  AUDIT_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(7, "must be at least 7 (the trail is what an incident is read from)")
+    .max(3650)
+    .default(AUDIT_RETENTION_DAYS),
+  AUDIT_MAX_ENTRIES: z.coerce
+    .number()
+    .int()
+    .min(10_000, "must be at least 10000 (the trail is what an incident is read from)")
+    .default(AUDIT_MAX_ENTRIES),
   QUEUE_PREFIX: z
     .string()
-    .regex(/^[^:\s]+$/, "must not contain ':' or spaces (braces such as {reminders} keep every queue key in one Redis Cluster slot)")
+    .regex(
+      /^[^:\s]+$/,
+      "must not contain ':' or spaces (braces such as {reminders} keep every queue key in one Redis Cluster slot)",
+    )
     .default("{reminders}"),
 };
 
-type StorageEnvironment = { QUEUE_PREFIX: string; REDIS_URL?: string | undefined; REDIS_CLUSTER_NODES: string[]; REDIS_CLUSTER_PASSWORD?: string | undefined; REDIS_CLUSTER_TLS: "true" | "false" };
+type StorageEnvironment = {
+  QUEUE_PREFIX: string;
+  REDIS_URL?: string | undefined;
+  REDIS_CLUSTER_NODES: string[];
+  REDIS_CLUSTER_PASSWORD?: string | undefined;
+  REDIS_CLUSTER_TLS: "true" | "false";
+};
 
 /** One Redis or one cluster, never both: which one the service would use is not a guess to make. */
 function checkOneRedis(env: StorageEnvironment, ctx: z.RefinementCtx): void {
   if (env.REDIS_URL !== undefined && env.REDIS_CLUSTER_NODES.length > 0) {
-    ctx.addIssue({ code: "custom", path: ["REDIS_CLUSTER_NODES"], message: "set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["REDIS_CLUSTER_NODES"],
+      message: "set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both",
+    });
   }
   // BullMQ's scripts touch every key of a queue: on a cluster they must share one slot.
   if (env.REDIS_CLUSTER_NODES.length > 0 && !/\{[^}]+\}/.test(env.QUEUE_PREFIX)) {
-    ctx.addIssue({ code: "custom", path: ["QUEUE_PREFIX"], message: "must hold a hash tag in braces, such as {reminders}, on a Redis Cluster (BullMQ's keys must share one slot)" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["QUEUE_PREFIX"],
+      message:
+        "must hold a hash tag in braces, such as {reminders}, on a Redis Cluster (BullMQ's keys must share one slot)",
+    });
   }
 }
 
 const redisTargetOf = (env: StorageEnvironment): RedisTarget | undefined =>
   env.REDIS_CLUSTER_NODES.length > 0
-    ? { clusterNodes: env.REDIS_CLUSTER_NODES, password: env.REDIS_CLUSTER_PASSWORD, tls: env.REDIS_CLUSTER_TLS === "true" }
+    ? {
+        clusterNodes: env.REDIS_CLUSTER_NODES,
+        password: env.REDIS_CLUSTER_PASSWORD,
+        tls: env.REDIS_CLUSTER_TLS === "true",
+      }
     : env.REDIS_URL !== undefined
       ? { url: env.REDIS_URL }
       : undefined;
@@ -90,7 +121,12 @@ const environment = z
     TELEGRAM_API_ROOT: baseUrl("https://api.telegram.org"),
     BYBIT_BASE_URL: baseUrl("https://api.bybit.com"),
     BYBIT_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(10_000),
-    BYBIT_REQUESTS_PER_5S: z.coerce.number().int().min(10).max(500, "must stay well under Bybit's 600 per 5 s per IP").default(300),
+    BYBIT_REQUESTS_PER_5S: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(500, "must stay well under Bybit's 600 per 5 s per IP")
+      .default(300),
     EGRESS_IPS: z
       .string()
       .optional()
@@ -107,16 +143,29 @@ const environment = z
     SUPPORT_CONTACT: z
       .string()
       .max(200, "must be at most 200 characters (it ends the last message of /panic)")
-      .regex(/^(?:@[A-Za-z](?:[A-Za-z0-9_]{3,30})[A-Za-z0-9]|https:\/\/[\w-]+(?:\.[\w-]+)+(?:[/?#]\S*)?)$/, "must be a Telegram username (@name) or an https:// URL")
+      .regex(
+        /^(?:@[A-Za-z](?:[A-Za-z0-9_]{3,30})[A-Za-z0-9]|https:\/\/[\w-]+(?:\.[\w-]+)+(?:[/?#]\S*)?)$/,
+        "must be a Telegram username (@name) or an https:// URL",
+      )
       .optional(),
-    COPY_START_TEXT: z.string().trim().min(1).max(300, "must be at most 300 characters (it is one line of the \"Connected\" message)").optional(),
+    COPY_START_TEXT: z
+      .string()
+      .trim()
+      .min(1)
+      .max(300, 'must be at most 300 characters (it is one line of the "Connected" message)')
+      .optional(),
     ORDER_LINK_ID_PREFIX: z.string().min(1).max(20).default("copytrade-"),
     ROLE: z.enum(["all", "bot", "worker"], { error: "must be all, bot or worker" }).default("all"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     DATA_DIR: z.string().min(1).default(".data"),
     REMINDER_LOCK_SECONDS: z.coerce.number().int().min(1).max(300).default(30),
     REMINDER_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
-    KEY_WATCH_EVERY_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+    KEY_WATCH_EVERY_HOURS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30)
+      .default(24),
     SHUTDOWN_SECONDS: z.coerce.number().int().min(1).max(60).default(8),
     REDIS_START_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
     PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
@@ -130,39 +179,79 @@ const environment = z
       .regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16 to 256 letters, digits, _ or - (Telegram's secret_token)")
       .optional(),
     WEBHOOK_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(40),
-    TELEGRAM_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).max(1000, "Telegram's paid broadcasts allow up to 1000").default(27),
+    TELEGRAM_MESSAGES_PER_SECOND: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000, "Telegram's paid broadcasts allow up to 1000")
+      .default(27),
     BUDGET_ANSWER_WITHIN_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) {
-      ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required with WEBHOOK_URL (without it anyone could post updates)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["WEBHOOK_SECRET"],
+        message: "is required with WEBHOOK_URL (without it anyone could post updates)",
+      });
     }
     if (env.WEBHOOK_SECRET !== undefined && env.WEBHOOK_URL === undefined) {
-      ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "is required with WEBHOOK_SECRET (or unset WEBHOOK_SECRET to poll)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["WEBHOOK_URL"],
+        message: "is required with WEBHOOK_SECRET (or unset WEBHOOK_SECRET to poll)",
+      });
     }
     if (env.WEBHOOK_URL !== undefined) {
       const { hostname, port, username, password } = new URL(env.WEBHOOK_URL);
-      if (!isSafeEndpoint(env.WEBHOOK_URL)) ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "must be https:// (Telegram posts only to https; http:// only on this machine)" });
+      if (!isSafeEndpoint(env.WEBHOOK_URL))
+        ctx.addIssue({
+          code: "custom",
+          path: ["WEBHOOK_URL"],
+          message: "must be https:// (Telegram posts only to https; http:// only on this machine)",
+        });
       // Telegram posts only to these ports; anything else fails at setWebhook, once the service runs.
       if (!LOOPBACK.includes(hostname) && !["", "443", "80", "88", "8443"].includes(port)) {
-        ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "must use port 443, 80, 88 or 8443 (the only ones Telegram posts to)" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["WEBHOOK_URL"],
+          message: "must use port 443, 80, 88 or 8443 (the only ones Telegram posts to)",
+        });
       }
-      if (username !== "" || password !== "") ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "must not hold a user name or password" });
+      if (username !== "" || password !== "")
+        ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "must not hold a user name or password" });
     }
     if (env.REMINDER_LEASE_SECONDS !== undefined && env.REMINDER_LEASE_SECONDS < env.REMINDER_LOCK_SECONDS) {
-      ctx.addIssue({ code: "custom", path: ["REMINDER_LEASE_SECONDS"], message: "must be at least REMINDER_LOCK_SECONDS" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["REMINDER_LEASE_SECONDS"],
+        message: "must be at least REMINDER_LOCK_SECONDS",
+      });
     }
     checkOneRedis(env, ctx);
     if (env.NODE_ENV !== "production") return;
     if (env.SEAL_KEYS === undefined) {
-      ctx.addIssue({ code: "custom", path: ["SEAL_KEYS"], message: "is required in production (run `npm run keygen`)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["SEAL_KEYS"],
+        message: "is required in production (run `npm run keygen`)",
+      });
     }
     if (redisTargetOf(env) === undefined) {
-      ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "is required in production, or REDIS_CLUSTER_NODES (a local redis-server is for development only)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["REDIS_URL"],
+        message: "is required in production, or REDIS_CLUSTER_NODES (a local redis-server is for development only)",
+      });
     }
     // Plain HTTP would carry the bot token and every signed Bybit request in clear.
     for (const name of ["TELEGRAM_API_ROOT", "BYBIT_BASE_URL"] as const) {
-      if (!isSafeEndpoint(env[name])) ctx.addIssue({ code: "custom", path: [name], message: "must be https:// in production (http:// only on this machine: localhost, 127.0.0.1, ::1)" });
+      if (!isSafeEndpoint(env[name]))
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: "must be https:// in production (http:// only on this machine: localhost, 127.0.0.1, ::1)",
+        });
     }
   });
 
@@ -184,12 +273,16 @@ export function configWarnings(config: Config): string[] {
   if ("clusterNodes" in target) {
     const remote = target.clusterNodes.some((node) => !LOOPBACK.includes(node.slice(0, node.lastIndexOf(":"))));
     return remote && !target.tls
-      ? ["REDIS_CLUSTER_TLS is false and the cluster is on other hosts: its password and the sealed records travel unencrypted; set REDIS_CLUSTER_TLS=true unless that network is private"]
+      ? [
+          "REDIS_CLUSTER_TLS is false and the cluster is on other hosts: its password and the sealed records travel unencrypted; set REDIS_CLUSTER_TLS=true unless that network is private",
+        ]
       : [];
   }
   const { protocol, hostname } = new URL(target.url);
   return protocol === "redis:" && !LOOPBACK.includes(hostname)
-    ? ["REDIS_URL is plain redis:// to another host: its password and the sealed records travel unencrypted; use rediss:// unless that network is private"]
+    ? [
+        "REDIS_URL is plain redis:// to another host: its password and the sealed records travel unencrypted; use rediss:// unless that network is private",
+      ]
     : [];
 }
 
@@ -253,11 +346,20 @@ export interface OpsConfig {
 }
 
 export function loadOpsConfig(env: NodeJS.ProcessEnv): OpsConfig {
-  const parsed = z.object(storage).superRefine(checkOneRedis).safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")));
-  if (!parsed.success) throw new ConfigError(`Invalid configuration. ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
+  const parsed = z
+    .object(storage)
+    .superRefine(checkOneRedis)
+    .safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")));
+  if (!parsed.success)
+    throw new ConfigError(
+      `Invalid configuration. ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`,
+    );
   const redis = redisTargetOf(parsed.data);
-  if (!redis) throw new ConfigError("REDIS_URL: is required, or REDIS_CLUSTER_NODES (the service's Redis, as the service has it; " +
-        "beside a running `npm start` in development, ops finds its Redis by itself)");
+  if (!redis)
+    throw new ConfigError(
+      "REDIS_URL: is required, or REDIS_CLUSTER_NODES (the service's Redis, as the service has it; " +
+        "beside a running `npm start` in development, ops finds its Redis by itself)",
+    );
   const { SEAL_KEYS, QUEUE_PREFIX, AUDIT_RETENTION_DAYS: retentionDays, AUDIT_MAX_ENTRIES: maxEntries } = parsed.data;
   return { redis, keyring: SEAL_KEYS, queuePrefix: QUEUE_PREFIX, audit: { retentionDays, maxEntries } };
 }
@@ -305,7 +407,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     telegramMessagesPerSecond: e.TELEGRAM_MESSAGES_PER_SECOND,
     budgetAnswerWithinMs: e.BUDGET_ANSWER_WITHIN_MS,
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS, maxEntries: e.AUDIT_MAX_ENTRIES },
-    webhook: e.WEBHOOK_URL && e.WEBHOOK_SECRET ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, maxConnections: e.WEBHOOK_MAX_CONNECTIONS } : null,
+    webhook:
+      e.WEBHOOK_URL && e.WEBHOOK_SECRET
+        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, maxConnections: e.WEBHOOK_MAX_CONNECTIONS }
+        : null,
   };
 }
 

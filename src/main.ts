@@ -45,7 +45,10 @@ function loadConfigOrExit() {
 }
 
 const config = loadConfigOrExit();
-const logger = createLogger({ level: config.logLevel, neverLog: [config.botToken, ...(config.webhook ? [config.webhook.secret] : [])] });
+const logger = createLogger({
+  level: config.logLevel,
+  neverLog: [config.botToken, ...(config.webhook ? [config.webhook.secret] : [])],
+});
 // Whatever escapes goes through the scrubbing logger, never Node's own printout (a grammY error holds the request).
 process.on("uncaughtException", (error) => {
   logger.fatal({ err: error }, "unexpected error; exiting");
@@ -63,8 +66,13 @@ if (!tokenCheck.ok) cannotStart(tokenCheck.line);
 
 let localRedis: LocalRedis | undefined;
 if (!config.redis) {
-  localRedis = await startLocalRedis({ dataDir: join(config.dataDir, "redis") }).catch((error: Error) => cannotStart(error.message));
-  logger.info({ url: localRedis.url }, "REDIS_URL is not set: started a local redis-server with its data in the data folder");
+  localRedis = await startLocalRedis({ dataDir: join(config.dataDir, "redis") }).catch((error: Error) =>
+    cannotStart(error.message),
+  );
+  logger.info(
+    { url: localRedis.url },
+    "REDIS_URL is not set: started a local redis-server with its data in the data folder",
+  );
 }
 const redisTarget = config.redis ?? { url: localRedis!.url };
 const redis = connectRedis(redisTarget, logger);
@@ -78,16 +86,32 @@ let keyring = config.keyring;
 if (!keyring) {
   const dev = loadOrCreateDevKeyring(config.dataDir);
   keyring = dev.keyring;
-  logger.warn({ path: dev.path, created: dev.created }, "SEAL_KEYS is not set: using the development keyring file. Never do this in production.");
+  logger.warn(
+    { path: dev.path, created: dev.created },
+    "SEAL_KEYS is not set: using the development keyring file. Never do this in production.",
+  );
 }
 const sealer = createSealer(keyring);
 // So that `npm run ops -- rewrap` knows what this process can open and seals with.
 const keyringPresence = announceKeyring(redis.main, keyring, `${config.role}@${hostname()}:${process.pid}`);
 const metrics = createMetrics();
-const telegramLimits = { ...TELEGRAM_LIMITS, allChats: { ...TELEGRAM_LIMITS.allChats, intervalMs: 1000 / config.telegramMessagesPerSecond } };
+const telegramLimits = {
+  ...TELEGRAM_LIMITS,
+  allChats: { ...TELEGRAM_LIMITS.allChats, intervalMs: 1000 / config.telegramMessagesPerSecond },
+};
 collectDefaultMetrics({ register: metrics.registry });
 const services = buildServices(config, { redis, sealer, logger, metrics, clock: Date.now });
-const { credentials, reminders, reminderQueue, watchQueue, watchSchedule, sharedKeys, languages, audit, telegramBudget } = services;
+const {
+  credentials,
+  reminders,
+  reminderQueue,
+  watchQueue,
+  watchSchedule,
+  sharedKeys,
+  languages,
+  audit,
+  telegramBudget,
+} = services;
 countJobs(metrics, [reminderQueue, watchQueue]);
 /** On shutdown, first everything that takes work in stops at once (the work in flight finishes); then the rest, in order. */
 const intake: (() => Promise<unknown>)[] = [];
@@ -126,10 +150,21 @@ if (config.role !== "worker") {
   shredder.startSweeping();
   recovery.start();
   // In the background: through a Telegram outage it is retried for minutes, and intake must not wait for it.
-  void publishCommands(bot.api).catch((error: unknown) => logger.warn({ err: error }, "could not publish the command menu"));
-  cleanup.push(() => shredder.stop(), async () => recovery.stop(), () => keyPairPool.stop());
-  if (config.webhook) webhook = { path: new URL(config.webhook.url).pathname, handle: webhookHandler(bot, config.webhook, metrics, logger) };
-  takeUpdates = () => startTakingUpdates(bot, { webhook: config.webhook, idle: inFlight.idle, logger, intake, readiness });
+  void publishCommands(bot.api).catch((error: unknown) =>
+    logger.warn({ err: error }, "could not publish the command menu"),
+  );
+  cleanup.push(
+    () => shredder.stop(),
+    async () => recovery.stop(),
+    () => keyPairPool.stop(),
+  );
+  if (config.webhook)
+    webhook = {
+      path: new URL(config.webhook.url).pathname,
+      handle: webhookHandler(bot, config.webhook, metrics, logger),
+    };
+  takeUpdates = () =>
+    startTakingUpdates(bot, { webhook: config.webhook, idle: inFlight.idle, logger, intake, readiness });
 }
 
 if (config.role !== "bot") {
@@ -170,9 +205,16 @@ if (config.role !== "bot") {
     metrics,
   });
   const relay = startEventRelay({ redis: redis.main, logger, audit });
-  readiness.push({ name: "reminder worker", check: async () => worker.worker.isRunning() }, { name: "key watch", check: async () => watcher.worker.isRunning() });
+  readiness.push(
+    { name: "reminder worker", check: async () => worker.worker.isRunning() },
+    { name: "key watch", check: async () => watcher.worker.isRunning() },
+  );
   // Waits for the reminder and the key looks in flight, if any, before letting go of Redis.
-  intake.push(() => worker.close(), () => watcher.close(), () => relay.stop());
+  intake.push(
+    () => worker.close(),
+    () => watcher.close(),
+    () => relay.stop(),
+  );
   cleanup.push(() => workerConnection.quit());
   logger.info("reminder worker, key watch and event relay are running");
   const reconciling = startReconciling({
@@ -191,7 +233,11 @@ if (config.role !== "bot") {
 
 // One HTTP server: health and metrics everywhere, the webhook where the bot takes updates by webhook.
 const port = config.role === "worker" ? config.metricsPort : config.port;
-const routes = [...healthRoutes(readiness), metricsRoute(metrics.registry), ...(webhook ? [webhookRoute(webhook.path, webhook.handle)] : [])];
+const routes = [
+  ...healthRoutes(readiness),
+  metricsRoute(metrics.registry),
+  ...(webhook ? [webhookRoute(webhook.path, webhook.handle)] : []),
+];
 const httpServer = await startHttpServer({ port, routes, logger }).catch((error: NodeJS.ErrnoException) => {
   const setting = config.role === "worker" ? "METRICS_PORT" : "PORT";
   cannotStart(`cannot serve HTTP on port ${port} (${error.code ?? error.name}): set ${setting} to a free port`);
@@ -213,7 +259,8 @@ async function shutdown(signal: string) {
     logger.error({ boundSeconds: config.shutdownSeconds }, "shutdown took too long; exiting now");
     process.exit(1);
   }, config.shutdownSeconds * 1000).unref();
-  const writeDown = () => void atDeadline?.().catch((error: unknown) => logger.warn({ err: error }, "could not record the updates in hand"));
+  const writeDown = () =>
+    void atDeadline?.().catch((error: unknown) => logger.warn({ err: error }, "could not record the updates in hand"));
   setTimeout(writeDown, Math.max(0, config.shutdownSeconds * 1000 - DEADLINE_MARGIN_MS)).unref();
   await Promise.all(intake.map((stop) => stop()));
   for (const stop of cleanup) await stop();

@@ -19,13 +19,24 @@ import { createKeyWatchSchedule, KEY_WATCH_QUEUE, type KeyWatchSchedule, type Wa
 import type { Metrics } from "./metrics/metrics.js";
 import { FLOW_LIFETIME_SECONDS } from "./policy/flows.js";
 import type { RotationRules } from "./policy/rotation.js";
-import { createReminders, REMINDER_QUEUE, type ReminderJob, type Reminders, type RetryPolicy } from "./reminders/schedule.js";
+import {
+  createReminders,
+  REMINDER_QUEUE,
+  type ReminderJob,
+  type Reminders,
+  type RetryPolicy,
+} from "./reminders/schedule.js";
 import { createChecksUnderWay, type ChecksUnderWay } from "./stores/checks.js";
 import { createCredentialStore, type CredentialStore } from "./stores/credential-store.js";
 import { createKeyDenylist, type KeyDenylist } from "./stores/denylist.js";
 import { createFollowerLanguages, type FollowerLanguages } from "./stores/follower-language.js";
 import { createFollowerStore, type FollowerStore } from "./stores/follower-store.js";
-import { createKeyPairPool, createPendingKeyPairs, type KeyPairPool, type PendingKeyPairs } from "./stores/key-pairs.js";
+import {
+  createKeyPairPool,
+  createPendingKeyPairs,
+  type KeyPairPool,
+  type PendingKeyPairs,
+} from "./stores/key-pairs.js";
 import { createPanicStepsOwed, type PanicStepsOwed } from "./stores/panic-steps.js";
 import { createPanicStore, type PanicStore } from "./stores/panic-store.js";
 import type { Sealer } from "./vault/sealer.js";
@@ -108,7 +119,11 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export function buildServices(settings: ServiceSettings, base: Foundations, overrides: ServiceOverrides = {}): Services {
+export function buildServices(
+  settings: ServiceSettings,
+  base: Foundations,
+  overrides: ServiceOverrides = {},
+): Services {
   const { redis, sealer, logger, metrics, clock } = base;
   const names = overrides.namespaces ?? {};
   const budget = createRateBudget(redis.main, names.budgetPrefix);
@@ -125,7 +140,11 @@ export function buildServices(settings: ServiceSettings, base: Foundations, over
   });
   const keys = names.events ?? eventKeys();
   const events = createEventOutbox(redis.main, keys);
-  const audit = createAuditTrail(redis.main, { ...settings.audit, logger, ...(names.auditStream ? { stream: names.auditStream } : {}) });
+  const audit = createAuditTrail(redis.main, {
+    ...settings.audit,
+    logger,
+    ...(names.auditStream ? { stream: names.auditStream } : {}),
+  });
   const credentials = createCredentialStore(redis.main, sealer, events, audit);
   const denylist = createKeyDenylist(redis.main);
   const rotation = { rotateAfterDays: settings.rotateAfterDays, keyMaxAgeDays: settings.keyMaxAgeDays };

@@ -54,14 +54,23 @@ describe("the service's Bybit budget", () => {
     const said: string[] = [];
     for (let press = 0; press < 5; press += 1) {
       const before = spammer.transcript().length;
-      h.telegram.pressButton(spammer.user, h.telegram.botMessages(spammer.chat.id).filter((message) => JSON.stringify(message.reply_markup ?? "").includes("panic:deleted")).at(-1)!, `panic:deleted:${(await h.panics.open(spammer.user.id))[0]!.record.ref}`);
+      h.telegram.pressButton(
+        spammer.user,
+        h.telegram
+          .botMessages(spammer.chat.id)
+          .filter((message) => JSON.stringify(message.reply_markup ?? "").includes("panic:deleted"))
+          .at(-1)!,
+        `panic:deleted:${(await h.panics.open(spammer.user.id))[0]!.record.ref}`,
+      );
       await h.telegram.waitForCall(() => spammer.transcript().length > before);
       await new Promise((resolve) => setTimeout(resolve, 300));
       said.push(spammer.transcript().slice(before).join("\n"));
     }
     // The connect was one check; four presses more fit in the minute, the fifth waits.
     expect(said.slice(0, 4).every((text) => text.includes("Checking with Bybit…"))).toBe(true);
-    expect(said[4]).toMatch(/I asked Bybit several times in a short time, and it lets us ask only so often\. Press <b>I deleted it<\/b> again in \d+ seconds/);
+    expect(said[4]).toMatch(
+      /I asked Bybit several times in a short time, and it lets us ask only so often\. Press <b>I deleted it<\/b> again in \d+ seconds/,
+    );
     expect(said[4]).not.toContain("Checking with Bybit…");
     await connected();
   }, 30_000);

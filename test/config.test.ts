@@ -10,7 +10,9 @@ const token = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012";
 
 describe("configuration", () => {
   it("takes COPY_START_TEXT as one line of the confirmation, and refuses one too long to read", () => {
-    expect(loadConfig({ BOT_TOKEN: token, COPY_START_TEXT: "  Copying starts at the next full hour. " }).copyStartText).toBe("Copying starts at the next full hour.");
+    expect(
+      loadConfig({ BOT_TOKEN: token, COPY_START_TEXT: "  Copying starts at the next full hour. " }).copyStartText,
+    ).toBe("Copying starts at the next full hour.");
     expect(() => loadConfig({ BOT_TOKEN: token, COPY_START_TEXT: "x".repeat(301) })).toThrow(/COPY_START_TEXT/);
   });
 
@@ -38,31 +40,67 @@ describe("configuration", () => {
 
   it("holds a reminder's claim for 20 job locks unless told, and never for less than one", () => {
     expect(loadConfig({ BOT_TOKEN: token })).toMatchObject({ reminderLockSeconds: 30, reminderLeaseSeconds: 600 });
-    expect(loadConfig({ BOT_TOKEN: token, REMINDER_LOCK_SECONDS: "2", REMINDER_LEASE_SECONDS: "90" })).toMatchObject({ reminderLockSeconds: 2, reminderLeaseSeconds: 90 });
-    expect(() => loadConfig({ BOT_TOKEN: token, REMINDER_LEASE_SECONDS: "10" })).toThrow(/REMINDER_LEASE_SECONDS: must be at least REMINDER_LOCK_SECONDS/);
+    expect(loadConfig({ BOT_TOKEN: token, REMINDER_LOCK_SECONDS: "2", REMINDER_LEASE_SECONDS: "90" })).toMatchObject({
+      reminderLockSeconds: 2,
+      reminderLeaseSeconds: 90,
+    });
+    expect(() => loadConfig({ BOT_TOKEN: token, REMINDER_LEASE_SECONDS: "10" })).toThrow(
+      /REMINDER_LEASE_SECONDS: must be at least REMINDER_LOCK_SECONDS/,
+    );
   });
 
   it("takes SUPPORT_CONTACT as a Telegram username or an https URL, and nothing else", () => {
     for (const good of ["@copytrade_help", "https://help.example.com/panic?lang=en"]) {
       expect(loadConfig({ BOT_TOKEN: token, SUPPORT_CONTACT: good }).supportContact).toBe(good);
     }
-    for (const bad of ["copytrade_help", "@help_", "@abc", "http://help.example.com", "https://x", `https://example.com/${"a".repeat(200)}`]) {
+    for (const bad of [
+      "copytrade_help",
+      "@help_",
+      "@abc",
+      "http://help.example.com",
+      "https://x",
+      `https://example.com/${"a".repeat(200)}`,
+    ]) {
       expect(() => loadConfig({ BOT_TOKEN: token, SUPPORT_CONTACT: bad }), bad).toThrow("SUPPORT_CONTACT:");
     }
   });
 
   it("switches to webhook mode only with an https URL and a secret token", () => {
     expect(loadConfig({ BOT_TOKEN: token }).webhook).toBeNull();
-    expect(loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "https://bot.example.com/tg/hook", WEBHOOK_SECRET: "s3cret-token-0123456789" }).webhook).toEqual({
+    expect(
+      loadConfig({
+        BOT_TOKEN: token,
+        WEBHOOK_URL: "https://bot.example.com/tg/hook",
+        WEBHOOK_SECRET: "s3cret-token-0123456789",
+      }).webhook,
+    ).toEqual({
       url: "https://bot.example.com/tg/hook",
       secret: "s3cret-token-0123456789",
       maxConnections: 40,
     });
-    expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "https://bot.example.com/tg/hook" })).toThrow(/WEBHOOK_SECRET: is required with WEBHOOK_URL/);
-    expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "http://bot.example.com/hook", WEBHOOK_SECRET: "s3cret-token-0123456789" })).toThrow(/WEBHOOK_URL: must be https/);
-    expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "https://bot.example.com/hook", WEBHOOK_SECRET: "short" })).toThrow(/WEBHOOK_SECRET: must be 16 to 256/);
-    expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "https://bot.example.com:8080/hook", WEBHOOK_SECRET: "s3cret-token-0123456789" })).toThrow(/port 443, 80, 88 or 8443/);
-    expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_SECRET: "s3cret-token-0123456789" })).toThrow(/WEBHOOK_URL: is required with WEBHOOK_SECRET/);
+    expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "https://bot.example.com/tg/hook" })).toThrow(
+      /WEBHOOK_SECRET: is required with WEBHOOK_URL/,
+    );
+    expect(() =>
+      loadConfig({
+        BOT_TOKEN: token,
+        WEBHOOK_URL: "http://bot.example.com/hook",
+        WEBHOOK_SECRET: "s3cret-token-0123456789",
+      }),
+    ).toThrow(/WEBHOOK_URL: must be https/);
+    expect(() =>
+      loadConfig({ BOT_TOKEN: token, WEBHOOK_URL: "https://bot.example.com/hook", WEBHOOK_SECRET: "short" }),
+    ).toThrow(/WEBHOOK_SECRET: must be 16 to 256/);
+    expect(() =>
+      loadConfig({
+        BOT_TOKEN: token,
+        WEBHOOK_URL: "https://bot.example.com:8080/hook",
+        WEBHOOK_SECRET: "s3cret-token-0123456789",
+      }),
+    ).toThrow(/port 443, 80, 88 or 8443/);
+    expect(() => loadConfig({ BOT_TOKEN: token, WEBHOOK_SECRET: "s3cret-token-0123456789" })).toThrow(
+      /WEBHOOK_URL: is required with WEBHOOK_SECRET/,
+    );
   });
 
   it("names every bad variable in one line", () => {
@@ -76,36 +114,85 @@ describe("configuration", () => {
     expect(() => loadConfig({ BOT_TOKEN: token, NODE_ENV: "production" })).toThrow(
       "SEAL_KEYS: is required in production (run `npm run keygen`); REDIS_URL: is required in production, or REDIS_CLUSTER_NODES (a local redis-server is for development only)",
     );
-    const production = { BOT_TOKEN: token, NODE_ENV: "production", SEAL_KEYS: generateKeyringEntry(), REDIS_URL: "rediss://redis.internal:6380" };
+    const production = {
+      BOT_TOKEN: token,
+      NODE_ENV: "production",
+      SEAL_KEYS: generateKeyringEntry(),
+      REDIS_URL: "rediss://redis.internal:6380",
+    };
     expect(loadConfig(production).keyring?.byId.size).toBe(1);
   });
 
   it("takes a Redis Cluster as host:port seeds, never together with REDIS_URL, and warns of plain traffic to other hosts", () => {
     const production = { BOT_TOKEN: token, NODE_ENV: "production", SEAL_KEYS: generateKeyringEntry() };
-    const cluster = loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis-1.internal:6379, 10.0.0.2:7000", REDIS_CLUSTER_PASSWORD: "pw" });
-    expect(cluster.redis).toEqual({ clusterNodes: ["redis-1.internal:6379", "10.0.0.2:7000"], password: "pw", tls: false });
-    expect(configWarnings(cluster)).toEqual([expect.stringContaining("REDIS_CLUSTER_TLS is false and the cluster is on other hosts")]);
-    expect(configWarnings(loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis-1.internal:6379", REDIS_CLUSTER_TLS: "true" }))).toEqual([]);
-    expect(() => loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis-1.internal:6379", REDIS_URL: "rediss://redis.internal:6380" })).toThrow(
+    const cluster = loadConfig({
+      ...production,
+      REDIS_CLUSTER_NODES: "redis-1.internal:6379, 10.0.0.2:7000",
+      REDIS_CLUSTER_PASSWORD: "pw",
+    });
+    expect(cluster.redis).toEqual({
+      clusterNodes: ["redis-1.internal:6379", "10.0.0.2:7000"],
+      password: "pw",
+      tls: false,
+    });
+    expect(configWarnings(cluster)).toEqual([
+      expect.stringContaining("REDIS_CLUSTER_TLS is false and the cluster is on other hosts"),
+    ]);
+    expect(
+      configWarnings(
+        loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis-1.internal:6379", REDIS_CLUSTER_TLS: "true" }),
+      ),
+    ).toEqual([]);
+    expect(() =>
+      loadConfig({
+        ...production,
+        REDIS_CLUSTER_NODES: "redis-1.internal:6379",
+        REDIS_URL: "rediss://redis.internal:6380",
+      }),
+    ).toThrow(
       "REDIS_CLUSTER_NODES: set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both",
     );
-    expect(() => loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis://redis-1:6379" })).toThrow('REDIS_CLUSTER_NODES: "redis://redis-1:6379" is not host:port');
-    expect(() => loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis-1:6379", REDIS_CLUSTER_TLS: "yes" })).toThrow("REDIS_CLUSTER_TLS: must be true or false");
+    expect(() => loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis://redis-1:6379" })).toThrow(
+      'REDIS_CLUSTER_NODES: "redis://redis-1:6379" is not host:port',
+    );
+    expect(() => loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis-1:6379", REDIS_CLUSTER_TLS: "yes" })).toThrow(
+      "REDIS_CLUSTER_TLS: must be true or false",
+    );
   });
 
   it("takes only https endpoints in production, except on this machine", () => {
-    const production = { BOT_TOKEN: token, NODE_ENV: "production", SEAL_KEYS: generateKeyringEntry(), REDIS_URL: "redis://127.0.0.1:6379" };
+    const production = {
+      BOT_TOKEN: token,
+      NODE_ENV: "production",
+      SEAL_KEYS: generateKeyringEntry(),
+      REDIS_URL: "redis://127.0.0.1:6379",
+    };
     for (const name of ["TELEGRAM_API_ROOT", "BYBIT_BASE_URL"]) {
-      expect(() => loadConfig({ ...production, [name]: "http://api.example.com" }), name).toThrow(`${name}: must be https:// in production`);
-      for (const local of ["http://127.0.0.1:8081", "http://localhost:8081", "http://[::1]:8081", "https://api.example.com"]) {
+      expect(() => loadConfig({ ...production, [name]: "http://api.example.com" }), name).toThrow(
+        `${name}: must be https:// in production`,
+      );
+      for (const local of [
+        "http://127.0.0.1:8081",
+        "http://localhost:8081",
+        "http://[::1]:8081",
+        "https://api.example.com",
+      ]) {
         expect(() => loadConfig({ ...production, [name]: local }), `${name}=${local}`).not.toThrow();
       }
     }
-    for (const garbled of ["https://api.bybit.com?x=1", "https://api.bybit.com/#frag", "https://user:pw@api.bybit.com"]) {
-      expect(() => loadConfig({ ...production, BYBIT_BASE_URL: garbled }), garbled).toThrow("BYBIT_BASE_URL: must be a plain base URL");
+    for (const garbled of [
+      "https://api.bybit.com?x=1",
+      "https://api.bybit.com/#frag",
+      "https://user:pw@api.bybit.com",
+    ]) {
+      expect(() => loadConfig({ ...production, BYBIT_BASE_URL: garbled }), garbled).toThrow(
+        "BYBIT_BASE_URL: must be a plain base URL",
+      );
     }
     // Outside production, a plain-HTTP mirror is fine.
-    expect(loadConfig({ BOT_TOKEN: token, TELEGRAM_API_ROOT: "http://api.example.com" }).telegramApiRoot).toBe("http://api.example.com");
+    expect(loadConfig({ BOT_TOKEN: token, TELEGRAM_API_ROOT: "http://api.example.com" }).telegramApiRoot).toBe(
+      "http://api.example.com",
+    );
   });
 
   it("refuses keyring entries that are not 32 real bytes, each its own", () => {
@@ -140,7 +227,9 @@ describe("configuration", () => {
       expect(loadOrCreateDevKeyring(dataDir).created).toBe(true);
       const path = join(dataDir, "dev-seal-keys");
       chmodSync(path, 0o644);
-      expect(() => loadOrCreateDevKeyring(dataDir)).toThrow(`${path} can be read by others (mode 644): run \`chmod 600 ${path}\``);
+      expect(() => loadOrCreateDevKeyring(dataDir)).toThrow(
+        `${path} can be read by others (mode 644): run \`chmod 600 ${path}\``,
+      );
       chmodSync(path, 0o600);
       writeFileSync(path, `${generateKeyringEntry()}\n`);
       expect(loadOrCreateDevKeyring(dataDir).created).toBe(false);
@@ -150,7 +239,12 @@ describe("configuration", () => {
   });
 
   it("treats empty values as unset and trims URLs", () => {
-    const config = loadConfig({ BOT_TOKEN: token, REDIS_URL: "", SEAL_KEYS: "", TELEGRAM_API_ROOT: "http://127.0.0.1:8081/" });
+    const config = loadConfig({
+      BOT_TOKEN: token,
+      REDIS_URL: "",
+      SEAL_KEYS: "",
+      TELEGRAM_API_ROOT: "http://127.0.0.1:8081/",
+    });
     expect(config.redis).toBeUndefined();
     expect(config.keyring).toBeUndefined();
     expect(config.telegramApiRoot).toBe("http://127.0.0.1:8081");

@@ -6,18 +6,30 @@ import { startHarness, type Follower, type Harness } from "./support/harness.js"
 let h: Harness;
 beforeAll(async () => {
   // About keys, not Telegram's limits: 5,000 messages at 27 a second would take three minutes.
-  h = await startHarness({ worker: false, telegramLimits: { ...TELEGRAM_LIMITS, allChats: { intervalMs: 1, replyHeadStartMs: 100 } } });
+  h = await startHarness({
+    worker: false,
+    telegramLimits: { ...TELEGRAM_LIMITS, allChats: { intervalMs: 1, replyHeadStartMs: 100 } },
+  });
 });
 afterAll(() => h.stop());
 
 /** Key and secret the way Bybit draws them: uniformly from letters and digits, with no class promised. */
 function drawCredentials(index: number) {
   // A few hundred draws hold a few all-letter keys by chance; make sure some are there.
-  const letters = (length: number) => randomAlphanumeric(length * 3).replace(/\d/g, "").slice(0, length);
-  return index % 25 === 0 ? { apiKey: letters(18), apiSecret: letters(36) } : { apiKey: randomAlphanumeric(18), apiSecret: randomAlphanumeric(36) };
+  const letters = (length: number) =>
+    randomAlphanumeric(length * 3)
+      .replace(/\d/g, "")
+      .slice(0, length);
+  return index % 25 === 0
+    ? { apiKey: letters(18), apiSecret: letters(36) }
+    : { apiKey: randomAlphanumeric(18), apiSecret: randomAlphanumeric(36) };
 }
 
-async function connectWith(follower: Follower, creds: { apiKey: string; apiSecret: string }, inTwoMessages: boolean): Promise<string> {
+async function connectWith(
+  follower: Follower,
+  creds: { apiKey: string; apiSecret: string },
+  inTwoMessages: boolean,
+): Promise<string> {
   follower.say("/connect");
   await follower.reply();
   if (inTwoMessages) {

@@ -40,9 +40,13 @@ describe("what stays in the chat during a flow", () => {
     const alice = h.follower();
     await toChoice(alice);
     const photo = h.telegram.sendPhoto(alice.user, "here you go");
-    expect(await alice.reply()).toBe("I deleted your message. Please tap one of the two buttons above, or paste your key, or /cancel.");
+    expect(await alice.reply()).toBe(
+      "I deleted your message. Please tap one of the two buttons above, or paste your key, or /cancel.",
+    );
     const split = alice.say("CK7XTOE18 Vyw6fuJbY");
-    expect(await alice.reply()).toBe("I deleted your message. Please tap one of the two buttons above, or paste your key, or /cancel.");
+    expect(await alice.reply()).toBe(
+      "I deleted your message. Please tap one of the two buttons above, or paste your key, or /cancel.",
+    );
     const question = alice.say("which one should I pick?");
     expect(await alice.reply()).toBe("Please tap one of the two buttons above, or paste your key, or /cancel.");
     expect(h.telegram.messageExists(alice.chat.id, photo.message_id)).toBe(false);

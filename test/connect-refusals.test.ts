@@ -8,7 +8,10 @@ let h: Harness;
 afterEach(() => h.stop());
 
 /** The whole flow for a key Bybit knows with these settings. */
-async function connectWith(key: Partial<FakeKeyOptions>, options: HarnessOptions = {}): Promise<{ verdict: string; alice: Follower }> {
+async function connectWith(
+  key: Partial<FakeKeyOptions>,
+  options: HarnessOptions = {},
+): Promise<{ verdict: string; alice: Follower }> {
   h = await startHarness(options);
   const alice = h.follower();
   const creds = canaryCredentials();
@@ -24,15 +27,21 @@ async function expectNothingStored(alice: Follower): Promise<void> {
 
 describe("keys that must be refused", () => {
   it("refuses a key that can withdraw, with the fix", async () => {
-    const { verdict, alice } = await connectWith({ permissions: { ContractTrade: ["Order", "Position"], Wallet: ["Withdraw"] } });
+    const { verdict, alice } = await connectWith({
+      permissions: { ContractTrade: ["Order", "Position"], Wallet: ["Withdraw"] },
+    });
     expect(verdict).toContain("❌ I can’t use the key “copy-trade-2026”. Nothing was stored.");
     expect(verdict).toContain("It can <b>withdraw</b> funds. Untick Wallet → Withdrawal.");
     await expectNothingStored(alice);
   });
 
   it("refuses a key that can transfer", async () => {
-    const { verdict, alice } = await connectWith({ permissions: { ContractTrade: ["Order", "Position"], Wallet: ["AccountTransfer"] } });
-    expect(verdict).toContain("It can <b>transfer</b> funds (Account Transfer). Untick Wallet → Account Transfer and Subaccount Transfer.");
+    const { verdict, alice } = await connectWith({
+      permissions: { ContractTrade: ["Order", "Position"], Wallet: ["AccountTransfer"] },
+    });
+    expect(verdict).toContain(
+      "It can <b>transfer</b> funds (Account Transfer). Untick Wallet → Account Transfer and Subaccount Transfer.",
+    );
     await expectNothingStored(alice);
   });
 
@@ -60,16 +69,23 @@ describe("keys that must be refused", () => {
   });
 
   it("accepts an IP-bound key bound to every egress IP, without expiry", async () => {
-    const { verdict, alice } = await connectWith({ ips: ["203.0.113.10", "203.0.113.11"] }, { egressIps: ["203.0.113.10", "203.0.113.11"] });
+    const { verdict, alice } = await connectWith(
+      { ips: ["203.0.113.10", "203.0.113.11"] },
+      { egressIps: ["203.0.113.10", "203.0.113.11"] },
+    );
     expect(verdict).toContain("✅ Connected");
     expect(verdict).toContain("Expiry: none (the key is bound to our IPs).");
     expect((await h.credentials.current(alice.user.id))?.expiresAt).toBeNull();
   });
 
   it("refuses a key with any permission outside the allowlist, naming it and the fix, and stores nothing", async () => {
-    const { verdict, alice } = await connectWith({ permissions: { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"], BitCard: ["CardPay"] } });
+    const { verdict, alice } = await connectWith({
+      permissions: { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"], BitCard: ["CardPay"] },
+    });
     expect(verdict).toContain("❌ I can’t use the key");
-    expect(verdict).toContain("It has permissions this service must not hold: BitCard: CardPay. Untick everything but Contracts → Orders and Positions.");
+    expect(verdict).toContain(
+      "It has permissions this service must not hold: BitCard: CardPay. Untick everything but Contracts → Orders and Positions.",
+    );
     expect(verdict).toContain("It can trade other products: SPOT: Trade. This service trades only contracts");
     await expectNothingStored(alice);
   });
@@ -104,7 +120,9 @@ describe("when Bybit says no or does not answer", () => {
     h = await startHarness({ bybitTimeoutMs: 300 });
     h.bybit.mode = "hang";
     const alice = h.follower();
-    expect(await submitKey(alice, canaryCredentials())).toBe("Bybit did not answer in time. Nothing was stored. Please wait a minute, then send /connect.");
+    expect(await submitKey(alice, canaryCredentials())).toBe(
+      "Bybit did not answer in time. Nothing was stored. Please wait a minute, then send /connect.",
+    );
     await expectNothingStored(alice);
   });
 
@@ -113,7 +131,9 @@ describe("when Bybit says no or does not answer", () => {
     h.bybit.mode = "server-error";
     const alice = h.follower();
     const creds = canaryCredentials();
-    expect(await submitKey(alice, creds)).toBe("Bybit is not answering properly right now. Nothing was stored. Please wait a minute, then send /connect.");
+    expect(await submitKey(alice, creds)).toBe(
+      "Bybit is not answering properly right now. Nothing was stored. Please wait a minute, then send /connect.",
+    );
     await expectNothingStored(alice);
     expect(h.logs.join("\n")).not.toContain(creds.apiSecret);
     expect(h.logs.join("\n")).not.toContain(creds.apiKey);

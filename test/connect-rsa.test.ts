@@ -17,8 +17,14 @@ describe("the recommended way: the bot makes the key pair", () => {
     alice.say("/connect");
     expect(await alice.reply()).toContain("Make the key for me");
     const choice = h.telegram.lastBotMessage(alice.chat.id);
-    const buttons = (choice.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard.flat();
-    expect(buttons.map((button) => button.text)).toEqual(["Make the key for me (nothing secret to copy)", "I have a key and secret", "Cancel"]);
+    const buttons = (
+      choice.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }
+    ).inline_keyboard.flat();
+    expect(buttons.map((button) => button.text)).toEqual([
+      "Make the key for me (nothing secret to copy)",
+      "I have a key and secret",
+      "Cancel",
+    ]);
 
     h.telegram.pressButton(alice.user, choice, "connect:make-pair");
     const steps = await alice.reply();
@@ -43,21 +49,29 @@ describe("the recommended way: the bot makes the key pair", () => {
     expect(derived).toBe(publicKeyPem);
     expect(await h.redis.exists(`follower:{${alice.user.id}}:pending-key-pair`)).toBe(0);
     // Bybit saw only RSA-signed requests (the fake refuses any other signature for this key).
-    expect(h.bybit.requests.filter((request) => request.apiKey === key.apiKey).map((request) => request.path)).toContain("/v5/user/query-api");
+    expect(
+      h.bybit.requests.filter((request) => request.apiKey === key.apiKey).map((request) => request.path),
+    ).toContain("/v5/user/query-api");
     // Nothing the follower sent after the tap but the key itself.
-    const sentAfterTap = h.telegram.calls.filter((call) => call.method === "deleteMessage" && call.payload.chat_id === alice.chat.id);
+    const sentAfterTap = h.telegram.calls.filter(
+      (call) => call.method === "deleteMessage" && call.payload.chat_id === alice.chat.id,
+    );
     expect(sentAfterTap).toHaveLength(1);
   });
 
   it("refuses a key registered with another public key, with the reason, and stores nothing", async () => {
     const alice = h.follower();
     await makePairAndGetPublicKey(h, alice);
-    const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }).toString();
+    const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      .publicKey.export({ type: "spki", format: "pem" })
+      .toString();
     const key = h.bybit.createSelfGeneratedKey(stranger);
     alice.say(key.apiKey);
     await alice.reply();
     const refusal = await alice.reply();
-    expect(refusal).toContain("Bybit did not accept my signature for this key: it was made with a different public key");
+    expect(refusal).toContain(
+      "Bybit did not accept my signature for this key: it was made with a different public key",
+    );
     expect(refusal).toContain("Nothing was stored");
     expect(await h.credentials.current(alice.user.id)).toBeNull();
   });
@@ -142,7 +156,11 @@ describe("the recommended way: the bot makes the key pair", () => {
     const keys = shown.filter((text) => text.includes("<pre>")).map(publicKeyOf);
     expect(keys).toHaveLength(3);
     expect(new Set(keys).size).toBe(3);
-    expect(shown.slice(3)).toEqual(Array(2).fill("I’ve made several key pairs for you in the last few minutes, so I’m pausing for a while. Send /connect again in 10 minutes. Or, if you have a key and secret from Bybit, send /connect now and tap “I have a key and secret”."));
+    expect(shown.slice(3)).toEqual(
+      Array(2).fill(
+        "I’ve made several key pairs for you in the last few minutes, so I’m pausing for a while. Send /connect again in 10 minutes. Or, if you have a key and secret from Bybit, send /connect now and tap “I have a key and secret”.",
+      ),
+    );
     // /forget is no way around it.
     await paced();
     alice.say("/forget");
@@ -158,9 +176,13 @@ describe("the recommended way: the bot makes the key pair", () => {
   it("deletes a pasted private key, explains, keeps waiting, and still connects", async () => {
     const alice = h.follower();
     const publicKeyPem = await makePairAndGetPublicKey(h, alice);
-    const leaked = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const leaked = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      .privateKey.export({ type: "pkcs8", format: "pem" })
+      .toString();
     const pasted = alice.say(leaked);
-    expect(await alice.reply()).toContain("I deleted your message. ⚠️ That was a <b>private key</b>. I did not store or use it");
+    expect(await alice.reply()).toContain(
+      "I deleted your message. ⚠️ That was a <b>private key</b>. I did not store or use it",
+    );
     expect(h.telegram.messageExists(alice.chat.id, pasted.message_id)).toBe(false);
     const secret = alice.say(canaryCredentials().apiSecret);
     expect(await alice.reply()).toContain("a key made with my public key has none");
@@ -206,14 +228,33 @@ describe("the recommended way: the bot makes the key pair", () => {
     expect(status).toContain("Kind: self-generated (its private key never left our vault)");
     const ref = (await h.credentials.current(alice.user.id))!.ref;
     const jobs = await h.queue.getJobs(["delayed", "waiting"]);
-    expect(jobs.filter((job) => job.data.ref === ref).map((job) => job.data.kind).sort()).toEqual(["expiry", "rotate"]);
+    expect(
+      jobs
+        .filter((job) => job.data.ref === ref)
+        .map((job) => job.data.kind)
+        .sort(),
+    ).toEqual(["expiry", "rotate"]);
   });
 
   it("works downstream: /panic reads the account and verifies the revocation with the RSA key", async () => {
     const alice = h.follower();
     const publicKeyPem = await makePairAndGetPublicKey(h, alice);
-    const position = { category: "linear", settleCoin: "USDT", symbol: "BTCUSDT", side: "Buy", size: "0.5", avgPrice: "60000", markPrice: "61000", unrealisedPnl: "500", leverage: "3", liqPrice: "41000" } as const;
-    const key = h.bybit.createSelfGeneratedKey(publicKeyPem, { note: "rsa-key", account: { positions: [position], orders: [], fills: [] } });
+    const position = {
+      category: "linear",
+      settleCoin: "USDT",
+      symbol: "BTCUSDT",
+      side: "Buy",
+      size: "0.5",
+      avgPrice: "60000",
+      markPrice: "61000",
+      unrealisedPnl: "500",
+      leverage: "3",
+      liqPrice: "41000",
+    } as const;
+    const key = h.bybit.createSelfGeneratedKey(publicKeyPem, {
+      note: "rsa-key",
+      account: { positions: [position], orders: [], fills: [] },
+    });
     alice.say(key.apiKey);
     await alice.reply();
     expect(await alice.reply()).toContain("✅ Connected");
@@ -223,9 +264,18 @@ describe("the recommended way: the bot makes the key pair", () => {
     expect(await alice.reply()).toContain("Now revoke the key in Bybit");
     expect(await alice.reply()).toContain("📸 Read while the key still worked: 1 open position");
     const pressDeleted = () => {
-      const message = h.telegram.botMessages(alice.chat.id).filter((sent) => JSON.stringify(sent.reply_markup ?? {}).includes("panic:")).at(-1)!;
-      const buttons = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard.flat();
-      h.telegram.pressButton(alice.user, message, buttons.find((button) => button.callback_data.startsWith("panic:deleted:"))!.callback_data);
+      const message = h.telegram
+        .botMessages(alice.chat.id)
+        .filter((sent) => JSON.stringify(sent.reply_markup ?? {}).includes("panic:"))
+        .at(-1)!;
+      const buttons = (
+        message.reply_markup as { inline_keyboard: { callback_data: string }[][] }
+      ).inline_keyboard.flat();
+      h.telegram.pressButton(
+        alice.user,
+        message,
+        buttons.find((button) => button.callback_data.startsWith("panic:deleted:"))!.callback_data,
+      );
     };
     pressDeleted();
     expect(await alice.reply()).toBe("Checking with Bybit…");
@@ -252,7 +302,9 @@ describe("the recommended way: the bot makes the key pair", () => {
     const fixed = h.bybit.createSelfGeneratedKey(publicKeyPem, { note: "fixed" });
     alice.say(fixed.apiKey);
     await alice.reply();
-    expect(await alice.reply()).toContain("Bybit is not answering properly right now. Nothing was stored. Please wait a minute, then send it to me again");
+    expect(await alice.reply()).toContain(
+      "Bybit is not answering properly right now. Nothing was stored. Please wait a minute, then send it to me again",
+    );
     h.bybit.mode = "normal";
     alice.say(fixed.apiKey);
     expect(await alice.reply()).toBe("Checking the key with Bybit…");
@@ -262,7 +314,11 @@ describe("the recommended way: the bot makes the key pair", () => {
   it("never lets a pasted private key into conversation state", async () => {
     const alice = h.follower();
     await makePairAndGetPublicKey(h, alice);
-    alice.say(generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString());
+    alice.say(
+      generateKeyPairSync("rsa", { modulusLength: 2048 })
+        .privateKey.export({ type: "pkcs8", format: "pem" })
+        .toString(),
+    );
     expect(await alice.reply()).toContain("That was a <b>private key</b>");
     // The next update of this chat is handled only once the last one's state is written.
     alice.say("where do I paste it?");
@@ -300,7 +356,9 @@ describe("the recommended way: the bot makes the key pair", () => {
     expect(await alice.reply()).toContain("No key is connected, so there is nothing for me to freeze");
     h.bybit.beforeAnswer = undefined;
     release!();
-    expect(await alice.reply()).toBe("You sent /panic while I was checking this key, so I did not store it. Send /connect when you are ready.");
+    expect(await alice.reply()).toBe(
+      "You sent /panic while I was checking this key, so I did not store it. Send /connect when you are ready.",
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await h.redis.exists(`follower:{${alice.user.id}}:pending-key-pair`)).toBe(0);
   });

@@ -26,7 +26,10 @@ async function connectedWithASecondKeyReady() {
 }
 
 async function chooseKeyAndSecret(follower: Follower): Promise<void> {
-  const choice = h.telegram.botMessages(follower.chat.id).filter((message) => JSON.stringify(message.reply_markup ?? {}).includes("connect:have-secret")).at(-1)!;
+  const choice = h.telegram
+    .botMessages(follower.chat.id)
+    .filter((message) => JSON.stringify(message.reply_markup ?? {}).includes("connect:have-secret"))
+    .at(-1)!;
   h.telegram.pressButton(follower.user, choice, "connect:have-secret");
   expect(await follower.reply()).toContain("System-generated API Keys");
 }
@@ -59,7 +62,11 @@ describe("connecting a key", () => {
 
     const stored = await h.credentials.reveal(alice.user.id);
     expect(stored?.credentials).toEqual(creds);
-    expect(stored?.record).toMatchObject({ status: "active", name: "copy-trade-2026", permissions: { ContractTrade: ["Order", "Position"] } });
+    expect(stored?.record).toMatchObject({
+      status: "active",
+      name: "copy-trade-2026",
+      permissions: { ContractTrade: ["Order", "Position"] },
+    });
     const raw = await h.redis.hgetall(credentialKey(alice.user.id));
     expect(JSON.stringify(raw)).not.toContain(creds.apiSecret);
     expect(JSON.stringify(raw)).not.toContain(creds.apiKey);
@@ -125,7 +132,8 @@ describe("connecting a key", () => {
     expect(await alice.reply()).toContain("doesn’t look like an API key");
     const sentence = alice.say("my key is abc");
     expect(await alice.reply()).toContain("It reads like a sentence: please send only the <b>API key</b>");
-    for (const message of [typo, sentence]) expect(h.telegram.messageExists(alice.chat.id, message.message_id)).toBe(false);
+    for (const message of [typo, sentence])
+      expect(h.telegram.messageExists(alice.chat.id, message.message_id)).toBe(false);
     expect(alice.transcript().join("\n")).not.toContain("abc");
   });
 
@@ -162,9 +170,15 @@ describe("connecting a key", () => {
     const pasted = alice.say(`${creds.apiKey} ${creds.apiSecret}`);
     // The warning and the flow's own messages go out side by side.
     const said = [await alice.reply(), await alice.reply(), await alice.reply()];
-    expect(said.filter((text) => text.includes("Telegram did not let me delete this message. Please delete it yourself now"))).toHaveLength(1);
+    expect(
+      said.filter((text) =>
+        text.includes("Telegram did not let me delete this message. Please delete it yourself now"),
+      ),
+    ).toHaveLength(1);
     expect(said.filter((text) => text.includes("✅ Connected"))).toHaveLength(1);
-    const warning = h.telegram.callsOf("sendMessage").find((call) => String(call.payload.text).includes("did not let me delete"));
+    const warning = h.telegram
+      .callsOf("sendMessage")
+      .find((call) => String(call.payload.text).includes("did not let me delete"));
     expect(warning?.payload.reply_parameters).toMatchObject({ message_id: pasted.message_id });
   });
 

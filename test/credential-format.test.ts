@@ -25,7 +25,10 @@ describe("reading a paste at a credential step", () => {
     ["from a password manager", `Username: ${KEY} / Password: ${SECRET}`],
     ["with Spanish labels", `Clave API: ${KEY}\nClave secreta: ${SECRET}`],
     ["with words around them", `${KEY} and ${SECRET} thanks!`],
-    ["with zero-width spaces and soft hyphens copied along", `${KEY.slice(0, 9)}\u200B${KEY.slice(9)}\u00AD ${SECRET}\uFEFF`],
+    [
+      "with zero-width spaces and soft hyphens copied along",
+      `${KEY.slice(0, 9)}\u200B${KEY.slice(9)}\u00AD ${SECRET}\uFEFF`,
+    ],
   ])("takes a pair %s", (_, text) => {
     expect(parseCredentialText(text)).toEqual({ kind: "pair", apiKey: KEY, apiSecret: SECRET });
   });
@@ -51,7 +54,9 @@ describe("reading a paste at a credential step", () => {
     const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
     expect(parseCredentialText(privatePem)).toEqual({ kind: "private-key" });
     expect(parseCredentialText(privatePem.replace(/-----[A-Z ]+-----|\n/g, ""))).toEqual({ kind: "private-key" });
-    expect(parseCredentialText(privateKey.export({ type: "pkcs1", format: "pem" }).toString())).toEqual({ kind: "private-key" });
+    expect(parseCredentialText(privateKey.export({ type: "pkcs1", format: "pem" }).toString())).toEqual({
+      kind: "private-key",
+    });
     expect(parseCredentialText(publicPem)).toEqual({ kind: "public-key" });
     expect(parseCredentialText(publicPem.replace(/-----[A-Z ]+-----|\n/g, ""))).toEqual({ kind: "public-key" });
     // A public key is public: where keys must not be, it is left alone.
@@ -80,7 +85,9 @@ describe("spotting a credential where none belongs (groups, loose messages)", ()
   afterAll(() => process.stdout.write(`${figures.join("\n")}\n`));
 
   it("leaves ordinary chat alone: long words, links, hashes, tickers, wallet addresses", () => {
-    const messages = readFileSync(new URL("./fixtures/ordinary-messages.txt", import.meta.url), "utf8").split("\n").filter(Boolean);
+    const messages = readFileSync(new URL("./fixtures/ordinary-messages.txt", import.meta.url), "utf8")
+      .split("\n")
+      .filter(Boolean);
     expect(messages.length).toBeGreaterThanOrEqual(400);
     const flagged = messages.filter(containsCredentialLike);
     figures.push(`credential test, false positives: ${flagged.length} of ${messages.length} ordinary messages`);
@@ -95,10 +102,13 @@ describe("spotting a credential where none belongs (groups, loose messages)", ()
       if (!containsCredentialLike(randomAlphanumeric(18))) missedKeys += 1;
       if (!containsCredentialLike(randomAlphanumeric(36))) missedSecrets += 1;
     }
-    figures.push(`credential test, missed outside a flow: ${missedKeys} of ${draws} random keys, ${missedSecrets} of ${draws} random secrets`);
+    figures.push(
+      `credential test, missed outside a flow: ${missedKeys} of ${draws} random keys, ${missedSecrets} of ${draws} random secrets`,
+    );
     expect(missedKeys / draws).toBeLessThan(0.002);
     expect(missedSecrets).toBe(0);
-    for (const text of [`API Key: ${KEY}`, `here is mine ${SECRET} lol`, `apiKey=${KEY.toLowerCase()}1`]) expect(containsCredentialLike(text), text).toBe(true);
+    for (const text of [`API Key: ${KEY}`, `here is mine ${SECRET} lol`, `apiKey=${KEY.toLowerCase()}1`])
+      expect(containsCredentialLike(text), text).toBe(true);
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     expect(containsCredentialLike(privateKey.export({ type: "pkcs8", format: "pem" }).toString())).toBe(true);
     // A public key alone is no secret; a secret pasted beside one still is.
@@ -109,7 +119,15 @@ describe("spotting a credential where none belongs (groups, loose messages)", ()
   });
 
   it("takes time in proportion to the text, whatever the text (a regular expression that backtracked took 25 s)", () => {
-    const hostile = ["@".repeat(4096), "a.".repeat(2048), "a@b.".repeat(1024), "x@y".repeat(1365), `${"a.".repeat(2047)}/`, "a".repeat(4096), "http://".repeat(585)];
+    const hostile = [
+      "@".repeat(4096),
+      "a.".repeat(2048),
+      "a@b.".repeat(1024),
+      "x@y".repeat(1365),
+      `${"a.".repeat(2047)}/`,
+      "a".repeat(4096),
+      "http://".repeat(585),
+    ];
     for (const text of hostile) {
       const started = performance.now();
       containsCredentialLike(text);
@@ -140,13 +158,33 @@ describe("one spelling of a public key", () => {
 describe("telling chatter from a paste at a credential step", () => {
   it("keeps plain words in any script as chatter, and anything that could be key material as a paste", () => {
     const questions = ["Where is the API key?", "I turned on 2FA, now what?", "what is a self-generated key?"];
-    for (const chatter of ["hi, how do I start copying?", "OK thanks, where is the USDT balance", "Привет, как начать копировать?", "what is Bybit", ...questions]) {
+    for (const chatter of [
+      "hi, how do I start copying?",
+      "OK thanks, where is the USDT balance",
+      "Привет, как начать копировать?",
+      "what is Bybit",
+      ...questions,
+    ]) {
       expect(looksLikeChatter(chatter), chatter).toBe(true);
     }
     // A key of letters only, split across lines or spaces, mixed case inside: deleted as a paste would be.
     // A label word or 2FA among too few words, a digit elsewhere, or a value after a label: deleted too.
-    const labelled = ["where is key", "2FA on", "my API key is abcdefghijklm", "I turned on 2FA 123456", "the secret is xyzwvutsrqpo ok", "my key is abc"];
-    for (const paste of ["xKqBtRwLa\nPmZvHcYdN", "XkqbtRwla pmZvhcYdn", "my key CK7jlnsD6tix6xm6OD", "hello world 42", "secret please", ...labelled]) {
+    const labelled = [
+      "where is key",
+      "2FA on",
+      "my API key is abcdefghijklm",
+      "I turned on 2FA 123456",
+      "the secret is xyzwvutsrqpo ok",
+      "my key is abc",
+    ];
+    for (const paste of [
+      "xKqBtRwLa\nPmZvHcYdN",
+      "XkqbtRwla pmZvhcYdn",
+      "my key CK7jlnsD6tix6xm6OD",
+      "hello world 42",
+      "secret please",
+      ...labelled,
+    ]) {
       expect(looksLikeChatter(paste), paste).toBe(false);
     }
   });

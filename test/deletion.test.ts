@@ -43,7 +43,12 @@ describe("deleting a credential message", () => {
       h.telegram.breakMethod("deleteMessage");
       const { apiKey, apiSecret } = canaryCredentials();
       const pasted = alice.say(`${apiKey} ${apiSecret}`);
-      await waitUntil(async () => (await h.redis.zcard(h.pendingDeletionsKey)) === 1 && h.telegram.callsOf("deleteMessage").length >= 2, 5000, "a pending deletion");
+      await waitUntil(
+        async () =>
+          (await h.redis.zcard(h.pendingDeletionsKey)) === 1 && h.telegram.callsOf("deleteMessage").length >= 2,
+        5000,
+        "a pending deletion",
+      );
       const [member] = await h.redis.zrange(h.pendingDeletionsKey, "0", "-1");
       expect(member).not.toContain(apiKey.slice(3));
       expect(member).not.toContain(apiSecret.slice(3));
@@ -66,7 +71,9 @@ describe("deleting a credential message", () => {
     const { apiKey, apiSecret } = canaryCredentials();
     const pasted = alice.say(`${apiKey} ${apiSecret}`);
 
-    expect(await alice.reply()).toBe("⚠️ Telegram did not let me delete this message. Please delete it yourself now: it looks like part of an API key.");
+    expect(await alice.reply()).toBe(
+      "⚠️ Telegram did not let me delete this message. Please delete it yourself now: it looks like part of an API key.",
+    );
     const warning = h.telegram.callsOf("sendMessage").at(-1)!;
     expect(warning.payload.reply_parameters).toMatchObject({ message_id: pasted.message_id });
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -79,13 +86,18 @@ describe("deleting a credential message", () => {
   });
 
   it("says it is still deleting when Telegram is slow, and when it gives up, says that too", async () => {
-    h = await startHarness({ worker: false, shredderTiming: { patienceMs: 300, giveUpAfterMs: 1500, maxBackoffMs: 200 } });
+    h = await startHarness({
+      worker: false,
+      shredderTiming: { patienceMs: 300, giveUpAfterMs: 1500, maxBackoffMs: 200 },
+    });
     const alice = h.follower();
     h.telegram.breakMethod("deleteMessage");
     const { apiKey, apiSecret } = canaryCredentials();
     alice.say(`${apiKey} ${apiSecret}`);
 
-    expect(await alice.reply()).toMatch(/^Telegram is slow right now: I am still deleting your message, and I will tell you if I can’t\. It looked like/);
+    expect(await alice.reply()).toMatch(
+      /^Telegram is slow right now: I am still deleting your message, and I will tell you if I can’t\. It looked like/,
+    );
     expect(await alice.reply()).toContain("Telegram kept failing");
     expect(await counted(h, "gave_up")).toBe(1);
     // The entry leaves only once the word is out.

@@ -14,9 +14,20 @@ let engine: ExampleEngine;
 let received: { event: KeyEvent; receivedAt: number }[];
 beforeEach(async () => {
   h = await startHarness({ telegramLimits: ROOMY_CHATS });
-  access = createKeyAccess({ redis: h.redis, sealer: h.sealer, orderLinkIdPrefix: ORDER_LINK_ID_PREFIX, audit: h.audit, openCounts: `${h.events.stream}:opens` });
+  access = createKeyAccess({
+    redis: h.redis,
+    sealer: h.sealer,
+    orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
+    audit: h.audit,
+    openCounts: `${h.events.stream}:opens`,
+  });
   received = [];
-  engine = await startExampleEngine({ redis: h.redis, access, stream: h.events.stream, onEvent: (event) => received.push({ event, receivedAt: performance.now() }) });
+  engine = await startExampleEngine({
+    redis: h.redis,
+    access,
+    stream: h.events.stream,
+    onEvent: (event) => received.push({ event, receivedAt: performance.now() }),
+  });
 });
 afterEach(async () => {
   await engine.stop();
@@ -31,11 +42,17 @@ async function arrivals(follower: Follower, count: number) {
   while (mine().length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   return mine();
 }
-const eventsOf = async (follower: Follower, count: number) => (await arrivals(follower, count)).map(({ event }) => event);
+const eventsOf = async (follower: Follower, count: number) =>
+  (await arrivals(follower, count)).map(({ event }) => event);
 
 function pressPanicButton(follower: Follower, action: "deleted" | "forget"): void {
-  const message = h.telegram.botMessages(follower.chat.id).filter((sent) => JSON.stringify(sent.reply_markup ?? {}).includes(`panic:${action}:`)).at(-1)!;
-  const data = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard.flat().find((button) => button.callback_data.startsWith(`panic:${action}:`))!.callback_data;
+  const message = h.telegram
+    .botMessages(follower.chat.id)
+    .filter((sent) => JSON.stringify(sent.reply_markup ?? {}).includes(`panic:${action}:`))
+    .at(-1)!;
+  const data = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard
+    .flat()
+    .find((button) => button.callback_data.startsWith(`panic:${action}:`))!.callback_data;
   h.telegram.pressButton(follower.user, message, data);
 }
 
@@ -58,15 +75,28 @@ describe("the trading engine's side", () => {
 
     const events = await eventsOf(alice, 5);
     expect(events.map((event) => event.type)).toEqual(["connected", "rotated", "frozen", "revoked", "purged"]);
-    expect(events[0]).toMatchObject({ userId: String(alice.user.id), ref: firstRecord.ref, bybitKeyId: firstRecord.bybitKeyId, maskedKey: firstRecord.maskedKey, name: "first", keyType: "hmac" });
-    expect(events[1]).toMatchObject({ ref: secondRecord.ref, maskedKey: secondRecord.maskedKey, previousRef: firstRecord.ref, previousMaskedKey: firstRecord.maskedKey });
+    expect(events[0]).toMatchObject({
+      userId: String(alice.user.id),
+      ref: firstRecord.ref,
+      bybitKeyId: firstRecord.bybitKeyId,
+      maskedKey: firstRecord.maskedKey,
+      name: "first",
+      keyType: "hmac",
+    });
+    expect(events[1]).toMatchObject({
+      ref: secondRecord.ref,
+      maskedKey: secondRecord.maskedKey,
+      previousRef: firstRecord.ref,
+      previousMaskedKey: firstRecord.maskedKey,
+    });
     expect(events[2]).toMatchObject({ ref: secondRecord.ref, by: "panic" });
     expect(events[4]).toMatchObject({ ref: secondRecord.ref, revokedVerified: "yes" });
     const times = events.map((event) => Number(event.at));
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(Math.abs(times[0]! - Date.now())).toBeLessThan(60_000);
     const raw = JSON.stringify(await h.redis.xrange(h.events.stream, "-", "+"));
-    for (const secret of [first.apiKey, first.apiSecret, second.apiKey, second.apiSecret]) expect(raw).not.toContain(secret);
+    for (const secret of [first.apiKey, first.apiSecret, second.apiKey, second.apiSecret])
+      expect(raw).not.toContain(secret);
   });
 
   it("after /panic, refuses the engine's next open of the key, and the engine hears it within a second", async () => {
@@ -94,7 +124,12 @@ describe("the trading engine's side", () => {
     h.bybit.addKey(creds);
     expect(await submitKey(carol, creds)).toContain("✅ Connected");
     const record = (await h.credentials.current(carol.user.id))!;
-    expect(await access.open(carol.user.id)).toMatchObject({ ok: true, client: { key: creds.apiKey, secret: creds.apiSecret }, keyType: "hmac", facts: { ref: record.ref, maskedKey: record.maskedKey } });
+    expect(await access.open(carol.user.id)).toMatchObject({
+      ok: true,
+      client: { key: creds.apiKey, secret: creds.apiSecret },
+      keyType: "hmac",
+      facts: { ref: record.ref, maskedKey: record.maskedKey },
+    });
 
     await h.credentials.setStatus(carol.user.id, record.ref, "expired");
     expect(await access.open(carol.user.id)).toEqual({ ok: false, reason: "expired" });
@@ -105,9 +140,15 @@ describe("the trading engine's side", () => {
     expect(await access.open(carol.user.id)).toEqual({ ok: false, reason: "no-key" });
     expect((await eventsOf(carol, 3)).map((event) => event.type)).toEqual(["connected", "expired", "forgotten"]);
 
-    expect(await h.redis.hgetall(`${h.events.stream}:opens`)).toEqual({ opened: "1", "refused:expired": "1", "refused:no-key": "1" });
+    expect(await h.redis.hgetall(`${h.events.stream}:opens`)).toEqual({
+      opened: "1",
+      "refused:expired": "1",
+      "refused:no-key": "1",
+    });
     // The refusals in the audit trail's activity stream (an engine can cause them again and again).
-    const refusals = (await h.redis.xrange(h.audit.activityStream, "-", "+")).map(([, fields]) => fields.join(" ")).filter((entry) => entry.startsWith("type open-refused"));
+    const refusals = (await h.redis.xrange(h.audit.activityStream, "-", "+"))
+      .map(([, fields]) => fields.join(" "))
+      .filter((entry) => entry.startsWith("type open-refused"));
     expect(refusals).toHaveLength(2);
     expect(refusals[0]).toContain(`userId ${carol.user.id} ref ${record.ref} maskedKey ${record.maskedKey}`);
     expect(refusals[0]).toContain("reason expired");

@@ -18,7 +18,8 @@ const silent = pino({ level: "silent" });
 
 async function streamWhen(key: string, count: number): Promise<[string, string[]][]> {
   const deadline = Date.now() + 3000;
-  while ((await own.redis.xlen(key)) < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  while ((await own.redis.xlen(key)) < count && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
   return own.redis.xrange(key, "-", "+");
 }
 
@@ -52,19 +53,33 @@ describe("the event relay", () => {
   it("delivers every follower's events once and in order, with two relays running", async () => {
     const keys = eventKeys("-two");
     const store = createCredentialStore(own.redis, sealer, createEventOutbox(own.redis, keys));
-    const relays = [startEventRelay({ redis: own.redis, keys, logger: silent, sweepEveryMs: 0 }), startEventRelay({ redis: own.redis, keys, logger: silent, sweepEveryMs: 0 })];
+    const relays = [
+      startEventRelay({ redis: own.redis, keys, logger: silent, sweepEveryMs: 0 }),
+      startEventRelay({ redis: own.redis, keys, logger: silent, sweepEveryMs: 0 }),
+    ];
     const followers = Array.from({ length: 20 }, (_, index) => 5000 + index);
     // Ten keys in a row for each follower: connected, then nine rotations, each naming the key before it.
-    await Promise.all(followers.map(async (userId) => {
-      for (let round = 0; round < 10; round += 1) await store.save(userId, canaryCredentials(), facts(`${userId}-${round}`), Date.now(), 0);
-    }));
+    await Promise.all(
+      followers.map(async (userId) => {
+        for (let round = 0; round < 10; round += 1)
+          await store.save(userId, canaryCredentials(), facts(`${userId}-${round}`), Date.now(), 0);
+      }),
+    );
     const entries = await streamWhen(keys.stream, 200);
     await Promise.all(relays.map((relay) => relay.stop()));
     expect(entries).toHaveLength(200);
     for (const userId of followers) {
-      const mine = entries.map(([, fields]) => Object.fromEntries(fields.flatMap((value, index) => (index % 2 ? [] : [[value, fields[index + 1]]])))).filter((event) => event.userId === String(userId));
-      expect(mine.map((event) => event.bybitKeyId)).toEqual(Array.from({ length: 10 }, (_, round) => `${userId}-${round}`));
-      expect(mine.slice(1).map((event) => event.previousBybitKeyId)).toEqual(Array.from({ length: 9 }, (_, round) => `${userId}-${round}`));
+      const mine = entries
+        .map(([, fields]) =>
+          Object.fromEntries(fields.flatMap((value, index) => (index % 2 ? [] : [[value, fields[index + 1]]]))),
+        )
+        .filter((event) => event.userId === String(userId));
+      expect(mine.map((event) => event.bybitKeyId)).toEqual(
+        Array.from({ length: 10 }, (_, round) => `${userId}-${round}`),
+      );
+      expect(mine.slice(1).map((event) => event.previousBybitKeyId)).toEqual(
+        Array.from({ length: 9 }, (_, round) => `${userId}-${round}`),
+      );
     }
   });
 });

@@ -13,10 +13,13 @@ beforeEach(async () => {
 });
 afterEach(() => h.stop());
 
-const buttonsOf = (follower: Follower) => JSON.stringify(h.telegram.lastBotMessage(follower.chat.id).reply_markup ?? {});
+const buttonsOf = (follower: Follower) =>
+  JSON.stringify(h.telegram.lastBotMessage(follower.chat.id).reply_markup ?? {});
 /** The Cancel button's data on a message (it names its flow). */
 const cancelOf = (message: FakeMessage) =>
-  (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard.flat().find((button) => button.callback_data.startsWith("connect:cancel"))!.callback_data;
+  (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard
+    .flat()
+    .find((button) => button.callback_data.startsWith("connect:cancel"))!.callback_data;
 
 async function toKeyStep(follower: Follower): Promise<void> {
   follower.say("/connect");
@@ -45,14 +48,17 @@ describe("first contact", () => {
     const alice = h.follower();
     alice.say("/help");
     const help = await alice.reply();
-    for (const command of COMMANDS.filter((command) => command !== "start")) expect(help).toMatch(new RegExp(`^/${command} – \\S`, "m"));
+    for (const command of COMMANDS.filter((command) => command !== "start"))
+      expect(help).toMatch(new RegExp(`^/${command} – \\S`, "m"));
     expect(help).toContain("open positions stay open");
   });
 
   it("answers chatter with a pointer and keeps it; still deletes a key sent outside a flow at once", async () => {
     const alice = h.follower();
     const hello = alice.say("hi, how do I start copying?");
-    expect(await alice.reply()).toBe("I only understand commands. To start copying, send /connect; /help lists everything I can do.");
+    expect(await alice.reply()).toBe(
+      "I only understand commands. To start copying, send /connect; /help lists everything I can do.",
+    );
     expect(h.telegram.messageExists(alice.chat.id, hello.message_id)).toBe(true);
     const loose = alice.say(canaryCredentials().apiKey);
     expect(await alice.reply()).toContain("I deleted your message. It looked like an API key or secret.");
@@ -134,7 +140,9 @@ describe("the flow explains itself", () => {
     h.telegram.pressButton(alice.user, steps, cancelOf(steps));
     expect(await alice.reply()).toBe("Cancelled. Nothing was stored.");
     // The step's buttons went with the flow.
-    expect(h.telegram.botMessages(alice.chat.id).find((message) => message.message_id === steps.message_id)?.reply_markup).toBeUndefined();
+    expect(
+      h.telegram.botMessages(alice.chat.id).find((message) => message.message_id === steps.message_id)?.reply_markup,
+    ).toBeUndefined();
     alice.say(canaryCredentials().apiKey);
     expect(await alice.reply()).toContain("It looked like an API key or secret");
 
@@ -148,7 +156,11 @@ describe("the flow explains itself", () => {
     alice.say("/connect");
     expect(await alice.reply()).toContain("Replace it with a new one?");
     alice.say("/cancel");
-    expect(await alice.reply()).toBe("Cancelled. Your key “kept-key” (<code>" + `${creds.apiKey.slice(0, 4)}…${creds.apiKey.slice(-4)}` + "</code>) stays connected.");
+    expect(await alice.reply()).toBe(
+      "Cancelled. Your key “kept-key” (<code>" +
+        `${creds.apiKey.slice(0, 4)}…${creds.apiKey.slice(-4)}` +
+        "</code>) stays connected.",
+    );
   });
 
   it("an older flow's Cancel button has expired: it does not cancel the flow under way", async () => {
@@ -162,7 +174,9 @@ describe("the flow explains itself", () => {
     await alice.reply();
     const current = h.telegram.lastBotMessage(alice.chat.id);
     h.telegram.pressButton(alice.user, old, cancelOf(old));
-    await vi.waitFor(() => expect(h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("This button has expired."));
+    await vi.waitFor(() =>
+      expect(h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("This button has expired."),
+    );
     h.telegram.pressButton(alice.user, current, "connect:have-secret");
     expect(await alice.reply()).toContain("System-generated API Keys");
     expect(alice.transcript().filter((text) => text.startsWith("Cancelled"))).toHaveLength(1);
@@ -174,7 +188,8 @@ function daysInRussian(found: RegExpExecArray | null): boolean {
   if (!found) return false;
   const [n, word] = [Number(found[1]), found[2]];
   const [last, lastTwo] = [n % 10, n % 100];
-  const expected = last === 1 && lastTwo !== 11 ? "день" : last >= 2 && last <= 4 && (lastTwo < 12 || lastTwo > 14) ? "дня" : "дней";
+  const expected =
+    last === 1 && lastTwo !== 11 ? "день" : last >= 2 && last <= 4 && (lastTwo < 12 || lastTwo > 14) ? "дня" : "дней";
   return word === expected;
 }
 
@@ -190,7 +205,9 @@ describe("languages", () => {
     olga.say("/help");
     expect(await olga.reply()).toContain("/panic – ключ утёк?");
     olga.say("привет, как начать копировать?");
-    expect(await olga.reply()).toBe("Я понимаю только команды. Чтобы начать копировать сделки, отправьте /connect; /help покажет всё, что я умею.");
+    expect(await olga.reply()).toBe(
+      "Я понимаю только команды. Чтобы начать копировать сделки, отправьте /connect; /help покажет всё, что я умею.",
+    );
     olga.say("/connect");
     expect(await olga.reply()).toContain("Подключим ваш аккаунт Bybit");
     expect(buttonsOf(olga)).toContain("Отмена");
@@ -233,9 +250,13 @@ describe("languages", () => {
 
   it("publishes the command menu in English for everyone and in Russian for Russian Telegram", async () => {
     await publishCommands(new Api(BOT_TOKEN, { apiRoot: h.telegram.apiRoot }));
-    const menus = h.telegram.callsOf("setMyCommands").map((call) => call.payload as { commands: { command: string; description: string }[]; language_code?: string });
+    const menus = h.telegram
+      .callsOf("setMyCommands")
+      .map((call) => call.payload as { commands: { command: string; description: string }[]; language_code?: string });
     expect(menus.map((menu) => menu.language_code)).toEqual([undefined, "ru"]);
     for (const menu of menus) expect(menu.commands.map((entry) => entry.command)).toEqual([...COMMANDS]);
-    expect(menus[1]!.commands.find((entry) => entry.command === "panic")?.description).toBe("Ключ утёк? Остановить его и отозвать");
+    expect(menus[1]!.commands.find((entry) => entry.command === "panic")?.description).toBe(
+      "Ключ утёк? Остановить его и отозвать",
+    );
   });
 });

@@ -32,7 +32,10 @@ describe("a flow that gets only wrong answers", () => {
     const filler = "this is not a key at all ".repeat(160);
     for (let i = 0; i < 100; i += 1) alice.say(filler);
     let largest = 0;
-    const sizes = setInterval(() => void h.redis.strlen(`conversation:${alice.chat.id}`).then((size) => (largest = Math.max(largest, size))), 5);
+    const sizes = setInterval(
+      () => void h.redis.strlen(`conversation:${alice.chat.id}`).then((size) => (largest = Math.max(largest, size))),
+      5,
+    );
 
     const said: string[] = [];
     for (;;) {
@@ -55,7 +58,9 @@ describe("a flow that gets only wrong answers", () => {
     await bob.reply();
     for (let i = 0; i < 5; i += 1) h.telegram.sendSticker(bob.user, bob.chat);
     const said = [await bob.reply(), await bob.reply(), await bob.reply(), await bob.reply(), await bob.reply()];
-    expect(said.slice(0, 4).every((text) => text.startsWith("I deleted your message. Please tap one of the two buttons"))).toBe(true);
+    expect(
+      said.slice(0, 4).every((text) => text.startsWith("I deleted your message. Please tap one of the two buttons")),
+    ).toBe(true);
     expect(said[4]).toContain(TOO_MANY);
   });
 });
@@ -69,7 +74,14 @@ describe("a flow that gets questions and /connect", () => {
     await carl.reply();
     h.telegram.pressButton(carl.user, h.telegram.lastBotMessage(carl.chat.id), "connect:have-secret");
     await carl.reply();
-    for (const text of ["where do I find that?", "/connect", "what does read-write mean?", "/connect", "/help", "/connect"]) {
+    for (const text of [
+      "where do I find that?",
+      "/connect",
+      "what does read-write mean?",
+      "/connect",
+      "/help",
+      "/connect",
+    ]) {
       carl.say(text);
       expect(await carl.reply()).not.toContain(TOO_MANY);
     }
@@ -85,13 +97,19 @@ describe("a flow that gets questions and /connect", () => {
     await dora.reply();
     const said: string[] = [];
     // Ten updates per ten seconds in a private chat (the rate limit): the rest wait for the next window.
-    for (const [count, window] of [[9, 1], [10, 2], [2, 3]] as const) {
+    for (const [count, window] of [
+      [9, 1],
+      [10, 2],
+      [2, 3],
+    ] as const) {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + (window - 1) * 10_500 - Date.now())));
       for (let i = 0; i < count; i += 1) dora.say(i % 2 === 0 ? "/connect" : "which one should I pick?");
       for (let i = 0; i < count; i += 1) said.push(await dora.reply(15_000));
     }
     expect(said.slice(0, 20).filter((text) => text.includes(TOO_MANY) || text.includes("I stopped"))).toEqual([]);
-    expect(said[20]).toBe("We’ve gone back and forth many times without a key, so I stopped here and stored nothing. Send /connect to start again when you have the key at hand.");
+    expect(said[20]).toBe(
+      "We’ve gone back and forth many times without a key, so I stopped here and stored nothing. Send /connect to start again when you have the key at hand.",
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await h.redis.exists(`conversation:${dora.chat.id}`)).toBe(0);
   }, 60_000);

@@ -19,7 +19,9 @@ describe("in a group", () => {
     const creds = canaryCredentials();
     const leaked = h.telegram.sendText(alice.user, `/connect ${creds.apiKey} ${creds.apiSecret}`, group);
     const reply = await h.telegram.nextBotMessage(group.id);
-    expect(reply.payload.text).toContain("I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now");
+    expect(reply.payload.text).toContain(
+      "I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now",
+    );
     expect(h.telegram.messageExists(group.id, leaked.message_id)).toBe(false);
   });
 
@@ -28,7 +30,9 @@ describe("in a group", () => {
     for (const command of ["/connect", "/rotate@keys_test_bot", "/status"]) {
       h.telegram.sendText(alice.user, command, group);
       const reply = await h.telegram.nextBotMessage(group.id);
-      expect(reply.payload.text).toBe("Keys go only in a private chat with me: https://t.me/keys_test_bot?start=connect");
+      expect(reply.payload.text).toBe(
+        "Keys go only in a private chat with me: https://t.me/keys_test_bot?start=connect",
+      );
     }
     expect(h.telegram.botTexts(alice.chat.id)).toEqual([]);
   });
@@ -38,7 +42,9 @@ describe("in a group", () => {
     const creds = canaryCredentials();
     const leaked = h.telegram.sendText(alice.user, `here you go ${creds.apiKey} ${creds.apiSecret}`, group);
     const reply = await h.telegram.nextBotMessage(group.id);
-    expect(reply.payload.text).toContain("I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now");
+    expect(reply.payload.text).toContain(
+      "I deleted a message that looked like an API key or secret. If it was real, delete that key in Bybit now",
+    );
     expect(h.telegram.messageExists(group.id, leaked.message_id)).toBe(false);
     expect(String(reply.payload.text)).not.toContain(creds.apiKey);
   });
@@ -48,7 +54,9 @@ describe("in a group", () => {
     h.telegram.refuseDeletesIn(group.id);
     h.telegram.sendText(alice.user, canaryCredentials().apiSecret, group);
     const reply = await h.telegram.nextBotMessage(group.id);
-    expect(reply.payload.text).toContain("Telegram did not let me delete it (I need the right to delete messages). Please delete it now");
+    expect(reply.payload.text).toContain(
+      "Telegram did not let me delete it (I need the right to delete messages). Please delete it now",
+    );
   });
 
   it("stays quiet about ordinary messages", async () => {

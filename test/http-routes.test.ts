@@ -10,9 +10,17 @@ const logger = pino({ level: "silent" });
 describe("the HTTP route table", () => {
   it("serves what the modules contribute: 404 for no route, 405 for a wrong method, 500 for a failing one", async () => {
     const readiness: Readiness[] = [];
-    const page: Route = { method: "GET", path: "/page", handle: async (_request, response) => reply(response, 200, "<p>hi</p>", "text/html") };
+    const page: Route = {
+      method: "GET",
+      path: "/page",
+      handle: async (_request, response) => reply(response, 200, "<p>hi</p>", "text/html"),
+    };
     const broken: Route = { method: "POST", path: "/broken", handle: async () => Promise.reject(new Error("boom")) };
-    const server = await startHttpServer({ port: 0, routes: [...healthRoutes(readiness), metricsRoute(new Registry()), page, broken], logger });
+    const server = await startHttpServer({
+      port: 0,
+      routes: [...healthRoutes(readiness), metricsRoute(new Registry()), page, broken],
+      logger,
+    });
     const at = (path: string, method = "GET") => fetch(`http://127.0.0.1:${server.port}${path}`, { method });
     try {
       expect(await (await at("/livez")).text()).toBe("ok\n");
@@ -32,6 +40,8 @@ describe("the HTTP route table", () => {
 
   it("refuses two routes for one method and path", async () => {
     const twice: Route = { method: "GET", path: "/livez", handle: async () => undefined };
-    await expect(startHttpServer({ port: 0, routes: [...healthRoutes([]), twice], logger })).rejects.toThrow("two HTTP routes for GET /livez");
+    await expect(startHttpServer({ port: 0, routes: [...healthRoutes([]), twice], logger })).rejects.toThrow(
+      "two HTTP routes for GET /livez",
+    );
   });
 });

@@ -31,7 +31,9 @@ describe("deletion wherever a credential can arrive", () => {
 
     const groupPhoto = h.telegram.sendPhoto(alice.user, `${creds.apiKey} ${creds.apiSecret}`, group);
     await gone(group.id, groupPhoto.message_id);
-    expect((await h.telegram.nextBotMessage(group.id)).payload.text).toContain("I deleted a message that looked like an API key or secret");
+    expect((await h.telegram.nextBotMessage(group.id)).payload.text).toContain(
+      "I deleted a message that looked like an API key or secret",
+    );
   });
 
   it("deletes a message edited to hold a key, in a private chat and in a group, and leaves ordinary edits alone", async () => {
@@ -48,7 +50,9 @@ describe("deletion wherever a credential can arrive", () => {
     const groupMessage = h.telegram.sendText(alice.user, "gm everyone", group);
     h.telegram.editText(groupMessage, `API Key: ${creds.apiKey}`);
     await gone(group.id, groupMessage.message_id);
-    expect((await h.telegram.nextBotMessage(group.id)).payload.text).toContain("I deleted a message that looked like an API key or secret");
+    expect((await h.telegram.nextBotMessage(group.id)).payload.text).toContain(
+      "I deleted a message that looked like an API key or secret",
+    );
   });
 
   it("deletes a key edited into a message in the middle of a connect flow", async () => {
@@ -66,7 +70,10 @@ describe("deletion wherever a credential can arrive", () => {
     const creds = canaryCredentials();
     const post = h.telegram.postToChannel(channel, `signal bot creds: ${creds.apiKey} ${creds.apiSecret}`);
     await gone(channel.id, post.message_id);
-    const ordinary = h.telegram.postToChannel(channel, "BTCUSDT long 64000, stop 62500 https://www.tradingview.com/chart/AbC12345/");
+    const ordinary = h.telegram.postToChannel(
+      channel,
+      "BTCUSDT long 64000, stop 62500 https://www.tradingview.com/chart/AbC12345/",
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(h.telegram.messageExists(channel.id, ordinary.message_id)).toBe(true);
   });
@@ -74,9 +81,16 @@ describe("deletion wherever a credential can arrive", () => {
   it("deletes a key sent in a business chat, through the business connection", async () => {
     const customer = h.follower();
     const creds = canaryCredentials();
-    const message = h.telegram.sendBusinessMessage(customer.user, `${creds.apiKey} ${creds.apiSecret}`, "biz-connection-1");
+    const message = h.telegram.sendBusinessMessage(
+      customer.user,
+      `${creds.apiKey} ${creds.apiSecret}`,
+      "biz-connection-1",
+    );
     await gone(customer.chat.id, message.message_id);
-    expect(h.telegram.callsOf("deleteBusinessMessages")[0]?.payload).toEqual({ business_connection_id: "biz-connection-1", message_ids: [message.message_id] });
+    expect(h.telegram.callsOf("deleteBusinessMessages")[0]?.payload).toEqual({
+      business_connection_id: "biz-connection-1",
+      message_ids: [message.message_id],
+    });
   });
 
   it("deletes a reply whose quote shows a key", async () => {

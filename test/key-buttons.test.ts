@@ -8,7 +8,8 @@ import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./suppor
 let h: Harness;
 afterEach(() => h.stop());
 
-const STALE = "This button is for a key you no longer have, so I left your current key alone. Send /rotate to replace the key you have now.";
+const STALE =
+  "This button is for a key you no longer have, so I left your current key alone. Send /rotate to replace the key you have now.";
 
 /** The bot's replies until one contains `text`; fails if it never comes. */
 async function until(follower: Follower, text: string): Promise<string[]> {
@@ -35,14 +36,18 @@ async function reminded(languageCode?: string) {
 
 /** Presses the one button under a message, as the follower would. */
 function pressTheButton(follower: Follower, message: FakeMessage): void {
-  const [[button]] = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard as [[{ callback_data: string }]];
+  const [[button]] = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard as [
+    [{ callback_data: string }],
+  ];
   h.telegram.pressButton(follower.user, message, button.callback_data);
 }
 
-describe("a reminder's \"Rotate now\"", () => {
+describe('a reminder\'s "Rotate now"', () => {
   it("names its key", async () => {
     const { record, reminder } = await reminded();
-    expect(reminder.reply_markup).toEqual({ inline_keyboard: [[{ text: "Rotate now", callback_data: `rotate:start:${record.ref}` }]] });
+    expect(reminder.reply_markup).toEqual({
+      inline_keyboard: [[{ text: "Rotate now", callback_data: `rotate:start:${record.ref}` }]],
+    });
   });
 
   it("pressed after /panic and a new key, says it is stale and leaves the new key alone", async () => {
@@ -92,7 +97,11 @@ describe("a reminder's \"Rotate now\"", () => {
   it("sent before buttons named their key: acts only if the key came before the reminder", async () => {
     const { alice, reminder } = await reminded();
     // Telegram dates messages in whole seconds: this one a minute after the key was connected.
-    const legacy = { ...reminder, date: reminder.date + 60, reply_markup: { inline_keyboard: [[{ text: "Rotate now", callback_data: "rotate:start" }]] } };
+    const legacy = {
+      ...reminder,
+      date: reminder.date + 60,
+      reply_markup: { inline_keyboard: [[{ text: "Rotate now", callback_data: "rotate:start" }]] },
+    };
     h.telegram.pressButton(alice.user, legacy, "rotate:start");
     expect(await alice.reply()).toContain("Let’s replace your key</b> “old-key”");
     alice.say("/cancel");
@@ -105,7 +114,7 @@ describe("a reminder's \"Rotate now\"", () => {
 
 describe("the other buttons about a key", () => {
   // Already safe before issue 21 (they named their key); kept so by this test.
-  it("\"Freeze it too\", pressed after that key was replaced, has expired and freezes nothing", async () => {
+  it('"Freeze it too", pressed after that key was replaced, has expired and freezes nothing', async () => {
     const { alice } = await reminded();
     alice.say("/panic");
     await until(alice, "Now revoke the key in Bybit");
@@ -127,7 +136,9 @@ describe("the other buttons about a key", () => {
     await until(alice, "✅ Connected: key “third-key”");
 
     pressTheButton(alice, question);
-    await vi.waitFor(() => expect(h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("This button has expired."));
+    await vi.waitFor(() =>
+      expect(h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("This button has expired."),
+    );
     expect((await h.credentials.reveal(alice.user.id))?.credentials).toEqual(third);
     expect((await h.credentials.current(alice.user.id))?.status).toBe("active");
   });

@@ -20,13 +20,20 @@ async function until(condition: () => Promise<boolean>, what: string): Promise<v
   }
 }
 
-const publicOf = (der: Buffer) => createPublicKey(createPrivateKey({ key: der, format: "der", type: "pkcs8" })).export({ type: "spki", format: "pem" });
+const publicOf = (der: Buffer) =>
+  createPublicKey(createPrivateKey({ key: der, format: "der", type: "pkcs8" })).export({ type: "spki", format: "pem" });
 
 describe("the key pair pool", () => {
   it("fills to its size, hands out each pair once, and refills", async () => {
     const logs: string[] = [];
     const key = `{key-pairs-${randomUUID()}}:pool`;
-    const pool = createKeyPairPool({ redis, sealer: createSealer(parseKeyring(generateKeyringEntry())), size: 3, key, logger: createLogger({ level: "info", neverLog: [], destination: { write: (line: string) => logs.push(line) } }) });
+    const pool = createKeyPairPool({
+      redis,
+      sealer: createSealer(parseKeyring(generateKeyringEntry())),
+      size: 3,
+      key,
+      logger: createLogger({ level: "info", neverLog: [], destination: { write: (line: string) => logs.push(line) } }),
+    });
     pool.startRefilling();
     try {
       await until(async () => (await pool.available()) === 3, "the pool holds 3 pairs");
@@ -44,13 +51,29 @@ describe("the key pair pool", () => {
   it("never hands out a pair no keyring entry opens any more: it is dropped with a log line and a fresh pair is made", async () => {
     const key = `{key-pairs-${randomUUID()}}:pool`;
     const logs: string[] = [];
-    const logger = createLogger({ level: "info", neverLog: [], destination: { write: (line: string) => logs.push(line) } });
-    const retired = createKeyPairPool({ redis, sealer: createSealer(parseKeyring(generateKeyringEntry())), size: 1, key, logger });
+    const logger = createLogger({
+      level: "info",
+      neverLog: [],
+      destination: { write: (line: string) => logs.push(line) },
+    });
+    const retired = createKeyPairPool({
+      redis,
+      sealer: createSealer(parseKeyring(generateKeyringEntry())),
+      size: 1,
+      key,
+      logger,
+    });
     retired.startRefilling();
     await until(async () => (await retired.available()) === 1, "the old pool holds a pair");
     await retired.stop();
 
-    const current = createKeyPairPool({ redis, sealer: createSealer(parseKeyring(generateKeyringEntry())), size: 0, key, logger });
+    const current = createKeyPairPool({
+      redis,
+      sealer: createSealer(parseKeyring(generateKeyringEntry())),
+      size: 0,
+      key,
+      logger,
+    });
     const pair = await current.take();
     expect(publicOf(pair.privateKeyDer)).toBe(pair.publicKeyPem);
     expect(await current.available()).toBe(0);

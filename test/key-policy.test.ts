@@ -26,7 +26,11 @@ interface Case {
 
 const cases: Case[] = [
   { name: "a trade-only key with an expiry", key: {} },
-  { name: "withdrawal", key: { permissions: { ContractTrade: ["Order", "Position"], Wallet: ["Withdraw"] } }, reasons: [{ code: "can-withdraw" }] },
+  {
+    name: "withdrawal",
+    key: { permissions: { ContractTrade: ["Order", "Position"], Wallet: ["Withdraw"] } },
+    reasons: [{ code: "can-withdraw" }],
+  },
   {
     name: "transfers",
     key: { permissions: { ContractTrade: ["Order", "Position"], Wallet: ["AccountTransfer", "SubMemberTransfer"] } },
@@ -34,24 +38,54 @@ const cases: Case[] = [
   },
   {
     name: "withdrawal and transfer together",
-    key: { permissions: { ContractTrade: ["Order", "Position"], Wallet: ["AccountTransfer", "Withdraw", "SubMemberTransferList"] } },
-    reasons: [{ code: "can-withdraw" }, { code: "can-transfer", permissions: ["AccountTransfer", "SubMemberTransferList"] }],
+    key: {
+      permissions: {
+        ContractTrade: ["Order", "Position"],
+        Wallet: ["AccountTransfer", "Withdraw", "SubMemberTransferList"],
+      },
+    },
+    reasons: [
+      { code: "can-withdraw" },
+      { code: "can-transfer", permissions: ["AccountTransfer", "SubMemberTransferList"] },
+    ],
   },
   {
     name: "fiat permissions",
-    key: { permissions: { ContractTrade: ["Order", "Position"], FiatP2P: ["FiatP2POrder"], FiatBybitPay: [], FiatConvertBroker: ["FiatConvertBrokerOrder"] } },
+    key: {
+      permissions: {
+        ContractTrade: ["Order", "Position"],
+        FiatP2P: ["FiatP2POrder"],
+        FiatBybitPay: [],
+        FiatConvertBroker: ["FiatConvertBrokerOrder"],
+      },
+    },
     reasons: [{ code: "fiat", categories: ["FiatP2P", "FiatConvertBroker"] }],
   },
   { name: "read-only", key: { readOnly: true }, reasons: [{ code: "read-only" }] },
   {
     name: "no contract trading at all",
     key: { permissions: { Spot: ["SpotTrade"] } },
-    reasons: [{ code: "contract-trade-missing", missing: ["Order", "Position"] }, { code: "other-trading", groups: [{ group: "Spot", permissions: ["SpotTrade"] }] }],
+    reasons: [
+      { code: "contract-trade-missing", missing: ["Order", "Position"] },
+      { code: "other-trading", groups: [{ group: "Spot", permissions: ["SpotTrade"] }] },
+    ],
   },
-  { name: "orders without positions", key: { permissions: { ContractTrade: ["Order"] } }, reasons: [{ code: "contract-trade-missing", missing: ["Position"] }] },
+  {
+    name: "orders without positions",
+    key: { permissions: { ContractTrade: ["Order"] } },
+    reasons: [{ code: "contract-trade-missing", missing: ["Position"] }],
+  },
   { name: "an unbound key without expiry", key: { expiresAt: null }, reasons: [{ code: "no-expiry" }] },
-  { name: "an IP-bound key without EGRESS_IPS", key: { ips: ["203.0.113.10"], expiresAt: null }, reasons: [{ code: "ip-bound-without-egress" }] },
-  { name: "an IP-bound key with all EGRESS_IPS", key: { ips: ["203.0.113.10", "203.0.113.11"], expiresAt: null }, egressIps: ["203.0.113.10", "203.0.113.11"] },
+  {
+    name: "an IP-bound key without EGRESS_IPS",
+    key: { ips: ["203.0.113.10"], expiresAt: null },
+    reasons: [{ code: "ip-bound-without-egress" }],
+  },
+  {
+    name: "an IP-bound key with all EGRESS_IPS",
+    key: { ips: ["203.0.113.10", "203.0.113.11"], expiresAt: null },
+    egressIps: ["203.0.113.10", "203.0.113.11"],
+  },
   {
     name: "an IP-bound key missing one of EGRESS_IPS",
     key: { ips: ["203.0.113.10"], expiresAt: null },
@@ -60,7 +94,17 @@ const cases: Case[] = [
   },
   {
     name: "the read-only groups on the allowlist, and nothing else",
-    key: { permissions: { ContractTrade: ["Order", "Position"], Affiliate: ["Affiliate"], Exchange: ["ExchangeHistory"], NFT: ["NFTQueryProductList"], Spot: [], Options: [], BitCard: [] } },
+    key: {
+      permissions: {
+        ContractTrade: ["Order", "Position"],
+        Affiliate: ["Affiliate"],
+        Exchange: ["ExchangeHistory"],
+        NFT: ["NFTQueryProductList"],
+        Spot: [],
+        Options: [],
+        BitCard: [],
+      },
+    },
   },
   ...(
     [
@@ -82,12 +126,22 @@ const cases: Case[] = [
   ).map(([group, permissions]): Case => {
     const known = group === "ContractTrade" ? ["Order", "Position"] : group === "Exchange" ? ["ExchangeHistory"] : [];
     // Groups that only trade other products are refused too, under a reason of their own (the key watch does not treat them as leaks).
-    const trades: Record<string, string> = { Spot: "SpotTrade", Options: "OptionsTrade", Derivatives: "DerivativesTrade", CopyTrading: "CopyTrading", BlockTrade: "BlockTrade" };
-    const code = permissions.every((permission) => trades[group] === permission) ? "other-trading" : "unsafe-permissions";
+    const trades: Record<string, string> = {
+      Spot: "SpotTrade",
+      Options: "OptionsTrade",
+      Derivatives: "DerivativesTrade",
+      CopyTrading: "CopyTrading",
+      BlockTrade: "BlockTrade",
+    };
+    const code = permissions.every((permission) => trades[group] === permission)
+      ? "other-trading"
+      : "unsafe-permissions";
     return {
       name: `${group}: ${permissions.join(", ")}`,
       key: { permissions: { ContractTrade: ["Order", "Position"], [group]: [...permissions] } },
-      reasons: [{ code, groups: [{ group, permissions: permissions.filter((permission) => !known.includes(permission)) }] }],
+      reasons: [
+        { code, groups: [{ group, permissions: permissions.filter((permission) => !known.includes(permission)) }] },
+      ],
     };
   }),
   { name: "a key on day 79", key: { createdAt: NOW - 79 * DAY_MS - 1 } },
@@ -95,8 +149,19 @@ const cases: Case[] = [
   { name: "a classic (non-unified) account", key: { unifiedAccount: false }, warnings: [{ code: "not-unified" }] },
   {
     name: "every problem at once, each reported",
-    key: { readOnly: true, permissions: { Wallet: ["Withdraw"], FiatP2P: ["Advertising"] }, expiresAt: null, unifiedAccount: false },
-    reasons: [{ code: "can-withdraw" }, { code: "fiat", categories: ["FiatP2P"] }, { code: "read-only" }, { code: "contract-trade-missing", missing: ["Order", "Position"] }, { code: "no-expiry" }],
+    key: {
+      readOnly: true,
+      permissions: { Wallet: ["Withdraw"], FiatP2P: ["Advertising"] },
+      expiresAt: null,
+      unifiedAccount: false,
+    },
+    reasons: [
+      { code: "can-withdraw" },
+      { code: "fiat", categories: ["FiatP2P"] },
+      { code: "read-only" },
+      { code: "contract-trade-missing", missing: ["Order", "Position"] },
+      { code: "no-expiry" },
+    ],
     warnings: [{ code: "not-unified" }],
   },
 ];

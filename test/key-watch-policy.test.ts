@@ -35,15 +35,25 @@ describe("what the key watch makes of a reading", () => {
 
   it("keeps a key that is unchanged, or changed only within the allowlist", () => {
     expect(judge({ ok: true, key: facts() })).toMatchObject({ verdict: "fine", expiryMoved: false });
-    expect(judge({ ok: true, key: facts({ permissions: { ...stored.permissions, Affiliate: ["Affiliate"] }, name: "renamed" }) })).toMatchObject({ verdict: "fine" });
+    expect(
+      judge({
+        ok: true,
+        key: facts({ permissions: { ...stored.permissions, Affiliate: ["Affiliate"] }, name: "renamed" }),
+      }),
+    ).toMatchObject({ verdict: "fine" });
   });
 
   it("notices a moved expiry", () => {
-    expect(judge({ ok: true, key: facts({ expiresAt: now + 90 * DAY_MS }) })).toMatchObject({ verdict: "fine", expiryMoved: true });
+    expect(judge({ ok: true, key: facts({ expiresAt: now + 90 * DAY_MS }) })).toMatchObject({
+      verdict: "fine",
+      expiryMoved: true,
+    });
   });
 
   it("does not hold our own settings against a key: IP binding and a missing expiry are the connect step's", () => {
-    expect(judge({ ok: true, key: facts({ ips: ["198.51.100.7"], expiresAt: null }) })).toMatchObject({ verdict: "fine" });
+    expect(judge({ ok: true, key: facts({ ips: ["198.51.100.7"], expiresAt: null }) })).toMatchObject({
+      verdict: "fine",
+    });
   });
 
   it.each([
@@ -55,7 +65,11 @@ describe("what the key watch makes of a reading", () => {
     ["wallet", ["Withdraw"], "unsafe-permissions"],
   ])("refuses a key that gained %s %j, and says what was added", (group, permissions, code) => {
     const verdict = judge({ ok: true, key: facts({ permissions: { ...stored.permissions, [group]: permissions } }) });
-    expect(verdict).toMatchObject({ verdict: "refused", reasons: [{ code }], changes: { added: [{ group, permissions }], removed: [] } });
+    expect(verdict).toMatchObject({
+      verdict: "refused",
+      reasons: [{ code }],
+      changes: { added: [{ group, permissions }], removed: [] },
+    });
   });
 
   it("refuses a key that can no longer trade, and says what was removed", () => {
@@ -64,6 +78,9 @@ describe("what the key watch makes of a reading", () => {
       reasons: [{ code: "contract-trade-missing", missing: ["Order"] }],
       changes: { added: [], removed: [{ group: "ContractTrade", permissions: ["Order"] }] },
     });
-    expect(judge({ ok: true, key: facts({ readOnly: true }) })).toMatchObject({ verdict: "refused", reasons: [{ code: "read-only" }] });
+    expect(judge({ ok: true, key: facts({ readOnly: true }) })).toMatchObject({
+      verdict: "refused",
+      reasons: [{ code: "read-only" }],
+    });
   });
 });

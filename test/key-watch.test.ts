@@ -14,7 +14,12 @@ beforeEach(async () => {
 afterEach(() => h.stop());
 
 /** A follower with a key connected through the bot, and that key as Bybit holds it (to change it there). */
-async function connected(): Promise<{ follower: Follower; record: CredentialRecord; inBybit: ReturnType<Harness["bybit"]["addKey"]>; creds: { apiKey: string; apiSecret: string } }> {
+async function connected(): Promise<{
+  follower: Follower;
+  record: CredentialRecord;
+  inBybit: ReturnType<Harness["bybit"]["addKey"]>;
+  creds: { apiKey: string; apiSecret: string };
+}> {
   const follower = h.follower();
   const creds = canaryCredentials();
   const inBybit = h.bybit.addKey({ ...creds, note: "watched-key" });
@@ -23,7 +28,10 @@ async function connected(): Promise<{ follower: Follower; record: CredentialReco
   return { follower, record, inBybit, creds };
 }
 
-const jobsOf = async (ref: string) => (await Promise.all(["rotate", "expiry"].map((kind) => h.queue.getJob(reminderJobId(kind as "rotate", ref))))).filter(Boolean);
+const jobsOf = async (ref: string) =>
+  (await Promise.all(["rotate", "expiry"].map((kind) => h.queue.getJob(reminderJobId(kind as "rotate", ref))))).filter(
+    Boolean,
+  );
 
 describe("the key watch", () => {
   it("watches every key connected, each at its own moment of the day, and stops when the key is disconnected", async () => {
@@ -106,7 +114,9 @@ describe("the key watch", () => {
     for (const { creds } of keys) h.bybit.revoke(creds.apiKey);
 
     await Promise.all(keys.map(({ record }) => h.lookNow(record)));
-    const statuses = await Promise.all(keys.map(({ follower }) => h.credentials.current(follower.user.id).then((stored) => stored?.status)));
+    const statuses = await Promise.all(
+      keys.map(({ follower }) => h.credentials.current(follower.user.id).then((stored) => stored?.status)),
+    );
     expect(statuses.filter((status) => status === "deleted")).toHaveLength(20);
     expect(statuses.filter((status) => status === "active")).toHaveLength(5);
     expect(h.logs.some((line) => line.includes("the key watch is holding back"))).toBe(true);

@@ -19,7 +19,10 @@ function busiest(times: number[], ms: number): number {
 }
 
 const budgetFor = (reasons: FallbackReason[], answerWithinMs = 2000) =>
-  withLocalFallback(askRedis(own.redis, "local-budget-test:"), { answerWithinMs, fellBack: (reason) => reasons.push(reason) });
+  withLocalFallback(askRedis(own.redis, "local-budget-test:"), {
+    answerWithinMs,
+    fellBack: (reason) => reasons.push(reason),
+  });
 
 async function sendAll(count: number, budget: RateBudget): Promise<number[]> {
   const granted: number[] = [];

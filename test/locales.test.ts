@@ -24,7 +24,8 @@ function differences(english: string, other: string): string[] {
   for (const [id, variables] of base) {
     const theirs = target.get(id);
     if (!theirs) found.push(`missing: ${id}`);
-    else if ([...variables].sort().join() !== [...theirs].sort().join()) found.push(`placeholders of ${id}: ${[...theirs].sort().join()} instead of ${[...variables].sort().join()}`);
+    else if ([...variables].sort().join() !== [...theirs].sort().join())
+      found.push(`placeholders of ${id}: ${[...theirs].sort().join()} instead of ${[...variables].sort().join()}`);
   }
   for (const id of target.keys()) if (!base.has(id)) found.push(`not in English: ${id}`);
   return found;
@@ -48,8 +49,14 @@ describe("locale files", () => {
     const english = read(DEFAULT_LOCALE);
     const broken = read("ru")
       .replace(/^help =[^\n]*\n(?:\s+[^\n]*\n)*/m, "")
-      .replace("slow-down = Вы отправляете сообщения быстрее, чем я успеваю отвечать, поэтому следующие я пропущу примерно { $seconds } с.", "slow-down = Слишком быстро.")
-      .replace("key-label = «{ $name }» (<code>{ $masked }</code>)", "key-label = «{ $nam }» (<code>{ $masked }</code>)")
+      .replace(
+        "slow-down = Вы отправляете сообщения быстрее, чем я успеваю отвечать, поэтому следующие я пропущу примерно { $seconds } с.",
+        "slow-down = Слишком быстро.",
+      )
+      .replace(
+        "key-label = «{ $name }» (<code>{ $masked }</code>)",
+        "key-label = «{ $nam }» (<code>{ $masked }</code>)",
+      )
       .concat("\nextra-message = лишнее\n");
     expect(differences(english, broken)).toEqual([
       "placeholders of key-label: masked,nam instead of masked,name",
@@ -62,7 +69,11 @@ describe("locale files", () => {
   it("every message renders in every locale without an error marker", () => {
     for (const locale of LOCALE_FILES) {
       for (const [id, variables] of messagesOf(read(locale))) {
-        const text = i18n.t(locale, id, Object.fromEntries([...variables].map((name) => [name, name === "days" || name === "count" ? 2 : "x"])));
+        const text = i18n.t(
+          locale,
+          id,
+          Object.fromEntries([...variables].map((name) => [name, name === "days" || name === "count" ? 2 : "x"])),
+        );
         expect(text, `${locale}: ${id}`).not.toMatch(/\{\$|\{[\w-]+\}|undefined/);
       }
     }

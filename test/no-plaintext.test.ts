@@ -26,7 +26,8 @@ async function everyValueInRedis({ redis, keysMatching }: Harness): Promise<stri
     const type = await redis.type(key);
     dump.push(key);
     if (type === "string") dump.push((await redis.getBuffer(key))!.toString("latin1"));
-    if (type === "hash") dump.push(...Object.values(await redis.hgetallBuffer(key)).map((value) => value.toString("latin1")));
+    if (type === "hash")
+      dump.push(...Object.values(await redis.hgetallBuffer(key)).map((value) => value.toString("latin1")));
   }
   return dump.join("\n");
 }
@@ -44,7 +45,11 @@ async function pooledPrivateKeys(harness: Harness): Promise<string[]> {
   const pems: string[] = [];
   for (let index = 0; index < 2; index += 1) {
     const { privateKeyDer } = await harness.keyPairPool.take();
-    pems.push(createPrivateKey({ key: privateKeyDer, format: "der", type: "pkcs8" }).export({ type: "pkcs8", format: "pem" }).toString());
+    pems.push(
+      createPrivateKey({ key: privateKeyDer, format: "der", type: "pkcs8" })
+        .export({ type: "pkcs8", format: "pem" })
+        .toString(),
+    );
   }
   return pems;
 }
@@ -132,7 +137,9 @@ describe("no plaintext at rest", () => {
       ...(await pooledPrivateKeys(h)),
     ];
     // Any 48 base64 characters of the PKCS#8 body would identify the key: look for every line of it.
-    const fragments = privateKeys.flatMap((pem) => pem.split("\n").filter((line) => line.length >= 48 && !line.startsWith("-----")));
+    const fragments = privateKeys.flatMap((pem) =>
+      pem.split("\n").filter((line) => line.length >= 48 && !line.startsWith("-----")),
+    );
     expect(fragments.length).toBeGreaterThan(4 * 20);
 
     await monitor.caughtUp(h.redis);
@@ -145,14 +152,24 @@ describe("no plaintext at rest", () => {
       replies: [connected, abandoned, cancelled].flatMap((follower) => follower.transcript()).join("\n"),
     };
     for (const [where, text] of Object.entries(places)) {
-      expect([...fragments, "PRIVATE KEY"].filter((fragment) => text.includes(fragment)), where).toEqual([]);
+      expect(
+        [...fragments, "PRIVATE KEY"].filter((fragment) => text.includes(fragment)),
+        where,
+      ).toEqual([]);
     }
   });
 
   it("scrubs the bot token from any log line, and logs a third-party error without its message", () => {
     const lines: string[] = [];
-    const logger = createLogger({ level: "info", neverLog: [BOT_TOKEN], destination: { write: (line: string) => lines.push(line) } });
-    logger.error({ err: new Error(`request to https://api.telegram.org/bot${BOT_TOKEN}/getUpdates failed`) }, "polling failed");
+    const logger = createLogger({
+      level: "info",
+      neverLog: [BOT_TOKEN],
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    logger.error(
+      { err: new Error(`request to https://api.telegram.org/bot${BOT_TOKEN}/getUpdates failed`) },
+      "polling failed",
+    );
     logger.info({ url: `https://api.telegram.org/bot${BOT_TOKEN}/getMe` }, "calling");
     expect(lines).toHaveLength(2);
     expect(lines.join("")).not.toContain(BOT_TOKEN);
@@ -163,7 +180,11 @@ describe("no plaintext at rest", () => {
   it("logs errors by name: a parser's or an unknown error's message never, our own error types' and code words only", () => {
     const { apiSecret } = canaryCredentials();
     const lines: string[] = [];
-    const logger = createLogger({ level: "info", neverLog: [], destination: { write: (line: string) => lines.push(line) } });
+    const logger = createLogger({
+      level: "info",
+      neverLog: [],
+      destination: { write: (line: string) => lines.push(line) },
+    });
     let parserError: unknown;
     try {
       JSON.parse(`${apiSecret} and more of the body`);
@@ -172,9 +193,19 @@ describe("no plaintext at rest", () => {
     }
     expect((parserError as Error).message).toContain(apiSecret.slice(0, 10));
     class UnknownLibraryError extends Error {}
-    const redisReply = Object.assign(new Error(`OOM command not allowed when used memory > 'maxmemory'. script: ${apiSecret}`), { name: "ReplyError" });
+    const redisReply = Object.assign(
+      new Error(`OOM command not allowed when used memory > 'maxmemory'. script: ${apiSecret}`),
+      { name: "ReplyError" },
+    );
     const refused = Object.assign(new Error(`connect ECONNREFUSED ${apiSecret}`), { code: "ECONNREFUSED" });
-    const errors = [parserError, new UnknownLibraryError(apiSecret), new TypeError(apiSecret), redisReply, refused, new SealError("tampered", "sealed data failed authentication")];
+    const errors = [
+      parserError,
+      new UnknownLibraryError(apiSecret),
+      new TypeError(apiSecret),
+      redisReply,
+      refused,
+      new SealError("tampered", "sealed data failed authentication"),
+    ];
     for (const err of errors) logger.error({ err }, "failed");
     expect(lines.join("")).not.toContain(apiSecret.slice(0, 6));
     const logged = lines.map((line) => (JSON.parse(line) as { err: unknown }).err);
@@ -190,9 +221,16 @@ describe("no plaintext at rest", () => {
 
   it("logs a thrown SDK-style object by name and message only", () => {
     const lines: string[] = [];
-    const logger = createLogger({ level: "info", neverLog: [], destination: { write: (line: string) => lines.push(line) } });
+    const logger = createLogger({
+      level: "info",
+      neverLog: [],
+      destination: { write: (line: string) => lines.push(line) },
+    });
     const { apiKey, apiSecret } = canaryCredentials();
-    logger.error({ err: { code: 502, message: "Bad Gateway", requestOptions: { key: apiKey, secret: apiSecret } } }, "bybit failed");
+    logger.error(
+      { err: { code: 502, message: "Bad Gateway", requestOptions: { key: apiKey, secret: apiSecret } } },
+      "bybit failed",
+    );
     expect(lines.join("")).not.toContain(apiKey);
     expect(lines.join("")).not.toContain(apiSecret);
   });

@@ -6,7 +6,10 @@ import { describe, expect, it } from "vitest";
 import { freePort, startLocalRedis } from "../src/infra/local-redis.js";
 
 /** `npm run ops -- <args>` as an operator runs it, in a clean environment plus `env`. */
-function ops(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+function ops(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   const { REDIS_URL: _url, REDIS_CLUSTER_NODES: _nodes, SEAL_KEYS: _keys, NODE_ENV: _env, ...inherited } = process.env;
   const child = spawn(process.execPath, ["--import", "tsx", "src/ops/cli.ts", ...args], {
     env: { ...inherited, ...env },
@@ -42,7 +45,9 @@ describe("npm run ops on the command line", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "ops-dev-"));
     const redis = await startLocalRedis({ dataDir: join(dataDir, "redis") });
     try {
-      await expect(startLocalRedis({ dataDir: join(dataDir, "redis") })).rejects.toThrow(/already runs on .*another `npm start`/);
+      await expect(startLocalRedis({ dataDir: join(dataDir, "redis") })).rejects.toThrow(
+        /already runs on .*another `npm start`/,
+      );
       const { code, out, err } = await ops(["stats"], { DATA_DIR: dataDir });
       expect(err).toContain(`using the development Redis of \`npm start\` (${redis.url}`);
       expect(code).toBe(0);
@@ -65,7 +70,9 @@ describe("npm run ops on the command line", () => {
     try {
       const { code, err } = await ops(["stats"], { DATA_DIR: dataDir });
       expect(code).toBe(1);
-      expect(err).toMatch(/the development Redis of `npm start` \(redis:\/\/127\.0\.0\.1:\d+\) is not running: start `npm start`, or set REDIS_URL/);
+      expect(err).toMatch(
+        /the development Redis of `npm start` \(redis:\/\/127\.0\.0\.1:\d+\) is not running: start `npm start`, or set REDIS_URL/,
+      );
       expect(err).not.toMatch(/\n\s+at /);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

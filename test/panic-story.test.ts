@@ -10,7 +10,18 @@ import { ROOMY_CHATS, startHarness, type Follower, type Harness, type HarnessOpt
 let h: Harness;
 afterEach(() => h.stop());
 
-const POSITION = { category: "linear", settleCoin: "USDT", symbol: "ETHUSDT", side: "Buy", size: "2", avgPrice: "3000", markPrice: "3100", unrealisedPnl: "200", leverage: "4", liqPrice: "2300" } as const;
+const POSITION = {
+  category: "linear",
+  settleCoin: "USDT",
+  symbol: "ETHUSDT",
+  side: "Buy",
+  size: "2",
+  avgPrice: "3000",
+  markPrice: "3100",
+  unrealisedPnl: "200",
+  leverage: "4",
+  liqPrice: "2300",
+} as const;
 
 async function connected(options: HarnessOptions = {}, account: Partial<FakeAccount> = {}) {
   h = await startHarness({ telegramLimits: ROOMY_CHATS, ...options });
@@ -22,11 +33,20 @@ async function connected(options: HarnessOptions = {}, account: Partial<FakeAcco
 }
 
 const buttonsOf = (message: FakeMessage) =>
-  ((message.reply_markup as { inline_keyboard?: { callback_data: string }[][] } | undefined)?.inline_keyboard ?? []).flat().map((button) => button.callback_data);
+  ((message.reply_markup as { inline_keyboard?: { callback_data: string }[][] } | undefined)?.inline_keyboard ?? [])
+    .flat()
+    .map((button) => button.callback_data);
 
 function press(follower: Follower, action: "deleted" | "forget"): void {
-  const message = h.telegram.botMessages(follower.chat.id).filter((sent) => buttonsOf(sent).some((data) => data.startsWith("panic:"))).at(-1)!;
-  h.telegram.pressButton(follower.user, message, buttonsOf(message).find((data) => data.startsWith(`panic:${action}:`))!);
+  const message = h.telegram
+    .botMessages(follower.chat.id)
+    .filter((sent) => buttonsOf(sent).some((data) => data.startsWith("panic:")))
+    .at(-1)!;
+  h.telegram.pressButton(
+    follower.user,
+    message,
+    buttonsOf(message).find((data) => data.startsWith(`panic:${action}:`))!,
+  );
 }
 
 /** The bot's replies until one contains `text`; fails if it never comes. */
@@ -99,7 +119,10 @@ describe("one panic flow per key", () => {
     alice.say("/panic");
     const again = await alice.reply();
     expect(again).toContain("Now revoke the key in Bybit");
-    expect(buttonsOf(h.telegram.lastBotMessage(alice.chat.id))).toEqual([`panic:deleted:${record.ref}`, `panic:forget:${record.ref}`]);
+    expect(buttonsOf(h.telegram.lastBotMessage(alice.chat.id))).toEqual([
+      `panic:deleted:${record.ref}`,
+      `panic:forget:${record.ref}`,
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(h.bybit.requests.length).toBe(snapshotRequests);
     expect(alice.transcript().filter((text) => text.startsWith("🧊 Frozen"))).toHaveLength(1);
@@ -213,7 +236,9 @@ describe("a key flagged by /panic is never connected again", () => {
     await until(alice, "📸");
     press(alice, "forget");
     await until(alice, "What to do next");
-    expect(await submitKey(alice, creds)).toContain("This key was frozen as leaked (with /panic, or because it could move money), so I will never use it again. Nothing was stored.");
+    expect(await submitKey(alice, creds)).toContain(
+      "This key was frozen as leaked (with /panic, or because it could move money), so I will never use it again. Nothing was stored.",
+    );
 
     alice.say("/forget");
     await alice.reply();
@@ -228,28 +253,37 @@ describe("a key flagged by /panic is never connected again", () => {
 describe("/panic always works", () => {
   it.each([
     ["a corrupted record", async (key: string) => h.redis.set(key, "{not json")],
-    ["a record that is no sealed blob", async (key: string) => h.redis.set(key, JSON.stringify("bm90IGEgc2VhbGVkIGJsb2I="))],
+    [
+      "a record that is no sealed blob",
+      async (key: string) => h.redis.set(key, JSON.stringify("bm90IGEgc2VhbGVkIGJsb2I=")),
+    ],
     [
       "state sealed with a keyring entry that was removed",
       async (key: string) => {
         const retired = createSealer(parseKeyring(generateKeyringEntry()));
-        const state = retired.seal(Buffer.from(JSON.stringify({ version: 1, state: {} })), `purpose=conversation|key=${key}`);
+        const state = retired.seal(
+          Buffer.from(JSON.stringify({ version: 1, state: {} })),
+          `purpose=conversation|key=${key}`,
+        );
         await h.redis.set(key, state.toString("base64"));
       },
     ],
-  ])("when the conversation state is %s: the state is dropped with a log line and /panic freezes the key", async (_, spoil) => {
-    const { alice } = await connected();
-    const key = `conversation:${alice.chat.id}`;
-    await spoil(key);
-    alice.say("/panic");
-    expect(await alice.reply()).toContain("🧊 Frozen");
-    expect(await alice.reply()).toContain("Now revoke the key in Bybit");
-    // The flow is ended in the chat's queue, just after: the next reply comes after it.
-    alice.say("hello");
-    await until(alice, "I only understand commands");
-    expect(h.logs.join("\n")).toContain("dropped conversation state that could not be opened");
-    expect(await h.redis.exists(key)).toBe(0);
-  });
+  ])(
+    "when the conversation state is %s: the state is dropped with a log line and /panic freezes the key",
+    async (_, spoil) => {
+      const { alice } = await connected();
+      const key = `conversation:${alice.chat.id}`;
+      await spoil(key);
+      alice.say("/panic");
+      expect(await alice.reply()).toContain("🧊 Frozen");
+      expect(await alice.reply()).toContain("Now revoke the key in Bybit");
+      // The flow is ended in the chat's queue, just after: the next reply comes after it.
+      alice.say("hello");
+      await until(alice, "I only understand commands");
+      expect(h.logs.join("\n")).toContain("dropped conversation state that could not be opened");
+      expect(await h.redis.exists(key)).toBe(0);
+    },
+  );
 });
 
 describe("a frozen key no keyring entry opens any more", () => {
@@ -259,7 +293,10 @@ describe("a frozen key no keyring entry opens any more", () => {
     await until(alice, "📸");
     const retired = createSealer(parseKeyring(generateKeyringEntry()));
     const flowKey = `follower:{${alice.user.id}}:panic:${record.ref}`;
-    await h.redis.hset(flowKey, { sealed: retired.seal(Buffer.from("{}"), "elsewhere"), snapshot: retired.seal(Buffer.from("{}"), "elsewhere") });
+    await h.redis.hset(flowKey, {
+      sealed: retired.seal(Buffer.from("{}"), "elsewhere"),
+      snapshot: retired.seal(Buffer.from("{}"), "elsewhere"),
+    });
     press(alice, "deleted");
     const cannot = await alice.reply();
     expect(cannot).toContain("I can no longer open the key “leaky-key”");

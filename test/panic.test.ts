@@ -16,7 +16,9 @@ const firstReplyMs: number[] = [];
 afterAll(() => {
   const sorted = [...firstReplyMs].sort((a, b) => a - b);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
-  process.stdout.write(`/panic first reply: median ${median?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms over ${sorted.length} runs\n`);
+  process.stdout.write(
+    `/panic first reply: median ${median?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms over ${sorted.length} runs\n`,
+  );
 });
 
 const position = (index: number, extra: Partial<FakePosition> = {}): FakePosition => ({
@@ -85,7 +87,9 @@ function buttonData(message: FakeMessage, action: "deleted" | "forget"): string 
 
 /** The last message of the bot that carries the panic buttons (the snapshot report may have come after it). */
 function stepsMessage(follower: Follower): FakeMessage {
-  const sent = h.telegram.botMessages(follower.chat.id).filter((message) => JSON.stringify(message.reply_markup ?? {}).includes("panic:"));
+  const sent = h.telegram
+    .botMessages(follower.chat.id)
+    .filter((message) => JSON.stringify(message.reply_markup ?? {}).includes("panic:"));
   return sent.at(-1)!;
 }
 
@@ -106,8 +110,17 @@ async function expectPurged(follower: Follower, record: CredentialRecord, revoke
   await h.eventsRelayed(follower.user.id);
   const left = (await h.keysMatching(`follower:{${follower.user.id}}:*`)).sort();
   // The outbox stays, empty, once its events are moved on: it keeps the last event id.
-  expect(left).toEqual([`follower:{${follower.user.id}}:outbox`, `follower:{${follower.user.id}}:panic-epoch`, `follower:{${follower.user.id}}:revoked-key`]);
-  expect(await h.panics.revocation(follower.user.id)).toEqual({ keyName: "leaky-key", maskedKey: record.maskedKey, frozenAt: h.now, revokedVerified });
+  expect(left).toEqual([
+    `follower:{${follower.user.id}}:outbox`,
+    `follower:{${follower.user.id}}:panic-epoch`,
+    `follower:{${follower.user.id}}:revoked-key`,
+  ]);
+  expect(await h.panics.revocation(follower.user.id)).toEqual({
+    keyName: "leaky-key",
+    maskedKey: record.maskedKey,
+    frozenAt: h.now,
+    revokedVerified,
+  });
   expect(await h.queue.getJob(reminderJobId("expiry", record.ref))).toBeUndefined();
 }
 
@@ -129,12 +142,16 @@ describe("/panic", () => {
     const stepsText = await alice.reply();
     expect(stepsText).toContain("Now revoke the key in Bybit");
     expect(stepsText).toContain('<a href="https://www.bybit.com/app/user/api-management">Bybit → API Management</a>');
-    expect(await alice.reply()).toContain("📸 Read while the key still worked: 1 open position, 0 open orders, 0 fills");
+    expect(await alice.reply()).toContain(
+      "📸 Read while the key still worked: 1 open position, 0 open orders, 0 fills",
+    );
 
     const snapshotCalls = h.bybit.requests.slice(bybitCallsBefore);
     expect(snapshotCalls.length).toBeGreaterThan(0);
     expect(seenByBybit[0]).toEqual({ slot: null, frozen: "frozen", reminders: false, steps: true });
-    const stepsCall = h.telegram.callsOf("sendMessage").find((call) => String(call.payload.text).includes("Now revoke the key"))!;
+    const stepsCall = h.telegram
+      .callsOf("sendMessage")
+      .find((call) => String(call.payload.text).includes("Now revoke the key"))!;
     expect(stepsCall.at).toBeLessThan(snapshotCalls[0]!.at);
   });
 
@@ -146,7 +163,9 @@ describe("/panic", () => {
     });
     await panic(alice);
     expect(await alice.reply()).toContain("Now revoke the key in Bybit");
-    expect(await alice.reply()).toContain("📸 Read while the key still worked: 2 open positions, 1 open order, 2 fills");
+    expect(await alice.reply()).toContain(
+      "📸 Read while the key still worked: 2 open positions, 1 open order, 2 fills",
+    );
 
     press(alice, "deleted");
     const [checking, stillActive, stepsAgain] = await replies(alice, 3);
@@ -185,7 +204,13 @@ describe("/panic", () => {
   });
 
   it("follows every page, and splits a long review over several messages", async () => {
-    const positions = Array.from({ length: 60 }, (_, index) => position(index, { symbol: `LONGSYMBOLNUMBER${index}USDT`, unrealisedPnl: "-123456.789012", liqPrice: "12345.6789" }));
+    const positions = Array.from({ length: 60 }, (_, index) =>
+      position(index, {
+        symbol: `LONGSYMBOLNUMBER${index}USDT`,
+        unrealisedPnl: "-123456.789012",
+        liqPrice: "12345.6789",
+      }),
+    );
     const orders = Array.from({ length: 120 }, (_, index) => order(index));
     const fills = Array.from({ length: 250 }, (_, index) => fill(index, index % 2 ? "copytrade-x" : "manual"));
     const { alice, creds } = await connectedWith({ positions, orders, fills });
@@ -208,7 +233,8 @@ describe("/panic", () => {
     for (let index = 0; index < 60; index += 1) expect(all).toContain(`LONGSYMBOLNUMBER${index}USDT `);
     expect(all.match(/• ORD\d+USDT/g)).toHaveLength(120);
     expect(all.match(/• .* FILL\d+USDT/g)).toHaveLength(125);
-    const pages = (path: string) => h.bybit.requests.filter((request) => request.path === path && request.apiKey === creds.apiKey).length;
+    const pages = (path: string) =>
+      h.bybit.requests.filter((request) => request.path === path && request.apiKey === creds.apiKey).length;
     expect(pages("/v5/order/realtime")).toBe(3 + 1 + 1);
     expect(pages("/v5/execution/list")).toBe(3 + 1);
   });
@@ -228,7 +254,9 @@ describe("/panic", () => {
   it("says what to do when no key is connected", async () => {
     h = await startHarness({ telegramLimits: ROOMY_CHATS });
     const bob = h.follower();
-    expect(await panic(bob)).toContain("No key is connected, so there is nothing for me to freeze. If you think a Bybit key leaked, delete it in Bybit now");
+    expect(await panic(bob)).toContain(
+      "No key is connected, so there is nothing for me to freeze. If you think a Bybit key leaked, delete it in Bybit now",
+    );
   });
 
   it("skips to the purge when the key is already dead", async () => {

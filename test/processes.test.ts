@@ -51,7 +51,8 @@ const delivered = (records: CredentialRecord[]) => records.filter((record) => re
 describe("reminders when workers die", () => {
   it("arrive although the worker is killed twice while the same reminder is in flight", async () => {
     const [record] = await dueReminders(1);
-    const attempts = () => telegram.callsOf("sendMessage").filter((call) => call.payload.chat_id === record!.userId).length;
+    const attempts = () =>
+      telegram.callsOf("sendMessage").filter((call) => call.payload.chat_id === record!.userId).length;
     telegram.delayMethod("sendMessage", 1500);
     for (let kill = 1; kill <= 2; kill += 1) {
       const worker = start({ ROLE: "worker" });
@@ -107,7 +108,11 @@ describe("the bot process", () => {
     await sleep(8000);
     telegram.setDown(false);
     const back = performance.now();
-    const poll = await telegram.waitForCall((call) => call.method === "getUpdates" && call.at > back, 10_000, "polling after the outage");
+    const poll = await telegram.waitForCall(
+      (call) => call.method === "getUpdates" && call.at > back,
+      10_000,
+      "polling after the outage",
+    );
     expect(poll.at - back).toBeLessThan(3000);
     const follower: FakeUser = { id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "F" };
     telegram.sendText(follower, "/status");
@@ -152,7 +157,9 @@ describe("the bot process", () => {
     bybit.mode = "normal";
 
     const restarted = start({ ROLE: "bot", BYBIT_TIMEOUT_MS: "1000" });
-    expect(await next()).toContain("I was restarted while checking your key, so the check did not finish and nothing was stored");
+    expect(await next()).toContain(
+      "I was restarted while checking your key, so the check did not finish and nothing was stored",
+    );
     expect(await redis.exists(`conversation:${follower.id}`)).toBe(0);
     telegram.sendText(follower, "/connect");
     expect(await next()).toContain("Let’s connect your Bybit account");
@@ -172,7 +179,11 @@ describe("the bot process", () => {
     const doomed = await startLocalRedis();
     const bot = start({ ROLE: "bot", REDIS_URL: doomed.url });
     // This bot's own polling (the fake Telegram also saw the bots of earlier tests poll).
-    for (const deadline = Date.now() + 20_000; !bot.output().includes("bot is running (long polling)"); await sleep(50)) {
+    for (
+      const deadline = Date.now() + 20_000;
+      !bot.output().includes("bot is running (long polling)");
+      await sleep(50)
+    ) {
       if (Date.now() > deadline) throw new Error(`the bot did not start polling:\n${bot.output()}`);
     }
     await doomed.stop();

@@ -20,7 +20,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function rounds(keyring: string, count: number, told: CredentialRecord[]): Promise<void> {
   const credentials = createCredentialStore(own.redis, createSealer(parseKeyring(keyring)));
   const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: own.redis, prefix: "{reminders}" });
-  const reminders = createReminders({ queue, redis: own.redis, clock: Date.now, rules: { rotateAfterDays: 80, keyMaxAgeDays: 90 } });
+  const reminders = createReminders({
+    queue,
+    redis: own.redis,
+    clock: Date.now,
+    rules: { rotateAfterDays: 80, keyMaxAgeDays: 90 },
+  });
   const everyMs = 400;
   const reconciling = startReconciling({
     credentials,

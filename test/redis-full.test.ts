@@ -18,7 +18,11 @@ beforeAll(async () => {
   redis = new Redis(stage.redisUrl);
   const since = performance.now();
   service = stage.start();
-  await stage.telegram.waitForCall((call) => call.method === "getUpdates" && call.at > since, 20_000, "the bot to poll");
+  await stage.telegram.waitForCall(
+    (call) => call.method === "getUpdates" && call.at > since,
+    20_000,
+    "the bot to poll",
+  );
 });
 afterAll(() => redis.disconnect());
 
@@ -26,7 +30,8 @@ const full = () => redis.config("SET", "maxmemory", "1");
 const lift = () => redis.config("SET", "maxmemory", "0");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const follower = (): FakeUser => ({ id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "F" });
-const next = async (user: FakeUser, timeoutMs = 10_000) => String((await stage.telegram.nextBotMessage(user.id, timeoutMs)).payload.text);
+const next = async (user: FakeUser, timeoutMs = 10_000) =>
+  String((await stage.telegram.nextBotMessage(user.id, timeoutMs)).payload.text);
 const stored = async (user: FakeUser) => (await redis.hget(`follower:{${user.id}}:credential`, "status")) === "active";
 
 /** A follower at the step that takes a key and its secret. */

@@ -35,7 +35,7 @@ async function waitUntil(condition: () => boolean, timeoutMs: number, what: stri
   }
 }
 
-it("sends no second copy when Redis is lost between Telegram's answer and the \"sent\" record", async () => {
+it('sends no second copy when Redis is lost between Telegram\'s answer and the "sent" record', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "reminder-outage-"));
   cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
   let server: LocalRedis = await startLocalRedis({ dataDir });

@@ -40,7 +40,8 @@ async function finished(queue: Queue<ReminderJob>, jobId: string): Promise<strin
   throw new Error(`job ${jobId} did not finish`);
 }
 
-const remindersTo = (h: Harness, follower: Follower) => follower.transcript().filter((text) => text.startsWith("🔁") || text.startsWith("⛔"));
+const remindersTo = (h: Harness, follower: Follower) =>
+  follower.transcript().filter((text) => text.startsWith("🔁") || text.startsWith("⛔"));
 
 describe("scheduling", () => {
   it("schedules both reminders of an expiring key: day 80 and Bybit's expiry", async () => {
@@ -48,7 +49,9 @@ describe("scheduling", () => {
     const { record, confirmation } = await connected({ createdAt });
     expect(await dueAt(h.queue, "rotate", record.ref)).toBe(createdAt + 80 * DAY_MS);
     expect(await dueAt(h.queue, "expiry", record.ref)).toBe(createdAt + 90 * DAY_MS);
-    expect(confirmation).toMatch(/I’ll remind you to rotate it on \d+ \w+ \d{4}, and again when it expires on \d+ \w+ \d{4}\./);
+    expect(confirmation).toMatch(
+      /I’ll remind you to rotate it on \d+ \w+ \d{4}, and again when it expires on \d+ \w+ \d{4}\./,
+    );
   });
 
   it("gives an IP-bound key, which never expires in Bybit, the service's own 90-day limit", async () => {
@@ -65,7 +68,9 @@ describe("scheduling", () => {
     expect(confirmation).toContain("I’ll remind you again when it expires on");
     expect(await alice.reply()).toContain("🔁 Time to rotate your key “old-key”");
     const reminder = h.telegram.lastBotMessage(alice.chat.id);
-    expect(reminder.reply_markup).toEqual({ inline_keyboard: [[{ text: "Rotate now", callback_data: `rotate:start:${record.ref}` }]] });
+    expect(reminder.reply_markup).toEqual({
+      inline_keyboard: [[{ text: "Rotate now", callback_data: `rotate:start:${record.ref}` }]],
+    });
   });
 
   it("shows the key and its reminders in /status", async () => {
@@ -116,7 +121,9 @@ describe("rotation", () => {
   it("refuses the same key again", async () => {
     const { alice, creds } = await connected();
     const verdict = await submitKey(alice, creds, "/rotate");
-    expect(verdict).toContain("This is the key you already have connected. Create a new key in Bybit, then send /rotate.");
+    expect(verdict).toContain(
+      "This is the key you already have connected. Create a new key in Bybit, then send /rotate.",
+    );
     expect(verdict).toContain("stays connected");
   });
 
@@ -193,7 +200,9 @@ describe("delivery", () => {
     h.startWorker();
     expect(await alice.reply()).toContain("🔁 Time to rotate");
     expect(h.telegram.tooManyRequests).toBe(1);
-    const [refused, delivered] = h.telegram.callsOf("sendMessage").filter((call) => String(call.payload.text).startsWith("🔁"));
+    const [refused, delivered] = h.telegram
+      .callsOf("sendMessage")
+      .filter((call) => String(call.payload.text).startsWith("🔁"));
     expect(delivered!.at - refused!.at).toBeGreaterThanOrEqual(950);
     expect(remindersTo(h, alice)).toHaveLength(1);
   });
@@ -206,7 +215,9 @@ describe("delivery", () => {
     const job = (await h.queue.getJob(reminderJobId("rotate", record.ref)))!;
     expect(job.attemptsMade).toBe(1);
     expect((await h.credentials.current(alice.user.id))?.unreachableSince).toEqual(h.now);
-    const attempts = h.telegram.callsOf("sendMessage").filter((call) => call.payload.chat_id === alice.chat.id && String(call.payload.text).startsWith("🔁"));
+    const attempts = h.telegram
+      .callsOf("sendMessage")
+      .filter((call) => call.payload.chat_id === alice.chat.id && String(call.payload.text).startsWith("🔁"));
     expect(attempts).toHaveLength(1);
   });
 

@@ -51,7 +51,11 @@ describe("after a restart, nobody is left unanswered", () => {
     telegram.delayMethod("sendMessage", 5000);
     const pasted = telegram.sendText(follower, canaryCredentials().apiKey);
     const answering = telegram.callsOf("sendMessage").length;
-    const answerSent = () => telegram.callsOf("sendMessage").slice(answering).some((call) => call.payload.chat_id === follower.id);
+    const answerSent = () =>
+      telegram
+        .callsOf("sendMessage")
+        .slice(answering)
+        .some((call) => call.payload.chat_id === follower.id);
     await waitUntil(answerSent, 10_000, "the answer to leave");
     await bot.crash();
     telegram.delayMethod("sendMessage", 0);
@@ -75,7 +79,8 @@ describe("after a restart, nobody is left unanswered", () => {
     telegram.sendText(follower, `${creds.apiKey} ${creds.apiSecret}`);
     for (let reply = await next(); !reply.includes("✅ Connected"); reply = await next());
     telegram.onAnswered = (call) => {
-      const frozen = call.method === "sendMessage" && call.payload.chat_id === follower.id && textOf(call).includes("Frozen");
+      const frozen =
+        call.method === "sendMessage" && call.payload.chat_id === follower.id && textOf(call).includes("Frozen");
       if (!frozen) return;
       telegram.onAnswered = undefined;
       // Held, should the process reach the steps before the signal lands: it dies with them unsent.
@@ -103,7 +108,8 @@ describe("after a restart, nobody is left unanswered", () => {
     // Telegram holds the answers: the /status updates are still being handled when the bound runs out.
     telegram.delayMethod("sendMessage", 10_000);
     for (const follower of followers) telegram.sendText(follower, "/status");
-    const sentTo = (follower: FakeUser) => telegram.callsOf("sendMessage").some((call) => call.payload.chat_id === follower.id);
+    const sentTo = (follower: FakeUser) =>
+      telegram.callsOf("sendMessage").some((call) => call.payload.chat_id === follower.id);
     await waitUntil(() => followers.every(sentTo), 10_000, "the answers to leave");
     bot.child.kill("SIGTERM");
     expect((await bot.exited).code).toBe(1);

@@ -28,7 +28,9 @@ interface Run {
 }
 
 function startSandbox(...args: string[]): Run {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/sandbox.ts", "--data-dir", dataDir, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/sandbox.ts", "--data-dir", dataDir, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   running.push(child);
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -42,7 +44,8 @@ function startSandbox(...args: string[]): Run {
       for (;;) {
         const match = pattern.exec(output.slice(from));
         if (match) return match;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${pattern} in the sandbox's output:\n${output.slice(from)}`);
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`no ${pattern} in the sandbox's output:\n${output.slice(from)}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
@@ -112,7 +115,10 @@ describe("npm run sandbox", () => {
     sandbox.type("!press 999 1");
     await sandbox.waitFor(/^\(there is no message #999/m, mark);
     sandbox.type("!press no such button anywhere");
-    await sandbox.waitFor(/^\(no message on screen has a button “no such button anywhere”; the buttons of #\d+: 1 \[/m, mark);
+    await sandbox.waitFor(
+      /^\(no message on screen has a button “no such button anywhere”; the buttons of #\d+: 1 \[/m,
+      mark,
+    );
 
     // The group: the bot's replies are marked, and it deletes a key said there.
     mark = sandbox.output().length;
@@ -122,7 +128,8 @@ describe("npm run sandbox", () => {
     await sandbox.waitFor(/^\[deleted your message in the group “here it is CK7/m, mark);
 
     mark = sandbox.output().length;
-    for (const line of ["!frob", "!press", "!group", "!revoke nothing-like-it", "!selfkey", "!help"]) sandbox.type(line);
+    for (const line of ["!frob", "!press", "!group", "!revoke nothing-like-it", "!selfkey", "!help"])
+      sandbox.type(line);
     await sandbox.waitFor(/^\(unknown command “!frob”; !help lists the sandbox commands\)$/m, mark);
     await sandbox.waitFor(/^ +!quit +stop/m, mark);
 
@@ -165,7 +172,9 @@ describe("npm run sandbox", () => {
   it("leaves a folder it did not make alone", async () => {
     const foreign = mkdtempSync(join(tmpdir(), "not-a-sandbox-"));
     writeFileSync(join(foreign, "precious"), "");
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/sandbox.ts", "--data-dir", foreign], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/sandbox.ts", "--data-dir", foreign], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const code = await new Promise((resolve) => child.once("exit", resolve));
     expect(code).toBe(2);
     expect(existsSync(join(foreign, "precious"))).toBe(true);

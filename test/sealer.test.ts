@@ -42,7 +42,11 @@ describe("sealing", () => {
 
   it("refuses a blob moved to another user, key or purpose", () => {
     const blob = sealer.seal(secret, context);
-    for (const other of [context.replace("user=1", "user=2"), context.replace("bybitKey=42", "bybitKey=43"), context.replace("api-credential", "conversation")]) {
+    for (const other of [
+      context.replace("user=1", "user=2"),
+      context.replace("bybitKey=42", "bybitKey=43"),
+      context.replace("api-credential", "conversation"),
+    ]) {
       expect(sealErrorOf(() => sealer.open(blob, other)).code).toBe("tampered");
     }
   });
@@ -56,7 +60,9 @@ describe("sealing", () => {
 
   it("refuses a truncated or foreign blob as malformed", () => {
     expect(sealErrorOf(() => sealer.open(Buffer.from([9, 1, 2]), context)).code).toBe("malformed");
-    expect(sealErrorOf(() => sealer.open(sealer.seal(secret, context).subarray(0, 40), context)).code).toBe("malformed");
+    expect(sealErrorOf(() => sealer.open(sealer.seal(secret, context).subarray(0, 40), context)).code).toBe(
+      "malformed",
+    );
   });
 
   it("rewraps under the newest key; the old key can then be retired", () => {

@@ -24,7 +24,12 @@ async function get(url: string): Promise<{ status: number; text: string }> {
   return response ? { status: response.status, text: await response.text() } : { status: 0, text: "" };
 }
 
-async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+async function until<T>(
+  probe: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -43,9 +48,20 @@ describe("webhook mode", () => {
     const hook = `http://127.0.0.1:${ports[0]}/telegram/${SECRET.slice(0, 8)}`;
     telegram.webhookTargets = ports.map((port) => `http://127.0.0.1:${port}`);
     const since = performance.now();
-    const replicas = ports.map((port) => start({ ROLE: "bot", PORT: String(port), WEBHOOK_URL: hook, WEBHOOK_SECRET: SECRET }));
-    await telegram.waitForCall((call) => call.method === "setWebhook" && call.at > since, 20_000, "the first replica's setWebhook");
-    await until(async () => Promise.all(ports.map((port) => get(`http://127.0.0.1:${port}/readyz`))), (all) => all.every((probe) => probe.status === 200), 20_000, "both replicas ready");
+    const replicas = ports.map((port) =>
+      start({ ROLE: "bot", PORT: String(port), WEBHOOK_URL: hook, WEBHOOK_SECRET: SECRET }),
+    );
+    await telegram.waitForCall(
+      (call) => call.method === "setWebhook" && call.at > since,
+      20_000,
+      "the first replica's setWebhook",
+    );
+    await until(
+      async () => Promise.all(ports.map((port) => get(`http://127.0.0.1:${port}/readyz`))),
+      (all) => all.every((probe) => probe.status === 200),
+      20_000,
+      "both replicas ready",
+    );
     const setWebhook = telegram.callsOf("setWebhook").at(-1)!.payload;
     expect(setWebhook).toMatchObject({ url: hook, secret_token: SECRET });
     expect(setWebhook.allowed_updates).toContain("callback_query");
@@ -67,20 +83,43 @@ describe("webhook mode", () => {
 
     // A forged update: no secret, then a wrong one. Nothing is handled, nothing is said.
     const mallory = user();
-    const forged = { update_id: 999_999, message: { message_id: 1, date: 0, chat: { id: mallory.id, type: "private" }, from: mallory, text: "/status" } };
-    for (const headers of [{}, { "x-telegram-bot-api-secret-token": "wrong-secret-0123456789" }] as Record<string, string>[]) {
-      const response = await fetch(`http://127.0.0.1:${ports[1]}${new URL(hook).pathname}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(forged) });
+    const forged = {
+      update_id: 999_999,
+      message: { message_id: 1, date: 0, chat: { id: mallory.id, type: "private" }, from: mallory, text: "/status" },
+    };
+    for (const headers of [{}, { "x-telegram-bot-api-secret-token": "wrong-secret-0123456789" }] as Record<
+      string,
+      string
+    >[]) {
+      const response = await fetch(`http://127.0.0.1:${ports[1]}${new URL(hook).pathname}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(forged),
+      });
       expect(response.status).toBe(401);
     }
     // The right secret, but a body no update has: refused unread.
-    const huge = await fetch(`http://127.0.0.1:${ports[1]}${new URL(hook).pathname}`, { method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": SECRET }, body: "x".repeat(2 * 1024 * 1024) });
+    const huge = await fetch(`http://127.0.0.1:${ports[1]}${new URL(hook).pathname}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": SECRET },
+      body: "x".repeat(2 * 1024 * 1024),
+    });
     expect(huge.status).toBe(413);
     // The right secret and a body that is not JSON, beginning with a secret: the parser's message
     // quotes the body's start, and the log must not.
     const leaked = canaryCredentials().apiSecret;
-    const malformed = await fetch(`http://127.0.0.1:${ports[1]}${new URL(hook).pathname}`, { method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": SECRET }, body: `${leaked}}` });
+    const malformed = await fetch(`http://127.0.0.1:${ports[1]}${new URL(hook).pathname}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": SECRET },
+      body: `${leaked}}`,
+    });
     expect(malformed.status).toBe(500);
-    await until(async () => replicas[1]!.output(), (output) => output.includes("an HTTP request failed"), 10_000, "the failed request logged");
+    await until(
+      async () => replicas[1]!.output(),
+      (output) => output.includes("an HTTP request failed"),
+      10_000,
+      "the failed request logged",
+    );
     const logged = replicas.map((replica) => replica.output()).join("");
     expect(logged).toContain('"err":{"type":"SyntaxError"}');
     expect(logged).not.toContain(leaked.slice(0, 6));
@@ -98,7 +137,12 @@ describe("probes and metrics", () => {
     const port = await freePort();
     const service = start({ ROLE: "all", PORT: String(port), REDIS_URL: own.url });
     const base = `http://127.0.0.1:${port}`;
-    await until(() => get(`${base}/readyz`), (probe) => probe.status === 200, 20_000, "ready");
+    await until(
+      () => get(`${base}/readyz`),
+      (probe) => probe.status === 200,
+      20_000,
+      "ready",
+    );
     expect((await get(`${base}/livez`)).status).toBe(200);
 
     const bob = user();
@@ -119,11 +163,21 @@ describe("probes and metrics", () => {
 
     const redisPort = Number(new URL(own.url).port);
     await own.stop();
-    const down = await until(() => get(`${base}/readyz`), (probe) => probe.status === 503, 10_000, "not ready");
+    const down = await until(
+      () => get(`${base}/readyz`),
+      (probe) => probe.status === 503,
+      10_000,
+      "not ready",
+    );
     expect(down.text).toContain("redis");
     expect((await get(`${base}/livez`)).status).toBe(200);
     const again = await startLocalRedis({ port: redisPort });
-    await until(() => get(`${base}/readyz`), (probe) => probe.status === 200, 20_000, "ready again");
+    await until(
+      () => get(`${base}/readyz`),
+      (probe) => probe.status === 200,
+      20_000,
+      "ready again",
+    );
     await service.crash();
     await again.stop();
   }, 60_000);
@@ -131,7 +185,11 @@ describe("probes and metrics", () => {
 
 describe("switching modes", () => {
   it("does not poll while a webhook is set: one line, exit 1", async () => {
-    await fetch(`${env.TELEGRAM_API_ROOT}/bot${TOKEN}/setWebhook`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url: "https://bot.example.com/hook" }) });
+    await fetch(`${env.TELEGRAM_API_ROOT}/bot${TOKEN}/setWebhook`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: "https://bot.example.com/hook" }),
+    });
     const service = start({ ROLE: "bot", PORT: "0" });
     const { code } = await service.exited;
     await fetch(`${env.TELEGRAM_API_ROOT}/bot${TOKEN}/deleteWebhook`, { method: "POST" });
@@ -145,9 +203,16 @@ describe("a worker-only process", () => {
   it("serves its probes and metrics on METRICS_PORT", async () => {
     const port = await freePort();
     const worker = start({ ROLE: "worker", METRICS_PORT: String(port) });
-    await until(() => get(`http://127.0.0.1:${port}/readyz`), (probe) => probe.status === 200, 20_000, "ready");
+    await until(
+      () => get(`http://127.0.0.1:${port}/readyz`),
+      (probe) => probe.status === 200,
+      20_000,
+      "ready",
+    );
     expect((await get(`http://127.0.0.1:${port}/livez`)).status).toBe(200);
-    expect((await get(`http://127.0.0.1:${port}/metrics`)).text).toMatch(/bullmq_jobs\{queue="key-watch",state="delayed"\} \d+/);
+    expect((await get(`http://127.0.0.1:${port}/metrics`)).text).toMatch(
+      /bullmq_jobs\{queue="key-watch",state="delayed"\} \d+/,
+    );
     worker.child.kill("SIGTERM");
     expect((await worker.exited).code).toBe(0);
   }, 30_000);
@@ -157,8 +222,16 @@ describe("start-up", () => {
   it("names an unreachable Telegram in one line, with the host and the cause, and keeps trying", async () => {
     const closed = await freePort();
     const service = start({ ROLE: "bot", PORT: "0", TELEGRAM_API_ROOT: `http://127.0.0.1:${closed}` });
-    await until(async () => service.output(), (output) => output.split("\n").filter((line) => line.includes("cannot reach Telegram")).length >= 2, 10_000, "two tries");
-    const line = service.output().split("\n").find((text) => text.includes("cannot reach Telegram"))!;
+    await until(
+      async () => service.output(),
+      (output) => output.split("\n").filter((line) => line.includes("cannot reach Telegram")).length >= 2,
+      10_000,
+      "two tries",
+    );
+    const line = service
+      .output()
+      .split("\n")
+      .find((text) => text.includes("cannot reach Telegram"))!;
     expect(line).toContain(`127.0.0.1:${closed}`);
     expect(line).toContain("ECONNREFUSED");
     expect(line).toContain("npm run sandbox");
@@ -170,7 +243,13 @@ describe("start-up", () => {
 
   it("exits with code 1 and one line on a refused token, and leaves no redis-server behind", async () => {
     const { REDIS_URL: _url, ...development } = env;
-    const service = startService({ ...development, NODE_ENV: "development", BOT_TOKEN: "434343:AAwrong-token-0123456789abcdefgh", PORT: "0", DATA_DIR: `/tmp/bot-start-${randomInt(1e9)}` });
+    const service = startService({
+      ...development,
+      NODE_ENV: "development",
+      BOT_TOKEN: "434343:AAwrong-token-0123456789abcdefgh",
+      PORT: "0",
+      DATA_DIR: `/tmp/bot-start-${randomInt(1e9)}`,
+    });
     const { code } = await service.exited;
     expect(code).toBe(1);
     const lines = service.output().trim().split("\n");
@@ -181,10 +260,18 @@ describe("start-up", () => {
   }, 30_000);
   it("exits non-zero with one line naming host:port when Redis cannot be reached at start", async () => {
     const closed = await freePort();
-    const service = start({ ROLE: "bot", PORT: "0", REDIS_URL: `redis://127.0.0.1:${closed}`, REDIS_START_WAIT_SECONDS: "2" });
+    const service = start({
+      ROLE: "bot",
+      PORT: "0",
+      REDIS_URL: `redis://127.0.0.1:${closed}`,
+      REDIS_START_WAIT_SECONDS: "2",
+    });
     const { code } = await service.exited;
     expect(code).toBe(1);
-    const line = service.output().split("\n").find((text) => text.startsWith("Cannot reach Redis"));
+    const line = service
+      .output()
+      .split("\n")
+      .find((text) => text.startsWith("Cannot reach Redis"));
     expect(line).toContain(`127.0.0.1:${closed} (REDIS_URL)`);
     expect(line).toContain("ECONNREFUSED");
     expect(line).toContain("start Redis there or fix REDIS_URL");
@@ -202,7 +289,10 @@ describe("start-up", () => {
       const service = start({ ROLE: "bot", PORT: "0", REDIS_URL: `redis://:wrong0password@127.0.0.1:${port}` });
       const { code } = await service.exited;
       expect(code).toBe(1);
-      const line = service.output().split("\n").find((text) => text.startsWith("Cannot reach Redis"));
+      const line = service
+        .output()
+        .split("\n")
+        .find((text) => text.startsWith("Cannot reach Redis"));
       expect(line).toContain(`127.0.0.1:${port}`);
       expect(line).toContain("refused the password");
       expect(service.output()).not.toContain("wrong0password");

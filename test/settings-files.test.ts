@@ -26,7 +26,11 @@ describe("the settings files", () => {
   });
 
   it("hold values the service accepts once the required ones are filled in, in development and in production", () => {
-    const filled = { ...entries, BOT_TOKEN: "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", SEAL_KEYS: generateKeyringEntry() };
+    const filled = {
+      ...entries,
+      BOT_TOKEN: "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+      SEAL_KEYS: generateKeyringEntry(),
+    };
     expect(() => loadConfig(filled)).not.toThrow();
     const production = { ...filled, NODE_ENV: "production", REDIS_URL: "redis://:secret0password@redis:6379" };
     expect(loadConfig(production).production).toBe(true);

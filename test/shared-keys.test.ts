@@ -54,7 +54,13 @@ async function auditOf(h: Harness, userId: number): Promise<Record<string, strin
 
 /** The engine's way in, counting apart from other tests. */
 const accessOf = ({ redis, sealer, audit, events }: Harness) =>
-  createKeyAccess({ redis, sealer, orderLinkIdPrefix: ORDER_LINK_ID_PREFIX, audit, openCounts: `${events.stream}:opens` });
+  createKeyAccess({
+    redis,
+    sealer,
+    orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
+    audit,
+    openCounts: `${events.stream}:opens`,
+  });
 
 const SHARED_WORDS = "already connected to another account here, so it has been shared or has leaked";
 const TOLD_WORDS = "the same key was found in another account here, so it has been shared or has leaked";

@@ -18,7 +18,13 @@ describe("npm start", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "keys-bot-"));
     const { REDIS_URL: _redis, SEAL_KEYS: _keys, NODE_ENV: _env, ...environment } = process.env;
     const bot = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      env: { ...environment, BOT_TOKEN: token, TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl, DATA_DIR: dataDir },
+      env: {
+        ...environment,
+        BOT_TOKEN: token,
+        TELEGRAM_API_ROOT: apiRoot,
+        BYBIT_BASE_URL: bybitUrl,
+        DATA_DIR: dataDir,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -30,7 +36,9 @@ describe("npm start", () => {
       await telegram.waitForCall((call) => call.method === "getUpdates", 15_000, "the bot to poll");
       const follower: FakeUser = { id: 31_337, is_bot: false, first_name: "New" };
       telegram.sendText(follower, "/start");
-      expect(String((await telegram.nextBotMessage(follower.id, 5000)).payload.text)).toContain("I connect your Bybit account to the copy-trading service");
+      expect(String((await telegram.nextBotMessage(follower.id, 5000)).payload.text)).toContain(
+        "I connect your Bybit account to the copy-trading service",
+      );
     } finally {
       bot.kill("SIGTERM");
     }

@@ -29,8 +29,10 @@ describe("replies under Telegram's limits", () => {
     keys.forEach((creds) => h.bybit.addKey(creds));
 
     for (const follower of followers) follower.say("/connect");
-    for (const follower of followers) expect(await follower.reply(PATIENT)).toContain("Let’s connect your Bybit account");
-    for (const follower of followers) h.telegram.pressButton(follower.user, h.telegram.lastBotMessage(follower.chat.id), "connect:have-secret");
+    for (const follower of followers)
+      expect(await follower.reply(PATIENT)).toContain("Let’s connect your Bybit account");
+    for (const follower of followers)
+      h.telegram.pressButton(follower.user, h.telegram.lastBotMessage(follower.chat.id), "connect:have-secret");
     for (const follower of followers) expect(await follower.reply(PATIENT)).toContain("Now send me the <b>API key</b>");
     followers.forEach((follower, index) => follower.say(`${keys[index]!.apiKey} ${keys[index]!.apiSecret}`));
     for (const follower of followers) {
@@ -59,19 +61,23 @@ describe("replies under Telegram's limits", () => {
     expect(told.length).toBeLessThanOrEqual(11);
     expect(h.telegram.messageExists(flooder.chat.id, pasted.message_id)).toBe(false);
   }, 60_000);
-
 });
 
 describe("floods in groups and channels", () => {
   // Chats of their own: a group's update limit lives in the Redis the test files share.
-  const group: FakeChat = { id: -randomInt(1_000_000_000, 2 ** 40), type: "supergroup", title: "Any group the bot was added to" };
+  const group: FakeChat = {
+    id: -randomInt(1_000_000_000, 2 ** 40),
+    type: "supergroup",
+    title: "Any group the bot was added to",
+  };
 
   async function keyStaysFor(): Promise<number> {
     const victim = h.follower();
     const { apiKey, apiSecret } = canaryCredentials();
     const leaked = victim.say(`${apiKey} ${apiSecret}`);
     const started = Date.now();
-    while (h.telegram.messageExists(victim.chat.id, leaked.message_id) && Date.now() - started < 15_000) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (h.telegram.messageExists(victim.chat.id, leaked.message_id) && Date.now() - started < 15_000)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     return Date.now() - started;
   }
 

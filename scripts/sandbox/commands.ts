@@ -76,7 +76,8 @@ export class Commands {
   }
 
   private press(spec: string): Outcome {
-    if (spec === "") return this.print(["(!press needs a button: !press 3 2 taps button 2 of message #3; !help for more)"]);
+    if (spec === "")
+      return this.print(["(!press needs a button: !press 3 2 taps button 2 of message #3; !help for more)"]);
     const found = this.s.transcript.find(spec);
     if ("problem" in found) return this.print([`(${found.problem})`]);
     this.s.telegram.pressButton(this.s.you, found.shown.message, found.button.callback_data);
@@ -85,7 +86,8 @@ export class Commands {
 
   private selfKey(): Outcome {
     const publicKey = this.s.transcript.lastPublicKey();
-    if (!publicKey) return this.print(["(the bot has not shown you a public key yet: /connect, then press “Make the key for me”)"]);
+    if (!publicKey)
+      return this.print(["(the bot has not shown you a public key yet: /connect, then press “Make the key for me”)"]);
     const apiKey = this.s.keys.selfGenerate(publicKey);
     return this.print([`(Bybit made a self-generated key. Its API key, to send to the bot: ${apiKey})`]);
   }

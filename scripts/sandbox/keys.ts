@@ -26,22 +26,90 @@ const SAMPLES: Sample[] = [
       note: "copy-trade-main",
       account: {
         positions: [
-          { category: "linear", settleCoin: "USDT", symbol: "BTCUSDT", side: "Buy", size: "0.05", avgPrice: "64000", markPrice: "64500", unrealisedPnl: "25", leverage: "5", liqPrice: "52000" },
+          {
+            category: "linear",
+            settleCoin: "USDT",
+            symbol: "BTCUSDT",
+            side: "Buy",
+            size: "0.05",
+            avgPrice: "64000",
+            markPrice: "64500",
+            unrealisedPnl: "25",
+            leverage: "5",
+            liqPrice: "52000",
+          },
         ],
-        orders: [{ category: "linear", settleCoin: "USDT", symbol: "ETHUSDT", side: "Sell", orderType: "Limit", price: "3600", qty: "0.5", orderLinkId: "copytrade-1" }],
-        fills: [{ category: "linear", symbol: "SOLUSDT", side: "Buy", execQty: "40", execPrice: "150", execTime: Date.now() - 3_600_000, orderLinkId: "" }],
+        orders: [
+          {
+            category: "linear",
+            settleCoin: "USDT",
+            symbol: "ETHUSDT",
+            side: "Sell",
+            orderType: "Limit",
+            price: "3600",
+            qty: "0.5",
+            orderLinkId: "copytrade-1",
+          },
+        ],
+        fills: [
+          {
+            category: "linear",
+            symbol: "SOLUSDT",
+            side: "Buy",
+            execQty: "40",
+            execPrice: "150",
+            execTime: Date.now() - 3_600_000,
+            orderLinkId: "",
+          },
+        ],
       },
     },
   },
-  { label: "spare", good: true, about: "contracts only, an empty account (to try /rotate or replacing a key)", key: { note: "copy-trade-spare" } },
-  { label: "old", good: true, about: "contracts only, made 85 days ago: accepted, but due for rotation", key: { note: "copy-trade-old", createdAt: Date.now() - 85 * DAY } },
-  { label: "withdraw", good: false, about: "can withdraw funds", key: { note: "can-withdraw", permissions: { ...CONTRACTS, Wallet: ["Withdraw"] } } },
-  { label: "transfer", good: false, about: "can transfer between accounts", key: { note: "can-transfer", permissions: { ...CONTRACTS, Wallet: ["AccountTransfer"] } } },
-  { label: "spot-only", good: false, about: "trades spot, not contracts", key: { note: "spot-only", permissions: { Spot: ["SpotTrade"] } } },
+  {
+    label: "spare",
+    good: true,
+    about: "contracts only, an empty account (to try /rotate or replacing a key)",
+    key: { note: "copy-trade-spare" },
+  },
+  {
+    label: "old",
+    good: true,
+    about: "contracts only, made 85 days ago: accepted, but due for rotation",
+    key: { note: "copy-trade-old", createdAt: Date.now() - 85 * DAY },
+  },
+  {
+    label: "withdraw",
+    good: false,
+    about: "can withdraw funds",
+    key: { note: "can-withdraw", permissions: { ...CONTRACTS, Wallet: ["Withdraw"] } },
+  },
+  {
+    label: "transfer",
+    good: false,
+    about: "can transfer between accounts",
+    key: { note: "can-transfer", permissions: { ...CONTRACTS, Wallet: ["AccountTransfer"] } },
+  },
+  {
+    label: "spot-only",
+    good: false,
+    about: "trades spot, not contracts",
+    key: { note: "spot-only", permissions: { Spot: ["SpotTrade"] } },
+  },
   { label: "read-only", good: false, about: "read-only", key: { note: "read-only", readOnly: true } },
   { label: "ip-bound", good: false, about: "bound to an IP address", key: { note: "ip-bound", ips: ["203.0.113.10"] } },
-  { label: "expired", good: false, about: "made 100 days ago, expired in Bybit", key: { note: "expired", createdAt: Date.now() - 100 * DAY } },
-  { label: "wrong-secret", good: false, about: "Bybit knows the key, but with another secret", key: {}, bybit: "other-secret" },
+  {
+    label: "expired",
+    good: false,
+    about: "made 100 days ago, expired in Bybit",
+    key: { note: "expired", createdAt: Date.now() - 100 * DAY },
+  },
+  {
+    label: "wrong-secret",
+    good: false,
+    about: "Bybit knows the key, but with another secret",
+    key: {},
+    bybit: "other-secret",
+  },
   { label: "unknown", good: false, about: "Bybit has never heard of it", key: {}, bybit: "unknown" },
 ];
 
@@ -59,7 +127,9 @@ export class SampleKeys {
     private readonly bybit: FakeBybit,
     private readonly file: string,
   ) {
-    this.saved = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Saved) : { credentials: {}, selfGenerated: [], revoked: [] };
+    this.saved = existsSync(file)
+      ? (JSON.parse(readFileSync(file, "utf8")) as Saved)
+      : { credentials: {}, selfGenerated: [], revoked: [] };
     for (const sample of SAMPLES) {
       const creds = (this.saved.credentials[sample.label] ??= canaryCredentials());
       if (sample.bybit === "unknown" || this.saved.revoked.includes(creds.apiKey)) continue;
@@ -79,7 +149,10 @@ export class SampleKeys {
       const gone = this.saved.revoked.includes(apiKey) ? " (deleted in Bybit)" : "";
       return `  ${sample.label.padEnd(12)} ${apiKey} ${apiSecret}  ${sample.about}${gone}`;
     };
-    const selfMade = this.saved.selfGenerated.map(({ apiKey }) => `  ${"self-made".padEnd(12)} ${apiKey}  (API key only)${this.saved.revoked.includes(apiKey) ? " (deleted in Bybit)" : ""}`);
+    const selfMade = this.saved.selfGenerated.map(
+      ({ apiKey }) =>
+        `  ${"self-made".padEnd(12)} ${apiKey}  (API key only)${this.saved.revoked.includes(apiKey) ? " (deleted in Bybit)" : ""}`,
+    );
     return [
       "Keys the bot accepts (paste the key and the secret when it asks for them):",
       ...SAMPLES.filter((sample) => sample.good).map(line),
@@ -115,7 +188,10 @@ export class SampleKeys {
   }
 
   private known(): string[] {
-    return [...Object.values(this.saved.credentials).map((creds) => creds.apiKey), ...this.saved.selfGenerated.map((key) => key.apiKey)];
+    return [
+      ...Object.values(this.saved.credentials).map((creds) => creds.apiKey),
+      ...this.saved.selfGenerated.map((key) => key.apiKey),
+    ];
   }
 
   private save(): void {

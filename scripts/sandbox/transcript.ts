@@ -64,7 +64,12 @@ export class Transcript {
     const key = `${chatId}:${Number(call.payload.message_id)}`;
     switch (call.method) {
       case "sendMessage": {
-        const shown: Shown = { number: this.nextNumber++, message: call.result as FakeMessage, deleted: false, buttons: 0 };
+        const shown: Shown = {
+          number: this.nextNumber++,
+          message: call.result as FakeMessage,
+          deleted: false,
+          buttons: 0,
+        };
         this.shown.push(shown);
         this.byId.set(`${chatId}:${shown.message.message_id}`, shown);
         return this.print(`#${shown.number}${this.where(chatId)} bot> `, shown);
@@ -81,7 +86,8 @@ export class Transcript {
           return this.out(`[#${shown.number}${this.where(chatId)} deleted by the bot]`);
         }
         const yours = this.yours.get(key);
-        if (yours !== undefined) this.out(`[deleted your message${chatId === this.groupId ? " in the group" : ""} ${quote(yours)}]`);
+        if (yours !== undefined)
+          this.out(`[deleted your message${chatId === this.groupId ? " in the group" : ""} ${quote(yours)}]`);
         return;
       }
       case "answerCallbackQuery":
@@ -93,7 +99,9 @@ export class Transcript {
   /** The newest public key (PEM) the bot showed, for `!selfkey`. */
   lastPublicKey(): string | undefined {
     for (const shown of [...this.shown].reverse()) {
-      const pem = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/.exec(plain(shown.message.text ?? ""))?.[0];
+      const pem = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/.exec(
+        plain(shown.message.text ?? ""),
+      )?.[0];
       if (pem) return `${pem}\n`;
     }
     return undefined;
@@ -112,7 +120,9 @@ export class Transcript {
       if (!shown) return { problem: `there is no message #${numbered[1]} (bot messages are numbered as printed)` };
       return this.buttonOn(shown, rest.join(" "));
     }
-    const live = this.shown.filter((candidate) => !candidate.deleted && buttonsOf(candidate.message).length > 0).reverse();
+    const live = this.shown
+      .filter((candidate) => !candidate.deleted && buttonsOf(candidate.message).length > 0)
+      .reverse();
     if (live.length === 0) return { problem: "no message on screen has buttons" };
     if (/^\d+$/.test(spec)) return this.buttonOn(live[0]!, spec);
     for (const shown of live) {
@@ -131,18 +141,23 @@ export class Transcript {
     const matches =
       index >= 0
         ? buttons.slice(index, index + 1)
-        : [buttons.filter((button) => button.callback_data === spec || button.text.toLowerCase() === wanted), buttons.filter((button) => button.text.toLowerCase().includes(wanted))].find(
-            (list) => list.length > 0,
-          ) ?? [];
-    if (matches.length > 1) return { problem: `“${spec}” matches several buttons on #${shown.number}; ${this.listing(shown)}` };
+        : ([
+            buttons.filter((button) => button.callback_data === spec || button.text.toLowerCase() === wanted),
+            buttons.filter((button) => button.text.toLowerCase().includes(wanted)),
+          ].find((list) => list.length > 0) ?? []);
+    if (matches.length > 1)
+      return { problem: `“${spec}” matches several buttons on #${shown.number}; ${this.listing(shown)}` };
     const button = matches[0];
     if (!button) return { problem: `#${shown.number} has no button “${spec}”; ${this.listing(shown)}` };
-    if (button.callback_data === undefined) return { problem: `that button opens a link (${button.url ?? "nowhere"}), nothing to press here` };
+    if (button.callback_data === undefined)
+      return { problem: `that button opens a link (${button.url ?? "nowhere"}), nothing to press here` };
     return { shown, button: { ...button, callback_data: button.callback_data } };
   }
 
   private listing(shown: Shown): string {
-    return `the buttons of #${shown.number}: ${buttonsOf(shown.message).map((button, i) => `${i + 1} [${button.text}]`).join("  ")}`;
+    return `the buttons of #${shown.number}: ${buttonsOf(shown.message)
+      .map((button, i) => `${i + 1} [${button.text}]`)
+      .join("  ")}`;
   }
 
   private where(chatId: number): string {
@@ -157,7 +172,9 @@ export class Transcript {
     if (buttons.length === 0 && shown.buttons > 0) this.out(`${indent}(no buttons now)`);
     shown.buttons = buttons.length;
     if (buttons.length === 0) return;
-    const labels = buttons.map((button, i) => (button.callback_data === undefined ? `[${button.text}](${button.url ?? "link"})` : `${i + 1} [${button.text}]`));
+    const labels = buttons.map((button, i) =>
+      button.callback_data === undefined ? `[${button.text}](${button.url ?? "link"})` : `${i + 1} [${button.text}]`,
+    );
     this.out(`${indent}buttons: ${labels.join("  ")}   → !press ${shown.number} <n>`);
   }
 }

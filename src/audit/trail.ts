@@ -23,15 +23,14 @@ export const AUDIT_RETENTION_DAYS = 180;
 export const AUDIT_MAX_ENTRIES = 1_000_000;
 
 export type AuditType =
-  | "key-refused"
-  | "reminder-sent"
-  | "follower-unreachable"
-  | "open-refused"
-  | "rewrap-started"
-  | "rewrap-finished";
+  "key-refused" | "reminder-sent" | "follower-unreachable" | "open-refused" | "rewrap-started" | "rewrap-finished";
 
 /** Entries that can come again and again at someone else's will: the activity stream's. */
-export const ACTIVITY_TYPES: ReadonlySet<AuditType> = new Set<AuditType>(["key-refused", "open-refused", "follower-unreachable"]);
+export const ACTIVITY_TYPES: ReadonlySet<AuditType> = new Set<AuditType>([
+  "key-refused",
+  "open-refused",
+  "follower-unreachable",
+]);
 
 /** What an entry may say besides its type: the key's public facts and plain details, never a secret. */
 export interface AuditEntry {
@@ -70,14 +69,22 @@ export interface AuditTrailOptions {
 /** An entry as stream fields: `type`, `at` (ms), then whatever it names. */
 export function auditFields(entry: AuditEntry, at: number): string[] {
   const fields = ["type", entry.type, "at", String(at)];
-  const named = { userId: entry.userId, ref: entry.ref, maskedKey: entry.maskedKey, name: entry.name, ...entry.details };
-  for (const [field, value] of Object.entries(named)) if (value !== undefined && value !== "") fields.push(field, String(value));
+  const named = {
+    userId: entry.userId,
+    ref: entry.ref,
+    maskedKey: entry.maskedKey,
+    name: entry.name,
+    ...entry.details,
+  };
+  for (const [field, value] of Object.entries(named))
+    if (value !== undefined && value !== "") fields.push(field, String(value));
   return fields;
 }
 
 export function createAuditTrail(redis: RedisClient, options: AuditTrailOptions = {}): AuditTrail {
   const stream = options.stream ?? AUDIT_STREAM;
-  const activityStream = options.activityStream ?? (options.stream ? `${options.stream}:activity` : AUDIT_ACTIVITY_STREAM);
+  const activityStream =
+    options.activityStream ?? (options.stream ? `${options.stream}:activity` : AUDIT_ACTIVITY_STREAM);
   const retentionMs = (options.retentionDays ?? AUDIT_RETENTION_DAYS) * 86_400_000;
   const maxEntries = options.maxEntries ?? AUDIT_MAX_ENTRIES;
   async function appendTo(target: string, entries: string[][]): Promise<void> {
@@ -94,9 +101,14 @@ export function createAuditTrail(redis: RedisClient, options: AuditTrailOptions 
     append: (entries) => appendTo(stream, entries),
     async record(entry) {
       try {
-        await appendTo(ACTIVITY_TYPES.has(entry.type) ? activityStream : stream, [auditFields(entry, entry.at ?? Date.now())]);
+        await appendTo(ACTIVITY_TYPES.has(entry.type) ? activityStream : stream, [
+          auditFields(entry, entry.at ?? Date.now()),
+        ]);
       } catch (error) {
-        options.logger?.error({ type: entry.type, userId: entry.userId, error: (error as Error).name }, "could not append to the audit trail");
+        options.logger?.error(
+          { type: entry.type, userId: entry.userId, error: (error as Error).name },
+          "could not append to the audit trail",
+        );
       }
     },
   };

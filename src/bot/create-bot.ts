@@ -175,7 +175,8 @@ export function createBot(deps: BotDeps): BotParts {
           deps.sealer,
           "conversation",
           // Logged by kind only: the message of a JSON error could quote the stored bytes.
-          (key, error) => deps.logger.warn({ key, error: error.name }, "dropped conversation state that could not be opened"),
+          (key, error) =>
+            deps.logger.warn({ key, error: error.name }, "dropped conversation state that could not be opened"),
           FLOW_STATE_MAX_BYTES,
         ),
       },
@@ -217,7 +218,9 @@ export function createBot(deps: BotDeps): BotParts {
   async function atDeadline(): Promise<void> {
     // A credential message is the shredder's: its entry, handed over unanswered, has the next sweeper tell.
     const inHand = deps.updatesComeAgain ? [] : inFlight.inHand();
-    const chats = inHand.filter((ctx) => ctx.chat?.type === "private" && ctx.shredding === undefined).map((ctx) => ctx.chat!.id);
+    const chats = inHand
+      .filter((ctx) => ctx.chat?.type === "private" && ctx.shredding === undefined)
+      .map((ctx) => ctx.chat!.id);
     await Promise.all([restartNotices.record([...new Set(chats)]), shredder.stop()]);
   }
   return { bot, shredder, recovery, inFlight, atDeadline };

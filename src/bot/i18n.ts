@@ -23,9 +23,15 @@ export const i18n = new I18n({
 
 /** The message ids of each locale file, as written (the locale test compares them, and labels look them up). */
 export function messageIds(locale: Locale): Set<string> {
-  return new Set([...readFileSync(join(LOCALES_DIR, `${locale}.ftl`), "utf8").matchAll(/^([a-zA-Z][\w-]*)\s*=/gm)].map((match) => match[1]!));
+  return new Set(
+    [...readFileSync(join(LOCALES_DIR, `${locale}.ftl`), "utf8").matchAll(/^([a-zA-Z][\w-]*)\s*=/gm)].map(
+      (match) => match[1]!,
+    ),
+  );
 }
-export const LOCALE_FILES = readdirSync(LOCALES_DIR).filter((file) => file.endsWith(".ftl")).map((file) => file.slice(0, -4));
+export const LOCALE_FILES = readdirSync(LOCALES_DIR)
+  .filter((file) => file.endsWith(".ftl"))
+  .map((file) => file.slice(0, -4));
 const englishIds = messageIds(DEFAULT_LOCALE);
 export const hasMessage = (key: string) => englishIds.has(key);
 
@@ -53,9 +59,23 @@ export interface Lang {
 
 export function langFor(locale: Locale): Lang {
   const intlLocale = locale === "en" ? "en-GB" : locale;
-  const date = new Intl.DateTimeFormat(intlLocale, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-  const dateTime = new Intl.DateTimeFormat(intlLocale, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
-  const usd = new Intl.NumberFormat(locale === "en" ? "en-US" : locale, { maximumFractionDigits: 2, minimumFractionDigits: 2 });
+  const date = new Intl.DateTimeFormat(intlLocale, {
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    timeZone: "UTC",
+  });
+  const dateTime = new Intl.DateTimeFormat(intlLocale, {
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZone: "UTC",
+  });
+  const usd = new Intl.NumberFormat(locale === "en" ? "en-US" : locale, {
+    maximumFractionDigits: 2,
+    minimumFractionDigits: 2,
+  });
   const t: Translate = (key, variables) => i18n.t(locale, key, variables);
   return {
     locale,

@@ -22,7 +22,10 @@ export interface IntakeModeDeps {
  * line and exit 1. Polling: only while no webhook is set, since Telegram then sends updates there
  * (and a webhook set later by another replica ends polling, in one line).
  */
-export async function startTakingUpdates(bot: Bot<BotContext>, { webhook, idle, logger, intake, readiness }: IntakeModeDeps): Promise<void> {
+export async function startTakingUpdates(
+  bot: Bot<BotContext>,
+  { webhook, idle, logger, intake, readiness }: IntakeModeDeps,
+): Promise<void> {
   if (webhook) {
     for (let wait = 1000; ; wait = Math.min(30_000, wait * 2)) {
       try {
@@ -31,7 +34,9 @@ export async function startTakingUpdates(bot: Bot<BotContext>, { webhook, idle, 
       } catch (error) {
         const failure = setWebhookFailure(error);
         if (failure.final) {
-          logger.fatal(`${failure.line}; check WEBHOOK_URL (Telegram posts only to https on ports 443, 80, 88 or 8443)`);
+          logger.fatal(
+            `${failure.line}; check WEBHOOK_URL (Telegram posts only to https on ports 443, 80, 88 or 8443)`,
+          );
           process.exit(1);
         }
         logger.warn(`${failure.line}; trying again in ${wait / 1000} s`);
@@ -43,7 +48,9 @@ export async function startTakingUpdates(bot: Bot<BotContext>, { webhook, idle, 
   }
   const set = await bot.api.getWebhookInfo();
   if (set.url) {
-    logger.fatal(`a webhook is set (${new URL(set.url).host}): Telegram sends updates there, not to long polling. Run with WEBHOOK_URL, or delete the webhook (Bot API deleteWebhook) to poll`);
+    logger.fatal(
+      `a webhook is set (${new URL(set.url).host}): Telegram sends updates there, not to long polling. Run with WEBHOOK_URL, or delete the webhook (Bot API deleteWebhook) to poll`,
+    );
     process.exit(1);
   }
   const runner = run(bot, POLLING);

@@ -24,7 +24,10 @@ export interface KeyButtonPress {
  * buttons named their key) counts only if its message came after this key was connected: then it
  * can have been about no other key.
  */
-export function pressIsForCurrentKey(press: KeyButtonPress, current: CredentialRecord | null): current is CredentialRecord {
+export function pressIsForCurrentKey(
+  press: KeyButtonPress,
+  current: CredentialRecord | null,
+): current is CredentialRecord {
   if (!current) return false;
   if (press.ref !== undefined) return press.ref === current.ref;
   return press.messageDate * 1000 >= current.connectedAt;

@@ -7,7 +7,10 @@ import { rotateNowData } from "./key-buttons.js";
 import { textsFor } from "./texts.js";
 
 /** Tells a follower that their stored key can no longer be opened and must be connected again. */
-export function createUnreadableNotice(api: Api, languages: FollowerLanguages): (record: CredentialRecord) => Promise<void> {
+export function createUnreadableNotice(
+  api: Api,
+  languages: FollowerLanguages,
+): (record: CredentialRecord) => Promise<void> {
   return async (record) => {
     const texts = textsFor(await languages.of(record.userId));
     await api.sendMessage(record.userId, texts.keyUnreadable(record), { parse_mode: "HTML" });
@@ -19,13 +22,22 @@ export function createReminderDelivery(api: Api, clock: () => number, languages:
   return async (record, kind) => {
     const texts = textsFor(await languages.of(record.userId));
     const text = kind === "rotate" ? texts.reminderRotate(record, clock()) : texts.reminderExpired(record);
-    return deliver(api, record.userId, text, new InlineKeyboard().text(texts.rotateNowButton, rotateNowData(record.ref)));
+    return deliver(
+      api,
+      record.userId,
+      text,
+      new InlineKeyboard().text(texts.rotateNowButton, rotateNowData(record.ref)),
+    );
   };
 }
 
 /** Tells a follower what the key watch found: their key out of use, why, and what to do. */
-export function createWatchNotice(api: Api, languages: FollowerLanguages): (record: CredentialRecord, notice: WatchNotice) => Promise<DeliveryOutcome> {
-  return async (record, notice) => deliver(api, record.userId, textsFor(await languages.of(record.userId)).watchNotice(record, notice));
+export function createWatchNotice(
+  api: Api,
+  languages: FollowerLanguages,
+): (record: CredentialRecord, notice: WatchNotice) => Promise<DeliveryOutcome> {
+  return async (record, notice) =>
+    deliver(api, record.userId, textsFor(await languages.of(record.userId)).watchNotice(record, notice));
 }
 
 const GONE = /chat not found|user is deactivated|bot was blocked|bot can't initiate/i;
@@ -33,7 +45,11 @@ const GONE = /chat not found|user is deactivated|bot was blocked|bot can't initi
 /** One background message to a follower's private chat, and what Telegram made of it. */
 async function deliver(api: Api, chatId: number, text: string, keyboard?: InlineKeyboard): Promise<DeliveryOutcome> {
   try {
-    await api.sendMessage(chatId, text, { parse_mode: "HTML", link_preview_options: { is_disabled: true }, reply_markup: keyboard });
+    await api.sendMessage(chatId, text, {
+      parse_mode: "HTML",
+      link_preview_options: { is_disabled: true },
+      reply_markup: keyboard,
+    });
     return { delivered: true };
   } catch (error) {
     if (error instanceof HttpError) return { delivered: false, transient: true };
@@ -41,7 +57,8 @@ async function deliver(api: Api, chatId: number, text: string, keyboard?: Inline
     if (error.error_code === 429) return { delivered: false, retryAfterMs: (error.parameters.retry_after ?? 1) * 1000 };
     // 403: blocked by the follower; a 400 that says the chat or user is gone. Neither improves with
     // retries. Any other 400 is ours (a message Telegram can't parse): retried, and logged when final.
-    if (error.error_code === 403 || (error.error_code === 400 && GONE.test(error.description))) return { delivered: false, unreachable: true };
+    if (error.error_code === 403 || (error.error_code === 400 && GONE.test(error.description)))
+      return { delivered: false, unreachable: true };
     return { delivered: false, transient: true };
   }
 }

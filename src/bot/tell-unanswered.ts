@@ -72,7 +72,9 @@ export function tellRestarted(deps: TellRestartedDeps): { start(): void; stop():
           const texts = textsFor(await deps.languages.of(chatId));
           await deps.api
             .sendMessage(chatId, texts.restartUnanswered)
-            .catch((error: unknown) => deps.logger.warn({ err: error, chatId }, "could not tell a follower that the bot restarted"));
+            .catch((error: unknown) =>
+              deps.logger.warn({ err: error, chatId }, "could not tell a follower that the bot restarted"),
+            );
         }),
       );
     }
@@ -81,7 +83,9 @@ export function tellRestarted(deps: TellRestartedDeps): { start(): void; stop():
   return {
     start() {
       const tick = () =>
-        sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read the chats owed a word after a restart"));
+        sweep().catch((error: unknown) =>
+          deps.logger.warn({ err: error }, "could not read the chats owed a word after a restart"),
+        );
       void tick();
       timer = setInterval(tick, SWEEP_EVERY_MS).unref();
     },

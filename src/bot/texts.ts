@@ -18,7 +18,17 @@ import { langFor, pickLocale, type Lang, type Locale } from "./i18n.js";
  */
 
 /** The command menu, in the order followers see it. */
-export const COMMANDS = ["start", "help", "connect", "status", "rotate", "disconnect", "panic", "forget", "cancel"] as const;
+export const COMMANDS = [
+  "start",
+  "help",
+  "connect",
+  "status",
+  "rotate",
+  "disconnect",
+  "panic",
+  "forget",
+  "cancel",
+] as const;
 
 function buildTexts(lang: Lang) {
   const { t } = lang;
@@ -45,7 +55,8 @@ function buildTexts(lang: Lang) {
     cancelButton: t("cancel-button"),
     nothingToCancel: t("nothing-to-cancel"),
     looseCredential: t("loose-credential"),
-    flowExpired: ({ minutes, publicKeyOut }: FlowExpiry) => t(publicKeyOut ? "flow-expired-public-key" : "flow-expired", { minutes }),
+    flowExpired: ({ minutes, publicKeyOut }: FlowExpiry) =>
+      t(publicKeyOut ? "flow-expired-public-key" : "flow-expired", { minutes }),
 
     groupKeysOnlyInPrivate: (botUsername: string) => t("group-keys-only-in-private", { bot: botUsername }),
     groupDeletedCredential: (botUsername: string) => t("group-deleted-credential", { bot: botUsername }),

@@ -36,8 +36,17 @@ export type WebhookHandler = (request: http.IncomingMessage, response: http.Serv
  * up the chat's later updates, /panic among them. One that takes longer than Telegram waits is
  * answered at 50 s and goes on, rather than be sent again.
  */
-export function webhookHandler(bot: Bot<BotContext>, settings: WebhookSettings, metrics: Metrics, logger: Logger): WebhookHandler {
-  const handle = webhookCallback(bot, "http", { secretToken: settings.secret, timeoutMilliseconds: 50_000, onTimeout: "return" });
+export function webhookHandler(
+  bot: Bot<BotContext>,
+  settings: WebhookSettings,
+  metrics: Metrics,
+  logger: Logger,
+): WebhookHandler {
+  const handle = webhookCallback(bot, "http", {
+    secretToken: settings.secret,
+    timeoutMilliseconds: 50_000,
+    onTimeout: "return",
+  });
   const expected = Buffer.from(settings.secret);
   let toldAt = 0;
   return async (request, response) => {
@@ -47,7 +56,9 @@ export function webhookHandler(bot: Bot<BotContext>, settings: WebhookSettings, 
       metrics.webhookRefused.inc();
       if (Date.now() - toldAt > 60_000) {
         toldAt = Date.now();
-        logger.warn("a webhook request came without the right secret token (refused with 401); if all replicas get these, check that they share WEBHOOK_SECRET");
+        logger.warn(
+          "a webhook request came without the right secret token (refused with 401); if all replicas get these, check that they share WEBHOOK_SECRET",
+        );
       }
       return void response.writeHead(401).end();
     }
@@ -63,7 +74,11 @@ export function webhookHandler(bot: Bot<BotContext>, settings: WebhookSettings, 
 
 /** Why setWebhook failed, in one line: Telegram's code and description, or the network error's code. Never the request (it holds the secret token) or the URL (the bot token). */
 export function setWebhookFailure(error: unknown): { line: string; final: boolean } {
-  if (error instanceof GrammyError) return { line: `Telegram refused setWebhook: ${error.error_code} ${error.description}`, final: error.error_code >= 400 && error.error_code < 500 && error.error_code !== 429 };
+  if (error instanceof GrammyError)
+    return {
+      line: `Telegram refused setWebhook: ${error.error_code} ${error.description}`,
+      final: error.error_code >= 400 && error.error_code < 500 && error.error_code !== 429,
+    };
   if (error instanceof HttpError) {
     const inner = error.error as { code?: unknown } | undefined;
     return { line: `could not reach Telegram for setWebhook (${String(inner?.code ?? "no answer")})`, final: false };
@@ -72,7 +87,11 @@ export function setWebhookFailure(error: unknown): { line: string; final: boolea
 }
 
 export async function setWebhook(bot: Bot<BotContext>, settings: WebhookSettings): Promise<void> {
-  await bot.api.setWebhook(settings.url, { secret_token: settings.secret, allowed_updates: [...ALLOWED_UPDATES], max_connections: settings.maxConnections });
+  await bot.api.setWebhook(settings.url, {
+    secret_token: settings.secret,
+    allowed_updates: [...ALLOWED_UPDATES],
+    max_connections: settings.maxConnections,
+  });
 }
 
 /** Telegram's updates are a few kB; a body past this (with the right secret: a bug or an attacker) is refused unread. */

@@ -26,7 +26,12 @@ export function createBybitBudget(budget: RateBudget, requestsPer5s: number): By
   const intervalMs = 5000 / requestsPer5s;
   return {
     beforeRequest: (priority) =>
-      budget.take([{ key: "{bybit-budget}:all", intervalMs, toleranceMs: HEAD_START_MS[priority] }], undefined, priority === "watch" ? "yield" : "queue"),
-    followerCheck: (userId) => budget.tryTake([{ key: `{bybit-budget}:follower:${rateKeyOf(userId)}`, ...FOLLOWER_CHECKS }]),
+      budget.take(
+        [{ key: "{bybit-budget}:all", intervalMs, toleranceMs: HEAD_START_MS[priority] }],
+        undefined,
+        priority === "watch" ? "yield" : "queue",
+      ),
+    followerCheck: (userId) =>
+      budget.tryTake([{ key: `{bybit-budget}:follower:${rateKeyOf(userId)}`, ...FOLLOWER_CHECKS }]),
   };
 }

@@ -56,7 +56,8 @@ return math.ceil(start - now)`;
  * outlives /forget by a few seconds and holds only a count or a time. (A hash of a Telegram id
  * can be reversed by trying every id: this keeps ids out of key names, it does not hide them.)
  */
-export const rateKeyOf = (id: number | string) => createHash("sha256").update(String(id)).digest("base64url").slice(0, 16);
+export const rateKeyOf = (id: number | string) =>
+  createHash("sha256").update(String(id)).digest("base64url").slice(0, 16);
 
 /**
  * One question to a budget: take one from each bucket now (book: or book the earliest free moment

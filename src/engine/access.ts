@@ -12,7 +12,10 @@ import { SealError, type Sealer } from "../vault/sealer.js";
  */
 
 /** What the engine may know of a key besides its secret. */
-export type KeyFacts = Pick<CredentialRecord, "ref" | "userId" | "keyType" | "bybitKeyId" | "name" | "maskedKey" | "permissions" | "createdAt" | "expiresAt">;
+export type KeyFacts = Pick<
+  CredentialRecord,
+  "ref" | "userId" | "keyType" | "bybitKeyId" | "name" | "maskedKey" | "permissions" | "createdAt" | "expiresAt"
+>;
 
 export type OpenedKey = {
   ok: true;
@@ -47,11 +50,30 @@ export interface KeyAccessOptions {
 export const OPEN_COUNTS = "{audit}:engine-opens";
 
 export function createKeyAccess(options: KeyAccessOptions): KeyAccess {
-  const { redis, sealer, orderLinkIdPrefix, audit = createAuditTrail(redis), openCounts = OPEN_COUNTS, denylist = createKeyDenylist(redis) } = options;
-  async function refuse(userId: number, reason: RefusedOpen["reason"], record: CredentialRecord | null, why?: "denied"): Promise<RefusedOpen> {
+  const {
+    redis,
+    sealer,
+    orderLinkIdPrefix,
+    audit = createAuditTrail(redis),
+    openCounts = OPEN_COUNTS,
+    denylist = createKeyDenylist(redis),
+  } = options;
+  async function refuse(
+    userId: number,
+    reason: RefusedOpen["reason"],
+    record: CredentialRecord | null,
+    why?: "denied",
+  ): Promise<RefusedOpen> {
     await redis.hincrby(openCounts, `refused:${reason}`, 1);
     const details: Record<string, string> = why ? { reason, why } : { reason };
-    await audit.record({ type: "open-refused", userId, ref: record?.ref, maskedKey: record?.maskedKey, name: record?.name, details });
+    await audit.record({
+      type: "open-refused",
+      userId,
+      ref: record?.ref,
+      maskedKey: record?.maskedKey,
+      name: record?.name,
+      details,
+    });
     return { ok: false, reason };
   }
 
@@ -65,7 +87,8 @@ export function createKeyAccess(options: KeyAccessOptions): KeyAccess {
         throw error;
       }
       // No key in use: one frozen by /panic waits in a flow of its own, and is refused as such.
-      if (!opened) return refuse(userId, (await redis.scard(followerKeys(userId).panics)) > 0 ? "frozen" : "no-key", null);
+      if (!opened)
+        return refuse(userId, (await redis.scard(followerKeys(userId).panics)) > 0 ? "frozen" : "no-key", null);
       const { record, credentials } = opened;
       if (record.status !== "active") return refuse(userId, record.status, record);
       // Denied as leaked (a copy of it frozen by /panic or the watch, here or in another slot): never handed out, whatever this slot says.

@@ -88,7 +88,19 @@ export function startEventRelay(options: EventRelayOptions): { stop(): Promise<v
       const entries = await redis.xrange(outbox, "-", "+", "COUNT", BATCH);
       if (entries.length === 0) return forgotten;
       const args = entries.flatMap(([id, fields]) => [`${userId}-${id}`, String(fields.length), ...fields]);
-      if ((await redis.eval(COPY_IF_LEASED, 2, keys.relayLock, keys.stream, token, LEASE_MS, `${Date.now() - retentionMs}-0`, ...args)) !== 1) throw new LeaseLost();
+      if (
+        (await redis.eval(
+          COPY_IF_LEASED,
+          2,
+          keys.relayLock,
+          keys.stream,
+          token,
+          LEASE_MS,
+          `${Date.now() - retentionMs}-0`,
+          ...args,
+        )) !== 1
+      )
+        throw new LeaseLost();
       await recordInAudit(userId, entries);
       await redis.xdel(outbox, ...entries.map(([id]) => id));
       const last = entries.at(-1)![1];
@@ -109,7 +121,11 @@ export function startEventRelay(options: EventRelayOptions): { stop(): Promise<v
       auditFailing = false;
     } catch (error) {
       // One line per outage: the events' types and count, nothing else.
-      if (!auditFailing) logger.error({ error: (error as Error).name, events: entries.length }, "could not record key events in the audit trail; they reached the engine's stream");
+      if (!auditFailing)
+        logger.error(
+          { error: (error as Error).name, events: entries.length },
+          "could not record key events in the audit trail; they reached the engine's stream",
+        );
       auditFailing = true;
     }
   }
@@ -124,7 +140,10 @@ export function startEventRelay(options: EventRelayOptions): { stop(): Promise<v
   async function round(): Promise<void> {
     if ((await redis.eval(HOLD_LEASE, 1, keys.relayLock, token, LEASE_MS)) !== 1) return;
     const pending = await redis.zrange(keys.pending, "0", "999", "WITHSCORES");
-    const followers = Array.from({ length: pending.length / 2 }, (_, i) => [pending[2 * i]!, pending[2 * i + 1]!] as const);
+    const followers = Array.from(
+      { length: pending.length / 2 },
+      (_, i) => [pending[2 * i]!, pending[2 * i + 1]!] as const,
+    );
     let next = 0;
     const lane = async () => {
       while (next < followers.length && !stopped) {
@@ -162,7 +181,8 @@ export function startEventRelay(options: EventRelayOptions): { stop(): Promise<v
     }
   })();
   const sweepEveryMs = options.sweepEveryMs ?? SWEEP_EVERY_MS;
-  const sweeping = () => void sweep().catch((error: unknown) => logger.warn({ err: error }, "the event relay could not sweep the outboxes"));
+  const sweeping = () =>
+    void sweep().catch((error: unknown) => logger.warn({ err: error }, "the event relay could not sweep the outboxes"));
   const timer = sweepEveryMs > 0 ? setInterval(sweeping, sweepEveryMs).unref() : undefined;
   if (sweepEveryMs > 0) sweeping();
 
@@ -171,7 +191,14 @@ export function startEventRelay(options: EventRelayOptions): { stop(): Promise<v
       stopped = true;
       clearInterval(timer);
       await loop;
-      await redis.eval(`if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("DEL", KEYS[1]) end return 0`, 1, keys.relayLock, token).catch(() => undefined);
+      await redis
+        .eval(
+          `if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("DEL", KEYS[1]) end return 0`,
+          1,
+          keys.relayLock,
+          token,
+        )
+        .catch(() => undefined);
     },
   };
 }

@@ -115,7 +115,11 @@ export function toFacts(info: QueryApiResult): ApiKeyFacts {
   // Every group as Bybit sent it, known or not: the policy refuses what it does not know. A value
   // of an unexpected shape is kept as text, so that it is refused too rather than lost.
   for (const [category, granted] of Object.entries(info.permissions ?? {})) {
-    permissions[category] = Array.isArray(granted) ? granted.map(String) : granted === undefined || granted === null ? [] : [String(granted)];
+    permissions[category] = Array.isArray(granted)
+      ? granted.map(String)
+      : granted === undefined || granted === null
+        ? []
+        : [String(granted)];
   }
   return {
     id: String(info.id),
@@ -163,4 +167,3 @@ export const toFill = (category: string, raw: Raw): Fill => ({
   time: Number(raw.execTime),
   orderLinkId: text(raw.orderLinkId),
 });
-

@@ -25,8 +25,7 @@ import {
 export type { ExchangeFailure } from "./answers.js";
 
 export type KeyInspection =
-  | { ok: true; key: ApiKeyFacts; equityUsd: string | null }
-  | { ok: false; failure: ExchangeFailure };
+  { ok: true; key: ApiKeyFacts; equityUsd: string | null } | { ok: false; failure: ExchangeFailure };
 
 export type SnapshotResult = { ok: true; snapshot: AccountSnapshot } | { ok: false; failure: ExchangeFailure };
 
@@ -74,7 +73,10 @@ export function createBybitExchange({ baseUrl, timeoutMs, budget, observe }: Byb
     httpsAgent: new https.Agent({ keepAlive: true }),
   };
   const clientFor = ({ apiKey, apiSecret }: Credentials) =>
-    new RestClientV5({ key: apiKey, secret: apiSecret, baseUrl, recv_window: 5000, customSignMessageFn: signerFor(apiSecret) }, networkOptions);
+    new RestClientV5(
+      { key: apiKey, secret: apiSecret, baseUrl, recv_window: 5000, customSignMessageFn: signerFor(apiSecret) },
+      networkOptions,
+    );
   /** One request to Bybit, once the budget lets it go. */
   const request = async <T>(priority: BybitPriority, call: () => Promise<T>): Promise<T> => {
     await budget.beforeRequest(priority);
@@ -82,7 +84,10 @@ export function createBybitExchange({ baseUrl, timeoutMs, budget, observe }: Byb
     try {
       const answer = await call();
       const retCode = (answer as { retCode?: number }).retCode ?? 0;
-      observe?.((performance.now() - started) / 1000, retCode === 0 ? "ok" : (RET_CODE_FAILURES[retCode] ?? "unavailable"));
+      observe?.(
+        (performance.now() - started) / 1000,
+        retCode === 0 ? "ok" : (RET_CODE_FAILURES[retCode] ?? "unavailable"),
+      );
       return answer;
     } catch (thrown) {
       observe?.((performance.now() - started) / 1000, failureOf(thrown));
@@ -91,7 +96,12 @@ export function createBybitExchange({ baseUrl, timeoutMs, budget, observe }: Byb
   };
   async function queryKey(credentials: Credentials, priority: BybitPriority): Promise<KeyReading> {
     try {
-      return { ok: true, key: toFacts(await expectSuccess<QueryApiResult>(request(priority, () => clientFor(credentials).getQueryApiKey()))) };
+      return {
+        ok: true,
+        key: toFacts(
+          await expectSuccess<QueryApiResult>(request(priority, () => clientFor(credentials).getQueryApiKey())),
+        ),
+      };
     } catch (thrown) {
       return { ok: false, failure: failureOf(thrown) };
     }
@@ -102,7 +112,9 @@ export function createBybitExchange({ baseUrl, timeoutMs, budget, observe }: Byb
       const client = clientFor(credentials);
       try {
         const info = await expectSuccess<QueryApiResult>(request("connect", () => client.getQueryApiKey()));
-        const equityUsd = await expectSuccess<WalletBalanceResult>(request("connect", () => client.getWalletBalance({ accountType: "UNIFIED" }))).then(
+        const equityUsd = await expectSuccess<WalletBalanceResult>(
+          request("connect", () => client.getWalletBalance({ accountType: "UNIFIED" })),
+        ).then(
           (wallet) => wallet.list?.[0]?.totalEquity ?? null,
           // The equity is a courtesy in the confirmation; a classic account or a hiccup must not refuse a good key.
           () => null,
@@ -119,21 +131,31 @@ export function createBybitExchange({ baseUrl, timeoutMs, budget, observe }: Byb
         const [positions, orders, fills] = await Promise.all([
           Promise.all(
             CONTRACT_SCOPES.map(async (scope) =>
-              (await allPages<Raw>((cursor) => request("panic", () => client.getPositionInfo({ ...scope, limit: 200, cursor }))))
+              (
+                await allPages<Raw>((cursor) =>
+                  request("panic", () => client.getPositionInfo({ ...scope, limit: 200, cursor })),
+                )
+              )
                 .filter((raw) => Number(raw.size) > 0)
                 .map((raw) => toPosition(scope.category, raw)),
             ),
           ),
           Promise.all(
             CONTRACT_SCOPES.map(async (scope) =>
-              (await allPages<Raw>((cursor) => request("panic", () => client.getActiveOrders({ ...scope, limit: 50, cursor })))).map((raw) => toOrder(scope.category, raw)),
+              (
+                await allPages<Raw>((cursor) =>
+                  request("panic", () => client.getActiveOrders({ ...scope, limit: 50, cursor })),
+                )
+              ).map((raw) => toOrder(scope.category, raw)),
             ),
           ),
           Promise.all(
             FILL_CATEGORIES.map(async (category) =>
-              (await allPages<Raw>((cursor) => request("panic", () => client.getExecutionList({ category, startTime: since, limit: 100, cursor })))).map((raw) =>
-                toFill(category, raw),
-              ),
+              (
+                await allPages<Raw>((cursor) =>
+                  request("panic", () => client.getExecutionList({ category, startTime: since, limit: 100, cursor })),
+                )
+              ).map((raw) => toFill(category, raw)),
             ),
           ),
         ]);

@@ -10,7 +10,10 @@ export interface Readiness {
 const PROBE_MS = 1000;
 
 const within = <T>(ms: number, task: Promise<T>, fallback: T) =>
-  Promise.race([task.catch(() => fallback), new Promise<T>((resolve) => setTimeout(() => resolve(fallback), ms).unref())]);
+  Promise.race([
+    task.catch(() => fallback),
+    new Promise<T>((resolve) => setTimeout(() => resolve(fallback), ms).unref()),
+  ]);
 
 /**
  * GET /livez: the process answers. GET /readyz: every readiness check passes within a second (503
@@ -23,9 +26,15 @@ export function healthRoutes(readiness: readonly Readiness[]): Route[] {
       method: "GET",
       path: "/readyz",
       async handle(_request, response) {
-        const results = await Promise.all(readiness.map(async ({ name, check }) => ({ name, ok: await within(PROBE_MS, check(), false) })));
+        const results = await Promise.all(
+          readiness.map(async ({ name, check }) => ({ name, ok: await within(PROBE_MS, check(), false) })),
+        );
         const failing = results.filter((result) => !result.ok).map((result) => result.name);
-        reply(response, failing.length === 0 ? 200 : 503, failing.length === 0 ? "ready\n" : `not ready: ${failing.join(", ")}\n`);
+        reply(
+          response,
+          failing.length === 0 ? 200 : 503,
+          failing.length === 0 ? "ready\n" : `not ready: ${failing.join(", ")}\n`,
+        );
       },
     },
   ];

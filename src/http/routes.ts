@@ -12,6 +12,11 @@ export interface Route {
 }
 
 /** A plain-text (or given type) answer, all at once. */
-export function reply(response: http.ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8"): void {
+export function reply(
+  response: http.ServerResponse,
+  status: number,
+  body: string,
+  type = "text/plain; charset=utf-8",
+): void {
   response.writeHead(status, { "Content-Type": type }).end(body);
 }

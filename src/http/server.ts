@@ -38,7 +38,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ por
       if (response.req.method === "POST") return void response.writeHead(503, { Connection: "close" }).end();
     }
     const route = table.get(`${request.method} ${path}`);
-    if (!route) return reply(response, paths.has(path) ? 405 : 404, paths.has(path) ? "method not allowed\n" : "not found\n");
+    if (!route)
+      return reply(response, paths.has(path) ? 405 : 404, paths.has(path) ? "method not allowed\n" : "not found\n");
     route.handle(request, response).catch((error: unknown) => {
       logger.error({ err: error, route: request.method }, "an HTTP request failed");
       if (!response.headersSent) reply(response, 500, "internal error\n");

@@ -51,7 +51,12 @@ export class DataDirInUseError extends Error {
 
 /** Whether a Redis answers at `url`, within a second. */
 async function answers(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1000,
+  });
   probe.on("error", () => undefined);
   try {
     await probe.connect();
@@ -69,13 +74,19 @@ export async function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
 
 /** Starts a private `redis-server` from PATH on a free loopback port, for `npm start` without REDIS_URL, tests and benchmarks. */
-export async function startLocalRedis({ dataDir, port: chosen, args = [] }: LocalRedisOptions = {}): Promise<LocalRedis> {
+export async function startLocalRedis({
+  dataDir,
+  port: chosen,
+  args = [],
+}: LocalRedisOptions = {}): Promise<LocalRedis> {
   // Two redis-servers on one data folder would split and corrupt it: the one running keeps it.
   const running = dataDir ? localRedisAddress(dataDir) : null;
   if (running && (await answers(running))) throw new DataDirInUseError(dataDir!, running);
@@ -85,7 +96,18 @@ export async function startLocalRedis({ dataDir, port: chosen, args = [] }: Loca
     : ["--appendonly", "no"];
   const child = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--maxmemory-policy", "noeviction", ...persistence, ...args],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--maxmemory-policy",
+      "noeviction",
+      ...persistence,
+      ...args,
+    ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   const exited = new Promise<NodeJS.ErrnoException | number | null>((resolve) => {

@@ -27,7 +27,17 @@ export function createLogger({ level, neverLog, destination = pino.destination(1
     {
       level,
       redact: {
-        paths: ["apiKey", "apiSecret", "secret", "token", "*.apiKey", "*.apiSecret", "*.secret", "*.token", "*.headers"],
+        paths: [
+          "apiKey",
+          "apiSecret",
+          "secret",
+          "token",
+          "*.apiKey",
+          "*.apiSecret",
+          "*.secret",
+          "*.token",
+          "*.headers",
+        ],
         censor: "[redacted]",
       },
       serializers: { err: describeError },
@@ -77,6 +87,7 @@ export function describeError(error: unknown): LoggedError {
   if (typeof fields.method === "string" && /^\w{1,40}$/.test(fields.method)) described.method = fields.method;
   // grammY's HttpError wraps the network error: its code.
   const inner = fields.error as { code?: unknown } | undefined;
-  if (described.code === undefined && typeof inner?.code === "string" && CODE.test(inner.code)) described.code = inner.code;
+  if (described.code === undefined && typeof inner?.code === "string" && CODE.test(inner.code))
+    described.code = inner.code;
   return described;
 }

@@ -26,13 +26,23 @@ export function followerKeys(userId: number) {
 }
 
 /** Every key about the follower but the outbox, the credential first, the indexed ones included; `indexes` are what the two indexes hold. */
-export function allFollowerKeys(userId: number, indexes: { panicRefs: string[]; reminderMarkers: string[]; credentialRef?: string }): string[] {
+export function allFollowerKeys(
+  userId: number,
+  indexes: { panicRefs: string[]; reminderMarkers: string[]; credentialRef?: string },
+): string[] {
   const keys = followerKeys(userId);
   const markers = indexes.reminderMarkers.map((entry) => {
     const split = entry.lastIndexOf(":");
     return keys.reminderMarker(entry.slice(0, split), entry.slice(split + 1));
   });
-  const fixed = [keys.credential, keys.panicEpoch, keys.panics, keys.revokedKey, keys.pendingKeyPair, keys.reminderMarkers];
+  const fixed = [
+    keys.credential,
+    keys.panicEpoch,
+    keys.panics,
+    keys.revokedKey,
+    keys.pendingKeyPair,
+    keys.reminderMarkers,
+  ];
   const notice = indexes.credentialRef === undefined ? [] : [keys.unreadableNotice(indexes.credentialRef)];
   return [...fixed, ...notice, ...indexes.panicRefs.map(keys.panic), ...markers];
 }

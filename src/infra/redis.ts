@@ -67,7 +67,11 @@ export async function dataNodes(client: RedisClient): Promise<Redis[]> {
  * masters one after another). For sweeps and operator commands, never for a follower's request.
  * `from` resumes a walk: per node (by its address), the cursor where it stopped.
  */
-export async function* scanKeys(client: RedisClient, pattern: string, options: { count?: number; from?: Map<string, string> } = {}): AsyncGenerator<{ keys: string[]; node: string; cursor: string }> {
+export async function* scanKeys(
+  client: RedisClient,
+  pattern: string,
+  options: { count?: number; from?: Map<string, string> } = {},
+): AsyncGenerator<{ keys: string[]; node: string; cursor: string }> {
   for (const node of await dataNodes(client)) {
     const address = `${node.options.host}:${node.options.port}`;
     let cursor = options.from?.get(address) ?? "0";
@@ -91,7 +95,10 @@ export function reportingState<T extends RedisClient>(client: T, name: string, l
     // Before the first contact, start-up says what is wrong in one line of its own (redis-reach.ts).
     if (down || !everReady) return;
     down = true;
-    logger.error({ redis: name, error: error.code ?? /^[A-Z]+/.exec(error.message)?.[0] ?? error.name }, "Redis connection lost; reconnecting");
+    logger.error(
+      { redis: name, error: error.code ?? /^[A-Z]+/.exec(error.message)?.[0] ?? error.name },
+      "Redis connection lost; reconnecting",
+    );
   });
   client.on("ready", () => {
     everReady = true;
@@ -106,7 +113,11 @@ export function reportingState<T extends RedisClient>(client: T, name: string, l
  * For BullMQ's queues and workers, which pass on every failed command of an outage as an
  * "error" event: one line per 30 s at most, with how many were left out.
  */
-export function reportingErrors<T extends { on(event: "error", listener: (error: Error) => void): unknown }>(emitter: T, name: string, logger: Logger): T {
+export function reportingErrors<T extends { on(event: "error", listener: (error: Error) => void): unknown }>(
+  emitter: T,
+  name: string,
+  logger: Logger,
+): T {
   let lastLogged = 0;
   let leftOut = 0;
   emitter.on("error", (error) => {
@@ -115,7 +126,10 @@ export function reportingErrors<T extends { on(event: "error", listener: (error:
       leftOut += 1;
       return;
     }
-    logger.error({ component: name, error: (error as Error & { code?: string }).code ?? error.name, leftOut }, "Redis-backed component failing");
+    logger.error(
+      { component: name, error: (error as Error & { code?: string }).code ?? error.name, leftOut },
+      "Redis-backed component failing",
+    );
     lastLogged = now;
     leftOut = 0;
   });
@@ -128,10 +142,16 @@ export async function warnUnlessNoEviction(redis: RedisClient, logger: Logger): 
     for (const node of await dataNodes(redis)) {
       const [, policy] = (await node.config("GET", "maxmemory-policy")) as [string, string];
       if (policy !== "noeviction") {
-        logger.warn({ policy, node: `${node.options.host}:${node.options.port}` }, "Redis maxmemory-policy is not noeviction: under memory pressure Redis may drop stored keys and reminders. Set maxmemory-policy noeviction.");
+        logger.warn(
+          { policy, node: `${node.options.host}:${node.options.port}` },
+          "Redis maxmemory-policy is not noeviction: under memory pressure Redis may drop stored keys and reminders. Set maxmemory-policy noeviction.",
+        );
       }
     }
   } catch (error) {
-    logger.warn({ err: error }, "could not read Redis maxmemory-policy (CONFIG may be disabled); make sure it is noeviction");
+    logger.warn(
+      { err: error },
+      "could not read Redis maxmemory-policy (CONFIG may be disabled); make sure it is noeviction",
+    );
   }
 }

@@ -50,7 +50,10 @@ export function startReconciling(deps: ReconcileDeps): { stop(): void } {
   async function takeOutOfUse(record: CredentialRecord): Promise<void> {
     if (!(await credentials.moveStatus(record.userId, record.ref, "active", "unreadable"))) return;
     deps.metrics.unreadableRecords.inc();
-    logger.error({ userId: record.userId, ref: record.ref }, "a stored key is sealed with a keyring entry this process does not hold; it is out of use until the entry is back");
+    logger.error(
+      { userId: record.userId, ref: record.ref },
+      "a stored key is sealed with a keyring entry this process does not hold; it is out of use until the entry is back",
+    );
   }
 
   /**
@@ -61,7 +64,10 @@ export function startReconciling(deps: ReconcileDeps): { stop(): void } {
   async function unreadableAgain(record: CredentialRecord, openable: boolean): Promise<void> {
     if (openable) {
       if (await credentials.moveStatus(record.userId, record.ref, "unreadable", "active")) {
-        logger.warn({ userId: record.userId, ref: record.ref }, "a key that could not be opened opens again; it is back in use");
+        logger.warn(
+          { userId: record.userId, ref: record.ref },
+          "a key that could not be opened opens again; it is back in use",
+        );
         await reminders.schedule({ ...record, status: "active" });
       }
       return;
@@ -84,13 +90,16 @@ export function startReconciling(deps: ReconcileDeps): { stop(): void } {
 
   async function round(): Promise<void> {
     // Held by whichever worker reconciles, so that several workers do it once per round between them.
-    if ((await redis.set(`${deps.prefix}:reconcile-lock`, randomUUID(), "PX", Math.floor(everyMs / 2), "NX")) !== "OK") return;
+    if ((await redis.set(`${deps.prefix}:reconcile-lock`, randomUUID(), "PX", Math.floor(everyMs / 2), "NX")) !== "OK")
+      return;
     let scheduled = 0;
     for await (const record of credentials.all()) {
       if (await settledAsShared(record)) continue;
       const openable = await credentials.isOpenable(record.userId);
       if (record.status === "unreadable") {
-        await unreadableAgain(record, openable).catch((error: unknown) => logger.warn({ err: error, userId: record.userId }, "could not settle a key that could not be opened"));
+        await unreadableAgain(record, openable).catch((error: unknown) =>
+          logger.warn({ err: error, userId: record.userId }, "could not settle a key that could not be opened"),
+        );
       } else if (record.status === "active" && !openable) {
         await takeOutOfUse(record);
       } else if (record.status === "active" || record.status === "expired") {
@@ -98,12 +107,14 @@ export function startReconciling(deps: ReconcileDeps): { stop(): void } {
         await reminders.schedule(record);
         scheduled += 1;
       }
-      if (record.status !== "active" && deps.watch && (await deps.watch.findings.owed(record.userId, record.ref))) await deps.watch.schedule.lookNow([record]);
+      if (record.status !== "active" && deps.watch && (await deps.watch.findings.owed(record.userId, record.ref)))
+        await deps.watch.schedule.lookNow([record]);
     }
     logger.info({ count: scheduled }, "reminders checked for every connected key");
   }
 
-  const run = () => round().catch((error: unknown) => logger.error({ err: error }, "could not check the reminders of connected keys"));
+  const run = () =>
+    round().catch((error: unknown) => logger.error({ err: error }, "could not check the reminders of connected keys"));
   void run();
   const timer = setInterval(run, everyMs).unref();
   return { stop: () => clearInterval(timer) };

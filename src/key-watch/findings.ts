@@ -8,7 +8,8 @@ import { followerKeys } from "../infra/redis-keys.js";
 
 /** What the follower is owed a message about, once the watch took their key out of use. Nothing secret. */
 /** `shared`: the same Bybit key was found in another follower's slot (shared, or leaked), so every copy was frozen. */
-export type WatchNotice = { kind: "refused"; reasons: RefusalReason[]; changes: PermissionChanges } | { kind: "deleted" } | { kind: "shared" };
+export type WatchNotice =
+  { kind: "refused"; reasons: RefusalReason[]; changes: PermissionChanges } | { kind: "deleted" } | { kind: "shared" };
 
 /** The facts of a key the watch may store anew: all but its id, type and creation. */
 export type WatchedFacts = Pick<ApiKeyFacts, "name" | "permissions" | "expiresAt">;
@@ -21,7 +22,13 @@ export interface WatchFindings {
    * follower, in one step: a crash after it leaves the notice owed, never a key out of use unsaid.
    * False if it was not the follower's active key (moved by someone else first).
    */
-  retire(userId: number, ref: string, status: Exclude<CredentialStatus, "active">, facts: WatchedFacts, notice: WatchNotice | null): Promise<boolean>;
+  retire(
+    userId: number,
+    ref: string,
+    status: Exclude<CredentialStatus, "active">,
+    facts: WatchedFacts,
+    notice: WatchNotice | null,
+  ): Promise<boolean>;
   /** The notice still owed about the key `ref`, if it is the follower's current one. */
   owed(userId: number, ref: string): Promise<WatchNotice | null>;
   /** Claims the owed notice for one sender, for `ms`; false while another holds it. */
@@ -80,7 +87,16 @@ const factFields = (facts: WatchedFacts) => [
 /** `events`: nudges the event relay after each change (without it, the relay's sweep finds the events). */
 export function createWatchFindings(redis: RedisClient, events?: EventOutbox): WatchFindings {
   const updateIfActive = async (userId: number, ref: string, pairs: string[]) => {
-    const updated = (await redis.eval(UPDATE_IF_ACTIVE, 2, credentialKey(userId), followerKeys(userId).outbox, ref, userId, ...pairs)) === 1;
+    const updated =
+      (await redis.eval(
+        UPDATE_IF_ACTIVE,
+        2,
+        credentialKey(userId),
+        followerKeys(userId).outbox,
+        ref,
+        userId,
+        ...pairs,
+      )) === 1;
     if (updated) await events?.nudge(userId);
     return updated;
   };
@@ -88,7 +104,12 @@ export function createWatchFindings(redis: RedisClient, events?: EventOutbox): W
     refresh: (userId, ref, facts) => updateIfActive(userId, ref, factFields(facts)),
 
     retire: (userId, ref, status, facts, notice) =>
-      updateIfActive(userId, ref, ["status", status, ...factFields(facts), ...(notice ? [NOTICE, JSON.stringify(notice)] : [])]),
+      updateIfActive(userId, ref, [
+        "status",
+        status,
+        ...factFields(facts),
+        ...(notice ? [NOTICE, JSON.stringify(notice)] : []),
+      ]),
 
     async owed(userId, ref) {
       const [currentRef, notice] = await redis.hmget(credentialKey(userId), "ref", NOTICE);

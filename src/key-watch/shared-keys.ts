@@ -52,7 +52,8 @@ export function createSharedKeys({ redis, denylist, reminders, looks, events, lo
       await reminders.cancel({ userId, ref });
     }
     if (frozen.length > 0) {
-      const why = "a Bybit key was found in more than one follower's slot, or denied: every copy is frozen, each follower told";
+      const why =
+        "a Bybit key was found in more than one follower's slot, or denied: every copy is frozen, each follower told";
       logger.warn({ followers: frozen.length }, why);
       await looks.lookNow(frozen);
     }

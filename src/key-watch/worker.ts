@@ -32,7 +32,12 @@ const NOTICE_CLAIM_MS = 60_000;
  * Bybit unanswered, or Telegram refusing the notice: asked again after 1, 2, 4 and 8 minutes,
  * then at the key's next turn (a notice stays owed until it goes out).
  */
-const JOB_OPTIONS: JobsOptions = { attempts: 5, backoff: { type: "exponential", delay: 60_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 86_400 } };
+const JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: "exponential", delay: 60_000 },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 86_400 },
+};
 
 /**
  * Where in each cadence a key's turn falls: by a hash of its ref, so the keys are spread evenly
@@ -53,13 +58,23 @@ export function createKeyWatchSchedule(queue: Queue<WatchJob>, everyMs: number):
       // Upserting moves the next turn: a key already watched at this cadence keeps its own.
       const existing = await queue.getJobScheduler(schedulerId(ref));
       if (existing?.every === everyMs && existing.offset === offset) return;
-      await queue.upsertJobScheduler(schedulerId(ref), { every: everyMs, offset }, { name: "watch", data: { userId, ref }, opts: JOB_OPTIONS });
+      await queue.upsertJobScheduler(
+        schedulerId(ref),
+        { every: everyMs, offset },
+        { name: "watch", data: { userId, ref }, opts: JOB_OPTIONS },
+      );
     },
     async unwatch(ref) {
       await queue.removeJobScheduler(schedulerId(ref));
     },
     async lookNow(records) {
-      await queue.addBulk(records.map(({ userId, ref }) => ({ name: "look", data: { userId, ref }, opts: { ...JOB_OPTIONS, deduplication: { id: `look-${ref}` } } })));
+      await queue.addBulk(
+        records.map(({ userId, ref }) => ({
+          name: "look",
+          data: { userId, ref },
+          opts: { ...JOB_OPTIONS, deduplication: { id: `look-${ref}` } },
+        })),
+      );
     },
   };
 }
@@ -69,7 +84,8 @@ export type WatchResult = WatchVerdict["verdict"] | "expired" | "stale" | "not-a
 
 /** Keys the watch may take out of use, across every worker: 20 at once, then one a minute. */
 const RETIREMENTS = { intervalMs: 60_000, toleranceMs: 19 * 60_000 };
-export const retirementBrake = (budget: RateBudget) => async () => (await budget.tryTake([{ key: "{key-watch}:retirements", ...RETIREMENTS }])) === 0;
+export const retirementBrake = (budget: RateBudget) => async () =>
+  (await budget.tryTake([{ key: "{key-watch}:retirements", ...RETIREMENTS }])) === 0;
 
 export interface KeyWatchDeps {
   /** A connection with `maxRetriesPerRequest: null`, as BullMQ workers require. */
@@ -99,7 +115,6 @@ export interface KeyWatchDeps {
   concurrency?: number;
 }
 
-
 /**
  * The key watch: at its turn, each active key is read again from Bybit (query-api alone, behind
  * /panic and key checks in the budget) and judged by the same policy as at connect:
@@ -112,7 +127,10 @@ export interface KeyWatchDeps {
  * A notice is owed from the same write that took the key out of use, and stays owed until it
  * went out: a crash in between, or Telegram down, delays it and never loses it.
  */
-export function startKeyWatchWorker(deps: KeyWatchDeps): { worker: Worker<WatchJob, WatchResult>; close(): Promise<void> } {
+export function startKeyWatchWorker(deps: KeyWatchDeps): {
+  worker: Worker<WatchJob, WatchResult>;
+  close(): Promise<void>;
+} {
   const { credentials, findings, reminders, logger } = deps;
 
   /** Reminders moved to a key's new dates; a key replaced meanwhile gets none back. */
@@ -125,19 +143,27 @@ export function startKeyWatchWorker(deps: KeyWatchDeps): { worker: Worker<WatchJ
     const { userId, ref } = record;
     if ((verdict.verdict === "refused" || verdict.verdict === "gone") && !(await deps.mayRetire())) {
       deps.metrics.keyWatch.inc({ outcome: "held-back" });
-      logger.error({ userId, ref, verdict: verdict.verdict }, "the key watch is holding back: more keys fail than is plausible at once; check BYBIT_BASE_URL and Bybit's status");
+      logger.error(
+        { userId, ref, verdict: verdict.verdict },
+        "the key watch is holding back: more keys fail than is plausible at once; check BYBIT_BASE_URL and Bybit's status",
+      );
       throw new Error("too many keys taken out of use at once; asking again later");
     }
     switch (verdict.verdict) {
       case "fine":
-        if ((await findings.refresh(userId, ref, verdict.facts)) && verdict.expiryMoved) await moveReminders({ ...record, expiresAt: verdict.facts.expiresAt });
+        if ((await findings.refresh(userId, ref, verdict.facts)) && verdict.expiryMoved)
+          await moveReminders({ ...record, expiresAt: verdict.facts.expiresAt });
         return "fine";
       case "refused": {
         // Denied before it is frozen: whatever happens next, a key that could move money is never taken again.
-        if (verdict.reasons.some((reason) => MONEY_REASONS.has(reason.code))) await deps.denylist.add(record.bybitKeyId);
+        if (verdict.reasons.some((reason) => MONEY_REASONS.has(reason.code)))
+          await deps.denylist.add(record.bybitKeyId);
         const notice: WatchNotice = { kind: "refused", reasons: verdict.reasons, changes: verdict.changes };
         if (!(await findings.retire(userId, ref, "frozen", verdict.facts, notice))) return "stale";
-        logger.warn({ userId, ref, reasons: verdict.reasons.map((reason) => reason.code) }, "the key watch froze a key that no longer passes the policy");
+        logger.warn(
+          { userId, ref, reasons: verdict.reasons.map((reason) => reason.code) },
+          "the key watch froze a key that no longer passes the policy",
+        );
         await reminders.cancel(record);
         await deps.sharedKeys.freezeOthers(record);
         return "refused";
@@ -166,7 +192,12 @@ export function startKeyWatchWorker(deps: KeyWatchDeps): { worker: Worker<WatchJ
     // Sealed with an entry this process lacks: the reconciliation takes it out of use and back.
     if (!opened || opened.record.ref !== record.ref) return "not-active";
     const reading = await deps.readKey(opened.credentials);
-    const verdict = judgeWatchedKey({ stored: record, reading, now: deps.clock(), rotateAfterDays: deps.rotateAfterDays });
+    const verdict = judgeWatchedKey({
+      stored: record,
+      reading,
+      now: deps.clock(),
+      rotateAfterDays: deps.rotateAfterDays,
+    });
     return apply(record, verdict);
   }
 
@@ -200,7 +231,14 @@ export function startKeyWatchWorker(deps: KeyWatchDeps): { worker: Worker<WatchJ
       // Out of use for good: nothing more to watch, and nothing to remind of (done again after a
       // crash in between). An unreadable key comes back, and is watched again then; an expired one
       // keeps its expiry reminder.
-      if (record.status === "frozen" || record.status === "deleted" || result === "refused" || result === "gone" || result === "shared") await reminders.cancel(record);
+      if (
+        record.status === "frozen" ||
+        record.status === "deleted" ||
+        result === "refused" ||
+        result === "gone" ||
+        result === "shared"
+      )
+        await reminders.cancel(record);
       else if (record.status === "expired" || result === "expired") await deps.schedule.unwatch(ref);
       return result;
     },
@@ -209,7 +247,10 @@ export function startKeyWatchWorker(deps: KeyWatchDeps): { worker: Worker<WatchJ
   worker.on("failed", (job, error) => {
     if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
       deps.metrics.keyWatchFailures.inc();
-      logger.warn({ userId: job.data.userId, ref: job.data.ref, err: error }, "the key watch could not settle a key; it tries again at the key's next turn");
+      logger.warn(
+        { userId: job.data.userId, ref: job.data.ref, err: error },
+        "the key watch could not settle a key; it tries again at the key's next turn",
+      );
     }
   });
   reportingErrors(worker, "key watch worker", logger);

@@ -103,7 +103,10 @@ export function createMetrics(registry = new Registry()) {
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Job counts of BullMQ queues, read when Prometheus scrapes. */
-export function countJobs(metrics: Metrics, queues: { name: string; getJobCounts(...states: string[]): Promise<Record<string, number>> }[]): void {
+export function countJobs(
+  metrics: Metrics,
+  queues: { name: string; getJobCounts(...states: string[]): Promise<Record<string, number>> }[],
+): void {
   const states = ["waiting", "delayed", "active", "failed", "prioritized"];
   new Gauge({
     name: "bullmq_jobs",

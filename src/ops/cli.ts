@@ -50,7 +50,9 @@ function withDevelopmentDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const dataDir = env.DATA_DIR || ".data";
   const url = localRedisAddress(join(dataDir, "redis"));
   if (url === null) return env;
-  process.stderr.write(`REDIS_URL is not set: using the development Redis of \`npm start\` (${url}, from ${dataDir})\n`);
+  process.stderr.write(
+    `REDIS_URL is not set: using the development Redis of \`npm start\` (${url}, from ${dataDir})\n`,
+  );
   developmentRedis = url;
   const keyring = join(dataDir, "dev-seal-keys");
   const sealKeys = env.SEAL_KEYS || (existsSync(keyring) ? readFileSync(keyring, "utf8").trim() : undefined);
@@ -110,28 +112,52 @@ const redis = redisClient(config.redis, { maxRetriesPerRequest: 1 }, { failFast:
 // Connection trouble ends the command with one line (below), not a stack on every retry.
 let connectionError: (Error & { lastNodeError?: Error }) | undefined;
 redis.on("error", (error: Error) => (connectionError = error));
-const queue = (name: string) => new Queue(name, { connection: redis, prefix: config.queuePrefix }).on("error", () => undefined);
-const deps = { redis, sealer: config.keyring ? createSealer(config.keyring) : null, reminders: queue(REMINDER_QUEUE), watch: queue(KEY_WATCH_QUEUE), events: eventKeys(), audit: createAuditTrail(redis, config.audit) };
+const queue = (name: string) =>
+  new Queue(name, { connection: redis, prefix: config.queuePrefix }).on("error", () => undefined);
+const deps = {
+  redis,
+  sealer: config.keyring ? createSealer(config.keyring) : null,
+  reminders: queue(REMINDER_QUEUE),
+  watch: queue(KEY_WATCH_QUEUE),
+  events: eventKeys(),
+  audit: createAuditTrail(redis, config.audit),
+};
 
 /** An ISO date or date and time, as `audit` prints them; without a zone, UTC. */
 const sinceOf = (text: string | undefined) => {
   if (text === undefined) return undefined;
-  const parts = /^(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d(?::\d\d(?:\.\d+)?)?))?(?: ?(UTC|Z|[+-]\d\d:?\d\d))?$/.exec(text.trim());
-  const time = parts ? Date.parse(`${parts[1]}T${parts[2] ?? "00:00"}${!parts[3] || parts[3] === "UTC" ? "Z" : parts[3]}`) : NaN;
-  return Number.isFinite(time) ? time : fail(`not a date or time: ${text} (e.g. 2026-11-27, or 2026-11-27 04:42, read as UTC)`);
+  const parts = /^(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d(?::\d\d(?:\.\d+)?)?))?(?: ?(UTC|Z|[+-]\d\d:?\d\d))?$/.exec(
+    text.trim(),
+  );
+  const time = parts
+    ? Date.parse(`${parts[1]}T${parts[2] ?? "00:00"}${!parts[3] || parts[3] === "UTC" ? "Z" : parts[3]}`)
+    : NaN;
+  return Number.isFinite(time)
+    ? time
+    : fail(`not a date or time: ${text} (e.g. 2026-11-27, or 2026-11-27 04:42, read as UTC)`);
 };
 
 /** What went wrong with Redis, in one line, with what to check; null for anything else. */
 function redisProblem(error: Error & { lastNodeError?: Error }): string | null {
-  const cause = error.lastNodeError?.message ?? connectionError?.lastNodeError?.message ?? (error.name === "MaxRetriesPerRequestError" ? connectionError?.message : undefined) ?? error.message;
-  const fromRedis = ["ClusterAllFailedError", "ReplyError", "MaxRetriesPerRequestError"].includes(error.name) || /Connection is closed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|startup nodes|Redis Cluster/.test(`${error.message} ${cause}`);
+  const cause =
+    error.lastNodeError?.message ??
+    connectionError?.lastNodeError?.message ??
+    (error.name === "MaxRetriesPerRequestError" ? connectionError?.message : undefined) ??
+    error.message;
+  const fromRedis =
+    ["ClusterAllFailedError", "ReplyError", "MaxRetriesPerRequestError"].includes(error.name) ||
+    /Connection is closed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|startup nodes|Redis Cluster/.test(
+      `${error.message} ${cause}`,
+    );
   if (!fromRedis) return null;
   if (developmentRedis && /ECONNREFUSED/.test(cause)) {
     return `the development Redis of \`npm start\` (${developmentRedis}) is not running: start \`npm start\`, or set REDIS_URL`;
   }
   const where = "url" in config.redis ? "REDIS_URL" : `REDIS_CLUSTER_NODES (${config.redis.clusterNodes.join(", ")})`;
-  if (/^MOVED /.test(cause)) return `Redis answered MOVED: it is a Redis Cluster; set REDIS_CLUSTER_NODES instead of REDIS_URL`;
-  if (/cluster support disabled/.test(cause)) return `${where} is not a Redis Cluster (${cause}); set REDIS_URL instead`;
+  if (/^MOVED /.test(cause))
+    return `Redis answered MOVED: it is a Redis Cluster; set REDIS_CLUSTER_NODES instead of REDIS_URL`;
+  if (/cluster support disabled/.test(cause))
+    return `${where} is not a Redis Cluster (${cause}); set REDIS_URL instead`;
   return `cannot use Redis at ${where}: ${cause}`;
 }
 
@@ -143,11 +169,20 @@ try {
     const { keyring } = config;
     const { sealer } = deps;
     if (!keyring || !sealer) fail("SEAL_KEYS: is required for rewrap (the service's, with the new entry first)");
-    const batch = values.batch === undefined ? undefined : /^\d+$/.test(values.batch) && Number(values.batch) > 0 ? Number(values.batch) : fail(`not a batch size: ${values.batch}`);
+    const batch =
+      values.batch === undefined
+        ? undefined
+        : /^\d+$/.test(values.batch) && Number(values.batch) > 0
+          ? Number(values.batch)
+          : fail(`not a batch size: ${values.batch}`);
     const done = await rewrapCommand({ ...deps, sealer }, keyring, { batch, force: values.force });
     output = done.report;
     if (!done.ok) process.exitCode = 1;
-  } else if (command === "audit") output = await auditTrail(deps, { userId: values.user === undefined ? undefined : userIdOf(values.user), since: sinceOf(values.since) });
+  } else if (command === "audit")
+    output = await auditTrail(deps, {
+      userId: values.user === undefined ? undefined : userIdOf(values.user),
+      since: sinceOf(values.since),
+    });
   else fail(`unknown command: ${command}\n\n${HELP}`);
   process.stdout.write(`${output}\n`);
 } catch (error) {
@@ -157,6 +192,9 @@ try {
   process.exitCode = 1;
 } finally {
   // Closing waits for a Redis that may be gone: not for long.
-  await Promise.race([Promise.all([deps.reminders.close(), deps.watch.close()]), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  await Promise.race([
+    Promise.all([deps.reminders.close(), deps.watch.close()]),
+    new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+  ]);
   redis.disconnect();
 }

@@ -18,7 +18,9 @@ export interface OpsDeps {
 
 /** 2026-11-26 10:04 UTC, or "never". */
 export const when = (epochMs: number | null | undefined) =>
-  epochMs === null || epochMs === undefined || !Number.isFinite(epochMs) ? "never" : `${new Date(epochMs).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  epochMs === null || epochMs === undefined || !Number.isFinite(epochMs)
+    ? "never"
+    : `${new Date(epochMs).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 
 /** A value as one line: a key name from Bybit could hold a line break and forge a line of output. */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what this replaces

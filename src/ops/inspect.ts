@@ -47,22 +47,34 @@ export async function inspectFollower(deps: OpsDeps, userId: number): Promise<st
     const entry = entryOf(deps, sealed);
     lines.push(
       `key: ${record.status}, "${oneLine(record.name)}" (${record.maskedKey}), ${record.keyType}, Bybit id ${record.bybitKeyId}, ref ${record.ref}`,
-      `  permissions: ${Object.entries(record.permissions).map(([group, list]) => `${group} (${list.join(", ")})`).join("; ") || "none"}`,
+      `  permissions: ${
+        Object.entries(record.permissions)
+          .map(([group, list]) => `${group} (${list.join(", ")})`)
+          .join("; ") || "none"
+      }`,
       `  created ${when(record.createdAt)}, expires ${when(record.expiresAt)}, connected ${when(record.connectedAt)}`,
       `  sealed with keyring entry ${entry}`,
       ...(record.unreachableSince ? [`  unreachable since ${when(record.unreachableSince)} (blocked the bot)`] : []),
     );
     for (const kind of KINDS) {
-      const [job, marker] = await Promise.all([deps.reminders.getJob(reminderJobId(kind, record.ref)), redis.get(sentMarkerKey({ userId, ref: record.ref, kind }))]);
+      const [job, marker] = await Promise.all([
+        deps.reminders.getJob(reminderJobId(kind, record.ref)),
+        redis.get(sentMarkerKey({ userId, ref: record.ref, kind })),
+      ]);
       const state = job ? `${await job.getState()}, due ${when(job.timestamp + (job.opts.delay ?? 0))}` : "no job";
-      lines.push(`reminder ${kind}: ${marker === "sent" ? "sent" : marker ?? state}`);
+      lines.push(`reminder ${kind}: ${marker === "sent" ? "sent" : (marker ?? state)}`);
     }
     const scheduler = await deps.watch.getJobScheduler(`watch-${record.ref}`);
-    lines.push(`watch: ${scheduler ? `every ${Math.round((scheduler.every ?? 0) / 3_600_000)} h, next ${when(scheduler.next)}` : "none"}`);
+    lines.push(
+      `watch: ${scheduler ? `every ${Math.round((scheduler.every ?? 0) / 3_600_000)} h, next ${when(scheduler.next)}` : "none"}`,
+    );
   }
   lines.push(`/panic flows open: ${panicRefs.length === 0 ? "none" : panicRefs.join(", ")}`);
   for (const ref of panicRefs.sort()) lines.push(...(await frozenKey(deps, userId, ref)));
-  if (revoked.keyName) lines.push(`last frozen key: "${oneLine(revoked.keyName)}" (${revoked.maskedKey}), frozen ${when(Number(revoked.frozenAt))}, deletion confirmed by Bybit: ${revoked.revokedVerified}`);
+  if (revoked.keyName)
+    lines.push(
+      `last frozen key: "${oneLine(revoked.keyName)}" (${revoked.maskedKey}), frozen ${when(Number(revoked.frozenAt))}, deletion confirmed by Bybit: ${revoked.revokedVerified}`,
+    );
   lines.push(`events waiting for the relay: ${outbox}`);
   return lines.join("\n");
 }

@@ -2,7 +2,10 @@
  * A progress bar on stderr: redrawn in place on a terminal (at most 10 times a second), a plain
  * line every 5 s otherwise (a log file, CI), and always a last one when done.
  */
-export function progressBar(out: NodeJS.WriteStream = process.stderr): { show(done: number, total: number, note: string): void; end(): void } {
+export function progressBar(out: NodeJS.WriteStream = process.stderr): {
+  show(done: number, total: number, note: string): void;
+  end(): void;
+} {
   const interactive = Boolean(out.isTTY);
   const startedAt = Date.now();
   let shownAt = 0;

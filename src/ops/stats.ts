@@ -20,7 +20,10 @@ export async function serviceStats(deps: OpsDeps): Promise<string> {
   const total = [...byStatus.values()].reduce((sum, count) => sum + count, 0);
   const first = oldest[0];
   return [
-    `followers with a key: ${total}${[...byStatus].sort().map(([status, count]) => `, ${status} ${count}`).join("")}`,
+    `followers with a key: ${total}${[...byStatus]
+      .sort()
+      .map(([status, count]) => `, ${status} ${count}`)
+      .join("")}`,
     `reminders: ${reminders.delayed} scheduled, ${reminders.waiting} due now, ${reminders.active} being sent, ${reminders.failed} failed`,
     `oldest reminder due: ${first ? when(first.timestamp + (first.opts.delay ?? 0)) : "none"}`,
     `key watch: ${schedulers} keys watched; ${(watches.waiting ?? 0) + (watches.delayed ?? 0)} looks waiting, ${watches.failed} failed`,

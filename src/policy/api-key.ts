@@ -30,7 +30,8 @@ export type KeyType = "hmac" | "rsa";
 /** The secret of a self-generated key is a PEM private key; a system-generated secret is letters and digits. */
 export const isPrivateKeyPem = (secret: string) => secret.includes("PRIVATE KEY-----");
 
-export const keyTypeOf = (credentials: Credentials): KeyType => (isPrivateKeyPem(credentials.apiSecret) ? "rsa" : "hmac");
+export const keyTypeOf = (credentials: Credentials): KeyType =>
+  isPrivateKeyPem(credentials.apiSecret) ? "rsa" : "hmac";
 
 /** `Ab12…9xYz`: enough for a follower to recognise a key in Bybit's list, not enough to use it. */
 export function maskApiKey(apiKey: string): string {

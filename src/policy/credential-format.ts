@@ -51,7 +51,8 @@ const LABEL_WORDS: Record<string, Label> = {
 /** Words that neither count as prose nor break a label from its value: "my API key is Ab12…". */
 const NEUTRAL_WORDS = new Set(["api", "bybit", "is", "was", "here", "my", "id", "the", "and"]);
 
-export const within = (token: string, range: { min: number; max: number }) => token.length >= range.min && token.length <= range.max;
+export const within = (token: string, range: { min: number; max: number }) =>
+  token.length >= range.min && token.length <= range.max;
 
 /** Zero-width characters and soft hyphens come along when copying from web pages and apps; they are never part of a key. */
 export const withoutInvisibles = (text: string) => text.replace(/[\u200B-\u200D\u2060\uFEFF\u00AD]/g, "");
@@ -68,7 +69,9 @@ interface Reading {
 function read(text: string): Reading {
   const reading: Reading = { labelled: {}, unlabelled: [], words: 0 };
   let label: Label | null = null;
-  for (const token of withoutInvisibles(text).split(/[^A-Za-z0-9]+/).filter((part) => part.length > 0)) {
+  for (const token of withoutInvisibles(text)
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part.length > 0)) {
     const lower = token.toLowerCase();
     const labelWord = LABEL_WORDS[lower];
     if (labelWord) {
@@ -77,7 +80,8 @@ function read(text: string): Reading {
       continue;
     }
     if (NEUTRAL_WORDS.has(lower) || /^\d{1,2}$/.test(token)) continue;
-    if (label && within(token, LABELLED_LENGTH) && reading.labelled[label] === undefined) reading.labelled[label] = token;
+    if (label && within(token, LABELLED_LENGTH) && reading.labelled[label] === undefined)
+      reading.labelled[label] = token;
     else if (within(token, KEY_LENGTH) || within(token, SECRET_LENGTH)) reading.unlabelled.push(token);
     else reading.words += 1;
     label = null;
@@ -95,7 +99,8 @@ export function parseCredentialText(text: string): CredentialText {
   const { labelled, unlabelled, words } = read(text);
   const keys = unlabelled.filter((token) => within(token, KEY_LENGTH));
   const secrets = unlabelled.filter((token) => within(token, SECRET_LENGTH));
-  if (keys.length > (labelled.key ? 0 : 1) || secrets.length > (labelled.secret ? 0 : 1)) return { kind: "unrecognised" };
+  if (keys.length > (labelled.key ? 0 : 1) || secrets.length > (labelled.secret ? 0 : 1))
+    return { kind: "unrecognised" };
 
   const apiKey = labelled.key ?? keys[0];
   const apiSecret = labelled.secret ?? secrets[0];
@@ -126,8 +131,19 @@ export function looksLikeChatter(text: string): boolean {
   if (keyMaterialIn(plain)) return false;
   const words = plain.split(/[^\p{L}\p{N}]+/u).filter((word) => word !== "");
   if (words.some((word) => /\p{N}/u.test(word) && !TWO_FA.test(word))) return false;
-  if (plain.trim().split(/\s+/).filter((word) => /\p{L}/u.test(word)).length < 2) return false;
-  if (!plain.split(/[^\p{L}]+/u).every((word) => word === "" || /^\p{Lu}?\p{Ll}*$/u.test(word) || /^\p{Lu}{1,4}$/u.test(word))) return false;
+  if (
+    plain
+      .trim()
+      .split(/\s+/)
+      .filter((word) => /\p{L}/u.test(word)).length < 2
+  )
+    return false;
+  if (
+    !plain
+      .split(/[^\p{L}]+/u)
+      .every((word) => word === "" || /^\p{Lu}?\p{Ll}*$/u.test(word) || /^\p{Lu}{1,4}$/u.test(word))
+  )
+    return false;
   if (plain.split(/[^A-Za-z0-9]+/).some((token) => token.length >= KEY_LENGTH.min)) return false;
   const isLabel = (word: string) => LABEL_WORDS[word.toLowerCase()] !== undefined;
   const special = words.filter((word) => isLabel(word) || TWO_FA.test(word));

@@ -22,10 +22,12 @@ const GUARD_LENGTHS = [
 const RANDOM_LOOKING_MIN_SWITCHES = 4;
 // Every alternative starts only where a token starts (the lookbehinds), and no two quantifiers
 // can share characters: the time stays linear in the text. (`\S+@\S+\.\S+` took 25 s on 4,096 "@".)
-const SET_ASIDE = /(?:\bhttps?:\/\/|\bwww\.|(?<![\w.-])[\w-]+(?:\.[\w-]+)+\/)\S*|(?<!\S)[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+|[@#][\w-]+/gi;
+const SET_ASIDE =
+  /(?:\bhttps?:\/\/|\bwww\.|(?<![\w.-])[\w-]+(?:\.[\w-]+)+\/)\S*|(?<!\S)[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+|[@#][\w-]+/gi;
 /** A public key's PEM lines and base64 body (lines of 64, or one run of hundreds): longer than any key or secret. */
 const PUBLIC_KEY_PARTS = /-----(?:BEGIN|END) [A-Z ]+-----|[A-Za-z0-9+/]{60,}={0,2}/g;
-const LABELLED = /\b(?:api[\s_-]*)?(?:key|secret|secret[\s_-]*key|password)["']?\s*[:=]\s*["']?([A-Za-z0-9]{12,64})(?![A-Za-z0-9_-])/gi;
+const LABELLED =
+  /\b(?:api[\s_-]*)?(?:key|secret|secret[\s_-]*key|password)["']?\s*[:=]\s*["']?([A-Za-z0-9]{12,64})(?![A-Za-z0-9_-])/gi;
 
 const bothCases = (token: string) => /[a-z]/.test(token) && /[A-Z]/.test(token);
 
@@ -33,11 +35,13 @@ const bothCases = (token: string) => /[a-z]/.test(token) && /[A-Z]/.test(token);
 function classSwitches(token: string): number {
   const classOf = (char: string) => (char >= "a" && char <= "z" ? 0 : char >= "A" && char <= "Z" ? 1 : 2);
   let switches = 0;
-  for (let index = 1; index < token.length; index += 1) if (classOf(token[index]!) !== classOf(token[index - 1]!)) switches += 1;
+  for (let index = 1; index < token.length; index += 1)
+    if (classOf(token[index]!) !== classOf(token[index - 1]!)) switches += 1;
   return switches;
 }
 
-const looksRandom = (token: string) => bothCases(token) && (/\d/.test(token) || classSwitches(token) >= RANDOM_LOOKING_MIN_SWITCHES);
+const looksRandom = (token: string) =>
+  bothCases(token) && (/\d/.test(token) || classSwitches(token) >= RANDOM_LOOKING_MIN_SWITCHES);
 
 /** True when a message could carry a key, secret or private key. */
 export function containsCredentialLike(text: string): boolean {
@@ -46,8 +50,12 @@ export function containsCredentialLike(text: string): boolean {
   // A public key is no secret, but what is pasted beside it may be.
   const rest = material === "public-key" ? text.replace(PUBLIC_KEY_PARTS, " ") : text;
   const plain = withoutInvisibles(rest).replace(SET_ASIDE, " ");
-  for (const [, value] of plain.matchAll(LABELLED)) if (bothCases(value!) || (/\d/.test(value!) && /[A-Za-z]/.test(value!))) return true;
+  for (const [, value] of plain.matchAll(LABELLED))
+    if (bothCases(value!) || (/\d/.test(value!) && /[A-Za-z]/.test(value!))) return true;
   return plain
     .split(/[^A-Za-z0-9_-]+/)
-    .some((token) => /^[A-Za-z0-9]+$/.test(token) && GUARD_LENGTHS.some((range) => within(token, range)) && looksRandom(token));
+    .some(
+      (token) =>
+        /^[A-Za-z0-9]+$/.test(token) && GUARD_LENGTHS.some((range) => within(token, range)) && looksRandom(token),
+    );
 }

@@ -6,7 +6,14 @@ import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
  */
 
 /** Text without PEM armour (any label), white space, or escaped line breaks: the base64 of the DER. */
-const derOf = (text: string) => Buffer.from(text.replace(/\\[nr]/g, "").replace(/-----[^-]*-----/g, "").replace(/\s+/g, ""), "base64");
+const derOf = (text: string) =>
+  Buffer.from(
+    text
+      .replace(/\\[nr]/g, "")
+      .replace(/-----[^-]*-----/g, "")
+      .replace(/\s+/g, ""),
+    "base64",
+  );
 
 function parsed<T>(attempts: (() => T)[]): T | null {
   for (const attempt of attempts) {
@@ -20,7 +27,9 @@ function parsed<T>(attempts: (() => T)[]): T | null {
 }
 
 const publicKeyOf = (der: Buffer) =>
-  parsed<KeyObject>(["spki", "pkcs1"].map((type) => () => createPublicKey({ key: der, format: "der", type: type as "spki" | "pkcs1" })));
+  parsed<KeyObject>(
+    ["spki", "pkcs1"].map((type) => () => createPublicKey({ key: der, format: "der", type: type as "spki" | "pkcs1" })),
+  );
 
 /**
  * One spelling of an RSA public key, so that the key we handed a follower and the key Bybit
@@ -45,7 +54,11 @@ export function keyMaterialIn(text: string): "private-key" | "public-key" | null
   const compact = text.trim();
   if (!BARE_BASE64.test(compact)) return null;
   const der = derOf(compact);
-  const privateKey = parsed(["pkcs8", "pkcs1"].map((type) => () => createPrivateKey({ key: der, format: "der", type: type as "pkcs8" | "pkcs1" })));
+  const privateKey = parsed(
+    ["pkcs8", "pkcs1"].map(
+      (type) => () => createPrivateKey({ key: der, format: "der", type: type as "pkcs8" | "pkcs1" }),
+    ),
+  );
   if (privateKey) return "private-key";
   return publicKeyOf(der) ? "public-key" : null;
 }

@@ -18,9 +18,7 @@ export type RefusalReason =
   | { code: "ip-bound-missing-egress"; missing: string[] }
   | { code: "public-key-mismatch" };
 
-export type PolicyWarning =
-  | { code: "rotation-due"; ageDays: number }
-  | { code: "not-unified" };
+export type PolicyWarning = { code: "rotation-due"; ageDays: number } | { code: "not-unified" };
 
 export type Verdict =
   | { accepted: true; warnings: PolicyWarning[] }
@@ -74,13 +72,19 @@ const TRADING_ONLY: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Reasons that mean the key can move money, or may: such a key is treated as leaked. */
-export const MONEY_REASONS: ReadonlySet<RefusalReason["code"]> = new Set(["can-withdraw", "can-transfer", "fiat", "unsafe-permissions"]);
+export const MONEY_REASONS: ReadonlySet<RefusalReason["code"]> = new Set([
+  "can-withdraw",
+  "can-transfer",
+  "fiat",
+  "unsafe-permissions",
+]);
 
 /** Decides whether the service may keep this key: it must trade contracts and never move money. */
 export function evaluateKey({ key, egressIps, now, rotateAfterDays, expectedRsaPublicKey }: PolicyInput): Verdict {
   const reasons: RefusalReason[] = [];
   const warnings: PolicyWarning[] = [];
-  if (expectedRsaPublicKey !== undefined && key.rsaPublicKey !== expectedRsaPublicKey) reasons.push({ code: "public-key-mismatch" });
+  if (expectedRsaPublicKey !== undefined && key.rsaPublicKey !== expectedRsaPublicKey)
+    reasons.push({ code: "public-key-mismatch" });
   const granted = (category: string) => key.permissions[category] ?? [];
 
   const wallet = granted("Wallet");
@@ -88,7 +92,9 @@ export function evaluateKey({ key, egressIps, now, rotateAfterDays, expectedRsaP
   const transfers = wallet.filter((permission) => permission !== WITHDRAW);
   if (transfers.length > 0) reasons.push({ code: "can-transfer", permissions: transfers });
 
-  const fiat = Object.keys(key.permissions).filter((category) => category.startsWith("Fiat") && granted(category).length > 0);
+  const fiat = Object.keys(key.permissions).filter(
+    (category) => category.startsWith("Fiat") && granted(category).length > 0,
+  );
   if (fiat.length > 0) reasons.push({ code: "fiat", categories: fiat });
 
   if (key.readOnly) reasons.push({ code: "read-only" });
@@ -109,11 +115,15 @@ export function evaluateKey({ key, egressIps, now, rotateAfterDays, expectedRsaP
   // Wallet and Fiat have refusals of their own, with their own fix; everything else is checked against the allowlist.
   const unsafe = Object.keys(key.permissions)
     .filter((group) => group !== "Wallet" && !group.startsWith("Fiat"))
-    .map((group) => ({ group, permissions: granted(group).filter((permission) => !(ALLOWED_PERMISSIONS[group] ?? []).includes(permission)) }))
+    .map((group) => ({
+      group,
+      permissions: granted(group).filter((permission) => !(ALLOWED_PERMISSIONS[group] ?? []).includes(permission)),
+    }))
     .filter(({ permissions }) => permissions.length > 0);
   const tradingOnly = ({ group, permissions }: { group: string; permissions: string[] }) =>
     permissions.every((permission) => (TRADING_ONLY[group] ?? []).includes(permission));
-  if (unsafe.some((entry) => !tradingOnly(entry))) reasons.push({ code: "unsafe-permissions", groups: unsafe.filter((entry) => !tradingOnly(entry)) });
+  if (unsafe.some((entry) => !tradingOnly(entry)))
+    reasons.push({ code: "unsafe-permissions", groups: unsafe.filter((entry) => !tradingOnly(entry)) });
   if (unsafe.some(tradingOnly)) reasons.push({ code: "other-trading", groups: unsafe.filter(tradingOnly) });
 
   const ageDays = Math.floor((now - key.createdAt) / DAY_MS);

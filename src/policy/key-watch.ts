@@ -37,7 +37,12 @@ export interface WatchInput {
  * refuses a key bound to other IPs: ip-not-allowed, `unanswered`, for it may be our address that
  * moved). A missing expiry is our rotation rule, not a danger, and its reminders run anyway.
  */
-const CONNECT_ONLY: ReadonlySet<RefusalReason["code"]> = new Set(["ip-bound-without-egress", "ip-bound-missing-egress", "public-key-mismatch", "no-expiry"]);
+const CONNECT_ONLY: ReadonlySet<RefusalReason["code"]> = new Set([
+  "ip-bound-without-egress",
+  "ip-bound-missing-egress",
+  "public-key-mismatch",
+  "no-expiry",
+]);
 
 /** Judges a key the watch read again. Pure: the caller brings the clock and the reading. */
 export function judgeWatchedKey({ stored, reading, now, rotateAfterDays }: WatchInput): WatchVerdict {
@@ -49,14 +54,21 @@ export function judgeWatchedKey({ stored, reading, now, rotateAfterDays }: Watch
   const facts = reading.key;
   const verdict = evaluateKey({ key: facts, egressIps: [], now, rotateAfterDays });
   const reasons = verdict.accepted ? [] : verdict.reasons.filter((reason) => !CONNECT_ONLY.has(reason.code));
-  if (reasons.length > 0) return { verdict: "refused", facts, reasons, changes: permissionChanges(stored.permissions, facts.permissions) };
+  if (reasons.length > 0)
+    return { verdict: "refused", facts, reasons, changes: permissionChanges(stored.permissions, facts.permissions) };
   return { verdict: "fine", facts, expiryMoved: facts.expiresAt !== stored.expiresAt };
 }
 
-export function permissionChanges(before: Record<string, string[]>, after: Record<string, string[]>): PermissionChanges {
+export function permissionChanges(
+  before: Record<string, string[]>,
+  after: Record<string, string[]>,
+): PermissionChanges {
   const difference = (from: Record<string, string[]>, to: Record<string, string[]>) =>
     Object.entries(to)
-      .map(([group, permissions]) => ({ group, permissions: permissions.filter((permission) => !(from[group] ?? []).includes(permission)) }))
+      .map(([group, permissions]) => ({
+        group,
+        permissions: permissions.filter((permission) => !(from[group] ?? []).includes(permission)),
+      }))
       .filter(({ permissions }) => permissions.length > 0);
   return { added: difference(before, after), removed: difference(after, before) };
 }

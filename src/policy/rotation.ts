@@ -12,7 +12,10 @@ export interface RotationRules {
 export type ReminderTimes = Record<ReminderKind, number>;
 
 /** When each reminder is due, in epoch milliseconds. */
-export function reminderTimes(key: { createdAt: number; expiresAt: number | null }, rules: RotationRules): ReminderTimes {
+export function reminderTimes(
+  key: { createdAt: number; expiresAt: number | null },
+  rules: RotationRules,
+): ReminderTimes {
   return {
     rotate: key.createdAt + rules.rotateAfterDays * DAY_MS,
     expiry: key.expiresAt ?? key.createdAt + rules.keyMaxAgeDays * DAY_MS,

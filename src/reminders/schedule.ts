@@ -21,9 +21,18 @@ export const reminderJobId = (kind: ReminderKind, ref: string) => `${kind}-${ref
 export const sentMarkerKey = ({ userId, ref, kind }: ReminderJob) => followerKeys(userId).reminderMarker(ref, kind);
 
 /** Writes a marker and notes it in the follower's index, so that /forget finds it without SCAN. */
-export async function writeMarker(redis: RedisClient, reminder: ReminderJob, value: string, expiry: ["PX" | "EX", number]): Promise<void> {
+export async function writeMarker(
+  redis: RedisClient,
+  reminder: ReminderJob,
+  value: string,
+  expiry: ["PX" | "EX", number],
+): Promise<void> {
   const keys = followerKeys(reminder.userId);
-  await redis.multi().set(sentMarkerKey(reminder), value, expiry[0] as "PX", expiry[1]).sadd(keys.reminderMarkers, `${reminder.ref}:${reminder.kind}`).exec();
+  await redis
+    .multi()
+    .set(sentMarkerKey(reminder), value, expiry[0] as "PX", expiry[1])
+    .sadd(keys.reminderMarkers, `${reminder.ref}:${reminder.kind}`)
+    .exec();
 }
 
 export interface RetryPolicy {
@@ -66,7 +75,14 @@ export interface RemindersOptions {
   watching?: KeyWatching;
 }
 
-export function createReminders({ queue, redis, clock, rules, retry = DEFAULT_RETRY, watching }: RemindersOptions): Reminders {
+export function createReminders({
+  queue,
+  redis,
+  clock,
+  rules,
+  retry = DEFAULT_RETRY,
+  watching,
+}: RemindersOptions): Reminders {
   const remove = async (kind: ReminderKind, ref: string) => {
     try {
       await queue.remove(reminderJobId(kind, ref));
@@ -78,7 +94,9 @@ export function createReminders({ queue, redis, clock, rules, retry = DEFAULT_RE
     async schedule(record) {
       const times = reminderTimes(record, rules);
       const now = clock();
-      const markers = await redis.mget(KINDS.map((kind) => sentMarkerKey({ userId: record.userId, ref: record.ref, kind })));
+      const markers = await redis.mget(
+        KINDS.map((kind) => sentMarkerKey({ userId: record.userId, ref: record.ref, kind })),
+      );
       await Promise.all(
         KINDS.map(async (kind, index) => {
           // Delivered, or the follower blocked the bot: nothing to schedule again.

@@ -63,7 +63,10 @@ export type ReminderResult = "sent" | "stale" | "duplicate";
  * for longer than the lease. Two attempts never send at the same time; a crash before or during
  * the send leaves a lease that runs out, and the retry sends (again, if Telegram had taken the first).
  */
-export function startReminderWorker(options: ReminderWorkerOptions): { worker: Worker<ReminderJob, ReminderResult>; close(): Promise<void> } {
+export function startReminderWorker(options: ReminderWorkerOptions): {
+  worker: Worker<ReminderJob, ReminderResult>;
+  close(): Promise<void>;
+} {
   const { connection, prefix, redis, credentials, deliver, logger } = options;
   const lockMs = options.lockDurationMs ?? DEFAULT_LOCK_MS;
   const leaseMs = options.leaseMs ?? LEASE_IN_LOCKS * lockMs;
@@ -90,7 +93,10 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
 
       // An expired key must stop trading before anyone is told about it. Only an active key becomes
       // expired: one frozen meanwhile (the key watch) stays frozen, and its follower hears of that instead.
-      if (reminder.kind === "expiry" && !(await credentials.moveStatus(reminder.userId, reminder.ref, "active", "expired"))) {
+      if (
+        reminder.kind === "expiry" &&
+        !(await credentials.moveStatus(reminder.userId, reminder.ref, "active", "expired"))
+      ) {
         if ((await credentials.current(reminder.userId))?.status !== "expired") {
           await claim.release();
           return "stale";
@@ -100,7 +106,15 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
       const answeredAt = Date.now();
       if (outcome.delivered) {
         await claim.record("sent", SENT_MARKER_TTL_SECONDS);
-        await options.audit.record({ type: "reminder-sent", userId: record.userId, ref: record.ref, name: record.name, maskedKey: record.maskedKey, details: { kind: reminder.kind }, at: answeredAt });
+        await options.audit.record({
+          type: "reminder-sent",
+          userId: record.userId,
+          ref: record.ref,
+          name: record.name,
+          maskedKey: record.maskedKey,
+          details: { kind: reminder.kind },
+          at: answeredAt,
+        });
         return "sent";
       }
       if ("unreachable" in outcome) {
@@ -131,9 +145,16 @@ export function startReminderWorker(options: ReminderWorkerOptions): { worker: W
   worker.on("completed", (job, result) => options.metrics.reminders.inc({ kind: job.data.kind, outcome: result }));
   worker.on("failed", (job, error) => {
     if (!job) return;
-    options.metrics.reminders.inc({ kind: job.data.kind, outcome: error instanceof UnrecoverableError ? "unreachable" : "failed" });
+    options.metrics.reminders.inc({
+      kind: job.data.kind,
+      outcome: error instanceof UnrecoverableError ? "unreachable" : "failed",
+    });
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
-    if (final) logger.warn({ jobId: job.id, kind: job.data.kind, userId: job.data.userId, err: error }, "reminder not delivered");
+    if (final)
+      logger.warn(
+        { jobId: job.id, kind: job.data.kind, userId: job.data.userId, err: error },
+        "reminder not delivered",
+      );
   });
   reportingErrors(worker, "reminder worker", logger);
   reportingErrors(queue, "reminder queue (worker side)", logger);

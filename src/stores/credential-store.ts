@@ -48,7 +48,13 @@ export interface CredentialStore {
    * unless the follower sent /panic since `panicEpoch` was read (then null: nothing is stored).
    * Throws KeyHeldElsewhere when another follower holds the same Bybit key (one key, one follower).
    */
-  save(userId: number, credentials: Credentials, facts: ApiKeyFacts, connectedAt: number, panicEpoch: number): Promise<CredentialRecord | null>;
+  save(
+    userId: number,
+    credentials: Credentials,
+    facts: ApiKeyFacts,
+    connectedAt: number,
+    panicEpoch: number,
+  ): Promise<CredentialRecord | null>;
   /** How many times the follower has sent /panic: a flow reads it at its start, and saves only if it has not changed. */
   panicEpoch(userId: number): Promise<number>;
   /** Counts a /panic: any key under check from before it is not stored. */
@@ -116,7 +122,12 @@ export const asText = (raw: Record<string, Buffer>): Record<string, string> =>
   Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value.toString("utf8")]));
 
 /** Opens the credential stored in the hash `key`: one read, so the record and its seal always belong together. */
-export async function revealAt(redis: RedisClient, sealer: Sealer, key: string, userId: number): Promise<{ record: CredentialRecord; credentials: Credentials } | null> {
+export async function revealAt(
+  redis: RedisClient,
+  sealer: Sealer,
+  key: string,
+  userId: number,
+): Promise<{ record: CredentialRecord; credentials: Credentials } | null> {
   const { sealed, ...raw } = await redis.hgetallBuffer(key);
   const record = toRecord(asText(raw));
   if (!record || !sealed) return null;
@@ -129,10 +140,21 @@ export async function revealAt(redis: RedisClient, sealer: Sealer, key: string, 
 const outboxOf = (userId: number) => followerKeys(userId).outbox;
 
 /** `events`: nudges the event relay after each change (without it, the relay's sweep finds the events). */
-export function createCredentialStore(redis: RedisClient, sealer: Sealer, events?: EventOutbox, audit?: AuditTrail): CredentialStore {
+export function createCredentialStore(
+  redis: RedisClient,
+  sealer: Sealer,
+  events?: EventOutbox,
+  audit?: AuditTrail,
+): CredentialStore {
   const holders = createKeyHolders(redis);
-  async function moveStatus(userId: number, ref: string, from: CredentialStatus | "", to: CredentialStatus): Promise<boolean> {
-    const moved = (await redis.eval(MOVE_STATUS, 2, credentialKey(userId), outboxOf(userId), ref, from, to, userId)) === 1;
+  async function moveStatus(
+    userId: number,
+    ref: string,
+    from: CredentialStatus | "",
+    to: CredentialStatus,
+  ): Promise<boolean> {
+    const moved =
+      (await redis.eval(MOVE_STATUS, 2, credentialKey(userId), outboxOf(userId), ref, from, to, userId)) === 1;
     // The change is made: a failed nudge fails nothing (the relay's sweep finds the event).
     if (moved) await events?.nudge(userId).catch(() => undefined);
     return moved;
@@ -177,7 +199,16 @@ export function createCredentialStore(redis: RedisClient, sealer: Sealer, events
       const previousId = await redis.hget(credentialKey(userId), "bybitKeyId");
       let saved: unknown;
       try {
-        saved = await redis.eval(SAVE_UNLESS_PANICKED, 3, credentialKey(userId), panicEpochKey(userId), outboxOf(userId), String(panicEpoch), userId, ...pairs);
+        saved = await redis.eval(
+          SAVE_UNLESS_PANICKED,
+          3,
+          credentialKey(userId),
+          panicEpochKey(userId),
+          outboxOf(userId),
+          String(panicEpoch),
+          userId,
+          ...pairs,
+        );
       } catch (error) {
         await holders.release(userId, facts.id, { token: claim }).catch(() => undefined);
         throw error;
@@ -188,7 +219,8 @@ export function createCredentialStore(redis: RedisClient, sealer: Sealer, events
       }
       // Stored: a nudge that fails (Redis at its memory limit) fails nothing; the relay's sweep finds the event.
       await events?.nudge(userId).catch(() => undefined);
-      if (previousId && previousId !== facts.id) await holders.release(userId, previousId, "own").catch(() => undefined);
+      if (previousId && previousId !== facts.id)
+        await holders.release(userId, previousId, "own").catch(() => undefined);
       return record;
     },
 
@@ -215,9 +247,16 @@ export function createCredentialStore(redis: RedisClient, sealer: Sealer, events
     moveStatus,
 
     async markUnreachable(userId, ref, at) {
-      if ((await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), ref, "unreachableSince", String(at))) !== 1) return;
+      if ((await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), ref, "unreachableSince", String(at))) !== 1)
+        return;
       const [name, maskedKey] = await redis.hmget(credentialKey(userId), "name", "maskedKey");
-      await audit?.record({ type: "follower-unreachable", userId, ref, name: name ?? undefined, maskedKey: maskedKey ?? undefined });
+      await audit?.record({
+        type: "follower-unreachable",
+        userId,
+        ref,
+        name: name ?? undefined,
+        maskedKey: maskedKey ?? undefined,
+      });
     },
 
     async purge(userId) {

@@ -48,10 +48,30 @@ export function createFollowerStore(redis: RedisClient, events?: EventOutbox): F
         ]);
         const all = allFollowerKeys(userId, { panicRefs, reminderMarkers, credentialRef: credentialRef ?? undefined });
         const flows = panicRefs.map(keys.panic);
-        const rest = all.filter((key) => key !== keys.credential && key !== keys.panics && key !== keys.reminderMarkers && !flows.includes(key));
+        const rest = all.filter(
+          (key) =>
+            key !== keys.credential && key !== keys.panics && key !== keys.reminderMarkers && !flows.includes(key),
+        );
         // One slot (the follower's hash tag), so one script even on Redis Cluster.
-        const args = [keys.outbox, keys.credential, keys.panics, keys.reminderMarkers, ...flows, ...rest, keys.language];
-        const done = await redis.eval(FORGET, args.length, ...args, userId, credentialRef ?? "", panicRefs.length, reminderMarkers.length, ...panicRefs);
+        const args = [
+          keys.outbox,
+          keys.credential,
+          keys.panics,
+          keys.reminderMarkers,
+          ...flows,
+          ...rest,
+          keys.language,
+        ];
+        const done = await redis.eval(
+          FORGET,
+          args.length,
+          ...args,
+          userId,
+          credentialRef ?? "",
+          panicRefs.length,
+          reminderMarkers.length,
+          ...panicRefs,
+        );
         if (done === 1) break;
         if (attempt === TRIES) throw new Error("the follower's keys kept changing while they were being forgotten");
       }

@@ -18,7 +18,10 @@ import { SealError, type Sealer } from "../vault/sealer.js";
  */
 
 const toPem = (der: Buffer) =>
-  `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
+  `-----BEGIN PRIVATE KEY-----\n${der
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
 
 export interface KeyPairPoolOptions {
   redis: RedisClient;
@@ -45,7 +48,13 @@ export const poolContext = (pairId: string) => `purpose=key-pair-pool|pair=${pai
 /** How often a full pool is looked at again; a `take` wakes the refill at once. */
 const IDLE_CHECK_MS = 5_000;
 
-export function createKeyPairPool({ redis, sealer, size, logger, key: poolKey = DEFAULT_POOL_KEY }: KeyPairPoolOptions): KeyPairPool {
+export function createKeyPairPool({
+  redis,
+  sealer,
+  size,
+  logger,
+  key: poolKey = DEFAULT_POOL_KEY,
+}: KeyPairPoolOptions): KeyPairPool {
   let running = false;
   let wake: (() => void) | undefined;
   let refilling: Promise<void> | undefined;
@@ -84,7 +93,11 @@ export function createKeyPairPool({ redis, sealer, size, logger, key: poolKey = 
       for (;;) {
         const entry = await redis.lpop(poolKey);
         if (entry === null) break;
-        const { pairId, publicKeyPem, sealed } = JSON.parse(entry) as { pairId: string; publicKeyPem: string; sealed: string };
+        const { pairId, publicKeyPem, sealed } = JSON.parse(entry) as {
+          pairId: string;
+          publicKeyPem: string;
+          sealed: string;
+        };
         try {
           return { publicKeyPem, privateKeyDer: sealer.open(Buffer.from(sealed, "base64"), poolContext(pairId)) };
         } catch (error) {
@@ -150,16 +163,24 @@ end
 redis.call("ZADD", KEYS[1], now, ARGV[4])
 redis.call("PEXPIRE", KEYS[1], window)
 return 0`;
-export const pendingContext = (userId: number, pairId: string) => `user=${userId}|purpose=pending-key-pair|pair=${pairId}`;
+export const pendingContext = (userId: number, pairId: string) =>
+  `user=${userId}|purpose=pending-key-pair|pair=${pairId}`;
 
-export function createPendingKeyPairs(redis: RedisClient, sealer: Sealer, pool: KeyPairPool, ttlSeconds: number): PendingKeyPairs {
+export function createPendingKeyPairs(
+  redis: RedisClient,
+  sealer: Sealer,
+  pool: KeyPairPool,
+  ttlSeconds: number,
+): PendingKeyPairs {
   return {
     async issue(userId, now) {
       // Tapping again and again gets the same pair for a minute: one follower cannot drain the pool.
       const [issuedAt, publicKeyPem] = await redis.hmget(pendingKey(userId), "issuedAt", "publicKeyPem");
       if (issuedAt && publicKeyPem && now - Number(issuedAt) < REISSUE_AFTER_MS) return { publicKeyPem };
       const pairId = randomUUID();
-      const retryInMs = Number(await redis.eval(TAKE_TURN, 1, pairRateKey(userId), now, PAIR_WINDOW_MS, PAIRS_PER_WINDOW, pairId));
+      const retryInMs = Number(
+        await redis.eval(TAKE_TURN, 1, pairRateKey(userId), now, PAIR_WINDOW_MS, PAIRS_PER_WINDOW, pairId),
+      );
       if (retryInMs > 0) {
         // Over the limit: the pair still waiting for the follower serves, else none.
         if (issuedAt && publicKeyPem && now - Number(issuedAt) < ttlSeconds * 1000) return { publicKeyPem };

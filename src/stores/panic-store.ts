@@ -118,7 +118,18 @@ export function createPanicStore(redis: RedisClient, sealer: Sealer, events?: Ev
 
   return {
     async freeze(userId, ref, frozenAt) {
-      const moved = await redis.eval(FREEZE, 4, credentialKey(userId), panicKey(userId, ref), panicIndexKey(userId), outboxOf(userId), ref, String(frozenAt), PANIC_TTL_SECONDS, userId);
+      const moved = await redis.eval(
+        FREEZE,
+        4,
+        credentialKey(userId),
+        panicKey(userId, ref),
+        panicIndexKey(userId),
+        outboxOf(userId),
+        ref,
+        String(frozenAt),
+        PANIC_TTL_SECONDS,
+        userId,
+      );
       if (moved !== 1) return null;
       await events?.nudge(userId);
       return flow(userId, ref);
@@ -149,16 +160,40 @@ export function createPanicStore(redis: RedisClient, sealer: Sealer, events?: Ev
 
     async recordSnapshot(userId, ref, read) {
       const fields = read
-        ? { snapshotState: "ready", snapshot: sealer.seal(Buffer.from(JSON.stringify(read)), snapshotContext(userId, ref)) }
+        ? {
+            snapshotState: "ready",
+            snapshot: sealer.seal(Buffer.from(JSON.stringify(read)), snapshotContext(userId, ref)),
+          }
         : { snapshotState: "unavailable" };
       // Only while the flow is open: a snapshot that finishes after the flow ended must not bring it back.
       await redis.eval(SET_IF_OPEN, 1, panicKey(userId, ref), ...Object.entries(fields).flat());
     },
 
     async finish(userId, ref, facts) {
-      const pairs = ["keyName", facts.keyName, "maskedKey", facts.maskedKey, "frozenAt", String(facts.frozenAt), "revokedVerified", facts.revokedVerified ? "yes" : "no"];
+      const pairs = [
+        "keyName",
+        facts.keyName,
+        "maskedKey",
+        facts.maskedKey,
+        "frozenAt",
+        String(facts.frozenAt),
+        "revokedVerified",
+        facts.revokedVerified ? "yes" : "no",
+      ];
       const verified = facts.revokedVerified ? "yes" : "no";
-      const finished = (await redis.eval(FINISH, 4, panicKey(userId, ref), panicIndexKey(userId), revokedKey(userId), outboxOf(userId), ref, userId, verified, ...pairs)) === 1;
+      const finished =
+        (await redis.eval(
+          FINISH,
+          4,
+          panicKey(userId, ref),
+          panicIndexKey(userId),
+          revokedKey(userId),
+          outboxOf(userId),
+          ref,
+          userId,
+          verified,
+          ...pairs,
+        )) === 1;
       if (finished) await events?.nudge(userId);
       return finished;
     },

@@ -54,11 +54,17 @@ export async function rewrapAll(options: RewrapOptions): Promise<RewrapRun> {
   // A walk begun for another newest entry is of no use: start again.
   const resuming = saved.entry === newestEntry;
   if (!resuming) await redis.del(stateKey);
-  const counts = Object.fromEntries(COUNTS.map((name) => [name, resuming ? Number(saved[name] ?? 0) : 0])) as unknown as RewrapCounts;
+  const counts = Object.fromEntries(
+    COUNTS.map((name) => [name, resuming ? Number(saved[name] ?? 0) : 0]),
+  ) as unknown as RewrapCounts;
   const startedAt = resuming ? Number(saved.startedAt) : Date.now();
   if (!resuming) await redis.hset(stateKey, { entry: newestEntry, startedAt });
   await options.onStart?.();
-  const cursors = new Map(Object.entries(saved).flatMap(([field, value]) => (resuming && field.startsWith("cursor:") ? [[field.slice(7), value]] : [])));
+  const cursors = new Map(
+    Object.entries(saved).flatMap(([field, value]) =>
+      resuming && field.startsWith("cursor:") ? [[field.slice(7), value]] : [],
+    ),
+  );
 
   /** One blob: re-sealed in place, or why not ("changed": read the key again). */
   async function reseal(found: SealedBlob): Promise<keyof RewrapCounts | "changed"> {

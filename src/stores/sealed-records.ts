@@ -44,7 +44,13 @@ const hashField =
   async (redis, key, match) => {
     const [blob, other] = await redis.hmgetBuffer(key, field, ...(otherField ? [otherField] : []));
     if (!blob || (otherField && !other)) return [];
-    return [{ blob, context: contextOf(match, other?.toString() ?? ""), replace: async (next) => (await redis.eval(REPLACE_FIELD, 1, key, field, blob, next)) === 1 }];
+    return [
+      {
+        blob,
+        context: contextOf(match, other?.toString() ?? ""),
+        replace: async (next) => (await redis.eval(REPLACE_FIELD, 1, key, field, blob, next)) === 1,
+      },
+    ];
   };
 
 /** Every finder's blobs at the key, together. */
@@ -54,7 +60,10 @@ const each =
     (await Promise.all(finders.map((find) => find(redis, key, match)))).flat();
 
 const KINDS: { pattern: RegExp; find: Finder }[] = [
-  { pattern: /^follower:\{(\d+)\}:credential$/, find: hashField("sealed", (m, bybitKeyId) => sealContext(Number(m[1]), bybitKeyId), "bybitKeyId") },
+  {
+    pattern: /^follower:\{(\d+)\}:credential$/,
+    find: hashField("sealed", (m, bybitKeyId) => sealContext(Number(m[1]), bybitKeyId), "bybitKeyId"),
+  },
   // A /panic flow holds the frozen key (moved whole from the slot, seal included) and what the account held.
   {
     pattern: /^follower:\{(\d+)\}:panic:(.+)$/,
@@ -63,7 +72,10 @@ const KINDS: { pattern: RegExp; find: Finder }[] = [
       hashField("snapshot", (m) => snapshotContext(Number(m[1]), m[2]!)),
     ),
   },
-  { pattern: /^follower:\{(\d+)\}:pending-key-pair$/, find: hashField("sealed", (m, pairId) => pendingContext(Number(m[1]), pairId), "pairId") },
+  {
+    pattern: /^follower:\{(\d+)\}:pending-key-pair$/,
+    find: hashField("sealed", (m, pairId) => pendingContext(Number(m[1]), pairId), "pairId"),
+  },
   {
     pattern: new RegExp(`^${DEFAULT_POOL_KEY.replace(/[{}]/g, "\\$&")}$`),
     async find(redis, key) {
@@ -73,7 +85,14 @@ const KINDS: { pattern: RegExp; find: Finder }[] = [
         return {
           blob: Buffer.from(sealed, "base64"),
           context: poolContext(pairId),
-          replace: async (next: Buffer) => (await redis.eval(REPLACE_ENTRY, 1, key, entry, JSON.stringify({ ...JSON.parse(entry), sealed: next.toString("base64") }))) === 1,
+          replace: async (next: Buffer) =>
+            (await redis.eval(
+              REPLACE_ENTRY,
+              1,
+              key,
+              entry,
+              JSON.stringify({ ...JSON.parse(entry), sealed: next.toString("base64") }),
+            )) === 1,
         };
       });
     },
@@ -88,7 +107,8 @@ const KINDS: { pattern: RegExp; find: Finder }[] = [
         {
           blob: Buffer.from(JSON.parse(stored) as string, "base64"),
           context: sealedStorageContext("conversation", key),
-          replace: async (next) => (await redis.eval(REPLACE_VALUE, 1, key, stored, JSON.stringify(next.toString("base64")))) === 1,
+          replace: async (next) =>
+            (await redis.eval(REPLACE_VALUE, 1, key, stored, JSON.stringify(next.toString("base64")))) === 1,
         },
       ];
     },

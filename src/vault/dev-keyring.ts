@@ -16,7 +16,9 @@ export function loadOrCreateDevKeyring(dataDir: string): { keyring: Keyring; pat
   // Anyone else who can read this file can open every stored key.
   const mode = statSync(path).mode & 0o777;
   if ((mode & 0o077) !== 0) {
-    throw new Error(`${path} can be read by others (mode ${mode.toString(8)}): run \`chmod 600 ${path}\`, then start again`);
+    throw new Error(
+      `${path} can be read by others (mode ${mode.toString(8)}): run \`chmod 600 ${path}\`, then start again`,
+    );
   }
   return { keyring: parseKeyring(readFileSync(path, "utf8")), path, created };
 }

@@ -16,7 +16,12 @@ export interface LivingKeyring {
   entries: string[];
 }
 
-export function announceKeyring(redis: RedisClient, keyring: Keyring, process: string, key = KEYRING_PRESENCE): { stop(): Promise<void> } {
+export function announceKeyring(
+  redis: RedisClient,
+  keyring: Keyring,
+  process: string,
+  key = KEYRING_PRESENCE,
+): { stop(): Promise<void> } {
   const line = () => JSON.stringify({ entries: [...keyring.byId.keys()], at: Date.now() });
   const announce = () => redis.hset(key, process, line()).catch(() => undefined);
   void announce();

@@ -32,9 +32,12 @@ export function parseKeyring(text: string): Keyring {
     const encoded = entry.slice(separator + 1);
     const key = Buffer.from(encoded, "base64");
     if (!KEY_BASE64.test(encoded) || key.length !== KEY_BYTES) {
-      throw new Error(`key "${id}" must be exactly ${KEY_BYTES} bytes of standard base64 (44 characters ending in "="); run \`npm run keygen\``);
+      throw new Error(
+        `key "${id}" must be exactly ${KEY_BYTES} bytes of standard base64 (44 characters ending in "="); run \`npm run keygen\``,
+      );
     }
-    if (key.every((byte) => byte === 0)) throw new Error(`key "${id}" is all zeros; run \`npm run keygen\` for a real one`);
+    if (key.every((byte) => byte === 0))
+      throw new Error(`key "${id}" is all zeros; run \`npm run keygen\` for a real one`);
     if (byId.has(id)) throw new Error(`key id "${id}" appears twice`);
     const twin = [...byId.values()].find((other) => other.key.equals(key));
     if (twin) throw new Error(`keys "${twin.id}" and "${id}" hold the same key material; each entry needs its own`);

@@ -36,7 +36,13 @@ export const sealedStorageContext = (purpose: string, key: string) => `purpose=$
  * A value above `maxBytes` is not written: the state under its key is deleted (the flow ends)
  * and the write fails, so that the update that made it so is answered as failed.
  */
-export function sealedStorage<T>(inner: KeyValueStorage<string>, sealer: Sealer, purpose: string, onUnreadable: OnUnreadable, maxBytes = Infinity): KeyValueStorage<T> {
+export function sealedStorage<T>(
+  inner: KeyValueStorage<string>,
+  sealer: Sealer,
+  purpose: string,
+  onUnreadable: OnUnreadable,
+  maxBytes = Infinity,
+): KeyValueStorage<T> {
   const context = (key: string) => sealedStorageContext(purpose, key);
   return {
     async read(key) {

@@ -24,7 +24,10 @@ export type SealErrorCode = "unknown-key" | "tampered" | "malformed";
 export class SealError extends Error {
   /** Its message names the keyring entry at most, never key material: logged as it is. */
   readonly safeMessage = true;
-  constructor(readonly code: SealErrorCode, message: string) {
+  constructor(
+    readonly code: SealErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = "SealError";
   }
@@ -77,11 +80,13 @@ function headerFor(keyId: string): Buffer {
 }
 
 function parse(blob: Buffer): ParsedBlob {
-  if (blob.length < 2 || blob[0] !== VERSION) throw new SealError("malformed", "sealed data has an unknown format version");
+  if (blob.length < 2 || blob[0] !== VERSION)
+    throw new SealError("malformed", "sealed data has an unknown format version");
   const idLength = blob[1]!;
   const headerLength = 2 + idLength;
   const wrapLength = NONCE + DATA_KEY + TAG;
-  if (blob.length < headerLength + wrapLength + NONCE + TAG) throw new SealError("malformed", "sealed data is truncated");
+  if (blob.length < headerLength + wrapLength + NONCE + TAG)
+    throw new SealError("malformed", "sealed data is truncated");
   const wrap = blob.subarray(headerLength, headerLength + wrapLength);
   return {
     header: blob.subarray(0, headerLength),
@@ -93,7 +98,8 @@ function parse(blob: Buffer): ParsedBlob {
   };
 }
 
-const wrapAad = (header: Buffer, context: string) => Buffer.concat([Buffer.from("wrap|"), header, Buffer.from(`|${context}`)]);
+const wrapAad = (header: Buffer, context: string) =>
+  Buffer.concat([Buffer.from("wrap|"), header, Buffer.from(`|${context}`)]);
 const payloadAad = (context: string) => Buffer.from(`payload|v${VERSION}|${context}`);
 
 export function createSealer(keyring: Keyring): Sealer {

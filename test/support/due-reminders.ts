@@ -10,10 +10,20 @@ import { canaryCredentials } from "./canaries.js";
 import { tradeOnlyFacts } from "./fake-bybit.js";
 
 /** Followers with a key 85 days old, stored and scheduled as the bot would: each rotation reminder is due now. */
-export async function dueReminders(redis: Redis, sealKeys: string, count: number, prefix = "{reminders}"): Promise<CredentialRecord[]> {
+export async function dueReminders(
+  redis: Redis,
+  sealKeys: string,
+  count: number,
+  prefix = "{reminders}",
+): Promise<CredentialRecord[]> {
   const credentials = createCredentialStore(redis, createSealer(parseKeyring(sealKeys)));
   const queue = new Queue<ReminderJob>(REMINDER_QUEUE, { connection: redis, prefix });
-  const reminders = createReminders({ queue, redis, clock: Date.now, rules: { rotateAfterDays: 80, keyMaxAgeDays: 90 } });
+  const reminders = createReminders({
+    queue,
+    redis,
+    clock: Date.now,
+    rules: { rotateAfterDays: 80, keyMaxAgeDays: 90 },
+  });
   const records: CredentialRecord[] = [];
   for (let i = 0; i < count; i += 1) {
     const createdAt = Date.now() - 85 * DAY_MS;
@@ -27,4 +37,5 @@ export async function dueReminders(redis: Redis, sealKeys: string, count: number
 }
 
 /** How many rotation reminders each follower received, by what Telegram accepted. */
-export const rotationRemindersIn = (texts: string[]) => texts.filter((text) => text.startsWith("🔁 Time to rotate")).length;
+export const rotationRemindersIn = (texts: string[]) =>
+  texts.filter((text) => text.startsWith("🔁 Time to rotate")).length;

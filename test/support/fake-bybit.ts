@@ -84,14 +84,36 @@ export interface BybitRequest {
 }
 
 const DAY = 86_400_000;
-const ALL_CATEGORIES = ["ContractTrade", "Spot", "Wallet", "Options", "Derivatives", "Exchange", "Earn", "FiatP2P", "FiatBybitPay", "FiatConvertBroker", "BlockTrade", "Affiliate"];
+const ALL_CATEGORIES = [
+  "ContractTrade",
+  "Spot",
+  "Wallet",
+  "Options",
+  "Derivatives",
+  "Exchange",
+  "Earn",
+  "FiatP2P",
+  "FiatBybitPay",
+  "FiatConvertBroker",
+  "BlockTrade",
+  "Affiliate",
+];
 
 export const TRADE_ONLY = { ContractTrade: ["Order", "Position"] };
 
 /** What Bybit says of a healthy trade-only key, as a store saves it without asking: made now, expiring in 90 days unless told. */
 export function tradeOnlyFacts(facts: Pick<ApiKeyFacts, "id" | "name"> & Partial<ApiKeyFacts>): ApiKeyFacts {
   const createdAt = facts.createdAt ?? Date.now();
-  return { readOnly: false, permissions: TRADE_ONLY, ips: [], createdAt, expiresAt: createdAt + 90 * DAY, unifiedAccount: true, rsaPublicKey: null, ...facts };
+  return {
+    readOnly: false,
+    permissions: TRADE_ONLY,
+    ips: [],
+    createdAt,
+    expiresAt: createdAt + 90 * DAY,
+    unifiedAccount: true,
+    rsaPublicKey: null,
+    ...facts,
+  };
 }
 
 export class FakeBybit {
@@ -144,7 +166,10 @@ export class FakeBybit {
   }
 
   /** Bybit's "Self-generated API Keys" dialog: the follower pastes a public key and gets an API key back. */
-  createSelfGeneratedKey(rsaPublicKey: string, options: Omit<FakeKeyOptions, "apiKey" | "apiSecret" | "rsaPublicKey"> = {}): FakeKey {
+  createSelfGeneratedKey(
+    rsaPublicKey: string,
+    options: Omit<FakeKeyOptions, "apiKey" | "apiSecret" | "rsaPublicKey"> = {},
+  ): FakeKey {
     return this.addKey({ ...options, apiKey: randomAlphanumeric(18), rsaPublicKey });
   }
 
@@ -200,13 +225,21 @@ export class FakeBybit {
   ): void {
     const category = params.get("category");
     const settleCoin = params.get("settleCoin");
-    if (category !== "linear" && category !== "inverse") return this.reply(response, 10001, undefined, "category is invalid");
+    if (category !== "linear" && category !== "inverse")
+      return this.reply(response, 10001, undefined, "category is invalid");
     if (needsScope && category === "linear" && !settleCoin && !params.get("symbol")) {
-      return this.reply(response, 10001, undefined, "Missing some parameters that must be filled in, symbol or settleCoin");
+      return this.reply(
+        response,
+        10001,
+        undefined,
+        "Missing some parameters that must be filled in, symbol or settleCoin",
+      );
     }
     const limit = Math.min(Math.max(Number(params.get("limit") ?? 20), 1), max);
     const offset = params.get("cursor") ? Number(Buffer.from(params.get("cursor")!, "base64url").toString()) : 0;
-    const matching = items.filter((item) => item.category === category && (!settleCoin || item.settleCoin === settleCoin));
+    const matching = items.filter(
+      (item) => item.category === category && (!settleCoin || item.settleCoin === settleCoin),
+    );
     const list = matching.slice(offset, offset + limit).map(({ settleCoin: _coin, ...item }) => item);
     const next = offset + limit < matching.length ? Buffer.from(String(offset + limit)).toString("base64url") : "";
     this.reply(response, 0, { category, list, nextPageCursor: next });
@@ -232,12 +265,19 @@ export class FakeBybit {
   private signatureHolds(key: FakeKey, message: string, signature: string): boolean {
     if (key.rsaPublicKey !== null) {
       try {
-        return verify("sha256", Buffer.from(message), createPublicKey(key.rsaPublicKey), Buffer.from(signature, "base64"));
+        return verify(
+          "sha256",
+          Buffer.from(message),
+          createPublicKey(key.rsaPublicKey),
+          Buffer.from(signature, "base64"),
+        );
       } catch {
         return false;
       }
     }
-    const expected = createHmac("sha256", key.apiSecret ?? "").update(message).digest("hex");
+    const expected = createHmac("sha256", key.apiSecret ?? "")
+      .update(message)
+      .digest("hex");
     return signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
   }
 
@@ -264,7 +304,8 @@ export class FakeBybit {
       mktMakerLevel: "0",
       affiliateID: 0,
       // Bybit keeps the key material without its PEM armour.
-      rsaPublicKey: key.rsaPublicKey === null ? "" : key.rsaPublicKey.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""),
+      rsaPublicKey:
+        key.rsaPublicKey === null ? "" : key.rsaPublicKey.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""),
       isMaster: true,
       parentUid: "0",
       kycLevel: "LEVEL_DEFAULT",
@@ -281,6 +322,12 @@ export class FakeBybit {
       10010: "Unmatched IP, please check your API key's bound IP addresses.",
       33004: "Your api key has expired.",
     };
-    sendJson(response, 200, { retCode, retMsg: retMsg ?? messages[retCode] ?? "error", result, retExtInfo: {}, time: Date.now() });
+    sendJson(response, 200, {
+      retCode,
+      retMsg: retMsg ?? messages[retCode] ?? "error",
+      result,
+      retExtInfo: {},
+      time: Date.now(),
+    });
   }
 }

@@ -79,7 +79,22 @@ class TelegramError extends Error {
   }
 }
 
-const ALLOWED_TAGS = new Set(["b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a", "tg-spoiler", "blockquote"]);
+const ALLOWED_TAGS = new Set([
+  "b",
+  "strong",
+  "i",
+  "em",
+  "u",
+  "ins",
+  "s",
+  "strike",
+  "del",
+  "code",
+  "pre",
+  "a",
+  "tg-spoiler",
+  "blockquote",
+]);
 
 /** Telegram refuses HTML it cannot parse; so does this fake, so broken markup fails a test instead of a follower. */
 function checkHtml(text: string): void {
@@ -88,10 +103,14 @@ function checkHtml(text: string): void {
   for (const match of text.matchAll(pattern)) {
     const [whole, closing, tag] = match;
     if (whole === "<" || whole === "&" || !tag || !ALLOWED_TAGS.has(tag)) {
-      throw new TelegramError(400, `Bad Request: can't parse entities: unsupported start tag or unescaped character at byte offset ${match.index}`);
+      throw new TelegramError(
+        400,
+        `Bad Request: can't parse entities: unsupported start tag or unescaped character at byte offset ${match.index}`,
+      );
     }
     if (closing) {
-      if (open.pop() !== tag) throw new TelegramError(400, `Bad Request: can't parse entities: unmatched end tag "${tag}"`);
+      if (open.pop() !== tag)
+        throw new TelegramError(400, `Bad Request: can't parse entities: unmatched end tag "${tag}"`);
     } else {
       open.push(tag);
     }
@@ -167,7 +186,10 @@ export class FakeTelegram {
   }
 
   sendSticker(user: FakeUser, chat: FakeChat = this.privateChat(user)): FakeMessage {
-    const message = this.store(chat, { from: user, sticker: { file_id: "sticker", width: 512, height: 512, is_animated: false, is_video: false, type: "regular" } });
+    const message = this.store(chat, {
+      from: user,
+      sticker: { file_id: "sticker", width: 512, height: 512, is_animated: false, is_video: false, type: "regular" },
+    });
     this.push({ message });
     return message;
   }
@@ -215,8 +237,10 @@ export class FakeTelegram {
 
   /** Like a Telegram client: only a button that is on the message can be pressed. */
   pressButton(user: FakeUser, message: FakeMessage, data: string): void {
-    const keyboard = (message.reply_markup as { inline_keyboard?: { callback_data?: string }[][] } | undefined)?.inline_keyboard ?? [];
-    if (!keyboard.flat().some((button) => button.callback_data === data)) throw new Error(`no button "${data}" on message ${message.message_id}`);
+    const keyboard =
+      (message.reply_markup as { inline_keyboard?: { callback_data?: string }[][] } | undefined)?.inline_keyboard ?? [];
+    if (!keyboard.flat().some((button) => button.callback_data === data))
+      throw new Error(`no button "${data}" on message ${message.message_id}`);
     const id = `cq${this.nextUpdateId}`;
     this.callbackQueries.add(id);
     this.push({ callback_query: { id, from: user, message, chat_instance: String(message.chat.id), data } });
@@ -305,7 +329,11 @@ export class FakeTelegram {
       };
       const timer = setTimeout(() => {
         this.textWaiters.get(chatId)?.delete(waiter);
-        reject(new Error(`timed out waiting for a message to chat ${chatId}; it got: ${JSON.stringify(this.botTexts(chatId)).slice(0, 400)}`));
+        reject(
+          new Error(
+            `timed out waiting for a message to chat ${chatId}; it got: ${JSON.stringify(this.botTexts(chatId)).slice(0, 400)}`,
+          ),
+        );
       }, timeoutMs);
       const waiters = this.textWaiters.get(chatId) ?? new Set();
       waiters.add(waiter);
@@ -313,12 +341,21 @@ export class FakeTelegram {
     });
   }
 
-  async waitForCall(predicate: (call: RecordedCall) => boolean, timeoutMs = 5000, what = "a matching call"): Promise<RecordedCall> {
+  async waitForCall(
+    predicate: (call: RecordedCall) => boolean,
+    timeoutMs = 5000,
+    what = "a matching call",
+  ): Promise<RecordedCall> {
     return this.calls[await this.waitFor(predicate, 0, timeoutMs, what)]!;
   }
 
   /** Resolves with the index of the first call from `start` on that matches; each call is looked at once. */
-  private waitFor(predicate: (call: RecordedCall) => boolean, start: number, timeoutMs: number, what: string): Promise<number> {
+  private waitFor(
+    predicate: (call: RecordedCall) => boolean,
+    start: number,
+    timeoutMs: number,
+    what: string,
+  ): Promise<number> {
     return new Promise((resolve, reject) => {
       let next = start;
       const check = () => {
@@ -332,7 +369,9 @@ export class FakeTelegram {
       };
       const timer = setTimeout(() => {
         this.callListeners.delete(check);
-        const recent = this.calls.slice(-8).map((call) => `${call.method} ${JSON.stringify(call.payload).slice(0, 160)}`);
+        const recent = this.calls
+          .slice(-8)
+          .map((call) => `${call.method} ${JSON.stringify(call.payload).slice(0, 160)}`);
         reject(new Error(`timed out waiting for ${what}; last calls:\n${recent.join("\n")}`));
       }, timeoutMs);
       this.callListeners.add(check);
@@ -365,7 +404,12 @@ export class FakeTelegram {
 
   private store(chat: FakeChat, content: Partial<FakeMessage>): FakeMessage {
     const state = this.chatState(chat.id);
-    const message: FakeMessage = { message_id: state.nextMessageId++, date: Math.floor(Date.now() / 1000), chat, ...content };
+    const message: FakeMessage = {
+      message_id: state.nextMessageId++,
+      date: Math.floor(Date.now() / 1000),
+      chat,
+      ...content,
+    };
     state.messages.set(message.message_id, message);
     return message;
   }
@@ -402,15 +446,27 @@ export class FakeTelegram {
     if (!match) return sendJson(response, 404, { ok: false, error_code: 404, description: "Not Found" });
     const [, token, method] = match as unknown as [string, string, string];
     const body = await readBody(request);
-    if (token !== this.token) return sendJson(response, 401, { ok: false, error_code: 401, description: "Unauthorized" });
+    if (token !== this.token)
+      return sendJson(response, 401, { ok: false, error_code: 401, description: "Unauthorized" });
     const payload = (body ? JSON.parse(body) : {}) as Record<string, unknown>;
     const call: RecordedCall = { method, payload, at };
     this.calls.push(call);
     for (const listener of [...this.callListeners]) listener();
     const failure = this.scripted.get(method)?.shift();
     if (failure === "drop") return void request.socket.destroy();
-    if (failure === 429) return sendJson(response, 429, { ok: false, error_code: 429, description: "Too Many Requests: retry after 1", parameters: { retry_after: 1 } });
-    if (failure !== undefined) return sendJson(response, failure, { ok: false, error_code: failure, description: failure === 502 ? "Bad Gateway" : "Internal Server Error" });
+    if (failure === 429)
+      return sendJson(response, 429, {
+        ok: false,
+        error_code: 429,
+        description: "Too Many Requests: retry after 1",
+        parameters: { retry_after: 1 },
+      });
+    if (failure !== undefined)
+      return sendJson(response, failure, {
+        ok: false,
+        error_code: failure,
+        description: failure === 502 ? "Bad Gateway" : "Internal Server Error",
+      });
     try {
       call.result = await this.answer(method, payload, request);
       // Only what Telegram accepted shows up in the chat.
@@ -419,7 +475,12 @@ export class FakeTelegram {
       this.onAnswered?.(call);
     } catch (error) {
       if (!(error instanceof TelegramError)) throw error;
-      sendJson(response, error.code, { ok: false, error_code: error.code, description: error.description, parameters: error.parameters });
+      sendJson(response, error.code, {
+        ok: false,
+        error_code: error.code,
+        description: error.description,
+        parameters: error.parameters,
+      });
     }
   }
 
@@ -448,7 +509,11 @@ export class FakeTelegram {
         return { url: this.webhookUrl ?? "", has_custom_certificate: false, pending_update_count: this.updates.length };
       case "setWebhook": {
         this.webhookUrl = String(payload.url);
-        const setting = { url: String(payload.url), secret: payload.secret_token === undefined ? undefined : String(payload.secret_token), maxConnections: Number(payload.max_connections ?? 40) };
+        const setting = {
+          url: String(payload.url),
+          secret: payload.secret_token === undefined ? undefined : String(payload.secret_token),
+          maxConnections: Number(payload.max_connections ?? 40),
+        };
         this.webhook = new WebhookDelivery(setting, this.webhookTargets, (update) => {
           if (!this.takenAt.has(update.update_id)) this.takenAt.set(update.update_id, performance.now());
         });
@@ -492,13 +557,17 @@ export class FakeTelegram {
         if (chatId === undefined) throw new TelegramError(400, "Bad Request: business connection not found");
         const ids = payload.message_ids as number[];
         const messages = this.chatState(chatId).messages;
-        if (!ids.every((id) => messages.has(id))) throw new TelegramError(400, "Bad Request: message to delete not found");
+        if (!ids.every((id) => messages.has(id)))
+          throw new TelegramError(400, "Bad Request: message to delete not found");
         for (const id of ids) messages.delete(id);
         return true;
       }
       case "answerCallbackQuery": {
         if (!this.callbackQueries.delete(String(payload.callback_query_id))) {
-          throw new TelegramError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid");
+          throw new TelegramError(
+            400,
+            "Bad Request: query is too old and response timeout expired or query ID is invalid",
+          );
         }
         return true;
       }
@@ -526,7 +595,11 @@ export class FakeTelegram {
 
   /** Long polling as Telegram does it: `offset` confirms, `timeout` (seconds) holds the request open. */
   private async getUpdates(payload: Record<string, unknown>, request: IncomingMessage): Promise<Update[]> {
-    if (this.webhook) throw new TelegramError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+    if (this.webhook)
+      throw new TelegramError(
+        409,
+        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+      );
     const offset = Number(payload.offset ?? 0);
     const limit = Math.min(Math.max(Number(payload.limit ?? 100), 1), 100);
     const timeoutMs = Number(payload.timeout ?? 0) * 1000;

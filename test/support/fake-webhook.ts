@@ -21,7 +21,13 @@ export interface WebhookSetting {
 
 /** The chat an update belongs to, as Telegram orders delivery: one chat's updates one at a time. */
 function chatOf(update: Update): string {
-  const message = update.message ?? update.edited_message ?? update.channel_post ?? update.edited_channel_post ?? update.business_message ?? update.edited_business_message;
+  const message =
+    update.message ??
+    update.edited_message ??
+    update.channel_post ??
+    update.edited_channel_post ??
+    update.business_message ??
+    update.edited_business_message;
   const chatId = message?.chat.id ?? update.callback_query?.message?.chat.id ?? update.callback_query?.from.id;
   return chatId === undefined ? `update-${update.update_id}` : String(chatId);
 }
@@ -73,7 +79,10 @@ export class WebhookDelivery {
       this.onTaken(update);
       const status = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", ...(this.setting.secret ? { "x-telegram-bot-api-secret-token": this.setting.secret } : {}) },
+        headers: {
+          "content-type": "application/json",
+          ...(this.setting.secret ? { "x-telegram-bot-api-secret-token": this.setting.secret } : {}),
+        },
         body: JSON.stringify(update),
       }).then(
         async (response) => (await response.arrayBuffer(), response.status),

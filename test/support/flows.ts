@@ -2,7 +2,11 @@ import { expect } from "vitest";
 import type { Follower, Harness } from "./harness.js";
 
 /** Runs `/connect` (or `/rotate`) with key and secret in one message; returns the bot's verdict. */
-export async function submitKey(follower: Follower, creds: { apiKey: string; apiSecret: string }, command = "/connect"): Promise<string> {
+export async function submitKey(
+  follower: Follower,
+  creds: { apiKey: string; apiSecret: string },
+  command = "/connect",
+): Promise<string> {
   follower.say(command);
   await follower.reply();
   follower.say(`${creds.apiKey} ${creds.apiSecret}`);

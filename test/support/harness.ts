@@ -16,7 +16,12 @@ import { createLogger } from "../../src/infra/logger.js";
 import { redisClient, scanKeys, type RedisClient, type RedisTarget } from "../../src/infra/redis.js";
 import { eventKeys, type EventKeys } from "../../src/events/outbox.js";
 import { startEventRelay } from "../../src/events/relay.js";
-import { retirementBrake, startKeyWatchWorker, type KeyWatchSchedule, type WatchJob } from "../../src/key-watch/worker.js";
+import {
+  retirementBrake,
+  startKeyWatchWorker,
+  type KeyWatchSchedule,
+  type WatchJob,
+} from "../../src/key-watch/worker.js";
 import { startReminderWorker } from "../../src/reminders/worker.js";
 import { type SharedKeys } from "../../src/key-watch/shared-keys.js";
 import { type ReminderJob, type Reminders } from "../../src/reminders/schedule.js";
@@ -65,8 +70,6 @@ export interface HarnessOptions {
   /** How the bot retries deletions (default: production's, with a 2 s lease and a 200 ms sweep). */
   shredderTiming?: Partial<ShredderTiming>;
 }
-
-
 
 export interface Follower {
   user: FakeUser;
@@ -133,7 +136,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const target = options.redisTarget ?? inject("redisTarget");
   const redis = redisClient(target);
   const logs: string[] = [];
-  const logger = createLogger({ level: "trace", neverLog: [BOT_TOKEN], destination: { write: (line: string) => logs.push(line) } });
+  const logger = createLogger({
+    level: "trace",
+    neverLog: [BOT_TOKEN],
+    destination: { write: (line: string) => logs.push(line) },
+  });
   const metrics = createMetrics();
   // Keys of its own for everything shared by name: test files share one Redis.
   const tag = () => randomUUID().slice(0, 8);
@@ -175,7 +182,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       reminderRetry: { attempts: 4, backoffMs: 200 },
     },
   );
-  const { credentials, followers, languages, panics, audit, keyPairPool, pendingKeyPairs, reminders, exchange } = services;
+  const { credentials, followers, languages, panics, audit, keyPairPool, pendingKeyPairs, reminders, exchange } =
+    services;
   const { denylist, sharedKeys, telegramBudget: budget, reminderQueue: queue, watchQueue } = services;
   const watch = services.watchSchedule;
   const prefix = services.reminderQueue.opts.prefix!;
@@ -205,7 +213,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     audit,
     async eventsRelayed(userId) {
       const deadline = Date.now() + 3000;
-      const waiting = async () => (await redis.xlen(`follower:{${userId}}:outbox`)) > 0 || (await redis.zscore(events.pending, String(userId))) !== null;
+      const waiting = async () =>
+        (await redis.xlen(`follower:{${userId}}:outbox`)) > 0 ||
+        (await redis.zscore(events.pending, String(userId))) !== null;
       while (await waiting()) {
         if (Date.now() > deadline) throw new Error("the relay did not move the follower's events within 3 s");
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -223,7 +233,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       // The look is counted before its notice goes out: let that finish too.
-      while ((await watchQueue.getActiveCount()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      while ((await watchQueue.getActiveCount()) > 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
     },
     logs,
     metrics,
@@ -300,7 +311,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       running.recovery.stop();
       await relay.stop();
       // One key at a time: on a cluster they live in different slots.
-      for (const key of [pendingDeletionsKey, `${pendingDeletionsKey}:answered`, checksKey, panicStepsKey, restartNoticesKey, events.stream, events.pending, audit.stream, audit.activityStream]) await redis.del(key);
+      for (const key of [
+        pendingDeletionsKey,
+        `${pendingDeletionsKey}:answered`,
+        checksKey,
+        panicStepsKey,
+        restartNoticesKey,
+        events.stream,
+        events.pending,
+        audit.stream,
+        audit.activityStream,
+      ])
+        await redis.del(key);
       await keyPairPool.stop();
       await redis.del(keyPairPoolKey);
       await Promise.all([...workers].map((worker) => worker.close()));
@@ -312,7 +334,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
 
-  const workerApi = new Api(BOT_TOKEN, { apiRoot: telegramApiRoot, fetch: sendPath("background", { budget, logger, metrics }) });
+  const workerApi = new Api(BOT_TOKEN, {
+    apiRoot: telegramApiRoot,
+    fetch: sendPath("background", { budget, logger, metrics }),
+  });
   const startBot = () => {
     const { bot, shredder, recovery } = createBot({
       ...services,

@@ -14,7 +14,9 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 }
 
 /** A loopback HTTP server for the protocol fakes; `stop` also cuts connections held open on purpose. */
-export async function listen(handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<{ url: string; stop(): Promise<void>; server: Server }> {
+export async function listen(
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+): Promise<{ url: string; stop(): Promise<void>; server: Server }> {
   const server = createServer(handler);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

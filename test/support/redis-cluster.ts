@@ -24,10 +24,29 @@ export async function startLocalCluster(masters = 3): Promise<LocalCluster> {
   try {
     for (let i = 0; i < masters; i += 1) {
       const port = await freePort();
-      servers.push(await startLocalRedis({ port, args: ["--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`), "--cluster-node-timeout", "5000"] }));
+      servers.push(
+        await startLocalRedis({
+          port,
+          args: [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            join(dir, `nodes-${port}.conf`),
+            "--cluster-node-timeout",
+            "5000",
+          ],
+        }),
+      );
     }
     const nodes = servers.map((server) => new URL(server.url).host);
-    await promisify(execFile)("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", "0", "--cluster-yes"]);
+    await promisify(execFile)("redis-cli", [
+      "--cluster",
+      "create",
+      ...nodes,
+      "--cluster-replicas",
+      "0",
+      "--cluster-yes",
+    ]);
     for (const node of nodes) await untilClusterOk(node);
     return {
       nodes,

@@ -34,7 +34,14 @@ export function useServiceStage(token: string, extraEnv: Record<string, string> 
     stage.bybit = new FakeBybit();
     const [apiRoot, bybitUrl] = await Promise.all([stage.telegram.start(), stage.bybit.start()]);
     stage.redisUrl = redisServer.url;
-    stage.env = { BOT_TOKEN: token, REDIS_URL: redisServer.url, SEAL_KEYS: generateKeyringEntry(), TELEGRAM_API_ROOT: apiRoot, BYBIT_BASE_URL: bybitUrl, ...extraEnv };
+    stage.env = {
+      BOT_TOKEN: token,
+      REDIS_URL: redisServer.url,
+      SEAL_KEYS: generateKeyringEntry(),
+      TELEGRAM_API_ROOT: apiRoot,
+      BYBIT_BASE_URL: bybitUrl,
+      ...extraEnv,
+    };
   });
   afterAll(async () => {
     await Promise.all(services.filter((service) => service.child.exitCode === null).map((service) => service.crash()));

@@ -22,7 +22,9 @@ export function disconnectFeature(deps: DisconnectDeps): Composer<BotContext> {
     const texts = textsOf(ctx);
     const record = await deps.credentials.current(ctx.from.id);
     if (!record) return ctx.reply(texts.noKey);
-    const keyboard = new InlineKeyboard().text(texts.disconnectButton, `disconnect:${record.ref}`).text(texts.keepButton, KEEP);
+    const keyboard = new InlineKeyboard()
+      .text(texts.disconnectButton, `disconnect:${record.ref}`)
+      .text(texts.keepButton, KEEP);
     await ctx.reply(texts.disconnectConfirm(record), { parse_mode: "HTML", reply_markup: keyboard });
   });
   dm.callbackQuery(/^disconnect:(.+)$/, async (ctx) => {
@@ -30,7 +32,8 @@ export function disconnectFeature(deps: DisconnectDeps): Composer<BotContext> {
     await ctx.answerCallbackQuery();
     if (ctx.callbackQuery.data === KEEP) return ctx.editMessageText(texts.disconnectKept);
     const record = await deps.credentials.current(ctx.from.id);
-    if (!record || `disconnect:${record.ref}` !== ctx.callbackQuery.data) return ctx.editMessageText(texts.buttonExpired);
+    if (!record || `disconnect:${record.ref}` !== ctx.callbackQuery.data)
+      return ctx.editMessageText(texts.buttonExpired);
     // Purge first: should removing the reminders fail, they find no credential and send nothing.
     await deps.credentials.purge(ctx.from.id);
     await deps.reminders.cancel(record);

@@ -19,7 +19,9 @@ export function forgetFeature(deps: ForgetDeps): Composer<BotContext> {
   const dm = feature.chatType("private");
   dm.command("forget", async (ctx) => {
     const texts = textsOf(ctx);
-    const keyboard = new InlineKeyboard().text(texts.forgetButton, `forget:${ctx.from.id}`).text(texts.keepButton, "forget:keep");
+    const keyboard = new InlineKeyboard()
+      .text(texts.forgetButton, `forget:${ctx.from.id}`)
+      .text(texts.keepButton, "forget:keep");
     await ctx.reply(texts.forgetConfirm, { reply_markup: keyboard });
   });
   dm.callbackQuery(/^forget:(.+)$/, async (ctx) => {

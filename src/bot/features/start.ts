@@ -29,7 +29,10 @@ export function startFeature(deps: StartDeps): Composer<BotContext> {
     const record = await deps.credentials.current(ctx.from.id);
     const intro = texts.startIntro(deps.rotation.rotateAfterDays);
     if (record?.status === "active") return ctx.reply(`${intro}\n\n${texts.startNextConnected(record)}`, html);
-    await ctx.reply(`${intro}\n\n${texts.startNextConnect}`, { ...html, reply_markup: new InlineKeyboard().text(texts.startConnectButton, START_CONNECT) });
+    await ctx.reply(`${intro}\n\n${texts.startNextConnect}`, {
+      ...html,
+      reply_markup: new InlineKeyboard().text(texts.startConnectButton, START_CONNECT),
+    });
   });
   dm.callbackQuery(START_CONNECT, async (ctx) => {
     await ctx.answerCallbackQuery();

@@ -20,7 +20,9 @@ export function statusFeature(deps: StatusDeps): Composer<BotContext> {
     const record = await deps.credentials.current(ctx.from.id);
     if (!record) {
       const revoked = await deps.panics.revocation(ctx.from.id);
-      return ctx.reply(revoked ? `${texts.lastRevoked(revoked)}\n\n${texts.noKey}` : texts.noKey, { parse_mode: "HTML" });
+      return ctx.reply(revoked ? `${texts.lastRevoked(revoked)}\n\n${texts.noKey}` : texts.noKey, {
+        parse_mode: "HTML",
+      });
     }
     await ctx.reply(texts.status(record, reminderTimes(record, deps.rotation), deps.clock()), { parse_mode: "HTML" });
   });

@@ -23,8 +23,19 @@ export function carriedText(update: Update): CarriedText | null {
     update.edited_business_message;
   if (!message) return null;
   // Everything a message shows that its sender typed or pasted: a quote and a poll too.
-  const shown = [message.text, message.caption, message.quote?.text, message.poll?.question, ...(message.poll?.options.map((option) => option.text) ?? [])];
+  const shown = [
+    message.text,
+    message.caption,
+    message.quote?.text,
+    message.poll?.question,
+    ...(message.poll?.options.map((option) => option.text) ?? []),
+  ];
   const text = shown.filter((part) => part !== undefined).join("\n");
   if (text === "") return null;
-  return { chatId: message.chat.id, messageId: message.message_id, businessConnectionId: message.business_connection_id, text };
+  return {
+    chatId: message.chat.id,
+    messageId: message.message_id,
+    businessConnectionId: message.business_connection_id,
+    text,
+  };
 }

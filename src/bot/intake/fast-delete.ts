@@ -4,7 +4,9 @@ import type { MessageAddress } from "./carriers.js";
 
 /** One pool of keep-alive connections to the Bot API, shared with grammY so that deletions find them warm. */
 export function telegramAgent(telegramApiRoot: string): http.Agent {
-  return telegramApiRoot.startsWith("https:") ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  return telegramApiRoot.startsWith("https:")
+    ? new https.Agent({ keepAlive: true })
+    : new http.Agent({ keepAlive: true });
 }
 
 /**
@@ -42,7 +44,12 @@ export function createFastDelete(
       );
       const call = request(
         businessConnectionId === undefined ? chatUrl : businessUrl,
-        { method: "POST", agent, timeout: TIMEOUT_MS, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+        {
+          method: "POST",
+          agent,
+          timeout: TIMEOUT_MS,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        },
         (response) => {
           let text = "";
           response.setEncoding("utf8");

@@ -54,13 +54,18 @@ return 0`;
 
 /** The member is the entry itself, spelt the same way every time so that it can be found again. */
 const memberOf = ({ address: { chatId, messageId, businessConnectionId }, since }: PendingDeletion) =>
-  JSON.stringify(businessConnectionId === undefined ? [chatId, messageId, since] : [chatId, messageId, since, businessConnectionId]);
+  JSON.stringify(
+    businessConnectionId === undefined ? [chatId, messageId, since] : [chatId, messageId, since, businessConnectionId],
+  );
 
 function entryOf(member: string): PendingDeletion | null {
   try {
     const [chatId, messageId, since, businessConnectionId] = JSON.parse(member) as [number, number, number, string?];
     if (![chatId, messageId, since].every(Number.isSafeInteger)) return null;
-    return { address: { chatId, messageId, ...(businessConnectionId === undefined ? {} : { businessConnectionId }) }, since };
+    return {
+      address: { chatId, messageId, ...(businessConnectionId === undefined ? {} : { businessConnectionId }) },
+      since,
+    };
   } catch {
     return null;
   }

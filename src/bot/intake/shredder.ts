@@ -105,7 +105,11 @@ export function createShredder(deps: ShredderDeps): Shredder {
    * deletion goes on in memory, and the entry (if Redis has it) stays pending for the others.
    */
   async function hold(entry: PendingDeletion, until: number): Promise<void> {
-    await deps.pending.hold(entry, until).catch((error: unknown) => deps.logger.warn({ err: error }, "could not hold a pending deletion; retrying it here all the same"));
+    await deps.pending
+      .hold(entry, until)
+      .catch((error: unknown) =>
+        deps.logger.warn({ err: error }, "could not hold a pending deletion; retrying it here all the same"),
+      );
   }
 
   /**
@@ -120,12 +124,19 @@ export function createShredder(deps: ShredderDeps): Shredder {
       const outcome = await untilSettled(entry);
       // Left to whoever takes the entry next.
       if (outcome === "stopped") return outcome;
-      deps.metrics.credentialDeletions.inc({ outcome: outcome === "deleted" ? "deleted" : outcome === "refused" ? "refused" : "gave_up" });
+      deps.metrics.credentialDeletions.inc({
+        outcome: outcome === "deleted" ? "deleted" : outcome === "refused" ? "refused" : "gave_up",
+      });
       if (outcome !== "deleted") {
-        deps.logger.warn({ chatId: entry.address.chatId, messageId: entry.address.messageId, outcome }, "credential message could not be deleted");
+        deps.logger.warn(
+          { chatId: entry.address.chatId, messageId: entry.address.messageId, outcome },
+          "credential message could not be deleted",
+        );
         // The word may take the send path's full retry time: the entry stays ours meanwhile.
         await hold(entry, now() + TELLING_MS + timing.leaseMs);
-        await deps.tellNotDeleted(entry.address, outcome).catch((error: unknown) => deps.logger.warn({ err: error }, "could not say that a message stays"));
+        await deps
+          .tellNotDeleted(entry.address, outcome)
+          .catch((error: unknown) => deps.logger.warn({ err: error }, "could not say that a message stays"));
       }
       if (unanswered) await tellUnanswered(entry);
       // Its update is still being handled here: the entry waits for that (held by the sweep),
@@ -178,7 +189,9 @@ export function createShredder(deps: ShredderDeps): Shredder {
       // `work` has sent the first deletion request by now (it awaits nothing before it).
       deps.metrics.credentialExposure.observe((performance.now() - receivedAt) / 1000);
       shredding = Promise.race([
-        settled.then((outcome): Shredding => (outcome === "deleted" || outcome === "refused" ? outcome : "still-trying")),
+        settled.then((outcome): Shredding =>
+          outcome === "deleted" || outcome === "refused" ? outcome : "still-trying",
+        ),
         pause(timing.patienceMs).then((): Shredding => "still-trying"),
       ]);
       started.set(id, shredding);
@@ -193,12 +206,14 @@ export function createShredder(deps: ShredderDeps): Shredder {
       owed.delete(id);
       // Settled already: the entry waited only for this. Still deleting: it goes once the deletion ends.
       const done = settled ? deps.pending.remove(entry) : deps.pending.markAnswered(entry);
-      const failed = (error: unknown) => deps.logger.warn({ err: error }, "could not record a credential message answered");
+      const failed = (error: unknown) =>
+        deps.logger.warn({ err: error }, "could not record a credential message answered");
       await done.catch(failed);
     },
 
     startSweeping() {
-      const tick = () => sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read pending deletions"));
+      const tick = () =>
+        sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read pending deletions"));
       void tick();
       sweeper = setInterval(tick, timing.sweepEveryMs).unref();
     },
@@ -214,7 +229,8 @@ export function createShredder(deps: ShredderDeps): Shredder {
   };
 }
 
-const idOf = ({ businessConnectionId, chatId, messageId }: MessageAddress) => `${businessConnectionId ?? ""}:${chatId}:${messageId}`;
+const idOf = ({ businessConnectionId, chatId, messageId }: MessageAddress) =>
+  `${businessConnectionId ?? ""}:${chatId}:${messageId}`;
 
 /** A timer that never keeps the process alive, and ends early (resolving) when `signal` aborts. */
 function pause(ms: number, signal?: AbortSignal): Promise<void> {

@@ -11,7 +11,11 @@ import type { BotContext } from "../context.js";
 export const BACKLOG_PER_CHAT = 10;
 
 /** `exempt` updates (/panic in a private chat) always get a slot: freezing a key never waits. */
-export function capBacklog(metrics: Metrics, exempt: (ctx: BotContext) => boolean, perChat = BACKLOG_PER_CHAT): MiddlewareFn<BotContext> {
+export function capBacklog(
+  metrics: Metrics,
+  exempt: (ctx: BotContext) => boolean,
+  perChat = BACKLOG_PER_CHAT,
+): MiddlewareFn<BotContext> {
   const waiting = new Map<number, number>();
   return async (ctx, next) => {
     const chatId = ctx.chat?.id;

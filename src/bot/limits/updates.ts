@@ -33,16 +33,24 @@ return hits`;
  * the credential guard, so a key sent over the limit is deleted all the same. `exempt` updates
  * (/panic in a private chat) are neither counted nor dropped: freezing a key never waits.
  */
-export function limitUpdates(redis: RedisClient, metrics: Metrics, exempt: (ctx: BotContext) => boolean): MiddlewareFn<BotContext> {
+export function limitUpdates(
+  redis: RedisClient,
+  metrics: Metrics,
+  exempt: (ctx: BotContext) => boolean,
+): MiddlewareFn<BotContext> {
   const local = localWindows();
-  const limiter = (kind: keyof typeof UPDATE_LIMITS, keyOf: (ctx: BotContext) => string | undefined): Middleware<BotContext> => {
+  const limiter = (
+    kind: keyof typeof UPDATE_LIMITS,
+    keyOf: (ctx: BotContext) => string | undefined,
+  ): Middleware<BotContext> => {
     const { limit: perWindow, windowMs } = UPDATE_LIMITS[kind];
     return limit<BotContext, { incr(key: string): Promise<number>; pexpire(): Promise<number> }>({
       timeFrame: windowMs,
       limit: perWindow,
       // Counted in the process while Redis refuses the count (at its memory limit, say): an update is never failed for it.
       storageClient: {
-        incr: async (key) => Number(await redis.eval(INCREMENT, 1, key, windowMs).catch(() => local.incr(key, windowMs))),
+        incr: async (key) =>
+          Number(await redis.eval(INCREMENT, 1, key, windowMs).catch(() => local.incr(key, windowMs))),
         pexpire: async () => 1,
       },
       keyPrefix: "",
@@ -59,10 +67,14 @@ export function limitUpdates(redis: RedisClient, metrics: Metrics, exempt: (ctx:
       },
     });
   };
-  const privateChats = limiter("private", (ctx) => (ctx.chat?.type === "private" && ctx.from ? `updates:${rateKeyOf(ctx.from.id)}` : undefined));
+  const privateChats = limiter("private", (ctx) =>
+    ctx.chat?.type === "private" && ctx.from ? `updates:${rateKeyOf(ctx.from.id)}` : undefined,
+  );
   // In a group only what the bot answers counts (commands, and keys it deletes and warns about): chatter costs nothing.
   const answered = (ctx: BotContext) => ctx.shredding !== undefined || (ctx.msg?.text ?? "").startsWith("/");
-  const otherChats = limiter("group", (ctx) => (ctx.chat && ctx.chat.type !== "private" && answered(ctx) ? `updates:chat:${rateKeyOf(ctx.chat.id)}` : undefined));
+  const otherChats = limiter("group", (ctx) =>
+    ctx.chat && ctx.chat.type !== "private" && answered(ctx) ? `updates:chat:${rateKeyOf(ctx.chat.id)}` : undefined,
+  );
   return (ctx, next) => {
     if (exempt(ctx)) return next();
     const limited = ctx.chat?.type === "private" ? privateChats : otherChats;

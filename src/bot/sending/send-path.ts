@@ -48,7 +48,10 @@ export function sendPath(lane: SendLane, deps: SendPathDeps): Fetch {
     const giveUpAt = Date.now() + (lane === "reply" ? RETRY_FOR_MS : 0);
     for (let attempt = 0; ; attempt += 1) {
       // Replies book their place; the background takes only what no reply has booked.
-      if (buckets) await deps.budget.take(buckets, signal ?? undefined, lane === "reply" ? "queue" : "yield").catch((error: unknown) => Promise.reject(failed(method, 0, error, "budget")));
+      if (buckets)
+        await deps.budget
+          .take(buckets, signal ?? undefined, lane === "reply" ? "queue" : "yield")
+          .catch((error: unknown) => Promise.reject(failed(method, 0, error, "budget")));
       let response: Response;
       try {
         response = await nodeFetch(url, init);

@@ -20,25 +20,33 @@ export function connectTexts(lang: Lang) {
   const { t } = lang;
   const key = (record: { name: string; maskedKey: string }) => keyLabel(lang, record.name, record.maskedKey);
   const apiManagement = t("api-management-link", { url: API_MANAGEMENT_URL });
-  const thenSend = (next: NextStep) => (next === "resend" ? t("then-send-resend") : t("then-send-command", { command: next }));
+  const thenSend = (next: NextStep) =>
+    next === "resend" ? t("then-send-resend") : t("then-send-command", { command: next });
   const and = (items: string[]) => items.reduce((first, second) => t("list-and", { first, second }));
-  const groups = (list: { group: string; permissions: string[] }[]) => list.map(({ group, permissions }) => describeGroup(lang, group, permissions)).join("; ");
+  const groups = (list: { group: string; permissions: string[] }[]) =>
+    list.map(({ group, permissions }) => describeGroup(lang, group, permissions)).join("; ");
 
   const keySettings = (egressIps: readonly string[], keyName: string) => [
     t("setting-name", { name: escapeHtml(keyName) }),
     t("setting-permissions"),
     t("setting-wallet"),
-    egressIps.length === 0 ? t("setting-ip-none") : t("setting-ip-either", { ips: egressIps.map((ip) => `<code>${ip}</code>`).join(", ") }),
+    egressIps.length === 0
+      ? t("setting-ip-none")
+      : t("setting-ip-either", { ips: egressIps.map((ip) => `<code>${ip}</code>`).join(", ") }),
   ];
 
   function refusalReason(reason: RefusalReason): string {
     switch (reason.code) {
       case "can-transfer":
-        return t("reason-can-transfer", { permissions: reason.permissions.map((permission) => permissionLabel(lang, permission)).join(", ") });
+        return t("reason-can-transfer", {
+          permissions: reason.permissions.map((permission) => permissionLabel(lang, permission)).join(", "),
+        });
       case "fiat":
         return t("reason-fiat", { categories: reason.categories.map(escapeHtml).join(", ") });
       case "contract-trade-missing":
-        return t("reason-contract-trade-missing", { missing: and(reason.missing.map((permission) => permissionLabel(lang, permission))) });
+        return t("reason-contract-trade-missing", {
+          missing: and(reason.missing.map((permission) => permissionLabel(lang, permission))),
+        });
       case "unsafe-permissions":
       case "other-trading":
         return t(`reason-${reason.code}`, { groups: groups(reason.groups) });
@@ -72,7 +80,14 @@ export function connectTexts(lang: Lang) {
         t("public-key-then", { minutes }),
       ].join("\n"),
     secretKeySteps: (egressIps: readonly string[], keyName: string) =>
-      [t("secret-where", { link: apiManagement }), ...keySettings(egressIps, keyName), "", t("secret-once"), "", t("secret-then")].join("\n"),
+      [
+        t("secret-where", { link: apiManagement }),
+        ...keySettings(egressIps, keyName),
+        "",
+        t("secret-once"),
+        "",
+        t("secret-then"),
+      ].join("\n"),
 
     askSecret: t("ask-secret"),
     notAKey: t("not-a-key"),

@@ -11,8 +11,10 @@ export function deletionTexts({ t }: Lang) {
   };
   return {
     /** Puts what is known about the deletion of the message being answered before the answer. */
-    withDeletionNote: (shredding: Shredding, answer: string) => [notes[shredding], answer].filter((part) => part !== "").join(" "),
+    withDeletionNote: (shredding: Shredding, answer: string) =>
+      [notes[shredding], answer].filter((part) => part !== "").join(" "),
     notDeleted: (why: NotDeleted) => t(why === "refused" ? "not-deleted-refused" : "not-deleted-gave-up"),
-    groupNotDeleted: (why: NotDeleted, botUsername: string) => t(why === "refused" ? "group-not-deleted-refused" : "group-not-deleted-gave-up", { bot: botUsername }),
+    groupNotDeleted: (why: NotDeleted, botUsername: string) =>
+      t(why === "refused" ? "group-not-deleted-refused" : "group-not-deleted-gave-up", { bot: botUsername }),
   };
 }

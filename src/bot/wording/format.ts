@@ -4,7 +4,8 @@ import { hasMessage, type Lang } from "../i18n.js";
 
 export const escapeHtml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-export const keyLabel = ({ t }: Lang, name: string, maskedKey: string) => t("key-label", { name: escapeHtml(name), masked: escapeHtml(maskedKey) });
+export const keyLabel = ({ t }: Lang, name: string, maskedKey: string) =>
+  t("key-label", { name: escapeHtml(name), masked: escapeHtml(maskedKey) });
 
 export const daysUntil = (epochMs: number, now: number) => Math.max(0, Math.round((epochMs - now) / 86_400_000));
 

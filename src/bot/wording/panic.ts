@@ -60,11 +60,25 @@ export function panicTexts(lang: Lang) {
     reviewUnavailable: t("review-unavailable"),
     position: (p: OpenPosition) =>
       t("review-position", {
-        symbol: e(p.symbol), side: e(p.side), size: e(p.size), entry: e(p.entryPrice), mark: e(p.markPrice),
-        pnl: e(p.unrealisedPnl), leverage: e(p.leverage), liquidation: e(p.liquidationPrice || "—"),
+        symbol: e(p.symbol),
+        side: e(p.side),
+        size: e(p.size),
+        entry: e(p.entryPrice),
+        mark: e(p.markPrice),
+        pnl: e(p.unrealisedPnl),
+        leverage: e(p.leverage),
+        liquidation: e(p.liquidationPrice || "—"),
       }),
-    order: (o: OpenOrder) => t("review-order", { symbol: e(o.symbol), side: e(o.side), type: e(o.type), qty: e(o.qty), price: e(o.price) }),
-    fill: (f: Fill) => t("review-fill", { time: lang.dateTime(f.time), symbol: e(f.symbol), side: e(f.side), qty: e(f.qty), price: e(f.price) }),
+    order: (o: OpenOrder) =>
+      t("review-order", { symbol: e(o.symbol), side: e(o.side), type: e(o.type), qty: e(o.qty), price: e(o.price) }),
+    fill: (f: Fill) =>
+      t("review-fill", {
+        time: lang.dateTime(f.time),
+        symbol: e(f.symbol),
+        side: e(f.side),
+        qty: e(f.qty),
+        price: e(f.price),
+      }),
     afterPanic: (supportContact: string | null, connected: boolean) =>
       [
         t("after-panic-title"),

@@ -13,8 +13,12 @@ export function watchTexts(lang: Lang) {
   const link = t("api-management-link", { url: API_MANAGEMENT_URL });
 
   function changeLines({ added, removed }: PermissionChanges): string[] {
-    const list = (changes: PermissionChanges["added"]) => describePermissions(lang, Object.fromEntries(changes.map(({ group, permissions }) => [group, permissions])));
-    return [...(added.length > 0 ? [t("watch-added", { permissions: list(added) })] : []), ...(removed.length > 0 ? [t("watch-removed", { permissions: list(removed) })] : [])];
+    const list = (changes: PermissionChanges["added"]) =>
+      describePermissions(lang, Object.fromEntries(changes.map(({ group, permissions }) => [group, permissions])));
+    return [
+      ...(added.length > 0 ? [t("watch-added", { permissions: list(added) })] : []),
+      ...(removed.length > 0 ? [t("watch-removed", { permissions: list(removed) })] : []),
+    ];
   }
 
   function refusedNotice(record: CredentialRecord, notice: Extract<WatchNotice, { kind: "refused" }>): string {
@@ -34,6 +38,9 @@ export function watchTexts(lang: Lang) {
     watchNotice: (record: CredentialRecord, notice: WatchNotice) =>
       notice.kind === "refused"
         ? refusedNotice(record, notice)
-        : t(notice.kind === "shared" ? "watch-shared" : "watch-deleted", { key: keyLabel(lang, record.name, record.maskedKey), link }),
+        : t(notice.kind === "shared" ? "watch-shared" : "watch-deleted", {
+            key: keyLabel(lang, record.name, record.maskedKey),
+            link,
+          }),
   };
 }

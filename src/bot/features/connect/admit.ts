@@ -40,7 +40,14 @@ export type KeySource = { type: "hmac"; credentials: Credentials } | { type: "rs
  * so nothing here holds a secret or a private key.
  */
 export type Admission =
-  | { outcome: "connected"; record: CredentialRecord; equityUsd: string | null; warnings: PolicyWarning[]; times: ReminderTimes | null; now: number }
+  | {
+      outcome: "connected";
+      record: CredentialRecord;
+      equityUsd: string | null;
+      warnings: PolicyWarning[];
+      times: ReminderTimes | null;
+      now: number;
+    }
   /** `held`: not checked at all (too many checks of late), so it is no wrong try. */
   /** `why`: what the metrics count (reason codes, never anything the follower sent). */
   | { outcome: "refused"; reply: string; why: string[]; held?: boolean; current?: CredentialRecord | null }
@@ -60,20 +67,41 @@ export interface FlowFacts {
 }
 
 /** Checks the key (see `check`), counts the outcome, and records a refusal in the audit trail. */
-export async function admit(deps: AdmitDeps, texts: Texts, userId: number, source: KeySource, flow: FlowFacts): Promise<Admission> {
+export async function admit(
+  deps: AdmitDeps,
+  texts: Texts,
+  userId: number,
+  source: KeySource,
+  flow: FlowFacts,
+): Promise<Admission> {
   const admission = await check(deps, texts, userId, source, flow);
-  const outcomes = admission.outcome === "refused" ? admission.why : [admission.outcome === "connected" ? "accepted" : admission.outcome];
+  const outcomes =
+    admission.outcome === "refused"
+      ? admission.why
+      : [admission.outcome === "connected" ? "accepted" : admission.outcome];
   for (const outcome of outcomes) deps.metrics.connects.inc({ outcome });
   if (admission.outcome === "refused" && !admission.held) {
     const apiKey = source.type === "hmac" ? source.credentials.apiKey : source.apiKey;
-    await deps.audit.record({ type: "key-refused", userId, maskedKey: maskApiKey(apiKey), details: { reasons: admission.why.join(",") } });
+    await deps.audit.record({
+      type: "key-refused",
+      userId,
+      maskedKey: maskApiKey(apiKey),
+      details: { reasons: admission.why.join(",") },
+    });
   }
   return admission;
 }
 
-async function check(deps: AdmitDeps, texts: Texts, userId: number, source: KeySource, { previous, next, panicEpoch }: FlowFacts): Promise<Admission> {
+async function check(
+  deps: AdmitDeps,
+  texts: Texts,
+  userId: number,
+  source: KeySource,
+  { previous, next, panicEpoch }: FlowFacts,
+): Promise<Admission> {
   const wait = await deps.bybitBudget.followerCheck(userId);
-  if (wait > 0) return { outcome: "refused", reply: texts.tooManyChecks(Math.ceil(wait / 1000), next), why: ["held"], held: true };
+  if (wait > 0)
+    return { outcome: "refused", reply: texts.tooManyChecks(Math.ceil(wait / 1000), next), why: ["held"], held: true };
   let credentials: Credentials;
   let expectedRsaPublicKey: string | undefined;
   if (source.type === "rsa") {
@@ -88,7 +116,8 @@ async function check(deps: AdmitDeps, texts: Texts, userId: number, source: KeyS
   const inspection = await deps.exchange.inspectKey(credentials);
   // As it is now, not as the flow began: the key watch may have frozen it meanwhile.
   const current = await deps.credentials.current(userId);
-  if (inspection.ok && (await deps.denylist.has(inspection.key.id))) return { outcome: "refused", reply: texts.keyDenied(next), why: ["denied"], current };
+  if (inspection.ok && (await deps.denylist.has(inspection.key.id)))
+    return { outcome: "refused", reply: texts.keyDenied(next), why: ["denied"], current };
   const now = deps.clock();
   const judgement = judge(texts, inspection, current, deps, { now, keyType: source.type, expectedRsaPublicKey, next });
   if (!judgement.accepted) {
@@ -117,7 +146,14 @@ async function check(deps: AdmitDeps, texts: Texts, userId: number, source: KeyS
   if (!record) return { outcome: "panicked" };
   // A pair still waiting (made, then not used: the follower pasted a key and secret instead) has no use left.
   await deps.pendingKeyPairs.discard(userId).catch(() => undefined);
-  return { outcome: "connected", record, equityUsd: judgement.equityUsd, warnings: judgement.warnings, times: await moveReminders(deps, record, previous), now };
+  return {
+    outcome: "connected",
+    record,
+    equityUsd: judgement.equityUsd,
+    warnings: judgement.warnings,
+    times: await moveReminders(deps, record, previous),
+    now,
+  };
 }
 
 type Judgement =
@@ -131,12 +167,35 @@ interface Circumstances {
   next: NextStep;
 }
 
-function judge(texts: Texts, inspection: KeyInspection, previous: CredentialRecord | null, deps: AdmitDeps, { now, keyType, expectedRsaPublicKey, next }: Circumstances): Judgement {
-  if (!inspection.ok) return { accepted: false, reply: texts.exchangeFailure(inspection.failure, keyType, next), why: [`bybit-${inspection.failure}`] };
+function judge(
+  texts: Texts,
+  inspection: KeyInspection,
+  previous: CredentialRecord | null,
+  deps: AdmitDeps,
+  { now, keyType, expectedRsaPublicKey, next }: Circumstances,
+): Judgement {
+  if (!inspection.ok)
+    return {
+      accepted: false,
+      reply: texts.exchangeFailure(inspection.failure, keyType, next),
+      why: [`bybit-${inspection.failure}`],
+    };
   // The same key again is a mistake only while it is in use: one taken out of use (by the key watch) may come back fixed.
-  if (previous?.status === "active" && previous.bybitKeyId === inspection.key.id) return { accepted: false, reply: texts.sameKey(next), why: ["same-key"] };
-  const verdict = evaluateKey({ key: inspection.key, egressIps: deps.egressIps, now, rotateAfterDays: deps.rotation.rotateAfterDays, expectedRsaPublicKey });
-  if (!verdict.accepted) return { accepted: false, reply: texts.refused(inspection.key.name, verdict.reasons, next), why: verdict.reasons.map((reason) => reason.code) };
+  if (previous?.status === "active" && previous.bybitKeyId === inspection.key.id)
+    return { accepted: false, reply: texts.sameKey(next), why: ["same-key"] };
+  const verdict = evaluateKey({
+    key: inspection.key,
+    egressIps: deps.egressIps,
+    now,
+    rotateAfterDays: deps.rotation.rotateAfterDays,
+    expectedRsaPublicKey,
+  });
+  if (!verdict.accepted)
+    return {
+      accepted: false,
+      reply: texts.refused(inspection.key.name, verdict.reasons, next),
+      why: verdict.reasons.map((reason) => reason.code),
+    };
   return { accepted: true, key: inspection.key, equityUsd: inspection.equityUsd, warnings: verdict.warnings };
 }
 
@@ -145,13 +204,20 @@ function judge(texts: Texts, inspection: KeyInspection, previous: CredentialReco
  * move. Until they do, the old reminders find their credential replaced and send nothing; if
  * scheduling fails, the worker's sweep at start schedules them again.
  */
-async function moveReminders(deps: AdmitDeps, record: CredentialRecord, previous: CredentialRecord | null): Promise<ReminderTimes | null> {
+async function moveReminders(
+  deps: AdmitDeps,
+  record: CredentialRecord,
+  previous: CredentialRecord | null,
+): Promise<ReminderTimes | null> {
   try {
     const times = await deps.reminders.schedule(record);
     if (previous) await deps.reminders.cancel(previous);
     return times;
   } catch (error) {
-    deps.logger.error({ err: error, userId: record.userId }, "scheduling reminders failed; the worker's sweep will schedule them");
+    deps.logger.error(
+      { err: error, userId: record.userId },
+      "scheduling reminders failed; the worker's sweep will schedule them",
+    );
     return null;
   }
 }

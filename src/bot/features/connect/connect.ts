@@ -59,14 +59,24 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
   return feature;
 }
 
-const cancelled = (texts: Texts, current: CredentialRecord | null) => (current?.status === "active" ? texts.cancelledKeyStays(current) : texts.cancelled);
+const cancelled = (texts: Texts, current: CredentialRecord | null) =>
+  current?.status === "active" ? texts.cancelledKeyStays(current) : texts.cancelled;
 
 function connectConversation(deps: ConnectDeps) {
-  return async function connect(conversation: BotConversation, ctx: Context, requested: ConnectMode = "connect"): Promise<void> {
+  return async function connect(
+    conversation: BotConversation,
+    ctx: Context,
+    requested: ConnectMode = "connect",
+  ): Promise<void> {
     const userId = ctx.from!.id;
     const texts = textsOf(ctx);
     const [previous, panicEpoch, now, flowId] = await conversation.external(() =>
-      Promise.all([deps.credentials.current(userId), deps.credentials.panicEpoch(userId), deps.clock(), randomUUID().slice(0, 8)]),
+      Promise.all([
+        deps.credentials.current(userId),
+        deps.credentials.panicEpoch(userId),
+        deps.clock(),
+        randomUUID().slice(0, 8),
+      ]),
     );
     // The step on screen, shown again on /connect; an expired step drops the key pair with the flow.
     let current: { text: string; other: Parameters<Context["reply"]>[1] } = { text: "", other: {} };
@@ -104,7 +114,10 @@ function connectConversation(deps: ConnectDeps) {
       answer = replacement.paste;
     }
     if (!answer) {
-      const choices = new InlineKeyboard().text(texts.makePairButton, MAKE_PAIR).row().text(texts.haveSecretButton, HAVE_SECRET);
+      const choices = new InlineKeyboard()
+        .text(texts.makePairButton, MAKE_PAIR)
+        .row()
+        .text(texts.haveSecretButton, HAVE_SECRET);
       const intro = mode === "rotate" ? texts.rotateIntro(previous!) : texts.connectIntro;
       await show(`${intro}\n\n${texts.twoWays}`, { ...instructions, reply_markup: withCancel(ctx, flowId, choices) });
       answer = await waitForChoice(conversation, step, [MAKE_PAIR, HAVE_SECRET], (asked) => textsOf(asked).pickWay);
@@ -116,11 +129,18 @@ function connectConversation(deps: ConnectDeps) {
     if (answer.callbackQuery?.data === MAKE_PAIR) {
       const issued = await conversation.external(() => deps.pendingKeyPairs.issue(userId, deps.clock()));
       // Several pairs made for this follower in the last minutes: the flow ends with when to come back.
-      if ("retryInMs" in issued) return void (await ctx.reply(texts.pairsPaused(Math.ceil(issued.retryInMs / 60_000)), html));
+      if ("retryInMs" in issued)
+        return void (await ctx.reply(texts.pairsPaused(Math.ceil(issued.retryInMs / 60_000)), html));
       step.publicKeyOut = true;
-      await show(texts.publicKeySteps(issued.publicKeyPem, deps.egressIps, FLOW_MINUTES, keyName), { ...instructions, reply_markup: withCancel(ctx, flowId) });
+      await show(texts.publicKeySteps(issued.publicKeyPem, deps.egressIps, FLOW_MINUTES, keyName), {
+        ...instructions,
+        reply_markup: withCancel(ctx, flowId),
+      });
     } else if (answer.callbackQuery) {
-      await show(texts.secretKeySteps(deps.egressIps, keyName), { ...instructions, reply_markup: withCancel(ctx, flowId) });
+      await show(texts.secretKeySteps(deps.egressIps, keyName), {
+        ...instructions,
+        reply_markup: withCancel(ctx, flowId),
+      });
     }
     let paste = answer.callbackQuery ? undefined : answer;
     const expecting = answer.callbackQuery?.data === MAKE_PAIR ? "rsa" : "hmac";
@@ -137,7 +157,11 @@ function connectConversation(deps: ConnectDeps) {
       if (!admission) return;
       const again = admission.outcome === "refused" && next === "resend";
       if (admission.outcome === "refused" && admission.held) checks -= 1;
-      await ctx.reply(replyTo(texts, deps, admission, previous) + (again && checks >= WRONG_INPUTS_PER_STEP ? `\n\n${texts.tooManyTries}` : ""), html);
+      await ctx.reply(
+        replyTo(texts, deps, admission, previous) +
+          (again && checks >= WRONG_INPUTS_PER_STEP ? `\n\n${texts.tooManyTries}` : ""),
+        html,
+      );
       if (!again) return;
       if (checks >= WRONG_INPUTS_PER_STEP) return conversation.external(() => deps.pendingKeyPairs.discard(userId));
     }
@@ -169,7 +193,9 @@ async function checkUnderWatch(
     // records are written in the same tick (a kill between them would have the follower told twice, or not at
     // all). A paste not marked answered (a Redis fault) may be told of a restart too: a second word beats none.
     const answered = () => (pasted ? deps.shredder.answered(pasted).catch(() => undefined) : undefined);
-    await conversation.external(() => Promise.all([deps.checksUnderWay.begin(userId, previousRef, Date.now()), answered()]));
+    await conversation.external(() =>
+      Promise.all([deps.checksUnderWay.begin(userId, previousRef, Date.now()), answered()]),
+    );
     recorded = true;
     // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
     const beat = () => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined);
@@ -223,9 +249,16 @@ async function confirmReplacement(
   show: Show,
 ): Promise<{ replace: boolean; paste: Context | null }> {
   const texts = textsOf(ctx);
-  const keyboard = new InlineKeyboard().text(texts.replaceButton, "connect:replace").text(texts.keepButton, "connect:keep");
+  const keyboard = new InlineKeyboard()
+    .text(texts.replaceButton, "connect:replace")
+    .text(texts.keepButton, "connect:keep");
   await show(texts.replaceExisting(existing), { ...html, reply_markup: keyboard });
-  const answer = await waitForChoice(conversation, step, ["connect:replace", "connect:keep"], (asked) => textsOf(asked).pickAnswer);
+  const answer = await waitForChoice(
+    conversation,
+    step,
+    ["connect:replace", "connect:keep"],
+    (asked) => textsOf(asked).pickAnswer,
+  );
   if (!answer) return { replace: false, paste: null };
   if (!answer.callbackQuery) return { replace: true, paste: answer };
   const replace = answer.callbackQuery.data === "connect:replace";

@@ -34,19 +34,26 @@ export function recoverInterruptedChecks(deps: InterruptedDeps): { start(): void
     const stored = current !== null && current.status === "active" && current.ref !== previousRef;
     deps.logger.warn({ userId, stored }, "a key check was cut short by a restart; the follower is told");
     const texts = textsFor(await deps.languages.of(userId));
-    await deps.api.sendMessage(userId, stored ? texts.checkInterruptedStored(current) : texts.checkInterruptedNothingStored, { parse_mode: "HTML" });
+    await deps.api.sendMessage(
+      userId,
+      stored ? texts.checkInterruptedStored(current) : texts.checkInterruptedNothingStored,
+      { parse_mode: "HTML" },
+    );
   }
 
   async function sweep(): Promise<void> {
     for (const check of await deps.checksUnderWay.claimSilentSince(Date.now() - deps.staleAfterMs, 50)) {
-      await settle(check).catch((error: unknown) => deps.logger.warn({ err: error, userId: check.userId }, "could not tell a follower about a check cut short"));
+      await settle(check).catch((error: unknown) =>
+        deps.logger.warn({ err: error, userId: check.userId }, "could not tell a follower about a check cut short"),
+      );
     }
   }
 
   let timer: NodeJS.Timeout | undefined;
   return {
     start() {
-      const tick = () => sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read the key checks under way"));
+      const tick = () =>
+        sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read the key checks under way"));
       void tick();
       timer = setInterval(tick, SWEEP_EVERY_MS).unref();
     },

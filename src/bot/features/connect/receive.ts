@@ -36,7 +36,12 @@ export interface KeyStep extends ChoiceStep {
   pasted?: MessageAddress;
 }
 
-export async function receiveKey(conversation: BotConversation, step: KeyStep, expecting: Expecting, first?: Context): Promise<KeySource | null> {
+export async function receiveKey(
+  conversation: BotConversation,
+  step: KeyStep,
+  expecting: Expecting,
+  first?: Context,
+): Promise<KeySource | null> {
   let apiKey: string | null = null;
   let next: Context | undefined = first;
   let wrong = 0;
@@ -53,7 +58,8 @@ export async function receiveKey(conversation: BotConversation, step: KeyStep, e
     // most likely a screenshot of Bybit's key page, and goes like a paste.
     // Kept, and no wrong try: the bot's own answers advise /connect and /help (answerChatter).
     if (command || (message.text !== undefined && looksLikeChatter(message.text))) {
-      const pointer = () => ctx.reply(command === "help" ? texts.help : command ? texts.commandDuringFlow : texts.chatterInFlow, html);
+      const pointer = () =>
+        ctx.reply(command === "help" ? texts.help : command ? texts.commandDuringFlow : texts.chatterInFlow, html);
       if (!(await answerChatter(step, ctx, pointer))) return null;
       continue;
     }
@@ -61,8 +67,14 @@ export async function receiveKey(conversation: BotConversation, step: KeyStep, e
     const shredding = await conversation.external(() => step.shredder.shred(address));
     const say = (answer: string) => ctx.reply(texts.withDeletionNote(shredding, answer), html);
     // A caption counts when it holds a key; otherwise a photo or file gets "send it as text".
-    const caption = message.text === undefined && message.caption !== undefined ? parseCredentialText(message.caption) : null;
-    const parsed = message.text !== undefined ? parseCredentialText(message.text) : caption && !["sentence", "unrecognised"].includes(caption.kind) ? caption : null;
+    const caption =
+      message.text === undefined && message.caption !== undefined ? parseCredentialText(message.caption) : null;
+    const parsed =
+      message.text !== undefined
+        ? parseCredentialText(message.text)
+        : caption && !["sentence", "unrecognised"].includes(caption.kind)
+          ? caption
+          : null;
     const source = parsed && complete(parsed, expecting, apiKey);
     if (source) {
       step.pasted = address;
@@ -77,7 +89,11 @@ export async function receiveKey(conversation: BotConversation, step: KeyStep, e
       return null;
     }
     if (parsed && expecting === "hmac" && parsed.kind === "key") {
-      await step.show(apiKey === null ? texts.askSecret : texts.keyReplaced, { ...html, reply_markup: withCancel(ctx, step.flowId) }, shredding);
+      await step.show(
+        apiKey === null ? texts.askSecret : texts.keyReplaced,
+        { ...html, reply_markup: withCancel(ctx, step.flowId) },
+        shredding,
+      );
       apiKey = parsed.apiKey;
       continue;
     }
@@ -87,9 +103,11 @@ export async function receiveKey(conversation: BotConversation, step: KeyStep, e
 
 /** What the check needs, once the follower has sent all of it. */
 function complete(parsed: CredentialText, expecting: Expecting, apiKey: string | null): KeySource | null {
-  if (parsed.kind === "pair") return { type: "hmac", credentials: { apiKey: parsed.apiKey, apiSecret: parsed.apiSecret } };
+  if (parsed.kind === "pair")
+    return { type: "hmac", credentials: { apiKey: parsed.apiKey, apiSecret: parsed.apiSecret } };
   if (expecting === "rsa" && parsed.kind === "key") return { type: "rsa", apiKey: parsed.apiKey };
-  if (expecting === "hmac" && apiKey !== null && parsed.kind === "secret") return { type: "hmac", credentials: { apiKey, apiSecret: parsed.apiSecret } };
+  if (expecting === "hmac" && apiKey !== null && parsed.kind === "secret")
+    return { type: "hmac", credentials: { apiKey, apiSecret: parsed.apiSecret } };
   return null;
 }
 

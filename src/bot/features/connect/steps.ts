@@ -45,7 +45,11 @@ export interface StepClock {
  * anywhere else (a key deleted). The moment of activity is taken before the bot speaks, not
  * after: a follower may answer before the bot's own send has returned.
  */
-export async function waitStep<Q extends FilterQuery>(conversation: BotConversation, step: StepClock, query: Q | Q[]): Promise<Filter<Context, Q>> {
+export async function waitStep<Q extends FilterQuery>(
+  conversation: BotConversation,
+  step: StepClock,
+  query: Q | Q[],
+): Promise<Filter<Context, Q>> {
   const queries: FilterQuery[] = [query].flat();
   const answer = await conversation.waitFor([...queries, "callback_query:data"], { next: true });
   // The flow's own Cancel, even late; any other button this step does not wait for goes on to the handlers after the flow.
@@ -98,7 +102,12 @@ export async function answerChatter(step: ChoiceStep, ctx: Context, pointer: () 
  * is deleted (a photo, most likely of Bybit's key page, or a key split in two) and gets `hint`.
  * Null after too many wrong answers or too much chatter (the follower is told).
  */
-export async function waitForChoice(conversation: BotConversation, step: ChoiceStep, choices: readonly string[], hint: (ctx: Context) => string): Promise<Context | null> {
+export async function waitForChoice(
+  conversation: BotConversation,
+  step: ChoiceStep,
+  choices: readonly string[],
+  hint: (ctx: Context) => string,
+): Promise<Context | null> {
   let wrong = 0;
   for (;;) {
     const answer = await waitStep(conversation, step, ["message", "callback_query:data"]);
@@ -114,7 +123,9 @@ export async function waitForChoice(conversation: BotConversation, step: ChoiceS
     const over = wrong >= WRONG_INPUTS_PER_STEP;
     const texts = textsOf(answer);
     if (message) {
-      const shredding = await conversation.external(() => step.shredder.shred({ chatId: message.chat.id, messageId: message.message_id }));
+      const shredding = await conversation.external(() =>
+        step.shredder.shred({ chatId: message.chat.id, messageId: message.message_id }),
+      );
       await answer.reply(texts.withDeletionNote(shredding, over ? texts.tooManyTries : hint(answer)));
     } else {
       await answer.answerCallbackQuery({ text: texts.buttonExpired });

@@ -33,7 +33,8 @@ const FREEZE_TOO = "panic:freeze";
 
 const revokeButtons = (ctx: Context, ref: string): InlineKeyboard => revokeKeyboard(textsOf(ctx), ref);
 
-export const isPanic = (ctx: BotContext) => ctx.hasCommand("panic") || (ctx.hasCommand("start") && ctx.match === "panic");
+export const isPanic = (ctx: BotContext) =>
+  ctx.hasCommand("panic") || (ctx.hasCommand("start") && ctx.match === "panic");
 
 /**
  * `/panic`: revoke first, investigate second. The key is frozen (out of the follower's slot, its
@@ -62,7 +63,8 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
       await deps.panicSteps.sent(owed);
       // Frozen a moment ago by another /panic of the same follower: its steps, again.
       const frozen = await deps.panics.flow(record.userId, record.ref);
-      if (frozen) await ctx.reply(texts.revokeSteps(frozen.record), { ...steps, reply_markup: revokeButtons(ctx, record.ref) });
+      if (frozen)
+        await ctx.reply(texts.revokeSteps(frozen.record), { ...steps, reply_markup: revokeButtons(ctx, record.ref) });
       else await ctx.reply(texts.panicRaced);
       return;
     }
@@ -72,7 +74,10 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     // reconciliation, which look for it.
     const denied = deps.denylist.add(record.bybitKeyId).then(() =>
       deps.sharedKeys.freezeOthers(record).catch((error: unknown) => {
-        deps.logger.error({ err: error, userId: record.userId }, "could not freeze the other copies of a key frozen by /panic");
+        deps.logger.error(
+          { err: error, userId: record.userId },
+          "could not freeze the other copies of a key frozen by /panic",
+        );
       }),
     );
     const housekeeping = Promise.all([deps.reminders.cancel(record), denied]);
@@ -81,7 +86,10 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
       const beating = setInterval(beat, STEPS_BEAT_MS);
       try {
         await ctx.reply(texts.panicFrozen(flow.record), html);
-        await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(ctx, flow.record.ref) });
+        await ctx.reply(texts.revokeSteps(flow.record), {
+          ...steps,
+          reply_markup: revokeButtons(ctx, flow.record.ref),
+        });
       } finally {
         clearInterval(beating);
       }
@@ -95,7 +103,11 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
   async function panicNow(ctx: BotContext & { from: { id: number } }): Promise<void> {
     const texts = textsOf(ctx);
     const userId = ctx.from.id;
-    const [, current, open] = await Promise.all([deps.credentials.bumpPanicEpoch(userId), deps.credentials.current(userId), deps.panics.open(userId)]);
+    const [, current, open] = await Promise.all([
+      deps.credentials.bumpPanicEpoch(userId),
+      deps.credentials.current(userId),
+      deps.panics.open(userId),
+    ]);
     if (!current && open.length === 0) {
       deps.metrics.panics.inc({ outcome: "no-key" });
       await ctx.reply(texts.panicNoKey, html);
@@ -109,7 +121,10 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     }
     // A key connected after an open flow began is most likely the fresh one: ask before freezing it.
     if (current && open.some((flow) => flow.frozenAt <= current.connectedAt)) {
-      await ctx.reply(texts.freezeTooQuestion(current), { ...html, reply_markup: new InlineKeyboard().text(texts.freezeTooButton, `${FREEZE_TOO}:${current.ref}`) });
+      await ctx.reply(texts.freezeTooQuestion(current), {
+        ...html,
+        reply_markup: new InlineKeyboard().text(texts.freezeTooButton, `${FREEZE_TOO}:${current.ref}`),
+      });
     } else if (current) {
       await freeze(ctx, current);
     }
@@ -118,7 +133,9 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
   const urgent = new Composer<BotContext>();
   // The update also goes on into the chat's queue at once, keeping its place there: behind
   // whatever came before it, where any flow under way is ended, and ahead of what comes after.
-  urgent.chatType("private").use((ctx, next) => (isPanic(ctx) ? Promise.all([panicNow(ctx), next()]).then(() => undefined) : next()));
+  urgent
+    .chatType("private")
+    .use((ctx, next) => (isPanic(ctx) ? Promise.all([panicNow(ctx), next()]).then(() => undefined) : next()));
 
   const flow = new Composer<BotContext>();
   const dm = flow.chatType("private");
@@ -130,18 +147,29 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
 
   // While a key is frozen, everything about keys says so first, with the buttons. With only a
   // frozen key there is nothing else to show or disconnect; connecting a new one is welcome.
-  const frozenFirst = (withoutCurrentKey: "go-on" | "stop") => async (ctx: BotContext & { from: { id: number } }, next: () => Promise<void>) => {
-    const open = await deps.panics.open(ctx.from.id);
-    for (const frozen of open) await ctx.reply(textsOf(ctx).frozenNotice(frozen.record), { ...html, reply_markup: revokeButtons(ctx, frozen.record.ref) });
-    if (open.length === 0 || withoutCurrentKey === "go-on" || (await deps.credentials.current(ctx.from.id))) await next();
-  };
+  const frozenFirst =
+    (withoutCurrentKey: "go-on" | "stop") =>
+    async (ctx: BotContext & { from: { id: number } }, next: () => Promise<void>) => {
+      const open = await deps.panics.open(ctx.from.id);
+      for (const frozen of open)
+        await ctx.reply(textsOf(ctx).frozenNotice(frozen.record), {
+          ...html,
+          reply_markup: revokeButtons(ctx, frozen.record.ref),
+        });
+      if (open.length === 0 || withoutCurrentKey === "go-on" || (await deps.credentials.current(ctx.from.id)))
+        await next();
+    };
   dm.command(["connect", "rotate", "start"], frozenFirst("go-on"));
   dm.callbackQuery(ROTATE_NOW_PRESS, frozenFirst("go-on"));
   dm.command(["status", "disconnect"], frozenFirst("stop"));
   dm.command("cancel", async (ctx, next) => {
     const open = ctx.conversation.active("connect") > 0 ? [] : await deps.panics.open(ctx.from.id);
     if (open.length === 0) return next();
-    for (const frozen of open) await ctx.reply(textsOf(ctx).panicCannotBeCancelled(frozen.record), { ...html, reply_markup: revokeButtons(ctx, frozen.record.ref) });
+    for (const frozen of open)
+      await ctx.reply(textsOf(ctx).panicCannotBeCancelled(frozen.record), {
+        ...html,
+        reply_markup: revokeButtons(ctx, frozen.record.ref),
+      });
   });
 
   dm.callbackQuery(new RegExp(`^${FREEZE_TOO}:([\\w-]+)$`), async (ctx) => {
@@ -167,12 +195,16 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
 
     const credentials = await deps.panics.reveal(userId, ref);
     // Never claim a revocation Bybit has not confirmed: a key we cannot open, we cannot check.
-    if (!credentials) return ctx.reply(texts.cannotCheck(open.record), { ...html, reply_markup: revokeButtons(ctx, ref) });
+    if (!credentials)
+      return ctx.reply(texts.cannotCheck(open.record), { ...html, reply_markup: revokeButtons(ctx, ref) });
     const wait = await deps.bybitBudget.followerCheck(userId);
-    if (wait > 0) return ctx.reply(texts.checkAgainIn(Math.ceil(wait / 1000)), { ...html, reply_markup: revokeButtons(ctx, ref) });
+    if (wait > 0)
+      return ctx.reply(texts.checkAgainIn(Math.ceil(wait / 1000)), { ...html, reply_markup: revokeButtons(ctx, ref) });
     await ctx.reply(texts.checkingRevocation);
     const liveness = await deps.exchange.isKeyAlive(credentials);
-    deps.metrics.panics.inc({ outcome: !liveness.ok ? "verify-failed" : liveness.alive ? "still-active" : "revoked-verified" });
+    deps.metrics.panics.inc({
+      outcome: !liveness.ok ? "verify-failed" : liveness.alive ? "still-active" : "revoked-verified",
+    });
     if (!liveness.ok) return ctx.reply(texts.verifyFailed, { ...html, reply_markup: revokeButtons(ctx, ref) });
     if (liveness.alive) {
       await ctx.reply(texts.stillActive(open.record), html);

@@ -19,13 +19,20 @@ export interface ReviewDeps {
  * goes through what stays open, and says what to do next. Whoever ends the flow first speaks;
  * a second caller (the other button, or the snapshot finding the key dead) says nothing.
  */
-export async function finish(ctx: Context, deps: ReviewDeps, flow: PanicFlow, revokedVerified: boolean, headline?: string): Promise<void> {
+export async function finish(
+  ctx: Context,
+  deps: ReviewDeps,
+  flow: PanicFlow,
+  revokedVerified: boolean,
+  headline?: string,
+): Promise<void> {
   const { record } = flow;
   const texts = textsOf(ctx);
   const facts = { keyName: record.name, maskedKey: record.maskedKey, frozenAt: flow.frozenAt, revokedVerified };
   if (!(await deps.panics.finish(record.userId, record.ref, facts))) return;
   await ctx.reply(headline ?? (revokedVerified ? texts.revokedVerified(facts) : texts.forgotUnverified(facts)), html);
-  for (const message of review(texts, flow.snapshot.state === "ready" ? flow.snapshot : null, deps.orderLinkIdPrefix)) await ctx.reply(message, html);
+  for (const message of review(texts, flow.snapshot.state === "ready" ? flow.snapshot : null, deps.orderLinkIdPrefix))
+    await ctx.reply(message, html);
   const connected = (await deps.credentials.current(record.userId))?.status === "active";
   await ctx.reply(texts.afterPanic(deps.supportContact, connected), html);
 }
@@ -35,10 +42,21 @@ function review(texts: Texts, read: ReadAccount | null, orderLinkIdPrefix: strin
   if (!read) return [texts.reviewUnavailable];
   const { snapshot } = read;
   const lines: string[] = [texts.reviewAsOf(read.readAt), ""];
-  if (snapshot.positions.length > 0) lines.push(texts.reviewPositionsTitle, ...snapshot.positions.map((position) => texts.position(position)));
-  if (snapshot.orders.length > 0) lines.push(...(snapshot.positions.length > 0 ? [""] : []), texts.reviewOrdersTitle, ...snapshot.orders.map((order) => texts.order(order)));
+  if (snapshot.positions.length > 0)
+    lines.push(texts.reviewPositionsTitle, ...snapshot.positions.map((position) => texts.position(position)));
+  if (snapshot.orders.length > 0)
+    lines.push(
+      ...(snapshot.positions.length > 0 ? [""] : []),
+      texts.reviewOrdersTitle,
+      ...snapshot.orders.map((order) => texts.order(order)),
+    );
   if (snapshot.positions.length + snapshot.orders.length === 0) lines.push(texts.reviewNothingOpen);
   const fills = foreignFills(snapshot.fills, orderLinkIdPrefix);
-  lines.push("", ...(fills.length > 0 ? [texts.reviewFillsTitle, ...fills.map((fill) => texts.fill(fill))] : [texts.reviewNoForeignFills]));
+  lines.push(
+    "",
+    ...(fills.length > 0
+      ? [texts.reviewFillsTitle, ...fills.map((fill) => texts.fill(fill))]
+      : [texts.reviewNoForeignFills]),
+  );
   return splitIntoMessages(lines);
 }

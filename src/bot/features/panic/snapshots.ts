@@ -57,7 +57,11 @@ export function createSnapshots(deps: SnapshotDeps): Snapshots {
     }
     await deps.panics.recordSnapshot(userId, ref, result?.ok ? { snapshot: result.snapshot, readAt } : null);
     if (!(await deps.panics.flow(userId, ref))) return;
-    await ctx.reply(result?.ok ? texts.snapshotTaken(result.snapshot, foreignFills(result.snapshot.fills, deps.orderLinkIdPrefix).length) : texts.snapshotFailed);
+    await ctx.reply(
+      result?.ok
+        ? texts.snapshotTaken(result.snapshot, foreignFills(result.snapshot.fills, deps.orderLinkIdPrefix).length)
+        : texts.snapshotFailed,
+    );
   }
 
   return {
