@@ -98,4 +98,43 @@ describe("ATTACK: crashes in the new recovery paths", () => {
     expect(telegram.botTexts(user.id).slice(1).join("\n")).toMatch(/nothing was stored|I was restarted|connected/);
     await restarted.crash();
   }, 60_000);
+  it("ATTACK: /panic steps claimed for a resend are lost if the resending process dies before Telegram takes them", async () => {
+    const telegram = stage.telegram;
+    const bot = await startBot();
+    const follower = newFollower();
+    const next = async (timeoutMs = 10_000) => textOf(await telegram.nextBotMessage(follower.id, timeoutMs));
+    const creds = canaryCredentials();
+    stage.bybit.addKey(creds);
+    telegram.sendText(follower, "/connect");
+    await next();
+    telegram.sendText(follower, `${creds.apiKey} ${creds.apiSecret}`);
+    for (let reply = await next(); !reply.includes("✅ Connected"); reply = await next());
+    telegram.onAnswered = (call) => {
+      const frozen = call.method === "sendMessage" && call.payload.chat_id === follower.id && textOf(call).includes("Frozen");
+      if (!frozen) return;
+      telegram.onAnswered = undefined;
+      telegram.delayMethod("sendMessage", 30_000);
+      bot.child.kill("SIGKILL");
+    };
+    telegram.sendText(follower, "/panic");
+    expect(await next()).toContain("🧊 Frozen");
+    await bot.exited;
+
+    // The next process finds the steps owed (silent 15 s), takes them (ZREM) and sends: Telegram holds the send.
+    const before = telegram.callsOf("sendMessage").length;
+    const second = await startBot();
+    const resent = () => telegram.callsOf("sendMessage").slice(before).some((call) => call.payload.chat_id === follower.id);
+    await waitUntil(resent, 25_000, "the steps to be sent again");
+    await second.crash();
+    telegram.delayMethod("sendMessage", 0);
+    expect(telegram.botTexts(follower.id).some((text) => text.includes("Now revoke"))).toBe(false);
+
+    const third = await startBot();
+    await sleep(22_000);
+    // Expected: the steps and their buttons, at least once. Observed: the owed entry was removed before the
+    // send, so the key stays frozen with no steps and no "I deleted it" button until the follower sends /panic.
+    const texts = telegram.botTexts(follower.id);
+    expect(texts.some((text) => text.includes("I was restarted just after freezing your key"))).toBe(true);
+    await third.crash();
+  }, 90_000);
 });
