@@ -137,4 +137,36 @@ describe("ATTACK: crashes in the new recovery paths", () => {
     expect(texts.some((text) => text.includes("I was restarted just after freezing your key"))).toBe(true);
     await third.crash();
   }, 90_000);
+  it("ATTACK: /panic in hand at the shutdown deadline: two different 'Sorry, I was restarted' notices", async () => {
+    const telegram = stage.telegram;
+    const bot = await startBot({ SHUTDOWN_SECONDS: "2" });
+    const follower = newFollower();
+    const next = async (timeoutMs = 10_000) => textOf(await telegram.nextBotMessage(follower.id, timeoutMs));
+    const creds = canaryCredentials();
+    stage.bybit.addKey(creds);
+    telegram.sendText(follower, "/connect");
+    await next();
+    telegram.sendText(follower, `${creds.apiKey} ${creds.apiSecret}`);
+    for (let reply = await next(); !reply.includes("✅ Connected"); reply = await next());
+    const before = telegram.botTexts(follower.id).length;
+    // Telegram holds "Frozen": the /panic update is still in hand when the shutdown bound runs out.
+    telegram.delayMethod("sendMessage", 10_000);
+    const calls = telegram.callsOf("sendMessage").length;
+    telegram.sendText(follower, "/panic");
+    const frozenLeft = () => telegram.callsOf("sendMessage").slice(calls).some((call) => call.payload.chat_id === follower.id);
+    await waitUntil(frozenLeft, 10_000, "“Frozen” to leave");
+    bot.child.kill("SIGTERM");
+    await bot.exited;
+    telegram.delayMethod("sendMessage", 0);
+
+    const restarted = await startBot();
+    await sleep(22_000);
+    const told = telegram.botTexts(follower.id).slice(before);
+    console.log("PANIC-AT-DEADLINE", JSON.stringify(told.map((text) => text.slice(0, 90))));
+    // Observed: "Sorry: I was restarted while handling your last message, so it got no answer. Please send it
+    // again." AND "Sorry: I was restarted just after freezing your key, before the steps went out. Here they are."
+    // Expected: one word: the steps (the key is frozen; sending /panic again is not needed).
+    expect(told.filter((text) => text.startsWith("Sorry: I was restarted"))).toHaveLength(1);
+    await restarted.crash();
+  }, 60_000);
 });
