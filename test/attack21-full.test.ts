@@ -33,7 +33,7 @@ describe("ATTACK: Redis at its memory limit", () => {
     for (let reply = await next(user); !reply.includes("✅ Connected"); reply = await next(user));
     await full();
     const before = stage.telegram.botTexts(user.id).length;
-    let told: string[] = [];
+    let told: string[];
     try {
       stage.telegram.sendText(user, "/panic");
       await sleep(8_000);
