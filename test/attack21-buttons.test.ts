@@ -80,4 +80,20 @@ describe("ATTACK: stale \"Rotate now\"", () => {
     expect(answer).not.toContain("Let’s replace your key");
     expect((await h.credentials.reveal(victimKey.userId))?.credentials).toEqual(creds);
   });
+  it("held: a follower forging panic:forget:<another follower's ref> and panic:freeze:<ref> ends and freezes nothing", async () => {
+    h = await startHarness({ telegramLimits: ROOMY_CHATS });
+    const { alice, record } = await reminded(h);
+    alice.say("/panic");
+    await until(alice, "Now revoke the key in Bybit");
+    const mallory = h.follower();
+    mallory.say("/help");
+    await mallory.reply();
+    const anyMessage = h.telegram.lastBotMessage(mallory.chat.id);
+    for (const data of [`panic:forget:${record.ref}`, `panic:deleted:${record.ref}`, `panic:freeze:${record.ref}`, `disconnect:${record.ref}`]) {
+      h.telegram.pressButton(mallory.user, { ...anyMessage, reply_markup: { inline_keyboard: [[{ text: "x", callback_data: data }]] } }, data);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await h.panics.flow(alice.user.id, record.ref)).not.toBeNull();
+    expect(h.telegram.botTexts(alice.chat.id).join("\n")).not.toMatch(/forgotten|deleted everything/i);
+  });
 });
