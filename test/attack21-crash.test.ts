@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FLOW_STATE_PREFIX } from "../src/vault/sealed-storage.js";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeUser, RecordedCall } from "./support/fake-telegram.js";
@@ -15,6 +15,13 @@ beforeAll(() => {
   redis = new Redis(stage.redisUrl);
 });
 afterAll(() => redis.disconnect());
+// A failed assertion must not leave a bot polling into the next test.
+const running: Service[] = [];
+afterEach(async () => {
+  stage.telegram.delayMethod("sendMessage", 0);
+  stage.telegram.onAnswered = undefined;
+  await Promise.all(running.splice(0).filter((bot) => bot.child.exitCode === null && bot.child.signalCode === null).map((bot) => bot.crash()));
+});
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const newFollower = (): FakeUser => ({ id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "F" });
@@ -22,6 +29,7 @@ const textOf = (call: RecordedCall) => String(call.payload.text);
 
 async function startBot(extra: Record<string, string> = {}): Promise<Service> {
   const bot = stage.start({ ROLE: "bot", ...extra });
+  running.push(bot);
   await stage.telegram.waitForCall((call) => call.method === "getUpdates" && call.at > bot.startedAt, 20_000, "polling");
   return bot;
 }
