@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { DAY_MS } from "../src/policy/key-policy.js";
+import { canaryCredentials } from "./support/canaries.js";
+import type { FakeMessage } from "./support/fake-telegram.js";
+import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
+
+// ATTACK (issue 21, defect 6): stale and forged "Rotate now" presses, read as a new follower would.
+let h: Harness;
+afterEach(() => h.stop());
+
+async function until(follower: Follower, text: string): Promise<string[]> {
+  const seen: string[] = [];
+  for (;;) {
+    seen.push(await follower.reply());
+    if (seen.at(-1)!.includes(text)) return seen;
+  }
+}
+
+async function reminded(h: Harness, languageCode?: string) {
+  const alice = h.follower(languageCode ? { languageCode } : {});
+  const creds = canaryCredentials();
+  h.bybit.addKey({ ...creds, note: "old-key", createdAt: Date.now() - 85 * DAY_MS });
+  alice.say("/connect");
+  await alice.reply();
+  alice.say(`${creds.apiKey} ${creds.apiSecret}`);
+  await until(alice, "🔁");
+  const record = (await h.credentials.current(alice.user.id))!;
+  return { alice, record, creds, reminder: h.telegram.lastBotMessage(alice.chat.id) };
+}
+
+function press(follower: Follower, message: FakeMessage, data?: string): void {
+  const [[button]] = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard as [[{ callback_data: string }]];
+  h.telegram.pressButton(follower.user, message, data ?? button.callback_data);
+}
+
+describe("ATTACK: stale \"Rotate now\"", () => {
+  it("ATTACK: pressed with no key left (after /disconnect), it speaks of 'your current key' that does not exist", async () => {
+    h = await startHarness({ telegramLimits: ROOMY_CHATS });
+    const { alice, record, reminder } = await reminded(h);
+    alice.say("/disconnect");
+    await alice.reply();
+    h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), `disconnect:${record.ref}`);
+    expect(await alice.reply()).toContain("Disconnected");
+    expect(await h.credentials.current(alice.user.id)).toBeNull();
+
+    press(alice, reminder);
+    const answer = await alice.reply();
+    // Observed: "This button is for a key you no longer have, so I left your current key alone. Send /rotate
+    // to replace the key you have now." — there is no current key, and /rotate has nothing to replace.
+    // Expected: one true thing and the next step: no key is connected now; send /connect to connect a new one.
+    expect(answer).not.toMatch(/current key|key you have now/);
+    expect(answer).toContain("/connect");
+  });
+
+  it("ATTACK: pressed after /panic with no new key, it says 'I left your current key alone' under the frozen notice", async () => {
+    h = await startHarness({ telegramLimits: ROOMY_CHATS });
+    const { alice, reminder } = await reminded(h);
+    alice.say("/panic");
+    await until(alice, "Now revoke the key in Bybit");
+    press(alice, reminder);
+    const answers = [await alice.reply(), await alice.reply()];
+    // Observed: the frozen notice, then "...so I left your current key alone. Send /rotate to replace the key you
+    // have now." — the only key is the frozen one, and the follower is sent to /rotate instead of the revoke steps.
+    expect(answers.join("\n")).not.toMatch(/current key|key you have now/);
+  });
+
+  it("held: a follower forging rotate:start:<another follower's ref> starts nothing and touches nothing", async () => {
+    h = await startHarness({ telegramLimits: ROOMY_CHATS });
+    const { record: victimKey, creds } = await reminded(h);
+    const mallory = h.follower();
+    const own = canaryCredentials();
+    h.bybit.addKey({ ...own, note: "mallory-key" });
+    mallory.say("/connect");
+    await mallory.reply();
+    mallory.say(`${own.apiKey} ${own.apiSecret}`);
+    await until(mallory, "✅ Connected");
+    const anyMessage = h.telegram.lastBotMessage(mallory.chat.id);
+    h.telegram.pressButton(mallory.user, { ...anyMessage, reply_markup: { inline_keyboard: [[{ text: "x", callback_data: `rotate:start:${victimKey.ref}` }]] } }, `rotate:start:${victimKey.ref}`);
+    const answer = await mallory.reply();
+    expect(answer).not.toContain("Let’s replace your key");
+    expect((await h.credentials.reveal(victimKey.userId))?.credentials).toEqual(creds);
+  });
+  it("held: a follower forging panic:forget:<another follower's ref> and panic:freeze:<ref> ends and freezes nothing", async () => {
+    h = await startHarness({ telegramLimits: ROOMY_CHATS });
+    const { alice, record } = await reminded(h);
+    alice.say("/panic");
+    await until(alice, "Now revoke the key in Bybit");
+    const mallory = h.follower();
+    mallory.say("/help");
+    await mallory.reply();
+    const anyMessage = h.telegram.lastBotMessage(mallory.chat.id);
+    for (const data of [`panic:forget:${record.ref}`, `panic:deleted:${record.ref}`, `panic:freeze:${record.ref}`, `disconnect:${record.ref}`]) {
+      h.telegram.pressButton(mallory.user, { ...anyMessage, reply_markup: { inline_keyboard: [[{ text: "x", callback_data: data }]] } }, data);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await h.panics.flow(alice.user.id, record.ref)).not.toBeNull();
+    expect(h.telegram.botTexts(alice.chat.id).join("\n")).not.toMatch(/forgotten|deleted everything/i);
+  });
+});
