@@ -58,13 +58,19 @@ export function createKeyAccess(options: KeyAccessOptions): KeyAccess {
     openCounts = OPEN_COUNTS,
     denylist = createKeyDenylist(redis),
   } = options;
+  /**
+   * A count for the operator, best effort: the answer is decided by reads alone, and a Redis that refuses
+   * writes (at its memory limit) must not stop every follower's copying over a metric.
+   */
+  const count = (field: string) => redis.hincrby(openCounts, field, 1).catch(() => undefined);
+
   async function refuse(
     userId: number,
     reason: RefusedOpen["reason"],
     record: CredentialRecord | null,
     why?: "denied",
   ): Promise<RefusedOpen> {
-    await redis.hincrby(openCounts, `refused:${reason}`, 1);
+    await count(`refused:${reason}`);
     const details: Record<string, string> = why ? { reason, why } : { reason };
     await audit.record({
       type: "open-refused",
@@ -93,7 +99,7 @@ export function createKeyAccess(options: KeyAccessOptions): KeyAccess {
       if (record.status !== "active") return refuse(userId, record.status, record);
       // Denied as leaked (a copy of it frozen by /panic or the watch, here or in another slot): never handed out, whatever this slot says.
       if (await denylist.has(record.bybitKeyId)) return refuse(userId, "frozen", record, "denied");
-      await redis.hincrby(openCounts, "opened", 1);
+      await count("opened");
       const { ref, keyType, bybitKeyId, name, maskedKey, permissions, createdAt, expiresAt } = record;
       return {
         ok: true,
