@@ -27,7 +27,7 @@ const FOLLOWERS = Number(values.followers);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const CHECKING = "Checking the key with Bybit…";
-const TOLD_STORED = [/✅ Connected/, /It did get connected/, /was stored after all/i];
+const TOLD_STORED = [/✅ Connected/, /is connected\. Sorry for the wait/, /was stored after all/i];
 const TOLD_NOT_STORED = [/nothing was stored/i, /was not stored/i, /send it again/i, /not stored/i];
 
 export type Verdict =

@@ -237,7 +237,7 @@ describe("a key flagged by /panic is never connected again", () => {
     press(alice, "forget");
     await until(alice, "What to do next");
     expect(await submitKey(alice, creds)).toContain(
-      "This key was frozen as leaked (with /panic, or because it could move money), so I will never use it again. Nothing was stored.",
+      "This key was frozen as leaked, so I will never use it again. Nothing was stored.",
     );
 
     alice.say("/forget");

@@ -207,7 +207,7 @@ export function createBot(deps: BotDeps): BotParts {
       dropFlowState: async (userId) => void (await deps.redis.del(`${FLOW_STATE_PREFIX}${userId}`)),
     }),
     resendPanicSteps({ ...deps, panicSteps, api: bot.api }),
-    tellRestarted({ ...deps, notices: restartNotices, api: bot.api }),
+    tellRestarted({ ...deps, notices: restartNotices, panicSteps, api: bot.api }),
     cutShort,
   ];
   const recovery = {

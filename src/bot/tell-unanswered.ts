@@ -1,8 +1,9 @@
-import type { Api, Bot } from "grammy";
+import { GrammyError, type Api, type Bot } from "grammy";
 import type { Logger } from "pino";
 import type { RedisClient } from "../infra/redis.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { FollowerLanguages } from "../stores/follower-language.js";
+import type { PanicStepsOwed } from "../stores/panic-steps.js";
 import type { BotContext } from "./context.js";
 import type { MessageAddress } from "./intake/carriers.js";
 import { textsFor } from "./texts.js";
@@ -30,30 +31,47 @@ export function tellUnansweredKey(
   };
 }
 
-/** Chats owed a word after a restart: ids only, in one set that every bot process reads. */
+/** Chats owed a word after a restart: ids only, in one sorted set that every bot process reads. */
 export interface RestartNotices {
   record(chatIds: readonly number[]): Promise<void>;
-  /** Takes (once, across processes) up to `limit` chats. */
-  take(limit: number): Promise<number[]>;
+  /**
+   * Takes up to `limit` chats for `leaseMs` (no other process takes them meanwhile); each stays owed
+   * until `told`, so one whose teller died is taken again after the lease.
+   */
+  take(limit: number, leaseMs: number): Promise<number[]>;
+  told(chatId: number): Promise<void>;
 }
 
-const UNANSWERED_KEY = "{restart}:unanswered";
+/** A sorted set by when each chat may be taken (a new name: the set of before was not sorted). */
+const UNANSWERED_KEY = "{restart}:owed";
+
+/** KEYS: the set. ARGV: now, limit, until. */
+const TAKE = `
+local found = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", ARGV[1], "LIMIT", 0, ARGV[2])
+for _, member in ipairs(found) do redis.call("ZADD", KEYS[1], "XX", ARGV[3], member) end
+return found`;
 
 /** `key` is another set where processes must not share theirs (tests sharing one Redis). */
 export function createRestartNotices(redis: RedisClient, key = UNANSWERED_KEY): RestartNotices {
   return {
     async record(chatIds) {
-      if (chatIds.length > 0) await redis.sadd(key, ...chatIds.map(String));
+      if (chatIds.length > 0) await redis.zadd(key, "NX", ...chatIds.flatMap((chatId) => [Date.now(), String(chatId)]));
     },
-    async take(limit) {
-      const taken = await redis.spop(key, limit);
+    async take(limit, leaseMs) {
+      const now = Date.now();
+      const taken = (await redis.eval(TAKE, 1, key, now, limit, now + leaseMs)) as string[];
       return taken.map(Number).filter(Number.isSafeInteger);
+    },
+    async told(chatId) {
+      await redis.zrem(key, String(chatId));
     },
   };
 }
 
 export interface TellRestartedDeps {
   notices: RestartNotices;
+  /** A follower owed their /panic steps hears of the restart with them, not twice. */
+  panicSteps: Pick<PanicStepsOwed, "owesTo">;
   api: Api;
   languages: FollowerLanguages;
   logger: Logger;
@@ -61,20 +79,27 @@ export interface TellRestartedDeps {
 }
 
 const SWEEP_EVERY_MS = 5000;
+/** How long a teller holds a chat: longer than a send takes, so two processes never both tell it. */
+const TELL_LEASE_MS = 10_000;
 
 /** At start-up and every few seconds after (another replica's shutdown): "I was restarted, please send it again". */
 export function tellRestarted(deps: TellRestartedDeps): { start(): void; stop(): void } {
   async function sweep(): Promise<void> {
-    for (let chats = await deps.notices.take(50); chats.length > 0; chats = await deps.notices.take(50)) {
+    const take = () => deps.notices.take(50, TELL_LEASE_MS);
+    for (let chats = await take(); chats.length > 0; chats = await take()) {
       await Promise.all(
         chats.map(async (chatId) => {
+          if (await deps.panicSteps.owesTo(chatId)) return deps.notices.told(chatId);
           deps.metrics.restartNotices.inc({ kind: "in-hand" });
           const texts = textsFor(await deps.languages.of(chatId));
-          await deps.api
-            .sendMessage(chatId, texts.restartUnanswered)
-            .catch((error: unknown) =>
-              deps.logger.warn({ err: error, chatId }, "could not tell a follower that the bot restarted"),
-            );
+          try {
+            await deps.api.sendMessage(chatId, texts.restartUnanswered);
+          } catch (error) {
+            deps.logger.warn({ err: error, chatId }, "could not tell a follower that the bot restarted");
+            // Telegram's "no" (blocked, chat gone) stays no; anything else is tried again after the lease.
+            if (!(error instanceof GrammyError)) return;
+          }
+          await deps.notices.told(chatId);
         }),
       );
     }

@@ -64,6 +64,7 @@ function buildTexts(lang: Lang) {
 
     buttonExpired: t("button-expired"),
     buttonForOldKey: t("button-for-old-key"),
+    buttonForOldKeyNone: t("button-for-old-key-none"),
     keyUnreadable: (record: CredentialRecord) => t("key-unreadable", { key: key(record) }),
     slowDown: (seconds: number) => t("slow-down", { seconds }),
     status: (record: CredentialRecord, times: ReminderTimes, now: number) =>

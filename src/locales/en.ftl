@@ -247,6 +247,8 @@ group-not-deleted-gave-up = A message here looks like an API key or secret, and 
 
 panic-no-key = No key is connected, so there is nothing for me to freeze. If you think a Bybit key leaked, delete it in Bybit now: { $link } → Delete. Then change your Bybit password and check your 2FA.
 panic-frozen = 🧊 Frozen: I no longer use the key { $key } for anything, and I will never accept it again.
+panic-not-frozen = ⚠️ I could not freeze your key { $key } just now: our storage is failing. Delete the key in { $link } now: that stops it for good. I keep trying to freeze it here and will tell you when it is done.
+panic-gave-up = ⚠️ I still could not freeze your key { $key }. Delete it in { $link } if you have not yet, then send /panic again in a few minutes.
 panic-raced = Your key changed just as you sent /panic. Please send /panic again.
 revoke-title = <b>Now revoke the key in Bybit.</b> It takes 30 seconds:
 revoke-step-open = 1. Open <a href="{ $url }">Bybit → API Management</a>
@@ -281,7 +283,7 @@ cannot-check = I can no longer open the key { $key } to check it with Bybit. Mak
 verify-failed = I couldn’t check with Bybit just now. Press <b>I deleted it</b> again in a minute, or <b>Forget the key now</b>.
 revoked-verified = ✅ Verified: Bybit no longer accepts the key { $key }. I deleted it, its secret or private key, and the snapshot from our storage.
 forgot-unverified = I deleted the key, its secret or private key, and the snapshot from our storage. I did not check with Bybit: make sure { $key } is deleted there ({ $link }).
-key-denied = ❌ This key was frozen as leaked (with /panic, or because it could move money), so I will never use it again. Nothing was stored. Delete it in Bybit, create a new key, { $then }
+key-denied = ❌ This key was frozen as leaked, so I will never use it again. Nothing was stored. Delete it in Bybit, create a new key, { $then }
 key-shared = ❌ This key is already connected to another account here, so it has been shared or has leaked: whoever has it can trade with it. Nothing was stored. Delete it in { $link } now, and send /panic if a key you connected may have leaked too. Create a new key, { $then }
 review-as-of = <b>As read at { $time } UTC</b>, just after /panic. The key worked until you deleted it, so check Bybit for anything since.
 review-positions-title = <b>Open positions.</b> They stay open after the key is revoked: close in Bybit what you no longer want.
@@ -314,15 +316,17 @@ watch-shared = ⛔ I froze your key { $key }: the same key was found in another 
 
 # Restarts (issue 21, defects 4-5)
 
-restart-unanswered-key = Sorry: I was restarted just as your message with a key arrived, so it got no answer. I deleted it to keep the key safe. Send /status to see what is stored, and /connect to send the key again.
-restart-unanswered = Sorry: I was restarted while handling your last message, so it got no answer. Please send it again.
+restart-unanswered-key = Sorry: I was restarted just as your message with a key arrived. I deleted it to keep the key safe, and nothing was stored. Send /connect to send the key again.
+restart-unanswered = Sorry: I was restarted while handling your last message or button tap, so it got no answer. Please send it again.
 restart-panic-steps = Sorry: I was restarted just after freezing your key, before the steps went out. Here they are.
 
 # Redis faults (issue 21, defect 2)
 
-check-cut-short-stored = Sorry for the wait: our storage stumbled while I was checking your key, so I could not confirm it then. It did get connected: { $key }. Send /status to see it.
+check-cut-short-stored = ✅ Your key { $key } is connected. Sorry for the wait: our storage stumbled during the check. Send /status to see the details.
 check-cut-short-not-stored = Sorry: our storage stumbled while I was checking your key, so the check was cut short and nothing was stored. Please send /connect and then the key again.
+check-not-begun = Sorry: our storage is failing right now, so I did not check your key, and nothing was stored. Please send /connect and the key again in a few minutes.
 
 # Stale buttons (issue 21, defect 6)
 
 button-for-old-key = This button is for a key you no longer have, so I left your current key alone. Send /rotate to replace the key you have now.
+button-for-old-key-none = This button is for a key you no longer have. Send /connect to connect a new one.

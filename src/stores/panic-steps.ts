@@ -17,16 +17,25 @@ export interface PanicStepsOwed {
   /** Says the steps are still on their way (a slow Telegram is not a crash). */
   beat(step: OwedSteps, at: number): Promise<void>;
   sent(step: OwedSteps): Promise<void>;
-  /** Takes (once, across processes) the entries whose last beat came before `before`. */
-  claimSilentSince(before: number, limit: number): Promise<OwedSteps[]>;
+  /** Whether steps are owed to this follower (their resend says "restarted" already). */
+  owesTo(userId: number): Promise<boolean>;
+  /**
+   * Takes the entries whose last beat came before `before`, for `leaseMs` (no other process takes them
+   * meanwhile); each stays owed until `sent`, so one whose taker died is taken again after the lease.
+   */
+  claimSilentSince(before: number, limit: number, leaseMs: number): Promise<OwedSteps[]>;
 }
 
 const OWED_KEY = "{panic-steps}:owed";
 
-/** KEYS: the set. ARGV: before, limit. */
+/**
+ * KEYS: the set. ARGV: before, limit, until. A lease, not a removal: the entries found are moved to
+ * `until` (out of the next claims' reach), and leave only once `sent` says Telegram took the steps, so a
+ * process that dies while resending leaves them owed for the next.
+ */
 const CLAIM = `
 local found = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[1], "LIMIT", 0, ARGV[2])
-for _, member in ipairs(found) do redis.call("ZREM", KEYS[1], member) end
+for _, member in ipairs(found) do redis.call("ZADD", KEYS[1], "XX", ARGV[3], member) end
 return found`;
 
 const memberOf = ({ userId, ref }: OwedSteps) => `${userId} ${ref}`;
@@ -44,8 +53,13 @@ export function createPanicStepsOwed(redis: RedisClient, key = OWED_KEY): PanicS
     async sent(step) {
       await redis.zrem(key, memberOf(step));
     },
-    async claimSilentSince(before, limit) {
-      const found = (await redis.eval(CLAIM, 1, key, before, limit)) as string[];
+    async owesTo(userId) {
+      const [, found] = await redis.zscan(key, 0, "MATCH", `${userId} *`, "COUNT", 1000);
+      return found.length > 0;
+    },
+    async claimSilentSince(before, limit, leaseMs) {
+      // Scored as if it had beaten `leaseMs` after `before`: another claim takes it `leaseMs` from now.
+      const found = (await redis.eval(CLAIM, 1, key, before, limit, before + leaseMs)) as string[];
       const owed: OwedSteps[] = [];
       for (const member of found) {
         const [userId, ref] = member.split(" ");

@@ -26,7 +26,12 @@ export function rotateFeature(deps: RotateDeps): Composer<BotContext> {
     await ctx.answerCallbackQuery();
     const press = { ref: ctx.match[1], messageDate: ctx.callbackQuery.message?.date ?? 0 };
     const current = await deps.credentials.current(ctx.from.id);
-    if (!pressIsForCurrentKey(press, current)) return ctx.reply(textsOf(ctx).buttonForOldKey);
+    // With no key in use now, "replace the key you have now" would point nowhere.
+    const hasOne = current?.status === "active";
+    if (!pressIsForCurrentKey(press, current)) {
+      const texts = textsOf(ctx);
+      return ctx.reply(hasOne ? texts.buttonForOldKey : texts.buttonForOldKeyNone);
+    }
     await startRotation(ctx);
   });
   return feature;

@@ -104,6 +104,7 @@ export function connectTexts(lang: Lang) {
     checkInterruptedNothingStored: t("check-interrupted-nothing-stored"),
     checkInterruptedStored: (record: CredentialRecord) => t("check-interrupted-stored", { key: key(record) }),
     checkCutShortNotStored: t("check-cut-short-not-stored"),
+    checkNotBegun: t("check-not-begun"),
     checkCutShortStored: (record: CredentialRecord) => t("check-cut-short-stored", { key: key(record) }),
     tooManyChecks: (seconds: number, next: NextStep) => t("too-many-checks", { seconds, then: thenSend(next) }),
     tooManyTries: t("too-many-tries"),

@@ -29,6 +29,8 @@ export function panicTexts(lang: Lang) {
         t("revoke-then"),
       ].join("\n"),
     frozenNotice: (record: CredentialRecord) => t("frozen-notice", { key: key(record), link }),
+    panicNotFrozen: (record: CredentialRecord) => t("panic-not-frozen", { key: key(record), link }),
+    panicGaveUp: (record: CredentialRecord) => t("panic-gave-up", { key: key(record), link }),
     freezeTooQuestion: (record: CredentialRecord) => t("freeze-too-question", { key: key(record) }),
     freezeTooButton: t("freeze-too-button"),
     panicCannotBeCancelled: (record: CredentialRecord) => t("panic-cannot-be-cancelled", { key: key(record), link }),

@@ -188,14 +188,22 @@ async function checkUnderWatch(
   const previousRef = previous?.ref ?? null;
   let recorded = false;
   let beating: NodeJS.Timeout | undefined;
+  // From here a crash is told by interrupted.ts, so the paste needs no "restarted, send it again": both
+  // records are written in the same tick (a kill between them would have the follower told twice, or not at
+  // all). A paste not marked answered (a Redis fault) may be told of a restart too: a second word beats none.
+  const answered = () => (pasted ? deps.shredder.answered(pasted).catch(() => undefined) : undefined);
   try {
-    // From here a crash is told by interrupted.ts, so the paste needs no "restarted, send it again": both
-    // records are written in the same tick (a kill between them would have the follower told twice, or not at
-    // all). A paste not marked answered (a Redis fault) may be told of a restart too: a second word beats none.
-    const answered = () => (pasted ? deps.shredder.answered(pasted).catch(() => undefined) : undefined);
     await conversation.external(() =>
       Promise.all([deps.checksUnderWay.begin(userId, previousRef, Date.now()), answered()]),
     );
+  } catch (error) {
+    // Redis refuses writes: nothing is checked, so nothing can be stored. Said now, while this process can
+    // say it (a debt kept only in memory would die with it).
+    deps.logger.warn({ err: error, userId }, "a key check could not begin; the follower is told to send it again");
+    await ctx.reply(textsOf(ctx).checkNotBegun).catch(() => undefined);
+    return null;
+  }
+  try {
     recorded = true;
     // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
     const beat = () => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined);

@@ -11,6 +11,7 @@ import type { BotContext } from "../../context.js";
 import { ROTATE_NOW_PRESS } from "../../key-buttons.js";
 import { textsOf } from "../../texts.js";
 import { revokeKeyboard, STEPS_BEAT_MS } from "./resend-steps.js";
+import { createFreezeRetries } from "./freeze-retries.js";
 import { finish } from "./review.js";
 import { createSnapshots, type SnapshotDeps } from "./snapshots.js";
 
@@ -51,13 +52,35 @@ export const isPanic = (ctx: BotContext) =>
 export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; flow: Composer<BotContext> } {
   const snapshots = createSnapshots(deps);
 
-  async function freeze(ctx: Context, record: CredentialRecord): Promise<void> {
+  const retries = createFreezeRetries<{ ctx: Context; record: CredentialRecord }>({
+    async attempt({ ctx, record }) {
+      // Replaced, disconnected or frozen by another /panic meanwhile: nothing is left to freeze here.
+      const current = await deps.credentials.current(record.userId);
+      if (current?.ref !== record.ref || current.status !== "active") return true;
+      return freeze(ctx, record, true);
+    },
+    gaveUp: async ({ ctx, record }) => void (await ctx.reply(textsOf(ctx).panicGaveUp(record), steps)),
+  });
+
+  /** True once settled; false when Redis refused the freeze (then it is tried again in the background). */
+  async function freeze(ctx: Context, record: CredentialRecord, retrying = false): Promise<boolean> {
     const texts = textsOf(ctx);
     const owed = { userId: record.userId, ref: record.ref };
-    // Owed before the freeze: a crash at any moment after it has the steps sent again.
-    // Wall time: processes die in real time.
-    await deps.panicSteps.owe(owed, Date.now());
-    const flow = await deps.panics.freeze(record.userId, record.ref, deps.clock());
+    let flow: Awaited<ReturnType<PanicDeps["panics"]["freeze"]>>;
+    try {
+      // Owed before the freeze: a crash at any moment after it has the steps sent again.
+      // Wall time: processes die in real time.
+      await deps.panicSteps.owe(owed, Date.now());
+      flow = await deps.panics.freeze(record.userId, record.ref, deps.clock());
+    } catch (error) {
+      if (retrying) return false;
+      // Redis refuses writes (at its memory limit, or gone): revoke first, in Bybit, and we follow.
+      deps.logger.error({ err: error, userId: record.userId }, "could not freeze a key at /panic; trying again");
+      deps.metrics.panics.inc({ outcome: "not-frozen" });
+      await ctx.reply(texts.panicNotFrozen(record), steps).catch(() => undefined);
+      retries.keep(record.ref, { ctx, record });
+      return false;
+    }
     deps.metrics.panics.inc({ outcome: flow ? "frozen" : "raced" });
     if (!flow) {
       await deps.panicSteps.sent(owed);
@@ -66,7 +89,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
       if (frozen)
         await ctx.reply(texts.revokeSteps(frozen.record), { ...steps, reply_markup: revokeButtons(ctx, record.ref) });
       else await ctx.reply(texts.panicRaced);
-      return;
+      return true;
     }
     // Out of the slot, the key is out of service: not even a reminder due now can use it. So the
     // steps need not wait for the reminders to go, nor for the denylist, nor for any other copy of the key to be
@@ -97,6 +120,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     })();
     snapshots.start(ctx, flow, Promise.all([stepsShown, housekeeping]));
     await Promise.all([stepsShown, housekeeping]);
+    return true;
   }
 
   /** Freezes the current key, or shows the open flows again; never waits on Bybit. */
@@ -104,7 +128,8 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     const texts = textsOf(ctx);
     const userId = ctx.from.id;
     const [, current, open] = await Promise.all([
-      deps.credentials.bumpPanicEpoch(userId),
+      // Stops a key check under way from storing its key; a Redis refusing writes refuses the freeze too.
+      deps.credentials.bumpPanicEpoch(userId).catch(() => undefined),
       deps.credentials.current(userId),
       deps.panics.open(userId),
     ]);

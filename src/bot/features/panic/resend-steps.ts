@@ -21,6 +21,8 @@ const STEPS = { parse_mode: "HTML", link_preview_options: { is_disabled: true } 
 /** While the steps go out, the owed entry beats this often; one silent for three beats was cut short. */
 export const STEPS_BEAT_MS = 5000;
 const SILENT_AFTER_MS = 3 * STEPS_BEAT_MS;
+/** How long a resend holds its entry: longer than a send takes, so two processes never both send. */
+const RESEND_LEASE_MS = 10_000;
 
 export interface ResendStepsDeps {
   panics: Pick<PanicStore, "flow">;
@@ -38,20 +40,25 @@ export interface ResendStepsDeps {
  */
 export function resendPanicSteps(deps: ResendStepsDeps): { start(): void; stop(): void } {
   async function sweep(): Promise<void> {
-    for (const owed of await deps.panicSteps.claimSilentSince(Date.now() - SILENT_AFTER_MS, 50)) {
+    for (const owed of await deps.panicSteps.claimSilentSince(Date.now() - SILENT_AFTER_MS, 50, RESEND_LEASE_MS)) {
       // Ended meanwhile (or never frozen: the process died before the freeze): nothing is owed.
       const flow = await deps.panics.flow(owed.userId, owed.ref);
-      if (!flow) continue;
+      if (!flow) {
+        await deps.panicSteps.sent(owed);
+        continue;
+      }
       deps.metrics.restartNotices.inc({ kind: "panic-steps" });
       deps.logger.warn({ userId: owed.userId }, "the /panic steps were cut short by a restart; sending them again");
       const texts = textsFor(await deps.languages.of(owed.userId));
       const text = `${texts.restartPanicSteps}\n\n${texts.revokeSteps(flow.record)}`;
-      await deps.api
-        .sendMessage(owed.userId, text, { ...STEPS, reply_markup: revokeKeyboard(texts, owed.ref) })
-        .catch(async (error: unknown) => {
+      await deps.api.sendMessage(owed.userId, text, { ...STEPS, reply_markup: revokeKeyboard(texts, owed.ref) }).then(
+        // Taken by Telegram: owed no more. A crash before this line sends them once more, never not at all.
+        () => deps.panicSteps.sent(owed),
+        async (error: unknown) => {
           deps.logger.warn({ err: error, userId: owed.userId }, "could not send the /panic steps again; trying later");
           await deps.panicSteps.owe(owed, Date.now());
-        });
+        },
+      );
     }
   }
 

@@ -4,7 +4,7 @@ import { canaryCredentials } from "./support/canaries.js";
 import type { FakeMessage } from "./support/fake-telegram.js";
 import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
-// ATTACK (issue 21, defect 6): stale and forged "Rotate now" presses, read as a new follower would.
+// Issue 21, defect 6 (from an attack pass): stale and forged key buttons, read as a new follower would.
 let h: Harness;
 afterEach(() => h.stop());
 
@@ -29,12 +29,14 @@ async function reminded(h: Harness, languageCode?: string) {
 }
 
 function press(follower: Follower, message: FakeMessage, data?: string): void {
-  const [[button]] = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard as [[{ callback_data: string }]];
+  const [[button]] = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard as [
+    [{ callback_data: string }],
+  ];
   h.telegram.pressButton(follower.user, message, data ?? button.callback_data);
 }
 
-describe("ATTACK: stale \"Rotate now\"", () => {
-  it("ATTACK: pressed with no key left (after /disconnect), it speaks of 'your current key' that does not exist", async () => {
+describe("stale and forged key buttons", () => {
+  it("pressed with no key left (after /disconnect), says the key is gone and points to /connect", async () => {
     h = await startHarness({ telegramLimits: ROOMY_CHATS });
     const { alice, record, reminder } = await reminded(h);
     alice.say("/disconnect");
@@ -45,21 +47,21 @@ describe("ATTACK: stale \"Rotate now\"", () => {
 
     press(alice, reminder);
     const answer = await alice.reply();
-    // Observed: "This button is for a key you no longer have, so I left your current key alone. Send /rotate
+    // Before the fix: "This button is for a key you no longer have, so I left your current key alone. Send /rotate
     // to replace the key you have now." — there is no current key, and /rotate has nothing to replace.
     // Expected: one true thing and the next step: no key is connected now; send /connect to connect a new one.
     expect(answer).not.toMatch(/current key|key you have now/);
     expect(answer).toContain("/connect");
   });
 
-  it("ATTACK: pressed after /panic with no new key, it says 'I left your current key alone' under the frozen notice", async () => {
+  it("pressed after /panic with no new key, speaks of no current key", async () => {
     h = await startHarness({ telegramLimits: ROOMY_CHATS });
     const { alice, reminder } = await reminded(h);
     alice.say("/panic");
     await until(alice, "Now revoke the key in Bybit");
     press(alice, reminder);
     const answers = [await alice.reply(), await alice.reply()];
-    // Observed: the frozen notice, then "...so I left your current key alone. Send /rotate to replace the key you
+    // Before the fix: the frozen notice, then "...so I left your current key alone. Send /rotate to replace the key you
     // have now." — the only key is the frozen one, and the follower is sent to /rotate instead of the revoke steps.
     expect(answers.join("\n")).not.toMatch(/current key|key you have now/);
   });
@@ -75,7 +77,14 @@ describe("ATTACK: stale \"Rotate now\"", () => {
     mallory.say(`${own.apiKey} ${own.apiSecret}`);
     await until(mallory, "✅ Connected");
     const anyMessage = h.telegram.lastBotMessage(mallory.chat.id);
-    h.telegram.pressButton(mallory.user, { ...anyMessage, reply_markup: { inline_keyboard: [[{ text: "x", callback_data: `rotate:start:${victimKey.ref}` }]] } }, `rotate:start:${victimKey.ref}`);
+    h.telegram.pressButton(
+      mallory.user,
+      {
+        ...anyMessage,
+        reply_markup: { inline_keyboard: [[{ text: "x", callback_data: `rotate:start:${victimKey.ref}` }]] },
+      },
+      `rotate:start:${victimKey.ref}`,
+    );
     const answer = await mallory.reply();
     expect(answer).not.toContain("Let’s replace your key");
     expect((await h.credentials.reveal(victimKey.userId))?.credentials).toEqual(creds);
@@ -89,8 +98,17 @@ describe("ATTACK: stale \"Rotate now\"", () => {
     mallory.say("/help");
     await mallory.reply();
     const anyMessage = h.telegram.lastBotMessage(mallory.chat.id);
-    for (const data of [`panic:forget:${record.ref}`, `panic:deleted:${record.ref}`, `panic:freeze:${record.ref}`, `disconnect:${record.ref}`]) {
-      h.telegram.pressButton(mallory.user, { ...anyMessage, reply_markup: { inline_keyboard: [[{ text: "x", callback_data: data }]] } }, data);
+    for (const data of [
+      `panic:forget:${record.ref}`,
+      `panic:deleted:${record.ref}`,
+      `panic:freeze:${record.ref}`,
+      `disconnect:${record.ref}`,
+    ]) {
+      h.telegram.pressButton(
+        mallory.user,
+        { ...anyMessage, reply_markup: { inline_keyboard: [[{ text: "x", callback_data: data }]] } },
+        data,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(await h.panics.flow(alice.user.id, record.ref)).not.toBeNull();

@@ -3,12 +3,12 @@ import { canaryCredentials } from "./support/canaries.js";
 import { submitKey } from "./support/flows.js";
 import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
 
-// ATTACK (issue 21, defect 1), read as a new follower: what the rightful holder of a key frozen as shared hears next.
+// Issue 21, defect 1 (from an attack pass), read as a new follower: what the holder of a key frozen as shared hears next.
 let h: Harness;
 afterEach(() => h.stop());
 
-describe("ATTACK: a key frozen because it was shared", () => {
-  it("ATTACK: sent again by its holder, the refusal gives a reason that is not true (/panic, or could move money)", async () => {
+describe("a key frozen because it was shared", () => {
+  it("sent again by its holder, is refused without a reason that is not true", async () => {
     h = await startHarness({ telegramLimits: ROOMY_CHATS });
     const creds = canaryCredentials();
     h.bybit.addKey({ ...creds, note: "shared-key" });
@@ -19,7 +19,7 @@ describe("ATTACK: a key frozen because it was shared", () => {
     expect((await h.credentials.current(alice.user.id))?.status).toBe("frozen");
 
     const again = await submitKey(alice, creds, "/connect");
-    // Observed: "❌ This key was frozen as leaked (with /panic, or because it could move money), so I will never use
+    // Before the fix: "❌ This key was frozen as leaked (with /panic, or because it could move money), so I will never use
     // it again..." — Alice sent no /panic and the key cannot move money: it was frozen because it was shared.
     // Expected: a reason that is true ("it was found in another account here"), or one that names no cause.
     expect(again).not.toMatch(/with \/panic, or because it could move money/);
