@@ -1,18 +1,16 @@
 import type { Logger } from "pino";
 import type { Metrics } from "../../../metrics/metrics.js";
 import type { BybitBudget } from "../../../budget/bybit-budget.js";
-import type { Exchange, KeyInspection } from "../../../exchange/bybit.js";
+import type { Exchange, ExchangeFailure, KeyInspection } from "../../../exchange/bybit.js";
 import type { Reminders } from "../../../reminders/schedule.js";
 import type { SharedKeys } from "../../../key-watch/shared-keys.js";
 import type { AuditTrail } from "../../../audit/trail.js";
 import { maskApiKey, type ApiKeyFacts, type Credentials } from "../../../policy/api-key.js";
-import { evaluateKey, type PolicyWarning } from "../../../policy/key-policy.js";
+import { evaluateKey, type PolicyWarning, type RefusalReason } from "../../../policy/key-policy.js";
 import type { ReminderTimes, RotationRules } from "../../../policy/rotation.js";
 import { KeyHeldElsewhere, type CredentialRecord, type CredentialStore } from "../../../stores/credential-store.js";
 import type { KeyDenylist } from "../../../stores/denylist.js";
 import type { PendingKeyPairs } from "../../../stores/key-pairs.js";
-import type { NextStep } from "../../wording/connect.js";
-import type { Texts } from "../../texts.js";
 
 export interface AdmitDeps {
   credentials: CredentialStore;
@@ -36,6 +34,24 @@ export interface AdmitDeps {
 export type KeySource = { type: "hmac"; credentials: Credentials } | { type: "rsa"; apiKey: string };
 
 /**
+ * Why a key was not connected, as plain facts: the chat renders them in the follower's language
+ * (wording/connect.ts), and a web page or a callback can render them its own way.
+ */
+export type Refusal =
+  /** Not checked at all: too many checks of late. */
+  | { kind: "too-many-checks"; waitSeconds: number }
+  /** Frozen as leaked before (denylisted). */
+  | { kind: "denied" }
+  /** Connected by another follower: shared or leaked (named to no one). */
+  | { kind: "shared" }
+  /** Bybit refused it, or could not be asked. */
+  | { kind: "exchange"; failure: ExchangeFailure; keyType: KeySource["type"] }
+  /** The very key already in use. */
+  | { kind: "same-key" }
+  /** Bybit answered, and the answer breaks our rules (a money permission, an IP binding, …). */
+  | { kind: "policy"; keyName: string; reasons: RefusalReason[] };
+
+/**
  * The outcome of checking a key, as the conversation may keep it: its state is stored (sealed),
  * so nothing here holds a secret or a private key.
  */
@@ -50,7 +66,7 @@ export type Admission =
     }
   /** `held`: not checked at all (too many checks of late), so it is no wrong try. */
   /** `why`: what the metrics count (reason codes, never anything the follower sent). */
-  | { outcome: "refused"; reply: string; why: string[]; held?: boolean; current?: CredentialRecord | null }
+  | { outcome: "refused"; refusal: Refusal; why: string[]; held?: boolean; current?: CredentialRecord | null }
   | { outcome: "pair-expired" }
   | { outcome: "panicked" }
   | { outcome: "save-failed" };
@@ -59,22 +75,15 @@ export type Admission =
  * Asks Bybit what the key can do, judges it, and stores it in place of `previous` when it
  * passes. A private key is opened from the vault here and goes out of scope on return.
  */
-/** Where the flow stands: the key it may replace, what a refusal says to do next, and the /panic count it began with. */
+/** Where the flow stands: the key it may replace, and the /panic count it began with. */
 export interface FlowFacts {
   previous: CredentialRecord | null;
-  next: NextStep;
   panicEpoch: number;
 }
 
 /** Checks the key (see `check`), counts the outcome, and records a refusal in the audit trail. */
-export async function admit(
-  deps: AdmitDeps,
-  texts: Texts,
-  userId: number,
-  source: KeySource,
-  flow: FlowFacts,
-): Promise<Admission> {
-  const admission = await check(deps, texts, userId, source, flow);
+export async function admit(deps: AdmitDeps, userId: number, source: KeySource, flow: FlowFacts): Promise<Admission> {
+  const admission = await check(deps, userId, source, flow);
   const outcomes =
     admission.outcome === "refused"
       ? admission.why
@@ -94,14 +103,18 @@ export async function admit(
 
 async function check(
   deps: AdmitDeps,
-  texts: Texts,
   userId: number,
   source: KeySource,
-  { previous, next, panicEpoch }: FlowFacts,
+  { previous, panicEpoch }: FlowFacts,
 ): Promise<Admission> {
   const wait = await deps.bybitBudget.followerCheck(userId);
   if (wait > 0)
-    return { outcome: "refused", reply: texts.tooManyChecks(Math.ceil(wait / 1000), next), why: ["held"], held: true };
+    return {
+      outcome: "refused",
+      refusal: { kind: "too-many-checks", waitSeconds: Math.ceil(wait / 1000) },
+      why: ["held"],
+      held: true,
+    };
   let credentials: Credentials;
   let expectedRsaPublicKey: string | undefined;
   if (source.type === "rsa") {
@@ -117,13 +130,13 @@ async function check(
   // As it is now, not as the flow began: the key watch may have frozen it meanwhile.
   const current = await deps.credentials.current(userId);
   if (inspection.ok && (await deps.denylist.has(inspection.key.id)))
-    return { outcome: "refused", reply: texts.keyDenied(next), why: ["denied"], current };
+    return { outcome: "refused", refusal: { kind: "denied" }, why: ["denied"], current };
   const now = deps.clock();
-  const judgement = judge(texts, inspection, current, deps, { now, keyType: source.type, expectedRsaPublicKey, next });
+  const judgement = judge(inspection, current, deps, { now, keyType: source.type, expectedRsaPublicKey });
   if (!judgement.accepted) {
     // After a /panic sent during the check, the flow is over: no "send it again".
     if ((await deps.credentials.panicEpoch(userId)) !== panicEpoch) return { outcome: "panicked" };
-    return { outcome: "refused", reply: judgement.reply, why: judgement.why, current };
+    return { outcome: "refused", refusal: judgement.refusal, why: judgement.why, current };
   }
 
   let record: CredentialRecord | null;
@@ -137,7 +150,7 @@ async function check(
       await deps.sharedKeys.freezeOthers({ userId, bybitKeyId: judgement.key.id }).catch((failure: unknown) => {
         deps.logger.error({ err: failure, userId }, "freezing the other copies of a shared key failed");
       });
-      return { outcome: "refused", reply: texts.keyShared(next), why: ["shared-key"], current };
+      return { outcome: "refused", refusal: { kind: "shared" }, why: ["shared-key"], current };
     }
     deps.logger.error({ err: error, userId }, "storing a credential failed");
     return { outcome: "save-failed" };
@@ -158,31 +171,29 @@ async function check(
 
 type Judgement =
   | { accepted: true; key: ApiKeyFacts; equityUsd: string | null; warnings: PolicyWarning[] }
-  | { accepted: false; reply: string; why: string[] };
+  | { accepted: false; refusal: Refusal; why: string[] };
 
 interface Circumstances {
   now: number;
   keyType: KeySource["type"];
   expectedRsaPublicKey: string | undefined;
-  next: NextStep;
 }
 
 function judge(
-  texts: Texts,
   inspection: KeyInspection,
   previous: CredentialRecord | null,
   deps: AdmitDeps,
-  { now, keyType, expectedRsaPublicKey, next }: Circumstances,
+  { now, keyType, expectedRsaPublicKey }: Circumstances,
 ): Judgement {
   if (!inspection.ok)
     return {
       accepted: false,
-      reply: texts.exchangeFailure(inspection.failure, keyType, next),
+      refusal: { kind: "exchange", failure: inspection.failure, keyType },
       why: [`bybit-${inspection.failure}`],
     };
   // The same key again is a mistake only while it is in use: one taken out of use (by the key watch) may come back fixed.
   if (previous?.status === "active" && previous.bybitKeyId === inspection.key.id)
-    return { accepted: false, reply: texts.sameKey(next), why: ["same-key"] };
+    return { accepted: false, refusal: { kind: "same-key" }, why: ["same-key"] };
   const verdict = evaluateKey({
     key: inspection.key,
     egressIps: deps.egressIps,
@@ -193,7 +204,7 @@ function judge(
   if (!verdict.accepted)
     return {
       accepted: false,
-      reply: texts.refused(inspection.key.name, verdict.reasons, next),
+      refusal: { kind: "policy", keyName: inspection.key.name, reasons: verdict.reasons },
       why: verdict.reasons.map((reason) => reason.code),
     };
   return { accepted: true, key: inspection.key, equityUsd: inspection.equityUsd, warnings: verdict.warnings };

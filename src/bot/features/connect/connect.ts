@@ -8,9 +8,9 @@ import type { BotContext, BotConversation } from "../../context.js";
 import { suggestedKeyName, type NextStep } from "../../wording/connect.js";
 import type { MessageAddress } from "../../intake/carriers.js";
 import type { Shredder } from "../../intake/shredder.js";
-import { escapeHtml } from "../../wording/format.js";
 import { textsOf, type Texts } from "../../texts.js";
 import { admit, type Admission, type AdmitDeps } from "./admit.js";
+import { replyTo } from "./render.js";
 import type { CutShortChecks } from "./cut-short.js";
 import { receiveKey, type Show } from "./receive.js";
 import { waitForChoice, withCancel } from "./steps.js";
@@ -151,14 +151,14 @@ function connectConversation(deps: ConnectDeps) {
       // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.
       const next: NextStep = expecting === "rsa" ? "resend" : mode;
       const pasted = step.pasted;
-      const check = () => admit(deps, texts, userId, source, { previous, next, panicEpoch });
+      const check = () => admit(deps, userId, source, { previous, panicEpoch });
       const admission = await checkUnderWatch(conversation, ctx, deps, userId, check, previous, pasted);
       // Cut short by a Redis fault: the follower hears the outcome once Redis is back (cut-short.ts).
       if (!admission) return;
       const again = admission.outcome === "refused" && next === "resend";
       if (admission.outcome === "refused" && admission.held) checks -= 1;
       await ctx.reply(
-        replyTo(texts, deps, admission, previous) +
+        replyTo(texts, deps, admission, previous, next) +
           (again && checks >= WRONG_INPUTS_PER_STEP ? `\n\n${texts.tooManyTries}` : ""),
         html,
       );
@@ -224,28 +224,6 @@ async function checkUnderWatch(
   }
   await conversation.external(() => deps.cutShort.owe({ userId, previousRef, recorded }));
   return null;
-}
-
-function replyTo(texts: Texts, deps: ConnectDeps, admission: Admission, previous: CredentialRecord | null): string {
-  const kept = admission.outcome === "refused" && admission.current !== undefined ? admission.current : previous;
-  const stays = kept?.status === "active" ? `\n\n${texts.existingStays(kept)}` : "";
-  switch (admission.outcome) {
-    case "refused":
-      return admission.reply + stays;
-    case "pair-expired":
-      return texts.pairExpired(FLOW_MINUTES) + stays;
-    case "save-failed":
-      return texts.saveFailed;
-    case "panicked":
-      return texts.notStoredAfterPanic;
-    case "connected":
-      return [
-        texts.connected(admission.record, admission.equityUsd, admission.warnings, admission.now),
-        deps.copyStartText === null ? texts.copyStartDefault : escapeHtml(deps.copyStartText),
-        ...(admission.times ? [texts.reminderSchedule(admission.times, admission.now)] : []),
-        ...(previous ? [texts.deleteOldKey(previous)] : []),
-      ].join("\n\n");
-  }
 }
 
 /** Replace the connected key? A paste instead of a tap means yes, and is the start of the new key. */

@@ -1,0 +1,61 @@
+// The chat's rendering of a key check's outcome: admit.ts says what happened, in plain facts; this
+// says it to the follower, in their language, with what to send next.
+import type { CredentialRecord } from "../../../stores/credential-store.js";
+import { escapeHtml } from "../../wording/format.js";
+import type { NextStep } from "../../wording/connect.js";
+import type { Texts } from "../../texts.js";
+import { FLOW_LIFETIME_SECONDS } from "../../../policy/flows.js";
+import type { Admission, Refusal } from "./admit.js";
+
+const FLOW_MINUTES = FLOW_LIFETIME_SECONDS / 60;
+
+/** What "Connected" also says: when copying starts, in the operator's words if given. */
+export interface RenderSettings {
+  copyStartText: string | null;
+}
+
+export function replyTo(
+  texts: Texts,
+  deps: RenderSettings,
+  admission: Admission,
+  previous: CredentialRecord | null,
+  next: NextStep,
+): string {
+  const kept = admission.outcome === "refused" && admission.current !== undefined ? admission.current : previous;
+  const stays = kept?.status === "active" ? `\n\n${texts.existingStays(kept)}` : "";
+  switch (admission.outcome) {
+    case "refused":
+      return refusalText(texts, admission.refusal, next) + stays;
+    case "pair-expired":
+      return texts.pairExpired(FLOW_MINUTES) + stays;
+    case "save-failed":
+      return texts.saveFailed;
+    case "panicked":
+      return texts.notStoredAfterPanic;
+    case "connected":
+      return [
+        texts.connected(admission.record, admission.equityUsd, admission.warnings, admission.now),
+        deps.copyStartText === null ? texts.copyStartDefault : escapeHtml(deps.copyStartText),
+        ...(admission.times ? [texts.reminderSchedule(admission.times, admission.now)] : []),
+        ...(previous ? [texts.deleteOldKey(previous)] : []),
+      ].join("\n\n");
+  }
+}
+
+/** A refusal in the follower's words, with what to send next. */
+function refusalText(texts: Texts, refusal: Refusal, next: NextStep): string {
+  switch (refusal.kind) {
+    case "too-many-checks":
+      return texts.tooManyChecks(refusal.waitSeconds, next);
+    case "denied":
+      return texts.keyDenied(next);
+    case "shared":
+      return texts.keyShared(next);
+    case "exchange":
+      return texts.exchangeFailure(refusal.failure, refusal.keyType, next);
+    case "same-key":
+      return texts.sameKey(next);
+    case "policy":
+      return texts.refused(refusal.keyName, refusal.reasons, next);
+  }
+}
