@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DAY_MS } from "../src/policy/key-policy.js";
 import { canaryCredentials } from "./support/canaries.js";
+import { remindedFollower, repliesUntil } from "./support/flows.js";
 import type { FakeMessage } from "./support/fake-telegram.js";
 import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
@@ -11,27 +11,10 @@ afterEach(() => h.stop());
 const STALE =
   "This button is for a key you no longer have, so I left your current key alone. Send /rotate to replace the key you have now.";
 
-/** The bot's replies until one contains `text`; fails if it never comes. */
-async function until(follower: Follower, text: string): Promise<string[]> {
-  const seen: string[] = [];
-  for (;;) {
-    seen.push(await follower.reply());
-    if (seen.at(-1)!.includes(text)) return seen;
-  }
-}
-
 /** A follower whose key is 85 days old: its reminder came at once. Returns the reminder's message. */
 async function reminded(languageCode?: string) {
   h = await startHarness({ telegramLimits: ROOMY_CHATS });
-  const alice = h.follower(languageCode ? { languageCode } : {});
-  const creds = canaryCredentials();
-  h.bybit.addKey({ ...creds, note: "old-key", createdAt: Date.now() - 85 * DAY_MS });
-  alice.say("/connect");
-  await alice.reply();
-  alice.say(`${creds.apiKey} ${creds.apiSecret}`);
-  await until(alice, "🔁");
-  const record = (await h.credentials.current(alice.user.id))!;
-  return { alice, record, reminder: h.telegram.lastBotMessage(alice.chat.id) };
+  return remindedFollower(h, languageCode);
 }
 
 /** Presses the one button under a message, as the follower would. */
@@ -53,16 +36,16 @@ describe('a reminder\'s "Rotate now"', () => {
   it("pressed after /panic and a new key, says it is stale and leaves the new key alone", async () => {
     const { alice, reminder } = await reminded();
     alice.say("/panic");
-    await until(alice, "Now revoke the key in Bybit");
+    await repliesUntil(alice, "Now revoke the key in Bybit");
     const fresh = canaryCredentials();
     h.bybit.addKey({ ...fresh, note: "new-key" });
     alice.say("/connect");
-    await until(alice, "Let’s connect your Bybit account");
+    await repliesUntil(alice, "Let’s connect your Bybit account");
     alice.say(`${fresh.apiKey} ${fresh.apiSecret}`);
-    await until(alice, "✅ Connected: key “new-key”");
+    await repliesUntil(alice, "✅ Connected: key “new-key”");
 
     pressTheButton(alice, reminder);
-    const answers = await until(alice, STALE);
+    const answers = await repliesUntil(alice, STALE);
     expect(answers.join("\n")).not.toContain("Let’s replace your key");
     // Nothing waits for a key: what the follower sends next is no replacement.
     const other = canaryCredentials();
@@ -80,7 +63,7 @@ describe('a reminder\'s "Rotate now"', () => {
     alice.say("/rotate");
     await alice.reply();
     alice.say(`${fresh.apiKey} ${fresh.apiSecret}`);
-    await until(alice, "new-key");
+    await repliesUntil(alice, "new-key");
     pressTheButton(alice, reminder);
     expect(await alice.reply()).toBe(
       "Эта кнопка — для ключа, которого у вас больше нет, поэтому я не трогал текущий ключ. Чтобы заменить ключ, который у вас сейчас, отправьте /rotate.",
@@ -117,23 +100,23 @@ describe("the other buttons about a key", () => {
   it('"Freeze it too", pressed after that key was replaced, has expired and freezes nothing', async () => {
     const { alice } = await reminded();
     alice.say("/panic");
-    await until(alice, "Now revoke the key in Bybit");
+    await repliesUntil(alice, "Now revoke the key in Bybit");
     const second = canaryCredentials();
     h.bybit.addKey({ ...second, note: "second-key" });
     alice.say("/connect");
-    await until(alice, "Let’s connect your Bybit account");
+    await repliesUntil(alice, "Let’s connect your Bybit account");
     alice.say(`${second.apiKey} ${second.apiSecret}`);
-    await until(alice, "✅ Connected: key “second-key”");
+    await repliesUntil(alice, "✅ Connected: key “second-key”");
     alice.say("/panic");
-    await until(alice, "Has it leaked too?");
+    await repliesUntil(alice, "Has it leaked too?");
     const question = h.telegram.lastBotMessage(alice.chat.id);
 
     const third = canaryCredentials();
     h.bybit.addKey({ ...third, note: "third-key" });
     alice.say("/rotate");
-    await until(alice, "Let’s replace your key");
+    await repliesUntil(alice, "Let’s replace your key");
     alice.say(`${third.apiKey} ${third.apiSecret}`);
-    await until(alice, "✅ Connected: key “third-key”");
+    await repliesUntil(alice, "✅ Connected: key “third-key”");
 
     pressTheButton(alice, question);
     await vi.waitFor(() =>

@@ -3,20 +3,10 @@ import { bucketsFor } from "../src/bot/sending/budget.js";
 import { withLocalFallback, type FallbackReason } from "../src/budget/local-budget.js";
 import { askRedis, type RateBudget } from "../src/budget/rate-budget.js";
 import { useOwnRedis } from "./support/own-redis.js";
+import { busiest } from "./support/busiest.js";
 
 // A redis-server of this file's own: these tests fill it up and pause its writes.
 const own = useOwnRedis();
-
-/** The most grants in any window of `ms`. */
-function busiest(times: number[], ms: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let start = 0, end = 0; end < sorted.length; end += 1) {
-    while (sorted[end]! - sorted[start]! >= ms) start += 1;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
-}
 
 const budgetFor = (reasons: FallbackReason[], answerWithinMs = 2000) =>
   withLocalFallback(askRedis(own.redis, "local-budget-test:"), {

@@ -4,20 +4,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { bucketsFor } from "../src/bot/sending/budget.js";
 import { createRateBudget } from "../src/budget/rate-budget.js";
+import { busiest } from "./support/busiest.js";
 
 const redis = new Redis(inject("redisUrl"));
 afterAll(() => redis.disconnect());
-
-/** The most grants in any window of `ms`. */
-function busiest(times: number[], ms: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let start = 0, end = 0; end < sorted.length; end += 1) {
-    while (sorted[end]! - sorted[start]! >= ms) start += 1;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
-}
 
 describe("the shared Telegram budget", () => {
   it("keeps two processes together under 30 messages in any second", async () => {

@@ -1,10 +1,19 @@
-import { randomInt } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FLOW_STATE_PREFIX } from "../src/vault/sealed-storage.js";
 import { canaryCredentials } from "./support/canaries.js";
-import type { FakeUser, RecordedCall } from "./support/fake-telegram.js";
 import { useServiceStage, type Service } from "./support/service.js";
+import {
+  connectThroughFakes,
+  sentToSince,
+  killWhenTaken,
+  newFollower,
+  nextText,
+  sleep,
+  startPollingBot,
+  textOf,
+  waitUntil,
+} from "./support/bot-processes.js";
 
 // Issue 21 (from an attack pass): the real src/main.ts killed at the worst moments of the recovery paths.
 const TOKEN = "525252:AAattack21-crash-token-0123456789ab";
@@ -27,28 +36,7 @@ afterEach(async () => {
   );
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const newFollower = (): FakeUser => ({ id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "F" });
-const textOf = (call: RecordedCall) => String(call.payload.text);
-
-async function startBot(extra: Record<string, string> = {}): Promise<Service> {
-  const bot = stage.start({ ROLE: "bot", ...extra });
-  running.push(bot);
-  await stage.telegram.waitForCall(
-    (call) => call.method === "getUpdates" && call.at > bot.startedAt,
-    20_000,
-    "polling",
-  );
-  return bot;
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const startBot = (extra: Record<string, string> = {}) => startPollingBot(stage, extra, running);
 
 describe("crashes in the recovery paths", () => {
   it("a restart notice whose teller dies before Telegram takes it is told by the next process", async () => {
@@ -57,7 +45,7 @@ describe("crashes in the recovery paths", () => {
     const first = await startBot({ SHUTDOWN_SECONDS: "2" });
     telegram.delayMethod("sendMessage", 10_000);
     telegram.sendText(follower, "/status");
-    const sentTo = () => telegram.callsOf("sendMessage").some((call) => call.payload.chat_id === follower.id);
+    const sentTo = sentToSince(telegram, follower.id, 0);
     await waitUntil(sentTo, 10_000, "the /status answer to leave");
     first.child.kill("SIGTERM");
     await first.exited;
@@ -66,11 +54,7 @@ describe("crashes in the recovery paths", () => {
     // The next process takes the chat (SPOP) and sends the notice; it dies before Telegram answers.
     const before = telegram.callsOf("sendMessage").length;
     const second = await startBot();
-    const noticeLeft = () =>
-      telegram
-        .callsOf("sendMessage")
-        .slice(before)
-        .some((call) => call.payload.chat_id === follower.id);
+    const noticeLeft = sentToSince(telegram, follower.id, before);
     await waitUntil(noticeLeft, 10_000, "the restart notice to leave");
     await second.crash();
     telegram.delayMethod("sendMessage", 0);
@@ -126,21 +110,9 @@ describe("crashes in the recovery paths", () => {
     const telegram = stage.telegram;
     const bot = await startBot();
     const follower = newFollower();
-    const next = async (timeoutMs = 10_000) => textOf(await telegram.nextBotMessage(follower.id, timeoutMs));
-    const creds = canaryCredentials();
-    stage.bybit.addKey(creds);
-    telegram.sendText(follower, "/connect");
-    await next();
-    telegram.sendText(follower, `${creds.apiKey} ${creds.apiSecret}`);
-    for (let reply = await next(); !reply.includes("✅ Connected"); reply = await next());
-    telegram.onAnswered = (call) => {
-      const frozen =
-        call.method === "sendMessage" && call.payload.chat_id === follower.id && textOf(call).includes("Frozen");
-      if (!frozen) return;
-      telegram.onAnswered = undefined;
-      telegram.delayMethod("sendMessage", 30_000);
-      bot.child.kill("SIGKILL");
-    };
+    const next = nextText(telegram, follower);
+    await connectThroughFakes(telegram, stage.bybit, follower);
+    killWhenTaken(telegram, bot, follower, "Frozen", 30_000);
     telegram.sendText(follower, "/panic");
     expect(await next()).toContain("🧊 Frozen");
     await bot.exited;
@@ -148,11 +120,7 @@ describe("crashes in the recovery paths", () => {
     // The next process finds the steps owed (silent 15 s), takes them (ZREM) and sends: Telegram holds the send.
     const before = telegram.callsOf("sendMessage").length;
     const second = await startBot();
-    const resent = () =>
-      telegram
-        .callsOf("sendMessage")
-        .slice(before)
-        .some((call) => call.payload.chat_id === follower.id);
+    const resent = sentToSince(telegram, follower.id, before);
     await waitUntil(resent, 25_000, "the steps to be sent again");
     await second.crash();
     telegram.delayMethod("sendMessage", 0);
@@ -170,23 +138,13 @@ describe("crashes in the recovery paths", () => {
     const telegram = stage.telegram;
     const bot = await startBot({ SHUTDOWN_SECONDS: "2" });
     const follower = newFollower();
-    const next = async (timeoutMs = 10_000) => textOf(await telegram.nextBotMessage(follower.id, timeoutMs));
-    const creds = canaryCredentials();
-    stage.bybit.addKey(creds);
-    telegram.sendText(follower, "/connect");
-    await next();
-    telegram.sendText(follower, `${creds.apiKey} ${creds.apiSecret}`);
-    for (let reply = await next(); !reply.includes("✅ Connected"); reply = await next());
+    await connectThroughFakes(telegram, stage.bybit, follower);
     const before = telegram.botTexts(follower.id).length;
     // Telegram holds "Frozen": the /panic update is still in hand when the shutdown bound runs out.
     telegram.delayMethod("sendMessage", 10_000);
     const calls = telegram.callsOf("sendMessage").length;
     telegram.sendText(follower, "/panic");
-    const frozenLeft = () =>
-      telegram
-        .callsOf("sendMessage")
-        .slice(calls)
-        .some((call) => call.payload.chat_id === follower.id);
+    const frozenLeft = sentToSince(telegram, follower.id, calls);
     await waitUntil(frozenLeft, 10_000, "“Frozen” to leave");
     bot.child.kill("SIGTERM");
     await bot.exited;

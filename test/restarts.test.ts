@@ -1,10 +1,20 @@
-import { randomInt } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeBybit } from "./support/fake-bybit.js";
-import type { FakeTelegram, FakeUser, RecordedCall } from "./support/fake-telegram.js";
-import { useServiceStage, type Service } from "./support/service.js";
+import type { FakeTelegram, FakeUser } from "./support/fake-telegram.js";
+import { useServiceStage } from "./support/service.js";
+import {
+  connectThroughFakes,
+  sentToSince,
+  killWhenTaken,
+  newFollower,
+  nextText,
+  sleep,
+  startPollingBot,
+  textOf,
+  waitUntil,
+} from "./support/bot-processes.js";
 
 // Issue 21, defects 4 and 5: the real src/main.ts killed (or stopped past its bound) while an
 // update is in hand. Long polling confirms updates as it fetches them, so these are never
@@ -20,23 +30,7 @@ beforeAll(() => {
 });
 afterAll(() => redis.disconnect());
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const newFollower = (): FakeUser => ({ id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "F" });
-const textOf = (call: RecordedCall) => String(call.payload.text);
-
-async function startBot(extra: Record<string, string> = {}): Promise<Service> {
-  const bot = stage.start({ ROLE: "bot", ...extra });
-  await telegram.waitForCall((call) => call.method === "getUpdates" && call.at > bot.startedAt, 20_000, "polling");
-  return bot;
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const startBot = (extra: Record<string, string> = {}) => startPollingBot(stage, extra);
 
 describe("after a restart, nobody is left unanswered", () => {
   it("tells a follower whose pasted key the sweeper deleted after a kill -9, nobody having answered it", async () => {
@@ -51,11 +45,7 @@ describe("after a restart, nobody is left unanswered", () => {
     telegram.delayMethod("sendMessage", 5000);
     const pasted = telegram.sendText(follower, canaryCredentials().apiKey);
     const answering = telegram.callsOf("sendMessage").length;
-    const answerSent = () =>
-      telegram
-        .callsOf("sendMessage")
-        .slice(answering)
-        .some((call) => call.payload.chat_id === follower.id);
+    const answerSent = sentToSince(telegram, follower.id, answering);
     await waitUntil(answerSent, 10_000, "the answer to leave");
     await bot.crash();
     telegram.delayMethod("sendMessage", 0);
@@ -71,22 +61,10 @@ describe("after a restart, nobody is left unanswered", () => {
   it("sends the /panic steps again when a kill -9 came right after Telegram took “Frozen”", async () => {
     const bot = await startBot();
     const follower = newFollower();
-    const next = async (timeoutMs = 10_000) => textOf(await telegram.nextBotMessage(follower.id, timeoutMs));
-    const creds = canaryCredentials();
-    bybit.addKey(creds);
-    telegram.sendText(follower, "/connect");
-    await next();
-    telegram.sendText(follower, `${creds.apiKey} ${creds.apiSecret}`);
-    for (let reply = await next(); !reply.includes("✅ Connected"); reply = await next());
-    telegram.onAnswered = (call) => {
-      const frozen =
-        call.method === "sendMessage" && call.payload.chat_id === follower.id && textOf(call).includes("Frozen");
-      if (!frozen) return;
-      telegram.onAnswered = undefined;
-      // Held, should the process reach the steps before the signal lands: it dies with them unsent.
-      telegram.delayMethod("sendMessage", 5000);
-      bot.child.kill("SIGKILL");
-    };
+    const next = nextText(telegram, follower);
+    await connectThroughFakes(telegram, bybit, follower);
+    // Held, should the process reach the steps before the signal lands: it dies with them unsent.
+    killWhenTaken(telegram, bot, follower, "Frozen", 5000);
     telegram.sendText(follower, "/panic");
     expect(await next()).toContain("🧊 Frozen");
     await bot.exited;

@@ -5,7 +5,7 @@ import { freePort, startLocalRedis } from "../src/infra/local-redis.js";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeBybit } from "./support/fake-bybit.js";
 import type { FakeTelegram, FakeUser } from "./support/fake-telegram.js";
-import { startService, useServiceStage } from "./support/service.js";
+import { startService, useServiceStage, type Service } from "./support/service.js";
 
 // The real src/main.ts as an operator runs it: webhook replicas, probes, metrics, start-up.
 const TOKEN = "434343:AAservice-test-token-0123456789ab";
@@ -218,6 +218,13 @@ describe("a worker-only process", () => {
   }, 30_000);
 });
 
+/** The first line of the service's output that starts with `start`. */
+const lineStarting = (service: Service, start: string) =>
+  service
+    .output()
+    .split("\n")
+    .find((text) => text.startsWith(start));
+
 describe("start-up", () => {
   it("names an unreachable Telegram in one line, with the host and the cause, and keeps trying", async () => {
     const closed = await freePort();
@@ -268,10 +275,7 @@ describe("start-up", () => {
     });
     const { code } = await service.exited;
     expect(code).toBe(1);
-    const line = service
-      .output()
-      .split("\n")
-      .find((text) => text.startsWith("Cannot reach Redis"));
+    const line = lineStarting(service, "Cannot reach Redis");
     expect(line).toContain(`127.0.0.1:${closed} (REDIS_URL)`);
     expect(line).toContain("ECONNREFUSED");
     expect(line).toContain("start Redis there or fix REDIS_URL");
@@ -289,10 +293,7 @@ describe("start-up", () => {
       const service = start({ ROLE: "bot", PORT: "0", REDIS_URL: `redis://:wrong0password@127.0.0.1:${port}` });
       const { code } = await service.exited;
       expect(code).toBe(1);
-      const line = service
-        .output()
-        .split("\n")
-        .find((text) => text.startsWith("Cannot reach Redis"));
+      const line = lineStarting(service, "Cannot reach Redis");
       expect(line).toContain(`127.0.0.1:${port}`);
       expect(line).toContain("refused the password");
       expect(service.output()).not.toContain("wrong0password");

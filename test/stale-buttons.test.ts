@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { DAY_MS } from "../src/policy/key-policy.js";
 import { canaryCredentials } from "./support/canaries.js";
+import { remindedFollower, repliesUntil } from "./support/flows.js";
 import type { FakeMessage } from "./support/fake-telegram.js";
 import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
@@ -8,25 +8,7 @@ import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./suppor
 let h: Harness;
 afterEach(() => h.stop());
 
-async function until(follower: Follower, text: string): Promise<string[]> {
-  const seen: string[] = [];
-  for (;;) {
-    seen.push(await follower.reply());
-    if (seen.at(-1)!.includes(text)) return seen;
-  }
-}
-
-async function reminded(h: Harness, languageCode?: string) {
-  const alice = h.follower(languageCode ? { languageCode } : {});
-  const creds = canaryCredentials();
-  h.bybit.addKey({ ...creds, note: "old-key", createdAt: Date.now() - 85 * DAY_MS });
-  alice.say("/connect");
-  await alice.reply();
-  alice.say(`${creds.apiKey} ${creds.apiSecret}`);
-  await until(alice, "🔁");
-  const record = (await h.credentials.current(alice.user.id))!;
-  return { alice, record, creds, reminder: h.telegram.lastBotMessage(alice.chat.id) };
-}
+const reminded = remindedFollower;
 
 function press(follower: Follower, message: FakeMessage, data?: string): void {
   const [[button]] = (message.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard as [
@@ -58,7 +40,7 @@ describe("stale and forged key buttons", () => {
     h = await startHarness({ telegramLimits: ROOMY_CHATS });
     const { alice, reminder } = await reminded(h);
     alice.say("/panic");
-    await until(alice, "Now revoke the key in Bybit");
+    await repliesUntil(alice, "Now revoke the key in Bybit");
     press(alice, reminder);
     const answers = [await alice.reply(), await alice.reply()];
     // Before the fix: the frozen notice, then "...so I left your current key alone. Send /rotate to replace the key you
@@ -75,7 +57,7 @@ describe("stale and forged key buttons", () => {
     mallory.say("/connect");
     await mallory.reply();
     mallory.say(`${own.apiKey} ${own.apiSecret}`);
-    await until(mallory, "✅ Connected");
+    await repliesUntil(mallory, "✅ Connected");
     const anyMessage = h.telegram.lastBotMessage(mallory.chat.id);
     h.telegram.pressButton(
       mallory.user,
@@ -93,7 +75,7 @@ describe("stale and forged key buttons", () => {
     h = await startHarness({ telegramLimits: ROOMY_CHATS });
     const { alice, record } = await reminded(h);
     alice.say("/panic");
-    await until(alice, "Now revoke the key in Bybit");
+    await repliesUntil(alice, "Now revoke the key in Bybit");
     const mallory = h.follower();
     mallory.say("/help");
     await mallory.reply();

@@ -1,4 +1,6 @@
 import { expect } from "vitest";
+import { DAY_MS } from "../../src/policy/key-policy.js";
+import { canaryCredentials } from "./canaries.js";
 import type { Follower, Harness } from "./harness.js";
 
 /** Runs `/connect` (or `/rotate`) with key and secret in one message; returns the bot's verdict. */
@@ -27,4 +29,26 @@ export async function makePairAndGetPublicKey(h: Harness, follower: Follower, co
   await follower.reply();
   h.telegram.pressButton(follower.user, h.telegram.lastBotMessage(follower.chat.id), "connect:make-pair");
   return publicKeyOf(await follower.reply());
+}
+
+/** The bot's replies until one contains `text`; fails (on the reply's timeout) if it never comes. */
+export async function repliesUntil(follower: Follower, text: string): Promise<string[]> {
+  const seen: string[] = [];
+  for (;;) {
+    seen.push(await follower.reply());
+    if (seen.at(-1)!.includes(text)) return seen;
+  }
+}
+
+/** A follower whose key is 85 days old, connected through the bot: its reminder came at once. */
+export async function remindedFollower(h: Harness, languageCode?: string) {
+  const alice = h.follower(languageCode ? { languageCode } : {});
+  const creds = canaryCredentials();
+  h.bybit.addKey({ ...creds, note: "old-key", createdAt: Date.now() - 85 * DAY_MS });
+  alice.say("/connect");
+  await alice.reply();
+  alice.say(`${creds.apiKey} ${creds.apiSecret}`);
+  await repliesUntil(alice, "🔁");
+  const record = (await h.credentials.current(alice.user.id))!;
+  return { alice, record, creds, reminder: h.telegram.lastBotMessage(alice.chat.id) };
 }
