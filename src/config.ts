@@ -1,14 +1,17 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { AUDIT_MAX_ENTRIES, AUDIT_RETENTION_DAYS } from "./audit/trail.js";
+import {
+  checkOneRedis,
+  commaList,
+  ConfigError,
+  isSafeEndpoint,
+  LOOPBACK,
+  redisTargetOf,
+  storage,
+} from "./config-storage.js";
 import type { RedisTarget } from "./infra/redis.js";
-import { parseKeyring } from "./vault/keyring.js";
 
-const commaList = (value: string | undefined) =>
-  (value ?? "")
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
+export { ConfigError, configWarnings, loadOpsConfig, type OpsConfig } from "./config-storage.js";
 
 const baseUrl = (fallback: string) =>
   z
@@ -20,92 +23,6 @@ const baseUrl = (fallback: string) =>
     }, "must be a plain base URL (no ?query, #fragment or user@)")
     .default(fallback)
     .transform((url) => url.replace(/\/+$/, ""));
-
-/** Where the service's data is: shared by the service and the operator commands. */
-const storage = {
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional(),
-  REDIS_CLUSTER_NODES: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      const nodes = commaList(value);
-      for (const node of nodes) {
-        if (!/^[^\s:/@]+:\d{1,5}$/.test(node)) ctx.addIssue({ code: "custom", message: `"${node}" is not host:port` });
-      }
-      return nodes;
-    }),
-  REDIS_CLUSTER_PASSWORD: z.string().optional(),
-  REDIS_CLUSTER_TLS: z.enum(["true", "false"], { error: "must be true or false" }).default("false"),
-  SEAL_KEYS: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === "") return undefined;
-      try {
-        return parseKeyring(value);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
-  AUDIT_RETENTION_DAYS: z.coerce
-    .number()
-    .int()
-    .min(7, "must be at least 7 (the trail is what an incident is read from)")
-    .max(3650)
-    .default(AUDIT_RETENTION_DAYS),
-  AUDIT_MAX_ENTRIES: z.coerce
-    .number()
-    .int()
-    .min(10_000, "must be at least 10000 (the trail is what an incident is read from)")
-    .default(AUDIT_MAX_ENTRIES),
-  QUEUE_PREFIX: z
-    .string()
-    .regex(
-      /^[^:\s]+$/,
-      "must not contain ':' or spaces (braces such as {reminders} keep every queue key in one Redis Cluster slot)",
-    )
-    .default("{reminders}"),
-};
-
-type StorageEnvironment = {
-  QUEUE_PREFIX: string;
-  REDIS_URL?: string | undefined;
-  REDIS_CLUSTER_NODES: string[];
-  REDIS_CLUSTER_PASSWORD?: string | undefined;
-  REDIS_CLUSTER_TLS: "true" | "false";
-};
-
-/** One Redis or one cluster, never both: which one the service would use is not a guess to make. */
-function checkOneRedis(env: StorageEnvironment, ctx: z.RefinementCtx): void {
-  if (env.REDIS_URL !== undefined && env.REDIS_CLUSTER_NODES.length > 0) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["REDIS_CLUSTER_NODES"],
-      message: "set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both",
-    });
-  }
-  // BullMQ's scripts touch every key of a queue: on a cluster they must share one slot.
-  if (env.REDIS_CLUSTER_NODES.length > 0 && !/\{[^}]+\}/.test(env.QUEUE_PREFIX)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["QUEUE_PREFIX"],
-      message:
-        "must hold a hash tag in braces, such as {reminders}, on a Redis Cluster (BullMQ's keys must share one slot)",
-    });
-  }
-}
-
-const redisTargetOf = (env: StorageEnvironment): RedisTarget | undefined =>
-  env.REDIS_CLUSTER_NODES.length > 0
-    ? {
-        clusterNodes: env.REDIS_CLUSTER_NODES,
-        password: env.REDIS_CLUSTER_PASSWORD,
-        tls: env.REDIS_CLUSTER_TLS === "true",
-      }
-    : env.REDIS_URL !== undefined
-      ? { url: env.REDIS_URL }
-      : undefined;
 
 /** The one description of the environment. Everything else receives a parsed `Config`. */
 const environment = z
@@ -255,37 +172,6 @@ const environment = z
     }
   });
 
-const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
-
-function isSafeEndpoint(url: string): boolean {
-  const { protocol, hostname } = new URL(url);
-  return protocol === "https:" || LOOPBACK.includes(hostname);
-}
-
-/**
- * What is allowed but worth a line in the log at start. Plain redis:// to another host is common on
- * a private network (docker compose), so it is not refused; but the password and every sealed
- * record then cross that network in clear.
- */
-export function configWarnings(config: Config): string[] {
-  const target = config.redis;
-  if (!config.production || !target) return [];
-  if ("clusterNodes" in target) {
-    const remote = target.clusterNodes.some((node) => !LOOPBACK.includes(node.slice(0, node.lastIndexOf(":"))));
-    return remote && !target.tls
-      ? [
-          "REDIS_CLUSTER_TLS is false and the cluster is on other hosts: its password and the sealed records travel unencrypted; set REDIS_CLUSTER_TLS=true unless that network is private",
-        ]
-      : [];
-  }
-  const { protocol, hostname } = new URL(target.url);
-  return protocol === "redis:" && !LOOPBACK.includes(hostname)
-    ? [
-        "REDIS_URL is plain redis:// to another host: its password and the sealed records travel unencrypted; use rediss:// unless that network is private",
-      ]
-    : [];
-}
-
 export type Environment = z.infer<typeof environment>;
 
 export interface Config {
@@ -335,37 +221,6 @@ export interface Config {
   audit: { retentionDays: number; maxEntries: number };
   /** Webhook mode, instead of long polling. */
   webhook: { url: string; secret: string; maxConnections: number } | null;
-}
-
-/** What the operator commands need: the service's Redis and keyring, nothing else. */
-export interface OpsConfig {
-  redis: RedisTarget;
-  audit: { retentionDays: number; maxEntries: number };
-  keyring: Environment["SEAL_KEYS"];
-  queuePrefix: string;
-}
-
-export function loadOpsConfig(env: NodeJS.ProcessEnv): OpsConfig {
-  const parsed = z
-    .object(storage)
-    .superRefine(checkOneRedis)
-    .safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")));
-  if (!parsed.success)
-    throw new ConfigError(
-      `Invalid configuration. ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`,
-    );
-  const redis = redisTargetOf(parsed.data);
-  if (!redis)
-    throw new ConfigError(
-      "REDIS_URL: is required, or REDIS_CLUSTER_NODES (the service's Redis, as the service has it; " +
-        "beside a running `npm start` in development, ops finds its Redis by itself)",
-    );
-  const { SEAL_KEYS, QUEUE_PREFIX, AUDIT_RETENTION_DAYS: retentionDays, AUDIT_MAX_ENTRIES: maxEntries } = parsed.data;
-  return { redis, keyring: SEAL_KEYS, queuePrefix: QUEUE_PREFIX, audit: { retentionDays, maxEntries } };
-}
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
 }
 
 /** Parses the environment; throws a ConfigError whose message is one line per bad variable. */
