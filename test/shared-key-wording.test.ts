@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
-import { submitKey } from "./support/flows.js";
+import { repliesUntil, submitKey } from "./support/flows.js";
 import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
 
 // Issue 21, defect 1 (from an attack pass), read as a new follower: what the holder of a key frozen as shared hears next.
@@ -17,6 +17,8 @@ describe("a key frozen because it was shared", () => {
     const bob = h.follower();
     expect(await submitKey(bob, creds)).toContain("already connected to another account here");
     expect((await h.credentials.current(alice.user.id))?.status).toBe("frozen");
+    // Told by the key watch, a moment later: heard before she sends the key again.
+    await repliesUntil(alice, "the same key was found in another account here");
 
     const again = await submitKey(alice, creds, "/connect");
     // Before the fix: "❌ This key was frozen as leaked (with /panic, or because it could move money), so I will never use
