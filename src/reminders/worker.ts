@@ -90,45 +90,48 @@ export function startReminderWorker(options: ReminderWorkerOptions): {
         throw new DelayedError();
       }
       const { claim } = claimed;
-
-      // An expired key must stop trading before anyone is told about it. Only an active key becomes
-      // expired: one frozen meanwhile (the key watch) stays frozen, and its follower hears of that instead.
-      if (
-        reminder.kind === "expiry" &&
-        !(await credentials.moveStatus(reminder.userId, reminder.ref, "active", "expired"))
-      ) {
-        if ((await credentials.current(reminder.userId))?.status !== "expired") {
-          await claim.release();
-          return "stale";
+      try {
+        // An expired key must stop trading before anyone is told about it. Only an active key becomes
+        // expired: one frozen meanwhile (the key watch) stays frozen, and its follower hears of that instead.
+        if (
+          reminder.kind === "expiry" &&
+          !(await credentials.moveStatus(reminder.userId, reminder.ref, "active", "expired"))
+        ) {
+          if ((await credentials.current(reminder.userId))?.status !== "expired") {
+            await claim.release();
+            return "stale";
+          }
         }
+        const outcome = await deliver(record, reminder.kind);
+        const answeredAt = Date.now();
+        if (outcome.delivered) {
+          await claim.record("sent", SENT_MARKER_TTL_SECONDS);
+          await options.audit.record({
+            type: "reminder-sent",
+            userId: record.userId,
+            ref: record.ref,
+            name: record.name,
+            maskedKey: record.maskedKey,
+            details: { kind: reminder.kind },
+            at: answeredAt,
+          });
+          return "sent";
+        }
+        if ("unreachable" in outcome) {
+          await claim.record("unreachable", SENT_MARKER_TTL_SECONDS);
+          await credentials.markUnreachable(reminder.userId, reminder.ref, options.clock());
+          throw new UnrecoverableError("the follower blocked the bot");
+        }
+        await claim.release();
+        if ("retryAfterMs" in outcome) {
+          // Telegram's flood control: pause the whole queue for as long as it asks, without spending an attempt.
+          await queue.rateLimit(outcome.retryAfterMs);
+          throw Worker.RateLimitError();
+        }
+        throw new Error("Telegram did not take the reminder");
+      } finally {
+        claim.end();
       }
-      const outcome = await deliver(record, reminder.kind);
-      const answeredAt = Date.now();
-      if (outcome.delivered) {
-        await claim.record("sent", SENT_MARKER_TTL_SECONDS);
-        await options.audit.record({
-          type: "reminder-sent",
-          userId: record.userId,
-          ref: record.ref,
-          name: record.name,
-          maskedKey: record.maskedKey,
-          details: { kind: reminder.kind },
-          at: answeredAt,
-        });
-        return "sent";
-      }
-      if ("unreachable" in outcome) {
-        await claim.record("unreachable", SENT_MARKER_TTL_SECONDS);
-        await credentials.markUnreachable(reminder.userId, reminder.ref, options.clock());
-        throw new UnrecoverableError("the follower blocked the bot");
-      }
-      await claim.release();
-      if ("retryAfterMs" in outcome) {
-        // Telegram's flood control: pause the whole queue for as long as it asks, without spending an attempt.
-        await queue.rateLimit(outcome.retryAfterMs);
-        throw Worker.RateLimitError();
-      }
-      throw new Error("Telegram did not take the reminder");
     },
     {
       connection: connection as ConnectionOptions,
