@@ -1,6 +1,7 @@
 import { GrammyError, type Api, type Bot } from "grammy";
 import type { Logger } from "pino";
 import type { RedisClient } from "../infra/redis.js";
+import { leaseDue } from "../infra/sorted-leases.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { FollowerLanguages } from "../stores/follower-language.js";
 import type { PanicStepsOwed } from "../stores/panic-steps.js";
@@ -45,12 +46,6 @@ export interface RestartNotices {
 /** A sorted set by when each chat may be taken (a new name: the set of before was not sorted). */
 const UNANSWERED_KEY = "{restart}:owed";
 
-/** KEYS: the set. ARGV: now, limit, until. */
-const TAKE = `
-local found = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", ARGV[1], "LIMIT", 0, ARGV[2])
-for _, member in ipairs(found) do redis.call("ZADD", KEYS[1], "XX", ARGV[3], member) end
-return found`;
-
 /** `key` is another set where processes must not share theirs (tests sharing one Redis). */
 export function createRestartNotices(redis: RedisClient, key = UNANSWERED_KEY): RestartNotices {
   return {
@@ -59,7 +54,7 @@ export function createRestartNotices(redis: RedisClient, key = UNANSWERED_KEY): 
     },
     async take(limit, leaseMs) {
       const now = Date.now();
-      const taken = (await redis.eval(TAKE, 1, key, now, limit, now + leaseMs)) as string[];
+      const taken = await leaseDue(redis, key, now, limit, now + leaseMs);
       return taken.map(Number).filter(Number.isSafeInteger);
     },
     async told(chatId) {

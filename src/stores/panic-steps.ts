@@ -1,4 +1,5 @@
 import type { RedisClient } from "../infra/redis.js";
+import { anyMemberStarting, leaseDue } from "../infra/sorted-leases.js";
 
 /** A frozen key whose revoke steps have not been seen to go out. */
 export interface OwedSteps {
@@ -28,16 +29,6 @@ export interface PanicStepsOwed {
 
 const OWED_KEY = "{panic-steps}:owed";
 
-/**
- * KEYS: the set. ARGV: before, limit, until. A lease, not a removal: the entries found are moved to
- * `until` (out of the next claims' reach), and leave only once `sent` says Telegram took the steps, so a
- * process that dies while resending leaves them owed for the next.
- */
-const CLAIM = `
-local found = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[1], "LIMIT", 0, ARGV[2])
-for _, member in ipairs(found) do redis.call("ZADD", KEYS[1], "XX", ARGV[3], member) end
-return found`;
-
 const memberOf = ({ userId, ref }: OwedSteps) => `${userId} ${ref}`;
 
 /** `key` is another set where processes must not share theirs (tests sharing one Redis). */
@@ -54,12 +45,13 @@ export function createPanicStepsOwed(redis: RedisClient, key = OWED_KEY): PanicS
       await redis.zrem(key, memberOf(step));
     },
     async owesTo(userId) {
-      const [, found] = await redis.zscan(key, 0, "MATCH", `${userId} *`, "COUNT", 1000);
-      return found.length > 0;
+      return anyMemberStarting(redis, key, `${userId} `);
     },
     async claimSilentSince(before, limit, leaseMs) {
-      // Scored as if it had beaten `leaseMs` after `before`: another claim takes it `leaseMs` from now.
-      const found = (await redis.eval(CLAIM, 1, key, before, limit, before + leaseMs)) as string[];
+      // Leased, not removed: gone only once `sent` says Telegram took the steps. Scored as if it had beaten
+      // `leaseMs` after `before` (scores are whole ms, so "before `before`" is "up to before - 1"): another
+      // claim takes it `leaseMs` from now.
+      const found = await leaseDue(redis, key, before - 1, limit, before + leaseMs);
       const owed: OwedSteps[] = [];
       for (const member of found) {
         const [userId, ref] = member.split(" ");

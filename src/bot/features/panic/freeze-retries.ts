@@ -8,7 +8,6 @@
 export interface FreezeRetries<T> {
   /** Tries `item` again later (once per key: a second call for the same key keeps the first). */
   keep(key: string, item: T): void;
-  stop(): void;
 }
 
 export interface FreezeRetryOptions<T> {
@@ -51,11 +50,6 @@ export function createFreezeRetries<T>(options: FreezeRetryOptions<T>): FreezeRe
     keep(key, item) {
       if (!waiting.has(key)) waiting.set(key, { item, since: clock() });
       timer ??= setInterval(() => void round(), everyMs).unref();
-    },
-    stop() {
-      clearInterval(timer);
-      timer = undefined;
-      waiting.clear();
     },
   };
 }
