@@ -118,17 +118,8 @@ export async function startLocalRedis({
 
   const ready = (async () => {
     for (let attempt = 0; attempt < 100; attempt += 1) {
-      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on("error", () => undefined);
-      try {
-        await probe.connect();
-        await probe.ping();
-        return true;
-      } catch {
-        await sleep(50);
-      } finally {
-        probe.disconnect();
-      }
+      if (await answers(url)) return true;
+      await sleep(50);
     }
     return false;
   })();
