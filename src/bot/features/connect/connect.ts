@@ -186,7 +186,6 @@ async function checkUnderWatch(
   pasted?: MessageAddress,
 ): Promise<Admission | null> {
   const previousRef = previous?.ref ?? null;
-  let recorded = false;
   let beating: NodeJS.Timeout | undefined;
   // From here a crash is told by interrupted.ts, so the paste needs no "restarted, send it again": both
   // records are written in the same tick (a kill between them would have the follower told twice, or not at
@@ -204,7 +203,6 @@ async function checkUnderWatch(
     return null;
   }
   try {
-    recorded = true;
     // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
     const beat = () => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined);
     beating = setInterval(beat, CHECK_BEAT_MS);
@@ -222,7 +220,8 @@ async function checkUnderWatch(
   } finally {
     clearInterval(beating);
   }
-  await conversation.external(() => deps.cutShort.owe({ userId, previousRef, recorded }));
+  // Its record under way was written (above), and stays until the follower is told.
+  await conversation.external(() => deps.cutShort.owe({ userId, previousRef, recorded: true }));
   return null;
 }
 

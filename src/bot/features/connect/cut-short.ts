@@ -15,7 +15,10 @@ export interface CutShortDeps {
   logger: Logger;
 }
 
-/** A check that a Redis fault cut short. `recorded`: its record under way (stores/checks.ts) was written and stays. */
+/**
+ * A check that a Redis fault cut short. `recorded`: its record under way (stores/checks.ts) is still there
+ * for this process to take away; false once taken, while the word to the follower waits for Telegram.
+ */
 export interface OwedCheck extends InterruptedCheck {
   recorded: boolean;
 }
@@ -35,8 +38,8 @@ const TRY_EVERY_MS = 500;
  * truth, read from Redis, once: the key was stored ("Connected") or not (send it again). Until
  * then the check's record under way stays, and no other process claims it while Redis refuses
  * writes (stores/checks.ts): if this process dies meanwhile, the crash sweep (interrupted.ts) tells
- * the follower instead. Whoever takes the record away tells; a check that never got its record
- * (the fault came first) is this process's alone to tell.
+ * the follower instead. Whoever takes the record away tells. (A check that could not even write its
+ * record is answered at once by the connect flow, and never owed here.)
  */
 export function tellCutShortChecks(deps: CutShortDeps): CutShortChecks {
   const owed = new Map<number, OwedCheck>();
