@@ -12,7 +12,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { createBybitExchange } from "../src/exchange/bybit.js";
+import { bybit as bybitAdapter } from "../src/exchange/bybit/index.js";
 import type { FakeUser } from "../test/support/fake-telegram.js";
 import { canaryCredentials } from "../test/support/canaries.js";
 import { cpuMs, median, percentile, round1, startStage, type Stage } from "./support.js";
@@ -86,9 +86,10 @@ async function measureSigning(requests: number): Promise<void> {
     rsa: { apiKey: rsa.apiKey, rsaPublicKey: pair.publicKey.export({ type: "spki", format: "pem" }).toString() },
   });
   // CPU per signed request, nothing else: no budget to wait on.
-  const exchange = createBybitExchange({
+  const exchange = bybitAdapter.connect({
     baseUrl: bybit.url,
     timeoutMs: 10_000,
+    requestsPer5s: 300,
     budget: { beforeRequest: async () => undefined, followerCheck: async () => 0 },
   });
   // One client per call, as the bot makes them: query-api alone (the private key parsed for one

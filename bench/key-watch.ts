@@ -45,7 +45,7 @@ try {
     const creds = canaryCredentials();
     const key = stage.bybit.addKey({ ...creds, createdAt: now - 10 * DAY_MS });
     const facts = tradeOnlyFacts({ id: key.id, name: key.note, createdAt: key.createdAt, expiresAt: key.expiredAt });
-    records.push((await credentials.save(1_000_000 + i, creds, facts, now, 0))!);
+    records.push((await credentials.save(1_000_000 + i, creds, "bybit", facts, now, 0))!);
     watched.add(creds.apiKey);
   }
   console.error(`${KEYS} keys stored; starting the service`);

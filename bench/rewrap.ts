@@ -25,7 +25,7 @@ async function seed(redis: RedisClient): Promise<void> {
     await Promise.all(
       Array.from({ length: Math.min(500, KEYS - start) }, (_, i) => {
         const facts = tradeOnlyFacts({ id: `id-${start + i}`, name: `key ${start + i}`, createdAt });
-        return store.save(1_000_000 + start + i, canaryCredentials(), facts, Date.now(), 0);
+        return store.save(1_000_000 + start + i, canaryCredentials(), "bybit", facts, Date.now(), 0);
       }),
     );
   }

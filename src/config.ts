@@ -9,6 +9,7 @@ import {
   redisTargetOf,
   storage,
 } from "./config-storage.js";
+import type { ExchangeSettingsById } from "./exchange/registry.js";
 import type { RedisTarget } from "./infra/redis.js";
 
 export { ConfigError, configWarnings, loadOpsConfig, type OpsConfig } from "./config-storage.js";
@@ -181,10 +182,11 @@ export interface Config {
   redis: RedisTarget | undefined;
   keyring: Environment["SEAL_KEYS"];
   telegramApiRoot: string;
-  bybitBaseUrl: string;
-  bybitTimeoutMs: number;
-  /** Bybit requests the whole service makes in any 5 s, on average (Bybit bans an IP past 600). */
-  bybitRequestsPer5s: number;
+  /**
+   * How to reach each exchange. Bybit: BYBIT_BASE_URL, BYBIT_TIMEOUT_MS, and BYBIT_REQUESTS_PER_5S, the
+   * requests the whole service makes in any 5 s, on average (Bybit bans an IP past 600).
+   */
+  exchanges: ExchangeSettingsById;
   egressIps: string[];
   rotateAfterDays: number;
   keyMaxAgeDays: number;
@@ -238,9 +240,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     redis: redisTargetOf(e),
     keyring: e.SEAL_KEYS,
     telegramApiRoot: e.TELEGRAM_API_ROOT,
-    bybitBaseUrl: e.BYBIT_BASE_URL,
-    bybitTimeoutMs: e.BYBIT_TIMEOUT_MS,
-    bybitRequestsPer5s: e.BYBIT_REQUESTS_PER_5S,
+    exchanges: {
+      bybit: { baseUrl: e.BYBIT_BASE_URL, timeoutMs: e.BYBIT_TIMEOUT_MS, requestsPer5s: e.BYBIT_REQUESTS_PER_5S },
+    },
     egressIps: e.EGRESS_IPS,
     rotateAfterDays: e.ROTATE_AFTER_DAYS,
     keyMaxAgeDays: e.KEY_MAX_AGE_DAYS,

@@ -186,13 +186,13 @@ if (config.role !== "bot") {
     lockDurationMs: config.reminderLockSeconds * 1000,
     leaseMs: config.reminderLeaseSeconds * 1000,
   });
-  const { findings, denylist, exchange } = services;
+  const { findings, denylist, exchanges } = services;
   const watcher = startKeyWatchWorker({
     connection: workerConnection,
     prefix: config.queuePrefix,
     credentials,
     findings,
-    readKey: exchange.readKey,
+    exchanges,
     reminders,
     schedule: watchSchedule,
     denylist,

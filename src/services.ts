@@ -6,12 +6,12 @@ import type { Logger } from "pino";
 import { createAuditTrail, type AuditTrail } from "./audit/trail.js";
 import { createPendingDeletions, type PendingDeletions } from "./bot/intake/pending-deletions.js";
 import { createRestartNotices, type RestartNotices } from "./bot/tell-unanswered.js";
-import { createBybitBudget, type BybitBudget } from "./budget/bybit-budget.js";
+import { createExchangeBudget } from "./budget/exchange-budget.js";
 import { withLocalFallback } from "./budget/local-budget.js";
 import { askRedis, createRateBudget, type RateBudget } from "./budget/rate-budget.js";
 import type { Config } from "./config.js";
 import { createEventOutbox, eventKeys, type EventKeys, type EventOutbox } from "./events/outbox.js";
-import { createBybitExchange, type Exchange } from "./exchange/bybit.js";
+import { connectExchanges, type Exchanges } from "./exchange/registry.js";
 import { reportingErrors, type RedisClient } from "./infra/redis.js";
 import { createWatchFindings, type WatchFindings } from "./key-watch/findings.js";
 import { createSharedKeys, type SharedKeys } from "./key-watch/shared-keys.js";
@@ -56,9 +56,7 @@ export type ServiceSettings = Pick<
   | "queuePrefix"
   | "rotateAfterDays"
   | "keyMaxAgeDays"
-  | "bybitBaseUrl"
-  | "bybitTimeoutMs"
-  | "bybitRequestsPer5s"
+  | "exchanges"
   | "keyWatchEveryHours"
   | "keyPairPoolSize"
   | "budgetAnswerWithinMs"
@@ -87,12 +85,12 @@ export interface ServiceOverrides {
 }
 
 export interface Services {
-  /** The shared Telegram and Bybit budget in Redis, as it is (no fallback): what the Bybit budget counts in. */
+  /** The shared Telegram and exchange budget in Redis, as it is (no fallback): what the exchanges' budgets count in. */
   budget: RateBudget;
   /** What the bot's sends take their turn in: the shared budget, paced in the process through a Redis fault. */
   telegramBudget: RateBudget;
-  bybitBudget: BybitBudget;
-  exchange: Exchange;
+  /** Every exchange, each behind its own request budget; a stored key names its own. */
+  exchanges: Exchanges;
   eventKeys: EventKeys;
   events: EventOutbox;
   audit: AuditTrail;
@@ -131,13 +129,11 @@ export function buildServices(
     answerWithinMs: settings.budgetAnswerWithinMs,
     fellBack: (reason) => metrics.budgetFallbacks.inc({ reason }),
   });
-  const bybitBudget = createBybitBudget(budget, settings.bybitRequestsPer5s);
-  const exchange = createBybitExchange({
-    baseUrl: settings.bybitBaseUrl,
-    timeoutMs: settings.bybitTimeoutMs,
-    budget: bybitBudget,
-    observe: (seconds, outcome) => metrics.bybitRequests.observe({ outcome }, seconds),
-  });
+  const exchanges = connectExchanges(
+    settings.exchanges,
+    (id, requestsPer5s) => createExchangeBudget(budget, id, requestsPer5s),
+    (exchange, seconds, outcome) => metrics.exchangeRequests.observe({ exchange, outcome }, seconds),
+  );
   const keys = names.events ?? eventKeys();
   const events = createEventOutbox(redis.main, keys);
   const audit = createAuditTrail(redis.main, {
@@ -171,8 +167,7 @@ export function buildServices(
   return {
     budget,
     telegramBudget,
-    bybitBudget,
-    exchange,
+    exchanges,
     eventKeys: keys,
     events,
     audit,

@@ -78,7 +78,7 @@ describe("the trading engine's side", () => {
     expect(events[0]).toMatchObject({
       userId: String(alice.user.id),
       ref: firstRecord.ref,
-      bybitKeyId: firstRecord.bybitKeyId,
+      exchangeKeyId: firstRecord.exchangeKeyId,
       maskedKey: firstRecord.maskedKey,
       name: "first",
       keyType: "hmac",

@@ -132,7 +132,7 @@ describe("buttons pressed during a flow", () => {
     // Stored directly, not through the bot: the story below takes nine of the chat's ten updates in ten seconds.
     const erin = h.follower();
     const facts = tradeOnlyFacts({ id: "id-erin", name: "erin-key", createdAt: h.now });
-    await h.credentials.save(erin.user.id, canaryCredentials(), facts, h.now, 0);
+    await h.credentials.save(erin.user.id, canaryCredentials(), "bybit", facts, h.now, 0);
     erin.say("/connect");
     await erin.reply();
     h.telegram.pressButton(erin.user, h.telegram.lastBotMessage(erin.chat.id), "connect:replace");

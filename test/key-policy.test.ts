@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ApiKeyFacts } from "../src/policy/api-key.js";
+import { bybitPermissionRules as rules } from "../src/exchange/bybit/permissions.js";
 import { DAY_MS, evaluateKey, type PolicyWarning, type RefusalReason } from "../src/policy/key-policy.js";
 
 const NOW = Date.UTC(2026, 10, 26);
@@ -168,7 +169,7 @@ const cases: Case[] = [
 
 describe("the key policy", () => {
   it.each(cases)("$name", ({ key, egressIps = [], reasons, warnings = [] }) => {
-    const verdict = evaluateKey({ key: { ...tradeOnly, ...key }, egressIps, now: NOW, rotateAfterDays: 80 });
+    const verdict = evaluateKey({ key: { ...tradeOnly, ...key }, rules, egressIps, now: NOW, rotateAfterDays: 80 });
     expect(verdict).toEqual(reasons ? { accepted: false, reasons, warnings } : { accepted: true, warnings });
   });
 });

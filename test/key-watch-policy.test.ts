@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { bybitPermissionRules as rules } from "../src/exchange/bybit/permissions.js";
 import type { ApiKeyFacts } from "../src/policy/api-key.js";
 import { DAY_MS } from "../src/policy/key-policy.js";
 import { judgeWatchedKey, type KeyReading } from "../src/policy/key-watch.js";
@@ -17,7 +18,7 @@ const facts = (changes: Partial<ApiKeyFacts> = {}): ApiKeyFacts => ({
   rsaPublicKey: null,
   ...changes,
 });
-const judge = (reading: KeyReading) => judgeWatchedKey({ stored, reading, now, rotateAfterDays: 80 });
+const judge = (reading: KeyReading) => judgeWatchedKey({ rules, stored, reading, now, rotateAfterDays: 80 });
 
 describe("what the key watch makes of a reading", () => {
   it.each([

@@ -61,7 +61,7 @@ describe("operator commands", () => {
     expect(shown).toContain(`/panic flows open: ${record.ref}`);
     expect(shown).toMatch(
       new RegExp(
-        `  flow ${record.ref}: frozen \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, "frozen-key" \\(${record.maskedKey.replace(/[.*]/g, "\\$&")}\\), hmac, Bybit id ${record.bybitKeyId}`,
+        `  flow ${record.ref}: frozen \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, "frozen-key" \\(${record.maskedKey.replace(/[.*]/g, "\\$&")}\\), hmac, bybit key id ${record.exchangeKeyId}`,
       ),
     );
     expect(shown).toContain(

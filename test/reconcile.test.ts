@@ -62,7 +62,7 @@ describe("the reconciliation", () => {
 
     // A key the follower connects later, sealed with an entry that goes missing too: they hear of it as well.
     const facts = tradeOnlyFacts({ id: "a-later-key", name: "later", expiresAt: null });
-    const later = (await credentials.save(record!.userId, canaryCredentials(), facts, Date.now(), 0))!;
+    const later = (await credentials.save(record!.userId, canaryCredentials(), "bybit", facts, Date.now(), 0))!;
     await rounds(generateKeyringEntry(), 3, told);
     expect(told.map((each) => each.ref)).toEqual([record!.ref, later.ref]);
   }, 30_000);

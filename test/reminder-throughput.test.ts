@@ -22,6 +22,7 @@ describe("a reminder wave", () => {
         const record = await h.credentials.save(
           userId,
           canaryCredentials(),
+          "bybit",
           {
             id: String(userId),
             name: "wave",

@@ -55,7 +55,7 @@ async function storedWithOldEntry(count: number): Promise<CredentialRecord[]> {
     Array.from({ length: count }, (_, i) => {
       const facts = tradeOnlyFacts({ id: `rewrap-${randomInt(1e9)}`, name: `key ${i}`, createdAt });
       return store
-        .save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), facts, Date.now(), 0)
+        .save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), "bybit", facts, Date.now(), 0)
         .then((record) => record!);
     }),
   );
@@ -86,6 +86,7 @@ describe("npm run ops -- rewrap", () => {
     const aliceRecord = (await createCredentialStore(h.redis, oldSealer).save(
       alice.user.id,
       creds,
+      "bybit",
       tradeOnlyFacts({ id: "alice-id", name: "alice-key" }),
       Date.now(),
       0,
@@ -195,6 +196,7 @@ describe("npm run ops -- rewrap", () => {
     await createCredentialStore(h.redis, createSealer(parseKeyring(generateKeyringEntry()))).save(
       randomInt(1_000_000, 2 ** 40),
       canaryCredentials(),
+      "bybit",
       tradeOnlyFacts({ id: "foreign", name: "foreign", expiresAt: null }),
       Date.now(),
       0,
@@ -275,7 +277,7 @@ describe("npm run ops -- rewrap", () => {
         onlyNew
           .open(
             flow.sealed!,
-            `user=${alice.user.id}|exchange=bybit|bybitKey=${frozen.bybitKeyId}|purpose=api-credential`,
+            `user=${alice.user.id}|exchange=bybit|bybitKey=${frozen.exchangeKeyId}|purpose=api-credential`,
           )
           .toString(),
       ),

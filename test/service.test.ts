@@ -156,7 +156,7 @@ describe("probes and metrics", () => {
     const metrics = (await get(`${base}/metrics`)).text;
     expect(metrics).toMatch(/connects_total\{outcome="accepted"\} 1/);
     expect(metrics).toMatch(/credential_exposure_seconds_count \d+/);
-    expect(metrics).toMatch(/bybit_request_seconds_count\{outcome="ok"\} \d+/);
+    expect(metrics).toMatch(/exchange_request_seconds_count\{exchange="bybit",outcome="ok"\} \d+/);
     expect(metrics).toMatch(/bullmq_jobs\{queue="reminders",state="delayed"\} \d+/);
     expect(metrics).toContain("process_cpu_user_seconds_total");
     for (const secret of [String(bob.id), creds.apiKey, creds.apiSecret]) expect(metrics).not.toContain(secret);

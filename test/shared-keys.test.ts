@@ -6,7 +6,8 @@ import { startLocalRedis, type LocalRedis } from "../src/infra/local-redis.js";
 import { startReconciling } from "../src/jobs/reconcile.js";
 import { createMetrics } from "../src/metrics/metrics.js";
 import { credentialKey, KeyHeldElsewhere, sealContext, type CredentialRecord } from "../src/stores/credential-store.js";
-import { createKeyDenylist, digest } from "../src/stores/denylist.js";
+import { createKeyDenylist } from "../src/stores/denylist.js";
+import { digestOf } from "../src/infra/key-fields.js";
 import { createFollowerLanguages } from "../src/stores/follower-language.js";
 import { CLAIM_FRESH_MS, createKeyHolders } from "../src/stores/key-holders.js";
 import { createWatchFindings } from "../src/key-watch/findings.js";
@@ -33,7 +34,7 @@ async function connected(h: Harness, creds: Creds = canaryCredentials()): Promis
 async function plantCopy(h: Harness, of: CredentialRecord, creds: Creds, to: Follower): Promise<CredentialRecord> {
   const userId = to.user.id;
   const { sealed: _sealed, ...fields } = await h.redis.hgetall(credentialKey(of.userId));
-  const sealed = h.sealer.seal(Buffer.from(JSON.stringify(creds)), sealContext(userId, of.bybitKeyId));
+  const sealed = h.sealer.seal(Buffer.from(JSON.stringify(creds)), sealContext(userId, of));
   await h.redis.hset(credentialKey(userId), { ...fields, ref: randomUUID(), userId: String(userId), sealed });
   await h.reminders.schedule((await h.credentials.current(userId))!);
   return (await h.credentials.current(userId))!;
@@ -129,12 +130,12 @@ describe("one Bybit key, one follower", () => {
     for (let round = 0; round < 20; round += 1) {
       const facts = tradeOnlyFacts({ id: `race-${randomUUID()}`, name: "raced", expiresAt: null });
       const users = [h.follower().user.id, h.follower().user.id];
-      const save = (userId: number) => h.credentials.save(userId, canaryCredentials(), facts, Date.now(), 0);
+      const save = (userId: number) => h.credentials.save(userId, canaryCredentials(), "bybit", facts, Date.now(), 0);
       const saves = await Promise.allSettled(users.map(save));
       const stored = saves.filter((save) => save.status === "fulfilled" && save.value !== null);
       expect(stored.length).toBeLessThanOrEqual(1);
       for (const save of saves) if (save.status === "rejected") expect(save.reason).toBeInstanceOf(KeyHeldElsewhere);
-      const holds = async (userId: number) => (await h.credentials.current(userId))?.bybitKeyId === facts.id;
+      const holds = async (userId: number) => (await h.credentials.current(userId))?.exchangeKeyId === facts.id;
       const holding = await Promise.all(users.map(holds));
       expect(holding.filter(Boolean).length).toBeLessThanOrEqual(1);
     }
@@ -154,7 +155,7 @@ describe("one Bybit key, one follower", () => {
   it("a claim left by a crash before its save blocks others only while a save could still land", async () => {
     let now = Date.now();
     const holders = createKeyHolders(h.redis, () => now);
-    const id = `crashed-${randomUUID()}`;
+    const id = { exchange: "bybit", exchangeKeyId: `crashed-${randomUUID()}` };
     const [crashed, next] = [h.follower().user.id, h.follower().user.id];
     expect(await holders.claim(crashed, id)).not.toBeNull();
     // Its save never came (the process died): fail closed while it still might.
@@ -168,7 +169,7 @@ describe("one Bybit key, one follower", () => {
     const { follower, record } = await connected(h);
     const access = accessOf(h);
     expect((await access.open(follower.user.id)).ok).toBe(true);
-    await createKeyDenylist(h.redis).add(record.bybitKeyId);
+    await createKeyDenylist(h.redis).add(record);
     expect(await access.open(follower.user.id)).toEqual({ ok: false, reason: "frozen" });
     const refused = (await auditOf(h, follower.user.id)).find((entry) => entry.type === "open-refused");
     expect(refused).toMatchObject({ reason: "frozen", why: "denied" });
@@ -177,7 +178,7 @@ describe("one Bybit key, one follower", () => {
 
   it("the key watch freezes an active key whose Bybit id is denied, asking Bybit nothing, and tells its follower", async () => {
     const { follower, record } = await connected(h);
-    await createKeyDenylist(h.redis).add(record.bybitKeyId);
+    await createKeyDenylist(h.redis).add(record);
     const asked = h.bybit.requests.length;
     await h.lookNow(record);
     expect((await h.credentials.current(follower.user.id))?.status).toBe("frozen");
@@ -195,7 +196,7 @@ describe("one Bybit key, one follower", () => {
     const carol = h.follower();
     const carols = await plantCopy(h, record, creds, carol);
     // Bob's copy is in the index (as the reconciliation records old keys); Carol's is not.
-    await createKeyHolders(h.redis).ensure(bob.user.id, record.bybitKeyId);
+    await createKeyHolders(h.redis).ensure(bob.user.id, record);
     const access = accessOf(h);
     expect((await access.open(carol.user.id)).ok).toBe(true);
 
@@ -245,7 +246,7 @@ describe("one Bybit key, one follower: the reconciliation", () => {
     const bob = h.follower();
     await plantCopy(h, record, creds, bob);
     // As old data: nothing in the index at all.
-    await h.redis.del(`key-holders:{${digest(record.bybitKeyId)}}`);
+    await h.redis.del(`key-holders:{${digestOf(record)}}`);
 
     const prefix = `{reconcile-${randomUUID().slice(0, 8)}}`;
     const reconciling = startReconciling({
@@ -268,8 +269,8 @@ describe("one Bybit key, one follower: the reconciliation", () => {
     }
     expect((await h.credentials.current(alice.user.id))?.status).toBe("frozen");
     expect((await h.credentials.current(bob.user.id))?.status).toBe("frozen");
-    expect(await createKeyDenylist(h.redis).has(record.bybitKeyId)).toBe(true);
-    const named = await createKeyHolders(h.redis).named(record.bybitKeyId);
+    expect(await createKeyDenylist(h.redis).has(record)).toBe(true);
+    const named = await createKeyHolders(h.redis).named(record);
     expect(named.sort()).toEqual([alice.user.id, bob.user.id].sort());
     // Never again, for anyone.
     expect(await submitKey(h.follower(), creds)).toContain("I will never use it again");

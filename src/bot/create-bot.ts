@@ -7,9 +7,8 @@ import type { Redis } from "ioredis";
 import type { RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
 import type { AuditTrail } from "../audit/trail.js";
-import type { BybitBudget } from "../budget/bybit-budget.js";
 import type { RateBudget } from "../budget/rate-budget.js";
-import type { Exchange } from "../exchange/bybit.js";
+import type { Exchanges } from "../exchange/registry.js";
 import type { Reminders } from "../reminders/schedule.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { FLOW_STATE_MAX_BYTES, FLOW_STATE_TTL_SECONDS } from "../policy/flows.js";
@@ -67,15 +66,14 @@ export interface BotDeps {
   languages: FollowerLanguages;
   /** Keys frozen by /panic, each in a flow of its own until its revocation is settled. */
   panics: PanicStore;
-  /** Bybit keys frozen as leaked (by /panic, or by the key watch for money permissions): never connected again. */
+  /** Keys frozen as leaked (by /panic, or by the key watch for money permissions): never connected again. */
   denylist: KeyDenylist;
   /** One key, one follower: a key frozen by /panic is taken out of every slot that holds it. */
   sharedKeys: SharedKeys;
   /** Key pairs handed out for self-generated keys, waiting for the follower's API key. */
   pendingKeyPairs: PendingKeyPairs;
-  exchange: Exchange;
-  /** Per-follower limits on key checks (the service-wide Bybit budget is inside the exchange). */
-  bybitBudget: BybitBudget;
+  /** Every exchange, each behind its budget; per-follower limits on key checks. */
+  exchanges: Exchanges;
   clock: () => number;
   reminders: Reminders;
   egressIps: readonly string[];

@@ -51,7 +51,7 @@ export async function checkToken(
             ? `${error.error_code} ${error.description}`
             : "unexpected answer";
       logger.warn(
-        `cannot reach Telegram at ${host} (${cause}); trying again in ${wait / 1000} s. No network here? \`npm run sandbox\` runs the bot against local fakes of Telegram and Bybit.`,
+        `cannot reach Telegram at ${host} (${cause}); trying again in ${wait / 1000} s. No network here? \`npm run sandbox\` runs the bot against local fakes of Telegram and the exchange.`,
       );
       await sleep(wait);
     }

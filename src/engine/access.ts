@@ -14,12 +14,24 @@ import { SealError, type Sealer } from "../vault/sealer.js";
 /** What the engine may know of a key besides its secret. */
 export type KeyFacts = Pick<
   CredentialRecord,
-  "ref" | "userId" | "keyType" | "bybitKeyId" | "name" | "maskedKey" | "permissions" | "createdAt" | "expiresAt"
+  | "ref"
+  | "userId"
+  | "exchange"
+  | "keyType"
+  | "exchangeKeyId"
+  | "name"
+  | "maskedKey"
+  | "permissions"
+  | "createdAt"
+  | "expiresAt"
 >;
 
 export type OpenedKey = {
   ok: true;
-  /** `new RestClientV5({ ...opened.client })`: an RSA key's secret is its PEM private key, which bybit-api signs with as it is. */
+  /**
+   * For the exchange in `facts.exchange`. Bybit: `new RestClientV5({ ...opened.client })`; an RSA key's
+   * secret is its PEM private key, which bybit-api signs with as it is.
+   */
   client: { key: string; secret: string };
   keyType: KeyType;
   facts: KeyFacts;
@@ -98,14 +110,14 @@ export function createKeyAccess(options: KeyAccessOptions): KeyAccess {
       const { record, credentials } = opened;
       if (record.status !== "active") return refuse(userId, record.status, record);
       // Denied as leaked (a copy of it frozen by /panic or the watch, here or in another slot): never handed out, whatever this slot says.
-      if (await denylist.has(record.bybitKeyId)) return refuse(userId, "frozen", record, "denied");
+      if (await denylist.has(record)) return refuse(userId, "frozen", record, "denied");
       await count("opened");
-      const { ref, keyType, bybitKeyId, name, maskedKey, permissions, createdAt, expiresAt } = record;
+      const { ref, exchange, keyType, exchangeKeyId, name, maskedKey, permissions, createdAt, expiresAt } = record;
       return {
         ok: true,
         client: { key: credentials.apiKey, secret: credentials.apiSecret },
         keyType,
-        facts: { ref, userId, keyType, bybitKeyId, name, maskedKey, permissions, createdAt, expiresAt },
+        facts: { ref, userId, exchange, keyType, exchangeKeyId, name, maskedKey, permissions, createdAt, expiresAt },
         orderLinkIdPrefix,
       };
     },

@@ -1,3 +1,4 @@
+import { IDENTITY_LUA } from "../infra/key-fields.js";
 import type { RedisClient } from "../infra/redis.js";
 
 /**
@@ -44,16 +45,18 @@ const OUTBOX_MAX = 10_000;
 
 /**
  * Lua, included at the top of every script that changes a key's state: `event(type, userId, hash,
- * extra)` makes an event's fields (the key's ref, Bybit id, masked key and name read from `hash`, and
+ * extra)` makes an event's fields (the key's ref, exchange and its id of the key, masked key and name read from `hash`, and
  * `at`: Redis' clock, in ms, shared by every process), `emit(outbox, fields)` appends it.
  */
-export const EMIT_LUA = `
+export const EMIT_LUA = `${IDENTITY_LUA}
 local function emit(outbox, fields)
   redis.call("XADD", outbox, "MAXLEN", "~", "${OUTBOX_MAX}", "*", unpack(fields))
 end
 local function credentialFields(hash)
-  local ref, bybitKeyId, maskedKey, name = unpack(redis.call("HMGET", hash, "ref", "bybitKeyId", "maskedKey", "name"))
-  return { "ref", ref or "", "bybitKeyId", bybitKeyId or "", "maskedKey", maskedKey or "", "name", name or "" }
+  local ref, maskedKey, name = unpack(redis.call("HMGET", hash, "ref", "maskedKey", "name"))
+  local exchange = redis.call("EXISTS", hash) == 1 and exchangeOf(hash) or ""
+  return { "ref", ref or "", "exchange", exchange, "exchangeKeyId", keyIdOf(hash) or "", "maskedKey", maskedKey or "",
+    "name", name or "" }
 end
 local function event(kind, userId, hash, extra)
   local time = redis.call("TIME")

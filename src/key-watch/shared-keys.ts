@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { EventOutbox } from "../events/outbox.js";
+import type { KeyIdentity } from "../infra/key-fields.js";
 import type { RedisClient } from "../infra/redis.js";
 import type { CredentialRecord } from "../stores/credential-store.js";
 import type { KeyDenylist } from "../stores/denylist.js";
@@ -8,7 +9,7 @@ import type { WatchNotice } from "./findings.js";
 import type { KeyLooks, Reminders } from "../reminders/schedule.js";
 
 /**
- * One key, one follower: a Bybit key seen in two slots has been shared or has leaked. Connecting
+ * One key, one follower: a key seen in two slots has been shared or has leaked. Connecting
  * refuses it (the credential store claims the key in the index first); what got in anyway (data
  * from before the index, a freeze of one copy) is settled here: the key is denied for good, every
  * copy is frozen (its reminders and watch cancelled, its "frozen" event written), and each of
@@ -17,7 +18,7 @@ import type { KeyLooks, Reminders } from "../reminders/schedule.js";
  */
 export interface SharedKeys {
   /** After the follower's copy was frozen or denied (/panic, the watch): every other copy goes too. How many. */
-  freezeOthers(record: Pick<CredentialRecord, "userId" | "bybitKeyId">): Promise<number>;
+  freezeOthers(record: Pick<CredentialRecord, "userId" | "exchange" | "exchangeKeyId">): Promise<number>;
   /** An active key denied, or held in another slot too, is settled (this copy too): true if so. Indexes old keys. */
   inspect(record: CredentialRecord): Promise<boolean>;
 }
@@ -38,13 +39,13 @@ export function createSharedKeys({ redis, denylist, reminders, looks, events, lo
   const holders = createKeyHolders(redis);
 
   /** Denied first: from then on the engine refuses every copy, whatever happens to the rest of this. */
-  async function settle(bybitKeyId: string, userIds: number[]): Promise<number> {
-    await denylist.add(bybitKeyId);
+  async function settle(key: KeyIdentity, userIds: number[]): Promise<number> {
+    await denylist.add(key);
     const frozen: { userId: number; ref: string }[] = [];
-    for (const userId of new Set([...userIds, ...(await holders.named(bybitKeyId))])) {
-      const ref = await freezeSharedCopy(redis, userId, bybitKeyId, JSON.stringify(SHARED));
+    for (const userId of new Set([...userIds, ...(await holders.named(key))])) {
+      const ref = await freezeSharedCopy(redis, userId, key, JSON.stringify(SHARED));
       if (ref === null) {
-        await holders.release(userId, bybitKeyId);
+        await holders.release(userId, key);
         continue;
       }
       frozen.push({ userId, ref });
@@ -53,7 +54,7 @@ export function createSharedKeys({ redis, denylist, reminders, looks, events, lo
     }
     if (frozen.length > 0) {
       const why =
-        "a Bybit key was found in more than one follower's slot, or denied: every copy is frozen, each follower told";
+        "a key was found in more than one follower's slot, or denied: every copy is frozen, each follower told";
       logger.warn({ followers: frozen.length }, why);
       await looks.lookNow(frozen);
     }
@@ -61,21 +62,23 @@ export function createSharedKeys({ redis, denylist, reminders, looks, events, lo
   }
 
   return {
-    async freezeOthers({ userId, bybitKeyId }) {
-      const others = await holders.others(userId, bybitKeyId);
-      const frozen = others.length > 0 ? await settle(bybitKeyId, others) : 0;
-      await holders.release(userId, bybitKeyId, "own");
+    async freezeOthers({ userId, exchange, exchangeKeyId }) {
+      const key = { exchange, exchangeKeyId };
+      const others = await holders.others(userId, key);
+      const frozen = others.length > 0 ? await settle(key, others) : 0;
+      await holders.release(userId, key, "own");
       return frozen;
     },
 
     async inspect(record) {
-      if (!record.bybitKeyId) return false;
-      await holders.ensure(record.userId, record.bybitKeyId);
+      if (!record.exchangeKeyId) return false;
+      const { userId, exchange, exchangeKeyId } = record;
+      const key = { exchange, exchangeKeyId };
+      await holders.ensure(userId, key);
       if (record.status !== "active") return false;
-      const { userId, bybitKeyId } = record;
-      const [denied, others] = await Promise.all([denylist.has(bybitKeyId), holders.others(userId, bybitKeyId)]);
+      const [denied, others] = await Promise.all([denylist.has(key), holders.others(userId, key)]);
       if (!denied && others.length === 0) return false;
-      await settle(bybitKeyId, [userId, ...others]);
+      await settle(key, [userId, ...others]);
       return true;
     },
   };

@@ -3,10 +3,9 @@ import { type Queue, Worker, type ConnectionOptions, type JobsOptions } from "bu
 import type { RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
 import type { RateBudget } from "../budget/rate-budget.js";
-import type { KeyReading } from "../exchange/bybit.js";
+import type { Exchanges } from "../exchange/registry.js";
 import { reportingErrors } from "../infra/redis.js";
 import type { Metrics } from "../metrics/metrics.js";
-import type { Credentials } from "../policy/api-key.js";
 import { MONEY_REASONS } from "../policy/key-policy.js";
 import { judgeWatchedKey, type WatchVerdict } from "../policy/key-watch.js";
 import type { CredentialRecord, CredentialStore } from "../stores/credential-store.js";
@@ -93,7 +92,8 @@ export interface KeyWatchDeps {
   prefix: string;
   credentials: CredentialStore;
   findings: WatchFindings;
-  readKey(credentials: Credentials): Promise<KeyReading>;
+  /** Each key is read from its own exchange. */
+  exchanges: Pick<Exchanges, "of">;
   reminders: Reminders;
   schedule: KeyWatchSchedule;
   denylist: KeyDenylist;
@@ -156,8 +156,7 @@ export function startKeyWatchWorker(deps: KeyWatchDeps): {
         return "fine";
       case "refused": {
         // Denied before it is frozen: whatever happens next, a key that could move money is never taken again.
-        if (verdict.reasons.some((reason) => MONEY_REASONS.has(reason.code)))
-          await deps.denylist.add(record.bybitKeyId);
+        if (verdict.reasons.some((reason) => MONEY_REASONS.has(reason.code))) await deps.denylist.add(record);
         const notice: WatchNotice = { kind: "refused", reasons: verdict.reasons, changes: verdict.changes };
         if (!(await findings.retire(userId, ref, "frozen", verdict.facts, notice))) return "stale";
         logger.warn(
@@ -191,8 +190,10 @@ export function startKeyWatchWorker(deps: KeyWatchDeps): {
     const opened = await credentials.reveal(record.userId).catch(() => null);
     // Sealed with an entry this process lacks: the reconciliation takes it out of use and back.
     if (!opened || opened.record.ref !== record.ref) return "not-active";
-    const reading = await deps.readKey(opened.credentials);
+    const exchange = deps.exchanges.of(record.exchange);
+    const reading = await exchange.readKey(opened.credentials);
     const verdict = judgeWatchedKey({
+      rules: exchange.profile.permissionRules,
       stored: record,
       reading,
       now: deps.clock(),

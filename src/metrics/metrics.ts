@@ -40,18 +40,18 @@ export function createMetrics(registry = new Registry()) {
     }),
     keyWatch: new Counter({
       name: "key_watch_looks_total",
-      help: "Keys the key watch looked at, by outcome: fine, refused (frozen), gone (deleted in Bybit), expired, unanswered (Bybit gave no usable answer), held-back (too many keys failing at once), stale, not-active, shared (denied, or in another slot too: every copy frozen).",
+      help: "Keys the key watch looked at, by outcome: fine, refused (frozen), gone (deleted in the exchange), expired, unanswered (the exchange gave no usable answer), held-back (too many keys failing at once), stale, not-active, shared (denied, or in another slot too: every copy frozen).",
       labelNames: ["outcome"] as const,
       registers: [registry],
     }),
     keyWatchFailures: new Counter({
       name: "key_watch_failures_total",
-      help: "Key watch jobs that failed after all their retries (Bybit or Telegram unavailable); the key is looked at again at its next turn.",
+      help: "Key watch jobs that failed after all their retries (the exchange or Telegram unavailable); the key is looked at again at its next turn.",
       registers: [registry],
     }),
     connects: new Counter({
       name: "connects_total",
-      help: "Key checks of /connect and /rotate, by outcome: accepted, or the reason for a refusal (a policy reason, bybit-<failure>, denied, shared-key (connected by another follower), same-key, held, pair-expired, panicked, save-failed); a refusal with several reasons counts each.",
+      help: "Key checks of /connect and /rotate, by outcome: accepted, or the reason for a refusal (a policy reason, exchange-<failure>, denied, shared-key (connected by another follower), same-key, held, pair-expired, panicked, save-failed); a refusal with several reasons counts each.",
       labelNames: ["outcome"] as const,
       registers: [registry],
     }),
@@ -67,10 +67,10 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ["kind", "outcome"] as const,
       registers: [registry],
     }),
-    bybitRequests: new Histogram({
-      name: "bybit_request_seconds",
-      help: "Bybit requests, from sending to the answer (after the budget's wait), by outcome: ok, or a failure (invalid-key, timeout, unavailable, ...).",
-      labelNames: ["outcome"] as const,
+    exchangeRequests: new Histogram({
+      name: "exchange_request_seconds",
+      help: "Requests to an exchange, from sending to the answer (after the budget's wait), by exchange and outcome: ok, or a failure (invalid-key, timeout, unavailable, ...).",
+      labelNames: ["exchange", "outcome"] as const,
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),

@@ -1,6 +1,7 @@
 import { reminderJobId, sentMarkerKey } from "../reminders/schedule.js";
 import type { ReminderKind } from "../policy/rotation.js";
 import { credentialKey, toRecord } from "../stores/credential-store.js";
+import { identityIn } from "../infra/key-fields.js";
 import { followerKeys } from "../infra/redis-keys.js";
 import { oneLine, when, type OpsDeps } from "./deps.js";
 
@@ -22,8 +23,9 @@ async function frozenKey(deps: OpsDeps, userId: number, ref: string): Promise<st
   const { sealed, snapshot, ...raw } = await deps.redis.hgetallBuffer(followerKeys(userId).panic(ref));
   const fields = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value.toString("utf8")]));
   if (!fields.ref) return [`  flow ${ref}: gone (its day is over)`];
+  const { exchange, exchangeKeyId } = identityIn(fields);
   return [
-    `  flow ${ref}: frozen ${when(Number(fields.frozenAt))}, "${oneLine(fields.name ?? "")}" (${fields.maskedKey ?? ""}), ${fields.keyType ?? "hmac"}, Bybit id ${oneLine(fields.bybitKeyId ?? "")}`,
+    `  flow ${ref}: frozen ${when(Number(fields.frozenAt))}, "${oneLine(fields.name ?? "")}" (${fields.maskedKey ?? ""}), ${fields.keyType ?? "hmac"}, ${oneLine(exchange)} key id ${oneLine(exchangeKeyId)}`,
     `    key sealed with keyring entry ${entryOf(deps, sealed)}; account snapshot: ${fields.snapshotState ?? "pending"}${snapshot ? `, sealed with ${entryOf(deps, snapshot)}` : ""}`,
   ];
 }
@@ -46,7 +48,7 @@ export async function inspectFollower(deps: OpsDeps, userId: number): Promise<st
   } else {
     const entry = entryOf(deps, sealed);
     lines.push(
-      `key: ${record.status}, "${oneLine(record.name)}" (${record.maskedKey}), ${record.keyType}, Bybit id ${record.bybitKeyId}, ref ${record.ref}`,
+      `key: ${record.status}, "${oneLine(record.name)}" (${record.maskedKey}), ${record.keyType}, ${oneLine(record.exchange)} key id ${oneLine(record.exchangeKeyId)}, ref ${record.ref}`,
       `  permissions: ${
         Object.entries(record.permissions)
           .map(([group, list]) => `${group} (${list.join(", ")})`)
@@ -73,7 +75,7 @@ export async function inspectFollower(deps: OpsDeps, userId: number): Promise<st
   for (const ref of panicRefs.sort()) lines.push(...(await frozenKey(deps, userId, ref)));
   if (revoked.keyName)
     lines.push(
-      `last frozen key: "${oneLine(revoked.keyName)}" (${revoked.maskedKey}), frozen ${when(Number(revoked.frozenAt))}, deletion confirmed by Bybit: ${revoked.revokedVerified}`,
+      `last frozen key: "${oneLine(revoked.keyName)}" (${revoked.maskedKey}), frozen ${when(Number(revoked.frozenAt))}, deletion confirmed by the exchange: ${revoked.revokedVerified}`,
     );
   lines.push(`events waiting for the relay: ${outbox}`);
   return lines.join("\n");

@@ -1,7 +1,7 @@
 import type { ApiKeyFacts } from "./api-key.js";
-import { evaluateKey, type RefusalReason } from "./key-policy.js";
+import { evaluateKey, type PermissionRules, type RefusalReason } from "./key-policy.js";
 
-/** What Bybit said when the watch asked about a key (the exchange module's reading, its failures as their names). */
+/** What the exchange said when the watch asked about a key (the adapter's reading, its failures as their names). */
 export type KeyReading = { ok: true; key: ApiKeyFacts } | { ok: false; failure: string };
 
 /** Permissions granted since the key was last seen, and taken away. */
@@ -24,6 +24,8 @@ export type WatchVerdict =
   | { verdict: "unanswered"; failure: string };
 
 export interface WatchInput {
+  /** The key's exchange's rules for permissions, as at connect. */
+  rules: PermissionRules;
   /** What was stored when the key was last seen. */
   stored: { permissions: Record<string, string[]>; expiresAt: number | null };
   reading: KeyReading;
@@ -45,14 +47,14 @@ const CONNECT_ONLY: ReadonlySet<RefusalReason["code"]> = new Set([
 ]);
 
 /** Judges a key the watch read again. Pure: the caller brings the clock and the reading. */
-export function judgeWatchedKey({ stored, reading, now, rotateAfterDays }: WatchInput): WatchVerdict {
+export function judgeWatchedKey({ rules, stored, reading, now, rotateAfterDays }: WatchInput): WatchVerdict {
   if (!reading.ok) {
     if (reading.failure === "invalid-key") return { verdict: "gone", why: "deleted" };
     if (reading.failure === "expired") return { verdict: "gone", why: "expired" };
     return { verdict: "unanswered", failure: reading.failure };
   }
   const facts = reading.key;
-  const verdict = evaluateKey({ key: facts, egressIps: [], now, rotateAfterDays });
+  const verdict = evaluateKey({ key: facts, rules, egressIps: [], now, rotateAfterDays });
   const reasons = verdict.accepted ? [] : verdict.reasons.filter((reason) => !CONNECT_ONLY.has(reason.code));
   if (reasons.length > 0)
     return { verdict: "refused", facts, reasons, changes: permissionChanges(stored.permissions, facts.permissions) };

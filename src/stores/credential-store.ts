@@ -1,4 +1,5 @@
 import type { AuditTrail } from "../audit/trail.js";
+import { EXCHANGE_FIELD, identityAt, identityIn, KEY_ID_FIELD, type KeyIdentity } from "../infra/key-fields.js";
 import { followerKeys } from "../infra/redis-keys.js";
 import { randomUUID } from "node:crypto";
 import { scanKeys, type RedisClient } from "../infra/redis.js";
@@ -11,7 +12,7 @@ import { createKeyHolders } from "./key-holders.js";
 /** The key is held by another follower (or claimed by one at this very moment): shared, or leaked. Nothing was stored. */
 export class KeyHeldElsewhere extends Error {
   constructor() {
-    super("this Bybit key is held by another follower");
+    super("this key is held by another follower");
     this.name = "KeyHeldElsewhere";
   }
 }
@@ -27,10 +28,12 @@ export interface CredentialRecord {
   /** Opaque id of this credential; the rest of the service refers to the key by it. */
   ref: string;
   userId: number;
-  exchange: "bybit";
+  /** The exchange the key belongs to (the registry's id, e.g. "bybit"). */
+  exchange: string;
   /** hmac: a system-generated key and its secret; rsa: a self-generated key signed with a private key we made. */
   keyType: KeyType;
-  bybitKeyId: string;
+  /** The exchange's own id of the key (not the key itself). */
+  exchangeKeyId: string;
   name: string;
   maskedKey: string;
   permissions: Record<string, string[]>;
@@ -46,11 +49,12 @@ export interface CredentialStore {
   /**
    * Seals and stores the credential as the follower's current one, replacing any other in one step,
    * unless the follower sent /panic since `panicEpoch` was read (then null: nothing is stored).
-   * Throws KeyHeldElsewhere when another follower holds the same Bybit key (one key, one follower).
+   * Throws KeyHeldElsewhere when another follower holds the same key (one key, one follower).
    */
   save(
     userId: number,
     credentials: Credentials,
+    exchange: string,
     facts: ApiKeyFacts,
     connectedAt: number,
     panicEpoch: number,
@@ -76,14 +80,16 @@ export interface CredentialStore {
   all(): AsyncIterable<CredentialRecord>;
 }
 
-const EXCHANGE = "bybit";
-
 /** The braces make a hash tag: everything about one follower lives in one Redis Cluster slot. */
 export const credentialKey = (userId: number) => followerKeys(userId).credential;
 
-/** Associated data: a blob copied to another follower, key or purpose fails to open. */
-export const sealContext = (userId: number, bybitKeyId: string) =>
-  `user=${userId}|exchange=${EXCHANGE}|bybitKey=${bybitKeyId}|purpose=api-credential`;
+/**
+ * Associated data: a blob copied to another follower, key or purpose fails to open. Spelt as it was
+ * when Bybit was the only exchange (`exchange=bybit|bybitKey=<id>`), so that every record sealed
+ * then still opens.
+ */
+export const sealContext = (userId: number, { exchange, exchangeKeyId }: KeyIdentity) =>
+  `user=${userId}|exchange=${exchange}|${exchange}Key=${exchangeKeyId}|purpose=api-credential`;
 
 /** A damaged permissions field reads as none granted: the record still shows, and no permission is assumed. */
 function parsePermissions(text: string | undefined): Record<string, string[]> {
@@ -100,9 +106,8 @@ export function toRecord(fields: Record<string, string>): CredentialRecord | nul
   return {
     ref: fields.ref,
     userId: Number(fields.userId),
-    exchange: EXCHANGE,
+    ...identityIn(fields),
     keyType: fields.keyType === "rsa" ? "rsa" : "hmac",
-    bybitKeyId: fields.bybitKeyId ?? "",
     name: fields.name ?? "",
     maskedKey: fields.maskedKey ?? "",
     permissions: parsePermissions(fields.permissions),
@@ -131,7 +136,7 @@ export async function revealAt(
   const { sealed, ...raw } = await redis.hgetallBuffer(key);
   const record = toRecord(asText(raw));
   if (!record || !sealed) return null;
-  const plaintext = sealer.open(sealed, sealContext(userId, record.bybitKeyId));
+  const plaintext = sealer.open(sealed, sealContext(userId, record));
   const credentials = JSON.parse(plaintext.toString("utf8")) as Credentials;
   plaintext.fill(0);
   return { record, credentials };
@@ -160,13 +165,13 @@ export function createCredentialStore(
     return moved;
   }
   return {
-    async save(userId, credentials, facts, connectedAt, panicEpoch) {
+    async save(userId, credentials, exchange, facts, connectedAt, panicEpoch) {
       const record: CredentialRecord = {
         ref: randomUUID(),
         userId,
-        exchange: EXCHANGE,
+        exchange,
         keyType: keyTypeOf(credentials),
-        bybitKeyId: facts.id,
+        exchangeKeyId: facts.id,
         name: facts.name,
         maskedKey: maskApiKey(credentials.apiKey),
         permissions: facts.permissions,
@@ -177,13 +182,14 @@ export function createCredentialStore(
         unreachableSince: null,
       };
       const plaintext = Buffer.from(JSON.stringify(credentials));
-      const sealed = sealer.seal(plaintext, sealContext(userId, facts.id));
+      const sealed = sealer.seal(plaintext, sealContext(userId, record));
       plaintext.fill(0);
       const fields = {
         ref: record.ref,
         userId: String(userId),
         keyType: record.keyType,
-        bybitKeyId: record.bybitKeyId,
+        [EXCHANGE_FIELD]: exchange,
+        [KEY_ID_FIELD]: record.exchangeKeyId,
         name: record.name,
         maskedKey: record.maskedKey,
         permissions: JSON.stringify(record.permissions),
@@ -194,9 +200,9 @@ export function createCredentialStore(
       };
       const pairs: (string | Buffer)[] = [...Object.entries(fields).flat(), "sealed", sealed];
       // Claimed in the index first, let go of only once the slot does not hold it: a crash between fails closed.
-      const claim = await holders.claim(userId, facts.id);
+      const claim = await holders.claim(userId, record);
       if (claim === null) throw new KeyHeldElsewhere();
-      const previousId = await redis.hget(credentialKey(userId), "bybitKeyId");
+      const previous = await identityAt(redis, credentialKey(userId));
       let saved: unknown;
       try {
         saved = await redis.eval(
@@ -210,17 +216,17 @@ export function createCredentialStore(
           ...pairs,
         );
       } catch (error) {
-        await holders.release(userId, facts.id, { token: claim }).catch(() => undefined);
+        await holders.release(userId, record, { token: claim }).catch(() => undefined);
         throw error;
       }
       if (saved !== 1) {
-        await holders.release(userId, facts.id, { token: claim });
+        await holders.release(userId, record, { token: claim });
         return null;
       }
       // Stored: a nudge that fails (Redis at its memory limit) fails nothing; the relay's sweep finds the event.
       await events?.nudge(userId).catch(() => undefined);
-      if (previousId && previousId !== facts.id)
-        await holders.release(userId, previousId, "own").catch(() => undefined);
+      if (previous && (previous.exchange !== exchange || previous.exchangeKeyId !== facts.id))
+        await holders.release(userId, previous, "own").catch(() => undefined);
       return record;
     },
 
@@ -260,10 +266,10 @@ export function createCredentialStore(
     },
 
     async purge(userId) {
-      const bybitKeyId = await redis.hget(credentialKey(userId), "bybitKeyId");
+      const held = await identityAt(redis, credentialKey(userId));
       await redis.eval(PURGE, 2, credentialKey(userId), outboxOf(userId), userId);
       await events?.nudge(userId);
-      if (bybitKeyId) await holders.release(userId, bybitKeyId, "own");
+      if (held) await holders.release(userId, held, "own");
     },
 
     async *all() {

@@ -1,27 +1,26 @@
-import { createHash } from "node:crypto";
+import { digestOf, type KeyIdentity } from "../infra/key-fields.js";
 import type { RedisClient } from "../infra/redis.js";
 
 /**
- * Bybit keys frozen as leaked (by /panic, or by the key watch when a key could move money): never
- * to be connected again, by anyone. Bybit key ids are unique across Bybit, so one list serves
- * every follower; it holds hashes only and names no follower, so it stays after /forget.
+ * Keys frozen as leaked (by /panic, or by the key watch when a key could move money): never to be
+ * connected again, by anyone. An exchange's key ids are unique across that exchange, so one list
+ * per exchange serves every follower; it holds hashes only and names no follower, so it stays after
+ * /forget.
  */
 export interface KeyDenylist {
-  add(bybitKeyId: string): Promise<void>;
-  has(bybitKeyId: string): Promise<boolean>;
+  add(key: KeyIdentity): Promise<void>;
+  has(key: KeyIdentity): Promise<boolean>;
 }
 
-const DENYLIST_KEY = "denied-bybit-keys";
-/** What names a Bybit key id in Redis: its hash, never the id itself. */
-export const digest = (bybitKeyId: string) => createHash("sha256").update(`bybit:${bybitKeyId}`).digest("hex");
+const denylistKey = (exchange: string) => `denied-${exchange}-keys`;
 
 export function createKeyDenylist(redis: RedisClient): KeyDenylist {
   return {
-    async add(bybitKeyId) {
-      await redis.sadd(DENYLIST_KEY, digest(bybitKeyId));
+    async add(key) {
+      await redis.sadd(denylistKey(key.exchange), digestOf(key));
     },
-    async has(bybitKeyId) {
-      return (await redis.sismember(DENYLIST_KEY, digest(bybitKeyId))) === 1;
+    async has(key) {
+      return (await redis.sismember(denylistKey(key.exchange), digestOf(key))) === 1;
     },
   };
 }

@@ -1,3 +1,4 @@
+import { identityAt } from "../infra/key-fields.js";
 import type { RedisClient } from "../infra/redis.js";
 import { createKeyHolders } from "./key-holders.js";
 import { EMIT_LUA, type EventOutbox } from "../events/outbox.js";
@@ -39,7 +40,7 @@ export function createFollowerStore(redis: RedisClient, events?: EventOutbox): F
   return {
     async forget(userId) {
       const keys = followerKeys(userId);
-      const bybitKeyId = await redis.hget(keys.credential, "bybitKeyId");
+      const held = await identityAt(redis, keys.credential);
       for (let attempt = 1; ; attempt += 1) {
         const [panicRefs, reminderMarkers, credentialRef] = await Promise.all([
           redis.smembers(keys.panics),
@@ -77,7 +78,7 @@ export function createFollowerStore(redis: RedisClient, events?: EventOutbox): F
       }
       await events?.nudge(userId);
       // The slot is gone: so is the follower's claim on the key in the index.
-      if (bybitKeyId) await createKeyHolders(redis).release(userId, bybitKeyId, "own");
+      if (held) await createKeyHolders(redis).release(userId, held, "own");
     },
   };
 }

@@ -1,3 +1,4 @@
+import { identityAt } from "../infra/key-fields.js";
 import type { RedisClient } from "../infra/redis.js";
 import { sealContext } from "./credential-store.js";
 import { DEFAULT_POOL_KEY, pendingContext, poolContext } from "./key-pairs.js";
@@ -59,16 +60,26 @@ const each =
   async (redis, key, match) =>
     (await Promise.all(finders.map((find) => find(redis, key, match)))).flat();
 
+/** A stored key's seal, opened with its follower and its identity (either spelling: key-fields.ts). */
+const keySeal: Finder = async (redis, key, match) => {
+  const [blob, identity] = await Promise.all([redis.hgetBuffer(key, "sealed"), identityAt(redis, key)]);
+  if (!blob || !identity) return [];
+  return [
+    {
+      blob,
+      context: sealContext(Number(match[1]), identity),
+      replace: async (next) => (await redis.eval(REPLACE_FIELD, 1, key, "sealed", blob, next)) === 1,
+    },
+  ];
+};
+
 const KINDS: { pattern: RegExp; find: Finder }[] = [
-  {
-    pattern: /^follower:\{(\d+)\}:credential$/,
-    find: hashField("sealed", (m, bybitKeyId) => sealContext(Number(m[1]), bybitKeyId), "bybitKeyId"),
-  },
+  { pattern: /^follower:\{(\d+)\}:credential$/, find: keySeal },
   // A /panic flow holds the frozen key (moved whole from the slot, seal included) and what the account held.
   {
     pattern: /^follower:\{(\d+)\}:panic:(.+)$/,
     find: each(
-      hashField("sealed", (m, bybitKeyId) => sealContext(Number(m[1]), bybitKeyId), "bybitKeyId"),
+      keySeal,
       hashField("snapshot", (m) => snapshotContext(Number(m[1]), m[2]!)),
     ),
   },

@@ -28,7 +28,14 @@ export async function dueReminders(
   for (let i = 0; i < count; i += 1) {
     const createdAt = Date.now() - 85 * DAY_MS;
     const facts = tradeOnlyFacts({ id: `id-${randomInt(1e9)}`, name: `key ${i}`, createdAt });
-    const record = (await credentials.save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), facts, Date.now(), 0))!;
+    const record = (await credentials.save(
+      randomInt(1_000_000, 2 ** 40),
+      canaryCredentials(),
+      "bybit",
+      facts,
+      Date.now(),
+      0,
+    ))!;
     await reminders.schedule(record);
     records.push(record);
   }

@@ -158,9 +158,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       queuePrefix: `{reminders-${tag()}}`,
       rotateAfterDays: ROTATION.rotateAfterDays,
       keyMaxAgeDays: ROTATION.keyMaxAgeDays,
-      bybitBaseUrl,
-      bybitTimeoutMs: options.bybitTimeoutMs ?? 2000,
-      bybitRequestsPer5s: options.bybitRequestsPer5s ?? 300,
+      exchanges: {
+        bybit: {
+          baseUrl: bybitBaseUrl,
+          timeoutMs: options.bybitTimeoutMs ?? 2000,
+          requestsPer5s: options.bybitRequestsPer5s ?? 300,
+        },
+      },
       keyWatchEveryHours: 24,
       keyPairPoolSize: options.keyPairPoolSize ?? 0,
       budgetAnswerWithinMs: 2000,
@@ -182,7 +186,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       reminderRetry: { attempts: 4, backoffMs: 200 },
     },
   );
-  const { credentials, followers, languages, panics, audit, keyPairPool, pendingKeyPairs, reminders, exchange } =
+  const { credentials, followers, languages, panics, audit, keyPairPool, pendingKeyPairs, reminders, exchanges } =
     services;
   const { denylist, sharedKeys, telegramBudget: budget, reminderQueue: queue, watchQueue } = services;
   const watch = services.watchSchedule;
@@ -278,7 +282,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         prefix,
         credentials,
         findings: services.findings,
-        readKey: exchange.readKey,
+        exchanges,
         reminders,
         schedule: watch,
         denylist,

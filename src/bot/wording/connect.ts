@@ -1,4 +1,5 @@
-import type { ExchangeFailure } from "../../exchange/bybit.js";
+import type { ExchangeFailure } from "../../exchange/port.js";
+import { DEFAULT_EXCHANGE, profileOf } from "../../exchange/registry.js";
 import type { KeyType } from "../../policy/api-key.js";
 import type { PolicyWarning, RefusalReason } from "../../policy/key-policy.js";
 import type { ReminderTimes } from "../../policy/rotation.js";
@@ -8,7 +9,9 @@ import { daysUntil, describeGroup, describePermissions, escapeHtml, keyLabel, pe
 
 /** Every word of the connect and rotate flows. */
 
-export const API_MANAGEMENT_URL = "https://www.bybit.com/app/user/api-management";
+/** Where a follower creates and deletes keys: on the key's own exchange, or where new keys are made. */
+export const apiManagementUrl = (exchange: string = DEFAULT_EXCHANGE) => profileOf(exchange).apiManagementUrl;
+export const API_MANAGEMENT_URL = apiManagementUrl();
 
 /** How a follower tries again: a new /connect, or (with a key pair of ours still waiting) just the API key. */
 export type NextStep = "connect" | "rotate" | "resend";

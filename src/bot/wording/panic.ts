@@ -1,7 +1,7 @@
 import type { AccountSnapshot, Fill, OpenOrder, OpenPosition } from "../../policy/account.js";
 import type { CredentialRecord } from "../../stores/credential-store.js";
 import type { Lang } from "../i18n.js";
-import { API_MANAGEMENT_URL, connectTexts, type NextStep } from "./connect.js";
+import { API_MANAGEMENT_URL, apiManagementUrl, connectTexts, type NextStep } from "./connect.js";
 import { escapeHtml, keyLabel } from "./format.js";
 
 /** Every word of `/panic`: revoke first, investigate second. */
@@ -22,7 +22,7 @@ export function panicTexts(lang: Lang) {
     revokeSteps: (record: CredentialRecord) =>
       [
         t("revoke-title"),
-        t("revoke-step-open", { url: API_MANAGEMENT_URL }),
+        t("revoke-step-open", { url: apiManagementUrl(record.exchange) }),
         t("revoke-step-find", { key: key(record) }),
         t("revoke-step-delete"),
         "",

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Metrics } from "../../../metrics/metrics.js";
-import type { BybitBudget } from "../../../budget/bybit-budget.js";
-import type { Exchange, ExchangeFailure, KeyInspection } from "../../../exchange/bybit.js";
+import type { ExchangeFailure, ExchangeProfile, KeyInspection } from "../../../exchange/port.js";
+import type { Exchanges } from "../../../exchange/registry.js";
 import type { Reminders } from "../../../reminders/schedule.js";
 import type { SharedKeys } from "../../../key-watch/shared-keys.js";
 import type { AuditTrail } from "../../../audit/trail.js";
@@ -14,11 +14,10 @@ import type { PendingKeyPairs } from "../../../stores/key-pairs.js";
 
 export interface AdmitDeps {
   credentials: CredentialStore;
-  /** A few key checks a minute per follower: Bybit's budget is shared by everyone. */
-  bybitBudget: BybitBudget;
+  /** New keys are checked with the main one; a few checks a minute per follower (budgets are shared by everyone). */
+  exchanges: Pick<Exchanges, "main" | "followerCheck">;
   pendingKeyPairs: PendingKeyPairs;
   denylist: KeyDenylist;
-  exchange: Exchange;
   reminders: Reminders;
   clock: () => number;
   egressIps: readonly string[];
@@ -44,11 +43,11 @@ export type Refusal =
   | { kind: "denied" }
   /** Connected by another follower: shared or leaked (named to no one). */
   | { kind: "shared" }
-  /** Bybit refused it, or could not be asked. */
+  /** The exchange refused it, or could not be asked. */
   | { kind: "exchange"; failure: ExchangeFailure; keyType: KeySource["type"] }
   /** The very key already in use. */
   | { kind: "same-key" }
-  /** Bybit answered, and the answer breaks our rules (a money permission, an IP binding, …). */
+  /** The exchange answered, and the answer breaks our rules (a money permission, an IP binding, …). */
   | { kind: "policy"; keyName: string; reasons: RefusalReason[] };
 
 /**
@@ -107,7 +106,7 @@ async function check(
   source: KeySource,
   { previous, panicEpoch }: FlowFacts,
 ): Promise<Admission> {
-  const wait = await deps.bybitBudget.followerCheck(userId);
+  const wait = await deps.exchanges.followerCheck(userId);
   if (wait > 0)
     return {
       outcome: "refused",
@@ -126,13 +125,16 @@ async function check(
     credentials = source.credentials;
   }
 
-  const inspection = await deps.exchange.inspectKey(credentials);
+  const exchange = deps.exchanges.main;
+  const inspection = await exchange.inspectKey(credentials);
   // As it is now, not as the flow began: the key watch may have frozen it meanwhile.
   const current = await deps.credentials.current(userId);
-  if (inspection.ok && (await deps.denylist.has(inspection.key.id)))
+  const identity = inspection.ok ? { exchange: exchange.profile.id, exchangeKeyId: inspection.key.id } : null;
+  if (identity && (await deps.denylist.has(identity)))
     return { outcome: "refused", refusal: { kind: "denied" }, why: ["denied"], current };
   const now = deps.clock();
-  const judgement = judge(inspection, current, deps, { now, keyType: source.type, expectedRsaPublicKey });
+  const circumstances = { now, keyType: source.type, expectedRsaPublicKey, profile: exchange.profile };
+  const judgement = judge(inspection, current, deps, circumstances);
   if (!judgement.accepted) {
     // After a /panic sent during the check, the flow is over: no "send it again".
     if ((await deps.credentials.panicEpoch(userId)) !== panicEpoch) return { outcome: "panicked" };
@@ -141,13 +143,13 @@ async function check(
 
   let record: CredentialRecord | null;
   try {
-    record = await deps.credentials.save(userId, credentials, judgement.key, now, panicEpoch);
+    record = await deps.credentials.save(userId, credentials, exchange.profile.id, judgement.key, now, panicEpoch);
   } catch (error) {
     // Another follower holds this very key: it has been shared or has leaked. Named to no one.
     if (error instanceof KeyHeldElsewhere) {
       // Bybit has just accepted this key and secret, so whoever sent them can trade with them: a key seen
       // twice has leaked, and the holder's copy is frozen too (they are told by the key watch).
-      await deps.sharedKeys.freezeOthers({ userId, bybitKeyId: judgement.key.id }).catch((failure: unknown) => {
+      await deps.sharedKeys.freezeOthers({ userId, ...identity! }).catch((failure: unknown) => {
         deps.logger.error({ err: failure, userId }, "freezing the other copies of a shared key failed");
       });
       return { outcome: "refused", refusal: { kind: "shared" }, why: ["shared-key"], current };
@@ -174,6 +176,7 @@ type Judgement =
   | { accepted: false; refusal: Refusal; why: string[] };
 
 interface Circumstances {
+  profile: ExchangeProfile;
   now: number;
   keyType: KeySource["type"];
   expectedRsaPublicKey: string | undefined;
@@ -183,19 +186,21 @@ function judge(
   inspection: KeyInspection,
   previous: CredentialRecord | null,
   deps: AdmitDeps,
-  { now, keyType, expectedRsaPublicKey }: Circumstances,
+  { profile, now, keyType, expectedRsaPublicKey }: Circumstances,
 ): Judgement {
   if (!inspection.ok)
     return {
       accepted: false,
       refusal: { kind: "exchange", failure: inspection.failure, keyType },
-      why: [`bybit-${inspection.failure}`],
+      why: [`exchange-${inspection.failure}`],
     };
   // The same key again is a mistake only while it is in use: one taken out of use (by the key watch) may come back fixed.
-  if (previous?.status === "active" && previous.bybitKeyId === inspection.key.id)
+  const same = previous?.exchange === profile.id && previous.exchangeKeyId === inspection.key.id;
+  if (previous?.status === "active" && same)
     return { accepted: false, refusal: { kind: "same-key" }, why: ["same-key"] };
   const verdict = evaluateKey({
     key: inspection.key,
+    rules: profile.permissionRules,
     egressIps: deps.egressIps,
     now,
     rotateAfterDays: deps.rotation.rotateAfterDays,

@@ -1,5 +1,5 @@
 import { Composer, InlineKeyboard, type Context } from "grammy";
-import type { BybitBudget } from "../../../budget/bybit-budget.js";
+import type { Exchanges } from "../../../exchange/registry.js";
 import type { Reminders } from "../../../reminders/schedule.js";
 import type { SharedKeys } from "../../../key-watch/shared-keys.js";
 import type { Metrics } from "../../../metrics/metrics.js";
@@ -16,8 +16,8 @@ import { finish } from "./review.js";
 import { createSnapshots, type SnapshotDeps } from "./snapshots.js";
 
 export interface PanicDeps extends SnapshotDeps {
-  /** A few revocation checks a minute per follower: Bybit's budget is shared by everyone. */
-  bybitBudget: BybitBudget;
+  /** Each key's revocation is checked with its exchange: a few checks a minute per follower (budgets are shared). */
+  exchanges: Pick<Exchanges, "of" | "followerCheck">;
   denylist: KeyDenylist;
   /** Takes the frozen key out of every other follower's slot that holds it too. */
   sharedKeys: SharedKeys;
@@ -95,7 +95,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     // steps need not wait for the reminders to go, nor for the denylist, nor for any other copy of the key to be
     // frozen. A copy left active by a failure here is refused by the engine (denied) and frozen by the watch or the
     // reconciliation, which look for it.
-    const denied = deps.denylist.add(record.bybitKeyId).then(() =>
+    const denied = deps.denylist.add(record).then(() =>
       deps.sharedKeys.freezeOthers(record).catch((error: unknown) => {
         deps.logger.error(
           { err: error, userId: record.userId },
@@ -222,11 +222,11 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     // Never claim a revocation Bybit has not confirmed: a key we cannot open, we cannot check.
     if (!credentials)
       return ctx.reply(texts.cannotCheck(open.record), { ...html, reply_markup: revokeButtons(ctx, ref) });
-    const wait = await deps.bybitBudget.followerCheck(userId);
+    const wait = await deps.exchanges.followerCheck(userId);
     if (wait > 0)
       return ctx.reply(texts.checkAgainIn(Math.ceil(wait / 1000)), { ...html, reply_markup: revokeButtons(ctx, ref) });
     await ctx.reply(texts.checkingRevocation);
-    const liveness = await deps.exchange.isKeyAlive(credentials);
+    const liveness = await deps.exchanges.of(open.record.exchange).isKeyAlive(credentials);
     deps.metrics.panics.inc({
       outcome: !liveness.ok ? "verify-failed" : liveness.alive ? "still-active" : "revoked-verified",
     });

@@ -1,6 +1,6 @@
 import type { Context } from "grammy";
 import type { Logger } from "pino";
-import type { Exchange } from "../../../exchange/bybit.js";
+import type { Exchanges } from "../../../exchange/registry.js";
 import { foreignFills, REVIEW_FILLS_DAYS } from "../../../policy/account.js";
 import { DAY_MS } from "../../../policy/key-policy.js";
 import type { PanicFlow } from "../../../stores/panic-store.js";
@@ -8,7 +8,7 @@ import { textsOf } from "../../texts.js";
 import { finish, type ReviewDeps } from "./review.js";
 
 export interface SnapshotDeps extends ReviewDeps {
-  exchange: Exchange;
+  exchanges: Pick<Exchanges, "of">;
   clock: () => number;
   logger: Logger;
 }
@@ -51,7 +51,9 @@ export function createSnapshots(deps: SnapshotDeps): Snapshots {
     const credentials = await deps.panics.reveal(userId, ref);
     const readAt = deps.clock();
     // Fills up to now: Bybit's window runs seven days from startTime.
-    const result = credentials ? await deps.exchange.snapshot(credentials, readAt - REVIEW_FILLS_DAYS * DAY_MS) : null;
+    const result = credentials
+      ? await deps.exchanges.of(flow.record.exchange).snapshot(credentials, readAt - REVIEW_FILLS_DAYS * DAY_MS)
+      : null;
     if (result && !result.ok && (result.failure === "invalid-key" || result.failure === "expired")) {
       return finish(ctx, deps, flow, true, texts.keyAlreadyDead(flow.record));
     }

@@ -2,9 +2,9 @@ import { createHmac, createPrivateKey, sign as signWithKey } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { RestClientV5 } from "bybit-api";
-import type { BybitBudget, BybitPriority } from "../budget/bybit-budget.js";
-import type { AccountSnapshot } from "../policy/account.js";
-import { isPrivateKeyPem, type ApiKeyFacts, type Credentials } from "../policy/api-key.js";
+import type { RequestPriority } from "../../budget/exchange-budget.js";
+import { isPrivateKeyPem, type Credentials } from "../../policy/api-key.js";
+import type { AdapterOptions, Exchange, ExchangeProfile, KeyReading } from "../port.js";
 import {
   allPages,
   CONTRACT_SCOPES,
@@ -16,43 +16,10 @@ import {
   toFill,
   toOrder,
   toPosition,
-  type ExchangeFailure,
   type QueryApiResult,
   type Raw,
   type WalletBalanceResult,
 } from "./answers.js";
-
-export type { ExchangeFailure } from "./answers.js";
-
-export type KeyInspection =
-  { ok: true; key: ApiKeyFacts; equityUsd: string | null } | { ok: false; failure: ExchangeFailure };
-
-export type SnapshotResult = { ok: true; snapshot: AccountSnapshot } | { ok: false; failure: ExchangeFailure };
-
-/** Whether Bybit still accepts a key: "dead" once it was deleted (10003) or has expired (33004). */
-export type KeyLiveness = { ok: true; alive: boolean } | { ok: false; failure: ExchangeFailure };
-
-/** What Bybit says of a key (query-api alone), for the key watch. */
-export type KeyReading = { ok: true; key: ApiKeyFacts } | { ok: false; failure: ExchangeFailure };
-
-export interface Exchange {
-  /** Asks Bybit what this key may do (query-api), then the account's equity. */
-  inspectKey(credentials: Credentials): Promise<KeyInspection>;
-  /** Asks Bybit what this key may do (query-api) and nothing else, behind everyone else's requests. */
-  readKey(credentials: Credentials): Promise<KeyReading>;
-  /** Open positions and orders (linear USDT and USDC, inverse) and the fills since `since`, every page of each. Read-only calls. */
-  snapshot(credentials: Credentials, since: number): Promise<SnapshotResult>;
-  isKeyAlive(credentials: Credentials): Promise<KeyLiveness>;
-}
-
-export interface BybitOptions {
-  baseUrl: string;
-  timeoutMs: number;
-  /** Every request waits for its turn here first (snapshots and revocation checks as /panic's). */
-  budget: BybitBudget;
-  /** Each request's time and outcome, once the budget let it go. */
-  observe?: (seconds: number, outcome: string) => void;
-}
 
 /**
  * Bybit's two schemes over the same message: HMAC-SHA256 in hex, or RSA-SHA256 (PKCS#1 v1.5)
@@ -65,7 +32,11 @@ function signerFor(secret: string): (message: string) => Promise<string> {
   return async (message) => signWithKey("sha256", Buffer.from(message), privateKey).toString("base64");
 }
 
-export function createBybitExchange({ baseUrl, timeoutMs, budget, observe }: BybitOptions): Exchange {
+/** Bybit's V5 API through bybit-api, for the profile given (the global site's, or a regional one's). */
+export function connectBybit(
+  profile: ExchangeProfile,
+  { baseUrl, timeoutMs, budget, observe }: AdapterOptions,
+): Exchange {
   // One pool of warm connections for every follower's client: a burst of connects should not pay a handshake each.
   const networkOptions = {
     timeout: timeoutMs,
@@ -78,7 +49,7 @@ export function createBybitExchange({ baseUrl, timeoutMs, budget, observe }: Byb
       networkOptions,
     );
   /** One request to Bybit, once the budget lets it go. */
-  const request = async <T>(priority: BybitPriority, call: () => Promise<T>): Promise<T> => {
+  const request = async <T>(priority: RequestPriority, call: () => Promise<T>): Promise<T> => {
     await budget.beforeRequest(priority);
     const started = performance.now();
     try {
@@ -94,7 +65,7 @@ export function createBybitExchange({ baseUrl, timeoutMs, budget, observe }: Byb
       throw thrown;
     }
   };
-  async function queryKey(credentials: Credentials, priority: BybitPriority): Promise<KeyReading> {
+  async function queryKey(credentials: Credentials, priority: RequestPriority): Promise<KeyReading> {
     try {
       return {
         ok: true,
@@ -108,6 +79,7 @@ export function createBybitExchange({ baseUrl, timeoutMs, budget, observe }: Byb
   }
 
   return {
+    profile,
     async inspectKey(credentials) {
       const client = clientFor(credentials);
       try {

@@ -1,19 +1,9 @@
-import type { Fill, OpenOrder, OpenPosition } from "../policy/account.js";
-import type { ApiKeyFacts } from "../policy/api-key.js";
-import { normalisePublicKey } from "../policy/key-material.js";
+import type { Fill, OpenOrder, OpenPosition } from "../../policy/account.js";
+import type { ApiKeyFacts } from "../../policy/api-key.js";
+import { normalisePublicKey } from "../../policy/key-material.js";
+import type { ExchangeFailure } from "../port.js";
 
 /** Bybit's answers in our own terms: what its retCodes and its thrown errors mean, and its records as ours. */
-
-/** Why Bybit did not give us an answer we can use. Never carries the SDK's error, which holds the key and secret. */
-export type ExchangeFailure =
-  | "invalid-key"
-  | "wrong-secret"
-  | "ip-not-allowed"
-  | "expired"
-  | "clock-skew"
-  | "rate-limited"
-  | "timeout"
-  | "unavailable";
 
 export const RET_CODE_FAILURES: Record<number, ExchangeFailure> = {
   10002: "clock-skew",

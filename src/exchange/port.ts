@@ -1,0 +1,76 @@
+import type { ExchangeBudget } from "../budget/exchange-budget.js";
+import type { AccountSnapshot } from "../policy/account.js";
+import type { ApiKeyFacts, Credentials } from "../policy/api-key.js";
+import type { PermissionRules } from "../policy/key-policy.js";
+
+/**
+ * The exchange port: what the service needs of an exchange, in its own terms. Each exchange is an
+ * adapter in a folder of its own (`bybit/`), listed in `registry.ts`; nothing else speaks to it.
+ * Every adapter passes the conformance suite (test/support/exchange-conformance.ts).
+ */
+
+/** Why the exchange gave no answer we can use. Never carries an SDK's error, which may hold the key and secret. */
+export type ExchangeFailure =
+  | "invalid-key"
+  | "wrong-secret"
+  | "ip-not-allowed"
+  | "expired"
+  | "clock-skew"
+  | "rate-limited"
+  | "timeout"
+  | "unavailable";
+
+export type KeyInspection =
+  { ok: true; key: ApiKeyFacts; equityUsd: string | null } | { ok: false; failure: ExchangeFailure };
+
+export type SnapshotResult = { ok: true; snapshot: AccountSnapshot } | { ok: false; failure: ExchangeFailure };
+
+/** Whether the exchange still accepts a key: not alive once it was deleted or has expired. */
+export type KeyLiveness = { ok: true; alive: boolean } | { ok: false; failure: ExchangeFailure };
+
+/** What the exchange says of a key (its permissions alone), for the key watch. */
+export type KeyReading = { ok: true; key: ApiKeyFacts } | { ok: false; failure: ExchangeFailure };
+
+/** What an exchange is, without speaking to it: pure facts, read by the wording and the policy too. */
+export interface ExchangeProfile {
+  /** Stored with every key and carried by every event: never changes once keys are stored under it. */
+  id: string;
+  /** As followers read it: "Bybit". */
+  name: string;
+  /** Where a follower creates and deletes API keys. */
+  apiManagementUrl: string;
+  /** What a key's permissions may be (an allowlist). */
+  permissionRules: PermissionRules;
+}
+
+export interface Exchange {
+  readonly profile: ExchangeProfile;
+  /** What this key may do, then the account's equity (a courtesy: null when unknown). */
+  inspectKey(credentials: Credentials): Promise<KeyInspection>;
+  /** What this key may do and nothing else, behind everyone else's requests. */
+  readKey(credentials: Credentials): Promise<KeyReading>;
+  /** Open positions and orders and the fills since `since`, every page of each. Read-only calls. */
+  snapshot(credentials: Credentials, since: number): Promise<SnapshotResult>;
+  isKeyAlive(credentials: Credentials): Promise<KeyLiveness>;
+}
+
+/** How the service reaches an exchange: from the settings (`src/config.ts`). */
+export interface ExchangeSettings {
+  baseUrl: string;
+  timeoutMs: number;
+  /** The service's share of the exchange's request limit, in every process together. */
+  requestsPer5s: number;
+}
+
+export interface AdapterOptions extends ExchangeSettings {
+  /** Every request waits for its turn here first. */
+  budget: ExchangeBudget;
+  /** Each request's time and outcome, once the budget let it go. */
+  observe?: (seconds: number, outcome: string) => void;
+}
+
+/** One exchange, as the registry lists it. */
+export interface ExchangeAdapter {
+  profile: ExchangeProfile;
+  connect(options: AdapterOptions): Exchange;
+}
