@@ -1,0 +1,41 @@
+import { bybit } from "../src/exchange/bybit/index.js";
+import { canaryCredentials } from "./support/canaries.js";
+import { exchangeConformance } from "./support/exchange-conformance.js";
+import { FakeBybit, TRADE_ONLY } from "./support/fake-bybit.js";
+
+// The Bybit adapter against the fake Bybit (HMAC and RSA signatures checked as Bybit checks them).
+exchangeConformance(bybit, async () => {
+  const fake = new FakeBybit();
+  const baseUrl = await fake.start();
+  const position = (symbol: string) => ({
+    category: "linear" as const,
+    settleCoin: "USDT" as const,
+    symbol,
+    side: "Buy" as const,
+    size: "0.01",
+    avgPrice: "60000",
+    markPrice: "61000",
+    unrealisedPnl: "10",
+    leverage: "5",
+    liqPrice: "40000",
+  });
+  const accounts = new Map<string, { positions: ReturnType<typeof position>[]; orders: []; fills: [] }>();
+  return {
+    baseUrl,
+    issue(kind) {
+      const creds = canaryCredentials();
+      const account = { positions: [], orders: [] as [], fills: [] as [] };
+      accounts.set(creds.apiKey, account);
+      const permissions = kind === "money" ? { ...TRADE_ONLY, Wallet: ["AccountTransfer", "Withdraw"] } : TRADE_ONLY;
+      const { id } = fake.addKey({ ...creds, permissions, account });
+      return { ...creds, id };
+    },
+    issueRsa(publicKeyPem) {
+      const { apiKey, id } = fake.createSelfGeneratedKey(publicKeyPem);
+      return { apiKey, id };
+    },
+    revoke: (apiKey) => fake.revoke(apiKey),
+    openPosition: (apiKey, symbol) => void accounts.get(apiKey)!.positions.push(position(symbol)),
+    stop: () => fake.stop(),
+  };
+});
