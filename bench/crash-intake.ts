@@ -66,6 +66,7 @@ async function withBot<T>(
     SEAL_KEYS: generateKeyringEntry(),
     TELEGRAM_API_ROOT: stage.telegramUrl,
     BYBIT_BASE_URL: stage.bybitUrl,
+    BYBIT_SITES: stage.bybitSites.env,
     ROLE: "bot",
     LOG_LEVEL: "warn",
     ...extra,

@@ -37,6 +37,7 @@ function service(stage: Stage, sealKeys: string, env: Record<string, string>): S
     SEAL_KEYS: sealKeys,
     TELEGRAM_API_ROOT: stage.telegramUrl,
     BYBIT_BASE_URL: stage.bybitUrl,
+    BYBIT_SITES: stage.bybitSites.env,
     REMINDER_LOCK_SECONDS: "2",
     LOG_LEVEL: "warn",
     ...env,

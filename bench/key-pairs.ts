@@ -95,10 +95,10 @@ async function measureSigning(requests: number): Promise<void> {
   // One client per call, as the bot makes them: query-api alone (the private key parsed for one
   // signature), and a /panic snapshot (one parse, 8 signed requests on an empty account).
   const calls = {
-    "query-api": { requestsPerCall: 1, run: (credentials: typeof rsa) => exchange.isKeyAlive(credentials) },
+    "query-api": { requestsPerCall: 1, run: (credentials: typeof rsa) => exchange.isKeyAlive(credentials, "global") },
     snapshot: {
       requestsPerCall: 8,
-      run: (credentials: typeof rsa) => exchange.snapshot(credentials, Date.now() - 86_400_000),
+      run: (credentials: typeof rsa) => exchange.snapshot(credentials, Date.now() - 86_400_000, "global"),
     },
   };
   const cpuPerRequest = async (call: keyof typeof calls, credentials: typeof rsa) => {

@@ -13,7 +13,7 @@ import { createCredentialStore } from "../src/stores/credential-store.js";
 import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
 import { createSealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "../test/support/canaries.js";
-import { tradeOnlyFacts, type BybitRequest } from "../test/support/fake-bybit.js";
+import { tradeOnlyFacts, type BybitRequest, GLOBAL_BYBIT } from "../test/support/fake-bybit.js";
 import type { FakeUser } from "../test/support/fake-telegram.js";
 import { percentile, round1, startStage } from "./support.js";
 
@@ -45,7 +45,7 @@ try {
     const creds = canaryCredentials();
     const key = stage.bybit.addKey({ ...creds, createdAt: now - 10 * DAY_MS });
     const facts = tradeOnlyFacts({ id: key.id, name: key.note, createdAt: key.createdAt, expiresAt: key.expiredAt });
-    records.push((await credentials.save(1_000_000 + i, creds, "bybit", facts, now, 0))!);
+    records.push((await credentials.save(1_000_000 + i, creds, GLOBAL_BYBIT, facts, now, 0))!);
     watched.add(creds.apiKey);
   }
   console.error(`${KEYS} keys stored; starting the service`);

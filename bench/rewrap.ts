@@ -11,7 +11,7 @@ import { createCredentialStore } from "../src/stores/credential-store.js";
 import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
 import { createSealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "../test/support/canaries.js";
-import { tradeOnlyFacts } from "../test/support/fake-bybit.js";
+import { tradeOnlyFacts, GLOBAL_BYBIT } from "../test/support/fake-bybit.js";
 import { startLocalCluster } from "../test/support/redis-cluster.js";
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 10_000);
@@ -25,7 +25,7 @@ async function seed(redis: RedisClient): Promise<void> {
     await Promise.all(
       Array.from({ length: Math.min(500, KEYS - start) }, (_, i) => {
         const facts = tradeOnlyFacts({ id: `id-${start + i}`, name: `key ${start + i}`, createdAt });
-        return store.save(1_000_000 + start + i, canaryCredentials(), "bybit", facts, Date.now(), 0);
+        return store.save(1_000_000 + start + i, canaryCredentials(), GLOBAL_BYBIT, facts, Date.now(), 0);
       }),
     );
   }

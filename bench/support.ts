@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { startLocalRedis, type LocalRedis } from "../src/infra/local-redis.js";
 import { generateKeyringEntry } from "../src/vault/keyring.js";
-import { FakeBybit } from "../test/support/fake-bybit.js";
+import { startBybitSites, type FakeBybitSites } from "../test/support/bybit-sites.js";
+import type { FakeBybit } from "../test/support/fake-bybit.js";
 import { FakeTelegram } from "../test/support/fake-telegram.js";
 
 export const TOKEN = "123456789:AAbench-token-0123456789abcdefghij";
@@ -26,6 +27,8 @@ export const round1 = (value: number) => Math.round(value * 10) / 10;
 export interface Stage {
   telegram: FakeTelegram;
   bybit: FakeBybit;
+  /** A fake for every Bybit site: BYBIT_SITES points the bot at them. */
+  bybitSites: FakeBybitSites;
   redis: Redis;
   redisUrl: string;
   telegramUrl: string;
@@ -39,13 +42,15 @@ export interface Stage {
 export async function startStage(): Promise<Stage> {
   const localRedis: LocalRedis = await startLocalRedis();
   const telegram = new FakeTelegram(TOKEN);
-  const bybit = new FakeBybit();
-  const [apiRoot, bybitUrl] = await Promise.all([telegram.start(), bybit.start()]);
+  const [apiRoot, bybitSites] = await Promise.all([telegram.start(), startBybitSites()]);
+  const bybit = bybitSites.global;
+  const bybitUrl = bybitSites.baseUrl;
   const redis = new Redis(localRedis.url);
   const children: ChildProcess[] = [];
   return {
     telegram,
     bybit,
+    bybitSites,
     redis,
     redisUrl: localRedis.url,
     telegramUrl: apiRoot,
@@ -64,6 +69,7 @@ export async function startStage(): Promise<Stage> {
           SEAL_KEYS: generateKeyringEntry(),
           TELEGRAM_API_ROOT: apiRoot,
           BYBIT_BASE_URL: bybitUrl,
+          BYBIT_SITES: bybitSites.env,
           LOG_LEVEL: "warn",
           PORT: "0",
           METRICS_PORT: "0",
@@ -82,7 +88,7 @@ export async function startStage(): Promise<Stage> {
         await exited;
       }
       redis.disconnect();
-      await Promise.all([telegram.stop(), bybit.stop()]);
+      await Promise.all([telegram.stop(), bybitSites.stop()]);
       await localRedis.stop();
     },
   };

@@ -129,7 +129,9 @@ export async function startExampleEngine(options: ExampleEngineOptions): Promise
         return opened;
       }
       tradable.add(userId);
-      const entry = { client: new RestClientV5({ ...opened.client }), orderLinkIdPrefix: opened.orderLinkIdPrefix };
+      // On the key's own site (Bybit Turkey's host for a Turkish key); a key from before sites: the default host.
+      const client = new RestClientV5({ ...opened.client, ...(opened.baseUrl ? { baseUrl: opened.baseUrl } : {}) });
+      const entry = { client, orderLinkIdPrefix: opened.orderLinkIdPrefix };
       clients.set(userId, entry);
       return { ok: true, ...entry };
     },

@@ -9,7 +9,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { SETTING_NAMES } from "../src/config.js";
-import { FakeBybit } from "../test/support/fake-bybit.js";
+import { startBybitSites } from "../test/support/bybit-sites.js";
 import { FakeTelegram, type FakeChat, type FakeUser } from "../test/support/fake-telegram.js";
 import { Commands, HELP } from "./sandbox/commands.js";
 import { SampleKeys } from "./sandbox/keys.js";
@@ -54,8 +54,9 @@ prepareDataDir(dataDir, keep);
 
 const token = "100000001:sandbox-token-0123456789abcdefghij";
 const telegram = new FakeTelegram(token);
-const bybit = new FakeBybit();
-const [apiRoot, bybitUrl] = await Promise.all([telegram.start(), bybit.start()]);
+// Every Bybit site a fake of its own, so that a key is looked for on each as on Bybit.
+const [apiRoot, bybitSites] = await Promise.all([telegram.start(), startBybitSites()]);
+const bybit = bybitSites.global;
 const you: FakeUser = { id: 424_242, is_bot: false, first_name: "You" };
 const group: FakeChat = { id: -1_001_234_567_890, type: "supergroup", title: "Copy traders" };
 const transcript = new Transcript(out, group.id);
@@ -77,7 +78,8 @@ const bot = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     ...inherited,
     BOT_TOKEN: token,
     TELEGRAM_API_ROOT: apiRoot,
-    BYBIT_BASE_URL: bybitUrl,
+    BYBIT_BASE_URL: bybitSites.baseUrl,
+    BYBIT_SITES: bybitSites.env,
     DATA_DIR: dataDir,
     KEY_PAIR_POOL_SIZE: "4",
     PORT: "0",
@@ -104,7 +106,7 @@ async function stop(code: number): Promise<never> {
       await botExited;
       clearTimeout(killer);
     }
-    await Promise.all([telegram.stop(), bybit.stop()]);
+    await Promise.all([telegram.stop(), bybitSites.stop()]);
   }
   process.exit(code);
 }
@@ -118,7 +120,9 @@ process.on("uncaughtException", (error) => {
   void stop(1);
 });
 
-out(`Sandbox: a fake Telegram at ${apiRoot}, a fake Bybit at ${bybitUrl}; the bot's log is ${logFile}.`);
+out(
+  `Sandbox: a fake Telegram at ${apiRoot}, a fake Bybit at ${bybitSites.baseUrl} (and one per regional site); the bot's log is ${logFile}.`,
+);
 out(
   keep
     ? "Kept from the last run (--keep): the bot's Redis (your connected key, a flow you were in, reminders) and keyring, and the sample keys. Telegram starts empty, so old messages and their buttons are gone."

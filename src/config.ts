@@ -9,21 +9,11 @@ import {
   redisTargetOf,
   storage,
 } from "./config-storage.js";
+import { baseUrl, exchangeEndpoints, exchangeEnvironment, exchangeSettings } from "./config-exchanges.js";
 import type { ExchangeSettingsById } from "./exchange/registry.js";
 import type { RedisTarget } from "./infra/redis.js";
 
 export { ConfigError, configWarnings, loadOpsConfig, type OpsConfig } from "./config-storage.js";
-
-const baseUrl = (fallback: string) =>
-  z
-    .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
-    // Request paths are appended to it: a query, a fragment or a user name would garble every one.
-    .refine((url) => {
-      const parsed = new URL(url);
-      return parsed.search === "" && parsed.hash === "" && parsed.username === "" && parsed.password === "";
-    }, "must be a plain base URL (no ?query, #fragment or user@)")
-    .default(fallback)
-    .transform((url) => url.replace(/\/+$/, ""));
 
 /** The one description of the environment. Everything else receives a parsed `Config`. */
 const environment = z
@@ -37,14 +27,7 @@ const environment = z
       ),
     ...storage,
     TELEGRAM_API_ROOT: baseUrl("https://api.telegram.org"),
-    BYBIT_BASE_URL: baseUrl("https://api.bybit.com"),
-    BYBIT_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(10_000),
-    BYBIT_REQUESTS_PER_5S: z.coerce
-      .number()
-      .int()
-      .min(10)
-      .max(500, "must stay well under Bybit's 600 per 5 s per IP")
-      .default(300),
+    ...exchangeEnvironment,
     EGRESS_IPS: z
       .string()
       .optional()
@@ -162,14 +145,14 @@ const environment = z
         message: "is required in production, or REDIS_CLUSTER_NODES (a local redis-server is for development only)",
       });
     }
-    // Plain HTTP would carry the bot token and every signed Bybit request in clear.
-    for (const name of ["TELEGRAM_API_ROOT", "BYBIT_BASE_URL"] as const) {
-      if (!isSafeEndpoint(env[name]))
-        ctx.addIssue({
-          code: "custom",
-          path: [name],
-          message: "must be https:// in production (http:// only on this machine: localhost, 127.0.0.1, ::1)",
-        });
+    // Plain HTTP would carry the bot token and every signed exchange request in clear.
+    const telegram: [string, string] = ["TELEGRAM_API_ROOT", env.TELEGRAM_API_ROOT];
+    for (const [name] of [telegram, ...exchangeEndpoints(env)].filter(([, url]) => !isSafeEndpoint(url))) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: "must be https:// in production (http:// only on this machine: localhost, 127.0.0.1, ::1)",
+      });
     }
   });
 
@@ -183,8 +166,9 @@ export interface Config {
   keyring: Environment["SEAL_KEYS"];
   telegramApiRoot: string;
   /**
-   * How to reach each exchange. Bybit: BYBIT_BASE_URL, BYBIT_TIMEOUT_MS, and BYBIT_REQUESTS_PER_5S, the
-   * requests the whole service makes in any 5 s, on average (Bybit bans an IP past 600).
+   * How to reach each exchange. Bybit: BYBIT_BASE_URL (the global site), BYBIT_SITES (regional hosts),
+   * BYBIT_TIMEOUT_MS, and BYBIT_REQUESTS_PER_5S, the requests the whole service makes in any 5 s, on
+   * average (Bybit bans an IP past 600).
    */
   exchanges: ExchangeSettingsById;
   egressIps: string[];
@@ -240,9 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     redis: redisTargetOf(e),
     keyring: e.SEAL_KEYS,
     telegramApiRoot: e.TELEGRAM_API_ROOT,
-    exchanges: {
-      bybit: { baseUrl: e.BYBIT_BASE_URL, timeoutMs: e.BYBIT_TIMEOUT_MS, requestsPer5s: e.BYBIT_REQUESTS_PER_5S },
-    },
+    exchanges: exchangeSettings(e),
     egressIps: e.EGRESS_IPS,
     rotateAfterDays: e.ROTATE_AFTER_DAYS,
     keyMaxAgeDays: e.KEY_MAX_AGE_DAYS,

@@ -23,7 +23,9 @@ describe("configuration", () => {
       redis: undefined,
       keyring: undefined,
       telegramApiRoot: "https://api.telegram.org",
-      bybitBaseUrl: "https://api.bybit.com",
+      exchanges: {
+        bybit: { baseUrl: "https://api.bybit.com", siteUrls: {}, timeoutMs: 10_000, requestsPer5s: 300 },
+      },
       egressIps: [],
       rotateAfterDays: 80,
       keyMaxAgeDays: 90,
@@ -157,6 +159,29 @@ describe("configuration", () => {
     );
     expect(() => loadConfig({ ...production, REDIS_CLUSTER_NODES: "redis-1:6379", REDIS_CLUSTER_TLS: "yes" })).toThrow(
       "REDIS_CLUSTER_TLS: must be true or false",
+    );
+  });
+
+  it("reads BYBIT_SITES as hosts for regional sites, and refuses what it cannot use", () => {
+    const sites = loadConfig({ BOT_TOKEN: token, BYBIT_SITES: "tr=https://tr.example.com/, eu=http://127.0.0.1:9" });
+    expect(sites.exchanges.bybit.siteUrls).toEqual({ tr: "https://tr.example.com", eu: "http://127.0.0.1:9" });
+    expect(() => loadConfig({ BOT_TOKEN: token, BYBIT_SITES: "xx=https://a.example.com" })).toThrow(
+      'BYBIT_SITES: "xx" is not a regional site (nl, tr, kz, ge, ae, eu, id, jp)',
+    );
+    expect(() => loadConfig({ BOT_TOKEN: token, BYBIT_SITES: "global=https://a.example.com" })).toThrow(
+      /"global" is not a regional site/,
+    );
+    expect(() => loadConfig({ BOT_TOKEN: token, BYBIT_SITES: "tr" })).toThrow(
+      "BYBIT_SITES: tr: give a plain http(s) URL",
+    );
+    const production = {
+      BOT_TOKEN: token,
+      NODE_ENV: "production",
+      SEAL_KEYS: generateKeyringEntry(),
+      REDIS_URL: "redis://127.0.0.1:6379",
+    };
+    expect(() => loadConfig({ ...production, BYBIT_SITES: "tr=http://tr.example.com" })).toThrow(
+      "BYBIT_SITES: must be https:// in production",
     );
   });
 

@@ -92,12 +92,20 @@ describe("keys that must be refused", () => {
 });
 
 describe("when Bybit says no or does not answer", () => {
-  it("explains an unknown key (10003)", async () => {
+  it("explains an unknown key (10003), once every Bybit site was asked", async () => {
     h = await startHarness();
     const alice = h.follower();
-    expect(await submitKey(alice, canaryCredentials())).toContain(
-      "Bybit does not know this API key. Check that you copied all of it, and that it is a mainnet key",
+    const creds = canaryCredentials();
+    expect(await submitKey(alice, creds)).toContain(
+      "Bybit does not know this API key, on any of its sites. Check that you copied all of it, and that it is a mainnet key",
     );
+    const asked = new Set(
+      h.bybitSites
+        .requestsBySite()
+        .filter((request) => request.apiKey === creds.apiKey)
+        .map((request) => request.site),
+    );
+    expect(asked).toEqual(new Set(["global", "nl", "tr", "kz", "ge", "ae", "eu", "id", "jp"]));
     await expectNothingStored(alice);
   });
 

@@ -6,7 +6,7 @@ import { createCredentialStore } from "../src/stores/credential-store.js";
 import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
 import { createSealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "./support/canaries.js";
-import { tradeOnlyFacts } from "./support/fake-bybit.js";
+import { tradeOnlyFacts, GLOBAL_BYBIT } from "./support/fake-bybit.js";
 import { useOwnRedis } from "./support/own-redis.js";
 
 // A redis-server of its own: the relay's sweep reads every outbox in its Redis.
@@ -28,7 +28,7 @@ describe("the event relay", () => {
     const keys = eventKeys("-sweep");
     // A store that never nudges: as if each process died between its script and the nudge.
     const store = createCredentialStore(own.redis, sealer);
-    await store.save(4242, canaryCredentials(), "bybit", facts("sweep-1"), Date.now(), 0);
+    await store.save(4242, canaryCredentials(), GLOBAL_BYBIT, facts("sweep-1"), Date.now(), 0);
     const relay = startEventRelay({ redis: own.redis, keys, logger: silent, sweepEveryMs: 60_000 });
     const entries = await streamWhen(keys.stream, 1);
     await relay.stop();
@@ -39,7 +39,7 @@ describe("the event relay", () => {
   it("takes over from a relay that stalled holding the lease, once the lease runs out, and keeps the order", async () => {
     const keys = eventKeys("-stall");
     const store = createCredentialStore(own.redis, sealer, createEventOutbox(own.redis, keys));
-    const first = await store.save(6001, canaryCredentials(), "bybit", facts("stall-1"), Date.now(), 0);
+    const first = await store.save(6001, canaryCredentials(), GLOBAL_BYBIT, facts("stall-1"), Date.now(), 0);
     // A relay that takes the lease and stalls before it copies (a long GC pause): simulated by its
     // token on the lease and then silence; another relay takes over once the lease runs out.
     await own.redis.set(keys.relayLock, "stalled-relay", "PX", 300);
@@ -62,7 +62,7 @@ describe("the event relay", () => {
     await Promise.all(
       followers.map(async (userId) => {
         for (let round = 0; round < 10; round += 1)
-          await store.save(userId, canaryCredentials(), "bybit", facts(`${userId}-${round}`), Date.now(), 0);
+          await store.save(userId, canaryCredentials(), GLOBAL_BYBIT, facts(`${userId}-${round}`), Date.now(), 0);
       }),
     );
     const entries = await streamWhen(keys.stream, 200);

@@ -1,12 +1,14 @@
 import { bybit } from "../src/exchange/bybit/index.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { exchangeConformance } from "./support/exchange-conformance.js";
-import { FakeBybit, TRADE_ONLY } from "./support/fake-bybit.js";
+import { startBybitSites } from "./support/bybit-sites.js";
+import { TRADE_ONLY } from "./support/fake-bybit.js";
 
 // The Bybit adapter against the fake Bybit (HMAC and RSA signatures checked as Bybit checks them).
 exchangeConformance(bybit, async () => {
-  const fake = new FakeBybit();
-  const baseUrl = await fake.start();
+  // Every site a fake of its own: an unknown key is looked for on each, as on Bybit.
+  const sites = await startBybitSites();
+  const fake = sites.global;
   const position = (symbol: string) => ({
     category: "linear" as const,
     settleCoin: "USDT" as const,
@@ -21,21 +23,22 @@ exchangeConformance(bybit, async () => {
   });
   const accounts = new Map<string, { positions: ReturnType<typeof position>[]; orders: []; fills: [] }>();
   return {
-    baseUrl,
+    baseUrl: sites.baseUrl,
+    siteUrls: sites.siteUrls,
     issue(kind) {
       const creds = canaryCredentials();
       const account = { positions: [], orders: [] as [], fills: [] as [] };
       accounts.set(creds.apiKey, account);
       const permissions = kind === "money" ? { ...TRADE_ONLY, Wallet: ["AccountTransfer", "Withdraw"] } : TRADE_ONLY;
       const { id } = fake.addKey({ ...creds, permissions, account });
-      return { ...creds, id };
+      return { ...creds, id, site: "global" };
     },
     issueRsa(publicKeyPem) {
       const { apiKey, id } = fake.createSelfGeneratedKey(publicKeyPem);
-      return { apiKey, id };
+      return { apiKey, id, site: "global" };
     },
     revoke: (apiKey) => fake.revoke(apiKey),
     openPosition: (apiKey, symbol) => void accounts.get(apiKey)!.positions.push(position(symbol)),
-    stop: () => fake.stop(),
+    stop: () => sites.stop(),
   };
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
-import { tradeOnlyFacts } from "./support/fake-bybit.js";
+import { tradeOnlyFacts, GLOBAL_BYBIT } from "./support/fake-bybit.js";
 import { submitKey } from "./support/flows.js";
 import { startHarness, type Follower, type Harness } from "./support/harness.js";
 import { RedisMonitor } from "./support/redis-monitor.js";
@@ -132,7 +132,7 @@ describe("buttons pressed during a flow", () => {
     // Stored directly, not through the bot: the story below takes nine of the chat's ten updates in ten seconds.
     const erin = h.follower();
     const facts = tradeOnlyFacts({ id: "id-erin", name: "erin-key", createdAt: h.now });
-    await h.credentials.save(erin.user.id, canaryCredentials(), "bybit", facts, h.now, 0);
+    await h.credentials.save(erin.user.id, canaryCredentials(), GLOBAL_BYBIT, facts, h.now, 0);
     erin.say("/connect");
     await erin.reply();
     h.telegram.pressButton(erin.user, h.telegram.lastBotMessage(erin.chat.id), "connect:replace");

@@ -101,6 +101,8 @@ const cases: Case[] = [
         Affiliate: ["Affiliate"],
         Exchange: ["ExchangeHistory"],
         NFT: ["NFTQueryProductList"],
+        // What Bybit adds to every Unified Trading Account key: derivatives trading, no money moved.
+        Derivatives: ["DerivativesTrade"],
         Spot: [],
         Options: [],
         BitCard: [],
@@ -111,7 +113,7 @@ const cases: Case[] = [
     [
       ["Spot", ["SpotTrade"]],
       ["Options", ["OptionsTrade"]],
-      ["Derivatives", ["DerivativesTrade"]],
+      ["Derivatives", ["DerivativesTrade", "DerivativesTransfer"]],
       ["CopyTrading", ["CopyTrading"]],
       ["BlockTrade", ["BlockTrade"]],
       ["Earn", ["Earn"]],
@@ -125,12 +127,16 @@ const cases: Case[] = [
       ["wallet", ["Withdraw"]],
     ] as const
   ).map(([group, permissions]): Case => {
-    const known = group === "ContractTrade" ? ["Order", "Position"] : group === "Exchange" ? ["ExchangeHistory"] : [];
+    const allowed: Record<string, string[]> = {
+      ContractTrade: ["Order", "Position"],
+      Exchange: ["ExchangeHistory"],
+      Derivatives: ["DerivativesTrade"],
+    };
+    const known = allowed[group] ?? [];
     // Groups that only trade other products are refused too, under a reason of their own (the key watch does not treat them as leaks).
     const trades: Record<string, string> = {
       Spot: "SpotTrade",
       Options: "OptionsTrade",
-      Derivatives: "DerivativesTrade",
       CopyTrading: "CopyTrading",
       BlockTrade: "BlockTrade",
     };

@@ -64,7 +64,9 @@ describe("a key stored before the exchange port", () => {
     await expect
       .poll(async () => (await h.redis.xrange(h.events.stream, "-", "+")).map(([, fields]) => fields.join(" ")))
       .toContainEqual(
-        expect.stringMatching(new RegExp(`type frozen userId ${bob.user.id} .*exchange bybit exchangeKeyId ${id} `)),
+        expect.stringMatching(
+          new RegExp(`type frozen userId ${bob.user.id} .*exchange bybit site global exchangeKeyId ${id} `),
+        ),
       );
 
     const fresh = canaryCredentials();

@@ -9,7 +9,7 @@ import { generateKeyringEntry, parseKeyring } from "../src/vault/keyring.js";
 import { createSealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { dueReminders } from "./support/due-reminders.js";
-import { tradeOnlyFacts } from "./support/fake-bybit.js";
+import { tradeOnlyFacts, GLOBAL_BYBIT } from "./support/fake-bybit.js";
 import { useOwnRedis } from "./support/own-redis.js";
 
 // A redis-server of its own: a reconciliation reads every key in its Redis.
@@ -62,7 +62,7 @@ describe("the reconciliation", () => {
 
     // A key the follower connects later, sealed with an entry that goes missing too: they hear of it as well.
     const facts = tradeOnlyFacts({ id: "a-later-key", name: "later", expiresAt: null });
-    const later = (await credentials.save(record!.userId, canaryCredentials(), "bybit", facts, Date.now(), 0))!;
+    const later = (await credentials.save(record!.userId, canaryCredentials(), GLOBAL_BYBIT, facts, Date.now(), 0))!;
     await rounds(generateKeyringEntry(), 3, told);
     expect(told.map((each) => each.ref)).toEqual([record!.ref, later.ref]);
   }, 30_000);

@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { DAY_MS } from "../src/policy/key-policy.js";
 import { canaryCredentials } from "./support/canaries.js";
+import { GLOBAL_BYBIT } from "./support/fake-bybit.js";
 import { startHarness, type Harness } from "./support/harness.js";
 
 let h: Harness;
@@ -22,7 +23,7 @@ describe("a reminder wave", () => {
         const record = await h.credentials.save(
           userId,
           canaryCredentials(),
-          "bybit",
+          GLOBAL_BYBIT,
           {
             id: String(userId),
             name: "wave",

@@ -15,7 +15,7 @@ import { sealedBlobsAt } from "../src/stores/sealed-records.js";
 import { FLOW_STATE_PREFIX, sealedStorage } from "../src/vault/sealed-storage.js";
 import { createSealer, type Sealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "./support/canaries.js";
-import { tradeOnlyFacts } from "./support/fake-bybit.js";
+import { tradeOnlyFacts, GLOBAL_BYBIT } from "./support/fake-bybit.js";
 import { makePairAndGetPublicKey, submitKey } from "./support/flows.js";
 import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
 import { startLocalCluster } from "./support/redis-cluster.js";
@@ -55,7 +55,7 @@ async function storedWithOldEntry(count: number): Promise<CredentialRecord[]> {
     Array.from({ length: count }, (_, i) => {
       const facts = tradeOnlyFacts({ id: `rewrap-${randomInt(1e9)}`, name: `key ${i}`, createdAt });
       return store
-        .save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), "bybit", facts, Date.now(), 0)
+        .save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), GLOBAL_BYBIT, facts, Date.now(), 0)
         .then((record) => record!);
     }),
   );
@@ -86,7 +86,7 @@ describe("npm run ops -- rewrap", () => {
     const aliceRecord = (await createCredentialStore(h.redis, oldSealer).save(
       alice.user.id,
       creds,
-      "bybit",
+      GLOBAL_BYBIT,
       tradeOnlyFacts({ id: "alice-id", name: "alice-key" }),
       Date.now(),
       0,
@@ -196,7 +196,7 @@ describe("npm run ops -- rewrap", () => {
     await createCredentialStore(h.redis, createSealer(parseKeyring(generateKeyringEntry()))).save(
       randomInt(1_000_000, 2 ** 40),
       canaryCredentials(),
-      "bybit",
+      GLOBAL_BYBIT,
       tradeOnlyFacts({ id: "foreign", name: "foreign", expiresAt: null }),
       Date.now(),
       0,

@@ -12,7 +12,7 @@ import { createFollowerLanguages } from "../src/stores/follower-language.js";
 import { CLAIM_FRESH_MS, createKeyHolders } from "../src/stores/key-holders.js";
 import { createWatchFindings } from "../src/key-watch/findings.js";
 import { canaryCredentials } from "./support/canaries.js";
-import { tradeOnlyFacts } from "./support/fake-bybit.js";
+import { tradeOnlyFacts, GLOBAL_BYBIT } from "./support/fake-bybit.js";
 import { submitKey } from "./support/flows.js";
 import { ORDER_LINK_ID_PREFIX, ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
@@ -130,7 +130,8 @@ describe("one Bybit key, one follower", () => {
     for (let round = 0; round < 20; round += 1) {
       const facts = tradeOnlyFacts({ id: `race-${randomUUID()}`, name: "raced", expiresAt: null });
       const users = [h.follower().user.id, h.follower().user.id];
-      const save = (userId: number) => h.credentials.save(userId, canaryCredentials(), "bybit", facts, Date.now(), 0);
+      const save = (userId: number) =>
+        h.credentials.save(userId, canaryCredentials(), GLOBAL_BYBIT, facts, Date.now(), 0);
       const saves = await Promise.allSettled(users.map(save));
       const stored = saves.filter((save) => save.status === "fulfilled" && save.value !== null);
       expect(stored.length).toBeLessThanOrEqual(1);
@@ -155,7 +156,7 @@ describe("one Bybit key, one follower", () => {
   it("a claim left by a crash before its save blocks others only while a save could still land", async () => {
     let now = Date.now();
     const holders = createKeyHolders(h.redis, () => now);
-    const id = { exchange: "bybit", exchangeKeyId: `crashed-${randomUUID()}` };
+    const id = { exchange: "bybit", site: "global", exchangeKeyId: `crashed-${randomUUID()}` };
     const [crashed, next] = [h.follower().user.id, h.follower().user.id];
     expect(await holders.claim(crashed, id)).not.toBeNull();
     // Its save never came (the process died): fail closed while it still might.

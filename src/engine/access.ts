@@ -17,6 +17,7 @@ export type KeyFacts = Pick<
   | "ref"
   | "userId"
   | "exchange"
+  | "site"
   | "keyType"
   | "exchangeKeyId"
   | "name"
@@ -34,6 +35,11 @@ export type OpenedKey = {
    */
   client: { key: string; secret: string };
   keyType: KeyType;
+  /**
+   * The API host to use the key with: its site's (Bybit: `new RestClientV5({ ...opened.client, baseUrl })`);
+   * null for a key stored before sites were, which belongs to the exchange's main host.
+   */
+  baseUrl: string | null;
   facts: KeyFacts;
   /** Every order the engine places for this follower carries this prefix in its orderLinkId: what /panic's review tells apart from orders the follower did not make through us. */
   orderLinkIdPrefix: string;
@@ -57,6 +63,8 @@ export interface KeyAccessOptions {
   audit?: AuditTrail;
   /** Where opens and refusals are counted (tests keep theirs apart). */
   openCounts?: string;
+  /** The host of an exchange's site as this process is configured; default: the host that accepted the key. */
+  baseUrlOf?: (exchange: string, site: string) => string | null;
 }
 
 export const OPEN_COUNTS = "{audit}:engine-opens";
@@ -112,12 +120,26 @@ export function createKeyAccess(options: KeyAccessOptions): KeyAccess {
       // Denied as leaked (a copy of it frozen by /panic or the watch, here or in another slot): never handed out, whatever this slot says.
       if (await denylist.has(record)) return refuse(userId, "frozen", record, "denied");
       await count("opened");
-      const { ref, exchange, keyType, exchangeKeyId, name, maskedKey, permissions, createdAt, expiresAt } = record;
+      const { ref, exchange, site, keyType, exchangeKeyId, name, maskedKey, permissions, createdAt, expiresAt } =
+        record;
       return {
         ok: true,
         client: { key: credentials.apiKey, secret: credentials.apiSecret },
         keyType,
-        facts: { ref, userId, exchange, keyType, exchangeKeyId, name, maskedKey, permissions, createdAt, expiresAt },
+        baseUrl: options.baseUrlOf?.(exchange, site) ?? (record.baseUrl || null),
+        facts: {
+          ref,
+          userId,
+          exchange,
+          site,
+          keyType,
+          exchangeKeyId,
+          name,
+          maskedKey,
+          permissions,
+          createdAt,
+          expiresAt,
+        },
         orderLinkIdPrefix,
       };
     },

@@ -54,9 +54,10 @@ local function emit(outbox, fields)
 end
 local function credentialFields(hash)
   local ref, maskedKey, name = unpack(redis.call("HMGET", hash, "ref", "maskedKey", "name"))
-  local exchange = redis.call("EXISTS", hash) == 1 and exchangeOf(hash) or ""
-  return { "ref", ref or "", "exchange", exchange, "exchangeKeyId", keyIdOf(hash) or "", "maskedKey", maskedKey or "",
-    "name", name or "" }
+  local held = redis.call("EXISTS", hash) == 1
+  return { "ref", ref or "", "exchange", held and exchangeOf(hash) or "", "site", held and siteOf(hash) or "",
+    "exchangeKeyId", keyIdOf(hash) or "", "maskedKey", maskedKey or "", "name", name or "",
+    "baseUrl", redis.call("HGET", hash, "baseUrl") or "" }
 end
 local function event(kind, userId, hash, extra)
   local time = redis.call("TIME")

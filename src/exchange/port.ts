@@ -18,10 +18,16 @@ export type ExchangeFailure =
   | "clock-skew"
   | "rate-limited"
   | "timeout"
-  | "unavailable";
+  | "unavailable"
+  /** The exchange refuses this account's region or site the request (Bybit: 10009, 10024, 110132). */
+  | "region-restricted"
+  /** The key belongs to a site of the exchange that this service cannot serve (the profile's site says why). */
+  | "unsupported-site";
 
+/** `site`: the exchange's site whose host knows the key (a failure names it when it was learned). */
 export type KeyInspection =
-  { ok: true; key: ApiKeyFacts; equityUsd: string | null } | { ok: false; failure: ExchangeFailure };
+  | { ok: true; key: ApiKeyFacts; equityUsd: string | null; site: string }
+  | { ok: false; failure: ExchangeFailure; site?: string };
 
 export type SnapshotResult = { ok: true; snapshot: AccountSnapshot } | { ok: false; failure: ExchangeFailure };
 
@@ -31,32 +37,53 @@ export type KeyLiveness = { ok: true; alive: boolean } | { ok: false; failure: E
 /** What the exchange says of a key (its permissions alone), for the key watch. */
 export type KeyReading = { ok: true; key: ApiKeyFacts } | { ok: false; failure: ExchangeFailure };
 
+/** One of an exchange's sites: an account registered there makes its keys there, and only its host knows them. */
+export interface SiteProfile {
+  id: string;
+  /** As followers read it: "Bybit Turkey". */
+  name: string;
+  /** Where a follower of this site creates and deletes API keys. */
+  apiManagementUrl: string;
+  /** Set when this service cannot connect keys of this site, and why (the wording explains it). */
+  refused?: "listed-apps-only";
+}
+
 /** What an exchange is, without speaking to it: pure facts, read by the wording and the policy too. */
 export interface ExchangeProfile {
   /** Stored with every key and carried by every event: never changes once keys are stored under it. */
   id: string;
   /** As followers read it: "Bybit". */
   name: string;
-  /** Where a follower creates and deletes API keys. */
+  /** Where a follower creates and deletes API keys (on the main site). */
   apiManagementUrl: string;
   /** What a key's permissions may be (an allowlist). */
   permissionRules: PermissionRules;
+  /** Its sites, the main one first; an exchange with one site lists just that one. */
+  sites: readonly SiteProfile[];
 }
 
 export interface Exchange {
   readonly profile: ExchangeProfile;
-  /** What this key may do, then the account's equity (a courtesy: null when unknown). */
-  inspectKey(credentials: Credentials): Promise<KeyInspection>;
-  /** What this key may do and nothing else, behind everyone else's requests. */
-  readKey(credentials: Credentials): Promise<KeyReading>;
+  /**
+   * What this key may do, then the account's equity (a courtesy: null when unknown). With `site`, asked
+   * there alone; without, the adapter finds the site whose host knows the key.
+   */
+  inspectKey(credentials: Credentials, site?: string): Promise<KeyInspection>;
+  /** What this key of `site` may do and nothing else, behind everyone else's requests. */
+  readKey(credentials: Credentials, site: string): Promise<KeyReading>;
   /** Open positions and orders and the fills since `since`, every page of each. Read-only calls. */
-  snapshot(credentials: Credentials, since: number): Promise<SnapshotResult>;
-  isKeyAlive(credentials: Credentials): Promise<KeyLiveness>;
+  snapshot(credentials: Credentials, since: number, site: string): Promise<SnapshotResult>;
+  isKeyAlive(credentials: Credentials, site: string): Promise<KeyLiveness>;
+  /** The API host a key of `site` is used with (the trading engine's too); null for a site it does not know. */
+  baseUrl(site: string): string | null;
 }
 
 /** How the service reaches an exchange: from the settings (`src/config.ts`). */
 export interface ExchangeSettings {
+  /** The main site's API host. */
   baseUrl: string;
+  /** Other sites' API hosts, by site id, where they differ from the adapter's own table. */
+  siteUrls?: Readonly<Record<string, string>>;
   timeoutMs: number;
   /** The service's share of the exchange's request limit, in every process together. */
   requestsPer5s: number;

@@ -33,11 +33,12 @@ export interface Exchanges {
 
 const unavailable = { ok: false, failure: "unavailable" } as const;
 const unknownExchange = (id: string): Exchange => ({
-  profile: { ...profileOf(id), id },
+  profile: { ...profileOf(id), id, sites: [] },
   inspectKey: async () => unavailable,
   readKey: async () => unavailable,
   snapshot: async () => unavailable,
   isKeyAlive: async () => unavailable,
+  baseUrl: () => null,
 });
 
 const known = (id: string): id is ExchangeId => Object.hasOwn(ADAPTERS, id);

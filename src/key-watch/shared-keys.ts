@@ -18,7 +18,7 @@ import type { KeyLooks, Reminders } from "../reminders/schedule.js";
  */
 export interface SharedKeys {
   /** After the follower's copy was frozen or denied (/panic, the watch): every other copy goes too. How many. */
-  freezeOthers(record: Pick<CredentialRecord, "userId" | "exchange" | "exchangeKeyId">): Promise<number>;
+  freezeOthers(record: Pick<CredentialRecord, "userId" | "exchange" | "site" | "exchangeKeyId">): Promise<number>;
   /** An active key denied, or held in another slot too, is settled (this copy too): true if so. Indexes old keys. */
   inspect(record: CredentialRecord): Promise<boolean>;
 }
@@ -62,8 +62,8 @@ export function createSharedKeys({ redis, denylist, reminders, looks, events, lo
   }
 
   return {
-    async freezeOthers({ userId, exchange, exchangeKeyId }) {
-      const key = { exchange, exchangeKeyId };
+    async freezeOthers({ userId, exchange, site, exchangeKeyId }) {
+      const key = { exchange, site, exchangeKeyId };
       const others = await holders.others(userId, key);
       const frozen = others.length > 0 ? await settle(key, others) : 0;
       await holders.release(userId, key, "own");
@@ -72,8 +72,8 @@ export function createSharedKeys({ redis, denylist, reminders, looks, events, lo
 
     async inspect(record) {
       if (!record.exchangeKeyId) return false;
-      const { userId, exchange, exchangeKeyId } = record;
-      const key = { exchange, exchangeKeyId };
+      const { userId, exchange, site, exchangeKeyId } = record;
+      const key = { exchange, site, exchangeKeyId };
       await holders.ensure(userId, key);
       if (record.status !== "active") return false;
       const [denied, others] = await Promise.all([denylist.has(key), holders.others(userId, key)]);

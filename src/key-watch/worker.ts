@@ -191,7 +191,7 @@ export function startKeyWatchWorker(deps: KeyWatchDeps): {
     // Sealed with an entry this process lacks: the reconciliation takes it out of use and back.
     if (!opened || opened.record.ref !== record.ref) return "not-active";
     const exchange = deps.exchanges.of(record.exchange);
-    const reading = await exchange.readKey(opened.credentials);
+    const reading = await exchange.readKey(opened.credentials, record.site);
     const verdict = judgeWatchedKey({
       rules: exchange.profile.permissionRules,
       stored: record,

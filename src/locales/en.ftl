@@ -93,6 +93,7 @@ something-went-wrong = Something went wrong on our side, and I can’t tell whet
 ## Status
 
 status-key = Key { $key }: { $state }
+key-site = Site: { $site }
 status-permissions = Permissions: { $permissions }
 status-kind-rsa = Kind: self-generated (its private key never left our vault)
 status-kind-hmac = Kind: system-generated (key and secret)
@@ -209,7 +210,7 @@ existing-stays = Your key { $key } stays connected.
 not-stored-after-panic = You sent /panic while I was checking this key, so I did not store it. Send /connect when you are ready.
 save-failed = Something went wrong while saving your key, and I can’t tell whether it was stored. Send /status to see: if no key is connected, try /connect again in a minute.
 
-failure-invalid-key = Bybit does not know this API key. Check that you copied all of it, and that it is a mainnet key (not testnet),
+failure-invalid-key = Bybit does not know this API key, on any of its sites. Check that you copied all of it, and that it is a mainnet key (not testnet),
 failure-wrong-secret = The secret does not match this key. Copy the secret again (Bybit shows it only once: if it is gone, create a new key),
 failure-ip-not-allowed = Bybit refused the key because it is bound to other IP addresses. Remove the IP restriction in Bybit,
 failure-expired = This key has expired in Bybit. Create a new one,
@@ -217,6 +218,9 @@ failure-clock-skew = Bybit rejected the request time. This is on our side, and n
 failure-rate-limited = Bybit is limiting requests right now. Nothing was stored. Please wait a minute,
 failure-timeout = Bybit did not answer in time. Nothing was stored. Please wait a minute,
 failure-unavailable = Bybit is not answering properly right now. Nothing was stored. Please wait a minute,
+failure-region-restricted = Bybit refuses API access for this account’s region right now. Nothing was stored. Check in your Bybit account that API keys are allowed where you are,
+failure-unsupported-site = This key belongs to { $site }. { $site } lets API keys be made only for the apps on its own list, so this service cannot connect a { $site } account yet. Nothing was stored. Please delete the key you made.
+failure-on-site = { $site } answered:
 failure-rsa-wrong-secret = Bybit did not accept my signature for this key: it was made with a different public key (or it is a system-generated key). Nothing was stored. In Bybit, create a self-generated key with the public key I sent (and delete the one you made),
 
 reason-can-withdraw = It can <b>withdraw</b> funds. Untick Wallet → Withdrawal.
@@ -251,7 +255,7 @@ panic-not-frozen = ⚠️ I could not freeze your key { $key } just now: our sto
 panic-gave-up = ⚠️ I still could not freeze your key { $key }. Delete it in { $link } if you have not yet, then send /panic again in a few minutes.
 panic-raced = Your key changed just as you sent /panic. Please send /panic again.
 revoke-title = <b>Now revoke the key in Bybit.</b> It takes 30 seconds:
-revoke-step-open = 1. Open <a href="{ $url }">Bybit → API Management</a>
+revoke-step-open = 1. Open <a href="{ $url }">{ $site } → API Management</a>
 revoke-step-find = 2. Find { $key }
 revoke-step-delete = 3. Press <b>Delete</b> and confirm with your 2FA code
 revoke-then = Then press <b>I deleted it</b>, and I’ll check with Bybit that the key no longer works. Meanwhile I read what your account holds.

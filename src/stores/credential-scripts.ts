@@ -11,8 +11,8 @@ redis.call("HSET", KEYS[1], unpack(ARGV, 3))
 local keyType, permissions, expiresAt = unpack(redis.call("HMGET", KEYS[1], "keyType", "permissions", "expiresAt"))
 local extra = { "keyType", keyType, "permissions", permissions, "expiresAt", expiresAt }
 if previous[2] ~= "" then
-  local was = { "previousRef", previous[2], "previousExchange", previous[4], "previousExchangeKeyId", previous[6],
-    "previousMaskedKey", previous[8] }
+  local was = { "previousRef", previous[2], "previousExchange", previous[4], "previousSite", previous[6],
+    "previousExchangeKeyId", previous[8], "previousMaskedKey", previous[10] }
   for _, value in ipairs(was) do table.insert(extra, value) end
 end
 emit(KEYS[3], event(previous[2] ~= "" and "rotated" or "connected", ARGV[2], KEYS[1], extra))

@@ -1,5 +1,14 @@
 import type { AuditTrail } from "../audit/trail.js";
-import { EXCHANGE_FIELD, identityAt, identityIn, KEY_ID_FIELD, type KeyIdentity } from "../infra/key-fields.js";
+import {
+  digestOf,
+  EXCHANGE_FIELD,
+  identityAt,
+  identityIn,
+  KEY_ID_FIELD,
+  namespaceOf,
+  SITE_FIELD,
+  type KeyIdentity,
+} from "../infra/key-fields.js";
 import { followerKeys } from "../infra/redis-keys.js";
 import { randomUUID } from "node:crypto";
 import { scanKeys, type RedisClient } from "../infra/redis.js";
@@ -23,6 +32,14 @@ export class KeyHeldElsewhere extends Error {
  */
 export type CredentialStatus = "active" | "expired" | "frozen" | "unreadable" | "deleted";
 
+/** Where a key was found: its exchange, the site of it whose host knows it, and that host. */
+export interface KeyOrigin {
+  exchange: string;
+  site: string;
+  /** The API host that accepted the key: told to the engine in the key's events. */
+  baseUrl: string;
+}
+
 /** The non-secret side of a stored credential: what `/status` shows and what jobs refer to. */
 export interface CredentialRecord {
   /** Opaque id of this credential; the rest of the service refers to the key by it. */
@@ -30,6 +47,10 @@ export interface CredentialRecord {
   userId: number;
   /** The exchange the key belongs to (the registry's id, e.g. "bybit"). */
   exchange: string;
+  /** The exchange's site whose host knows the key (Bybit: "global", "tr", …). */
+  site: string;
+  /** The API host that accepted the key at connect; "" for a key stored before sites were. */
+  baseUrl: string;
   /** hmac: a system-generated key and its secret; rsa: a self-generated key signed with a private key we made. */
   keyType: KeyType;
   /** The exchange's own id of the key (not the key itself). */
@@ -54,7 +75,7 @@ export interface CredentialStore {
   save(
     userId: number,
     credentials: Credentials,
-    exchange: string,
+    origin: KeyOrigin,
     facts: ApiKeyFacts,
     connectedAt: number,
     panicEpoch: number,
@@ -85,11 +106,11 @@ export const credentialKey = (userId: number) => followerKeys(userId).credential
 
 /**
  * Associated data: a blob copied to another follower, key or purpose fails to open. Spelt as it was
- * when Bybit was the only exchange (`exchange=bybit|bybitKey=<id>`), so that every record sealed
- * then still opens.
+ * when Bybit's global site was the only one (`exchange=bybit|bybitKey=<id>`), so that every record
+ * sealed then still opens.
  */
-export const sealContext = (userId: number, { exchange, exchangeKeyId }: KeyIdentity) =>
-  `user=${userId}|exchange=${exchange}|${exchange}Key=${exchangeKeyId}|purpose=api-credential`;
+export const sealContext = (userId: number, key: KeyIdentity) =>
+  `user=${userId}|exchange=${namespaceOf(key)}|${key.exchange}Key=${key.exchangeKeyId}|purpose=api-credential`;
 
 /** A damaged permissions field reads as none granted: the record still shows, and no permission is assumed. */
 function parsePermissions(text: string | undefined): Record<string, string[]> {
@@ -107,6 +128,7 @@ export function toRecord(fields: Record<string, string>): CredentialRecord | nul
     ref: fields.ref,
     userId: Number(fields.userId),
     ...identityIn(fields),
+    baseUrl: fields.baseUrl ?? "",
     keyType: fields.keyType === "rsa" ? "rsa" : "hmac",
     name: fields.name ?? "",
     maskedKey: fields.maskedKey ?? "",
@@ -165,11 +187,13 @@ export function createCredentialStore(
     return moved;
   }
   return {
-    async save(userId, credentials, exchange, facts, connectedAt, panicEpoch) {
+    async save(userId, credentials, { exchange, site, baseUrl }, facts, connectedAt, panicEpoch) {
       const record: CredentialRecord = {
         ref: randomUUID(),
         userId,
         exchange,
+        site,
+        baseUrl,
         keyType: keyTypeOf(credentials),
         exchangeKeyId: facts.id,
         name: facts.name,
@@ -189,6 +213,8 @@ export function createCredentialStore(
         userId: String(userId),
         keyType: record.keyType,
         [EXCHANGE_FIELD]: exchange,
+        [SITE_FIELD]: site,
+        baseUrl,
         [KEY_ID_FIELD]: record.exchangeKeyId,
         name: record.name,
         maskedKey: record.maskedKey,
@@ -225,7 +251,7 @@ export function createCredentialStore(
       }
       // Stored: a nudge that fails (Redis at its memory limit) fails nothing; the relay's sweep finds the event.
       await events?.nudge(userId).catch(() => undefined);
-      if (previous && (previous.exchange !== exchange || previous.exchangeKeyId !== facts.id))
+      if (previous && digestOf(previous) !== digestOf(record))
         await holders.release(userId, previous, "own").catch(() => undefined);
       return record;
     },

@@ -60,8 +60,7 @@ export function createKeyHolders(redis: RedisClient, clock: () => number = Date.
   /** The follower's slot holds the key, or a /panic flow of theirs does (frozen, until the denylist surely has it). */
   async function holds(userId: number, key: KeyIdentity): Promise<boolean> {
     const keys = followerKeys(userId);
-    const same = (held: KeyIdentity | null) =>
-      held?.exchange === key.exchange && held.exchangeKeyId === key.exchangeKeyId;
+    const same = (held: KeyIdentity | null) => held !== null && digestOf(held) === digestOf(key);
     if (same(await identityAt(redis, keys.credential))) return true;
     for (const ref of await redis.smembers(keys.panics)) {
       if (same(await identityAt(redis, keys.panic(ref)))) return true;
@@ -109,12 +108,13 @@ export function createKeyHolders(redis: RedisClient, clock: () => number = Date.
 }
 
 /**
- * KEYS: the credential, the outbox. ARGV: the exchange's key id, the follower, the notice owed, the exchange.
+ * KEYS: the credential, the outbox. ARGV: the exchange's key id, the follower, the notice owed, the exchange,
+ * the site.
  * Freezes the follower's key if it is that key and still usable or able to come back
  * (active, expired, unreadable), owes them the notice, and writes the "frozen" event.
  */
 const FREEZE_SHARED = `${EMIT_LUA}${IDENTITY_LUA}
-if keyIdOf(KEYS[1]) ~= ARGV[1] or exchangeOf(KEYS[1]) ~= ARGV[4] then return 0 end
+if keyIdOf(KEYS[1]) ~= ARGV[1] or exchangeOf(KEYS[1]) ~= ARGV[4] or siteOf(KEYS[1]) ~= ARGV[5] then return 0 end
 local status = redis.call("HGET", KEYS[1], "status") or "active"
 if status == "frozen" or status == "deleted" then return 0 end
 redis.call("HSET", KEYS[1], "status", "frozen", "watchNotice", ARGV[3])
@@ -130,7 +130,8 @@ export async function freezeSharedCopy(
   notice: string,
 ): Promise<string | null> {
   const keys = followerKeys(userId);
-  const { exchangeKeyId, exchange } = key;
-  const ref = await redis.eval(FREEZE_SHARED, 2, keys.credential, keys.outbox, exchangeKeyId, userId, notice, exchange);
+  const { exchangeKeyId, exchange, site } = key;
+  const args = [exchangeKeyId, userId, notice, exchange, site];
+  const ref = await redis.eval(FREEZE_SHARED, 2, keys.credential, keys.outbox, ...args);
   return typeof ref === "string" ? ref : null;
 }

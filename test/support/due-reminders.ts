@@ -7,7 +7,7 @@ import { createCredentialStore, type CredentialRecord } from "../../src/stores/c
 import { parseKeyring } from "../../src/vault/keyring.js";
 import { createSealer } from "../../src/vault/sealer.js";
 import { canaryCredentials } from "./canaries.js";
-import { tradeOnlyFacts } from "./fake-bybit.js";
+import { GLOBAL_BYBIT, tradeOnlyFacts } from "./fake-bybit.js";
 
 /** Followers with a key 85 days old, stored and scheduled as the bot would: each rotation reminder is due now. */
 export async function dueReminders(
@@ -31,7 +31,7 @@ export async function dueReminders(
     const record = (await credentials.save(
       randomInt(1_000_000, 2 ** 40),
       canaryCredentials(),
-      "bybit",
+      GLOBAL_BYBIT,
       facts,
       Date.now(),
       0,

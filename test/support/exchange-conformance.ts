@@ -16,19 +16,20 @@ import { normalisePublicKey } from "../../src/policy/key-material.js";
  */
 
 /** A key the fake knows: its credentials (an RSA key signs with its private key) and the exchange's id of it. */
-export type IssuedKey = Credentials & { id: string };
+export type IssuedKey = Credentials & { id: string; site: string };
 
 /** What the suite asks of an exchange's fake. */
 export interface ConformanceRig {
-  /** Where the adapter reaches the fake. */
+  /** Where the adapter reaches the fake: its main site, and its other sites if it has them. */
   baseUrl: string;
+  siteUrls?: Record<string, string>;
   /**
    * A key issued as a follower following our steps would make it: trade contracts only. `money`: one
    * that can also withdraw or move funds. `rsa`: a self-generated key for this public key (PEM), if the
    * exchange has them (undefined from the rig otherwise).
    */
   issue(kind: "trade-only" | "money"): IssuedKey;
-  issueRsa?(publicKeyPem: string): { apiKey: string; id: string };
+  issueRsa?(publicKeyPem: string): { apiKey: string; id: string; site: string };
   /** What deleting the key on the exchange's site does. */
   revoke(apiKey: string): void;
   /** An open position on the account behind the key. */
@@ -54,6 +55,7 @@ export function exchangeConformance(adapter: ExchangeAdapter, makeRig: () => Pro
       rig = await makeRig();
       exchange = adapter.connect({
         baseUrl: rig.baseUrl,
+        ...(rig.siteUrls ? { siteUrls: rig.siteUrls } : {}),
         timeoutMs: 2000,
         requestsPer5s: 300,
         budget,
@@ -72,7 +74,9 @@ export function exchangeConformance(adapter: ExchangeAdapter, makeRig: () => Pro
     it("reads a trade-only key's facts, and its rules accept it", async () => {
       const key = rig.issue("trade-only");
       const inspection = await exchange.inspectKey(key);
-      expect(inspection).toMatchObject({ ok: true, key: { id: key.id, readOnly: false } });
+      expect(inspection).toMatchObject({ ok: true, key: { id: key.id, readOnly: false }, site: key.site });
+      expect(exchange.profile.sites.map((site) => site.id)).toContain(key.site);
+      expect(exchange.baseUrl(key.site)).toMatch(/^https?:\/\//);
       if (!inspection.ok) return;
       expect(Number.isFinite(inspection.key.createdAt)).toBe(true);
       const verdict = evaluateKey({
@@ -84,7 +88,7 @@ export function exchangeConformance(adapter: ExchangeAdapter, makeRig: () => Pro
       });
       expect(verdict).toMatchObject({ accepted: true });
       // The key watch's reading: the same facts.
-      expect(await exchange.readKey(key)).toEqual({ ok: true, key: inspection.key });
+      expect(await exchange.readKey(key, key.site)).toEqual({ ok: true, key: inspection.key });
     });
 
     it("reads a key that can move money, and its rules refuse it as such", async () => {
@@ -109,24 +113,24 @@ export function exchangeConformance(adapter: ExchangeAdapter, makeRig: () => Pro
       if (!rig.issueRsa) return skip();
       const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
       const publicKeyPem = pair.publicKey.export({ type: "spki", format: "pem" }).toString();
-      const { apiKey, id } = rig.issueRsa(publicKeyPem);
+      const { apiKey, id, site } = rig.issueRsa(publicKeyPem);
       const apiSecret = pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
       const inspection = await exchange.inspectKey({ apiKey, apiSecret });
-      expect(inspection).toMatchObject({ ok: true, key: { id, rsaPublicKey: normalisePublicKey(publicKeyPem) } });
+      expect(inspection).toMatchObject({ ok: true, site, key: { id, rsaPublicKey: normalisePublicKey(publicKeyPem) } });
     });
 
     it("says a key is alive until it is deleted on the exchange, then that it is not", async () => {
       const key = rig.issue("trade-only");
-      expect(await exchange.isKeyAlive(key)).toEqual({ ok: true, alive: true });
+      expect(await exchange.isKeyAlive(key, key.site)).toEqual({ ok: true, alive: true });
       rig.revoke(key.apiKey);
-      expect(await exchange.isKeyAlive(key)).toEqual({ ok: true, alive: false });
+      expect(await exchange.isKeyAlive(key, key.site)).toEqual({ ok: true, alive: false });
     });
 
     it("reads what the account holds, with read-only calls, behind /panic's priority", async () => {
       const key = rig.issue("trade-only");
       rig.openPosition(key.apiKey, "BTCUSDT");
       budget.asked.length = 0;
-      const result = await exchange.snapshot(key, Date.now() - 86_400_000);
+      const result = await exchange.snapshot(key, Date.now() - 86_400_000, key.site);
       expect(result).toMatchObject({ ok: true, snapshot: { positions: [{ symbol: "BTCUSDT" }], orders: [] } });
       expect(budget.asked.length).toBeGreaterThan(0);
       expect(new Set(budget.asked)).toEqual(new Set(["panic"]));
@@ -137,12 +141,23 @@ export function exchangeConformance(adapter: ExchangeAdapter, makeRig: () => Pro
       budget.asked.length = 0;
       observed.length = 0;
       await exchange.inspectKey(key);
-      await exchange.readKey(key);
+      await exchange.readKey(key, key.site);
       expect(budget.asked[0]).toBe("connect");
       expect(budget.asked.at(-1)).toBe("watch");
       // Each request let go is observed once, with its outcome.
       expect(observed).toHaveLength(budget.asked.length);
       expect(observed.every((outcome) => outcome === "ok")).toBe(true);
+    });
+
+    it("answers a failure, never throws, on a site it does not know", async () => {
+      const key = rig.issue("trade-only");
+      expect(exchange.baseUrl("no-such-site")).toBeNull();
+      for (const answer of [
+        await exchange.inspectKey(key, "no-such-site"),
+        await exchange.readKey(key, "no-such-site"),
+        await exchange.isKeyAlive(key, "no-such-site"),
+      ])
+        expect(answer).toEqual({ ok: false, failure: "unavailable" });
     });
 
     it("answers a failure, never throws, when the exchange cannot be reached or does not answer", async () => {
@@ -151,11 +166,12 @@ export function exchangeConformance(adapter: ExchangeAdapter, makeRig: () => Pro
       try {
         const hung = adapter.connect({ baseUrl: silent.url, timeoutMs: 300, requestsPer5s: 300, budget });
         const key = { apiKey: "unknownkey0123456", apiSecret: CANARY };
+        const main = adapter.profile.sites[0]!.id;
         for (const answer of [
-          await dead.inspectKey(key),
-          await dead.isKeyAlive(key),
-          await hung.readKey(key),
-          await hung.snapshot(key, 0),
+          await dead.inspectKey(key, main),
+          await dead.isKeyAlive(key, main),
+          await hung.readKey(key, main),
+          await hung.snapshot(key, 0, main),
         ]) {
           expect(answer).toMatchObject({ ok: false, failure: expect.stringMatching(/^(unavailable|timeout)$/) });
         }

@@ -331,3 +331,6 @@ export class FakeBybit {
     });
   }
 }
+
+/** Where a key stored without the bot (a test's own records) was found: Bybit's global site, on no real host. */
+export const GLOBAL_BYBIT = { exchange: "bybit", site: "global", baseUrl: "https://api.bybit.com" };

@@ -33,7 +33,8 @@ import { type PanicStore } from "../../src/stores/panic-store.js";
 import { type KeyPairPool, type PendingKeyPairs } from "../../src/stores/key-pairs.js";
 import { generateKeyringEntry, parseKeyring } from "../../src/vault/keyring.js";
 import { createSealer, type Sealer } from "../../src/vault/sealer.js";
-import { FakeBybit } from "./fake-bybit.js";
+import type { FakeBybit } from "./fake-bybit.js";
+import { startBybitSites, type FakeBybitSites } from "./bybit-sites.js";
 import { FakeTelegram, type FakeChat, type FakeMessage, type FakeUser } from "./fake-telegram.js";
 
 export const BOT_TOKEN = "123456789:AAtest-token-canary-0123456789abcdef";
@@ -90,7 +91,10 @@ export interface ReminderWorkerHandle {
 /** The real bot, reminder worker and key watch, wired like production, against a real Redis and the two protocol fakes. */
 export interface Harness {
   telegram: FakeTelegram;
+  /** The global site's fake Bybit. */
   bybit: FakeBybit;
+  /** A fake for every Bybit site (global included). */
+  bybitSites: FakeBybitSites;
   /** The run's Redis: one server, or a Redis Cluster when the tests run on one. */
   redis: RedisClient;
   /** Every key that matches, on every node. */
@@ -131,8 +135,8 @@ export interface Harness {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const telegram = new FakeTelegram(BOT_TOKEN);
-  const bybit = new FakeBybit();
-  const [telegramApiRoot, bybitBaseUrl] = await Promise.all([telegram.start(), bybit.start()]);
+  const [telegramApiRoot, bybitSites] = await Promise.all([telegram.start(), startBybitSites()]);
+  const bybit = bybitSites.global;
   const target = options.redisTarget ?? inject("redisTarget");
   const redis = redisClient(target);
   const logs: string[] = [];
@@ -160,7 +164,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       keyMaxAgeDays: ROTATION.keyMaxAgeDays,
       exchanges: {
         bybit: {
-          baseUrl: bybitBaseUrl,
+          baseUrl: bybitSites.baseUrl,
+          siteUrls: bybitSites.siteUrls,
           timeoutMs: options.bybitTimeoutMs ?? 2000,
           requestsPer5s: options.bybitRequestsPer5s ?? 300,
         },
@@ -199,6 +204,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const harness: Harness = {
     telegram,
     bybit,
+    bybitSites,
     redis,
     async keysMatching(pattern) {
       const found: string[] = [];
@@ -332,7 +338,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await Promise.all([...workers].map((worker) => worker.close()));
       await Promise.all([queue.obliterate({ force: true }), watchQueue.obliterate({ force: true })]);
       await Promise.all([queue.close(), watchQueue.close()]);
-      await Promise.all([telegram.stop(), bybit.stop()]);
+      await Promise.all([telegram.stop(), bybitSites.stop()]);
       queueConnection.disconnect();
       redis.disconnect();
     },

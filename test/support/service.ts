@@ -1,7 +1,8 @@
 import { afterAll, beforeAll } from "vitest";
 import { startLocalRedis, type LocalRedis } from "../../src/infra/local-redis.js";
 import { generateKeyringEntry } from "../../src/vault/keyring.js";
-import { FakeBybit } from "./fake-bybit.js";
+import type { FakeBybit } from "./fake-bybit.js";
+import { startBybitSites, type FakeBybitSites } from "./bybit-sites.js";
 import { FakeTelegram } from "./fake-telegram.js";
 import { startService, type Service } from "./process.js";
 
@@ -12,6 +13,7 @@ export interface ServiceStage {
   redisUrl: string;
   telegram: FakeTelegram;
   bybit: FakeBybit;
+  bybitSites: FakeBybitSites;
   env: Record<string, string>;
   /** Starts the service on this stage, `extra` on top of its env; crashed at the end of the file if still running. */
   start(extra?: Record<string, string>): Service;
@@ -31,21 +33,23 @@ export function useServiceStage(token: string, extraEnv: Record<string, string> 
   beforeAll(async () => {
     redisServer = await startLocalRedis();
     stage.telegram = new FakeTelegram(token);
-    stage.bybit = new FakeBybit();
-    const [apiRoot, bybitUrl] = await Promise.all([stage.telegram.start(), stage.bybit.start()]);
+    const [apiRoot, sites] = await Promise.all([stage.telegram.start(), startBybitSites()]);
+    stage.bybitSites = sites;
+    stage.bybit = sites.global;
     stage.redisUrl = redisServer.url;
     stage.env = {
       BOT_TOKEN: token,
       REDIS_URL: redisServer.url,
       SEAL_KEYS: generateKeyringEntry(),
       TELEGRAM_API_ROOT: apiRoot,
-      BYBIT_BASE_URL: bybitUrl,
+      BYBIT_BASE_URL: sites.baseUrl,
+      BYBIT_SITES: sites.env,
       ...extraEnv,
     };
   });
   afterAll(async () => {
     await Promise.all(services.filter((service) => service.child.exitCode === null).map((service) => service.crash()));
-    await Promise.all([stage.telegram.stop(), stage.bybit.stop(), redisServer.stop()]);
+    await Promise.all([stage.telegram.stop(), stage.bybitSites.stop(), redisServer.stop()]);
   });
   return stage;
 }

@@ -5,6 +5,7 @@ import type { PolicyWarning, RefusalReason } from "../../policy/key-policy.js";
 import type { ReminderTimes } from "../../policy/rotation.js";
 import type { CredentialRecord } from "../../stores/credential-store.js";
 import type { Lang } from "../i18n.js";
+import { placeOf, type KeyPlace } from "./sites.js";
 import { daysUntil, describeGroup, describePermissions, escapeHtml, keyLabel, permissionLabel } from "./format.js";
 
 /** Every word of the connect and rotate flows. */
@@ -124,15 +125,23 @@ export function connectTexts(lang: Lang) {
     replacing: t("replacing"),
 
     sameKey: (next: NextStep) => t("same-key", { then: thenSend(next === "connect" ? "rotate" : next) }),
-    deleteOldKey: (previous: CredentialRecord) => t("delete-old-key", { key: key(previous), link: apiManagement }),
+    deleteOldKey: (previous: CredentialRecord) =>
+      t("delete-old-key", {
+        key: key(previous),
+        link: t("api-management-link", { url: placeOf(previous).apiManagementUrl }),
+      }),
     reminderSchedule: (times: ReminderTimes, now: number) =>
       times.rotate > now
         ? t("reminder-schedule", { rotate: lang.date(times.rotate), expiry: lang.date(times.expiry) })
         : t("reminder-schedule-expiry", { expiry: lang.date(times.expiry) }),
 
     checking: t("checking"),
-    exchangeFailure: (failure: ExchangeFailure, keyType: KeyType, next: NextStep) =>
-      `${t(keyType === "rsa" && failure === "wrong-secret" ? "failure-rsa-wrong-secret" : `failure-${failure}`)} ${thenSend(next)}`,
+    exchangeFailure: (failure: ExchangeFailure, keyType: KeyType, next: NextStep, place?: KeyPlace) =>
+      failure === "unsupported-site"
+        ? t("failure-unsupported-site", { site: place?.name ?? "" })
+        : `${place?.regional ? `${t("failure-on-site", { site: place.name })} ` : ""}${t(
+            keyType === "rsa" && failure === "wrong-secret" ? "failure-rsa-wrong-secret" : `failure-${failure}`,
+          )} ${thenSend(next)}`,
     pairExpired: (minutes: number) => t("pair-expired", { minutes }),
     refused: (name: string, reasons: RefusalReason[], next: NextStep) =>
       [
@@ -145,6 +154,7 @@ export function connectTexts(lang: Lang) {
     connected: (record: CredentialRecord, equityUsd: string | null, warnings: PolicyWarning[], now: number) =>
       [
         t(record.keyType === "rsa" ? "connected-rsa" : "connected", { key: key(record) }),
+        ...(placeOf(record).regional ? [t("key-site", { site: placeOf(record).name })] : []),
         t("connected-permissions", { permissions: describePermissions(lang, record.permissions) }),
         equityUsd !== null
           ? t("connected-equity", { usd: lang.usd(equityUsd) })

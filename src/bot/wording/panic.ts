@@ -1,7 +1,8 @@
 import type { AccountSnapshot, Fill, OpenOrder, OpenPosition } from "../../policy/account.js";
 import type { CredentialRecord } from "../../stores/credential-store.js";
 import type { Lang } from "../i18n.js";
-import { API_MANAGEMENT_URL, apiManagementUrl, connectTexts, type NextStep } from "./connect.js";
+import { API_MANAGEMENT_URL, connectTexts, type NextStep } from "./connect.js";
+import { placeOf } from "./sites.js";
 import { escapeHtml, keyLabel } from "./format.js";
 
 /** Every word of `/panic`: revoke first, investigate second. */
@@ -13,6 +14,9 @@ export function panicTexts(lang: Lang) {
   const key = (record: CredentialRecord) => keyLabel(lang, record.name, record.maskedKey);
   const facts = (facts: KeyFacts) => keyLabel(lang, facts.keyName, facts.maskedKey);
   const link = t("api-management-link", { url: API_MANAGEMENT_URL });
+  /** The API-management page of the key's own site. */
+  const linkFor = (record: { exchange: string; site: string }) =>
+    t("api-management-link", { url: placeOf(record).apiManagementUrl });
   const { thenSend } = connectTexts(lang);
   const e = escapeHtml;
   return {
@@ -22,18 +26,19 @@ export function panicTexts(lang: Lang) {
     revokeSteps: (record: CredentialRecord) =>
       [
         t("revoke-title"),
-        t("revoke-step-open", { url: apiManagementUrl(record.exchange) }),
+        t("revoke-step-open", { url: placeOf(record).apiManagementUrl, site: placeOf(record).name }),
         t("revoke-step-find", { key: key(record) }),
         t("revoke-step-delete"),
         "",
         t("revoke-then"),
       ].join("\n"),
-    frozenNotice: (record: CredentialRecord) => t("frozen-notice", { key: key(record), link }),
-    panicNotFrozen: (record: CredentialRecord) => t("panic-not-frozen", { key: key(record), link }),
-    panicGaveUp: (record: CredentialRecord) => t("panic-gave-up", { key: key(record), link }),
+    frozenNotice: (record: CredentialRecord) => t("frozen-notice", { key: key(record), link: linkFor(record) }),
+    panicNotFrozen: (record: CredentialRecord) => t("panic-not-frozen", { key: key(record), link: linkFor(record) }),
+    panicGaveUp: (record: CredentialRecord) => t("panic-gave-up", { key: key(record), link: linkFor(record) }),
     freezeTooQuestion: (record: CredentialRecord) => t("freeze-too-question", { key: key(record) }),
     freezeTooButton: t("freeze-too-button"),
-    panicCannotBeCancelled: (record: CredentialRecord) => t("panic-cannot-be-cancelled", { key: key(record), link }),
+    panicCannotBeCancelled: (record: CredentialRecord) =>
+      t("panic-cannot-be-cancelled", { key: key(record), link: linkFor(record) }),
     checkingRevocation: t("checking-revocation"),
     checkAgainIn: (seconds: number) => t("check-again-in", { seconds }),
     deletedItButton: t("deleted-it-button"),
@@ -47,7 +52,7 @@ export function panicTexts(lang: Lang) {
     snapshotFailed: t("snapshot-failed"),
     keyAlreadyDead: (record: CredentialRecord) => t("key-already-dead", { key: key(record) }),
     stillActive: (record: CredentialRecord) => t("still-active", { key: key(record) }),
-    cannotCheck: (record: CredentialRecord) => t("cannot-check", { key: key(record), link }),
+    cannotCheck: (record: CredentialRecord) => t("cannot-check", { key: key(record), link: linkFor(record) }),
     verifyFailed: t("verify-failed"),
     revokedVerified: (keyFacts: KeyFacts) => t("revoked-verified", { key: facts(keyFacts) }),
     forgotUnverified: (keyFacts: KeyFacts) => t("forgot-unverified", { key: facts(keyFacts), link }),

@@ -3,14 +3,16 @@ import type { PermissionChanges } from "../../policy/key-watch.js";
 import type { CredentialRecord } from "../../stores/credential-store.js";
 import type { WatchNotice } from "../../key-watch/findings.js";
 import type { Lang } from "../i18n.js";
-import { API_MANAGEMENT_URL, connectTexts } from "./connect.js";
+import { connectTexts } from "./connect.js";
+import { placeOf } from "./sites.js";
 import { describePermissions, keyLabel } from "./format.js";
 
 /** Every word of the key watch: what it found in Bybit, and what to do. */
 export function watchTexts(lang: Lang) {
   const { t } = lang;
   const { refusalReason } = connectTexts(lang);
-  const link = t("api-management-link", { url: API_MANAGEMENT_URL });
+  /** The API-management page of the key's own site. */
+  const linkFor = (record: CredentialRecord) => t("api-management-link", { url: placeOf(record).apiManagementUrl });
 
   function changeLines({ added, removed }: PermissionChanges): string[] {
     const list = (changes: PermissionChanges["added"]) =>
@@ -30,7 +32,7 @@ export function watchTexts(lang: Lang) {
       "",
       ...notice.reasons.map((reason) => `• ${refusalReason(reason)}`),
       "",
-      t(canMoveMoney ? "watch-money" : "watch-fix", { link }),
+      t(canMoveMoney ? "watch-money" : "watch-fix", { link: linkFor(record) }),
     ].join("\n");
   }
 
@@ -40,7 +42,7 @@ export function watchTexts(lang: Lang) {
         ? refusedNotice(record, notice)
         : t(notice.kind === "shared" ? "watch-shared" : "watch-deleted", {
             key: keyLabel(lang, record.name, record.maskedKey),
-            link,
+            link: linkFor(record),
           }),
   };
 }

@@ -10,7 +10,13 @@ export const RET_CODE_FAILURES: Record<number, ExchangeFailure> = {
   10003: "invalid-key",
   10004: "wrong-secret",
   10006: "rate-limited",
+  // "Service Restricted: … unavailable for your region" (before 2026-05: "IP has been banned").
+  10009: "region-restricted",
   10010: "ip-not-allowed",
+  // "Compliance rules triggered".
+  10024: "region-restricted",
+  // "Product not available in your region".
+  110132: "region-restricted",
   33004: "expired",
 };
 

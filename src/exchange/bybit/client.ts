@@ -4,7 +4,7 @@ import https from "node:https";
 import { RestClientV5 } from "bybit-api";
 import type { RequestPriority } from "../../budget/exchange-budget.js";
 import { isPrivateKeyPem, type Credentials } from "../../policy/api-key.js";
-import type { AdapterOptions, Exchange, ExchangeProfile, KeyReading } from "../port.js";
+import type { AdapterOptions, Exchange, ExchangeProfile, KeyInspection, KeyReading } from "../port.js";
 import {
   allPages,
   CONTRACT_SCOPES,
@@ -20,10 +20,12 @@ import {
   type Raw,
   type WalletBalanceResult,
 } from "./answers.js";
+import { findSite } from "./find-site.js";
+import { sitesWith, type BybitSite } from "./sites.js";
 
 /**
  * Bybit's two schemes over the same message: HMAC-SHA256 in hex, or RSA-SHA256 (PKCS#1 v1.5)
- * in base64. The private key is parsed once per client, not per request: parsing the PEM costs
+ * in base64. The private key is parsed once per key, not per request: parsing the PEM costs
  * three times the signature itself (1.2 ms against 0.4 ms of CPU here).
  */
 function signerFor(secret: string): (message: string) => Promise<string> {
@@ -32,20 +34,25 @@ function signerFor(secret: string): (message: string) => Promise<string> {
   return async (message) => signWithKey("sha256", Buffer.from(message), privateKey).toString("base64");
 }
 
-/** Bybit's V5 API through bybit-api, for the profile given (the global site's, or a regional one's). */
+const unavailable = { ok: false, failure: "unavailable" } as const;
+
+/** Bybit's V5 API through bybit-api, on every site: each key on the host of its own. */
 export function connectBybit(
   profile: ExchangeProfile,
-  { baseUrl, timeoutMs, budget, observe }: AdapterOptions,
+  { baseUrl, siteUrls, timeoutMs, budget, observe }: AdapterOptions,
 ): Exchange {
+  const sites = sitesWith(baseUrl, siteUrls);
+  const siteById = new Map(sites.map((site) => [site.id, site]));
   // One pool of warm connections for every follower's client: a burst of connects should not pay a handshake each.
   const networkOptions = {
     timeout: timeoutMs,
     httpAgent: new http.Agent({ keepAlive: true }),
     httpsAgent: new https.Agent({ keepAlive: true }),
   };
-  const clientFor = ({ apiKey, apiSecret }: Credentials) =>
+  /** A client for the key on the site's host; `sign` when the key is already parsed (a search over sites). */
+  const clientFor = ({ apiKey, apiSecret }: Credentials, site: BybitSite, sign = signerFor(apiSecret)) =>
     new RestClientV5(
-      { key: apiKey, secret: apiSecret, baseUrl, recv_window: 5000, customSignMessageFn: signerFor(apiSecret) },
+      { key: apiKey, secret: apiSecret, baseUrl: site.apiUrl, recv_window: 5000, customSignMessageFn: sign },
       networkOptions,
     );
   /** One request to Bybit, once the budget lets it go. */
@@ -65,85 +72,103 @@ export function connectBybit(
       throw thrown;
     }
   };
-  async function queryKey(credentials: Credentials, priority: RequestPriority): Promise<KeyReading> {
+  async function queryKey(client: RestClientV5, priority: RequestPriority): Promise<KeyReading> {
     try {
       return {
         ok: true,
-        key: toFacts(
-          await expectSuccess<QueryApiResult>(request(priority, () => clientFor(credentials).getQueryApiKey())),
-        ),
+        key: toFacts(await expectSuccess<QueryApiResult>(request(priority, () => client.getQueryApiKey()))),
       };
     } catch (thrown) {
       return { ok: false, failure: failureOf(thrown) };
     }
   }
+  /** The equity is a courtesy in the confirmation; a classic account or a hiccup must not refuse a good key. */
+  const equityOf = (client: RestClientV5) =>
+    expectSuccess<WalletBalanceResult>(
+      request("connect", () => client.getWalletBalance({ accountType: "UNIFIED" })),
+    ).then(
+      (wallet) => wallet.list?.[0]?.totalEquity ?? null,
+      () => null,
+    );
+  async function inspectAt(credentials: Credentials, site: BybitSite): Promise<KeyInspection> {
+    if (site.refused) return { ok: false, failure: "unsupported-site", site: site.id };
+    const client = clientFor(credentials, site);
+    const reading = await queryKey(client, "connect");
+    if (!reading.ok) return reading;
+    return { ok: true, key: reading.key, equityUsd: await equityOf(client), site: site.id };
+  }
+  const onSite = <T>(id: string, use: (site: BybitSite) => Promise<T>): Promise<T | typeof unavailable> => {
+    const site = siteById.get(id);
+    // A site this service does not know (a record from a table since changed): nothing is asked, nothing judged.
+    return site ? use(site) : Promise.resolve(unavailable);
+  };
 
   return {
     profile,
-    async inspectKey(credentials) {
-      const client = clientFor(credentials);
-      try {
-        const info = await expectSuccess<QueryApiResult>(request("connect", () => client.getQueryApiKey()));
-        const equityUsd = await expectSuccess<WalletBalanceResult>(
-          request("connect", () => client.getWalletBalance({ accountType: "UNIFIED" })),
-        ).then(
-          (wallet) => wallet.list?.[0]?.totalEquity ?? null,
-          // The equity is a courtesy in the confirmation; a classic account or a hiccup must not refuse a good key.
-          () => null,
-        );
-        return { ok: true, key: toFacts(info), equityUsd };
-      } catch (thrown) {
-        return { ok: false, failure: failureOf(thrown) };
-      }
+    inspectKey(credentials, site) {
+      if (site !== undefined) return onSite(site, (known) => inspectAt(credentials, known));
+      const sign = signerFor(credentials.apiSecret);
+      return findSite(sites, {
+        inspectMain: () => inspectAt(credentials, sites[0]!),
+        read: (other) => queryKey(clientFor(credentials, other, sign), "connect"),
+        equity: (other) => equityOf(clientFor(credentials, other, sign)),
+      });
     },
 
-    async snapshot(credentials, since) {
-      const client = clientFor(credentials);
-      try {
-        const [positions, orders, fills] = await Promise.all([
-          Promise.all(
-            CONTRACT_SCOPES.map(async (scope) =>
-              (
-                await allPages<Raw>((cursor) =>
-                  request("panic", () => client.getPositionInfo({ ...scope, limit: 200, cursor })),
-                )
-              )
-                .filter((raw) => Number(raw.size) > 0)
-                .map((raw) => toPosition(scope.category, raw)),
-            ),
-          ),
-          Promise.all(
-            CONTRACT_SCOPES.map(async (scope) =>
-              (
-                await allPages<Raw>((cursor) =>
-                  request("panic", () => client.getActiveOrders({ ...scope, limit: 50, cursor })),
-                )
-              ).map((raw) => toOrder(scope.category, raw)),
-            ),
-          ),
-          Promise.all(
-            FILL_CATEGORIES.map(async (category) =>
-              (
-                await allPages<Raw>((cursor) =>
-                  request("panic", () => client.getExecutionList({ category, startTime: since, limit: 100, cursor })),
-                )
-              ).map((raw) => toFill(category, raw)),
-            ),
-          ),
-        ]);
-        return { ok: true, snapshot: { positions: positions.flat(), orders: orders.flat(), fills: fills.flat() } };
-      } catch (thrown) {
-        return { ok: false, failure: failureOf(thrown) };
-      }
-    },
+    snapshot: (credentials, since, site) => onSite(site, (known) => snapshot(clientFor(credentials, known), since)),
 
-    readKey: (credentials) => queryKey(credentials, "watch"),
+    readKey: (credentials, site) => onSite(site, (known) => queryKey(clientFor(credentials, known), "watch")),
 
-    async isKeyAlive(credentials) {
-      const reading = await queryKey(credentials, "panic");
-      if (reading.ok) return { ok: true, alive: true };
-      if (reading.failure === "invalid-key" || reading.failure === "expired") return { ok: true, alive: false };
-      return reading;
-    },
+    isKeyAlive: (credentials, site) =>
+      onSite(site, async (known) => {
+        const reading = await queryKey(clientFor(credentials, known), "panic");
+        if (reading.ok) return { ok: true, alive: true };
+        if (reading.failure === "invalid-key" || reading.failure === "expired") return { ok: true, alive: false };
+        return reading;
+      }),
+
+    baseUrl: (site) => siteById.get(site)?.apiUrl ?? null,
   };
+
+  async function snapshot(client: RestClientV5, since: number) {
+    try {
+      const [positions, orders, fills] = await Promise.all([
+        Promise.all(
+          CONTRACT_SCOPES.map(async (scope) =>
+            (
+              await allPages<Raw>((cursor) =>
+                request("panic", () => client.getPositionInfo({ ...scope, limit: 200, cursor })),
+              )
+            )
+              .filter((raw) => Number(raw.size) > 0)
+              .map((raw) => toPosition(scope.category, raw)),
+          ),
+        ),
+        Promise.all(
+          CONTRACT_SCOPES.map(async (scope) =>
+            (
+              await allPages<Raw>((cursor) =>
+                request("panic", () => client.getActiveOrders({ ...scope, limit: 50, cursor })),
+              )
+            ).map((raw) => toOrder(scope.category, raw)),
+          ),
+        ),
+        Promise.all(
+          FILL_CATEGORIES.map(async (category) =>
+            (
+              await allPages<Raw>((cursor) =>
+                request("panic", () => client.getExecutionList({ category, startTime: since, limit: 100, cursor })),
+              )
+            ).map((raw) => toFill(category, raw)),
+          ),
+        ),
+      ]);
+      return {
+        ok: true as const,
+        snapshot: { positions: positions.flat(), orders: orders.flat(), fills: fills.flat() },
+      };
+    } catch (thrown) {
+      return { ok: false as const, failure: failureOf(thrown) };
+    }
+  }
 }

@@ -15,7 +15,12 @@ const WITHDRAW = "Withdraw";
  * - Affiliate ("Affiliate"): read-only statistics of the account's own affiliate programme.
  * - Exchange ("ExchangeHistory"): read-only history of coin conversions; converting is not in it.
  * - NFT ("NFTQueryProductList"): read-only list of NFT products.
- * Everything else trades other products (Spot, Options, Derivatives, BlockTrade, CopyTrading),
+ * - Derivatives ("DerivativesTrade"): "permission of derivatives", trading on a Unified Trading
+ *   Account. From 2023-11 to 2026-01 Bybit's docs said every UTA key carries it by default (read-only
+ *   ones too), and no endpoint that moves money names it (transfers, withdrawals, convert, loans and
+ *   earn name Wallet, Exchange, Spot, Options, Earn and the Fiat groups): a follower who ticks only
+ *   Contracts gets it, and it cannot move money (docs/bybit-sites.md, section 3).
+ * Everything else trades other products (Spot, Options, BlockTrade, CopyTrading),
  * moves money (Wallet, Earn, BitCard, the Fiat groups) or acts for the follower elsewhere (ByXPost).
  */
 const ALLOWED_PERMISSIONS: Readonly<Record<string, readonly string[]>> = {
@@ -23,6 +28,7 @@ const ALLOWED_PERMISSIONS: Readonly<Record<string, readonly string[]>> = {
   Affiliate: ["Affiliate"],
   Exchange: ["ExchangeHistory"],
   NFT: ["NFTQueryProductList"],
+  Derivatives: ["DerivativesTrade"],
 };
 
 /**
@@ -33,7 +39,6 @@ const ALLOWED_PERMISSIONS: Readonly<Record<string, readonly string[]>> = {
 const TRADING_ONLY: Readonly<Record<string, readonly string[]>> = {
   Spot: ["SpotTrade"],
   Options: ["OptionsTrade"],
-  Derivatives: ["DerivativesTrade"],
   CopyTrading: ["CopyTrading"],
   BlockTrade: ["BlockTrade"],
 };

@@ -43,8 +43,8 @@ export type Refusal =
   | { kind: "denied" }
   /** Connected by another follower: shared or leaked (named to no one). */
   | { kind: "shared" }
-  /** The exchange refused it, or could not be asked. */
-  | { kind: "exchange"; failure: ExchangeFailure; keyType: KeySource["type"] }
+  /** The exchange refused it, or could not be asked; `site`: the exchange's site that answered, when known. */
+  | { kind: "exchange"; failure: ExchangeFailure; keyType: KeySource["type"]; exchange: string; site?: string }
   /** The very key already in use. */
   | { kind: "same-key" }
   /** The exchange answered, and the answer breaks our rules (a money permission, an IP binding, …). */
@@ -78,6 +78,8 @@ export type Admission =
 export interface FlowFacts {
   previous: CredentialRecord | null;
   panicEpoch: number;
+  /** The exchange's site the follower named (`/connect tr`): the key is checked there alone. */
+  site?: string;
 }
 
 /** Checks the key (see `check`), counts the outcome, and records a refusal in the audit trail. */
@@ -104,7 +106,7 @@ async function check(
   deps: AdmitDeps,
   userId: number,
   source: KeySource,
-  { previous, panicEpoch }: FlowFacts,
+  { previous, panicEpoch, site }: FlowFacts,
 ): Promise<Admission> {
   const wait = await deps.exchanges.followerCheck(userId);
   if (wait > 0)
@@ -126,10 +128,14 @@ async function check(
   }
 
   const exchange = deps.exchanges.main;
-  const inspection = await exchange.inspectKey(credentials);
+  // Without a site named by the follower, the exchange finds the site whose host knows the key.
+  const inspection = await exchange.inspectKey(credentials, site);
   // As it is now, not as the flow began: the key watch may have frozen it meanwhile.
   const current = await deps.credentials.current(userId);
-  const identity = inspection.ok ? { exchange: exchange.profile.id, exchangeKeyId: inspection.key.id } : null;
+  const origin = inspection.ok
+    ? { exchange: exchange.profile.id, site: inspection.site, baseUrl: exchange.baseUrl(inspection.site) ?? "" }
+    : null;
+  const identity = inspection.ok && origin ? { ...origin, exchangeKeyId: inspection.key.id } : null;
   if (identity && (await deps.denylist.has(identity)))
     return { outcome: "refused", refusal: { kind: "denied" }, why: ["denied"], current };
   const now = deps.clock();
@@ -143,7 +149,7 @@ async function check(
 
   let record: CredentialRecord | null;
   try {
-    record = await deps.credentials.save(userId, credentials, exchange.profile.id, judgement.key, now, panicEpoch);
+    record = await deps.credentials.save(userId, credentials, origin!, judgement.key, now, panicEpoch);
   } catch (error) {
     // Another follower holds this very key: it has been shared or has leaked. Named to no one.
     if (error instanceof KeyHeldElsewhere) {
@@ -191,11 +197,20 @@ function judge(
   if (!inspection.ok)
     return {
       accepted: false,
-      refusal: { kind: "exchange", failure: inspection.failure, keyType },
+      refusal: {
+        kind: "exchange",
+        failure: inspection.failure,
+        keyType,
+        exchange: profile.id,
+        ...(inspection.site ? { site: inspection.site } : {}),
+      },
       why: [`exchange-${inspection.failure}`],
     };
   // The same key again is a mistake only while it is in use: one taken out of use (by the key watch) may come back fixed.
-  const same = previous?.exchange === profile.id && previous.exchangeKeyId === inspection.key.id;
+  const same =
+    previous?.exchange === profile.id &&
+    previous.site === inspection.site &&
+    previous.exchangeKeyId === inspection.key.id;
   if (previous?.status === "active" && same)
     return { accepted: false, refusal: { kind: "same-key" }, why: ["same-key"] };
   const verdict = evaluateKey({

@@ -2,6 +2,7 @@
 // says it to the follower, in their language, with what to send next.
 import type { CredentialRecord } from "../../../stores/credential-store.js";
 import { escapeHtml } from "../../wording/format.js";
+import { placeOf } from "../../wording/sites.js";
 import type { NextStep } from "../../wording/connect.js";
 import type { Texts } from "../../texts.js";
 import { FLOW_LIFETIME_SECONDS } from "../../../policy/flows.js";
@@ -52,7 +53,12 @@ function refusalText(texts: Texts, refusal: Refusal, next: NextStep): string {
     case "shared":
       return texts.keyShared(next);
     case "exchange":
-      return texts.exchangeFailure(refusal.failure, refusal.keyType, next);
+      return texts.exchangeFailure(
+        refusal.failure,
+        refusal.keyType,
+        next,
+        refusal.site === undefined ? undefined : placeOf({ exchange: refusal.exchange, site: refusal.site }),
+      );
     case "same-key":
       return texts.sameKey(next);
     case "policy":

@@ -226,7 +226,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     if (wait > 0)
       return ctx.reply(texts.checkAgainIn(Math.ceil(wait / 1000)), { ...html, reply_markup: revokeButtons(ctx, ref) });
     await ctx.reply(texts.checkingRevocation);
-    const liveness = await deps.exchanges.of(open.record.exchange).isKeyAlive(credentials);
+    const liveness = await deps.exchanges.of(open.record.exchange).isKeyAlive(credentials, open.record.site);
     deps.metrics.panics.inc({
       outcome: !liveness.ok ? "verify-failed" : liveness.alive ? "still-active" : "revoked-verified",
     });

@@ -51,9 +51,9 @@ export function createSnapshots(deps: SnapshotDeps): Snapshots {
     const credentials = await deps.panics.reveal(userId, ref);
     const readAt = deps.clock();
     // Fills up to now: Bybit's window runs seven days from startTime.
-    const result = credentials
-      ? await deps.exchanges.of(flow.record.exchange).snapshot(credentials, readAt - REVIEW_FILLS_DAYS * DAY_MS)
-      : null;
+    const since = readAt - REVIEW_FILLS_DAYS * DAY_MS;
+    const { exchange, site } = flow.record;
+    const result = credentials ? await deps.exchanges.of(exchange).snapshot(credentials, since, site) : null;
     if (result && !result.ok && (result.failure === "invalid-key" || result.failure === "expired")) {
       return finish(ctx, deps, flow, true, texts.keyAlreadyDead(flow.record));
     }

@@ -1,0 +1,37 @@
+import type { ExchangeFailure, KeyInspection, KeyReading } from "../port.js";
+import type { BybitSite } from "./sites.js";
+
+/** Answers that mean the host knows the key (only its secret, binding or age is wrong). */
+const KNOWS_KEY: ReadonlySet<ExchangeFailure> = new Set(["wrong-secret", "ip-not-allowed", "expired"]);
+
+export interface SiteProbe {
+  /** The key checked on the main site, equity and all. */
+  inspectMain(): Promise<KeyInspection>;
+  /** query-api alone on another site. */
+  read(site: BybitSite): Promise<KeyReading>;
+  equity(site: BybitSite): Promise<string | null>;
+}
+
+/**
+ * Finds the site whose host knows a key, without asking the follower: the main site first (a global
+ * key never causes a request to a regional host); when it does not know the key (10003), every other
+ * site at once, each request in the shared budget. The first site, in the table's order, that knows
+ * the key decides: its answer, or the honest refusal of a site this service cannot serve (Bybit EU,
+ * where a key made for a listed app answers 10010 from here). No site knowing it, and one of them
+ * not answering: the key may be there, so "unavailable", never "unknown key".
+ */
+export async function findSite(sites: readonly BybitSite[], probe: SiteProbe): Promise<KeyInspection> {
+  const main = await probe.inspectMain();
+  if (main.ok || main.failure !== "invalid-key") return main;
+  const others = sites.slice(1);
+  const readings = await Promise.all(others.map(async (site) => ({ site, reading: await probe.read(site) })));
+  const knowing = readings.find(({ reading }) => reading.ok || KNOWS_KEY.has(reading.failure));
+  if (knowing) {
+    const { site, reading } = knowing;
+    if (site.refused) return { ok: false, failure: "unsupported-site", site: site.id };
+    if (!reading.ok) return { ok: false, failure: reading.failure, site: site.id };
+    return { ok: true, key: reading.key, equityUsd: await probe.equity(site), site: site.id };
+  }
+  const unanswered = readings.find(({ reading }) => !reading.ok && reading.failure !== "invalid-key");
+  return unanswered && !unanswered.reading.ok ? { ok: false, failure: unanswered.reading.failure } : main;
+}
