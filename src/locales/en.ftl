@@ -220,6 +220,7 @@ failure-timeout = Bybit did not answer in time. Nothing was stored. Please wait 
 failure-unavailable = Bybit is not answering properly right now. Nothing was stored. Please wait a minute,
 failure-region-restricted = Bybit refuses API access for this account’s region right now. Nothing was stored. Check in your Bybit account that API keys are allowed where you are,
 failure-unsupported-site = This key belongs to { $site }. { $site } lets API keys be made only for the apps on its own list, so this service cannot connect a { $site } account yet. Nothing was stored. Please delete the key you made.
+unknown-site = I don’t know a Bybit site called “{ $named }”. Send /connect and I will find your key’s site myself, or name one of: { $sites }.
 failure-on-site = { $site } answered:
 failure-rsa-wrong-secret = Bybit did not accept my signature for this key: it was made with a different public key (or it is a system-generated key). Nothing was stored. In Bybit, create a self-generated key with the public key I sent (and delete the one you made),
 

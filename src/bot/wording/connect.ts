@@ -136,6 +136,11 @@ export function connectTexts(lang: Lang) {
         : t("reminder-schedule-expiry", { expiry: lang.date(times.expiry) }),
 
     checking: t("checking"),
+    unknownSite: (named: string, sites: readonly { id: string; name: string }[]) =>
+      t("unknown-site", {
+        named: escapeHtml(named),
+        sites: sites.map((site) => `<code>/connect ${site.id}</code> (${site.name})`).join(", "),
+      }),
     exchangeFailure: (failure: ExchangeFailure, keyType: KeyType, next: NextStep, place?: KeyPlace) =>
       failure === "unsupported-site"
         ? t("failure-unsupported-site", { site: place?.name ?? "" })

@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { createConversation } from "@grammyjs/conversations";
 import { Composer, InlineKeyboard, type Context } from "grammy";
+import { DEFAULT_EXCHANGE, profileOf } from "../../../exchange/registry.js";
 import { FLOW_LIFETIME_SECONDS, WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
 import type { ChecksUnderWay } from "../../../stores/checks.js";
 import type { CredentialRecord } from "../../../stores/credential-store.js";
 import type { BotContext, BotConversation } from "../../context.js";
 import { suggestedKeyName, type NextStep } from "../../wording/connect.js";
+import { placeOf } from "../../wording/sites.js";
 import type { MessageAddress } from "../../intake/carriers.js";
 import type { Shredder } from "../../intake/shredder.js";
 import { textsOf, type Texts } from "../../texts.js";
@@ -55,7 +57,25 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
 
   dm.use(createConversation(connectConversation(deps), { id: "connect" }));
 
-  dm.command("connect", (ctx) => ctx.conversation.enter("connect", "connect" satisfies ConnectMode));
+  dm.command("connect", async (ctx) => {
+    // `/connect tr`: the follower names their Bybit site, and the key is checked there alone.
+    const named = ctx.match.trim().toLowerCase();
+    if (!named) return ctx.conversation.enter("connect", "connect" satisfies ConnectMode);
+    const texts = textsOf(ctx);
+    const site = profileOf(DEFAULT_EXCHANGE).sites.find((entry) => entry.id === named);
+    if (!site) return ctx.reply(texts.unknownSite(named.slice(0, 20), profileOf(DEFAULT_EXCHANGE).sites), html);
+    if (site.refused)
+      return ctx.reply(
+        texts.exchangeFailure(
+          "unsupported-site",
+          "hmac",
+          "connect",
+          placeOf({ exchange: DEFAULT_EXCHANGE, site: site.id }),
+        ),
+        html,
+      );
+    await ctx.conversation.enter("connect", "connect" satisfies ConnectMode, site.id);
+  });
   return feature;
 }
 
@@ -67,6 +87,7 @@ function connectConversation(deps: ConnectDeps) {
     conversation: BotConversation,
     ctx: Context,
     requested: ConnectMode = "connect",
+    site?: string,
   ): Promise<void> {
     const userId = ctx.from!.id;
     const texts = textsOf(ctx);
@@ -151,7 +172,7 @@ function connectConversation(deps: ConnectDeps) {
       // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.
       const next: NextStep = expecting === "rsa" ? "resend" : mode;
       const pasted = step.pasted;
-      const check = () => admit(deps, userId, source, { previous, panicEpoch });
+      const check = () => admit(deps, userId, source, { previous, panicEpoch, ...(site ? { site } : {}) });
       const admission = await checkUnderWatch(conversation, ctx, deps, userId, check, previous, pasted);
       // Cut short by a Redis fault: the follower hears the outcome once Redis is back (cut-short.ts).
       if (!admission) return;
