@@ -5,12 +5,17 @@
 //   connects per second, CPU per connect (the bot process's user+system time, from /proc),
 //   Redis commands and bytes per connected follower.
 // Each round starts everything afresh; the summary gives the median of the rounds.
-// Usage: npm run bench [-- --followers 200 --rounds 3 --only ours|bare]
+//   verdict: from the credential message taken to the "Connected" message's arrival; Bybit requests per connect
+//     (every site's fake counted). `--site tr` makes every key one that only that Bybit site knows (found by
+//     the bot's search over sites); `--latency 50` makes each fake Bybit answer after that many ms (a round
+//     trip, which the local fakes do not have).
+// Usage: npm run bench [-- --followers 200 --rounds 3 --only ours|bare --site global|tr|… --latency 0]
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import type { Redis } from "ioredis";
 import { canaryCredentials } from "../test/support/canaries.js";
 import type { FakeMessage, FakeUser } from "../test/support/fake-telegram.js";
+import { BYBIT_SITES } from "../src/exchange/bybit/sites.js";
 import { cpuMs, median, percentile, round1, startStage } from "./support.js";
 
 const { values } = parseArgs({
@@ -18,8 +23,12 @@ const { values } = parseArgs({
     followers: { type: "string", default: "200" },
     rounds: { type: "string", default: "3" },
     only: { type: "string" },
+    site: { type: "string", default: "global" },
+    latency: { type: "string", default: "0" },
   },
 });
+const SITE = values.site;
+const LATENCY_MS = Number(values.latency);
 const FOLLOWERS = Number(values.followers);
 const ROUNDS = Number(values.rounds);
 
@@ -31,6 +40,9 @@ interface Figures {
   exposureMedianMs: number;
   exposureP99Ms: number;
   exposureMaxMs: number;
+  verdictMedianMs: number;
+  verdictP99Ms: number;
+  bybitRequestsPerConnect: number;
   connectsPerSecond: number;
   cpuMsPerConnect: number;
   redisCommandsPerFollower: number;
@@ -50,8 +62,12 @@ async function redisTotals(redis: Redis): Promise<{ commands: number; bytes: num
 
 async function measure(variant: Variant): Promise<Figures> {
   const stage = await startStage();
-  const { telegram, bybit, redis } = stage;
+  const { telegram, bybitSites, redis } = stage;
   try {
+    const bybit = bybitSites.site(SITE);
+    for (const id of BYBIT_SITES.map((site) => site.id)) {
+      if (LATENCY_MS > 0) bybitSites.site(id).beforeAnswer = () => new Promise((done) => setTimeout(done, LATENCY_MS));
+    }
     const followers = Array.from({ length: FOLLOWERS }, (_, index) => {
       const user: FakeUser = { id: 500_000 + index, is_bot: false, first_name: `F${index}` };
       const credentials = canaryCredentials();
@@ -67,21 +83,29 @@ async function measure(variant: Variant): Promise<Figures> {
     // Let the bot finish storing those conversations: the burst should meet an idle bot.
     await new Promise((resolve) => setTimeout(resolve, 1000));
 
+    const requestsBefore = bybitSites.requestsBySite().length;
     const redisBefore = await redisTotals(redis);
     const cpuBefore = cpuMs(child.pid!);
     const burstStart = performance.now();
     const sent: FakeMessage[] = followers.map(({ user, credentials }) =>
       telegram.sendText(user, `${credentials.apiKey} ${credentials.apiSecret}`),
     );
+    const verdicts: number[] = [];
     const outcomes = await Promise.all(
-      followers.map(async ({ user }) => {
+      followers.map(async ({ user }, index) => {
         for (;;) {
-          const text = String((await telegram.nextBotMessage(user.id, 60_000)).payload.text);
-          if (text.startsWith("✅")) return true;
+          const reply = await telegram.nextBotMessage(user.id, 60_000);
+          const text = String(reply.payload.text);
+          if (text.startsWith("✅")) {
+            verdicts.push(reply.at - telegram.takenAtOf(sent[index]!)!);
+            return true;
+          }
           if (text.startsWith("❌") || text.includes("Nothing was stored")) return false;
         }
       }),
     );
+    verdicts.sort((a, b) => a - b);
+    const bybitRequests = bybitSites.requestsBySite().length - requestsBefore;
     const elapsedMs = performance.now() - burstStart;
     const cpuSpent = cpuMs(child.pid!) - cpuBefore;
     const redisAfter = await redisTotals(redis);
@@ -99,6 +123,9 @@ async function measure(variant: Variant): Promise<Figures> {
       exposureMedianMs: percentile(exposures, 50),
       exposureP99Ms: percentile(exposures, 99),
       exposureMaxMs: exposures.at(-1)!,
+      verdictMedianMs: percentile(verdicts, 50),
+      verdictP99Ms: percentile(verdicts, 99),
+      bybitRequestsPerConnect: bybitRequests / FOLLOWERS,
       connectsPerSecond: (FOLLOWERS / elapsedMs) * 1000,
       cpuMsPerConnect: cpuSpent / FOLLOWERS,
       redisCommandsPerFollower: (redisAfter.commands - redisBefore.commands) / FOLLOWERS,
@@ -120,6 +147,9 @@ const row = (figures: Omit<Figures, "variant" | "accepted"> & { accepted: string
   "exposure median ms": round1(figures.exposureMedianMs),
   "exposure p99 ms": round1(figures.exposureP99Ms),
   "exposure max ms": round1(figures.exposureMaxMs),
+  "verdict median ms": round1(figures.verdictMedianMs),
+  "verdict p99 ms": round1(figures.verdictP99Ms),
+  "Bybit reqs/connect": round1(figures.bybitRequestsPerConnect),
   "connects/s": round1(figures.connectsPerSecond),
   "CPU ms/connect": round1(figures.cpuMsPerConnect),
   "Redis cmds/follower": round1(figures.redisCommandsPerFollower),
@@ -149,7 +179,9 @@ for (const variant of variants) {
 }
 
 process.stdout.write(
-  `\n${FOLLOWERS} followers send key and secret at once; ${ROUNDS} rounds (exposure = update taken → deleteMessage received)\n\n`,
+  `\n${FOLLOWERS} followers send key and secret at once, keys of Bybit's ${SITE} site, Bybit answering after ` +
+    `${LATENCY_MS} ms; ${ROUNDS} rounds (exposure = update taken → deleteMessage received; verdict = update taken → ` +
+    `"Connected" received)\n\n`,
 );
 console.table(table);
 if (medians.bare && medians.ours) {
