@@ -54,6 +54,19 @@ describe("a key of Bybit Turkey", () => {
     expect(await h.credentials.current(follower.user.id)).toMatchObject({ site: "tr", keyType: "rsa" });
   });
 
+  it("is replaced by /rotate with another key of Turkey, and the old one's page is Turkey's", async () => {
+    const { follower, creds } = turkish(h.follower());
+    expect(await submitKey(follower, creds)).toContain("✅ Connected");
+    const next = turkish(follower).creds;
+    const verdict = await submitKey(follower, next, "/rotate");
+    expect(verdict).toContain("Site: Bybit Turkey");
+    expect(verdict).toContain('href="https://www.bybit.tr/app/user/api-management"');
+    expect(await h.credentials.current(follower.user.id)).toMatchObject({
+      site: "tr",
+      maskedKey: expect.stringMatching(next.apiKey.slice(0, 4)),
+    });
+  });
+
   it("is read again by the key watch on Turkey's host", async () => {
     const { follower, creds, key } = turkish(h.follower());
     expect(await submitKey(follower, creds)).toContain("✅ Connected");
