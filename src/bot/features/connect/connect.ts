@@ -11,7 +11,7 @@ import { placeOf } from "../../wording/sites.js";
 import type { MessageAddress } from "../../intake/carriers.js";
 import type { Shredder } from "../../intake/shredder.js";
 import { textsOf, type Texts } from "../../texts.js";
-import { admit, type Admission, type AdmitDeps } from "./admit.js";
+import { admit, type Admission, type AdmitDeps } from "../../../use-cases/connect.js";
 import { replyTo } from "./render.js";
 import type { CutShortChecks } from "./cut-short.js";
 import { receiveKey, type Show } from "./receive.js";

@@ -5,7 +5,7 @@ import type { BotConversation } from "../../context.js";
 import type { MessageAddress } from "../../intake/carriers.js";
 import type { Shredding } from "../../intake/shredder.js";
 import { textsOf, type Texts } from "../../texts.js";
-import type { KeySource } from "./admit.js";
+import type { KeySource } from "../../../use-cases/connect.js";
 import { answerChatter, waitStep, withCancel, type ChoiceStep } from "./steps.js";
 
 /**

@@ -1,12 +1,12 @@
-// The chat's rendering of a key check's outcome: admit.ts says what happened, in plain facts; this
-// says it to the follower, in their language, with what to send next.
+// The chat's rendering of a key check's outcome: the connect use case (use-cases/connect.ts) says what
+// happened, in plain facts; this says it to the follower, in their language, with what to send next.
 import type { CredentialRecord } from "../../../stores/credential-store.js";
 import { escapeHtml } from "../../wording/format.js";
 import { placeOf } from "../../wording/sites.js";
 import type { NextStep } from "../../wording/connect.js";
 import type { Texts } from "../../texts.js";
 import { FLOW_LIFETIME_SECONDS } from "../../../policy/flows.js";
-import type { Admission, Refusal } from "./admit.js";
+import type { Admission, Refusal } from "../../../use-cases/connect.js";
 
 const FLOW_MINUTES = FLOW_LIFETIME_SECONDS / 60;
 

@@ -1,16 +1,16 @@
 import type { Logger } from "pino";
-import type { Metrics } from "../../../metrics/metrics.js";
-import type { ExchangeFailure, ExchangeProfile, KeyInspection } from "../../../exchange/port.js";
-import type { Exchanges } from "../../../exchange/registry.js";
-import type { Reminders } from "../../../reminders/schedule.js";
-import type { SharedKeys } from "../../../key-watch/shared-keys.js";
-import type { AuditTrail } from "../../../audit/trail.js";
-import { maskApiKey, type ApiKeyFacts, type Credentials } from "../../../policy/api-key.js";
-import { evaluateKey, type PolicyWarning, type RefusalReason } from "../../../policy/key-policy.js";
-import type { ReminderTimes, RotationRules } from "../../../policy/rotation.js";
-import { KeyHeldElsewhere, type CredentialRecord, type CredentialStore } from "../../../stores/credential-store.js";
-import type { KeyDenylist } from "../../../stores/denylist.js";
-import type { PendingKeyPairs } from "../../../stores/key-pairs.js";
+import type { Metrics } from "../metrics/metrics.js";
+import type { ExchangeFailure, ExchangeProfile, KeyInspection } from "../exchange/port.js";
+import type { Exchanges } from "../exchange/registry.js";
+import type { Reminders } from "../reminders/schedule.js";
+import type { SharedKeys } from "../key-watch/shared-keys.js";
+import type { AuditTrail } from "../audit/trail.js";
+import { maskApiKey, type ApiKeyFacts, type Credentials } from "../policy/api-key.js";
+import { evaluateKey, type PolicyWarning, type RefusalReason } from "../policy/key-policy.js";
+import type { ReminderTimes, RotationRules } from "../policy/rotation.js";
+import { KeyHeldElsewhere, type CredentialRecord, type CredentialStore } from "../stores/credential-store.js";
+import type { KeyDenylist } from "../stores/denylist.js";
+import type { PendingKeyPairs } from "../stores/key-pairs.js";
 
 export interface AdmitDeps {
   credentials: CredentialStore;
@@ -50,10 +50,7 @@ export type Refusal =
   /** The exchange answered, and the answer breaks our rules (a money permission, an IP binding, …). */
   | { kind: "policy"; keyName: string; reasons: RefusalReason[] };
 
-/**
- * The outcome of checking a key, as the conversation may keep it: its state is stored (sealed),
- * so nothing here holds a secret or a private key.
- */
+/** The outcome of checking a key, kept in the conversation's (sealed) state: never a secret or a private key. */
 export type Admission =
   | {
       outcome: "connected";
@@ -63,18 +60,13 @@ export type Admission =
       times: ReminderTimes | null;
       now: number;
     }
-  /** `held`: not checked at all (too many checks of late), so it is no wrong try. */
-  /** `why`: what the metrics count (reason codes, never anything the follower sent). */
+  /** `held`: not checked at all, so no wrong try. `why`: what the metrics count (codes, nothing the follower sent). */
   | { outcome: "refused"; refusal: Refusal; why: string[]; held?: boolean; current?: CredentialRecord | null }
   | { outcome: "pair-expired" }
   | { outcome: "panicked" }
   | { outcome: "save-failed" };
 
-/**
- * Asks Bybit what the key can do, judges it, and stores it in place of `previous` when it
- * passes. A private key is opened from the vault here and goes out of scope on return.
- */
-/** Where the flow stands: the key it may replace, and the /panic count it began with. */
+/** Where the flow stands: the key it may replace (rotating: the one being replaced), and the /panic count then. */
 export interface FlowFacts {
   previous: CredentialRecord | null;
   panicEpoch: number;
@@ -82,7 +74,11 @@ export interface FlowFacts {
   site?: string;
 }
 
-/** Checks the key (see `check`), counts the outcome, and records a refusal in the audit trail. */
+/**
+ * The connect use case (rotating is the same, with `previous`): asks the exchange what the key can do, judges
+ * it, and stores it in place of `previous` when it passes; counts the outcome, audits a refusal. A private key
+ * is opened from the vault here and goes out of scope on return.
+ */
 export async function admit(deps: AdmitDeps, userId: number, source: KeySource, flow: FlowFacts): Promise<Admission> {
   const admission = await check(deps, userId, source, flow);
   const outcomes =
@@ -206,7 +202,7 @@ function judge(
       },
       why: [`exchange-${inspection.failure}`],
     };
-  // The same key again is a mistake only while it is in use: one taken out of use (by the key watch) may come back fixed.
+  // The same key again is a mistake only while in use: one taken out of use (by the key watch) may come back fixed.
   const same =
     previous?.exchange === profile.id &&
     previous.site === inspection.site &&
