@@ -1,30 +1,25 @@
 import { Composer } from "grammy";
-import { reminderTimes, type RotationRules } from "../../policy/rotation.js";
-import type { CredentialStore } from "../../stores/credential-store.js";
-import type { PanicStore } from "../../stores/panic-store.js";
+import { status, type StatusDeps } from "../../use-cases/status.js";
 import type { BotContext } from "../context.js";
 import { textsOf } from "../texts.js";
 
-export interface StatusDeps {
-  credentials: CredentialStore;
-  panics: PanicStore;
-  rotation: RotationRules;
-  clock: () => number;
-}
-
-/** `/status`: the connected key, its expiry and when each reminder comes; without one, what became of the last key frozen with /panic. */
+/**
+ * `/status`: the connected key, its expiry and when each reminder comes; without one, what became of
+ * the last key frozen with /panic. The keys frozen and still open were said already, with their
+ * buttons, by the panic feature ahead of this one (which stops there when no key is connected).
+ */
 export function statusFeature(deps: StatusDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature.chatType("private").command("status", async (ctx) => {
     const texts = textsOf(ctx);
-    const record = await deps.credentials.current(ctx.from.id);
-    if (!record) {
-      const revoked = await deps.panics.revocation(ctx.from.id);
-      return ctx.reply(revoked ? `${texts.lastRevoked(revoked)}\n\n${texts.noKey}` : texts.noKey, {
+    const found = await status(deps, ctx.from.id);
+    if (found.kind === "none") {
+      const { lastRevoked } = found;
+      return ctx.reply(lastRevoked ? `${texts.lastRevoked(lastRevoked)}\n\n${texts.noKey}` : texts.noKey, {
         parse_mode: "HTML",
       });
     }
-    await ctx.reply(texts.status(record, reminderTimes(record, deps.rotation), deps.clock()), { parse_mode: "HTML" });
+    await ctx.reply(texts.status(found.record, found.reminders, found.now), { parse_mode: "HTML" });
   });
   return feature;
 }
