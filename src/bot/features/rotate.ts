@@ -1,18 +1,17 @@
 import { Composer } from "grammy";
-import type { CredentialStore } from "../../stores/credential-store.js";
+import { rotatePress, type RotatePressDeps } from "../../use-cases/rotate.js";
 import type { BotContext } from "../context.js";
-import { pressIsForCurrentKey, ROTATE_NOW_PRESS } from "../key-buttons.js";
+import { ROTATE_NOW_PRESS } from "../key-buttons.js";
 import { textsOf } from "../texts.js";
 import type { ConnectMode } from "./connect/connect.js";
 
-export interface RotateDeps {
-  credentials: CredentialStore;
-}
+export type RotateDeps = RotatePressDeps;
 
 /**
  * `/rotate` and the reminders' "Rotate now" button: the connect flow, worded for replacing a key.
  * The button names the key its reminder was about: pressed after that key was frozen, replaced or
- * disconnected, it says so and leaves the key the follower has now alone.
+ * disconnected (the rotate use case's "old-button"), it says so and leaves the key the follower has
+ * now alone.
  */
 export function rotateFeature(deps: RotateDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
@@ -25,12 +24,10 @@ export function rotateFeature(deps: RotateDeps): Composer<BotContext> {
   dm.callbackQuery(ROTATE_NOW_PRESS, async (ctx) => {
     await ctx.answerCallbackQuery();
     const press = { ref: ctx.match[1], messageDate: ctx.callbackQuery.message?.date ?? 0 };
-    const current = await deps.credentials.current(ctx.from.id);
-    // With no key in use now, "replace the key you have now" would point nowhere.
-    const hasOne = current?.status === "active";
-    if (!pressIsForCurrentKey(press, current)) {
+    const pressed = await rotatePress(deps, ctx.from.id, press);
+    if (pressed.kind === "old-button") {
       const texts = textsOf(ctx);
-      return ctx.reply(hasOne ? texts.buttonForOldKey : texts.buttonForOldKeyNone);
+      return ctx.reply(pressed.inUse ? texts.buttonForOldKey : texts.buttonForOldKeyNone);
     }
     await startRotation(ctx);
   });
