@@ -7,12 +7,15 @@ import type { CredentialRecord } from "../../../stores/credential-store.js";
 import type { KeyDenylist } from "../../../stores/denylist.js";
 import type { PendingKeyPairs } from "../../../stores/key-pairs.js";
 import type { PanicStepsOwed } from "../../../stores/panic-steps.js";
+import type { PanicFlow } from "../../../stores/panic-store.js";
+import { freezeKey, freezeTooPress, panic, type FreezeOutcome } from "../../../use-cases/panic.js";
+import { forgetFlow, verifyRevocation } from "../../../use-cases/revocation.js";
 import type { BotContext } from "../../context.js";
 import { ROTATE_NOW_PRESS } from "../../key-buttons.js";
 import { textsOf } from "../../texts.js";
 import { revokeKeyboard, STEPS_BEAT_MS } from "./resend-steps.js";
 import { createFreezeRetries } from "./freeze-retries.js";
-import { finish } from "./review.js";
+import { tellEnding } from "./review.js";
 import { createSnapshots, type SnapshotDeps } from "./snapshots.js";
 
 export interface PanicDeps extends SnapshotDeps {
@@ -43,6 +46,8 @@ export const isPanic = (ctx: BotContext) =>
  * is asked anything; the account snapshot runs alongside and reports on its own. The follower
  * deletes the key in Bybit; the bot believes it only once Bybit refuses the key, then purges
  * everything secret and goes through what stays open. A second /panic continues the open flow.
+ * What to do, and what became of it, is the use cases' (use-cases/panic.ts, revocation.ts); this is
+ * the chat's part: the urgent lane, the replies and buttons, the freeze retries and the snapshots.
  *
  * Two parts. `urgent` runs ahead of the chat's queue, so that /panic never waits behind an
  * update of the same chat (a key check can take Bybit's full timeout); it counts the /panic,
@@ -53,57 +58,51 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
   const snapshots = createSnapshots(deps);
 
   const retries = createFreezeRetries<{ ctx: Context; record: CredentialRecord }>({
-    async attempt({ ctx, record }) {
-      // Replaced, disconnected or frozen by another /panic meanwhile: nothing is left to freeze here.
-      const current = await deps.credentials.current(record.userId);
-      if (current?.ref !== record.ref || current.status !== "active") return true;
-      return freeze(ctx, record, true);
-    },
+    attempt: async ({ ctx, record }) => tell(ctx, record, await freezeKey(deps, record, { retry: true }), true),
     gaveUp: async ({ ctx, record }) => void (await ctx.reply(textsOf(ctx).panicGaveUp(record), steps)),
   });
 
+  /** Freezes `record` (use-cases/panic.ts) and says what became of it. */
+  const freeze = async (ctx: Context, record: CredentialRecord) => tell(ctx, record, await freezeKey(deps, record));
+
   /** True once settled; false when Redis refused the freeze (then it is tried again in the background). */
-  async function freeze(ctx: Context, record: CredentialRecord, retrying = false): Promise<boolean> {
+  async function tell(
+    ctx: Context,
+    record: CredentialRecord,
+    outcome: FreezeOutcome,
+    retrying = false,
+  ): Promise<boolean> {
     const texts = textsOf(ctx);
-    const owed = { userId: record.userId, ref: record.ref };
-    let flow: Awaited<ReturnType<PanicDeps["panics"]["freeze"]>>;
-    try {
-      // Owed before the freeze: a crash at any moment after it has the steps sent again.
-      // Wall time: processes die in real time.
-      await deps.panicSteps.owe(owed, Date.now());
-      flow = await deps.panics.freeze(record.userId, record.ref, deps.clock());
-    } catch (error) {
-      if (retrying) return false;
-      // Redis refuses writes (at its memory limit, or gone): revoke first, in Bybit, and we follow.
-      deps.logger.error({ err: error, userId: record.userId }, "could not freeze a key at /panic; trying again");
-      deps.metrics.panics.inc({ outcome: "not-frozen" });
-      await ctx.reply(texts.panicNotFrozen(record), steps).catch(() => undefined);
-      retries.keep(record.ref, { ctx, record });
-      return false;
+    switch (outcome.kind) {
+      case "frozen":
+        await showSteps(ctx, outcome.flow, outcome.housekeeping);
+        return true;
+      case "raced":
+        if (outcome.flow)
+          await ctx.reply(texts.revokeSteps(outcome.flow.record), {
+            ...steps,
+            reply_markup: revokeButtons(ctx, record.ref),
+          });
+        else await ctx.reply(texts.panicRaced);
+        return true;
+      case "not-frozen":
+        if (retrying) return false;
+        // Redis refused the freeze: deleting the key in Bybit stops it for good; we follow in the background.
+        await ctx.reply(texts.panicNotFrozen(record), steps).catch(() => undefined);
+        retries.keep(record.ref, { ctx, record });
+        return false;
+      case "gone":
+        return true;
     }
-    deps.metrics.panics.inc({ outcome: flow ? "frozen" : "raced" });
-    if (!flow) {
-      await deps.panicSteps.sent(owed);
-      // Frozen a moment ago by another /panic of the same follower: its steps, again.
-      const frozen = await deps.panics.flow(record.userId, record.ref);
-      if (frozen)
-        await ctx.reply(texts.revokeSteps(frozen.record), { ...steps, reply_markup: revokeButtons(ctx, record.ref) });
-      else await ctx.reply(texts.panicRaced);
-      return true;
-    }
-    // Out of the slot, the key is out of service: not even a reminder due now can use it. So the
-    // steps need not wait for the reminders to go, nor for the denylist, nor for any other copy of the key to be
-    // frozen. A copy left active by a failure here is refused by the engine (denied) and frozen by the watch or the
-    // reconciliation, which look for it.
-    const denied = deps.denylist.add(record).then(() =>
-      deps.sharedKeys.freezeOthers(record).catch((error: unknown) => {
-        deps.logger.error(
-          { err: error, userId: record.userId },
-          "could not freeze the other copies of a key frozen by /panic",
-        );
-      }),
-    );
-    const housekeeping = Promise.all([deps.reminders.cancel(record), denied]);
+  }
+
+  /**
+   * The steps of a key just frozen, owed until Telegram took them (beating meanwhile); they do not wait
+   * for the housekeeping (the key is out of service already). The snapshot waits for both.
+   */
+  async function showSteps(ctx: Context, flow: PanicFlow, housekeeping: Promise<void>): Promise<void> {
+    const texts = textsOf(ctx);
+    const owed = { userId: flow.record.userId, ref: flow.record.ref };
     const stepsShown = (async () => {
       const beat = () => void deps.panicSteps.beat(owed, Date.now()).catch(() => undefined);
       const beating = setInterval(beat, STEPS_BEAT_MS);
@@ -120,38 +119,28 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     })();
     snapshots.start(ctx, flow, Promise.all([stepsShown, housekeeping]));
     await Promise.all([stepsShown, housekeeping]);
-    return true;
   }
 
   /** Freezes the current key, or shows the open flows again; never waits on Bybit. */
   async function panicNow(ctx: BotContext & { from: { id: number } }): Promise<void> {
     const texts = textsOf(ctx);
     const userId = ctx.from.id;
-    const [, current, open] = await Promise.all([
-      // Stops a key check under way from storing its key; a Redis refusing writes refuses the freeze too.
-      deps.credentials.bumpPanicEpoch(userId).catch(() => undefined),
-      deps.credentials.current(userId),
-      deps.panics.open(userId),
-    ]);
-    if (!current && open.length === 0) {
-      deps.metrics.panics.inc({ outcome: "no-key" });
-      await ctx.reply(texts.panicNoKey, html);
-    }
+    const start = await panic(deps, userId);
+    if (start.kind === "no-key") await ctx.reply(texts.panicNoKey, html);
     // One flow per key: an open one goes on where it was, snapshot and all. A snapshot still pending
     // and not under way here was cut short (a restart): it is taken now, while the key may still read.
-    for (const flow of open) {
+    for (const flow of start.open) {
       await ctx.reply(texts.revokeSteps(flow.record), { ...steps, reply_markup: revokeButtons(ctx, flow.record.ref) });
       await deps.panicSteps.sent({ userId, ref: flow.record.ref });
       if (flow.snapshot.state === "pending" && !snapshots.running(flow.record.ref)) snapshots.start(ctx, flow);
     }
-    // A key connected after an open flow began is most likely the fresh one: ask before freezing it.
-    if (current && open.some((flow) => flow.frozenAt <= current.connectedAt)) {
-      await ctx.reply(texts.freezeTooQuestion(current), {
+    if (start.kind === "newer-key") {
+      await ctx.reply(texts.freezeTooQuestion(start.current), {
         ...html,
-        reply_markup: new InlineKeyboard().text(texts.freezeTooButton, `${FREEZE_TOO}:${current.ref}`),
+        reply_markup: new InlineKeyboard().text(texts.freezeTooButton, `${FREEZE_TOO}:${start.current.ref}`),
       });
-    } else if (current) {
-      await freeze(ctx, current);
+    } else if (start.kind === "freeze") {
+      await freeze(ctx, start.current);
     }
   }
 
@@ -198,47 +187,50 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
   });
 
   dm.callbackQuery(new RegExp(`^${FREEZE_TOO}:([\\w-]+)$`), async (ctx) => {
-    const texts = textsOf(ctx);
-    const current = await deps.credentials.current(ctx.from.id);
-    if (!current || current.ref !== ctx.match[1]) return ctx.answerCallbackQuery({ text: texts.buttonExpired });
+    const pressed = await freezeTooPress(deps, ctx.from.id, ctx.match[1]!);
+    if (pressed.kind === "expired") return ctx.answerCallbackQuery({ text: textsOf(ctx).buttonExpired });
     await ctx.answerCallbackQuery();
-    await freeze(ctx, current);
+    await freeze(ctx, pressed.current);
   });
 
   dm.callbackQuery(/^panic:(deleted|forget):([\w-]+)$/, async (ctx) => {
     const texts = textsOf(ctx);
     const userId = ctx.from.id;
     const ref = ctx.match[2]!;
-    const open = await deps.panics.flow(userId, ref);
-    if (!open) return ctx.answerCallbackQuery({ text: texts.buttonExpired });
-    await ctx.answerCallbackQuery();
-    // Forgetting needs nothing from Bybit; a snapshot still under way finds the flow ended and says nothing.
     if (ctx.match[1] === "forget") {
-      deps.metrics.panics.inc({ outcome: "forgotten-unverified" });
-      return finish(ctx, deps, open, false);
+      const ending = await forgetFlow(deps, userId, ref);
+      if (ending.kind === "flow-gone") return ctx.answerCallbackQuery({ text: texts.buttonExpired });
+      await ctx.answerCallbackQuery();
+      return tellEnding(ctx, deps, ending);
     }
 
-    const credentials = await deps.panics.reveal(userId, ref);
-    // Never claim a revocation Bybit has not confirmed: a key we cannot open, we cannot check.
-    if (!credentials)
-      return ctx.reply(texts.cannotCheck(open.record), { ...html, reply_markup: revokeButtons(ctx, ref) });
-    const wait = await deps.exchanges.followerCheck(userId);
-    if (wait > 0)
-      return ctx.reply(texts.checkAgainIn(Math.ceil(wait / 1000)), { ...html, reply_markup: revokeButtons(ctx, ref) });
-    await ctx.reply(texts.checkingRevocation);
-    const liveness = await deps.exchanges.of(open.record.exchange).isKeyAlive(credentials, open.record.site);
-    deps.metrics.panics.inc({
-      outcome: !liveness.ok ? "verify-failed" : liveness.alive ? "still-active" : "revoked-verified",
+    // Answered once, as soon as there is something to say (a flow that ended answers "expired" instead).
+    let answered: Promise<unknown> | undefined;
+    const answer = () => (answered ??= ctx.answerCallbackQuery());
+
+    const verified = await verifyRevocation(deps, userId, ref, {
+      checking: async () => {
+        await answer();
+        await ctx.reply(texts.checkingRevocation);
+      },
+      // Dead: the review wants the snapshot, if one is still under way here.
+      beforeEnding: () => snapshots.running(ref),
     });
-    if (!liveness.ok) return ctx.reply(texts.verifyFailed, { ...html, reply_markup: revokeButtons(ctx, ref) });
-    if (liveness.alive) {
-      await ctx.reply(texts.stillActive(open.record), html);
-      return ctx.reply(texts.revokeSteps(open.record), { ...steps, reply_markup: revokeButtons(ctx, ref) });
+    if (verified.kind === "flow-gone") return ctx.answerCallbackQuery({ text: texts.buttonExpired });
+    await answer();
+    switch (verified.kind) {
+      case "cannot-check":
+        return ctx.reply(texts.cannotCheck(verified.flow.record), { ...html, reply_markup: revokeButtons(ctx, ref) });
+      case "wait":
+        return ctx.reply(texts.checkAgainIn(verified.seconds), { ...html, reply_markup: revokeButtons(ctx, ref) });
+      case "verify-failed":
+        return ctx.reply(texts.verifyFailed, { ...html, reply_markup: revokeButtons(ctx, ref) });
+      case "still-active":
+        await ctx.reply(texts.stillActive(verified.flow.record), html);
+        return ctx.reply(texts.revokeSteps(verified.flow.record), { ...steps, reply_markup: revokeButtons(ctx, ref) });
+      case "revoked":
+        return tellEnding(ctx, deps, verified.ending);
     }
-    // Dead: the review wants the snapshot, if one is still under way here.
-    await snapshots.running(ref);
-    const latest = await deps.panics.flow(userId, ref);
-    if (latest) await finish(ctx, deps, latest, true);
   });
 
   return { urgent, flow };

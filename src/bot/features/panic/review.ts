@@ -1,40 +1,37 @@
 import type { Context } from "grammy";
 import { foreignFills } from "../../../policy/account.js";
-import type { CredentialStore } from "../../../stores/credential-store.js";
-import type { PanicFlow, PanicStore, ReadAccount } from "../../../stores/panic-store.js";
+import type { ReadAccount } from "../../../stores/panic-store.js";
+import type { Ending } from "../../../use-cases/revocation.js";
 import { splitIntoMessages } from "../../split-messages.js";
 import { textsOf, type Texts } from "../../texts.js";
 
 const html = { parse_mode: "HTML" } as const;
 
-export interface ReviewDeps {
-  credentials: CredentialStore;
-  panics: PanicStore;
+export interface ReviewSettings {
   orderLinkIdPrefix: string;
   supportContact: string | null;
 }
 
 /**
- * Ends the flow (the key, its secret or private key, and the snapshot go for good, the facts stay), then says so,
- * goes through what stays open, and says what to do next. Whoever ends the flow first speaks;
- * a second caller (the other button, or the snapshot finding the key dead) says nothing.
+ * The chat's word on a flow that ended (use-cases/revocation.ts): says so (`headline`, else revoked or
+ * forgotten), goes through what stays open, and says what to do next. Whoever ended the flow first
+ * speaks; a caller that found it ended already says nothing.
  */
-export async function finish(
+export async function tellEnding(
   ctx: Context,
-  deps: ReviewDeps,
-  flow: PanicFlow,
-  revokedVerified: boolean,
+  settings: ReviewSettings,
+  ending: Ending,
   headline?: string,
 ): Promise<void> {
-  const { record } = flow;
+  if (ending.kind === "already-ended") return;
   const texts = textsOf(ctx);
-  const facts = { keyName: record.name, maskedKey: record.maskedKey, frozenAt: flow.frozenAt, revokedVerified };
-  if (!(await deps.panics.finish(record.userId, record.ref, facts))) return;
-  await ctx.reply(headline ?? (revokedVerified ? texts.revokedVerified(facts) : texts.forgotUnverified(facts)), html);
-  for (const message of review(texts, flow.snapshot.state === "ready" ? flow.snapshot : null, deps.orderLinkIdPrefix))
-    await ctx.reply(message, html);
-  const connected = (await deps.credentials.current(record.userId))?.status === "active";
-  await ctx.reply(texts.afterPanic(deps.supportContact, connected), html);
+  const { facts } = ending;
+  await ctx.reply(
+    headline ?? (facts.revokedVerified ? texts.revokedVerified(facts) : texts.forgotUnverified(facts)),
+    html,
+  );
+  for (const message of review(texts, ending.account, settings.orderLinkIdPrefix)) await ctx.reply(message, html);
+  await ctx.reply(texts.afterPanic(settings.supportContact, ending.keyConnected), html);
 }
 
 /** What the account held when it was read, said as of then: the key kept working until it was deleted. */

@@ -3,11 +3,15 @@ import type { Logger } from "pino";
 import type { Exchanges } from "../../../exchange/registry.js";
 import { foreignFills, REVIEW_FILLS_DAYS } from "../../../policy/account.js";
 import { DAY_MS } from "../../../policy/key-policy.js";
-import type { PanicFlow } from "../../../stores/panic-store.js";
+import type { CredentialStore } from "../../../stores/credential-store.js";
+import type { PanicFlow, PanicStore } from "../../../stores/panic-store.js";
+import { endFlow } from "../../../use-cases/revocation.js";
 import { textsOf } from "../../texts.js";
-import { finish, type ReviewDeps } from "./review.js";
+import { tellEnding, type ReviewSettings } from "./review.js";
 
-export interface SnapshotDeps extends ReviewDeps {
+export interface SnapshotDeps extends ReviewSettings {
+  credentials: CredentialStore;
+  panics: PanicStore;
   exchanges: Pick<Exchanges, "of">;
   clock: () => number;
   logger: Logger;
@@ -55,7 +59,7 @@ export function createSnapshots(deps: SnapshotDeps): Snapshots {
     const { exchange, site } = flow.record;
     const result = credentials ? await deps.exchanges.of(exchange).snapshot(credentials, since, site) : null;
     if (result && !result.ok && (result.failure === "invalid-key" || result.failure === "expired")) {
-      return finish(ctx, deps, flow, true, texts.keyAlreadyDead(flow.record));
+      return tellEnding(ctx, deps, await endFlow(deps, flow, true), texts.keyAlreadyDead(flow.record));
     }
     await deps.panics.recordSnapshot(userId, ref, result?.ok ? { snapshot: result.snapshot, readAt } : null);
     if (!(await deps.panics.flow(userId, ref))) return;
