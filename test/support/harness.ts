@@ -11,7 +11,7 @@ import { createReminderDelivery, createWatchNotice } from "../../src/bot/reminde
 import { TELEGRAM_LIMITS, type TelegramLimits } from "../../src/bot/sending/budget.js";
 import { sendPath } from "../../src/bot/sending/send-path.js";
 import { AUDIT_MAX_ENTRIES, AUDIT_RETENTION_DAYS, type AuditTrail } from "../../src/audit/trail.js";
-import { buildServices } from "../../src/services.js";
+import { buildServices, type Services } from "../../src/services.js";
 import { createLogger } from "../../src/infra/logger.js";
 import { redisClient, scanKeys, type RedisClient, type RedisTarget } from "../../src/infra/redis.js";
 import { eventKeys, type EventKeys } from "../../src/events/outbox.js";
@@ -100,6 +100,8 @@ export interface Harness {
   /** Every key that matches, on every node. */
   keysMatching(pattern: string): Promise<string[]>;
   sealer: Sealer;
+  /** Every part the composition root made, as the bot has them: what a use case is called with. */
+  services: Services;
   credentials: CredentialStore;
   followers: FollowerStore;
   panics: PanicStore;
@@ -212,6 +214,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return found;
     },
     sealer,
+    services,
     credentials,
     followers,
     panics,
