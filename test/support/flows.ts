@@ -48,7 +48,14 @@ export async function remindedFollower(h: Harness, languageCode?: string) {
   alice.say("/connect");
   await alice.reply();
   alice.say(`${creds.apiKey} ${creds.apiSecret}`);
-  await repliesUntil(alice, "🔁");
+  // The reminder worker may send the reminder before the bot's "✅ Connected" arrives: wait for both (any language).
+  const seen: string[] = [];
+  while (!seen.some((text) => text.includes("🔁")) || !seen.some((text) => text.startsWith("✅")))
+    seen.push(await alice.reply());
   const record = (await h.credentials.current(alice.user.id))!;
-  return { alice, record, creds, reminder: h.telegram.lastBotMessage(alice.chat.id) };
+  const reminder = h.telegram
+    .botMessages(alice.chat.id)
+    .filter((message) => String(message.text ?? "").includes("🔁"))
+    .at(-1)!;
+  return { alice, record, creds, reminder };
 }
