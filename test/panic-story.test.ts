@@ -273,6 +273,9 @@ describe("/panic always works", () => {
     async (_, spoil) => {
       const { alice } = await connected();
       const key = `conversation:${alice.chat.id}`;
+      // The finished connect flow lets go of its state just after "Connected": spoiled before that, the
+      // spoiled state would be deleted by it, not met by /panic.
+      await expect.poll(() => h.redis.exists(key)).toBe(0);
       await spoil(key);
       alice.say("/panic");
       expect(await alice.reply()).toContain("🧊 Frozen");
