@@ -57,10 +57,12 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
 
   dm.use(createConversation(connectConversation(deps), { id: "connect" }));
 
-  dm.command("connect", async (ctx) => {
+  dm.command("connect", async (ctx, next) => {
     // `/connect tr`: the follower names their Bybit site, and the key is checked there alone.
     const named = ctx.match.trim().toLowerCase();
     if (!named) return ctx.conversation.enter("connect", "connect" satisfies ConnectMode);
+    // A key pasted after the command names no site: it is being deleted, and is never repeated (the fallback says so).
+    if (ctx.shredding) return next();
     const texts = textsOf(ctx);
     const site = profileOf(DEFAULT_EXCHANGE).sites.find((entry) => entry.id === named);
     if (!site) return ctx.reply(texts.unknownSite(named.slice(0, 20), profileOf(DEFAULT_EXCHANGE).sites), html);
