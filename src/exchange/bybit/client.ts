@@ -99,7 +99,7 @@ export function connectBybit(
   }
   const onSite = <T>(id: string, use: (site: BybitSite) => Promise<T>): Promise<T | typeof unavailable> => {
     const site = siteById.get(id);
-    // A site this service does not know (a record from a table since changed): nothing is asked, nothing judged.
+    // A site this service does not know or serve (a table since changed, a testnet): nothing asked, nothing judged.
     return site ? use(site) : Promise.resolve(unavailable);
   };
 
