@@ -144,9 +144,11 @@ export function connectTexts(lang: Lang) {
     exchangeFailure: (failure: ExchangeFailure, keyType: KeyType, next: NextStep, place?: KeyPlace) =>
       failure === "unsupported-site"
         ? t("failure-unsupported-site", { site: place?.name ?? "" })
-        : `${place?.regional ? `${t("failure-on-site", { site: place.name })} ` : ""}${t(
-            keyType === "rsa" && failure === "wrong-secret" ? "failure-rsa-wrong-secret" : `failure-${failure}`,
-          )} ${thenSend(next)}`,
+        : failure === "invalid-key" && place
+          ? `${t("failure-invalid-key-on-site", { site: place.name })} ${thenSend(next)}`
+          : `${place?.regional ? `${t("failure-on-site", { site: place.name })} ` : ""}${t(
+              keyType === "rsa" && failure === "wrong-secret" ? "failure-rsa-wrong-secret" : `failure-${failure}`,
+            )} ${thenSend(next)}`,
     pairExpired: (minutes: number) => t("pair-expired", { minutes }),
     refused: (name: string, reasons: RefusalReason[], next: NextStep) =>
       [

@@ -20,7 +20,7 @@ import {
   type Raw,
   type WalletBalanceResult,
 } from "./answers.js";
-import { findSite } from "./find-site.js";
+import { findSite, KNOWS_KEY } from "./find-site.js";
 import { sitesWith, type BybitSite } from "./sites.js";
 
 /**
@@ -106,7 +106,13 @@ export function connectBybit(
   return {
     profile,
     inspectKey(credentials, site) {
-      if (site !== undefined) return onSite(site, (known) => inspectAt(credentials, known));
+      if (site !== undefined)
+        return onSite(site, async (known) => {
+          const named = await inspectAt(credentials, known);
+          // What the named site's host said of the key names that site: unknown there is not unknown to Bybit.
+          const said = !named.ok && (named.failure === "invalid-key" || KNOWS_KEY.has(named.failure));
+          return said ? { ...named, site: known.id } : named;
+        });
       const sign = signerFor(credentials.apiSecret);
       return findSite(sites, {
         inspectMain: () => inspectAt(credentials, sites[0]!),

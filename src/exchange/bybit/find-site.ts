@@ -2,7 +2,7 @@ import type { ExchangeFailure, KeyInspection, KeyReading } from "../port.js";
 import type { BybitSite } from "./sites.js";
 
 /** Answers that mean the host knows the key (only its secret, binding or age is wrong). */
-const KNOWS_KEY: ReadonlySet<ExchangeFailure> = new Set(["wrong-secret", "ip-not-allowed", "expired"]);
+export const KNOWS_KEY: ReadonlySet<ExchangeFailure> = new Set(["wrong-secret", "ip-not-allowed", "expired"]);
 
 export interface SiteProbe {
   /** The key checked on the main site, equity and all. */

@@ -1,0 +1,29 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canaryCredentials } from "./support/canaries.js";
+import { submitKey } from "./support/flows.js";
+import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
+
+// What a follower of a regional Bybit site reads: the right site named, the right page linked.
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ telegramLimits: ROOMY_CHATS });
+});
+afterAll(() => h.stop());
+
+describe("a follower who names their site", () => {
+  it("/connect tr with a key Turkey does not know: only Turkey was asked, and plain /connect looks everywhere", async () => {
+    const english = await submitKey(h.follower(), canaryCredentials(), "/connect tr");
+    expect(english).not.toContain("on any of its sites");
+    expect(english).toContain("Bybit Turkey does not know this API key");
+    expect(english).toContain("send /connect alone and I will find it");
+    const follower = h.follower({ languageCode: "ru" });
+    const creds = canaryCredentials();
+    follower.say("/connect tr");
+    await follower.reply();
+    follower.say(`${creds.apiKey} ${creds.apiSecret}`);
+    await follower.reply();
+    const russian = await follower.reply();
+    expect(russian).not.toContain("ни на одном из своих сайтов");
+    expect(russian).toContain("Bybit Turkey не знает этот API-ключ");
+  });
+});
