@@ -26,4 +26,24 @@ describe("a follower who names their site", () => {
     expect(russian).not.toContain("ни на одном из своих сайтов");
     expect(russian).toContain("Bybit Turkey не знает этот API-ключ");
   });
+
+  it("/connect tr and /rotate of a Turkish key show where to make the key: Turkey's API-management page", async () => {
+    const turkey = 'href="https://www.bybit.tr/app/user/api-management"';
+    for (const way of ["connect:have-secret", "connect:make-pair"]) {
+      const named = h.follower();
+      named.say("/connect tr");
+      await named.reply();
+      h.telegram.pressButton(named.user, h.telegram.lastBotMessage(named.chat.id), way);
+      expect(await named.reply()).toContain(turkey);
+    }
+
+    const rotating = h.follower();
+    const creds = canaryCredentials();
+    h.bybitSites.site("tr").addKey(creds);
+    expect(await submitKey(rotating, creds)).toContain("Site: Bybit Turkey");
+    rotating.say("/rotate");
+    await rotating.reply();
+    h.telegram.pressButton(rotating.user, h.telegram.lastBotMessage(rotating.chat.id), "connect:make-pair");
+    expect(await rotating.reply()).toContain(turkey);
+  });
 });

@@ -23,7 +23,6 @@ export const suggestedKeyName = (now: number) => `copy-trade-${new Date(now).toI
 export function connectTexts(lang: Lang) {
   const { t } = lang;
   const key = (record: { name: string; maskedKey: string }) => keyLabel(lang, record.name, record.maskedKey);
-  const apiManagement = t("api-management-link", { url: API_MANAGEMENT_URL });
   const thenSend = (next: NextStep) =>
     next === "resend" ? t("then-send-resend") : t("then-send-command", { command: next });
   const and = (items: string[]) => items.reduce((first, second) => t("list-and", { first, second }));
@@ -74,18 +73,25 @@ export function connectTexts(lang: Lang) {
     haveSecretButton: t("have-secret-button"),
     pickWay: t("pick-way"),
 
-    publicKeySteps: (publicKeyPem: string, egressIps: readonly string[], minutes: number, keyName: string) =>
+    /** `url`: where the key is made (its site's API-management page, when the site is known). */
+    publicKeySteps: (
+      publicKeyPem: string,
+      egressIps: readonly string[],
+      minutes: number,
+      keyName: string,
+      url = API_MANAGEMENT_URL,
+    ) =>
       [
         t("public-key-title"),
         `<pre>${escapeHtml(publicKeyPem.trim())}</pre>`,
-        t("public-key-where", { link: apiManagement }),
+        t("public-key-where", { link: t("api-management-link", { url }) }),
         ...keySettings(egressIps, keyName),
         "",
         t("public-key-then", { minutes }),
       ].join("\n"),
-    secretKeySteps: (egressIps: readonly string[], keyName: string) =>
+    secretKeySteps: (egressIps: readonly string[], keyName: string, url = API_MANAGEMENT_URL) =>
       [
-        t("secret-where", { link: apiManagement }),
+        t("secret-where", { link: t("api-management-link", { url }) }),
         ...keySettings(egressIps, keyName),
         "",
         t("secret-once"),

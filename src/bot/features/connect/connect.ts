@@ -149,18 +149,21 @@ function connectConversation(deps: ConnectDeps) {
     }
 
     const keyName = suggestedKeyName(now);
+    // Where the key is made: the site named, else the site of the key it replaces (a Turkish key's is Turkey's page).
+    const place = site ? placeOf({ exchange: DEFAULT_EXCHANGE, site }) : previous ? placeOf(previous) : null;
+    const makeAt = place?.apiManagementUrl;
     if (answer.callbackQuery?.data === MAKE_PAIR) {
       const issued = await conversation.external(() => deps.pendingKeyPairs.issue(userId, deps.clock()));
       // Several pairs made for this follower in the last minutes: the flow ends with when to come back.
       if ("retryInMs" in issued)
         return void (await ctx.reply(texts.pairsPaused(Math.ceil(issued.retryInMs / 60_000)), html));
       step.publicKeyOut = true;
-      await show(texts.publicKeySteps(issued.publicKeyPem, deps.egressIps, FLOW_MINUTES, keyName), {
+      await show(texts.publicKeySteps(issued.publicKeyPem, deps.egressIps, FLOW_MINUTES, keyName, makeAt), {
         ...instructions,
         reply_markup: withCancel(ctx, flowId),
       });
     } else if (answer.callbackQuery) {
-      await show(texts.secretKeySteps(deps.egressIps, keyName), {
+      await show(texts.secretKeySteps(deps.egressIps, keyName, makeAt), {
         ...instructions,
         reply_markup: withCancel(ctx, flowId),
       });
