@@ -47,3 +47,16 @@ describe("a follower who names their site", () => {
     expect(await rotating.reply()).toContain(turkey);
   });
 });
+
+describe("a follower of Bybit Turkey after a leak", () => {
+  const turkey = 'href="https://www.bybit.tr/app/user/api-management"';
+
+  it("a Turkish key connected by someone else already: delete it on Turkey's page", async () => {
+    const creds = canaryCredentials();
+    h.bybitSites.site("tr").addKey(creds);
+    expect(await submitKey(h.follower(), creds)).toContain("Site: Bybit Turkey");
+    const verdict = await submitKey(h.follower(), creds);
+    expect(verdict).toContain("already connected to another account here");
+    expect(verdict).toContain(turkey);
+  });
+});

@@ -2,7 +2,7 @@ import type { AccountSnapshot, Fill, OpenOrder, OpenPosition } from "../../polic
 import type { CredentialRecord } from "../../stores/credential-store.js";
 import type { Lang } from "../i18n.js";
 import { API_MANAGEMENT_URL, connectTexts, type NextStep } from "./connect.js";
-import { placeOf } from "./sites.js";
+import { placeOf, type KeyPlace } from "./sites.js";
 import { escapeHtml, keyLabel } from "./format.js";
 
 /** Every word of `/panic`: revoke first, investigate second. */
@@ -57,7 +57,12 @@ export function panicTexts(lang: Lang) {
     revokedVerified: (keyFacts: KeyFacts) => t("revoked-verified", { key: facts(keyFacts) }),
     forgotUnverified: (keyFacts: KeyFacts) => t("forgot-unverified", { key: facts(keyFacts), link }),
     keyDenied: (next: NextStep) => t("key-denied", { then: thenSend(next) }),
-    keyShared: (next: NextStep) => t("key-shared", { link, then: thenSend(next) }),
+    /** `place`: where the key lives (its site's page); a refusal kept from before sites has none. */
+    keyShared: (next: NextStep, place?: KeyPlace) =>
+      t("key-shared", {
+        link: place ? t("api-management-link", { url: place.apiManagementUrl }) : link,
+        then: thenSend(next),
+      }),
     reviewAsOf: (readAt: number) => t("review-as-of", { time: lang.dateTime(readAt) }),
     reviewPositionsTitle: t("review-positions-title"),
     reviewOrdersTitle: t("review-orders-title"),
