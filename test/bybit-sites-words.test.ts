@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
-import { submitKey } from "./support/flows.js";
+import { repliesUntil, submitKey } from "./support/flows.js";
 import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
 
 // What a follower of a regional Bybit site reads: the right site named, the right page linked.
@@ -58,5 +58,22 @@ describe("a follower of Bybit Turkey after a leak", () => {
     const verdict = await submitKey(h.follower(), creds);
     expect(verdict).toContain("already connected to another account here");
     expect(verdict).toContain(turkey);
+  });
+
+  it("/panic, then Forget the key now: make sure it is deleted on Turkey's page", async () => {
+    const follower = h.follower();
+    const creds = canaryCredentials();
+    h.bybitSites.site("tr").addKey(creds);
+    expect(await submitKey(follower, creds)).toContain("Site: Bybit Turkey");
+    const record = (await h.credentials.current(follower.user.id))!;
+    follower.say("/panic");
+    await repliesUntil(follower, "API Management");
+    const steps = h.telegram
+      .botMessages(follower.chat.id)
+      .filter((message) => JSON.stringify(message.reply_markup ?? {}).includes("panic:forget"))
+      .at(-1)!;
+    h.telegram.pressButton(follower.user, steps, `panic:forget:${record.ref}`);
+    const forgot = (await repliesUntil(follower, "I did not check with Bybit")).at(-1)!;
+    expect(forgot).toContain(turkey);
   });
 });

@@ -55,7 +55,8 @@ export function panicTexts(lang: Lang) {
     cannotCheck: (record: CredentialRecord) => t("cannot-check", { key: key(record), link: linkFor(record) }),
     verifyFailed: t("verify-failed"),
     revokedVerified: (keyFacts: KeyFacts) => t("revoked-verified", { key: facts(keyFacts) }),
-    forgotUnverified: (keyFacts: KeyFacts) => t("forgot-unverified", { key: facts(keyFacts), link }),
+    forgotUnverified: (keyFacts: KeyFacts, record: { exchange: string; site: string }) =>
+      t("forgot-unverified", { key: facts(keyFacts), link: linkFor(record) }),
     keyDenied: (next: NextStep) => t("key-denied", { then: thenSend(next) }),
     /** `place`: where the key lives (its site's page); a refusal kept from before sites has none. */
     keyShared: (next: NextStep, place?: KeyPlace) =>

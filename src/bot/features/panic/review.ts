@@ -30,7 +30,10 @@ export async function finish(
   const texts = textsOf(ctx);
   const facts = { keyName: record.name, maskedKey: record.maskedKey, frozenAt: flow.frozenAt, revokedVerified };
   if (!(await deps.panics.finish(record.userId, record.ref, facts))) return;
-  await ctx.reply(headline ?? (revokedVerified ? texts.revokedVerified(facts) : texts.forgotUnverified(facts)), html);
+  await ctx.reply(
+    headline ?? (revokedVerified ? texts.revokedVerified(facts) : texts.forgotUnverified(facts, record)),
+    html,
+  );
   for (const message of review(texts, flow.snapshot.state === "ready" ? flow.snapshot : null, deps.orderLinkIdPrefix))
     await ctx.reply(message, html);
   const connected = (await deps.credentials.current(record.userId))?.status === "active";
