@@ -77,3 +77,20 @@ describe("a follower of Bybit Turkey after a leak", () => {
     expect(forgot).toContain(turkey);
   });
 });
+
+describe("a regional host that does not answer", () => {
+  it("a mistyped key is not 'Bybit did not answer': the global site does not know it, and which site was silent", async () => {
+    h.bybitSites.site("nl").mode = "hang";
+    try {
+      const started = Date.now();
+      const verdict = await submitKey(h.follower(), canaryCredentials());
+      // The harness's Bybit timeout is 2 s: one round of the search, not more.
+      expect(Date.now() - started).toBeLessThan(4000);
+      expect(verdict).not.toContain("does not know this API key, on any of its sites");
+      expect(verdict).toContain("Bybit’s global site does not know this API key");
+      expect(verdict).toContain("Bybit Netherlands did not answer");
+    } finally {
+      h.bybitSites.site("nl").mode = "normal";
+    }
+  });
+});

@@ -26,7 +26,9 @@ export type ExchangeFailure =
 
 /**
  * `site`: the exchange's site whose host knows the key; a failure names it when it was learned, or
- * when that site alone was asked (an "invalid-key" that names a site means: unknown there).
+ * when that site alone was asked (an "invalid-key" that names a site means: unknown there). A failure
+ * that is no answer about the key (a timeout, …) names the site that did not answer while the main one
+ * did not know the key.
  */
 export type KeyInspection =
   | { ok: true; key: ApiKeyFacts; equityUsd: string | null; site: string }

@@ -14,6 +14,15 @@ import { daysUntil, describeGroup, describePermissions, escapeHtml, keyLabel, pe
 export const apiManagementUrl = (exchange: string = DEFAULT_EXCHANGE) => profileOf(exchange).apiManagementUrl;
 export const API_MANAGEMENT_URL = apiManagementUrl();
 
+/** What a site's host says of a key itself; any other failure is no answer about it (a timeout, an error, …). */
+const SAID_OF_KEY: ReadonlySet<ExchangeFailure> = new Set([
+  "invalid-key",
+  "wrong-secret",
+  "ip-not-allowed",
+  "expired",
+  "unsupported-site",
+]);
+
 /** How a follower tries again: a new /connect, or (with a key pair of ours still waiting) just the API key. */
 export type NextStep = "connect" | "rotate" | "resend";
 
@@ -152,9 +161,11 @@ export function connectTexts(lang: Lang) {
         ? t("failure-unsupported-site", { site: place?.name ?? "" })
         : failure === "invalid-key" && place
           ? `${t("failure-invalid-key-on-site", { site: place.name })} ${thenSend(next)}`
-          : `${place?.regional ? `${t("failure-on-site", { site: place.name })} ` : ""}${t(
-              keyType === "rsa" && failure === "wrong-secret" ? "failure-rsa-wrong-secret" : `failure-${failure}`,
-            )} ${thenSend(next)}`,
+          : place?.regional && !SAID_OF_KEY.has(failure)
+            ? `${t("failure-site-silent", { site: place.name })} ${thenSend(next)}`
+            : `${place?.regional ? `${t("failure-on-site", { site: place.name })} ` : ""}${t(
+                keyType === "rsa" && failure === "wrong-secret" ? "failure-rsa-wrong-secret" : `failure-${failure}`,
+              )} ${thenSend(next)}`,
     pairExpired: (minutes: number) => t("pair-expired", { minutes }),
     refused: (name: string, reasons: RefusalReason[], next: NextStep) =>
       [
