@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { commaList } from "./config-storage.js";
-import { BYBIT_SITES, MAIN_SITE } from "./exchange/bybit/sites.js";
+import { BYBIT_SITES, MAIN_SITE, sitesWith } from "./exchange/bybit/sites.js";
 import type { ExchangeSettingsById } from "./exchange/registry.js";
 
 /** A base URL that request paths are appended to. */
@@ -63,3 +63,19 @@ export const exchangeSettings = (env: ExchangeEnvironment): ExchangeSettingsById
     requestsPer5s: env.BYBIT_REQUESTS_PER_5S,
   },
 });
+
+/**
+ * Bybit sites given one host, as issues: a key that host knows would be found on each of them, and the
+ * holder index and the denylist, which name a key's site, would take it for two keys (two followers
+ * holding one key; a key frozen as leaked connected again under the other site).
+ */
+export function sharedSiteHosts(env: ExchangeEnvironment): string[] {
+  const byHost = new Map<string, string[]>();
+  for (const { id, apiUrl } of sitesWith(env.BYBIT_BASE_URL, env.BYBIT_SITES)) {
+    const host = new URL(apiUrl).href.replace(/\/+$/, "");
+    byHost.set(host, [...(byHost.get(host) ?? []), id]);
+  }
+  return [...byHost]
+    .filter(([, ids]) => ids.length > 1)
+    .map(([host, ids]) => `sites ${ids.join(", ")} share ${host}: give each site a host of its own`);
+}

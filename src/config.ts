@@ -9,7 +9,13 @@ import {
   redisTargetOf,
   storage,
 } from "./config-storage.js";
-import { baseUrl, exchangeEndpoints, exchangeEnvironment, exchangeSettings } from "./config-exchanges.js";
+import {
+  baseUrl,
+  exchangeEndpoints,
+  exchangeEnvironment,
+  exchangeSettings,
+  sharedSiteHosts,
+} from "./config-exchanges.js";
 import type { ExchangeSettingsById } from "./exchange/registry.js";
 import type { RedisTarget } from "./infra/redis.js";
 
@@ -130,6 +136,7 @@ const environment = z
       });
     }
     checkOneRedis(env, ctx);
+    for (const message of sharedSiteHosts(env)) ctx.addIssue({ code: "custom", path: ["BYBIT_SITES"], message });
     if (env.NODE_ENV !== "production") return;
     if (env.SEAL_KEYS === undefined) {
       ctx.addIssue({

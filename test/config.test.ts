@@ -185,6 +185,16 @@ describe("configuration", () => {
     );
   });
 
+  it("refuses one host for two Bybit sites: a key that host knows would be two keys, held and denied apart", () => {
+    for (const [env, shared] of [
+      [{ BYBIT_SITES: "nl=https://api.bybit.com/" }, "global, nl"],
+      [{ BYBIT_BASE_URL: "http://127.0.0.1:9", BYBIT_SITES: "tr=http://127.0.0.1:9" }, "global, tr"],
+      [{ BYBIT_SITES: "tr=https://bybit.example.com,kz=https://BYBIT.example.com" }, "tr, kz"],
+      [{ BYBIT_SITES: "eu=https://api.bybit.nl" }, "nl, eu"],
+    ] as const)
+      expect(() => loadConfig({ BOT_TOKEN: token, ...env }), shared).toThrow(`BYBIT_SITES: sites ${shared} share`);
+  });
+
   it("takes only https endpoints in production, except on this machine", () => {
     const production = {
       BOT_TOKEN: token,

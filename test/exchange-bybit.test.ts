@@ -1,3 +1,4 @@
+import { describe, expect, it } from "vitest";
 import { bybit } from "../src/exchange/bybit/index.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { exchangeConformance } from "./support/exchange-conformance.js";
@@ -41,4 +42,32 @@ exchangeConformance(bybit, async () => {
     openPosition: (apiKey, symbol) => void accounts.get(apiKey)!.positions.push(position(symbol)),
     stop: () => sites.stop(),
   };
+});
+
+describe("the bybit adapter on a host other than Bybit's mainnet (testnet, demo, a proxy)", () => {
+  it("asks no built-in regional host, all mainnet: only the sites given a host of this setting", async () => {
+    const sites = await startBybitSites();
+    try {
+      const asked: string[] = [];
+      const budget = { beforeRequest: async () => void asked.push("request"), followerCheck: async () => 0 };
+      // BYBIT_BASE_URL=https://api-testnet.bybit.com with BYBIT_SITES naming Turkey's testnet alone.
+      const exchange = bybit.connect({
+        baseUrl: sites.baseUrl,
+        siteUrls: { tr: sites.siteUrls.tr! },
+        timeoutMs: 2000,
+        requestsPer5s: 300,
+        budget,
+      });
+      // A mainnet key of Bybit Kazakhstan pasted into a testnet service is not found on mainnet.
+      expect(await exchange.inspectKey(canaryCredentials())).toEqual({ ok: false, failure: "invalid-key" });
+      expect(asked).toHaveLength(2);
+      expect(exchange.baseUrl("kz")).toBeNull();
+      expect(exchange.baseUrl("tr")).toBe(sites.siteUrls.tr);
+      const turkish = canaryCredentials();
+      sites.site("tr").addKey(turkish);
+      expect(await exchange.inspectKey(turkish)).toMatchObject({ ok: true, site: "tr" });
+    } finally {
+      await sites.stop();
+    }
+  });
 });

@@ -24,7 +24,12 @@ export type ExchangeFailure =
   /** The key belongs to a site of the exchange that this service cannot serve (the profile's site says why). */
   | "unsupported-site";
 
-/** `site`: the exchange's site whose host knows the key (a failure names it when it was learned). */
+/**
+ * `site`: the exchange's site whose host knows the key; a failure names it when it was learned, or
+ * when that site alone was asked (an "invalid-key" that names a site means: unknown there). A failure
+ * that is no answer about the key (a timeout, …) names the site that did not answer while the main one
+ * did not know the key.
+ */
 export type KeyInspection =
   | { ok: true; key: ApiKeyFacts; equityUsd: string | null; site: string }
   | { ok: false; failure: ExchangeFailure; site?: string };

@@ -41,8 +41,8 @@ export type Refusal =
   | { kind: "too-many-checks"; waitSeconds: number }
   /** Frozen as leaked before (denylisted). */
   | { kind: "denied" }
-  /** Connected by another follower: shared or leaked (named to no one). */
-  | { kind: "shared" }
+  /** Connected by another follower: shared or leaked (named to no one). Where the key lives, to delete it there. */
+  | { kind: "shared"; exchange: string; site: string }
   /** The exchange refused it, or could not be asked; `site`: the exchange's site that answered, when known. */
   | { kind: "exchange"; failure: ExchangeFailure; keyType: KeySource["type"]; exchange: string; site?: string }
   /** The very key already in use. */
@@ -154,7 +154,8 @@ async function check(
       await deps.sharedKeys.freezeOthers({ userId, ...identity! }).catch((failure: unknown) => {
         deps.logger.error({ err: failure, userId }, "freezing the other copies of a shared key failed");
       });
-      return { outcome: "refused", refusal: { kind: "shared" }, why: ["shared-key"], current };
+      const { exchange, site } = identity!;
+      return { outcome: "refused", refusal: { kind: "shared", exchange, site }, why: ["shared-key"], current };
     }
     deps.logger.error({ err: error, userId }, "storing a credential failed");
     return { outcome: "save-failed" };

@@ -1,6 +1,6 @@
 import type { Exchanges } from "../exchange/registry.js";
 import type { Metrics } from "../metrics/metrics.js";
-import type { CredentialStore } from "../stores/credential-store.js";
+import type { CredentialRecord, CredentialStore } from "../stores/credential-store.js";
 import type { PanicFlow, PanicStore, ReadAccount, RevocationFacts } from "../stores/panic-store.js";
 
 /**
@@ -22,7 +22,14 @@ export interface RevocationDeps {
  * first (the other button, or the snapshot finding the key dead) and says it; this caller says nothing.
  */
 export type Ending =
-  | { kind: "ended"; facts: RevocationFacts; account: ReadAccount | null; keyConnected: boolean }
+  | {
+      kind: "ended";
+      facts: RevocationFacts;
+      /** The frozen key's record (nothing secret): its site, for the links. */
+      record: CredentialRecord;
+      account: ReadAccount | null;
+      keyConnected: boolean;
+    }
   | { kind: "already-ended" };
 
 /** The flow of the key `ref` has ended already (revoked, forgotten, or its day is up): its button has expired. */
@@ -99,5 +106,5 @@ export async function endFlow(
   const account =
     flow.snapshot.state === "ready" ? { snapshot: flow.snapshot.snapshot, readAt: flow.snapshot.readAt } : null;
   const keyConnected = (await deps.credentials.current(record.userId))?.status === "active";
-  return { kind: "ended", facts, account, keyConnected };
+  return { kind: "ended", facts, record, account, keyConnected };
 }

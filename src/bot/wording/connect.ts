@@ -14,6 +14,15 @@ import { daysUntil, describeGroup, describePermissions, escapeHtml, keyLabel, pe
 export const apiManagementUrl = (exchange: string = DEFAULT_EXCHANGE) => profileOf(exchange).apiManagementUrl;
 export const API_MANAGEMENT_URL = apiManagementUrl();
 
+/** What a site's host says of a key itself; any other failure is no answer about it (a timeout, an error, …). */
+const SAID_OF_KEY: ReadonlySet<ExchangeFailure> = new Set([
+  "invalid-key",
+  "wrong-secret",
+  "ip-not-allowed",
+  "expired",
+  "unsupported-site",
+]);
+
 /** How a follower tries again: a new /connect, or (with a key pair of ours still waiting) just the API key. */
 export type NextStep = "connect" | "rotate" | "resend";
 
@@ -23,7 +32,6 @@ export const suggestedKeyName = (now: number) => `copy-trade-${new Date(now).toI
 export function connectTexts(lang: Lang) {
   const { t } = lang;
   const key = (record: { name: string; maskedKey: string }) => keyLabel(lang, record.name, record.maskedKey);
-  const apiManagement = t("api-management-link", { url: API_MANAGEMENT_URL });
   const thenSend = (next: NextStep) =>
     next === "resend" ? t("then-send-resend") : t("then-send-command", { command: next });
   const and = (items: string[]) => items.reduce((first, second) => t("list-and", { first, second }));
@@ -74,18 +82,25 @@ export function connectTexts(lang: Lang) {
     haveSecretButton: t("have-secret-button"),
     pickWay: t("pick-way"),
 
-    publicKeySteps: (publicKeyPem: string, egressIps: readonly string[], minutes: number, keyName: string) =>
+    /** `url`: where the key is made (its site's API-management page, when the site is known). */
+    publicKeySteps: (
+      publicKeyPem: string,
+      egressIps: readonly string[],
+      minutes: number,
+      keyName: string,
+      url = API_MANAGEMENT_URL,
+    ) =>
       [
         t("public-key-title"),
         `<pre>${escapeHtml(publicKeyPem.trim())}</pre>`,
-        t("public-key-where", { link: apiManagement }),
+        t("public-key-where", { link: t("api-management-link", { url }) }),
         ...keySettings(egressIps, keyName),
         "",
         t("public-key-then", { minutes }),
       ].join("\n"),
-    secretKeySteps: (egressIps: readonly string[], keyName: string) =>
+    secretKeySteps: (egressIps: readonly string[], keyName: string, url = API_MANAGEMENT_URL) =>
       [
-        t("secret-where", { link: apiManagement }),
+        t("secret-where", { link: t("api-management-link", { url }) }),
         ...keySettings(egressIps, keyName),
         "",
         t("secret-once"),
@@ -144,9 +159,13 @@ export function connectTexts(lang: Lang) {
     exchangeFailure: (failure: ExchangeFailure, keyType: KeyType, next: NextStep, place?: KeyPlace) =>
       failure === "unsupported-site"
         ? t("failure-unsupported-site", { site: place?.name ?? "" })
-        : `${place?.regional ? `${t("failure-on-site", { site: place.name })} ` : ""}${t(
-            keyType === "rsa" && failure === "wrong-secret" ? "failure-rsa-wrong-secret" : `failure-${failure}`,
-          )} ${thenSend(next)}`,
+        : failure === "invalid-key" && place
+          ? `${t("failure-invalid-key-on-site", { site: place.name })} ${thenSend(next)}`
+          : place?.regional && !SAID_OF_KEY.has(failure)
+            ? `${t("failure-site-silent", { site: place.name })} ${thenSend(next)}`
+            : `${place?.regional ? `${t("failure-on-site", { site: place.name })} ` : ""}${t(
+                keyType === "rsa" && failure === "wrong-secret" ? "failure-rsa-wrong-secret" : `failure-${failure}`,
+              )} ${thenSend(next)}`,
     pairExpired: (minutes: number) => t("pair-expired", { minutes }),
     refused: (name: string, reasons: RefusalReason[], next: NextStep) =>
       [

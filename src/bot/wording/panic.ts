@@ -2,7 +2,7 @@ import type { AccountSnapshot, Fill, OpenOrder, OpenPosition } from "../../polic
 import type { CredentialRecord } from "../../stores/credential-store.js";
 import type { Lang } from "../i18n.js";
 import { API_MANAGEMENT_URL, connectTexts, type NextStep } from "./connect.js";
-import { placeOf } from "./sites.js";
+import { placeOf, type KeyPlace } from "./sites.js";
 import { escapeHtml, keyLabel } from "./format.js";
 
 /** Every word of `/panic`: revoke first, investigate second. */
@@ -55,9 +55,15 @@ export function panicTexts(lang: Lang) {
     cannotCheck: (record: CredentialRecord) => t("cannot-check", { key: key(record), link: linkFor(record) }),
     verifyFailed: t("verify-failed"),
     revokedVerified: (keyFacts: KeyFacts) => t("revoked-verified", { key: facts(keyFacts) }),
-    forgotUnverified: (keyFacts: KeyFacts) => t("forgot-unverified", { key: facts(keyFacts), link }),
+    forgotUnverified: (keyFacts: KeyFacts, record: { exchange: string; site: string }) =>
+      t("forgot-unverified", { key: facts(keyFacts), link: linkFor(record) }),
     keyDenied: (next: NextStep) => t("key-denied", { then: thenSend(next) }),
-    keyShared: (next: NextStep) => t("key-shared", { link, then: thenSend(next) }),
+    /** `place`: where the key lives (its site's page); a refusal kept from before sites has none. */
+    keyShared: (next: NextStep, place?: KeyPlace) =>
+      t("key-shared", {
+        link: place ? t("api-management-link", { url: place.apiManagementUrl }) : link,
+        then: thenSend(next),
+      }),
     reviewAsOf: (readAt: number) => t("review-as-of", { time: lang.dateTime(readAt) }),
     reviewPositionsTitle: t("review-positions-title"),
     reviewOrdersTitle: t("review-orders-title"),

@@ -20,7 +20,7 @@ import {
   type Raw,
   type WalletBalanceResult,
 } from "./answers.js";
-import { findSite } from "./find-site.js";
+import { findSite, KNOWS_KEY } from "./find-site.js";
 import { sitesWith, type BybitSite } from "./sites.js";
 
 /**
@@ -99,14 +99,20 @@ export function connectBybit(
   }
   const onSite = <T>(id: string, use: (site: BybitSite) => Promise<T>): Promise<T | typeof unavailable> => {
     const site = siteById.get(id);
-    // A site this service does not know (a record from a table since changed): nothing is asked, nothing judged.
+    // A site this service does not know or serve (a table since changed, a testnet): nothing asked, nothing judged.
     return site ? use(site) : Promise.resolve(unavailable);
   };
 
   return {
     profile,
     inspectKey(credentials, site) {
-      if (site !== undefined) return onSite(site, (known) => inspectAt(credentials, known));
+      if (site !== undefined)
+        return onSite(site, async (known) => {
+          const named = await inspectAt(credentials, known);
+          // What the named site's host said of the key names that site: unknown there is not unknown to Bybit.
+          const said = !named.ok && (named.failure === "invalid-key" || KNOWS_KEY.has(named.failure));
+          return said ? { ...named, site: known.id } : named;
+        });
       const sign = signerFor(credentials.apiSecret);
       return findSite(sites, {
         inspectMain: () => inspectAt(credentials, sites[0]!),

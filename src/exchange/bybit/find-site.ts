@@ -2,7 +2,7 @@ import type { ExchangeFailure, KeyInspection, KeyReading } from "../port.js";
 import type { BybitSite } from "./sites.js";
 
 /** Answers that mean the host knows the key (only its secret, binding or age is wrong). */
-const KNOWS_KEY: ReadonlySet<ExchangeFailure> = new Set(["wrong-secret", "ip-not-allowed", "expired"]);
+export const KNOWS_KEY: ReadonlySet<ExchangeFailure> = new Set(["wrong-secret", "ip-not-allowed", "expired"]);
 
 export interface SiteProbe {
   /** The key checked on the main site, equity and all. */
@@ -18,7 +18,7 @@ export interface SiteProbe {
  * site at once, each request in the shared budget. The first site, in the table's order, that knows
  * the key decides: its answer, or the honest refusal of a site this service cannot serve (Bybit EU,
  * where a key made for a listed app answers 10010 from here). No site knowing it, and one of them
- * not answering: the key may be there, so "unavailable", never "unknown key".
+ * not answering: the key may be there, so that failure, naming the silent site, never "unknown key".
  */
 export async function findSite(sites: readonly BybitSite[], probe: SiteProbe): Promise<KeyInspection> {
   const main = await probe.inspectMain();
@@ -33,5 +33,8 @@ export async function findSite(sites: readonly BybitSite[], probe: SiteProbe): P
     return { ok: true, key: reading.key, equityUsd: await probe.equity(site), site: site.id };
   }
   const unanswered = readings.find(({ reading }) => !reading.ok && reading.failure !== "invalid-key");
-  return unanswered && !unanswered.reading.ok ? { ok: false, failure: unanswered.reading.failure } : main;
+  // Named: the follower hears which site was silent, and that the global site does not know the key.
+  return unanswered && !unanswered.reading.ok
+    ? { ok: false, failure: unanswered.reading.failure, site: unanswered.site.id }
+    : main;
 }

@@ -44,10 +44,19 @@ export const BYBIT_SITES: readonly BybitSite[] = [
   site("jp", "Bybit Japan", "manepa.jp", "api.manepa.jp"),
 ];
 
-/** The sites with the hosts of these settings: `baseUrl` for the global site, `siteUrls` for any other. */
+/** The global site's mainnet hosts (Bybit's guide): the built-in regional hosts, all mainnet, go with these alone. */
+const MAINNET_HOSTS = ["https://api.bybit.com", "https://api.bytick.com"];
+
+/**
+ * The sites served with the hosts of these settings: `baseUrl` for the global site, `siteUrls` for any
+ * other. With a global host other than Bybit's mainnet (testnet, demo, a proxy), a regional site is
+ * served only when `siteUrls` names its host: its built-in one is mainnet, and a testnet service must
+ * neither send keys there nor connect a mainnet key for the engine to trade with.
+ */
 export function sitesWith(baseUrl: string, siteUrls: Readonly<Record<string, string>> = {}): BybitSite[] {
-  return BYBIT_SITES.map((entry) => ({
-    ...entry,
-    apiUrl: entry.id === MAIN_SITE ? baseUrl : (siteUrls[entry.id] ?? entry.apiUrl),
-  }));
+  const mainnet = MAINNET_HOSTS.includes(baseUrl);
+  return BYBIT_SITES.flatMap((entry) => {
+    const apiUrl = entry.id === MAIN_SITE ? baseUrl : (siteUrls[entry.id] ?? (mainnet ? entry.apiUrl : null));
+    return apiUrl ? [{ ...entry, apiUrl }] : [];
+  });
 }

@@ -57,10 +57,12 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
 
   dm.use(createConversation(connectConversation(deps), { id: "connect" }));
 
-  dm.command("connect", async (ctx) => {
+  dm.command("connect", async (ctx, next) => {
     // `/connect tr`: the follower names their Bybit site, and the key is checked there alone.
     const named = ctx.match.trim().toLowerCase();
     if (!named) return ctx.conversation.enter("connect", "connect" satisfies ConnectMode);
+    // A key pasted after the command names no site: it is being deleted, and is never repeated (the fallback says so).
+    if (ctx.shredding) return next();
     const texts = textsOf(ctx);
     const site = profileOf(DEFAULT_EXCHANGE).sites.find((entry) => entry.id === named);
     if (!site) return ctx.reply(texts.unknownSite(named.slice(0, 20), profileOf(DEFAULT_EXCHANGE).sites), html);
@@ -147,18 +149,21 @@ function connectConversation(deps: ConnectDeps) {
     }
 
     const keyName = suggestedKeyName(now);
+    // Where the key is made: the site named, else the site of the key it replaces (a Turkish key's is Turkey's page).
+    const place = site ? placeOf({ exchange: DEFAULT_EXCHANGE, site }) : previous ? placeOf(previous) : null;
+    const makeAt = place?.apiManagementUrl;
     if (answer.callbackQuery?.data === MAKE_PAIR) {
       const issued = await conversation.external(() => deps.pendingKeyPairs.issue(userId, deps.clock()));
       // Several pairs made for this follower in the last minutes: the flow ends with when to come back.
       if ("retryInMs" in issued)
         return void (await ctx.reply(texts.pairsPaused(Math.ceil(issued.retryInMs / 60_000)), html));
       step.publicKeyOut = true;
-      await show(texts.publicKeySteps(issued.publicKeyPem, deps.egressIps, FLOW_MINUTES, keyName), {
+      await show(texts.publicKeySteps(issued.publicKeyPem, deps.egressIps, FLOW_MINUTES, keyName, makeAt), {
         ...instructions,
         reply_markup: withCancel(ctx, flowId),
       });
     } else if (answer.callbackQuery) {
-      await show(texts.secretKeySteps(deps.egressIps, keyName), {
+      await show(texts.secretKeySteps(deps.egressIps, keyName, makeAt), {
         ...instructions,
         reply_markup: withCancel(ctx, flowId),
       });

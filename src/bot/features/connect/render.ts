@@ -51,7 +51,7 @@ function refusalText(texts: Texts, refusal: Refusal, next: NextStep): string {
     case "denied":
       return texts.keyDenied(next);
     case "shared":
-      return texts.keyShared(next);
+      return texts.keyShared(next, placeOf(refusal));
     case "exchange":
       return texts.exchangeFailure(
         refusal.failure,

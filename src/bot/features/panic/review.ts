@@ -27,7 +27,7 @@ export async function tellEnding(
   const texts = textsOf(ctx);
   const { facts } = ending;
   await ctx.reply(
-    headline ?? (facts.revokedVerified ? texts.revokedVerified(facts) : texts.forgotUnverified(facts)),
+    headline ?? (facts.revokedVerified ? texts.revokedVerified(facts) : texts.forgotUnverified(facts, ending.record)),
     html,
   );
   for (const message of review(texts, ending.account, settings.orderLinkIdPrefix)) await ctx.reply(message, html);
