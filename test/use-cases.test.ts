@@ -178,7 +178,13 @@ describe("the use cases, without the chat", () => {
     const facts = { keyName: record.name, maskedKey: record.maskedKey, frozenAt: flow.frozenAt };
     expect(verified).toEqual({
       kind: "revoked",
-      ending: { kind: "ended", facts: { ...facts, revokedVerified: true }, account: null, keyConnected: false },
+      ending: {
+        kind: "ended",
+        facts: { ...facts, revokedVerified: true },
+        record: expect.objectContaining({ ref: record.ref, site: "global" }),
+        account: null,
+        keyConnected: false,
+      },
     });
     expect(said).toEqual(["checking"]);
     expect(await h.panics.revocation(userId)).toEqual({ ...facts, revokedVerified: true });
@@ -194,6 +200,7 @@ describe("the use cases, without the chat", () => {
     expect(await forgetFlow(deps(), other, leaked.ref)).toEqual({
       kind: "ended",
       facts: { keyName: "leaked", maskedKey: leaked.maskedKey, frozenAt: leakedFlow.frozenAt, revokedVerified: false },
+      record: expect.objectContaining({ ref: leaked.ref }),
       account: null,
       keyConnected: true,
     });
