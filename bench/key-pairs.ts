@@ -90,7 +90,7 @@ async function measureSigning(requests: number): Promise<void> {
     baseUrl: bybit.url,
     timeoutMs: 10_000,
     requestsPer5s: 300,
-    budget: { beforeRequest: async () => undefined, followerCheck: async () => 0 },
+    budget: { beforeRequest: async () => undefined, followerCheck: async () => 0, followerSearch: async () => 0 },
   });
   // One client per call, as the bot makes them: query-api alone (the private key parsed for one
   // signature), and a /panic snapshot (one parse, 8 signed requests on an empty account).

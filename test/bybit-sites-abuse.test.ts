@@ -24,3 +24,33 @@ describe("/connect <site> with something else after it", () => {
     }
   });
 });
+
+describe("the search over Bybit's sites, per follower", () => {
+  it("three searches, then the global site alone, with a way on: junk again and again costs one request a check", async () => {
+    const follower = h.follower();
+    const requests: number[] = [];
+    const verdicts: string[] = [];
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const creds = canaryCredentials();
+      follower.say("/connect");
+      await follower.reply();
+      follower.say(`${creds.apiKey} ${creds.apiSecret}`);
+      await follower.reply();
+      verdicts.push(await follower.reply());
+      requests.push(h.bybitSites.requestsBySite().filter((request) => request.apiKey === creds.apiKey).length);
+    }
+    // Each of the first three asked every site; the fourth, the global one alone.
+    expect(requests).toEqual([9, 9, 9, 1]);
+    expect(verdicts[2]).toContain("Bybit does not know this API key, on any of its sites");
+    expect(verdicts[3]).toContain("Bybit’s global site does not know this API key");
+    expect(verdicts[3]).toContain("/connect tr");
+    // Naming the site still works: the search is not needed for it.
+    const turkish = canaryCredentials();
+    h.bybitSites.site("tr").addKey(turkish);
+    follower.say("/connect tr");
+    await follower.reply();
+    follower.say(`${turkish.apiKey} ${turkish.apiSecret}`);
+    await follower.reply();
+    expect(await follower.reply()).toContain("✅ Connected");
+  });
+});

@@ -49,7 +49,11 @@ describe("the bybit adapter on a host other than Bybit's mainnet (testnet, demo,
     const sites = await startBybitSites();
     try {
       const asked: string[] = [];
-      const budget = { beforeRequest: async () => void asked.push("request"), followerCheck: async () => 0 };
+      const budget = {
+        beforeRequest: async () => void asked.push("request"),
+        followerCheck: async () => 0,
+        followerSearch: async () => 0,
+      };
       // BYBIT_BASE_URL=https://api-testnet.bybit.com with BYBIT_SITES naming Turkey's testnet alone.
       const exchange = bybit.connect({
         baseUrl: sites.baseUrl,

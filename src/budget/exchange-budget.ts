@@ -9,11 +9,20 @@ const HEAD_START_MS: Record<RequestPriority, number> = { panic: 1000, connect: 3
 /** Key checks one follower may ask for (a paste, a revocation check): five in a minute, then one every 12 s. */
 const FOLLOWER_CHECKS = { intervalMs: 12_000, toleranceMs: 48_000 };
 
+/**
+ * Searches over an exchange's sites one follower may set off (each asks every other site: nine Bybit
+ * requests, not one): three at once, then one every ten minutes. Junk pasted again and again costs the
+ * shared budget one request a check, as before sites, once the searches are spent.
+ */
+const FOLLOWER_SEARCHES = { intervalMs: 10 * 60_000, toleranceMs: 20 * 60_000 };
+
 export interface ExchangeBudget {
   /** Waits for this request's turn in the service's budget, shared by every process. */
   beforeRequest(priority: RequestPriority): Promise<void>;
   /** Counts a key check for this follower: 0 if it may go now, else how many ms until it may. */
   followerCheck(userId: number): Promise<number>;
+  /** Counts a search over the exchange's sites for this follower: 0 if it may go now, else ms until it may. */
+  followerSearch(userId: number): Promise<number>;
 }
 
 /**
@@ -33,5 +42,7 @@ export function createExchangeBudget(budget: RateBudget, exchangeId: string, req
         priority === "watch" ? "yield" : "queue",
       ),
     followerCheck: (userId) => budget.tryTake([{ key: `${prefix}:follower:${rateKeyOf(userId)}`, ...FOLLOWER_CHECKS }]),
+    followerSearch: (userId) =>
+      budget.tryTake([{ key: `${prefix}:search:${rateKeyOf(userId)}`, ...FOLLOWER_SEARCHES }]),
   };
 }

@@ -28,11 +28,17 @@ export type ExchangeFailure =
  * `site`: the exchange's site whose host knows the key; a failure names it when it was learned, or
  * when that site alone was asked (an "invalid-key" that names a site means: unknown there). A failure
  * that is no answer about the key (a timeout, …) names the site that did not answer while the main one
- * did not know the key.
+ * did not know the key. `searched: false`: only the main site was asked, as the search over the others
+ * was not allowed now (InspectOptions.mayFindSite).
  */
 export type KeyInspection =
   | { ok: true; key: ApiKeyFacts; equityUsd: string | null; site: string }
-  | { ok: false; failure: ExchangeFailure; site?: string };
+  | { ok: false; failure: ExchangeFailure; site?: string; searched?: false };
+
+export interface InspectOptions {
+  /** Asked only when the main site does not know the key: may the other sites be asked (counted if so)? */
+  mayFindSite?: () => Promise<boolean>;
+}
 
 export type SnapshotResult = { ok: true; snapshot: AccountSnapshot } | { ok: false; failure: ExchangeFailure };
 
@@ -73,7 +79,7 @@ export interface Exchange {
    * What this key may do, then the account's equity (a courtesy: null when unknown). With `site`, asked
    * there alone; without, the adapter finds the site whose host knows the key.
    */
-  inspectKey(credentials: Credentials, site?: string): Promise<KeyInspection>;
+  inspectKey(credentials: Credentials, site?: string, options?: InspectOptions): Promise<KeyInspection>;
   /** What this key of `site` may do and nothing else, behind everyone else's requests. */
   readKey(credentials: Credentials, site: string): Promise<KeyReading>;
   /** Open positions and orders and the fills since `since`, every page of each. Read-only calls. */

@@ -29,6 +29,8 @@ export interface Exchanges {
   of(id: string): Exchange;
   /** Counts a key check for this follower, whatever the exchange: 0 if it may go now, else ms to wait. */
   followerCheck(userId: number): Promise<number>;
+  /** Whether this follower may set off one more search over the main exchange's sites now (counted if so). */
+  mayFindSite(userId: number): Promise<boolean>;
 }
 
 const unavailable = { ok: false, failure: "unavailable" } as const;
@@ -65,5 +67,6 @@ export function connectExchanges(
     main: connected.get(DEFAULT_EXCHANGE)!.exchange,
     of: (id) => connected.get(id)?.exchange ?? unknownExchange(id),
     followerCheck: (userId) => connected.get(DEFAULT_EXCHANGE)!.budget.followerCheck(userId),
+    mayFindSite: async (userId) => (await connected.get(DEFAULT_EXCHANGE)!.budget.followerSearch(userId)) === 0,
   };
 }

@@ -211,6 +211,7 @@ not-stored-after-panic = You sent /panic while I was checking this key, so I did
 save-failed = Something went wrong while saving your key, and I can’t tell whether it was stored. Send /status to see: if no key is connected, try /connect again in a minute.
 
 failure-invalid-key = Bybit does not know this API key, on any of its sites. Check that you copied all of it, and that it is a mainnet key (not testnet),
+failure-invalid-key-unsearched = Bybit’s global site does not know this API key. I have looked on Bybit’s other sites for you several times this hour, so this time I asked only the global site. If your account is on a regional site, name it (for example /connect tr); otherwise check that you copied all of the key, and that it is a mainnet key (not testnet),
 failure-invalid-key-on-site = { $site } does not know this API key. I asked only { $site }, as you named it: if the key was made on another Bybit site, send /connect alone and I will find it. Otherwise check that you copied all of it, and that it is a mainnet key (not testnet),
 failure-site-silent = Bybit’s global site does not know this API key, and { $site } did not answer just now, so I can’t tell whether the key was made there. Nothing was stored. If you made it on { $site }, please wait a minute; otherwise check that you copied all of it,
 failure-wrong-secret = The secret does not match this key. Copy the secret again (Bybit shows it only once: if it is gone, create a new key),

@@ -15,7 +15,7 @@ import type { PendingKeyPairs } from "../stores/key-pairs.js";
 export interface AdmitDeps {
   credentials: CredentialStore;
   /** New keys are checked with the main one; a few checks a minute per follower (budgets are shared by everyone). */
-  exchanges: Pick<Exchanges, "main" | "followerCheck">;
+  exchanges: Pick<Exchanges, "main" | "followerCheck" | "mayFindSite">;
   pendingKeyPairs: PendingKeyPairs;
   denylist: KeyDenylist;
   reminders: Reminders;
@@ -43,8 +43,18 @@ export type Refusal =
   | { kind: "denied" }
   /** Connected by another follower: shared or leaked (named to no one). Where the key lives, to delete it there. */
   | { kind: "shared"; exchange: string; site: string }
-  /** The exchange refused it, or could not be asked; `site`: the exchange's site that answered, when known. */
-  | { kind: "exchange"; failure: ExchangeFailure; keyType: KeySource["type"]; exchange: string; site?: string }
+  /**
+   * The exchange refused it, or could not be asked; `site`: the exchange's site that answered, when known;
+   * `searched: false`: only the main site was asked (the follower's searches over sites are spent for now).
+   */
+  | {
+      kind: "exchange";
+      failure: ExchangeFailure;
+      keyType: KeySource["type"];
+      exchange: string;
+      site?: string;
+      searched?: false;
+    }
   /** The very key already in use. */
   | { kind: "same-key" }
   /** The exchange answered, and the answer breaks our rules (a money permission, an IP binding, …). */
@@ -125,7 +135,9 @@ async function check(
 
   const exchange = deps.exchanges.main;
   // Without a site named by the follower, the exchange finds the site whose host knows the key.
-  const inspection = await exchange.inspectKey(credentials, site);
+  // A search asks every other site (eight requests more): a few an hour per follower (exchange-budget.ts).
+  const mayFindSite = () => deps.exchanges.mayFindSite(userId);
+  const inspection = await exchange.inspectKey(credentials, site, { mayFindSite });
   // As it is now, not as the flow began: the key watch may have frozen it meanwhile.
   const current = await deps.credentials.current(userId);
   const origin = inspection.ok
@@ -200,6 +212,7 @@ function judge(
         keyType,
         exchange: profile.id,
         ...(inspection.site ? { site: inspection.site } : {}),
+        ...(inspection.searched === false ? { searched: false as const } : {}),
       },
       why: [`exchange-${inspection.failure}`],
     };

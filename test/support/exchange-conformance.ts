@@ -40,7 +40,12 @@ export interface ConformanceRig {
 /** Counts requests by priority; never makes anyone wait. */
 function countingBudget(): ExchangeBudget & { asked: RequestPriority[] } {
   const asked: RequestPriority[] = [];
-  return { asked, beforeRequest: async (priority) => void asked.push(priority), followerCheck: async () => 0 };
+  return {
+    asked,
+    beforeRequest: async (priority) => void asked.push(priority),
+    followerCheck: async () => 0,
+    followerSearch: async () => 0,
+  };
 }
 
 const CANARY = "conformance-canary-secret-0123456789";

@@ -156,6 +156,7 @@ export function connectTexts(lang: Lang) {
         named: escapeHtml(named),
         sites: sites.map((site) => `<code>/connect ${site.id}</code> (${site.name})`).join(", "),
       }),
+    unknownOnMainSite: (next: NextStep) => `${t("failure-invalid-key-unsearched")} ${thenSend(next)}`,
     exchangeFailure: (failure: ExchangeFailure, keyType: KeyType, next: NextStep, place?: KeyPlace) =>
       failure === "unsupported-site"
         ? t("failure-unsupported-site", { site: place?.name ?? "" })

@@ -105,7 +105,7 @@ export function connectBybit(
 
   return {
     profile,
-    inspectKey(credentials, site) {
+    inspectKey(credentials, site, options) {
       if (site !== undefined)
         return onSite(site, async (known) => {
           const named = await inspectAt(credentials, known);
@@ -115,6 +115,7 @@ export function connectBybit(
         });
       const sign = signerFor(credentials.apiSecret);
       return findSite(sites, {
+        ...(options?.mayFindSite ? { mayFindSite: options.mayFindSite } : {}),
         inspectMain: () => inspectAt(credentials, sites[0]!),
         read: (other) => queryKey(clientFor(credentials, other, sign), "connect"),
         equity: (other) => equityOf(clientFor(credentials, other, sign)),

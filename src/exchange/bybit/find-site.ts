@@ -10,6 +10,8 @@ export interface SiteProbe {
   /** query-api alone on another site. */
   read(site: BybitSite): Promise<KeyReading>;
   equity(site: BybitSite): Promise<string | null>;
+  /** Whether the other sites may be asked now (the follower's searches are counted); default yes. */
+  mayFindSite?(): Promise<boolean>;
 }
 
 /**
@@ -23,6 +25,7 @@ export interface SiteProbe {
 export async function findSite(sites: readonly BybitSite[], probe: SiteProbe): Promise<KeyInspection> {
   const main = await probe.inspectMain();
   if (main.ok || main.failure !== "invalid-key") return main;
+  if (probe.mayFindSite && !(await probe.mayFindSite())) return { ...main, site: sites[0]!.id, searched: false };
   const others = sites.slice(1);
   const readings = await Promise.all(others.map(async (site) => ({ site, reading: await probe.read(site) })));
   const knowing = readings.find(({ reading }) => reading.ok || KNOWS_KEY.has(reading.failure));

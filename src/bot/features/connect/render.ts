@@ -53,6 +53,7 @@ function refusalText(texts: Texts, refusal: Refusal, next: NextStep): string {
     case "shared":
       return texts.keyShared(next, placeOf(refusal));
     case "exchange":
+      if (refusal.searched === false) return texts.unknownOnMainSite(next);
       return texts.exchangeFailure(
         refusal.failure,
         refusal.keyType,
