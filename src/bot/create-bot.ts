@@ -93,6 +93,8 @@ export interface BotDeps {
   checksUnderWay: ChecksUnderWay;
   /** A check whose last beat is this old was cut short (three missed beats). */
   interruptedAfterMs: number;
+  /** How often checks and /panic steps under way beat, and the recovery sweeps look (default 5 s; shorter in tests). */
+  recoveryBeatMs?: number;
   /** Telegram's rate limits unless told (tests about other things run faster). */
   telegramLimits?: TelegramLimits;
   /** Deletions of credential messages not settled yet, where any bot process finds them. */
