@@ -74,6 +74,7 @@ const environment = z
       .max(24 * 30)
       .default(24),
     SHUTDOWN_SECONDS: z.coerce.number().int().min(1).max(60).default(8),
+    RECOVERY_BEAT_MS: z.coerce.number().int().min(200).max(60_000).default(5000),
     REDIS_START_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
     PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
     METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9091),
@@ -202,6 +203,11 @@ export interface Config {
   redisStartWaitSeconds: number;
   /** On SIGTERM, the process exits within this (docker stop waits 10 s, then kills). */
   shutdownSeconds: number;
+  /**
+   * How often a key check or /panic steps under way beat, and bot processes sweep for work a dead one
+   * left: three missed beats mean cut short. Shorter in tests only; the default suits production.
+   */
+  recoveryBeatMs: number;
   /** Where a process that runs the bot serves health, metrics and (in webhook mode) the webhook; 0: any free port. */
   port: number;
   /** Where a worker-only process serves health and metrics. */
@@ -244,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
     shutdownSeconds: e.SHUTDOWN_SECONDS,
+    recoveryBeatMs: e.RECOVERY_BEAT_MS,
     redisStartWaitSeconds: e.REDIS_START_WAIT_SECONDS,
     reminderLockSeconds: e.REMINDER_LOCK_SECONDS,
     reminderLeaseSeconds: e.REMINDER_LEASE_SECONDS ?? 20 * e.REMINDER_LOCK_SECONDS,

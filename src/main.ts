@@ -9,7 +9,6 @@ import { startTakingUpdates } from "./bot/intake-mode.js";
 import { webhookHandler, webhookRoute, type WebhookHandler } from "./bot/webhook.js";
 import { healthRoutes, metricsRoute, type Readiness } from "./http/health.js";
 import { startHttpServer } from "./http/server.js";
-import { CHECK_BEAT_MS } from "./bot/features/connect/connect.js";
 import { createReminderDelivery, createUnreadableNotice, createWatchNotice } from "./bot/reminder-delivery.js";
 import { TELEGRAM_LIMITS } from "./bot/sending/budget.js";
 import { sendPath } from "./bot/sending/send-path.js";
@@ -141,7 +140,8 @@ if (config.role !== "worker") {
     logger,
     metrics,
     budget: telegramBudget,
-    interruptedAfterMs: 3 * CHECK_BEAT_MS,
+    recoveryBeatMs: config.recoveryBeatMs,
+    interruptedAfterMs: 3 * config.recoveryBeatMs,
     botInfo: tokenCheck.me,
     telegramLimits,
     updatesComeAgain: config.webhook !== null,

@@ -5,7 +5,7 @@ import { startHarness, type Follower, type Harness } from "./support/harness.js"
 
 let h: Harness;
 beforeAll(async () => {
-  // About keys, not Telegram's limits: 5,000 messages at 27 a second would take three minutes.
+  // About keys, not Telegram's limits: 1,500 messages at 27 a second would take a minute.
   h = await startHarness({
     worker: false,
     telegramLimits: { ...TELEGRAM_LIMITS, allChats: { intervalMs: 1, replyHeadStartMs: 100 } },
@@ -44,8 +44,11 @@ async function connectWith(
 }
 
 describe("every key Bybit can issue", () => {
-  it("accepts 1,000 keys and secrets drawn from letters and digits, all-letter ones included, when Bybit accepts them", async () => {
-    const draws = Array.from({ length: 1000 }, (_, index) => drawCredentials(index));
+  // 300 through the whole bot (flow, paste reading, deletion, check), half of them in two messages: twelve
+  // all-letter keys forced, and about 4% of the rest by chance. The parser alone takes 1,000 random draws
+  // (credential-format.test.ts), where they cost milliseconds rather than half a minute.
+  it("accepts 300 keys and secrets drawn from letters and digits, all-letter ones included, when Bybit accepts them", async () => {
+    const draws = Array.from({ length: 300 }, (_, index) => drawCredentials(index));
     for (const creds of draws) h.bybit.addKey(creds);
     const refused: string[] = [];
     for (let start = 0; start < draws.length; start += 100) {
@@ -56,7 +59,7 @@ describe("every key Bybit can issue", () => {
         }),
       );
     }
-    expect(draws.filter(({ apiKey }) => !/\d/.test(apiKey)).length).toBeGreaterThanOrEqual(40);
+    expect(draws.filter(({ apiKey }) => !/\d/.test(apiKey)).length).toBeGreaterThanOrEqual(12);
     expect(refused).toEqual([]);
   }, 120_000);
 });

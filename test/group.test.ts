@@ -1,5 +1,6 @@
 import { randomInt } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { TELEGRAM_LIMITS } from "../src/bot/sending/budget.js";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeChat } from "./support/fake-telegram.js";
 import { startHarness, type Harness } from "./support/harness.js";
@@ -7,7 +8,8 @@ import { startHarness, type Harness } from "./support/harness.js";
 let h: Harness;
 let group: FakeChat;
 beforeEach(async () => {
-  h = await startHarness();
+  // About what the bot says in a group, not how often: a reply 100 ms after the last, not 3 s.
+  h = await startHarness({ telegramLimits: { ...TELEGRAM_LIMITS, groupChat: { intervalMs: 100, toleranceMs: 0 } } });
   // A group of its own per test: a group's update limit lives in the Redis the test files share.
   group = { id: -randomInt(1_000_000_000, 2 ** 40), type: "supergroup", title: "Copy traders" };
 });

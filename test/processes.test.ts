@@ -16,7 +16,13 @@ import { startService, useServiceStage, type Service } from "./support/service.j
 const TOKEN = "424242:AAprocess-test-token-0123456789ab";
 const SEAL_KEYS = generateKeyringEntry();
 // A claim's lease of 2 s: a reminder whose worker was killed mid-send goes out again 2 s later (20 s by default).
-const stage = useServiceStage(TOKEN, { SEAL_KEYS, REMINDER_LOCK_SECONDS: "1", REMINDER_LEASE_SECONDS: "2" });
+// A beat of 1 s: a key check cut short by a crash is noticed after 3 s of silence (15 s by default).
+const stage = useServiceStage(TOKEN, {
+  SEAL_KEYS,
+  REMINDER_LOCK_SECONDS: "1",
+  REMINDER_LEASE_SECONDS: "2",
+  RECOVERY_BEAT_MS: "1000",
+});
 let redis: Redis;
 let telegram: FakeTelegram;
 let bybit: FakeBybit;
@@ -142,7 +148,7 @@ describe("the bot process", () => {
     const bot = start({ ROLE: "bot", BYBIT_TIMEOUT_MS: "1000" });
     await polling(bot);
     const follower: FakeUser = { id: randomInt(1_000_000, 2 ** 40), is_bot: false, first_name: "F" };
-    // A check is cut short after three missed beats (15 s), and the sweep runs every 5 s.
+    // A check is cut short after three missed beats, and the sweep runs every beat.
     const next = async () => String((await telegram.nextBotMessage(follower.id, 30_000)).payload.text);
     telegram.sendText(follower, "/connect");
     await next();

@@ -17,7 +17,10 @@ import {
 
 // Issue 21 (from an attack pass): the real src/main.ts killed at the worst moments of the recovery paths.
 const TOKEN = "525252:AAattack21-crash-token-0123456789ab";
-const stage = useServiceStage(TOKEN, { KEY_PAIR_POOL_SIZE: "0", LOG_LEVEL: "warn" });
+// A beat of 1 s: a dead teller's lease runs out after 2 s, and owed steps count as cut short after 3 s
+// of silence (10 s and 15 s by default); the processes behave the same, only sooner.
+const BEAT_MS = 1000;
+const stage = useServiceStage(TOKEN, { KEY_PAIR_POOL_SIZE: "0", LOG_LEVEL: "warn", RECOVERY_BEAT_MS: String(BEAT_MS) });
 let redis: Redis;
 beforeAll(() => {
   redis = new Redis(stage.redisUrl);
@@ -61,7 +64,9 @@ describe("crashes in the recovery paths", () => {
     expect(telegram.botTexts(follower.id)).toEqual([]);
 
     const third = await startBot();
-    await sleep(15_000); // the notices are swept at start and every 5 s; the dead teller's lease lasts 10 s
+    // The notices are swept at start and every beat; the dead teller's lease lasts two beats.
+    const told = () => telegram.botTexts(follower.id).join("\n").includes("I was restarted while handling");
+    await waitUntil(told, 15_000, "the restart notice").catch(() => undefined);
     // Expected: told at least once ("I was restarted while handling your last message").
     // Before the fix: SPOP removed the chat before the send, so nobody ever tells the follower.
     expect(telegram.botTexts(follower.id).join("\n")).toContain("I was restarted while handling your last message");
@@ -99,7 +104,9 @@ describe("crashes in the recovery paths", () => {
       await redis.config("SET", "maxmemory", "0");
     }
     const restarted = await startBot();
-    await sleep(20_000);
+    const told = () =>
+      /nothing was stored|I was restarted|connected/.test(telegram.botTexts(user.id).slice(1).join("\n"));
+    await waitUntil(told, 20_000, "a word about the key").catch(() => undefined);
     // Expected (issue 21: "every follower whose check was cut short by a Redis fault hears the truth within
     // a minute of Redis coming back"): "nothing was stored, send it again", or a restart notice.
     // Before the fix: after "Let’s connect", silence; the key message was deleted and nobody says why.
@@ -127,7 +134,9 @@ describe("crashes in the recovery paths", () => {
     expect(telegram.botTexts(follower.id).some((text) => text.includes("Now revoke"))).toBe(false);
 
     const third = await startBot();
-    await sleep(22_000);
+    const resentSteps = () =>
+      telegram.botTexts(follower.id).some((text) => text.includes("I was restarted just after freezing your key"));
+    await waitUntil(resentSteps, 22_000, "the steps").catch(() => undefined);
     // Expected: the steps and their buttons, at least once. Before the fix: the owed entry was removed before the
     // send, so the key stays frozen with no steps and no "I deleted it" button until the follower sends /panic.
     const texts = telegram.botTexts(follower.id);
@@ -151,7 +160,11 @@ describe("crashes in the recovery paths", () => {
     telegram.delayMethod("sendMessage", 0);
 
     const restarted = await startBot();
-    await sleep(22_000);
+    // The steps go out once silent for three beats; a restart notice would go at start-up, before them.
+    // Two beats more, so that a second word on its way arrives before the count.
+    const steps = () => telegram.botTexts(follower.id).some((text) => text.includes("just after freezing your key"));
+    await waitUntil(steps, 22_000, "the steps").catch(() => undefined);
+    await sleep(2 * BEAT_MS);
     const told = telegram.botTexts(follower.id).slice(before);
     // Before the fix: "Sorry: I was restarted while handling your last message, so it got no answer. Please send it
     // again." AND "Sorry: I was restarted just after freezing your key, before the steps went out. Here they are."

@@ -6,14 +6,17 @@ import type { ReminderKind } from "../src/policy/rotation.js";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeKeyOptions } from "./support/fake-bybit.js";
 import { submitKey } from "./support/flows.js";
-import { startHarness, type Follower, type Harness, type HarnessOptions } from "./support/harness.js";
+import { ROOMY_CHATS, startHarness, type Follower, type Harness, type HarnessOptions } from "./support/harness.js";
 
 let h: Harness;
 afterEach(() => h.stop());
 
-/** Connects a key through the bot; returns the follower, the confirmation and the stored record. */
+/**
+ * Connects a key through the bot; returns the follower, the confirmation and the stored record. About
+ * reminders, not Telegram's pace: replies in a chat go out 100 ms apart, not one a second.
+ */
 async function connected(key: Partial<FakeKeyOptions> = {}, options: HarnessOptions = {}) {
-  h = await startHarness(options);
+  h = await startHarness({ telegramLimits: ROOMY_CHATS, ...options });
   const alice = h.follower();
   const creds = canaryCredentials();
   h.bybit.addKey({ ...creds, note: "old-key", ...key });
@@ -85,7 +88,7 @@ describe("scheduling", () => {
   });
 
   it("answers /status and /rotate without a key with how to connect one", async () => {
-    h = await startHarness();
+    h = await startHarness({ telegramLimits: ROOMY_CHATS });
     const bob = h.follower();
     bob.say("/status");
     expect(await bob.reply()).toBe("No key is connected. Send /connect to connect your Bybit API key.");

@@ -20,7 +20,8 @@ import {
 // update is in hand. Long polling confirms updates as it fetches them, so these are never
 // delivered again: the follower must hear from the next process.
 const TOKEN = "515151:AArestarts-test-token-0123456789ab";
-const stage = useServiceStage(TOKEN);
+// A beat of 1 s: owed /panic steps count as cut short after 3 s of silence (15 s by default).
+const stage = useServiceStage(TOKEN, { RECOVERY_BEAT_MS: "1000" });
 let telegram: FakeTelegram;
 let bybit: FakeBybit;
 let redis: Redis;
@@ -73,7 +74,7 @@ describe("after a restart, nobody is left unanswered", () => {
     expect(telegram.botTexts(follower.id).some((text) => text.includes("panic:deleted"))).toBe(false);
 
     const restarted = await startBot();
-    // Owed steps silent for 15 s were cut short; the resender looks every 5 s.
+    // Owed steps silent for three beats were cut short; the resender looks every beat.
     const steps = await telegram.nextBotMessage(follower.id, 25_000);
     expect(textOf(steps)).toContain("I was restarted just after freezing your key, before the steps went out");
     expect(JSON.stringify(steps.payload.reply_markup)).toContain("panic:deleted:");

@@ -42,7 +42,7 @@ import { credentialGuard } from "./intake/guard.js";
 import { inFlightUpdates } from "./in-flight.js";
 import { rememberLanguage } from "./remember-language.js";
 import { capBacklog } from "./limits/backlog.js";
-import { limitUpdates } from "./limits/updates.js";
+import { limitUpdates, type UpdateLimits } from "./limits/updates.js";
 import { privateKeyBarrier } from "./intake/private-keys.js";
 import type { PendingDeletions } from "./intake/pending-deletions.js";
 import { createShredder, type Shredder, type ShredderTiming } from "./intake/shredder.js";
@@ -93,8 +93,12 @@ export interface BotDeps {
   checksUnderWay: ChecksUnderWay;
   /** A check whose last beat is this old was cut short (three missed beats). */
   interruptedAfterMs: number;
+  /** How often checks and /panic steps under way beat, and the recovery sweeps look (default 5 s; shorter in tests). */
+  recoveryBeatMs?: number;
   /** Telegram's rate limits unless told (tests about other things run faster). */
   telegramLimits?: TelegramLimits;
+  /** The updates taken per chat and window unless told (UPDATE_LIMITS; tests about other things run faster). */
+  updateLimits?: UpdateLimits;
   /** Deletions of credential messages not settled yet, where any bot process finds them. */
   pendingDeletions: PendingDeletions;
   /** Shorter in tests. */
@@ -154,7 +158,7 @@ export function createBot(deps: BotDeps): BotParts {
   bot.use(panic.urgent);
   // After the guard (a key sent over the limit is still deleted) and before the chat's queue (dropped updates never wait in it).
   const privatePanic = (ctx: BotContext) => ctx.chat?.type === "private" && isPanic(ctx);
-  bot.use(limitUpdates(deps.redis, deps.metrics, privatePanic));
+  bot.use(limitUpdates(deps.redis, deps.metrics, privatePanic, deps.updateLimits));
   bot.use(capBacklog(deps.metrics, privatePanic));
   // Different chats are handled at the same time; each chat's updates stay in order.
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));

@@ -71,16 +71,19 @@ export interface TellRestartedDeps {
   languages: FollowerLanguages;
   logger: Logger;
   metrics: Metrics;
+  /** How often to look (default 5 s). */
+  recoveryBeatMs?: number;
 }
 
 const SWEEP_EVERY_MS = 5000;
-/** How long a teller holds a chat: longer than a send takes, so two processes never both tell it. */
-const TELL_LEASE_MS = 10_000;
+/** How long a teller holds a chat, in sweeps: longer than a send takes, so two processes never both tell it. */
+const TELL_LEASE_SWEEPS = 2;
 
 /** At start-up and every few seconds after (another replica's shutdown): "I was restarted, please send it again". */
 export function tellRestarted(deps: TellRestartedDeps): { start(): void; stop(): void } {
+  const everyMs = deps.recoveryBeatMs ?? SWEEP_EVERY_MS;
   async function sweep(): Promise<void> {
-    const take = () => deps.notices.take(50, TELL_LEASE_MS);
+    const take = () => deps.notices.take(50, TELL_LEASE_SWEEPS * everyMs);
     for (let chats = await take(); chats.length > 0; chats = await take()) {
       await Promise.all(
         chats.map(async (chatId) => {
@@ -107,7 +110,7 @@ export function tellRestarted(deps: TellRestartedDeps): { start(): void; stop():
           deps.logger.warn({ err: error }, "could not read the chats owed a word after a restart"),
         );
       void tick();
-      timer = setInterval(tick, SWEEP_EVERY_MS).unref();
+      timer = setInterval(tick, everyMs).unref();
     },
     stop: () => clearInterval(timer),
   };

@@ -7,6 +7,7 @@ import { createBot } from "../../src/bot/create-bot.js";
 import { CHECK_BEAT_MS } from "../../src/bot/features/connect/connect.js";
 import { POLLING } from "../../src/bot/polling.js";
 import type { ShredderTiming } from "../../src/bot/intake/shredder.js";
+import type { UpdateLimits } from "../../src/bot/limits/updates.js";
 import { createReminderDelivery, createWatchNotice } from "../../src/bot/reminder-delivery.js";
 import { TELEGRAM_LIMITS, type TelegramLimits } from "../../src/bot/sending/budget.js";
 import { sendPath } from "../../src/bot/sending/send-path.js";
@@ -64,6 +65,8 @@ export interface HarnessOptions {
   bybitRequestsPer5s?: number;
   /** Telegram's rate limits as the bot keeps them (default: Telegram's). */
   telegramLimits?: TelegramLimits;
+  /** The updates the bot takes per chat and window (default: production's). */
+  updateLimits?: UpdateLimits;
   /** SEAL_KEYS (default: one fresh entry). */
   sealKeys?: string;
   /** A Redis of the test's own (default: the run's, shared by every test file). */
@@ -367,6 +370,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       metrics,
       budget,
       telegramLimits: options.telegramLimits,
+      updateLimits: options.updateLimits,
       interruptedAfterMs: options.interruptedAfterMs ?? 3 * CHECK_BEAT_MS,
       shredderTiming: { leaseMs: 2000, sweepEveryMs: 200, ...options.shredderTiming },
     });

@@ -17,6 +17,7 @@ export const UPDATE_LIMITS = {
   private: { limit: 10, windowMs: 10_000 },
   group: { limit: 5, windowMs: 15_000 },
 };
+export type UpdateLimits = typeof UPDATE_LIMITS;
 
 /**
  * INCR and PEXPIRE as one step. The plugin's own Redis store sends them apart, and a crash or
@@ -37,13 +38,14 @@ export function limitUpdates(
   redis: RedisClient,
   metrics: Metrics,
   exempt: (ctx: BotContext) => boolean,
+  limits: UpdateLimits = UPDATE_LIMITS,
 ): MiddlewareFn<BotContext> {
   const local = localWindows();
   const limiter = (
-    kind: keyof typeof UPDATE_LIMITS,
+    kind: keyof UpdateLimits,
     keyOf: (ctx: BotContext) => string | undefined,
   ): Middleware<BotContext> => {
-    const { limit: perWindow, windowMs } = UPDATE_LIMITS[kind];
+    const { limit: perWindow, windowMs } = limits[kind];
     return limit<BotContext, { incr(key: string): Promise<number>; pexpire(): Promise<number> }>({
       timeFrame: windowMs,
       limit: perWindow,

@@ -25,6 +25,8 @@ export interface ConnectDeps extends AdmitDeps {
   cutShort: CutShortChecks;
   /** COPY_START_TEXT: when copying starts, in the service's own words (else the locale's default). */
   copyStartText: string | null;
+  /** How often a check under way beats (default CHECK_BEAT_MS; shorter in tests). */
+  recoveryBeatMs?: number;
 }
 
 /** `connect` asks before replacing a working key; `rotate` is the same flow, worded for replacing one. */
@@ -231,7 +233,7 @@ async function checkUnderWatch(
   try {
     // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
     const beat = () => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined);
-    beating = setInterval(beat, CHECK_BEAT_MS);
+    beating = setInterval(beat, deps.recoveryBeatMs ?? CHECK_BEAT_MS);
     await ctx.reply(textsOf(ctx).checking);
     const admission = await conversation.external(check);
     clearInterval(beating);

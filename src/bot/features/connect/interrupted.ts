@@ -17,6 +17,8 @@ export interface InterruptedDeps {
   logger: Logger;
   /** A check whose last beat is this old was cut short. */
   staleAfterMs: number;
+  /** How often to look (default 5 s). */
+  recoveryBeatMs?: number;
 }
 
 const SWEEP_EVERY_MS = 5000;
@@ -55,7 +57,7 @@ export function recoverInterruptedChecks(deps: InterruptedDeps): { start(): void
       const tick = () =>
         sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read the key checks under way"));
       void tick();
-      timer = setInterval(tick, SWEEP_EVERY_MS).unref();
+      timer = setInterval(tick, deps.recoveryBeatMs ?? SWEEP_EVERY_MS).unref();
     },
     stop: () => clearInterval(timer),
   };

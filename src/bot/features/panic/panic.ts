@@ -29,6 +29,8 @@ export interface PanicDeps extends SnapshotDeps {
   metrics: Metrics;
   /** Steps owed until Telegram took them: a restart in between has them sent again (resend-steps.ts). */
   panicSteps: PanicStepsOwed;
+  /** How often steps going out beat (default STEPS_BEAT_MS; shorter in tests). */
+  recoveryBeatMs?: number;
 }
 
 const html = { parse_mode: "HTML" } as const;
@@ -105,7 +107,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     const owed = { userId: flow.record.userId, ref: flow.record.ref };
     const stepsShown = (async () => {
       const beat = () => void deps.panicSteps.beat(owed, Date.now()).catch(() => undefined);
-      const beating = setInterval(beat, STEPS_BEAT_MS);
+      const beating = setInterval(beat, deps.recoveryBeatMs ?? STEPS_BEAT_MS);
       try {
         await ctx.reply(texts.panicFrozen(flow.record), html);
         await ctx.reply(texts.revokeSteps(flow.record), {

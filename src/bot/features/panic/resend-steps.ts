@@ -20,9 +20,9 @@ const STEPS = { parse_mode: "HTML", link_preview_options: { is_disabled: true } 
 
 /** While the steps go out, the owed entry beats this often; one silent for three beats was cut short. */
 export const STEPS_BEAT_MS = 5000;
-const SILENT_AFTER_MS = 3 * STEPS_BEAT_MS;
-/** How long a resend holds its entry: longer than a send takes, so two processes never both send. */
-const RESEND_LEASE_MS = 10_000;
+const SILENT_AFTER_BEATS = 3;
+/** How long a resend holds its entry, in beats: longer than a send takes, so two processes never both send. */
+const RESEND_LEASE_BEATS = 2;
 
 export interface ResendStepsDeps {
   panics: Pick<PanicStore, "flow">;
@@ -31,6 +31,8 @@ export interface ResendStepsDeps {
   languages: FollowerLanguages;
   logger: Logger;
   metrics: Metrics;
+  /** The beat (default STEPS_BEAT_MS); the resender looks once a beat. */
+  recoveryBeatMs?: number;
 }
 
 /**
@@ -39,8 +41,10 @@ export interface ResendStepsDeps {
  * and their buttons the follower would not know what to do next. Every 5 s, and at start-up.
  */
 export function resendPanicSteps(deps: ResendStepsDeps): { start(): void; stop(): void } {
+  const beatMs = deps.recoveryBeatMs ?? STEPS_BEAT_MS;
   async function sweep(): Promise<void> {
-    for (const owed of await deps.panicSteps.claimSilentSince(Date.now() - SILENT_AFTER_MS, 50, RESEND_LEASE_MS)) {
+    const silentSince = Date.now() - SILENT_AFTER_BEATS * beatMs;
+    for (const owed of await deps.panicSteps.claimSilentSince(silentSince, 50, RESEND_LEASE_BEATS * beatMs)) {
       // Ended meanwhile (or never frozen: the process died before the freeze): nothing is owed.
       const flow = await deps.panics.flow(owed.userId, owed.ref);
       if (!flow) {
@@ -68,7 +72,7 @@ export function resendPanicSteps(deps: ResendStepsDeps): { start(): void; stop()
       const tick = () =>
         sweep().catch((error: unknown) => deps.logger.warn({ err: error }, "could not read the /panic steps owed"));
       void tick();
-      timer = setInterval(tick, STEPS_BEAT_MS).unref();
+      timer = setInterval(tick, beatMs).unref();
     },
     stop: () => clearInterval(timer),
   };
