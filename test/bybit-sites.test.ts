@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKeyAccess } from "../src/engine/access.js";
+import { engineAccess } from "./support/engine-access.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { makePairAndGetPublicKey, repliesUntil, submitKey } from "./support/flows.js";
-import { ORDER_LINK_ID_PREFIX, ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
+import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
 // Issue 29: a key that only a regional Bybit site knows connects without the follower naming the
 // site, and everything after (status, watch, /panic, the engine, the events) uses that site.
@@ -10,10 +10,7 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ telegramLimits: ROOMY_CHATS });
 });
-afterAll(async () => {
-  await h.redis.del(`${h.events.stream}:opens`);
-  await h.stop();
-});
+afterAll(() => h.stop());
 /** Requests made with this API key, by site, since the last test. */
 const sitesAskedFor = (apiKey: string) =>
   new Set(
@@ -107,13 +104,7 @@ describe("a key of Bybit Turkey", () => {
   it("is opened by the engine for Turkey's host, and its events name the site", async () => {
     const { follower, creds } = turkish(h.follower());
     expect(await submitKey(follower, creds)).toContain("✅ Connected");
-    const access = createKeyAccess({
-      redis: h.redis,
-      sealer: h.sealer,
-      orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
-      audit: h.audit,
-      openCounts: `${h.events.stream}:opens`,
-    });
+    const access = engineAccess(h);
     const opened = await access.open(follower.user.id);
     expect(opened).toMatchObject({ ok: true, baseUrl: h.bybitSites.site("tr").url, facts: { site: "tr" } });
     const connected = `type connected userId ${follower.user.id} .* exchange bybit site tr .* baseUrl ${h.bybitSites.site("tr").url}`;

@@ -7,6 +7,13 @@ import { loadOrCreateDevKeyring } from "../src/vault/dev-keyring.js";
 import { generateKeyringEntry } from "../src/vault/keyring.js";
 
 const token = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012";
+/** What production needs, with the Redis on this machine. */
+const productionOnThisMachine = () => ({
+  BOT_TOKEN: token,
+  NODE_ENV: "production",
+  SEAL_KEYS: generateKeyringEntry(),
+  REDIS_URL: "redis://127.0.0.1:6379",
+});
 
 describe("configuration", () => {
   it("takes COPY_START_TEXT as one line of the confirmation, and refuses one too long to read", () => {
@@ -174,12 +181,7 @@ describe("configuration", () => {
     expect(() => loadConfig({ BOT_TOKEN: token, BYBIT_SITES: "tr" })).toThrow(
       "BYBIT_SITES: tr: give a plain http(s) URL",
     );
-    const production = {
-      BOT_TOKEN: token,
-      NODE_ENV: "production",
-      SEAL_KEYS: generateKeyringEntry(),
-      REDIS_URL: "redis://127.0.0.1:6379",
-    };
+    const production = productionOnThisMachine();
     expect(() => loadConfig({ ...production, BYBIT_SITES: "tr=http://tr.example.com" })).toThrow(
       "BYBIT_SITES: must be https:// in production",
     );
@@ -196,12 +198,7 @@ describe("configuration", () => {
   });
 
   it("takes only https endpoints in production, except on this machine", () => {
-    const production = {
-      BOT_TOKEN: token,
-      NODE_ENV: "production",
-      SEAL_KEYS: generateKeyringEntry(),
-      REDIS_URL: "redis://127.0.0.1:6379",
-    };
+    const production = productionOnThisMachine();
     for (const name of ["TELEGRAM_API_ROOT", "BYBIT_BASE_URL"]) {
       expect(() => loadConfig({ ...production, [name]: "http://api.example.com" }), name).toThrow(
         `${name}: must be https:// in production`,

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createKeyAccess } from "../src/engine/access.js";
+import { engineAccess } from "./support/engine-access.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { submitKey } from "./support/flows.js";
-import { ORDER_LINK_ID_PREFIX, ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
+import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
 import { useOwnRedis } from "./support/own-redis.js";
 
 // Issue 21, defect 2: Redis at its memory limit, seen from the trading engine (found by an attack pass).
@@ -12,20 +12,13 @@ const own = useOwnRedis();
 let h: Harness;
 afterEach(async () => {
   await h.redis.config("SET", "maxmemory", "0");
-  await h.redis.del(`${h.events.stream}:opens`);
   await h.stop();
 });
 
 describe("the engine while Redis refuses writes", () => {
   it("opens an active key: the open counter is best effort, so copying goes on while Redis is full", async () => {
     h = await startHarness({ telegramLimits: ROOMY_CHATS, redisTarget: { url: own.url } });
-    const access = createKeyAccess({
-      redis: h.redis,
-      sealer: h.sealer,
-      orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
-      audit: h.audit,
-      openCounts: `${h.events.stream}:opens`,
-    });
+    const access = engineAccess(h);
     const alice = h.follower();
     const creds = canaryCredentials();
     h.bybit.addKey(creds);

@@ -1,8 +1,9 @@
 import { RestClientV5 } from "bybit-api";
+import { engineAccess } from "./support/engine-access.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { startExampleEngine, type ExampleEngine, type KeyEvent } from "../examples/engine.js";
-import { createKeyAccess, type KeyAccess } from "../src/engine/access.js";
+import { type KeyAccess } from "../src/engine/access.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { makePairAndGetPublicKey, submitKey } from "./support/flows.js";
 import { ORDER_LINK_ID_PREFIX, ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
@@ -14,13 +15,7 @@ let engine: ExampleEngine;
 let received: { event: KeyEvent; receivedAt: number }[];
 beforeEach(async () => {
   h = await startHarness({ telegramLimits: ROOMY_CHATS });
-  access = createKeyAccess({
-    redis: h.redis,
-    sealer: h.sealer,
-    orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
-    audit: h.audit,
-    openCounts: `${h.events.stream}:opens`,
-  });
+  access = engineAccess(h);
   received = [];
   engine = await startExampleEngine({
     redis: h.redis,

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
+import { engineAccess } from "./support/engine-access.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKeyAccess } from "../src/engine/access.js";
 import { credentialKey } from "../src/stores/credential-store.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { repliesUntil, submitKey } from "./support/flows.js";
-import { ORDER_LINK_ID_PREFIX, ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
+import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
 // Records stored before the exchange port named no exchange and kept Bybit's id of the key under
 // `bybitKeyId`. They must keep working as they are: read, opened, served to the engine, frozen and
@@ -13,10 +13,7 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ telegramLimits: ROOMY_CHATS });
 });
-afterAll(async () => {
-  await h.redis.del(`${h.events.stream}:opens`);
-  await h.stop();
-});
+afterAll(() => h.stop());
 
 /** Connects a key, then rewrites its record the way the service wrote it before the port. */
 async function legacyRecord(follower: Follower) {
@@ -40,13 +37,7 @@ describe("a key stored before the exchange port", () => {
     const oldContext = `user=${alice.user.id}|exchange=bybit|bybitKey=${id}|purpose=api-credential`;
     expect(() => h.sealer.open(sealed, oldContext).fill(0)).not.toThrow();
 
-    const access = createKeyAccess({
-      redis: h.redis,
-      sealer: h.sealer,
-      orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
-      audit: h.audit,
-      openCounts: `${h.events.stream}:opens`,
-    });
+    const access = engineAccess(h);
     const opened = await access.open(alice.user.id);
     expect(opened.ok && opened.facts).toMatchObject({ exchange: "bybit", exchangeKeyId: id });
 

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
+import { engineAccess } from "./support/engine-access.js";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createKeyAccess } from "../src/engine/access.js";
 import { createAuditTrail } from "../src/audit/trail.js";
 import { auditTrail } from "../src/ops/audit.js";
 import type { OpsDeps } from "../src/ops/deps.js";
@@ -9,7 +9,7 @@ import { inspectFollower } from "../src/ops/inspect.js";
 import { serviceStats } from "../src/ops/stats.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { submitKey } from "./support/flows.js";
-import { ORDER_LINK_ID_PREFIX, ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
+import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
 
 let h: Harness;
 let ops: OpsDeps;
@@ -159,13 +159,7 @@ describe("operator commands", () => {
     carol.say("/panic");
     // The steps, then what is open, then the last word on it.
     for (let i = 0; i < 3; i += 1) await carol.reply();
-    await createKeyAccess({
-      redis: h.redis,
-      sealer: h.sealer,
-      orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
-      audit: h.audit,
-      openCounts: `${h.audit.stream}:opens`,
-    }).open(carol.user.id);
+    await engineAccess(h, `${h.audit.stream}:opens`).open(carol.user.id);
     await h.redis.del(`${h.audit.stream}:opens`);
     h.bybit.revoke(creds.apiKey);
     const steps = h.telegram

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { engineAccess } from "./support/engine-access.js";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createKeyAccess } from "../src/engine/access.js";
 import { startLocalRedis, type LocalRedis } from "../src/infra/local-redis.js";
 import { startReconciling } from "../src/jobs/reconcile.js";
 import { createMetrics } from "../src/metrics/metrics.js";
@@ -14,7 +14,7 @@ import { createWatchFindings } from "../src/key-watch/findings.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { tradeOnlyFacts, GLOBAL_BYBIT } from "./support/fake-bybit.js";
 import { submitKey } from "./support/flows.js";
-import { ORDER_LINK_ID_PREFIX, ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
+import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
 type Creds = { apiKey: string; apiSecret: string };
 
@@ -54,14 +54,7 @@ async function auditOf(h: Harness, userId: number): Promise<Record<string, strin
 }
 
 /** The engine's way in, counting apart from other tests. */
-const accessOf = ({ redis, sealer, audit, events }: Harness) =>
-  createKeyAccess({
-    redis,
-    sealer,
-    orderLinkIdPrefix: ORDER_LINK_ID_PREFIX,
-    audit,
-    openCounts: `${events.stream}:opens`,
-  });
+const accessOf = (h: Harness) => engineAccess(h);
 
 const SHARED_WORDS = "already connected to another account here, so it has been shared or has leaked";
 const TOLD_WORDS = "the same key was found in another account here, so it has been shared or has leaked";

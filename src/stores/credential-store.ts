@@ -17,16 +17,8 @@ import {
   type KeyOrigin,
 } from "./credential-record.js";
 
-export {
-  asText,
-  credentialKey,
-  revealAt,
-  sealContext,
-  toRecord,
-  type CredentialRecord,
-  type CredentialStatus,
-  type KeyOrigin,
-} from "./credential-record.js";
+// The record's shape and reading live there; importers of the store find them here too.
+export * from "./credential-record.js";
 import { createKeyHolders } from "./key-holders.js";
 
 /** The key is held by another follower (or claimed by one at this very moment): shared, or leaked. Nothing was stored. */

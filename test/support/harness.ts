@@ -334,6 +334,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         panicStepsKey,
         restartNoticesKey,
         events.stream,
+        // The engine's open counts of test/support/engine-access.ts.
+        `${events.stream}:opens`,
         events.pending,
         audit.stream,
         audit.activityStream,
