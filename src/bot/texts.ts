@@ -1,6 +1,6 @@
 import type { Context } from "grammy";
 import { DAY_MS } from "../policy/key-policy.js";
-import { placeOf } from "./wording/sites.js";
+import { siteLine } from "./wording/sites.js";
 import type { ReminderTimes } from "../policy/rotation.js";
 import type { CredentialRecord } from "../stores/credential-store.js";
 import type { FlowExpiry } from "./context.js";
@@ -71,7 +71,7 @@ function buildTexts(lang: Lang) {
     status: (record: CredentialRecord, times: ReminderTimes, now: number) =>
       [
         t("status-key", { key: key(record), state: statusWords(record.status) }),
-        ...(placeOf(record).regional ? [t("key-site", { site: placeOf(record).name })] : []),
+        ...siteLine(lang, record),
         t("status-permissions", { permissions: describePermissions(lang, record.permissions) }),
         t(record.keyType === "rsa" ? "status-kind-rsa" : "status-kind-hmac"),
         t("status-created", { date: lang.date(record.createdAt) }),

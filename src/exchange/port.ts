@@ -31,6 +31,14 @@ export type ExchangeFailure =
  * did not know the key. `searched: false`: only the main site was asked, as the search over the others
  * was not allowed now (InspectOptions.mayFindSite).
  */
+/** Failures that are the exchange's answer about the key itself; any other is no answer about it (a timeout, …). */
+export const ANSWERS_ABOUT_KEY: ReadonlySet<ExchangeFailure> = new Set([
+  "invalid-key",
+  "wrong-secret",
+  "ip-not-allowed",
+  "expired",
+]);
+
 export type KeyInspection =
   | { ok: true; key: ApiKeyFacts; equityUsd: string | null; site: string }
   | { ok: false; failure: ExchangeFailure; site?: string; searched?: false };

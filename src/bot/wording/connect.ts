@@ -1,11 +1,11 @@
-import type { ExchangeFailure } from "../../exchange/port.js";
+import { ANSWERS_ABOUT_KEY, type ExchangeFailure } from "../../exchange/port.js";
 import { DEFAULT_EXCHANGE, profileOf } from "../../exchange/registry.js";
 import type { KeyType } from "../../policy/api-key.js";
 import type { PolicyWarning, RefusalReason } from "../../policy/key-policy.js";
 import type { ReminderTimes } from "../../policy/rotation.js";
 import type { CredentialRecord } from "../../stores/credential-store.js";
 import type { Lang } from "../i18n.js";
-import { placeOf, type KeyPlace } from "./sites.js";
+import { placeOf, siteLine, type KeyPlace } from "./sites.js";
 import { daysUntil, describeGroup, describePermissions, escapeHtml, keyLabel, permissionLabel } from "./format.js";
 
 /** Every word of the connect and rotate flows. */
@@ -15,13 +15,7 @@ export const apiManagementUrl = (exchange: string = DEFAULT_EXCHANGE) => profile
 export const API_MANAGEMENT_URL = apiManagementUrl();
 
 /** What a site's host says of a key itself; any other failure is no answer about it (a timeout, an error, …). */
-const SAID_OF_KEY: ReadonlySet<ExchangeFailure> = new Set([
-  "invalid-key",
-  "wrong-secret",
-  "ip-not-allowed",
-  "expired",
-  "unsupported-site",
-]);
+const saidOfKey = (failure: ExchangeFailure) => failure === "unsupported-site" || ANSWERS_ABOUT_KEY.has(failure);
 
 /** How a follower tries again: a new /connect, or (with a key pair of ours still waiting) just the API key. */
 export type NextStep = "connect" | "rotate" | "resend";
@@ -162,7 +156,7 @@ export function connectTexts(lang: Lang) {
         ? t("failure-unsupported-site", { site: place?.name ?? "" })
         : failure === "invalid-key" && place
           ? `${t("failure-invalid-key-on-site", { site: place.name })} ${thenSend(next)}`
-          : place?.regional && !SAID_OF_KEY.has(failure)
+          : place?.regional && !saidOfKey(failure)
             ? `${t("failure-site-silent", { site: place.name })} ${thenSend(next)}`
             : `${place?.regional ? `${t("failure-on-site", { site: place.name })} ` : ""}${t(
                 keyType === "rsa" && failure === "wrong-secret" ? "failure-rsa-wrong-secret" : `failure-${failure}`,
@@ -179,7 +173,7 @@ export function connectTexts(lang: Lang) {
     connected: (record: CredentialRecord, equityUsd: string | null, warnings: PolicyWarning[], now: number) =>
       [
         t(record.keyType === "rsa" ? "connected-rsa" : "connected", { key: key(record) }),
-        ...(placeOf(record).regional ? [t("key-site", { site: placeOf(record).name })] : []),
+        ...siteLine(lang, record),
         t("connected-permissions", { permissions: describePermissions(lang, record.permissions) }),
         equityUsd !== null
           ? t("connected-equity", { usd: lang.usd(equityUsd) })

@@ -1,4 +1,5 @@
 import { profileOf } from "../../exchange/registry.js";
+import type { Lang } from "../i18n.js";
 
 /** Where a key lives, as a follower reads it: its site's name and API-management page. */
 export interface KeyPlace {
@@ -21,3 +22,9 @@ export function placeOf(key: { exchange: string; site: string }): KeyPlace {
 
 /** The name of a site of the main exchange, by id ("tr": "Bybit Turkey"). */
 export const siteName = (exchange: string, site: string) => placeOf({ exchange, site }).name;
+
+/** "Site: Bybit Turkey", for a key of a regional site; nothing for the main one. */
+export function siteLine({ t }: Lang, key: { exchange: string; site: string }): string[] {
+  const place = placeOf(key);
+  return place.regional ? [t("key-site", { site: place.name })] : [];
+}

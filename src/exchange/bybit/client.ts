@@ -4,7 +4,14 @@ import https from "node:https";
 import { RestClientV5 } from "bybit-api";
 import type { RequestPriority } from "../../budget/exchange-budget.js";
 import { isPrivateKeyPem, type Credentials } from "../../policy/api-key.js";
-import type { AdapterOptions, Exchange, ExchangeProfile, KeyInspection, KeyReading } from "../port.js";
+import {
+  ANSWERS_ABOUT_KEY,
+  type AdapterOptions,
+  type Exchange,
+  type ExchangeProfile,
+  type KeyInspection,
+  type KeyReading,
+} from "../port.js";
 import {
   allPages,
   CONTRACT_SCOPES,
@@ -20,7 +27,7 @@ import {
   type Raw,
   type WalletBalanceResult,
 } from "./answers.js";
-import { findSite, KNOWS_KEY } from "./find-site.js";
+import { findSite } from "./find-site.js";
 import { sitesWith, type BybitSite } from "./sites.js";
 
 /**
@@ -110,7 +117,7 @@ export function connectBybit(
         return onSite(site, async (known) => {
           const named = await inspectAt(credentials, known);
           // What the named site's host said of the key names that site: unknown there is not unknown to Bybit.
-          const said = !named.ok && (named.failure === "invalid-key" || KNOWS_KEY.has(named.failure));
+          const said = !named.ok && ANSWERS_ABOUT_KEY.has(named.failure);
           return said ? { ...named, site: known.id } : named;
         });
       const sign = signerFor(credentials.apiSecret);

@@ -1,8 +1,8 @@
-import type { ExchangeFailure, KeyInspection, KeyReading } from "../port.js";
+import { ANSWERS_ABOUT_KEY, type ExchangeFailure, type KeyInspection, type KeyReading } from "../port.js";
 import type { BybitSite } from "./sites.js";
 
 /** Answers that mean the host knows the key (only its secret, binding or age is wrong). */
-export const KNOWS_KEY: ReadonlySet<ExchangeFailure> = new Set(["wrong-secret", "ip-not-allowed", "expired"]);
+export const knowsKey = (failure: ExchangeFailure) => failure !== "invalid-key" && ANSWERS_ABOUT_KEY.has(failure);
 
 export interface SiteProbe {
   /** The key checked on the main site, equity and all. */
@@ -28,7 +28,7 @@ export async function findSite(sites: readonly BybitSite[], probe: SiteProbe): P
   if (probe.mayFindSite && !(await probe.mayFindSite())) return { ...main, site: sites[0]!.id, searched: false };
   const others = sites.slice(1);
   const readings = await Promise.all(others.map(async (site) => ({ site, reading: await probe.read(site) })));
-  const knowing = readings.find(({ reading }) => reading.ok || KNOWS_KEY.has(reading.failure));
+  const knowing = readings.find(({ reading }) => reading.ok || knowsKey(reading.failure));
   if (knowing) {
     const { site, reading } = knowing;
     if (site.refused) return { ok: false, failure: "unsupported-site", site: site.id };
