@@ -203,6 +203,23 @@ describe("/panic", () => {
     await expectPurged(alice, record, false);
   });
 
+  it("says the forgotten key's ending even when Telegram refuses the late answer to the press", async () => {
+    const { alice, record } = await connectedWith();
+    await panic(alice);
+    await replies(alice, 2);
+    press(alice, "forget");
+    // The press waited too long (behind a slow update of the chat): its answer is refused, 400.
+    h.telegram.expireCallbackQueries();
+    // The snapshot's report may come first; the ending must come, whole, and nothing else.
+    const said: string[] = [];
+    while (!said.at(-1)?.includes("What to do next")) said.push(await alice.reply());
+    const ending = said.filter((text) => !text.startsWith("📸"));
+    expect(ending).toHaveLength(3);
+    expect(ending[0]).toContain("I did not check with Bybit: make sure “leaky-key”");
+    expect(ending[1]).toContain("No open positions or orders.");
+    await expectPurged(alice, record, false);
+  });
+
   it("follows every page, and splits a long review over several messages", async () => {
     const positions = Array.from({ length: 60 }, (_, index) =>
       position(index, {

@@ -246,6 +246,14 @@ export class FakeTelegram {
     this.push({ callback_query: { id, from: user, message, chat_instance: String(message.chat.id), data } });
   }
 
+  /**
+   * Every press not answered yet goes stale, as Telegram's do after a while (a press that waited behind a
+   * slow update of its chat): answering one is refused with 400 "query is too old".
+   */
+  expireCallbackQueries(): void {
+    this.callbackQueries.clear();
+  }
+
   /** The bot's messages still in this chat, as Telegram holds them now, oldest first. */
   botMessages(chatId: number): FakeMessage[] {
     return [...this.chatState(chatId).messages.values()].filter((message) => message.from === BOT_USER);

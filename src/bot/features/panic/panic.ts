@@ -202,7 +202,9 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     if (ctx.match[1] === "forget") {
       const ending = await forgetFlow(deps, userId, ref);
       if (ending.kind === "flow-gone") return ctx.answerCallbackQuery({ text: texts.buttonExpired });
-      await ctx.answerCallbackQuery();
+      // The flow has ended: a press answered too late (refused, and logged by the send path) must not
+      // keep the follower from hearing so.
+      await ctx.answerCallbackQuery().catch(() => undefined);
       return tellEnding(ctx, deps, ending);
     }
 
