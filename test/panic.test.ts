@@ -220,6 +220,23 @@ describe("/panic", () => {
     await expectPurged(alice, record, false);
   });
 
+  it('checks with Bybit and says the ending even when Telegram refuses the late answer to "I deleted it"', async () => {
+    const { alice, record, creds } = await connectedWith();
+    await panic(alice);
+    await replies(alice, 2);
+    h.bybit.revoke(creds.apiKey);
+    press(alice, "deleted");
+    // Before the bot even takes the update: its answer will be refused, 400 "query is too old".
+    h.telegram.expireCallbackQueries();
+    const said: string[] = [];
+    while (!said.at(-1)?.includes("What to do next")) said.push(await alice.reply());
+    const words = said.filter((text) => !text.startsWith("📸"));
+    expect(words[0]).toBe("Checking with Bybit…");
+    expect(words[1]).toContain("✅ Verified");
+    expect(words.join("\n")).not.toContain("Something went wrong");
+    await expectPurged(alice, record, true);
+  });
+
   it("follows every page, and splits a long review over several messages", async () => {
     const positions = Array.from({ length: 60 }, (_, index) =>
       position(index, {

@@ -208,9 +208,10 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
       return tellEnding(ctx, deps, ending);
     }
 
-    // Answered once, as soon as there is something to say (a flow that ended answers "expired" instead).
+    // Answered once, as soon as there is something to say (a flow that ended answers "expired" instead). The
+    // answer only stops the button's spinner: one refused (too late, logged by the send path) stops nothing.
     let answered: Promise<unknown> | undefined;
-    const answer = () => (answered ??= ctx.answerCallbackQuery());
+    const answer = () => (answered ??= ctx.answerCallbackQuery().catch(() => undefined));
 
     const verified = await verifyRevocation(deps, userId, ref, {
       checking: async () => {
