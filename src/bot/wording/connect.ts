@@ -10,9 +10,8 @@ import { daysUntil, describeGroup, describePermissions, escapeHtml, keyLabel, pe
 
 /** Every word of the connect and rotate flows. */
 
-/** Where a follower creates and deletes keys: on the key's own exchange, or where new keys are made. */
-export const apiManagementUrl = (exchange: string = DEFAULT_EXCHANGE) => profileOf(exchange).apiManagementUrl;
-export const API_MANAGEMENT_URL = apiManagementUrl();
+/** Where a follower creates and deletes keys, when their key's own site is not known (sites.ts knows it). */
+export const API_MANAGEMENT_URL = profileOf(DEFAULT_EXCHANGE).apiManagementUrl;
 
 /** What a site's host says of a key itself; any other failure is no answer about it (a timeout, an error, …). */
 const saidOfKey = (failure: ExchangeFailure) => failure === "unsupported-site" || ANSWERS_ABOUT_KEY.has(failure);

@@ -20,9 +20,6 @@ export function placeOf(key: { exchange: string; site: string }): KeyPlace {
   };
 }
 
-/** The name of a site of the main exchange, by id ("tr": "Bybit Turkey"). */
-export const siteName = (exchange: string, site: string) => placeOf({ exchange, site }).name;
-
 /** "Site: Bybit Turkey", for a key of a regional site; nothing for the main one. */
 export function siteLine({ t }: Lang, key: { exchange: string; site: string }): string[] {
   const place = placeOf(key);

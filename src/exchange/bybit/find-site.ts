@@ -2,7 +2,7 @@ import { ANSWERS_ABOUT_KEY, type ExchangeFailure, type KeyInspection, type KeyRe
 import type { BybitSite } from "./sites.js";
 
 /** Answers that mean the host knows the key (only its secret, binding or age is wrong). */
-export const knowsKey = (failure: ExchangeFailure) => failure !== "invalid-key" && ANSWERS_ABOUT_KEY.has(failure);
+const knowsKey = (failure: ExchangeFailure) => failure !== "invalid-key" && ANSWERS_ABOUT_KEY.has(failure);
 
 export interface SiteProbe {
   /** The key checked on the main site, equity and all. */
