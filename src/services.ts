@@ -37,6 +37,7 @@ import {
   type KeyPairPool,
   type PendingKeyPairs,
 } from "./stores/key-pairs.js";
+import { createIncidents, type Incidents } from "./stores/incident.js";
 import { createPanicStepsOwed, type PanicStepsOwed } from "./stores/panic-steps.js";
 import { createPanicStore, type PanicStore } from "./stores/panic-store.js";
 import type { Sealer } from "./vault/sealer.js";
@@ -109,6 +110,8 @@ export interface Services {
   checksUnderWay: ChecksUnderWay;
   pendingDeletions: PendingDeletions;
   panicSteps: PanicStepsOwed;
+  /** The operator's freeze-all, and the notices it owes. */
+  incidents: Incidents;
   restartNotices: RestartNotices;
   /** Ready key pairs; refilled only where a process calls `startRefilling` (one that runs the bot). */
   keyPairPool: KeyPairPool;
@@ -186,6 +189,7 @@ export function buildServices(
     checksUnderWay: createChecksUnderWay(redis.main, names.checksUnderWay),
     pendingDeletions: createPendingDeletions(redis.main, names.pendingDeletions),
     panicSteps: createPanicStepsOwed(redis.main, names.panicSteps),
+    incidents: createIncidents(redis.main),
     restartNotices: createRestartNotices(redis.main, names.restartNotices),
     keyPairPool,
     pendingKeyPairs: createPendingKeyPairs(redis.main, sealer, keyPairPool, FLOW_LIFETIME_SECONDS),

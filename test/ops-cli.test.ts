@@ -25,7 +25,8 @@ function ops(
 describe("npm run ops on the command line", () => {
   it("answers an unknown option or command with one line and the usage, never a stack", async () => {
     for (const [args, line] of [
-      [["stats", "--yes"], "unknown option: --yes"],
+      [["stats", "--frob"], "unknown option: --frob"],
+      [["stats", "--yes"], "--yes is an option of freeze-all, not of stats"],
       [["frob"], "unknown command: frob"],
       [["audit", "--user"], "Option '--user <value>' argument missing"],
       [[], "Usage: npm run ops -- <command>"],

@@ -23,7 +23,14 @@ export const AUDIT_RETENTION_DAYS = 180;
 export const AUDIT_MAX_ENTRIES = 1_000_000;
 
 export type AuditType =
-  "key-refused" | "reminder-sent" | "follower-unreachable" | "open-refused" | "rewrap-started" | "rewrap-finished";
+  | "key-refused"
+  | "reminder-sent"
+  | "follower-unreachable"
+  | "open-refused"
+  | "rewrap-started"
+  | "rewrap-finished"
+  | "freeze-all-started"
+  | "freeze-all-swept";
 
 /** Entries that can come again and again at someone else's will: the activity stream's. */
 export const ACTIVITY_TYPES: ReadonlySet<AuditType> = new Set<AuditType>([

@@ -49,6 +49,8 @@ import { createShredder, type Shredder, type ShredderTiming } from "./intake/shr
 import { tellNotDeleted } from "./intake/tell-not-deleted.js";
 import { carriedText } from "./intake/carriers.js";
 import { resendPanicSteps } from "./features/panic/resend-steps.js";
+import { sendIncidentNotices } from "./features/panic/incident-notices.js";
+import { createIncidents, type Incidents } from "../stores/incident.js";
 import { createRestartNotices, tellRestarted, tellUnansweredKey, type RestartNotices } from "./tell-unanswered.js";
 import type { TelegramLimits } from "./sending/budget.js";
 import { sendPath } from "./sending/send-path.js";
@@ -109,6 +111,8 @@ export interface BotDeps {
   updatesComeAgain?: boolean;
   /** `/panic` steps owed until sent (a set of its own in tests sharing one Redis). */
   panicSteps?: PanicStepsOwed;
+  /** The operator's freeze-all: its notices are sent by every bot process (default: on this Redis). */
+  incidents?: Incidents;
   /** Chats whose update a shutdown left unanswered (a set of its own in tests sharing one Redis). */
   restartNotices?: RestartNotices;
 }
@@ -209,6 +213,7 @@ export function createBot(deps: BotDeps): BotParts {
       dropFlowState: async (userId) => void (await deps.redis.del(`${FLOW_STATE_PREFIX}${userId}`)),
     }),
     resendPanicSteps({ ...deps, panicSteps, api: bot.api }),
+    sendIncidentNotices({ ...deps, incidents: deps.incidents ?? createIncidents(deps.redis), api: bot.api }),
     tellRestarted({ ...deps, notices: restartNotices, panicSteps, api: bot.api }),
     cutShort,
   ];

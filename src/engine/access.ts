@@ -3,6 +3,7 @@ import type { RedisClient } from "../infra/redis.js";
 import type { KeyType } from "../policy/api-key.js";
 import { revealAt, type CredentialRecord, type CredentialStatus } from "../stores/credential-store.js";
 import { createKeyDenylist, type KeyDenylist } from "../stores/denylist.js";
+import { createIncidents, frozenBy, type Incidents } from "../stores/incident.js";
 import { followerKeys } from "../infra/redis-keys.js";
 import { SealError, type Sealer } from "../vault/sealer.js";
 
@@ -61,6 +62,8 @@ export interface KeyAccessOptions {
   denylist?: KeyDenylist;
   /** Where refusals are recorded (default: the audit trail on this Redis). */
   audit?: AuditTrail;
+  /** The operator's freeze-all (default: on this Redis): a key stored before it is refused as frozen. */
+  incidents?: Pick<Incidents, "current">;
   /** Where opens and refusals are counted (tests keep theirs apart). */
   openCounts?: string;
   /** The host of an exchange's site as this process is configured; default: the host that accepted the key. */
@@ -77,6 +80,7 @@ export function createKeyAccess(options: KeyAccessOptions): KeyAccess {
     audit = createAuditTrail(redis),
     openCounts = OPEN_COUNTS,
     denylist = createKeyDenylist(redis),
+    incidents = createIncidents(redis),
   } = options;
   /**
    * A count for the operator, best effort: the answer is decided by reads alone, and a Redis that refuses
@@ -88,7 +92,7 @@ export function createKeyAccess(options: KeyAccessOptions): KeyAccess {
     userId: number,
     reason: RefusedOpen["reason"],
     record: CredentialRecord | null,
-    why?: "denied",
+    why?: "denied" | "incident",
   ): Promise<RefusedOpen> {
     await count(`refused:${reason}`);
     const details: Record<string, string> = why ? { reason, why } : { reason };
@@ -118,7 +122,10 @@ export function createKeyAccess(options: KeyAccessOptions): KeyAccess {
       const { record, credentials } = opened;
       if (record.status !== "active") return refuse(userId, record.status, record);
       // Denied as leaked (a copy of it frozen by /panic or the watch, here or in another slot): never handed out, whatever this slot says.
-      if (await denylist.has(record)) return refuse(userId, "frozen", record, "denied");
+      const [denied, incident] = await Promise.all([denylist.has(record), incidents.current()]);
+      if (denied) return refuse(userId, "frozen", record, "denied");
+      // The operator froze every key (freeze-all): out of use from that moment, before the sweep reaches it.
+      if (frozenBy(incident, record)) return refuse(userId, "frozen", record, "incident");
       await count("opened");
       const { ref, exchange, site, keyType, exchangeKeyId, name, maskedKey, permissions, createdAt, expiresAt } =
         record;

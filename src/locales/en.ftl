@@ -258,6 +258,8 @@ panic-frozen = 🧊 Frozen: I no longer use the key { $key } for anything, and I
 panic-not-frozen = ⚠️ I could not freeze your key { $key } just now: our storage is failing. Delete the key in { $link } now: that stops it for good. I keep trying to freeze it here and will tell you when it is done.
 panic-gave-up = ⚠️ I still could not freeze your key { $key }. Delete it in { $link } if you have not yet, then send /panic again in a few minutes.
 panic-raced = Your key changed just as you sent /panic. Please send /panic again.
+incident-reason-default = We are investigating a security problem at this service.
+incident-notice = ⚠️ { $reason } To keep your account safe, I froze your key { $key }: no part of this service can use it any more. Please delete it in Bybit now, then connect a new key with /connect.
 revoke-title = <b>Now revoke the key in Bybit.</b> It takes 30 seconds:
 revoke-step-open = 1. Open <a href="{ $url }">{ $site } → API Management</a>
 revoke-step-find = 2. Find { $key }

@@ -3,6 +3,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { userInfo } from "node:os";
+import { createInterface } from "node:readline/promises";
 import { Queue } from "bullmq";
 import { ConfigError, loadOpsConfig, type OpsConfig } from "../config.js";
 import { createAuditTrail } from "../audit/trail.js";
@@ -16,6 +18,7 @@ import { createSealer } from "../vault/sealer.js";
 import { auditTrail } from "./audit.js";
 import { inspectFollower } from "./inspect.js";
 import { rewrapCommand } from "./rewrap.js";
+import { freezeAll } from "./freeze-all.js";
 import { serviceStats } from "./stats.js";
 
 const HELP = `Usage: npm run ops -- <command>
@@ -30,10 +33,17 @@ const HELP = `Usage: npm run ops -- <command>
                                   each entry still seals, so you know when an older one can go. Refuses
                                   while a running process lacks that entry or does not seal with it yet
                                   (--force: those processes are gone)
+  freeze-all [--reason TEXT] [--yes]
+                                  the service itself is breached: every stored key out of use at once
+                                  (the engine refuses them from this moment), each frozen and denied for
+                                  good, and every follower told, in their language, with the steps to
+                                  delete it in Bybit (sent by the running bot, at Telegram's pace; this
+                                  shows the progress). Asks to type FREEZE unless --yes. Run again: it
+                                  resumes, and no follower is told twice
 
 Reads REDIS_URL, SEAL_KEYS and QUEUE_PREFIX as the service does. Prints nothing secret.`;
 
-const COMMANDS = ["keygen", "inspect", "stats", "audit", "rewrap"];
+const COMMANDS = ["keygen", "inspect", "stats", "audit", "rewrap", "freeze-all"];
 
 const userIdOf = (text: string | undefined) =>
   text !== undefined && /^\d+$/.test(text) ? Number(text) : fail(`not a Telegram user id: ${text ?? "(none)"}`);
@@ -59,6 +69,15 @@ function withDevelopmentDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, REDIS_URL: url, ...(sealKeys ? { SEAL_KEYS: sealKeys } : {}) };
 }
 
+/** Typed FREEZE at the prompt; never asked where no one can answer (no terminal): --yes there. */
+async function confirmed(): Promise<boolean> {
+  if (!process.stdin.isTTY) fail("freeze-all freezes every follower's key: add --yes to run it without a terminal");
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await prompt.question("This freezes EVERY follower's key and tells every follower. Type FREEZE: ");
+  prompt.close();
+  return answer.trim() === "FREEZE";
+}
+
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(2);
@@ -69,6 +88,8 @@ const OPTIONS = {
   since: { type: "string" },
   batch: { type: "string" },
   force: { type: "boolean" },
+  yes: { type: "boolean" },
+  reason: { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -98,6 +119,16 @@ if (command === "keygen") {
 }
 
 if (!COMMANDS.includes(command)) fail(`unknown command: ${command}\n\n${HELP}`);
+// An option given to the wrong command is a mistake worth a word, above all --yes.
+for (const [option, only] of [
+  ["yes", "freeze-all"],
+  ["reason", "freeze-all"],
+  ["batch", "rewrap"],
+  ["force", "rewrap"],
+]) {
+  if (values[option as keyof typeof values] !== undefined && command !== only)
+    fail(`--${option} is an option of ${only}, not of ${command}\n\n${HELP}`);
+}
 // What can be checked without Redis is checked first.
 const inspected = command === "inspect" ? userIdOf(argument) : undefined;
 
@@ -178,6 +209,11 @@ try {
     const done = await rewrapCommand({ ...deps, sealer }, keyring, { batch, force: values.force });
     output = done.report;
     if (!done.ok) process.exitCode = 1;
+  } else if (command === "freeze-all") {
+    if (!values.yes && !(await confirmed())) fail("Nothing was frozen.");
+    const reason = values.reason?.trim() ? values.reason.trim().slice(0, 500) : null;
+    const by = process.env.USER || process.env.LOGNAME || userInfo().username;
+    output = await freezeAll(deps, { reason, by, watchMs: 60 * 60_000 });
   } else if (command === "audit")
     output = await auditTrail(deps, {
       userId: values.user === undefined ? undefined : userIdOf(values.user),

@@ -40,6 +40,8 @@ export interface CredentialRecord {
   createdAt: number;
   expiresAt: number | null;
   connectedAt: number;
+  /** When Redis stored it, on Redis' clock (TIME); null for a key stored before this was kept. */
+  storedAt: number | null;
   status: CredentialStatus;
   /** When Telegram last refused to deliver to this follower (blocked the bot); null while reachable. */
   unreachableSince: number | null;
@@ -80,6 +82,7 @@ export function toRecord(fields: Record<string, string>): CredentialRecord | nul
     createdAt: Number(fields.createdAt),
     expiresAt: fields.expiresAt ? Number(fields.expiresAt) : null,
     connectedAt: Number(fields.connectedAt),
+    storedAt: fields.storedAt ? Number(fields.storedAt) : null,
     status: (fields.status ?? "active") as CredentialStatus,
     unreachableSince: fields.unreachableSince ? Number(fields.unreachableSince) : null,
   };

@@ -2,12 +2,19 @@ import { EMIT_LUA } from "../events/outbox.js";
 
 /** The credential store's Redis scripts: each change to a follower's key in one step, its event with it. */
 
-/** KEYS: slot, panic epoch, outbox. ARGV: the epoch the flow began with, the follower, then field, value pairs. */
+/**
+ * KEYS: slot, panic epoch, outbox. ARGV: the epoch the flow began with, the follower, then field, value
+ * pairs. Returns when it was stored (ms, Redis' clock), or 0 when a /panic came since the epoch.
+ */
 export const SAVE_UNLESS_PANICKED = `${EMIT_LUA}
 if (redis.call("GET", KEYS[2]) or "0") ~= ARGV[1] then return 0 end
 local previous = credentialFields(KEYS[1])
 redis.call("DEL", KEYS[1])
 redis.call("HSET", KEYS[1], unpack(ARGV, 3))
+-- Redis' own clock, shared by every process: what an incident's "stored before" is read against.
+local now = redis.call("TIME")
+local storedAt = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call("HSET", KEYS[1], "storedAt", tostring(storedAt))
 local keyType, permissions, expiresAt = unpack(redis.call("HMGET", KEYS[1], "keyType", "permissions", "expiresAt"))
 local extra = { "keyType", keyType, "permissions", permissions, "expiresAt", expiresAt }
 if previous[2] ~= "" then
@@ -16,7 +23,7 @@ if previous[2] ~= "" then
   for _, value in ipairs(was) do table.insert(extra, value) end
 end
 emit(KEYS[3], event(previous[2] ~= "" and "rotated" or "connected", ARGV[2], KEYS[1], extra))
-return 1`;
+return storedAt`;
 
 /** The event each status change makes. */
 const STATUS_EVENTS = `local STATUS_EVENTS = { active = "readable", unreadable = "unreadable", expired = "expired", frozen = "frozen", deleted = "deleted" }`;

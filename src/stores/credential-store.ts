@@ -105,6 +105,7 @@ export function createCredentialStore(
         createdAt: facts.createdAt,
         expiresAt: facts.expiresAt,
         connectedAt,
+        storedAt: null,
         status: "active",
         unreachableSince: null,
       };
@@ -148,7 +149,7 @@ export function createCredentialStore(
         await holders.release(userId, record, { token: claim }).catch(() => undefined);
         throw error;
       }
-      if (saved !== 1) {
+      if (typeof saved !== "number" || saved === 0) {
         await holders.release(userId, record, { token: claim });
         return null;
       }
@@ -156,7 +157,7 @@ export function createCredentialStore(
       await events?.nudge(userId).catch(() => undefined);
       if (previous && digestOf(previous) !== digestOf(record))
         await holders.release(userId, previous, "own").catch(() => undefined);
-      return record;
+      return { ...record, storedAt: saved };
     },
 
     async panicEpoch(userId) {

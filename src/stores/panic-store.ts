@@ -59,7 +59,10 @@ const panicKey = (userId: number, ref: string) => followerKeys(userId).panic(ref
 const revokedKey = (userId: number) => followerKeys(userId).revokedKey;
 export const snapshotContext = (userId: number, ref: string) => `user=${userId}|purpose=panic-snapshot|flow=${ref}`;
 
-/** KEYS: slot, flow, index, outbox. ARGV: ref, frozenAt, ttl, the follower. Moves the hash whole, seal included (its seal binds follower and key, not place). */
+/**
+ * KEYS: slot, flow, index, outbox. ARGV: ref, frozenAt, ttl, the follower, who froze it (panic, incident).
+ * Moves the hash whole, seal included (its seal binds follower and key, not place).
+ */
 const FREEZE = `${EMIT_LUA}
 if redis.call("HGET", KEYS[1], "ref") ~= ARGV[1] then return 0 end
 local fields = redis.call("HGETALL", KEYS[1])
@@ -70,8 +73,24 @@ redis.call("EXPIRE", KEYS[2], ARGV[3])
 redis.call("DEL", KEYS[1])
 redis.call("SADD", KEYS[3], ARGV[1])
 redis.call("EXPIRE", KEYS[3], ARGV[3])
-emit(KEYS[4], event("frozen", ARGV[4], KEYS[2], { "by", "panic" }))
+emit(KEYS[4], event("frozen", ARGV[4], KEYS[2], { "by", ARGV[5] }))
 return 1`;
+
+/**
+ * Moves the follower's key `ref` out of their slot into a flow of its own, frozen, with its "frozen"
+ * event (`by`: who froze it). False when the slot no longer holds that key.
+ */
+export async function freezeIntoFlow(
+  redis: RedisClient,
+  userId: number,
+  ref: string,
+  frozenAt: number,
+  by: "panic" | "incident",
+): Promise<boolean> {
+  const keys = [credentialKey(userId), panicKey(userId, ref), panicIndexKey(userId), outboxOf(userId)];
+  const args = [ref, String(frozenAt), PANIC_TTL_SECONDS, userId, by];
+  return (await redis.eval(FREEZE, keys.length, ...keys, ...args)) === 1;
+}
 
 /**
  * KEYS: flow, index, facts, outbox. ARGV: ref, the follower, whether Bybit confirmed the key
@@ -118,19 +137,7 @@ export function createPanicStore(redis: RedisClient, sealer: Sealer, events?: Ev
 
   return {
     async freeze(userId, ref, frozenAt) {
-      const moved = await redis.eval(
-        FREEZE,
-        4,
-        credentialKey(userId),
-        panicKey(userId, ref),
-        panicIndexKey(userId),
-        outboxOf(userId),
-        ref,
-        String(frozenAt),
-        PANIC_TTL_SECONDS,
-        userId,
-      );
-      if (moved !== 1) return null;
+      if (!(await freezeIntoFlow(redis, userId, ref, frozenAt, "panic"))) return null;
       await events?.nudge(userId);
       return flow(userId, ref);
     },

@@ -21,6 +21,11 @@ export function panicTexts(lang: Lang) {
   const e = escapeHtml;
   return {
     panicNoKey: t("panic-no-key", { link }),
+    incidentNotice: (reason: string | null, record: CredentialRecord) =>
+      t("incident-notice", {
+        reason: reason === null ? t("incident-reason-default") : escapeHtml(reason),
+        key: key(record),
+      }),
     panicFrozen: (record: CredentialRecord) => t("panic-frozen", { key: key(record) }),
     panicRaced: t("panic-raced"),
     revokeSteps: (record: CredentialRecord) =>

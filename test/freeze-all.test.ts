@@ -1,0 +1,104 @@
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { followerKeys } from "../src/infra/redis-keys.js";
+import { canaryCredentials } from "./support/canaries.js";
+import { engineAccess } from "./support/engine-access.js";
+import { repliesUntil } from "./support/flows.js";
+import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
+import { useOwnRedis } from "./support/own-redis.js";
+
+// Issue 25: `npm run ops -- freeze-all` through the real command, beside a running bot. A redis-server
+// of this file's own: the command freezes every key in its Redis.
+const own = useOwnRedis();
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ redisTarget: { url: own.url }, telegramLimits: ROOMY_CHATS });
+});
+afterAll(() => h.stop());
+
+/** `npm run ops -- freeze-all …` as an operator runs it against this Redis. */
+function ops(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const { REDIS_URL: _url, REDIS_CLUSTER_NODES: _nodes, SEAL_KEYS: _keys, NODE_ENV: _env, ...inherited } = process.env;
+  const child = spawn(process.execPath, ["--import", "tsx", "src/ops/cli.ts", ...args], {
+    env: { ...inherited, REDIS_URL: own.url, USER: "operator-ann" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  return new Promise((resolve) => child.once("exit", (code) => resolve({ code, out, err })));
+}
+
+async function connected(follower: Follower, site = "global") {
+  const creds = canaryCredentials();
+  h.bybitSites.site(site).addKey(creds);
+  follower.say("/connect");
+  await follower.reply();
+  follower.say(`${creds.apiKey} ${creds.apiSecret}`);
+  await repliesUntil(follower, "✅");
+  return { follower, creds, record: (await h.credentials.current(follower.user.id))! };
+}
+
+describe("npm run ops -- freeze-all", () => {
+  it("takes every key out of use, freezes and denies each, and tells each follower once, in their language", async () => {
+    const access = engineAccess(h);
+    const alice = await connected(h.follower());
+    const boris = await connected(h.follower({ languageCode: "ru" }));
+    const carol = await connected(h.follower(), "tr");
+    const dave = h.follower();
+    for (const { follower } of [alice, boris, carol]) expect((await access.open(follower.user.id)).ok).toBe(true);
+
+    // Without a terminal and without --yes, nothing is frozen.
+    const refused = await ops(["freeze-all"]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain("add --yes");
+    expect((await access.open(alice.follower.user.id)).ok).toBe(true);
+
+    const run = await ops(["freeze-all", "--yes", "--reason", "Our server was breached <today>."]);
+    expect(run.code).toBe(0);
+    expect(run.out).toContain("Frozen now: 3");
+    expect(run.out).toContain("Every follower with a key was told (3).");
+    for (const { follower, record } of [alice, boris, carol]) {
+      expect(await access.open(follower.user.id)).toEqual({ ok: false, reason: "frozen" });
+      const events = await h.redis.xrange(followerKeys(follower.user.id).outbox, "-", "+");
+      expect(events.map(([, fields]) => fields.join(" "))).toContainEqual(
+        expect.stringMatching(new RegExp(`^type frozen .* ref ${record.ref} .* by incident`)),
+      );
+    }
+
+    const english = await repliesUntil(alice.follower, "Now revoke the key in Bybit");
+    expect(english.at(-1)).toContain("⚠️ Our server was breached &lt;today&gt;. To keep your account safe, I froze");
+    expect(english.at(-1)).toContain(alice.record.maskedKey);
+    const russian = await repliesUntil(boris.follower, "Bybit → API Management");
+    expect(russian.at(-1)).toContain("я заморозил ваш ключ");
+    const turkish = await repliesUntil(carol.follower, "API Management");
+    expect(turkish.at(-1)).toContain('<a href="https://www.bybit.tr/app/user/api-management">Bybit Turkey');
+    expect(h.telegram.botMessages(dave.chat.id)).toEqual([]);
+
+    // Run again: resumed, nothing frozen again, nobody told twice.
+    const again = await ops(["freeze-all", "--yes"]);
+    expect(again.out).toContain("Resumed the incident");
+    expect(again.out).toContain("Frozen now: 0");
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (const { follower } of [alice, boris, carol])
+      expect(h.telegram.botMessages(follower.chat.id).filter((m) => String(m.text).includes("⚠️"))).toHaveLength(1);
+
+    // The notice's button checks with Bybit, as /panic's does; a new key works as ever.
+    h.bybit.revoke(alice.creds.apiKey);
+    const notice = h.telegram.botMessages(alice.follower.chat.id).find((m) => String(m.text).includes("⚠️"))!;
+    const data = JSON.stringify(notice.reply_markup).match(/panic:deleted:[\w-]+/)![0];
+    h.telegram.pressButton(alice.follower.user, notice, data);
+    await repliesUntil(alice.follower, "✅ Verified");
+    await repliesUntil(alice.follower, "What to do next");
+    const fresh = canaryCredentials();
+    h.bybit.addKey(fresh);
+    alice.follower.say("/connect");
+    await repliesUntil(alice.follower, "Let’s connect");
+    alice.follower.say(`${fresh.apiKey} ${fresh.apiSecret}`);
+    await repliesUntil(alice.follower, "✅ Connected");
+    expect((await access.open(alice.follower.user.id)).ok).toBe(true);
+    const audit = (await h.redis.xrange("{audit}:stream", "-", "+")).map(([, fields]) => fields.join(" "));
+    expect(audit).toContainEqual(expect.stringMatching(/freeze-all-swept.*operator-ann/));
+  }, 60_000);
+});
