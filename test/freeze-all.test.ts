@@ -91,6 +91,11 @@ describe("npm run ops -- freeze-all", () => {
     h.telegram.pressButton(alice.follower.user, notice, data);
     await repliesUntil(alice.follower, "✅ Verified");
     await repliesUntil(alice.follower, "What to do next");
+    const stats = await ops(["stats"]);
+    expect(stats.out).toMatch(
+      /incident \(freeze-all\) of .* by operator-ann: 3 keys frozen, 3 followers told, 0 notices/,
+    );
+    expect(stats.out).toContain("deleted in Bybit, confirmed: 1; still to delete (flow open): 2;");
     const fresh = canaryCredentials();
     h.bybit.addKey(fresh);
     alice.follower.say("/connect");

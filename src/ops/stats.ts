@@ -1,5 +1,6 @@
 import { scanKeys } from "../infra/redis.js";
 import { when, type OpsDeps } from "./deps.js";
+import { incidentLines } from "./incident-status.js";
 
 /** Followers by key status, reminders and key watches pending, the oldest reminder due, events waiting. */
 export async function serviceStats(deps: OpsDeps): Promise<string> {
@@ -18,6 +19,7 @@ export async function serviceStats(deps: OpsDeps): Promise<string> {
     redis.xlen(deps.events.stream),
   ]);
   const total = [...byStatus.values()].reduce((sum, count) => sum + count, 0);
+  const incident = await incidentLines(deps);
   const first = oldest[0];
   return [
     `followers with a key: ${total}${[...byStatus]
@@ -28,5 +30,6 @@ export async function serviceStats(deps: OpsDeps): Promise<string> {
     `oldest reminder due: ${first ? when(first.timestamp + (first.opts.delay ?? 0)) : "none"}`,
     `key watch: ${schedulers} keys watched; ${(watches.waiting ?? 0) + (watches.delayed ?? 0)} looks waiting, ${watches.failed} failed`,
     `key events: ${pendingFollowers} followers with events waiting for the relay; ${streamLength} in the engine's stream`,
+    ...incident,
   ].join("\n");
 }
