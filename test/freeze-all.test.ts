@@ -1,6 +1,9 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
 import { followerKeys } from "../src/infra/redis-keys.js";
+import { createCredentialStore } from "../src/stores/credential-store.js";
+import { GLOBAL_BYBIT, tradeOnlyFacts } from "./support/fake-bybit.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { engineAccess } from "./support/engine-access.js";
 import { repliesUntil } from "./support/flows.js";
@@ -16,8 +19,11 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-/** `npm run ops -- freeze-all …` as an operator runs it against this Redis. */
-function ops(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+/** `npm run ops -- freeze-all …` as an operator runs it against this Redis; `kill` ends it when it says so. */
+function ops(
+  args: string[],
+  kill?: () => Promise<boolean>,
+): Promise<{ code: number | null; out: string; err: string }> {
   const { REDIS_URL: _url, REDIS_CLUSTER_NODES: _nodes, SEAL_KEYS: _keys, NODE_ENV: _env, ...inherited } = process.env;
   const child = spawn(process.execPath, ["--import", "tsx", "src/ops/cli.ts", ...args], {
     env: { ...inherited, REDIS_URL: own.url, USER: "operator-ann" },
@@ -27,6 +33,14 @@ function ops(args: string[]): Promise<{ code: number | null; out: string; err: s
   let err = "";
   child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  if (kill) {
+    const watch = setInterval(() => {
+      void kill().then((now) => {
+        if (now && child.exitCode === null) child.kill("SIGKILL");
+      });
+    }, 5);
+    child.once("exit", () => clearInterval(watch));
+  }
   return new Promise((resolve) => child.once("exit", (code) => resolve({ code, out, err })));
 }
 
@@ -106,4 +120,28 @@ describe("npm run ops -- freeze-all", () => {
     const audit = (await h.redis.xrange("{audit}:stream", "-", "+")).map(([, fields]) => fields.join(" "));
     expect(audit).toContainEqual(expect.stringMatching(/freeze-all-swept.*operator-ann/));
   }, 60_000);
+
+  it("killed mid-sweep and run again, freezes every key and tells each follower exactly once", async () => {
+    await h.redis.del("{incident}:state", "{incident}:frozen", "{incident}:notices");
+    const store = createCredentialStore(h.redis, h.sealer);
+    const followers = Array.from({ length: 120 }, () => h.follower());
+    for (const [index, follower] of followers.entries()) {
+      const facts = tradeOnlyFacts({ id: `incident-${index}-${randomUUID()}`, name: `key ${index}` });
+      await store.save(follower.user.id, canaryCredentials(), GLOBAL_BYBIT, facts, Date.now(), 0);
+    }
+    // kill -9 once the sweep has frozen some keys, well before all.
+    const killed = await ops(["freeze-all", "--yes"], async () => (await h.redis.scard("{incident}:frozen")) >= 20);
+    expect(killed.code).toBeNull();
+    expect(await h.redis.scard("{incident}:frozen")).toBeLessThan(120);
+    const resumed = await ops(["freeze-all", "--yes"]);
+    expect(resumed.out).toContain("Resumed the incident");
+    expect(resumed.out).toContain("Every follower with a key was told");
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const access = engineAccess(h);
+    for (const follower of followers) {
+      const notices = h.telegram.botMessages(follower.chat.id).filter((m) => String(m.text).includes("⚠️"));
+      expect(notices, String(follower.user.id)).toHaveLength(1);
+      expect(await access.open(follower.user.id)).toEqual({ ok: false, reason: "frozen" });
+    }
+  }, 90_000);
 });
