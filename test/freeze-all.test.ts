@@ -145,3 +145,33 @@ describe("npm run ops -- freeze-all", () => {
     }
   }, 90_000);
 });
+
+describe("freeze-all, a second breach after the first", () => {
+  it("a later run says how to freeze the keys connected since, and --new freezes them", async () => {
+    await h.redis.del("{incident}:state", "{incident}:frozen", "{incident}:notices");
+    const store = createCredentialStore(h.redis, h.sealer);
+    const save = (follower: Follower, name: string) =>
+      store.save(follower.user.id, canaryCredentials(), GLOBAL_BYBIT, tradeOnlyFacts({ id: randomUUID(), name }), 0, 0);
+    const [first, later] = [h.follower(), h.follower()];
+    await save(first, "before the first");
+    expect((await ops(["freeze-all", "--yes"])).out).toContain("Every follower with a key was told");
+    await save(later, "connected since");
+    const access = engineAccess(h);
+    expect((await access.open(later.user.id)).ok).toBe(true);
+
+    // Months later, breached again: the operator runs the same command.
+    const again = await ops(["freeze-all", "--yes", "--reason", "Breached again."]);
+    expect(again.out).toContain("Resumed the incident");
+    expect(again.out).toContain("Keys connected since then are in use: to freeze them too, run freeze-all --new");
+    expect((await access.open(later.user.id)).ok).toBe(true);
+
+    const second = await ops(["freeze-all", "--yes", "--new", "--reason", "Breached again."]);
+    expect(second.code).toBe(0);
+    expect(second.out).toContain("Frozen now: 1");
+    expect(await access.open(later.user.id)).toEqual({ ok: false, reason: "frozen" });
+    expect((await repliesUntil(later, "Now revoke the key in Bybit")).at(-1)).toContain("⚠️ Breached again.");
+    const notices = (follower: Follower) =>
+      h.telegram.botMessages(follower.chat.id).filter((m) => String(m.text).includes("⚠️"));
+    expect(notices(first)).toHaveLength(1);
+  }, 60_000);
+});

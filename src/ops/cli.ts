@@ -33,13 +33,14 @@ const HELP = `Usage: npm run ops -- <command>
                                   each entry still seals, so you know when an older one can go. Refuses
                                   while a running process lacks that entry or does not seal with it yet
                                   (--force: those processes are gone)
-  freeze-all [--reason TEXT] [--yes]
+  freeze-all [--reason TEXT] [--yes] [--new]
                                   the service itself is breached: every stored key out of use at once
                                   (the engine refuses them from this moment), each frozen and denied for
                                   good, and every follower told, in their language, with the steps to
                                   delete it in Bybit (sent by the running bot, at Telegram's pace; this
                                   shows the progress). Asks to type FREEZE unless --yes. Run again: it
-                                  resumes, and no follower is told twice
+                                  resumes, and no follower is told twice; --new: breached again, a new
+                                  incident that freezes the keys connected since the last one too
 
 Reads REDIS_URL, SEAL_KEYS and QUEUE_PREFIX as the service does. Prints nothing secret.`;
 
@@ -90,6 +91,7 @@ const OPTIONS = {
   force: { type: "boolean" },
   yes: { type: "boolean" },
   reason: { type: "string" },
+  new: { type: "boolean" },
   help: { type: "boolean" },
 } as const;
 
@@ -123,6 +125,7 @@ if (!COMMANDS.includes(command)) fail(`unknown command: ${command}\n\n${HELP}`);
 for (const [option, only] of [
   ["yes", "freeze-all"],
   ["reason", "freeze-all"],
+  ["new", "freeze-all"],
   ["batch", "rewrap"],
   ["force", "rewrap"],
 ]) {
@@ -213,7 +216,7 @@ try {
     if (!values.yes && !(await confirmed())) fail("Nothing was frozen.");
     const reason = values.reason?.trim() ? values.reason.trim().slice(0, 500) : null;
     const by = process.env.USER || process.env.LOGNAME || userInfo().username;
-    output = await freezeAll(deps, { reason, by, watchMs: 60 * 60_000 });
+    output = await freezeAll(deps, { reason, fresh: values.new, by, watchMs: 60 * 60_000 });
   } else if (command === "audit")
     output = await auditTrail(deps, {
       userId: values.user === undefined ? undefined : userIdOf(values.user),

@@ -9,6 +9,8 @@ import { progressBar } from "./progress.js";
 
 export interface FreezeAllOptions {
   reason: string | null;
+  /** A new breach: a new incident, not the last one resumed. */
+  fresh?: boolean;
   /** Who runs it, for the audit trail. */
   by: string;
   /** How long to watch the notices go out; 0: not at all. */
@@ -32,7 +34,7 @@ export async function freezeAll(deps: OpsDeps, options: FreezeAllOptions): Promi
   const denylist = createKeyDenylist(redis);
   const outbox = createEventOutbox(redis, deps.events);
   const wanted: Incident = { frozenBefore: await redisNow(redis), reason: options.reason, by: options.by };
-  const { incident, resumed } = await incidents.begin(wanted);
+  const { incident, resumed } = await incidents.begin(wanted, options.fresh);
   await deps.audit.record({
     type: "freeze-all-started",
     details: { by: options.by, resumed: resumed ? "yes" : "no", frozenBefore: incident.frozenBefore },
@@ -60,6 +62,7 @@ export async function freezeAll(deps: OpsDeps, options: FreezeAllOptions): Promi
     `${resumed ? "Resumed the incident" : "Incident"} of ${when(incident.frozenBefore)}: every key stored before then ` +
       `is out of use. Frozen now: ${frozen}; frozen by this incident in all: ${counts.frozen}.`,
   ];
+  if (resumed) lines.push("Keys connected since then are in use: to freeze them too, run freeze-all --new.");
   if (options.watchMs > 0) lines.push(await watchNotices(deps, counts.frozen, options));
   return lines.join("\n");
 }

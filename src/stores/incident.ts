@@ -18,8 +18,11 @@ export interface Incident {
 }
 
 export interface Incidents {
-  /** Begins the incident, or (a run killed and started again) returns the one under way, unchanged. */
-  begin(incident: Incident): Promise<{ incident: Incident; resumed: boolean }>;
+  /**
+   * Begins the incident, or (a run killed and started again) returns the one under way, unchanged;
+   * `fresh`: a new breach, a new incident in its place (keys stored since the last one frozen too).
+   */
+  begin(incident: Incident, fresh?: boolean): Promise<{ incident: Incident; resumed: boolean }>;
   current(): Promise<Incident | null>;
   /** Notices owed, follower by follower: `owe` at 0 is due at once; `sent` once Telegram took it. */
   notices: PanicStepsOwed;
@@ -54,12 +57,14 @@ export function createIncidents(redis: RedisClient, keys: typeof INCIDENT_KEYS =
     return { frozenBefore: Number(fields.frozenBefore), reason: fields.reason || null, by: fields.by ?? "" };
   };
   return {
-    async begin(incident) {
+    async begin(incident, fresh = false) {
       const fields = {
         frozenBefore: String(incident.frozenBefore),
         reason: incident.reason ?? "",
         by: incident.by,
       };
+      // The notices the last incident still owes stay owed; its counts give way to this one's.
+      if (fresh) await redis.del(keys.state, keys.frozen);
       // HSETNX on the marker field: of two runs, the first one's time holds.
       const created = await redis.hsetnx(keys.state, "frozenBefore", fields.frozenBefore);
       if (created === 1) await redis.hset(keys.state, { reason: fields.reason, by: fields.by });
