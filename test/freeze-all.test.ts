@@ -174,4 +174,17 @@ describe("freeze-all, a second breach after the first", () => {
       h.telegram.botMessages(follower.chat.id).filter((m) => String(m.text).includes("⚠️"));
     expect(notices(first)).toHaveLength(1);
   }, 60_000);
+
+  it("a --reason too long to send is cut whole characters at a time, and the operator is told", async () => {
+    const store = createCredentialStore(h.redis, h.sealer);
+    const follower = h.follower();
+    const facts = tradeOnlyFacts({ id: randomUUID(), name: "long reason" });
+    await store.save(follower.user.id, canaryCredentials(), GLOBAL_BYBIT, facts, 0, 0);
+    const reason = `${"a".repeat(499)}🔥 and the rest of a long story`;
+    const run = await ops(["freeze-all", "--yes", "--new", "--reason", reason]);
+    expect(run.out).toContain("--reason is 529 characters: cut to 500 for the followers.");
+    const notice = (await repliesUntil(follower, "Now revoke the key in Bybit")).at(-1)!;
+    expect(notice).toContain(`⚠️ ${"a".repeat(499)}… To keep your account safe`);
+    expect(notice).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  }, 60_000);
 });

@@ -18,7 +18,7 @@ import { createSealer } from "../vault/sealer.js";
 import { auditTrail } from "./audit.js";
 import { inspectFollower } from "./inspect.js";
 import { rewrapCommand } from "./rewrap.js";
-import { freezeAll } from "./freeze-all.js";
+import { freezeAll, reasonOf } from "./freeze-all.js";
 import { serviceStats } from "./stats.js";
 
 const HELP = `Usage: npm run ops -- <command>
@@ -214,7 +214,8 @@ try {
     if (!done.ok) process.exitCode = 1;
   } else if (command === "freeze-all") {
     if (!values.yes && !(await confirmed())) fail("Nothing was frozen.");
-    const reason = values.reason?.trim() ? values.reason.trim().slice(0, 500) : null;
+    const { reason, note } = reasonOf(values.reason);
+    if (note) process.stdout.write(`${note}\n`);
     const by = process.env.USER || process.env.LOGNAME || userInfo().username;
     output = await freezeAll(deps, { reason, fresh: values.new, by, watchMs: 60 * 60_000 });
   } else if (command === "audit")

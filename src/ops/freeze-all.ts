@@ -19,6 +19,20 @@ export interface FreezeAllOptions {
   stallMs?: number;
 }
 
+/** The longest reason followers are shown, in characters (code points): the notice stays well within Telegram's. */
+export const REASON_MAX = 500;
+
+/** The reason as followers see it: trimmed, null when empty, cut whole characters at a time, with "…" when cut. */
+export function reasonOf(given: string | undefined): { reason: string | null; note: string | null } {
+  const chars = [...(given?.trim() ?? "")];
+  if (chars.length === 0) return { reason: null, note: null };
+  if (chars.length <= REASON_MAX) return { reason: chars.join(""), note: null };
+  return {
+    reason: `${chars.slice(0, REASON_MAX - 1).join("")}…`,
+    note: `--reason is ${chars.length} characters: cut to ${REASON_MAX} for the followers.`,
+  };
+}
+
 /**
  * Freezes every stored key at once and has every follower with one told, for the day the service
  * itself is breached. From the moment the incident begins, the engine's access module refuses every
