@@ -107,7 +107,7 @@ describe("npm run ops -- freeze-all", () => {
     await repliesUntil(alice.follower, "What to do next");
     const stats = await ops(["stats"]);
     expect(stats.out).toMatch(
-      /incident \(freeze-all\) of .* by operator-ann: 3 keys frozen, 3 followers told, 0 notices/,
+      /incident \(freeze-all\) of .* by operator-ann: 3 keys frozen, 3 followers told, 0 could not be reached, 0 notices/,
     );
     expect(stats.out).toContain("deleted in Bybit, confirmed: 1; still to delete (flow open): 2;");
     const fresh = canaryCredentials();
@@ -186,5 +186,21 @@ describe("freeze-all, a second breach after the first", () => {
     const notice = (await repliesUntil(follower, "Now revoke the key in Bybit")).at(-1)!;
     expect(notice).toContain(`⚠️ ${"a".repeat(499)}… To keep your account safe`);
     expect(notice).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  }, 60_000);
+
+  it("a follower who blocked the bot is not counted as told: the operator learns whom to chase", async () => {
+    const store = createCredentialStore(h.redis, h.sealer);
+    const [told, blocked] = [h.follower(), h.follower()];
+    for (const follower of [told, blocked]) {
+      const facts = tradeOnlyFacts({ id: randomUUID(), name: "blocked or not" });
+      await store.save(follower.user.id, canaryCredentials(), GLOBAL_BYBIT, facts, 0, 0);
+    }
+    h.telegram.blockBot(blocked.chat.id);
+    const run = await ops(["freeze-all", "--yes", "--new"]);
+    expect(run.out).toContain(
+      "Every notice is out: 1 follower told; 1 could not be reached (blocked the bot, or never started it)",
+    );
+    const stats = await ops(["stats"]);
+    expect(stats.out).toMatch(/2 keys frozen, 1 followers told, 1 could not be reached, 0 notices still owed/);
   }, 60_000);
 });

@@ -103,5 +103,11 @@ async function watchNotices(deps: OpsDeps, total: number, options: FreezeAllOpti
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   bar.end();
-  return `Every follower with a key was told (${total}).`;
+  const { unreachable } = await incidents.counts();
+  if (unreachable === 0) return `Every follower with a key was told (${total}).`;
+  const told = Math.max(0, total - unreachable);
+  return (
+    `Every notice is out: ${told} follower${told === 1 ? "" : "s"} told; ${unreachable} could not be reached ` +
+    `(blocked the bot, or never started it): their keys are frozen all the same; reach them another way.`
+  );
 }

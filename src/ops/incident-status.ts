@@ -10,7 +10,7 @@ export async function incidentLines(deps: OpsDeps): Promise<string[]> {
   const incidents = createIncidents(deps.redis);
   const incident = await incidents.current();
   if (!incident) return [];
-  const [{ owed }, frozen] = await Promise.all([incidents.counts(), incidents.frozenKeys()]);
+  const [{ owed, unreachable }, frozen] = await Promise.all([incidents.counts(), incidents.frozenKeys()]);
   let open = 0;
   let verified = 0;
   for (const [userId, ref] of frozen) {
@@ -20,7 +20,8 @@ export async function incidentLines(deps: OpsDeps): Promise<string[]> {
   }
   return [
     `incident (freeze-all) of ${when(incident.frozenBefore)} by ${incident.by}: ${frozen.length} keys frozen, ` +
-      `${frozen.length - Math.min(owed, frozen.length)} followers told, ${owed} notices still owed`,
+      `${Math.max(0, frozen.length - owed - unreachable)} followers told, ${unreachable} could not be reached, ` +
+      `${owed} notices still owed`,
     `  deleted in Bybit, confirmed: ${verified}; still to delete (flow open): ${open}; ` +
       `ended unconfirmed (forgotten, or a day passed): ${frozen.length - open - verified}`,
   ];

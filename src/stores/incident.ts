@@ -28,7 +28,9 @@ export interface Incidents {
   notices: PanicStepsOwed;
   /** Records a key frozen by the incident (for the counts). */
   frozen(userId: number, ref: string): Promise<void>;
-  counts(): Promise<{ frozen: number; owed: number }>;
+  /** Records a follower no notice can reach (blocked the bot, or never started it): not told. */
+  unreachable(userId: number, ref: string): Promise<void>;
+  counts(): Promise<{ frozen: number; owed: number; unreachable: number }>;
   /** The frozen keys, as `[userId, ref]`. */
   frozenKeys(): Promise<[number, string][]>;
 }
@@ -47,6 +49,7 @@ export const INCIDENT_KEYS = {
   state: "{incident}:state",
   notices: "{incident}:notices",
   frozen: "{incident}:frozen",
+  unreachable: "{incident}:unreachable",
 } as const;
 
 /** `keys`: elsewhere than production's, where processes must not share theirs. */
@@ -64,7 +67,7 @@ export function createIncidents(redis: RedisClient, keys: typeof INCIDENT_KEYS =
         by: incident.by,
       };
       // The notices the last incident still owes stay owed; its counts give way to this one's.
-      if (fresh) await redis.del(keys.state, keys.frozen);
+      if (fresh) await redis.del(keys.state, keys.frozen, keys.unreachable);
       // HSETNX on the marker field: of two runs, the first one's time holds.
       const created = await redis.hsetnx(keys.state, "frozenBefore", fields.frozenBefore);
       if (created === 1) await redis.hset(keys.state, { reason: fields.reason, by: fields.by });
@@ -75,9 +78,16 @@ export function createIncidents(redis: RedisClient, keys: typeof INCIDENT_KEYS =
     async frozen(userId, ref) {
       await redis.sadd(keys.frozen, `${userId} ${ref}`);
     },
+    async unreachable(userId, ref) {
+      await redis.sadd(keys.unreachable, `${userId} ${ref}`);
+    },
     async counts() {
-      const [frozen, owed] = await Promise.all([redis.scard(keys.frozen), redis.zcard(keys.notices)]);
-      return { frozen, owed };
+      const [frozen, owed, unreachable] = await Promise.all([
+        redis.scard(keys.frozen),
+        redis.zcard(keys.notices),
+        redis.scard(keys.unreachable),
+      ]);
+      return { frozen, owed, unreachable };
     },
     async frozenKeys() {
       return (await redis.smembers(keys.frozen)).map((member) => {

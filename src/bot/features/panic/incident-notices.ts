@@ -48,6 +48,7 @@ export function sendIncidentNotices(deps: IncidentNoticeDeps): { start(): void; 
       // Blocked the bot, or never started it: no notice can reach them; the key is frozen all the same.
       if (code === 403 || code === 400) {
         deps.logger.warn({ userId: owed.userId, code }, "an incident notice cannot reach its follower");
+        await deps.incidents.unreachable(owed.userId, owed.ref);
         return deps.incidents.notices.sent(owed);
       }
       deps.logger.warn({ err: error, userId: owed.userId }, "an incident notice failed; trying again");
