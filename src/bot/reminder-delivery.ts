@@ -42,6 +42,14 @@ export function createWatchNotice(
 
 const GONE = /chat not found|user is deactivated|bot was blocked|bot can't initiate/i;
 
+/**
+ * 403: blocked by the follower; a 400 that says the chat or user is gone. Neither improves with retries.
+ * Any other 400 is ours (a message Telegram can't parse).
+ */
+export const followerGone = (error: unknown): boolean =>
+  error instanceof GrammyError &&
+  (error.error_code === 403 || (error.error_code === 400 && GONE.test(error.description)));
+
 /** One background message to a follower's private chat, and what Telegram made of it. */
 async function deliver(api: Api, chatId: number, text: string, keyboard?: InlineKeyboard): Promise<DeliveryOutcome> {
   try {
@@ -55,10 +63,8 @@ async function deliver(api: Api, chatId: number, text: string, keyboard?: Inline
     if (error instanceof HttpError) return { delivered: false, transient: true };
     if (!(error instanceof GrammyError)) throw error;
     if (error.error_code === 429) return { delivered: false, retryAfterMs: (error.parameters.retry_after ?? 1) * 1000 };
-    // 403: blocked by the follower; a 400 that says the chat or user is gone. Neither improves with
-    // retries. Any other 400 is ours (a message Telegram can't parse): retried, and logged when final.
-    if (error.error_code === 403 || (error.error_code === 400 && GONE.test(error.description)))
-      return { delivered: false, unreachable: true };
+    // Any other 400 is ours: retried, and logged when final.
+    if (followerGone(error)) return { delivered: false, unreachable: true };
     return { delivered: false, transient: true };
   }
 }

@@ -4,6 +4,7 @@ import type { FollowerLanguages } from "../../../stores/follower-language.js";
 import type { Incidents } from "../../../stores/incident.js";
 import type { PanicStore } from "../../../stores/panic-store.js";
 import { textsFor } from "../../texts.js";
+import { followerGone } from "../../reminder-delivery.js";
 import { revokeKeyboard } from "./resend-steps.js";
 
 export interface IncidentNoticeDeps {
@@ -23,6 +24,7 @@ const LEASE_MS = 60_000;
 /** A notice owed this recently may be for a key the sweep is freezing this very moment: left a moment. */
 const SETTLE_MS = 1000;
 const IDLE_MS = 1000;
+const RETRY_MS = 60_000;
 
 /**
  * Sends the notices of `npm run ops -- freeze-all` (stores/incident.ts): to each follower whose key it
@@ -44,15 +46,16 @@ export function sendIncidentNotices(deps: IncidentNoticeDeps): { start(): void; 
     try {
       await deps.api.sendMessage(owed.userId, text, { ...STEPS, reply_markup: revokeKeyboard(texts, owed.ref) });
     } catch (error) {
-      const code = (error as { error_code?: number }).error_code;
       // Blocked the bot, or never started it: no notice can reach them; the key is frozen all the same.
-      if (code === 403 || code === 400) {
-        deps.logger.warn({ userId: owed.userId, code }, "an incident notice cannot reach its follower");
+      if (followerGone(error)) {
+        deps.logger.warn({ userId: owed.userId }, "an incident notice cannot reach its follower");
         await deps.incidents.unreachable(owed.userId, owed.ref);
         return deps.incidents.notices.sent(owed);
       }
-      deps.logger.warn({ err: error, userId: owed.userId }, "an incident notice failed; trying again");
-      return deps.incidents.notices.owe(owed, Date.now());
+      // Anything else (Telegram down past the send path's retries, a message it refuses): again in a minute,
+      // not at once, so that a refusal that lasts does not spin.
+      deps.logger.warn({ err: error, userId: owed.userId }, "an incident notice failed; trying again in a minute");
+      return deps.incidents.notices.owe(owed, Date.now() + RETRY_MS);
     }
     // Taken by Telegram: owed no more.
     await deps.incidents.notices.sent(owed);
