@@ -203,4 +203,29 @@ describe("freeze-all, a second breach after the first", () => {
     const stats = await ops(["stats"]);
     expect(stats.out).toMatch(/2 keys frozen, 1 followers told, 1 could not be reached, 0 notices still owed/);
   }, 60_000);
+
+  it("Redis at its memory limit: one line saying what holds and what to do, then a run that finishes", async () => {
+    await h.redis.del("{incident}:state", "{incident}:frozen", "{incident}:notices", "{incident}:unreachable");
+    const follower = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey(creds);
+    follower.say("/connect");
+    await follower.reply();
+    follower.say(`${creds.apiKey} ${creds.apiSecret}`);
+    await repliesUntil(follower, "✅ Connected");
+    await own.redis.config("SET", "maxmemory", "1");
+    let full: Awaited<ReturnType<typeof ops>>;
+    try {
+      full = await ops(["freeze-all", "--yes"]);
+    } finally {
+      await own.redis.config("SET", "maxmemory", "0");
+    }
+    expect(full.code).toBe(1);
+    expect(full.err).toContain("is at its memory limit and refuses writes: nothing more could be frozen");
+    expect(full.err).toContain("run freeze-all again to finish");
+    expect(full.err.trim().split("\n")).toHaveLength(1);
+    const after = await ops(["freeze-all", "--yes"]);
+    expect(after.out).toContain("Every follower with a key was told (1).");
+    expect(await engineAccess(h).open(follower.user.id)).toEqual({ ok: false, reason: "frozen" });
+  }, 60_000);
 });

@@ -192,6 +192,14 @@ function redisProblem(error: Error & { lastNodeError?: Error }): string | null {
     return `Redis answered MOVED: it is a Redis Cluster; set REDIS_CLUSTER_NODES instead of REDIS_URL`;
   if (/cluster support disabled/.test(cause))
     return `${where} is not a Redis Cluster (${cause}); set REDIS_URL instead`;
+  if (/^OOM /.test(cause)) {
+    const then =
+      command === "freeze-all"
+        ? ": nothing more could be frozen. If the incident had begun, the engine already refuses every key " +
+          "stored before it; raise maxmemory (or free memory), then run freeze-all again to finish"
+        : ": raise maxmemory (or free memory), then run this again";
+    return `Redis at ${where} is at its memory limit and refuses writes${then}`;
+  }
   return `cannot use Redis at ${where}: ${cause}`;
 }
 
