@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { randomInt } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { startLocalRedis } from "../src/infra/local-redis.js";
@@ -53,7 +53,7 @@ async function storedWithOldEntry(count: number): Promise<CredentialRecord[]> {
   const createdAt = Date.now() - 10 * DAY_MS;
   return Promise.all(
     Array.from({ length: count }, (_, i) => {
-      const facts = tradeOnlyFacts({ id: `rewrap-${randomInt(1e9)}`, name: `key ${i}`, createdAt });
+      const facts = tradeOnlyFacts({ id: `rewrap-${randomUUID()}`, name: `key ${i}`, createdAt });
       return store
         .save(randomInt(1_000_000, 2 ** 40), canaryCredentials(), GLOBAL_BYBIT, facts, Date.now(), 0)
         .then((record) => record!);

@@ -1,4 +1,4 @@
-import { randomInt } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { createReminders, REMINDER_QUEUE, type ReminderJob } from "../../src/reminders/schedule.js";
@@ -27,7 +27,7 @@ export async function dueReminders(
   const records: CredentialRecord[] = [];
   for (let i = 0; i < count; i += 1) {
     const createdAt = Date.now() - 85 * DAY_MS;
-    const facts = tradeOnlyFacts({ id: `id-${randomInt(1e9)}`, name: `key ${i}`, createdAt });
+    const facts = tradeOnlyFacts({ id: `id-${randomUUID()}`, name: `key ${i}`, createdAt });
     const record = (await credentials.save(
       randomInt(1_000_000, 2 ** 40),
       canaryCredentials(),
