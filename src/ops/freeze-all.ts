@@ -2,7 +2,7 @@ import { createEventOutbox } from "../events/outbox.js";
 import { scanKeys } from "../infra/redis.js";
 import { toRecord } from "../stores/credential-record.js";
 import { createKeyDenylist } from "../stores/denylist.js";
-import { createIncidents, frozenBy, redisNow, type Incident } from "../stores/incident.js";
+import { createIncidents, frozenBy, redisNow, type Incident, type Incidents } from "../stores/incident.js";
 import { freezeIntoFlow } from "../stores/panic-store.js";
 import { when, type OpsDeps } from "./deps.js";
 import { progressBar } from "./progress.js";
@@ -38,7 +38,7 @@ export function reasonOf(given: string | undefined): { reason: string | null; no
  * itself is breached. From the moment the incident begins, the engine's access module refuses every
  * key stored before it (stores/incident.ts); then each is moved into a /panic flow of its own, frozen
  * (`by: incident` on the lifecycle stream), denied for good, and its follower owed a notice with the
- * revoke steps and the "I deleted it" button, which every bot process sends (sending/incident-notices.ts)
+ * revoke steps and the "I deleted it" button, which every bot process sends (bot/features/panic/incident-notices.ts)
  * at Telegram's pace, ahead of reminders. Killed and run again, it resumes: the incident keeps its
  * first time, keys already frozen are not frozen again, and a notice owed is sent once.
  */
@@ -77,13 +77,12 @@ export async function freezeAll(deps: OpsDeps, options: FreezeAllOptions): Promi
       `is out of use. Frozen now: ${frozen}; frozen by this incident in all: ${counts.frozen}.`,
   ];
   if (resumed) lines.push("Keys connected since then are in use: to freeze them too, run freeze-all --new.");
-  if (options.watchMs > 0) lines.push(await watchNotices(deps, counts.frozen, options));
+  if (options.watchMs > 0) lines.push(await watchNotices(incidents, counts.frozen, options));
   return lines.join("\n");
 }
 
 /** Shows the notices going out (the bot sends them), until all are out, or nothing moves for a while. */
-async function watchNotices(deps: OpsDeps, total: number, options: FreezeAllOptions): Promise<string> {
-  const incidents = createIncidents(deps.redis);
+async function watchNotices(incidents: Incidents, total: number, options: FreezeAllOptions): Promise<string> {
   const bar = progressBar();
   const startedAt = Date.now();
   const stallMs = options.stallMs ?? 60_000;

@@ -37,12 +37,13 @@ export function sendIncidentNotices(deps: IncidentNoticeDeps): { start(): void; 
   let running = true;
   let timer: NodeJS.Timeout | undefined;
 
-  async function tell(owed: { userId: number; ref: string }): Promise<void> {
-    const [flow, incident] = await Promise.all([deps.panics.flow(owed.userId, owed.ref), deps.incidents.current()]);
+  /** `reason`: the incident's, read once for the batch. */
+  async function tell(owed: { userId: number; ref: string }, reason: string | null): Promise<void> {
+    const flow = await deps.panics.flow(owed.userId, owed.ref);
     // No flow: ended meanwhile (the follower deleted the key), or the freeze never came (the key changed).
     if (!flow) return deps.incidents.notices.sent(owed);
     const texts = textsFor(await deps.languages.of(owed.userId));
-    const text = `${texts.incidentNotice(incident?.reason ?? null, flow.record)}\n\n${texts.revokeSteps(flow.record)}`;
+    const text = `${texts.incidentNotice(reason, flow.record)}\n\n${texts.revokeSteps(flow.record)}`;
     try {
       await deps.api.sendMessage(owed.userId, text, { ...STEPS, reply_markup: revokeKeyboard(texts, owed.ref) });
     } catch (error) {
@@ -67,9 +68,10 @@ export function sendIncidentNotices(deps: IncidentNoticeDeps): { start(): void; 
     try {
       const batch = await deps.incidents.notices.claimSilentSince(Date.now() - SETTLE_MS, BATCH, LEASE_MS);
       took = batch.length;
+      const reason = batch.length > 0 ? ((await deps.incidents.current())?.reason ?? null) : null;
       await Promise.all(
         batch.map((owed) =>
-          tell(owed).catch((error: unknown) =>
+          tell(owed, reason).catch((error: unknown) =>
             deps.logger.warn({ err: error, userId: owed.userId }, "an incident notice waits for Redis"),
           ),
         ),
