@@ -16,6 +16,7 @@ import {
   exchangeSettings,
   sharedSiteHosts,
 } from "./config-exchanges.js";
+import { webEndpoints, webEnvironment, webIssues, webSettings, type OAuthSettings } from "./config-web.js";
 import type { ExchangeSettingsById } from "./exchange/registry.js";
 import type { RedisTarget } from "./infra/redis.js";
 
@@ -34,6 +35,7 @@ const environment = z
     ...storage,
     TELEGRAM_API_ROOT: baseUrl("https://api.telegram.org"),
     ...exchangeEnvironment,
+    ...webEnvironment,
     EGRESS_IPS: z
       .string()
       .optional()
@@ -138,6 +140,7 @@ const environment = z
     }
     checkOneRedis(env, ctx);
     for (const message of sharedSiteHosts(env)) ctx.addIssue({ code: "custom", path: ["BYBIT_SITES"], message });
+    for (const [name, message] of webIssues(env)) ctx.addIssue({ code: "custom", path: [name], message });
     if (env.NODE_ENV !== "production") return;
     if (env.SEAL_KEYS === undefined) {
       ctx.addIssue({
@@ -155,7 +158,9 @@ const environment = z
     }
     // Plain HTTP would carry the bot token and every signed exchange request in clear.
     const telegram: [string, string] = ["TELEGRAM_API_ROOT", env.TELEGRAM_API_ROOT];
-    for (const [name] of [telegram, ...exchangeEndpoints(env)].filter(([, url]) => !isSafeEndpoint(url))) {
+    for (const [name] of [telegram, ...exchangeEndpoints(env), ...webEndpoints(env)].filter(
+      ([, url]) => !isSafeEndpoint(url),
+    )) {
       ctx.addIssue({
         code: "custom",
         path: [name],
@@ -218,6 +223,10 @@ export interface Config {
   budgetAnswerWithinMs: number;
   /** How long the audit trail keeps an entry, and how many it keeps at most. */
   audit: { retentionDays: number; maxEntries: number };
+  /** The service's public https:// base URL (no trailing slash): the Mini App's pages and callbacks; null: none. */
+  publicUrl: string | null;
+  /** "Connect with Bybit" (OAuth for API brokers); null: off, and nothing of it shows. */
+  oauth: OAuthSettings | null;
   /** Webhook mode, instead of long polling. */
   webhook: { url: string; secret: string; maxConnections: number } | null;
 }
@@ -260,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     telegramMessagesPerSecond: e.TELEGRAM_MESSAGES_PER_SECOND,
     budgetAnswerWithinMs: e.BUDGET_ANSWER_WITHIN_MS,
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS, maxEntries: e.AUDIT_MAX_ENTRIES },
+    ...webSettings(e),
     webhook:
       e.WEBHOOK_URL && e.WEBHOOK_SECRET
         ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, maxConnections: e.WEBHOOK_MAX_CONNECTIONS }

@@ -46,7 +46,11 @@ function loadConfigOrExit() {
 const config = loadConfigOrExit();
 const logger = createLogger({
   level: config.logLevel,
-  neverLog: [config.botToken, ...(config.webhook ? [config.webhook.secret] : [])],
+  neverLog: [
+    config.botToken,
+    ...(config.webhook ? [config.webhook.secret] : []),
+    ...(config.oauth ? [config.oauth.clientSecret] : []),
+  ],
 });
 // Whatever escapes goes through the scrubbing logger, never Node's own printout (a grammY error holds the request).
 process.on("uncaughtException", (error) => {

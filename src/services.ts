@@ -40,6 +40,7 @@ import {
 import { createIncidents, type Incidents } from "./stores/incident.js";
 import { createPanicStepsOwed, type PanicStepsOwed } from "./stores/panic-steps.js";
 import { createPanicStore, type PanicStore } from "./stores/panic-store.js";
+import { createWebTickets, type WebTickets } from "./stores/web-tickets.js";
 import type { Sealer } from "./vault/sealer.js";
 
 /** What the parts are made of: the process's connections, keyring, log, metrics and clock. */
@@ -116,6 +117,8 @@ export interface Services {
   /** Ready key pairs; refilled only where a process calls `startRefilling` (one that runs the bot). */
   keyPairPool: KeyPairPool;
   pendingKeyPairs: PendingKeyPairs;
+  /** One-time tickets tying a web request (OAuth redirect, Mini App form) to a follower's flow. */
+  webTickets: WebTickets;
   /** Closes the queues (the connections are the caller's). */
   close(): Promise<void>;
 }
@@ -193,6 +196,7 @@ export function buildServices(
     restartNotices: createRestartNotices(redis.main, names.restartNotices),
     keyPairPool,
     pendingKeyPairs: createPendingKeyPairs(redis.main, sealer, keyPairPool, FLOW_LIFETIME_SECONDS),
+    webTickets: createWebTickets(redis.main),
     async close() {
       await Promise.all([reminderQueue.close(), watchQueue.close()]);
     },

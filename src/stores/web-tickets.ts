@@ -1,0 +1,67 @@
+import { createHash, randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { RedisClient } from "../infra/redis.js";
+
+/** What a ticket is for: the OAuth `state` of "Connect with Bybit", or a Mini App form. */
+export type TicketPurpose = "oauth" | "webapp";
+
+/** The follower's flow a ticket was issued in: who, where to answer, and what the flow may replace. */
+export const ticketClaims = z.object({
+  purpose: z.enum(["oauth", "webapp"]),
+  userId: z.number().int(),
+  /** The private chat to tell the outcome in. */
+  chatId: z.number().int(),
+  /** Telegram's language code of the follower when the ticket was issued (the page and the chat speak it). */
+  languageCode: z.string().max(35).nullable(),
+  mode: z.enum(["connect", "rotate"]),
+  /** The site the follower named (`/connect tr`), if any. */
+  site: z.string().max(20).optional(),
+  /** The follower's /panic count at issue: a /panic since voids the ticket (the use case refuses to store). */
+  panicEpoch: z.number().int(),
+  issuedAt: z.number(),
+});
+export type TicketClaims = z.infer<typeof ticketClaims>;
+
+/**
+ * One-time tickets that tie a web request (a Bybit OAuth redirect, a Mini App form) to the follower's
+ * flow in the chat: random (32 bytes), bound to one follower and one purpose, single use, and valid for
+ * `TICKET_SECONDS`. Redis holds only a digest of each ticket, so reading Redis gives no ticket to use.
+ */
+export interface WebTickets {
+  issue(claims: Omit<TicketClaims, "issuedAt">, now: number): Promise<string>;
+  /** The claims, leaving the ticket valid (a page shown before its form is sent); null: unknown, used or expired. */
+  peek(ticket: string, purpose: TicketPurpose): Promise<TicketClaims | null>;
+  /** The claims, once: the ticket is gone after this, whatever comes of the request (null as for `peek`). */
+  redeem(ticket: string, purpose: TicketPurpose): Promise<TicketClaims | null>;
+}
+
+export const TICKET_SECONDS = 10 * 60;
+/** What a ticket looks like: anything else is not looked up. */
+export const TICKET_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+const keyOf = (ticket: string) => `web-ticket:${createHash("sha256").update(ticket).digest("hex")}`;
+
+export function createWebTickets(redis: RedisClient, seconds = TICKET_SECONDS): WebTickets {
+  const read = (raw: string | null, purpose: TicketPurpose): TicketClaims | null => {
+    if (raw === null) return null;
+    const parsed = ticketClaims.safeParse(JSON.parse(raw));
+    // Unreadable, or issued for another purpose: no ticket (fail closed).
+    return parsed.success && parsed.data.purpose === purpose ? parsed.data : null;
+  };
+  return {
+    async issue(claims, now) {
+      const ticket = randomBytes(32).toString("base64url");
+      const value: TicketClaims = { ...claims, issuedAt: now };
+      await redis.set(keyOf(ticket), JSON.stringify(ticketClaims.parse(value)), "EX", seconds, "NX");
+      return ticket;
+    },
+    async peek(ticket, purpose) {
+      if (!TICKET_SHAPE.test(ticket)) return null;
+      return read(await redis.get(keyOf(ticket)), purpose);
+    },
+    async redeem(ticket, purpose) {
+      if (!TICKET_SHAPE.test(ticket)) return null;
+      return read(await redis.getdel(keyOf(ticket)), purpose);
+    },
+  };
+}
