@@ -8,6 +8,7 @@ import { checkToken } from "./bot/start-up.js";
 import { startTakingUpdates } from "./bot/intake-mode.js";
 import { webhookHandler, webhookRoute, type WebhookHandler } from "./bot/webhook.js";
 import { healthRoutes, metricsRoute, type Readiness } from "./http/health.js";
+import type { Route } from "./http/routes.js";
 import { startHttpServer } from "./http/server.js";
 import { createReminderDelivery, createUnreadableNotice, createWatchNotice } from "./bot/reminder-delivery.js";
 import { TELEGRAM_LIMITS } from "./bot/sending/budget.js";
@@ -26,6 +27,7 @@ import { loadOrCreateDevKeyring } from "./vault/dev-keyring.js";
 import { announceKeyring } from "./vault/keyring-presence.js";
 import { createSealer } from "./vault/sealer.js";
 import { buildServices } from "./services.js";
+import { webFeatures } from "./bot/web/configured.js";
 
 /** A start that cannot go on: one plain line for the operator (JSON logs are for running), then exit 1. */
 function cannotStart(line: string): never {
@@ -124,6 +126,8 @@ const readiness: Readiness[] = [{ name: "redis", check: async () => (await redis
 /** Starts taking updates (polling, or setWebhook once the HTTP server answers). */
 let takeUpdates: (() => Promise<void>) | undefined;
 let webhook: { path: string; handle: WebhookHandler } | undefined;
+/** The pages and callbacks of the bot's web features (Connect with Bybit, the Mini App), where configured. */
+let botRoutes: Route[] = [];
 /** Just before the shutdown bound: what is still in hand is told "restarted, send it again" by the next process. */
 let atDeadline: (() => Promise<void>) | undefined;
 
@@ -149,8 +153,10 @@ if (config.role !== "worker") {
     botInfo: tokenCheck.me,
     telegramLimits,
     updatesComeAgain: config.webhook !== null,
+    web: webFeatures(config),
   });
   atDeadline = parts.atDeadline;
+  botRoutes = parts.routes;
   shredder.startSweeping();
   recovery.start();
   // In the background: through a Telegram outage it is retried for minutes, and intake must not wait for it.
@@ -241,6 +247,7 @@ const routes = [
   ...healthRoutes(readiness),
   metricsRoute(metrics.registry),
   ...(webhook ? [webhookRoute(webhook.path, webhook.handle)] : []),
+  ...botRoutes,
 ];
 const httpServer = await startHttpServer({ port, routes, logger }).catch((error: NodeJS.ErrnoException) => {
   const setting = config.role === "worker" ? "METRICS_PORT" : "PORT";

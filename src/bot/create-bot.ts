@@ -56,6 +56,9 @@ import type { TelegramLimits } from "./sending/budget.js";
 import { sendPath } from "./sending/send-path.js";
 import { textsOf } from "./texts.js";
 import { takeTurns } from "./turns.js";
+import type { Route } from "../http/routes.js";
+import type { WebFeatureFactory } from "./web/features.js";
+import type { WebTickets } from "../stores/web-tickets.js";
 
 export interface BotDeps {
   token: string;
@@ -115,6 +118,10 @@ export interface BotDeps {
   incidents?: Incidents;
   /** Chats whose update a shutdown left unanswered (a set of its own in tests sharing one Redis). */
   restartNotices?: RestartNotices;
+  /** One-time tickets tying a web request (OAuth redirect, Mini App form) to a follower's flow. */
+  webTickets: WebTickets;
+  /** Features with a web side (Connect with Bybit, the Mini App), each on only where configured. */
+  web?: WebFeatureFactory[];
 }
 
 export interface BotParts {
@@ -130,6 +137,8 @@ export interface BotParts {
    * next process (polling: those updates are not delivered again), and the pending deletions handed over.
    */
   atDeadline(): Promise<void>;
+  /** The HTTP routes the bot's web features contribute (pages, callbacks), for the process's HTTP server. */
+  routes: Route[];
 }
 
 export function createBot(deps: BotDeps): BotParts {
@@ -193,7 +202,12 @@ export function createBot(deps: BotDeps): BotParts {
   // Before the connect conversation: /panic ends any flow under way, and a frozen key is mentioned first.
   bot.use(panic.flow);
   const cutShort = tellCutShortChecks({ ...deps, api: bot.api });
-  bot.use(connectFeature({ ...deps, shredder, cutShort }));
+  const dropFlowState = async (userId: number) => void (await deps.redis.del(`${FLOW_STATE_PREFIX}${userId}`));
+  const webParts = { ...deps, api: bot.api, cutShort, dropFlowState, webTickets: deps.webTickets };
+  const web = (deps.web ?? []).map((feature) => feature(webParts));
+  for (const { composer } of web) if (composer) bot.use(composer);
+  const moreWays = web.flatMap((feature) => feature.ways ?? []);
+  bot.use(connectFeature({ ...deps, shredder, cutShort, moreWays }));
   bot.use(rotateFeature(deps));
   bot.use(startFeature(deps));
   bot.use(statusFeature(deps));
@@ -210,7 +224,7 @@ export function createBot(deps: BotDeps): BotParts {
       ...deps,
       api: bot.api,
       staleAfterMs: deps.interruptedAfterMs,
-      dropFlowState: async (userId) => void (await deps.redis.del(`${FLOW_STATE_PREFIX}${userId}`)),
+      dropFlowState,
     }),
     resendPanicSteps({ ...deps, panicSteps, api: bot.api }),
     sendIncidentNotices({ ...deps, incidents: deps.incidents ?? createIncidents(deps.redis), api: bot.api }),
@@ -230,5 +244,6 @@ export function createBot(deps: BotDeps): BotParts {
       .map((ctx) => ctx.chat!.id);
     await Promise.all([restartNotices.record([...new Set(chats)]), shredder.stop()]);
   }
-  return { bot, shredder, recovery, inFlight, atDeadline };
+  const routes = web.flatMap((feature) => feature.routes ?? []);
+  return { bot, shredder, recovery, inFlight, atDeadline, routes };
 }

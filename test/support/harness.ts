@@ -4,6 +4,8 @@ import { type Queue } from "bullmq";
 import { Api } from "grammy";
 import { inject } from "vitest";
 import { createBot } from "../../src/bot/create-bot.js";
+import type { WebFeatureFactory } from "../../src/bot/web/features.js";
+import { startHttpServer } from "../../src/http/server.js";
 import { CHECK_BEAT_MS } from "../../src/bot/features/connect/connect.js";
 import { POLLING } from "../../src/bot/polling.js";
 import type { ShredderTiming } from "../../src/bot/intake/shredder.js";
@@ -73,6 +75,8 @@ export interface HarnessOptions {
   redisTarget?: RedisTarget;
   /** How the bot retries deletions (default: production's, with a 2 s lease and a 200 ms sweep). */
   shredderTiming?: Partial<ShredderTiming>;
+  /** Features with a web side (Connect with Bybit, the Mini App): their routes are served on a free port. */
+  web?: WebFeatureFactory[];
 }
 
 export interface Follower {
@@ -130,6 +134,8 @@ export interface Harness {
   pendingDeletionsKey: string;
   /** Stops the bot (gracefully, or as a crash would: nothing handed over) and starts a new one on the same Redis. */
   restartBot(how?: "graceful" | "crash"): Promise<void>;
+  /** The HTTP server of the bot's web features (options.web), as the process serves them; null without. */
+  web: { url: string } | null;
   /** The injected clock: tests move time by setting it. */
   now: number;
   /** A new follower; `languageCode` is their Telegram app's language (default: none said). */
@@ -206,6 +212,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const looks = async () => (await metrics.keyWatch.get()).values.reduce((sum, value) => sum + value.value, 0);
   const workers = new Set<ReminderWorkerHandle>();
 
+  const closing: (() => Promise<void>)[] = [];
   const harness: Harness = {
     telegram,
     bybit,
@@ -321,7 +328,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       workers.add(handle);
       return handle;
     },
+    web: null,
     async stop() {
+      await Promise.all(closing.map((close) => close()));
       if (running.runner.isRunning()) await running.runner.stop();
       await running.shredder.stop();
       running.recovery.stop();
@@ -357,7 +366,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     fetch: sendPath("background", { budget, logger, metrics }),
   });
   const startBot = () => {
-    const { bot, shredder, recovery } = createBot({
+    const { bot, shredder, recovery, routes } = createBot({
       ...services,
       token: BOT_TOKEN,
       telegramApiRoot,
@@ -375,13 +384,31 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       updateLimits: options.updateLimits,
       interruptedAfterMs: options.interruptedAfterMs ?? 3 * CHECK_BEAT_MS,
       shredderTiming: { leaseMs: 2000, sweepEveryMs: 200, ...options.shredderTiming },
+      ...(options.web ? { web: options.web } : {}),
     });
     shredder.startSweeping();
     recovery.start();
     const runner: RunnerHandle = run(bot, { ...POLLING, runner: { ...POLLING.runner, fetch: { timeout: 1 } } });
-    return { runner, shredder, recovery };
+    return { runner, shredder, recovery, routes };
   };
   let running = startBot();
+  // One server for the run; each request goes to the routes of the bot running now (restarts make new ones).
+  const server =
+    running.routes.length === 0
+      ? null
+      : await startHttpServer({
+          port: 0,
+          logger,
+          routes: running.routes.map((route) => ({
+            ...route,
+            handle: (request, response) =>
+              running.routes
+                .find((now) => now.method === route.method && now.path === route.path)!
+                .handle(request, response),
+          })),
+        });
+  harness.web = server ? { url: `http://127.0.0.1:${server.port}` } : null;
+  if (server) closing.push(() => server.close());
   if (options.worker !== false) harness.startWorker();
   return harness;
 }

@@ -16,6 +16,7 @@ import { replyTo } from "./render.js";
 import type { CutShortChecks } from "./cut-short.js";
 import { receiveKey, type Show } from "./receive.js";
 import { waitForChoice, withCancel } from "./steps.js";
+import { offerWays, type WayOffer } from "../../web/offer-ways.js";
 
 export interface ConnectDeps extends AdmitDeps {
   shredder: Shredder;
@@ -27,6 +28,8 @@ export interface ConnectDeps extends AdmitDeps {
   copyStartText: string | null;
   /** How often a check under way beats (default CHECK_BEAT_MS; shorter in tests). */
   recoveryBeatMs?: number;
+  /** Ways of connecting offered above the chat's own (Connect with Bybit, the Mini App), where configured. */
+  moreWays?: WayOffer[];
 }
 
 /** `connect` asks before replacing a working key; `rotate` is the same flow, worded for replacing one. */
@@ -139,7 +142,12 @@ function connectConversation(deps: ConnectDeps) {
       answer = replacement.paste;
     }
     if (!answer) {
-      const choices = new InlineKeyboard()
+      const offer = { userId, chatId: ctx.chat!.id, languageCode: ctx.from?.language_code ?? null, mode, panicEpoch };
+      const others = await conversation.external(() =>
+        offerWays(deps.moreWays ?? [], { ...offer, ...(site ? { site } : {}) }, texts, deps.logger),
+      );
+      const choices = InlineKeyboard.from(others.map((button) => [button]))
+        .row()
         .text(texts.makePairButton, MAKE_PAIR)
         .row()
         .text(texts.haveSecretButton, HAVE_SECRET);
