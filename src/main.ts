@@ -188,7 +188,7 @@ if (config.role !== "bot") {
     prefix: config.queuePrefix,
     redis: redis.main,
     credentials,
-    deliver: createReminderDelivery(api, Date.now, languages),
+    deliver: createReminderDelivery(api, Date.now, languages, services.rotation),
     clock: Date.now,
     logger,
     metrics,

@@ -29,7 +29,7 @@ describe('a reminder\'s "Rotate now"', () => {
   it("names its key", async () => {
     const { record, reminder } = await reminded();
     expect(reminder.reply_markup).toEqual({
-      inline_keyboard: [[{ text: "Rotate now", callback_data: `rotate:start:${record.ref}` }]],
+      inline_keyboard: [[{ text: "Replace now", callback_data: `rotate:start:${record.ref}` }]],
     });
   });
 
@@ -83,7 +83,7 @@ describe('a reminder\'s "Rotate now"', () => {
     const legacy = {
       ...reminder,
       date: reminder.date + 60,
-      reply_markup: { inline_keyboard: [[{ text: "Rotate now", callback_data: "rotate:start" }]] },
+      reply_markup: { inline_keyboard: [[{ text: "Replace now", callback_data: "rotate:start" }]] },
     };
     h.telegram.pressButton(alice.user, legacy, "rotate:start");
     expect(await alice.reply()).toContain("Let’s replace your key</b> “old-key”");

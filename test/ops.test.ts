@@ -124,7 +124,7 @@ describe("operator commands", () => {
     const after = await serviceStats(ops);
     const count = (text: string, pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? -1);
     // Other test files share this Redis: compare before and after.
-    expect(count(after, /reminders: (\d+) scheduled/) - count(before, /reminders: (\d+) scheduled/)).toBe(2);
+    expect(count(after, /reminders: (\d+) scheduled/) - count(before, /reminders: (\d+) scheduled/)).toBe(4);
     expect(count(after, /key watch: (\d+) keys watched/) - count(before, /key watch: (\d+) keys watched/)).toBe(1);
     expect(after).toMatch(/oldest reminder due: \d{4}-/);
   });
@@ -149,7 +149,7 @@ describe("operator commands", () => {
       createdAt: Date.now() - 85 * 86_400_000,
     });
     expect(await submitKey(carol, creds)).toContain("✅ Connected");
-    expect(await carol.reply()).toContain("Time to rotate");
+    expect(await carol.reply()).toContain("Time to replace");
     const record = (await h.credentials.current(carol.user.id))!;
     // The worker records it once Telegram has answered: let that happen before the next step.
     await expect

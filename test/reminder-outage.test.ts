@@ -64,7 +64,10 @@ it('sends no second copy when Redis is lost between Telegram\'s answer and the "
     prefix: "{reminders}",
     redis,
     credentials: createCredentialStore(redis, createSealer(parseKeyring(sealKeys))),
-    deliver: createReminderDelivery(new Api(TOKEN, { apiRoot }), Date.now, createFollowerLanguages(redis)),
+    deliver: createReminderDelivery(new Api(TOKEN, { apiRoot }), Date.now, createFollowerLanguages(redis), {
+      rotateAfterDays: 80,
+      keyMaxAgeDays: 90,
+    }),
     clock: Date.now,
     logger,
     metrics: createMetrics(),

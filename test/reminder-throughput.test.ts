@@ -50,7 +50,7 @@ describe("a reminder wave", () => {
       const delivered = await Promise.all(users.map((userId) => h.telegram.nextBotMessage(userId, 50_000)));
       const seconds = (performance.now() - started) / 1000;
 
-      expect(delivered.every((call) => String(call.payload.text).startsWith("🔁 Time to rotate"))).toBe(true);
+      expect(delivered.every((call) => String(call.payload.text).startsWith("🔁 Time to replace"))).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 300));
       for (const userId of users) expect(h.telegram.botTexts(userId)).toHaveLength(1);
       process.stdout.write(

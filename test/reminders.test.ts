@@ -53,7 +53,7 @@ describe("scheduling", () => {
     expect(await dueAt(h.queue, "rotate", record.ref)).toBe(createdAt + 80 * DAY_MS);
     expect(await dueAt(h.queue, "expiry", record.ref)).toBe(createdAt + 90 * DAY_MS);
     expect(confirmation).toMatch(
-      /I’ll remind you to rotate it on \d+ \w+ \d{4}, and again when it expires on \d+ \w+ \d{4}\./,
+      /I’ll remind you to replace it on \d+ \w+ \d{4}\. I’ll warn you a week and a day before it expires on \d+ \w+ \d{4}, and again that day\./,
     );
   });
 
@@ -66,13 +66,15 @@ describe("scheduling", () => {
   });
 
   it("sends a reminder that is already due at once, and says so when connecting", async () => {
-    const { alice, confirmation, record } = await connected({ createdAt: Date.now() - 85 * DAY_MS });
-    expect(confirmation).toContain("This key is already 85 days old and due for rotation");
-    expect(confirmation).toContain("I’ll remind you again when it expires on");
-    expect(await alice.reply()).toContain("🔁 Time to rotate your key “old-key”");
+    // The worker starts after "Connected": in production the two race, and either may come first.
+    const { alice, confirmation, record } = await connected({ createdAt: Date.now() - 85 * DAY_MS }, { worker: false });
+    h.startWorker();
+    expect(confirmation).toContain("This key is already 85 days old and due to be replaced");
+    expect(confirmation).toMatch(/I’ll warn you a day before it expires on \d+ \w+ \d{4}, and again that day\./);
+    expect(await alice.reply()).toContain("🔁 Time to replace your key “old-key”");
     const reminder = h.telegram.lastBotMessage(alice.chat.id);
     expect(reminder.reply_markup).toEqual({
-      inline_keyboard: [[{ text: "Rotate now", callback_data: `rotate:start:${record.ref}` }]],
+      inline_keyboard: [[{ text: "Replace now", callback_data: `rotate:start:${record.ref}` }]],
     });
   });
 
@@ -84,7 +86,9 @@ describe("scheduling", () => {
     expect(status).toContain("active ✅");
     expect(status).toContain("Permissions: Contracts: Orders, Positions");
     expect(status).toMatch(/Expires: \d+ \w+ \d{4} \(80 days left\)/);
-    expect(status).toMatch(/Reminders: to rotate on \d+ \w+ \d{4}, at expiry on \d+ \w+ \d{4}\./);
+    expect(status).toMatch(
+      /Reminders: to replace it on \d+ \w+ \d{4}, a week and a day before it expires, and at expiry on \d+ \w+ \d{4}\./,
+    );
   });
 
   it("answers /status and /rotate without a key with how to connect one", async () => {
@@ -192,7 +196,7 @@ describe("delivery", () => {
     const claim = { userId: record.userId, ref: record.ref, kind: "rotate" as const };
     await h.redis.set(sentMarkerKey(claim), "claimed-by-a-crashed-attempt", "PX", 300);
     h.startWorker();
-    expect(await alice.reply()).toContain("🔁 Time to rotate");
+    expect(await alice.reply()).toContain("🔁 Time to replace");
     expect(await finished(h.queue, reminderJobId("rotate", record.ref))).toBe("completed");
     expect(remindersTo(h, alice)).toHaveLength(1);
   });
@@ -201,7 +205,7 @@ describe("delivery", () => {
     const { alice } = await connected({ createdAt: Date.now() - 85 * DAY_MS }, { worker: false });
     h.telegram.limitMessages(30, 1);
     h.startWorker();
-    expect(await alice.reply()).toContain("🔁 Time to rotate");
+    expect(await alice.reply()).toContain("🔁 Time to replace");
     expect(h.telegram.tooManyRequests).toBe(1);
     const [refused, delivered] = h.telegram
       .callsOf("sendMessage")
@@ -242,6 +246,31 @@ describe("delivery", () => {
     expect(await alice.reply()).toContain("⛔ Your key “old-key”");
     expect(remindersTo(h, alice)).toHaveLength(1);
     expect((await h.credentials.current(alice.user.id))?.status).toBe("expired");
+  });
+
+  it("warns a week and a day before expiry, each with Replace now, and never a warning whose time has passed", async () => {
+    const createdAt = Date.now() - 10 * DAY_MS;
+    const { alice, record } = await connected({ createdAt });
+    expect(await dueAt(h.queue, "expiry-7d", record.ref)).toBe(createdAt + 83 * DAY_MS);
+    expect(await dueAt(h.queue, "expiry-1d", record.ref)).toBe(createdAt + 89 * DAY_MS);
+    h.now = createdAt + 83 * DAY_MS;
+    await (await h.queue.getJob(reminderJobId("expiry-7d", record.ref)))!.promote();
+    expect(await alice.reply()).toMatch(
+      /^⏳ Your key “old-key” \(.*\) expires in 7 days, on \d+ \w+ \d{4}\. Replace it now/,
+    );
+    expect(h.telegram.lastBotMessage(alice.chat.id).reply_markup).toEqual({
+      inline_keyboard: [[{ text: "Replace now", callback_data: `rotate:start:${record.ref}` }]],
+    });
+    h.now = createdAt + 89 * DAY_MS;
+    await (await h.queue.getJob(reminderJobId("expiry-1d", record.ref)))!.promote();
+    expect(await alice.reply()).toMatch(/^⏳ Your key “old-key” \(.*\) expires tomorrow, \d+ \w+ \d{4}\./);
+    expect((await h.credentials.current(alice.user.id))?.status).toBe("active");
+    await h.stop();
+
+    // Connected 85 days in: the week's warning is past and never comes; the day's does.
+    const late = await connected({ createdAt: Date.now() - 85 * DAY_MS });
+    expect(await dueAt(h.queue, "expiry-7d", late.record.ref)).toBeUndefined();
+    expect(await dueAt(h.queue, "expiry-1d", late.record.ref)).toBe(late.record.createdAt + 89 * DAY_MS);
   });
 
   it("marks the key expired at expiry, and tells the follower to connect a new one", async () => {

@@ -5,6 +5,7 @@ import type { WatchNotice } from "../key-watch/findings.js";
 import type { FollowerLanguages } from "../stores/follower-language.js";
 import { rotateNowData } from "./key-buttons.js";
 import { textsFor } from "./texts.js";
+import { expiryOf, type RotationRules } from "../policy/rotation.js";
 
 /** Tells a follower that their stored key can no longer be opened and must be connected again. */
 export function createUnreadableNotice(
@@ -18,10 +19,20 @@ export function createUnreadableNotice(
 }
 
 /** Sends a reminder to the follower's private chat and says what Telegram made of it. */
-export function createReminderDelivery(api: Api, clock: () => number, languages: FollowerLanguages): DeliverReminder {
+export function createReminderDelivery(
+  api: Api,
+  clock: () => number,
+  languages: FollowerLanguages,
+  rules: RotationRules,
+): DeliverReminder {
   return async (record, kind) => {
     const texts = textsFor(await languages.of(record.userId));
-    const text = kind === "rotate" ? texts.reminderRotate(record, clock()) : texts.reminderExpired(record);
+    const text =
+      kind === "rotate"
+        ? texts.reminderRotate(record, clock())
+        : kind === "expiry"
+          ? texts.reminderExpired(record)
+          : texts.reminderExpiresSoon(record, expiryOf(record, rules), clock());
     return deliver(
       api,
       record.userId,

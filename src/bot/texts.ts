@@ -6,7 +6,7 @@ import type { CredentialRecord } from "../stores/credential-store.js";
 import type { FlowExpiry } from "./context.js";
 import { connectTexts } from "./wording/connect.js";
 import { deletionTexts } from "./wording/deletion.js";
-import { daysLeft, describePermissions, keyLabel } from "./wording/format.js";
+import { daysLeft, daysUntil, describePermissions, keyLabel } from "./wording/format.js";
 import { panicTexts } from "./wording/panic.js";
 import { restartTexts } from "./wording/restarts.js";
 import { watchTexts } from "./wording/watch.js";
@@ -96,6 +96,9 @@ function buildTexts(lang: Lang) {
         ? t("reminder-rotate", { key: key(record), days })
         : t("reminder-rotate-expires", { key: key(record), days, date: lang.date(record.expiresAt) });
     },
+    /** A week or a day before the key expires (`expiresAt`: Bybit's, or the service's own limit). */
+    reminderExpiresSoon: (record: CredentialRecord, expiresAt: number, now: number) =>
+      t("reminder-expires-soon", { key: key(record), days: daysUntil(expiresAt, now), date: lang.date(expiresAt) }),
     reminderExpired: (record: CredentialRecord) => t("reminder-expired", { key: key(record) }),
     rotateNowButton: t("rotate-now-button"),
 

@@ -101,8 +101,8 @@ status-created = Created: { $date }
 status-expires-never = Expires: never in Bybit (IP-bound); our limit is { $date } ({ $left }).
 status-expires = Expires: { $date } ({ $left }).
 status-rotate-inactive = Send /rotate to connect a new key.
-status-reminders = Reminders: to rotate on { $rotate }, at expiry on { $expiry }.
-status-rotation-due = Rotation is due now: send /rotate. Last reminder at expiry on { $expiry }.
+status-reminders = Reminders: to replace it on { $rotate }, a week and a day before it expires, and at expiry on { $expiry }.
+status-rotation-due = It is time to replace this key: send /rotate. It expires on { $expiry }.
 status-active = active ✅
 status-expired = expired ⛔
 status-frozen = frozen 🧊 (not used for trading): after /panic, or because it changed in Bybit (see my message about it). If it may have leaked, delete it in Bybit
@@ -120,10 +120,14 @@ last-revoked-unverified = I did not check that it is deleted in Bybit: make sure
 
 ## Reminders
 
-reminder-rotate = 🔁 Time to rotate your key { $key }: it is { $days } days old. It takes two minutes.
-reminder-rotate-expires = 🔁 Time to rotate your key { $key }: it is { $days } days old and expires on { $date }. It takes two minutes.
+reminder-rotate = 🔁 Time to replace your key { $key }: it is { $days } days old. It takes two minutes.
+reminder-rotate-expires = 🔁 Time to replace your key { $key }: it is { $days } days old and expires on { $date }. It takes two minutes.
+reminder-expires-soon = ⏳ Your key { $key } expires { $days ->
+    [one] tomorrow, { $date }
+   *[other] in { $days } days, on { $date }
+}. Replace it now and copying goes on without a break: it takes two minutes.
 reminder-expired = ⛔ Your key { $key } has expired, so copying has stopped. Connect a new key to resume.
-rotate-now-button = Rotate now
+rotate-now-button = Replace now
 
 ## Disconnect and forget
 
@@ -188,8 +192,12 @@ kept-existing = Okay, your key stays as it is.
 replacing = Okay, let’s connect the new key.
 same-key = This is the key you already have connected. Create a new key in Bybit, { $then }
 delete-old-key = Now delete the old key { $key } in Bybit: { $link } → Delete. Until you do, it still works for anyone who has it.
-reminder-schedule = I’ll remind you to rotate it on { $rotate }, and again when it expires on { $expiry }.
-reminder-schedule-expiry = I’ll remind you again when it expires on { $expiry }.
+reminder-schedule = I’ll remind you to replace it on { $rotate }.
+reminder-schedule-expiry = { $before ->
+    [both] I’ll warn you a week and a day before it expires on { $expiry }, and again that day.
+    [day] I’ll warn you a day before it expires on { $expiry }, and again that day.
+   *[none] I’ll remind you again when it expires on { $expiry }.
+}
 checking = Checking the key with Bybit…
 pair-expired = The public key I gave you has expired (they last { $minutes } minutes), so nothing was stored. Send /connect for a fresh one, create a new key in Bybit with it, and delete the key you made with the old one.
 refused-title = ❌ I can’t use the key “{ $name }”. Nothing was stored.
@@ -239,7 +247,7 @@ reason-ip-bound-without-egress = It is bound to IP addresses, so our servers can
 reason-ip-bound-missing-egress = It is bound to IP addresses that leave out our servers. Add { $missing } or set IP restriction to none.
 reason-public-key-mismatch = Bybit holds a different public key for it than the one I gave you. Create the key with the public key I sent.
 list-and = { $first } and { $second }
-warning-rotation-due = This key is already { $days } days old and due for rotation. Please create a new key soon.
+warning-rotation-due = This key is already { $days } days old and due to be replaced. Please make a new key soon.
 warning-not-unified = Your account is not a Unified Trading Account. Some copied trades may fail until you upgrade it in Bybit.
 
 ## Deleting messages that carried a credential

@@ -1,11 +1,11 @@
 import { reminderJobId, sentMarkerKey } from "../reminders/schedule.js";
-import type { ReminderKind } from "../policy/rotation.js";
+import { REMINDER_KINDS } from "../policy/rotation.js";
 import { credentialKey, toRecord } from "../stores/credential-store.js";
 import { identityIn } from "../infra/key-fields.js";
 import { followerKeys } from "../infra/redis-keys.js";
 import { oneLine, when, type OpsDeps } from "./deps.js";
 
-const KINDS: ReminderKind[] = ["rotate", "expiry"];
+const KINDS = REMINDER_KINDS;
 
 /** The keyring entry that sealed a blob, from its header (nothing decrypted). */
 function entryOf(deps: OpsDeps, sealed: Buffer | null | undefined): string {

@@ -1,11 +1,18 @@
 import { followerKeys } from "../infra/redis-keys.js";
 import type { Queue } from "bullmq";
 import type { RedisClient } from "../infra/redis.js";
-import { reminderTimes, type ReminderKind, type ReminderTimes, type RotationRules } from "../policy/rotation.js";
+import {
+  isLateWarning,
+  REMINDER_KINDS,
+  reminderTimes,
+  type ReminderKind,
+  type ReminderTimes,
+  type RotationRules,
+} from "../policy/rotation.js";
 import type { CredentialRecord } from "../stores/credential-store.js";
 
 export const REMINDER_QUEUE = "reminders";
-const KINDS: ReminderKind[] = ["rotate", "expiry"];
+const KINDS: readonly ReminderKind[] = REMINDER_KINDS;
 
 /** What a reminder job carries: who, which credential, which reminder. Never anything secret. */
 export interface ReminderJob {
@@ -55,13 +62,16 @@ export interface KeyLooks {
   lookNow(records: readonly { userId: number; ref: string }[]): Promise<void>;
 }
 
-/** Everything scheduled about one key: its two reminders and, when given one, its watch. */
+/** Everything scheduled about one key: its reminders and, when given one, its watch. */
 export interface Reminders {
-  /** Schedules both reminders of a credential (a due time in the past is sent at once) and watches it while active. Idempotent. */
+  /**
+   * Schedules the reminders of a credential (a due time in the past is sent at once, but a warning before
+   * expiry whose time has passed is not) and watches it while active. Idempotent.
+   */
   schedule(record: CredentialRecord): Promise<ReminderTimes>;
   /** Schedules anew after the key's dates moved: reminders not yet sent move to the new times. */
   reschedule(record: CredentialRecord): Promise<ReminderTimes>;
-  /** Removes both reminders of a credential, and what they recorded, and its watch; a job already running or gone is not an error. */
+  /** Removes the reminders of a credential, and what they recorded, and its watch; a job already running or gone is not an error. */
   cancel(credential: { userId: number; ref: string }): Promise<void>;
 }
 
@@ -103,6 +113,7 @@ export function createReminders({
           if (markers[index] === "sent" || markers[index] === "unreachable") return;
           // An expired key still owes its expiry reminder (the worker marks it expired before sending); nothing else.
           if (record.status !== "active" && kind !== "expiry") return;
+          if (isLateWarning(kind, times[kind], now)) return;
           // A job that failed for good keeps its id for 30 days, and an add with that id would do nothing.
           const existing = await queue.getJob(reminderJobId(kind, record.ref));
           if (existing && (await existing.isFailed())) await existing.remove();

@@ -289,7 +289,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         prefix,
         redis,
         credentials,
-        deliver: createReminderDelivery(workerApi, clock, languages),
+        deliver: createReminderDelivery(workerApi, clock, languages, ROTATION),
         clock,
         logger,
         metrics,

@@ -138,10 +138,12 @@ export function connectTexts(lang: Lang) {
         key: key(previous),
         link: t("api-management-link", { url: placeOf(previous).apiManagementUrl }),
       }),
-    reminderSchedule: (times: ReminderTimes, now: number) =>
-      times.rotate > now
-        ? t("reminder-schedule", { rotate: lang.date(times.rotate), expiry: lang.date(times.expiry) })
-        : t("reminder-schedule-expiry", { expiry: lang.date(times.expiry) }),
+    /** What is still to come: a warning whose time has passed is not sent (policy/rotation.ts), nor promised. */
+    reminderSchedule: (times: ReminderTimes, now: number) => {
+      const before = times["expiry-7d"] > now ? "both" : times["expiry-1d"] > now ? "day" : "none";
+      const expiry = t("reminder-schedule-expiry", { before, expiry: lang.date(times.expiry) });
+      return times.rotate > now ? `${t("reminder-schedule", { rotate: lang.date(times.rotate) })} ${expiry}` : expiry;
+    },
 
     checking: t("checking"),
     unknownSite: (named: string, sites: readonly { id: string; name: string }[]) =>
