@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TELEGRAM_LIMITS } from "../src/bot/sending/budget.js";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeChat } from "./support/fake-telegram.js";
+import { submitKey } from "./support/flows.js";
 import { startHarness, type Harness } from "./support/harness.js";
 
 let h: Harness;
@@ -68,5 +69,39 @@ describe("in a group", () => {
     const reply = await h.telegram.nextBotMessage(group.id);
     expect(reply.payload.text).toContain("Keys go only in a private chat");
     expect(h.telegram.callsOf("deleteMessage")).toEqual([]);
+  });
+});
+
+describe("a connected key posted in a group", () => {
+  it("is frozen as /panic freezes it, and its owner hears so in private with the steps", async () => {
+    const alice = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey({ ...creds, note: "alice-key" });
+    expect(await submitKey(alice, creds)).toContain("✅ Connected");
+    // The secret alone is enough: it is the half that signs.
+    h.telegram.sendText(alice.user, `is this right? ${creds.apiSecret}`, group);
+    const told = await alice.reply();
+    expect(told).toContain("🧊 You posted your connected key “alice-key”");
+    expect(await alice.reply()).toContain("Now revoke the key in Bybit.");
+    expect((await h.credentials.current(alice.user.id))?.status ?? "frozen").not.toBe("active");
+    expect(await h.panics.open(alice.user.id)).toHaveLength(1);
+    // The group hears the usual advice, and nothing about whose key it was.
+    const inGroup = String((await h.telegram.nextBotMessage(group.id)).payload.text);
+    expect(inGroup).toContain("I deleted a message that looked like an API key or secret.");
+    expect(inGroup).not.toContain("alice-key");
+  });
+
+  it("leaves a key alone that is not the poster's, and a key of the poster's that differs", async () => {
+    const alice = h.follower();
+    const bob = h.follower();
+    const creds = canaryCredentials();
+    h.bybit.addKey(creds);
+    expect(await submitKey(alice, creds)).toContain("✅ Connected");
+    h.telegram.sendText(bob.user, `${creds.apiKey} ${creds.apiSecret}`, group);
+    h.telegram.sendText(alice.user, `${canaryCredentials().apiKey} ${canaryCredentials().apiSecret}`, group);
+    await h.telegram.nextBotMessage(group.id);
+    await h.telegram.nextBotMessage(group.id);
+    expect((await h.credentials.current(alice.user.id))?.status).toBe("active");
+    expect(h.telegram.botTexts(bob.chat.id)).toEqual([]);
   });
 });

@@ -32,6 +32,7 @@ import { disconnectFeature } from "./features/disconnect.js";
 import { fallbackFeature } from "./features/fallback.js";
 import { forgetFeature } from "./features/forget.js";
 import { groupFeature } from "./features/group.js";
+import { createGroupLeaks } from "./features/panic/group-leak.js";
 import { createPanic, isPanic } from "./features/panic/panic.js";
 import { rotateFeature } from "./features/rotate.js";
 import { startFeature } from "./features/start.js";
@@ -198,7 +199,7 @@ export function createBot(deps: BotDeps): BotParts {
     }),
   );
   bot.use(takeTurns());
-  bot.use(groupFeature());
+  bot.use(groupFeature(createGroupLeaks({ ...deps, panicSteps }, bot.api)));
   // Before the connect conversation: /panic ends any flow under way, and a frozen key is mentioned first.
   bot.use(panic.flow);
   const cutShort = tellCutShortChecks({ ...deps, api: bot.api });

@@ -262,6 +262,7 @@ group-not-deleted-gave-up = A message here looks like an API key or secret, and 
 ## /panic
 
 panic-no-key = No key is connected, so there is nothing for me to freeze. If you think a Bybit key leaked, delete it in Bybit now: { $link } → Delete. Then change your Bybit password and check your 2FA.
+group-leak-frozen = 🧊 You posted your connected key { $key } in a group, so I froze it: I no longer use it, and I will never accept it again. Delete it in Bybit now, as below.
 panic-frozen = 🧊 Frozen: I no longer use the key { $key } for anything, and I will never accept it again.
 panic-not-frozen = ⚠️ I could not freeze your key { $key } just now: our storage is failing. Delete the key in { $link } now: that stops it for good. I keep trying to freeze it here and will tell you when it is done.
 panic-gave-up = ⚠️ I still could not freeze your key { $key }. Delete it in { $link } if you have not yet, then send /panic again in a few minutes.

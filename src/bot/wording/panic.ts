@@ -27,6 +27,7 @@ export function panicTexts(lang: Lang) {
         key: key(record),
       }),
     panicFrozen: (record: CredentialRecord) => t("panic-frozen", { key: key(record) }),
+    groupLeakFrozen: (record: CredentialRecord) => t("group-leak-frozen", { key: key(record) }),
     panicRaced: t("panic-raced"),
     revokeSteps: (record: CredentialRecord) =>
       [
