@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
-import { repliesUntil, submitKey } from "./support/flows.js";
+import { forgetNow, repliesUntil, submitKey } from "./support/flows.js";
 import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
 
 // What a follower of a regional Bybit site reads: the right site named, the right page linked.
@@ -65,14 +65,9 @@ describe("a follower of Bybit Turkey after a leak", () => {
     const creds = canaryCredentials();
     h.bybitSites.site("tr").addKey(creds);
     expect(await submitKey(follower, creds)).toContain("Site: Bybit Turkey");
-    const record = (await h.credentials.current(follower.user.id))!;
     follower.say("/panic");
     await repliesUntil(follower, "API Management");
-    const steps = h.telegram
-      .botMessages(follower.chat.id)
-      .filter((message) => JSON.stringify(message.reply_markup ?? {}).includes("panic:forget"))
-      .at(-1)!;
-    h.telegram.pressButton(follower.user, steps, `panic:forget:${record.ref}`);
+    await forgetNow(h, follower);
     const forgot = (await repliesUntil(follower, "I did not check with Bybit")).at(-1)!;
     expect(forgot).toContain(turkey);
   });

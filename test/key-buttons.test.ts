@@ -125,4 +125,35 @@ describe("the other buttons about a key", () => {
     expect((await h.credentials.reveal(alice.user.id))?.credentials).toEqual(third);
     expect((await h.credentials.current(alice.user.id))?.status).toBe("active");
   });
+
+  it('"Freeze it too" comes with "No, keep it"; "Forget the key now" asks once, and "No" goes back', async () => {
+    const { alice } = await reminded();
+    alice.say("/panic");
+    await repliesUntil(alice, "Now revoke the key in Bybit");
+    const second = canaryCredentials();
+    h.bybit.addKey({ ...second, note: "second-key" });
+    alice.say("/connect");
+    await repliesUntil(alice, "Let’s connect your Bybit account");
+    alice.say(`${second.apiKey} ${second.apiSecret}`);
+    await repliesUntil(alice, "✅ Connected: key “second-key”");
+    alice.say("/panic");
+    await repliesUntil(alice, "Has it leaked too?");
+    const question = h.telegram.lastBotMessage(alice.chat.id);
+    const keep = JSON.stringify(question.reply_markup).match(/"(panic:keep:[\w-]+)"/)![1]!;
+    h.telegram.pressButton(alice.user, question, keep);
+    expect(await alice.reply()).toMatch(/^OK: your key “second-key” .* stays in use\.$/);
+    expect((await h.credentials.current(alice.user.id))?.status).toBe("active");
+
+    const steps = h.telegram
+      .botMessages(alice.chat.id)
+      .filter((sent) => JSON.stringify(sent.reply_markup ?? {}).includes("panic:forget:"))
+      .at(-1)!;
+    const forget = JSON.stringify(steps.reply_markup).match(/"(panic:forget:[\w-]+)"/)![1]!;
+    h.telegram.pressButton(alice.user, steps, forget);
+    expect(await alice.reply()).toMatch(/^Forget the frozen key “.+” .* If it is not deleted in Bybit/);
+    const asked = h.telegram.lastBotMessage(alice.chat.id);
+    h.telegram.pressButton(alice.user, asked, forget.replace("forget:", "forget-no:"));
+    expect(await alice.reply()).toContain("Now revoke the key in Bybit");
+    expect(await h.panics.open(alice.user.id)).toHaveLength(1);
+  });
 });

@@ -4,7 +4,7 @@ import { createSealer } from "../src/vault/sealer.js";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeAccount } from "./support/fake-bybit.js";
 import type { FakeChat, FakeMessage } from "./support/fake-telegram.js";
-import { submitKey } from "./support/flows.js";
+import { submitKey, forgetNow } from "./support/flows.js";
 import { ROOMY_CHATS, startHarness, type Follower, type Harness, type HarnessOptions } from "./support/harness.js";
 
 let h: Harness;
@@ -234,7 +234,7 @@ describe("a key flagged by /panic is never connected again", () => {
     const { alice, creds } = await connected();
     alice.say("/panic");
     await until(alice, "📸");
-    press(alice, "forget");
+    await forgetNow(h, alice);
     await until(alice, "What to do next");
     expect(await submitKey(alice, creds)).toContain(
       "This key was frozen as leaked, so I will never use it again. Nothing was stored.",
@@ -304,7 +304,7 @@ describe("a frozen key no keyring entry opens any more", () => {
     const cannot = await alice.reply();
     expect(cannot).toContain("I can no longer open the key “leaky-key”");
     expect(cannot).toContain("to check it with Bybit. Make sure it is deleted in Bybit");
-    press(alice, "forget");
+    await forgetNow(h, alice);
     const [forgot, review] = await until(alice, "I could not read your account");
     expect(forgot).toContain("I did not check with Bybit");
     expect(review).toContain("I could not read your account with the key");
@@ -328,14 +328,14 @@ describe("the end of the flow", () => {
     const { alice } = await connected({ supportContact: "@copytrade_help" });
     alice.say("/panic");
     await until(alice, "📸");
-    press(alice, "forget");
+    await forgetNow(h, alice);
     expect((await until(alice, "What to do next")).at(-1)).toContain("• Tell us what happened: @copytrade_help");
     await h.stop();
 
     const other = await connected();
     other.alice.say("/panic");
     await until(other.alice, "📸");
-    press(other.alice, "forget");
+    await forgetNow(h, other.alice);
     expect((await until(other.alice, "What to do next")).at(-1)).not.toContain("Tell us what happened");
   });
 });

@@ -5,7 +5,7 @@ import type { CredentialRecord } from "../src/stores/credential-store.js";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeAccount, FakeFill, FakeOrder, FakePosition } from "./support/fake-bybit.js";
 import type { FakeMessage, FakeUser } from "./support/fake-telegram.js";
-import { submitKey } from "./support/flows.js";
+import { submitKey, forgetNow } from "./support/flows.js";
 import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
 let h: Harness;
@@ -195,7 +195,7 @@ describe("/panic", () => {
     await panic(alice);
     await replies(alice, 2);
     const queriesBefore = h.bybit.requests.filter((request) => request.path === "/v5/user/query-api").length;
-    press(alice, "forget");
+    await forgetNow(h, alice);
     const [forgot, review] = await replies(alice, 2);
     expect(forgot).toContain("I did not check with Bybit: make sure “leaky-key”");
     expect(review).toContain("No open positions or orders.");
@@ -207,7 +207,7 @@ describe("/panic", () => {
     const { alice, record } = await connectedWith();
     await panic(alice);
     await replies(alice, 2);
-    press(alice, "forget");
+    await forgetNow(h, alice);
     // The press waited too long (behind a slow update of the chat): its answer is refused, 400.
     h.telegram.expireCallbackQueries();
     // The snapshot's report may come first; the ending must come, whole, and nothing else.

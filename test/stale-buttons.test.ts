@@ -82,6 +82,8 @@ describe("stale and forged key buttons", () => {
     const anyMessage = h.telegram.lastBotMessage(mallory.chat.id);
     for (const data of [
       `panic:forget:${record.ref}`,
+      `panic:forget-yes:${record.ref}`,
+      `panic:keep:${record.ref}`,
       `panic:deleted:${record.ref}`,
       `panic:freeze:${record.ref}`,
       `disconnect:${record.ref}`,

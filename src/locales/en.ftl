@@ -277,11 +277,16 @@ revoke-then = Then press <b>I deleted it</b>, and I’ll check with Bybit that t
 frozen-notice = 🧊 Your key { $key } is frozen after /panic, and it still has to be deleted in Bybit: { $link } → Delete. Then press <b>I deleted it</b>.
 freeze-too-question = Your new key { $key }, connected since, is still in use. Has it leaked too?
 freeze-too-button = Freeze it too
+freeze-too-keep-button = No, keep it
+freeze-too-kept = OK: your key { $key } stays in use.
 panic-cannot-be-cancelled = A /panic can’t be undone: the key { $key } stays frozen, and it still has to be deleted in Bybit: { $link } → Delete. Then press <b>I deleted it</b>.
 checking-revocation = Checking with Bybit…
 check-again-in = ⏳ I asked Bybit several times in a short time, and it lets us ask only so often. Press <b>I deleted it</b> again in { $seconds } seconds, or <b>Forget the key now</b>.
 deleted-it-button = I deleted it
 forget-now-button = Forget the key now
+forget-now-question = Forget the frozen key { $key } without Bybit confirming it is deleted? I will stop checking it. If it is not deleted in Bybit, it still works there.
+forget-now-yes-button = Yes, forget it
+forget-now-no-button = No, go back
 open-positions = { $count ->
     [one] 1 open position
    *[other] { $count } open positions
@@ -305,6 +310,7 @@ forgot-unverified = I deleted the key, its secret or private key, and the snapsh
 key-denied = ❌ This key was frozen as leaked, so I will never use it again. Nothing was stored. Delete it in Bybit, create a new key, { $then }
 key-shared = ❌ This key is already connected to another account here, so it has been shared or has leaked: whoever has it can trade with it. Nothing was stored. Delete it in { $link } now, and send /panic if a key you connected may have leaked too. Create a new key, { $then }
 review-as-of = <b>As read at { $time } UTC</b>, just after /panic. The key worked until you deleted it, so check Bybit for anything since.
+review-as-of-unverified = <b>As read at { $time } UTC</b>, just after /panic. Until the key is deleted in Bybit it still works there, so check Bybit for anything since.
 review-positions-title = <b>Open positions.</b> They stay open after the key is revoked: close in Bybit what you no longer want.
 review-orders-title = <b>Open orders.</b> They stay open too: cancel in Bybit what you no longer want.
 review-nothing-open = No open positions or orders.

@@ -59,3 +59,17 @@ export async function remindedFollower(h: Harness, languageCode?: string) {
     .at(-1)!;
   return { alice, record, creds, reminder };
 }
+
+/** "Forget the key now" under the last /panic steps, then "Yes, forget it" to the question it asks. */
+export async function forgetNow(h: Harness, follower: Follower): Promise<void> {
+  const withButton = (prefix: string) =>
+    h.telegram
+      .botMessages(follower.chat.id)
+      .filter((sent) => JSON.stringify(sent.reply_markup ?? {}).includes(`"${prefix}`))
+      .at(-1)!;
+  const steps = withButton("panic:forget:");
+  const data = JSON.stringify(steps.reply_markup).match(/"(panic:forget:[\w-]+)"/)![1]!;
+  h.telegram.pressButton(follower.user, steps, data);
+  expect(await follower.reply()).toMatch(/^(Forget the frozen key|Забыть замороженный ключ)/);
+  h.telegram.pressButton(follower.user, withButton("panic:forget-yes:"), data.replace("forget:", "forget-yes:"));
+}

@@ -17,6 +17,7 @@ import { revokeKeyboard, STEPS_BEAT_MS } from "./resend-steps.js";
 import { createFreezeRetries } from "./freeze-retries.js";
 import { tellEnding } from "./review.js";
 import { createSnapshots, type SnapshotDeps } from "./snapshots.js";
+import { KEEP_IT, panicQuestions } from "./questions.js";
 
 export interface PanicDeps extends SnapshotDeps {
   /** Each key's revocation is checked with its exchange: a few checks a minute per follower (budgets are shared). */
@@ -139,7 +140,9 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     if (start.kind === "newer-key") {
       await ctx.reply(texts.freezeTooQuestion(start.current), {
         ...html,
-        reply_markup: new InlineKeyboard().text(texts.freezeTooButton, `${FREEZE_TOO}:${start.current.ref}`),
+        reply_markup: new InlineKeyboard()
+          .text(texts.freezeTooButton, `${FREEZE_TOO}:${start.current.ref}`)
+          .text(texts.freezeTooKeepButton, `${KEEP_IT}:${start.current.ref}`),
       });
     } else if (start.kind === "freeze") {
       await freeze(ctx, start.current);
@@ -195,11 +198,13 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     await freeze(ctx, pressed.current);
   });
 
-  dm.callbackQuery(/^panic:(deleted|forget):([\w-]+)$/, async (ctx) => {
+  dm.use(panicQuestions(deps));
+
+  dm.callbackQuery(/^panic:(deleted|forget-yes):([\w-]+)$/, async (ctx) => {
     const texts = textsOf(ctx);
     const userId = ctx.from.id;
     const ref = ctx.match[2]!;
-    if (ctx.match[1] === "forget") {
+    if (ctx.match[1] === "forget-yes") {
       const ending = await forgetFlow(deps, userId, ref);
       if (ending.kind === "flow-gone") return ctx.answerCallbackQuery({ text: texts.buttonExpired });
       // The flow has ended: a press answered too late (refused, and logged by the send path) must not

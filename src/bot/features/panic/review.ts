@@ -30,15 +30,19 @@ export async function tellEnding(
     headline ?? (facts.revokedVerified ? texts.revokedVerified(facts) : texts.forgotUnverified(facts, ending.record)),
     html,
   );
-  for (const message of review(texts, ending.account, settings.orderLinkIdPrefix)) await ctx.reply(message, html);
+  for (const message of review(texts, ending.account, settings.orderLinkIdPrefix, facts.revokedVerified))
+    await ctx.reply(message, html);
   await ctx.reply(texts.afterPanic(settings.supportContact, ending.keyConnected), html);
 }
 
-/** What the account held when it was read, said as of then: the key kept working until it was deleted. */
-function review(texts: Texts, read: ReadAccount | null, orderLinkIdPrefix: string): string[] {
+/**
+ * What the account held when it was read, said as of then: the key kept working until it was deleted
+ * (`verified`: Bybit said it is; else it may work still, and nothing claims the follower deleted it).
+ */
+function review(texts: Texts, read: ReadAccount | null, orderLinkIdPrefix: string, verified: boolean): string[] {
   if (!read) return [texts.reviewUnavailable];
   const { snapshot } = read;
-  const lines: string[] = [texts.reviewAsOf(read.readAt), ""];
+  const lines: string[] = [texts.reviewAsOf(read.readAt, verified), ""];
   if (snapshot.positions.length > 0)
     lines.push(texts.reviewPositionsTitle, ...snapshot.positions.map((position) => texts.position(position)));
   if (snapshot.orders.length > 0)
