@@ -35,8 +35,10 @@ describe("first contact", () => {
     const intro = await alice.reply();
     expect(intro).toContain("I connect your Bybit account to the copy-trading service");
     expect(intro).toContain("/panic stops it at once");
-    expect(intro).toContain("/status shows your key");
+    expect(intro).toContain("/status shows your key.");
     expect(intro).toContain("turn on 2FA in Bybit");
+    expect(intro.split("\n").filter(Boolean).length).toBeLessThanOrEqual(4);
+    expect(intro.length).toBeLessThan(400);
     expect(intro).toContain("replace it every 80 days");
     expect(intro).not.toContain("Let’s connect");
     expect(buttonsOf(alice)).toContain("start:connect");
@@ -200,7 +202,7 @@ describe("languages", () => {
     const intro = await olga.reply();
     expect(intro).toContain("Я подключаю ваш аккаунт Bybit к сервису копитрейдинга");
     expect(intro).toContain("включите 2FA в Bybit");
-    expect(intro).toContain("я храню его в зашифрованном виде и напоминаю заменить его каждые 80 дней.");
+    expect(intro).toContain("Я храню его в зашифрованном виде и напоминаю заменить его каждые 80 дней.");
     expect(buttonsOf(olga)).toContain("Подключить ключ Bybit");
     olga.say("/help");
     expect(await olga.reply()).toContain("/panic – ключ утёк?");
@@ -233,7 +235,9 @@ describe("languages", () => {
     expect(confirmation).toContain("Права: Contracts: Orders, Positions");
     expect(daysInRussian(/Этому ключу уже (\d+) (\S+), пора его заменить\./.exec(confirmation))).toBe(true);
     // A date ends in "г.": no second full stop after it.
-    expect(confirmation).toMatch(/Я напомню ещё раз \d+ \S+ \d{4} г\., когда он истечёт\./);
+    expect(confirmation).toMatch(
+      /Я предупрежу за день до того, как он истечёт \d+ \S+ \d{4} г\., и ещё раз в этот день\./,
+    );
     expect(confirmation).not.toContain("г..");
     // From the reminder worker, outside any update.
     const reminder = await olga.reply();

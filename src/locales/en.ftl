@@ -54,10 +54,9 @@ command-cancel = Stop what we are doing
 ## First contact and help
 
 start-intro =
-    👋 I connect your Bybit account to the copy-trading service, safely: you give me an API key that can only trade contracts (it can’t withdraw or move funds), I keep it sealed, and I remind you to replace it every { $days } days.
-    If a key ever leaks, /panic stops it at once and walks you through revoking it. /status shows your key at any time.
-    Before you start: turn on 2FA in Bybit (Account &amp; Security), because Bybit asks for it to create an API key.
-start-next-connect = Ready? Tap the button or send /connect. /help lists every command.
+    👋 I connect your Bybit account to the copy-trading service, with a key that can trade but never withdraw. I keep it sealed and remind you to replace it every { $days } days.
+    A leak? /panic stops it at once. /status shows your key.
+start-next-connect = First turn on 2FA in Bybit: it asks for it to make a key. Then tap the button.
 start-connect-button = Connect my Bybit key
 start-next-connected = Your key { $key } is connected. Send /status to see it, or /help for every command.
 help =
