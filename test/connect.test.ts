@@ -161,6 +161,20 @@ describe("connecting a key", () => {
     expect(h.bybit.requests).toHaveLength(0);
   });
 
+  it("ends the flow first at /forget or /disconnect, says so, then does what was asked", async () => {
+    const alice = h.follower();
+    await startConnect(alice);
+    alice.say("/forget");
+    expect(await alice.reply()).toBe("First I stopped connecting a key.");
+    expect(await alice.reply()).toContain("Delete your key, its reminders and its history?");
+    await startConnect(alice);
+    alice.say("/disconnect");
+    expect(await alice.reply()).toBe("First I stopped connecting a key.");
+    expect(await alice.reply()).toBe("No key is connected. Send /connect to connect your Bybit API key.");
+    alice.say("hello");
+    expect(await alice.reply()).not.toContain("Send the API key");
+  });
+
   it("tells the follower to delete the message themselves when Telegram refuses, and goes on", async () => {
     const alice = h.follower();
     const creds = canaryCredentials();

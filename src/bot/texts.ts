@@ -52,6 +52,7 @@ function buildTexts(lang: Lang) {
     ...watchTexts(lang),
 
     cancelled: t("cancelled"),
+    flowEndedByCommand: t("flow-ended-by-command"),
     cancelledKeyStays: (record: CredentialRecord) => t("cancelled-key-stays", { key: key(record) }),
     cancelButton: t("cancel-button"),
     nothingToCancel: t("nothing-to-cancel"),

@@ -75,6 +75,7 @@ chatter-in-flow = We’re in the middle of connecting your key, and I’m waitin
 ## General
 
 cancelled = Cancelled. Nothing was stored.
+flow-ended-by-command = First I stopped connecting a key.
 cancelled-key-stays = Cancelled. Your key { $key } stays connected.
 nothing-to-cancel = There is nothing to cancel.
 cancel-button = Cancel

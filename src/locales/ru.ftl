@@ -82,6 +82,7 @@ chatter-in-flow = Мы подключаем ваш ключ, и я жду то, 
 ## Общее
 
 cancelled = Отменено. Ничего не сохранено.
+flow-ended-by-command = Сначала я остановил подключение ключа.
 cancelled-key-stays = Отменено. Ваш ключ { $key } остаётся подключённым.
 nothing-to-cancel = Отменять нечего.
 cancel-button = Отмена

@@ -60,6 +60,16 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
     await ctx.reply(cancelled(texts, await deps.credentials.current(ctx.from.id)), html);
   });
 
+  // /forget and /disconnect mid-flow: the flow ends first, and says so, and the command goes on as anywhere.
+  dm.command(["forget", "disconnect"], async (ctx, next) => {
+    if (ctx.conversation.active("connect") > 0) {
+      await ctx.conversation.exitAll();
+      await deps.pendingKeyPairs.discard(ctx.from.id);
+      await ctx.reply(textsOf(ctx).flowEndedByCommand);
+    }
+    await next();
+  });
+
   dm.use(createConversation(connectConversation(deps), { id: "connect" }));
 
   dm.command("connect", async (ctx, next) => {
