@@ -37,7 +37,7 @@ export function connectTexts(lang: Lang) {
     t("setting-wallet"),
     egressIps.length === 0
       ? t("setting-ip-none")
-      : t("setting-ip-either", { ips: egressIps.map((ip) => `<code>${ip}</code>`).join(", ") }),
+      : t("setting-ip-bind", { ips: egressIps.map((ip) => `<code>${ip}</code>`).join(", ") }),
   ];
 
   function refusalReason(reason: RefusalReason): string {
