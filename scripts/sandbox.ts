@@ -9,28 +9,34 @@ import { isAbsolute, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { SETTING_NAMES } from "../src/config.js";
+import { randomBytes } from "node:crypto";
+import { OAUTH_CALLBACK_PATH } from "../src/bot/web/connect-with-bybit.js";
+import { freePort } from "../src/infra/local-redis.js";
 import { startBybitSites } from "../test/support/bybit-sites.js";
+import { FakeBybitOAuth } from "../test/support/fake-bybit-oauth.js";
 import { FakeTelegram, type FakeChat, type FakeUser } from "../test/support/fake-telegram.js";
 import { Commands, HELP } from "./sandbox/commands.js";
 import { SampleKeys } from "./sandbox/keys.js";
 import { Transcript } from "./sandbox/transcript.js";
 
-const USAGE = "usage: npm run sandbox [-- --keep] [-- --data-dir <folder>]";
+const USAGE = "usage: npm run sandbox [-- --keep] [-- --oauth] [-- --data-dir <folder>]";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
-function parseArgs(args: string[]): { keep: boolean; dataDir: string } {
+function parseArgs(args: string[]): { keep: boolean; oauth: boolean; dataDir: string } {
   let keep = false;
+  let oauth = false;
   let dataDir = join(root, ".data", "sandbox");
   for (let i = 0; i < args.length; i += 1) {
     if (args[i] === "--keep") keep = true;
+    else if (args[i] === "--oauth") oauth = true;
     else if (args[i] === "--data-dir" && args[i + 1]) dataDir = resolve(args[(i += 1)]!);
     else {
       out(args[i] === "--help" ? USAGE : `unknown option “${args[i]}”; ${USAGE}`);
       process.exit(args[i] === "--help" ? 0 : 2);
     }
   }
-  return { keep, dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir) };
+  return { keep, oauth, dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir) };
 }
 
 /** A folder the sandbox made carries this file; only such a folder (or the default one, or an empty one) is wiped. */
@@ -49,7 +55,7 @@ function prepareDataDir(dataDir: string, keep: boolean): void {
   writeFileSync(join(dataDir, MARK), "Made by npm run sandbox; wiped at its next start unless --keep.\n");
 }
 
-const { keep, dataDir } = parseArgs(process.argv.slice(2));
+const { keep, oauth: withOAuth, dataDir } = parseArgs(process.argv.slice(2));
 prepareDataDir(dataDir, keep);
 
 const token = "100000001:sandbox-token-0123456789abcdefghij";
@@ -62,7 +68,34 @@ const group: FakeChat = { id: -1_001_234_567_890, type: "supergroup", title: "Co
 const transcript = new Transcript(out, group.id);
 telegram.onAnswered = (call) => transcript.observe(call);
 const keys = new SampleKeys(bybit, join(dataDir, "sample-keys.json"));
-const commands = new Commands({ telegram, you, group, transcript, keys, out, dataDir });
+// --oauth: Connect with Bybit on, against Bybit's OAuth fake, which issues keys into the fake Bybit bound to
+// the address it sees us at (EGRESS_IPS); the bot's HTTP server on a port known first, for PUBLIC_URL.
+const web = withOAuth ? await startOAuth() : undefined;
+const commands = new Commands({ telegram, you, group, transcript, keys, out, dataDir, oauth: web?.oauth });
+
+async function startOAuth() {
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const clientSecret = randomBytes(16).toString("hex");
+  const oauth = new FakeBybitOAuth({
+    clientId: "sandbox-app",
+    clientSecret,
+    redirectUris: [`${publicUrl}${OAUTH_CALLBACK_PATH}`],
+    ips: [bybit.requestIp],
+  });
+  oauth.bybit = bybit;
+  await oauth.start();
+  const env = {
+    PORT: String(port),
+    PUBLIC_URL: publicUrl,
+    EGRESS_IPS: bybit.requestIp,
+    BYBIT_OAUTH_CLIENT_ID: "sandbox-app",
+    BYBIT_OAUTH_CLIENT_SECRET: clientSecret,
+    BYBIT_OAUTH_AUTHORIZE_URL: oauth.authorizeUrl,
+    BYBIT_OAUTH_API_ROOT: oauth.url,
+  };
+  return { oauth, env };
+}
 
 // The bot's own settings stay out of it: a production NODE_ENV, a real Redis or webhook in the shell would defeat the sandbox.
 const inherited = { ...process.env };
@@ -84,6 +117,7 @@ const bot = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     KEY_PAIR_POOL_SIZE: "4",
     PORT: "0",
     METRICS_PORT: "0",
+    ...web?.env,
   },
 });
 let stopping = false;
@@ -106,7 +140,7 @@ async function stop(code: number): Promise<never> {
       await botExited;
       clearTimeout(killer);
     }
-    await Promise.all([telegram.stop(), bybitSites.stop()]);
+    await Promise.all([telegram.stop(), bybitSites.stop(), web?.oauth.stop()]);
   }
   process.exit(code);
 }
@@ -129,6 +163,10 @@ out(
     : "A fresh start: the data folder was wiped (npm run sandbox -- --keep keeps it).",
 );
 for (const line of [...keys.listing(), ...HELP]) out(line);
+if (web)
+  out(
+    "Connect with Bybit is on (--oauth): /connect shows its link first; !bybit approve does what your browser would.",
+  );
 out("Starting the bot…");
 telegram
   .waitForCall((call) => call.method === "getUpdates", 120_000, "the bot to start")

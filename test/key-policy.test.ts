@@ -179,3 +179,33 @@ describe("the key policy", () => {
     expect(verdict).toEqual(reasons ? { accepted: false, reasons, warnings } : { accepted: true, warnings });
   });
 });
+
+describe("a key issued to our broker app (Connect with Bybit): bound to exactly EGRESS_IPS", () => {
+  const egressIps = ["203.0.113.10", "203.0.113.11"];
+  const judge = (ips: string[], egress = egressIps) =>
+    evaluateKey({
+      key: { ...tradeOnly, ips, expiresAt: null },
+      rules,
+      egressIps: egress,
+      now: NOW,
+      rotateAfterDays: 80,
+      exactIps: true,
+    });
+
+  it.each([
+    ["exactly ours, in any order", ["203.0.113.11", "203.0.113.10"], undefined],
+    ["bound to none", [], [{ code: "ip-not-bound" }]],
+    ["one of ours missing", ["203.0.113.10"], [{ code: "ip-bound-missing-egress", missing: ["203.0.113.11"] }]],
+    ["one besides ours", [...egressIps, "198.51.100.7"], [{ code: "ip-bound-extra", extra: ["198.51.100.7"] }]],
+  ] as [string, string[], RefusalReason[] | undefined][])("%s", (_name, ips, reasons) => {
+    expect(judge(ips)).toEqual(reasons ? { accepted: false, reasons, warnings: [] } : { accepted: true, warnings: [] });
+  });
+
+  it("is refused without EGRESS_IPS (fail closed)", () => {
+    expect(judge(egressIps, [])).toEqual({
+      accepted: false,
+      reasons: [{ code: "ip-bound-without-egress" }],
+      warnings: [],
+    });
+  });
+});

@@ -1,9 +1,10 @@
 // What a line typed in the sandbox does: a plain line is your message to the bot; a line that
 // starts with "!" is a sandbox command. No input ends in a stack trace: a problem is one line.
+import type { FakeBybitOAuth } from "../../test/support/fake-bybit-oauth.js";
 import type { FakeChat, FakeTelegram, FakeUser } from "../../test/support/fake-telegram.js";
 import { bringForward, spanOf } from "./clock.js";
 import type { SampleKeys } from "./keys.js";
-import type { Transcript } from "./transcript.js";
+import { plain, type Transcript } from "./transcript.js";
 
 export interface Sandbox {
   telegram: FakeTelegram;
@@ -14,6 +15,8 @@ export interface Sandbox {
   out: (line: string) => void;
   /** The bot's data folder: where its Redis leaves its address. */
   dataDir: string;
+  /** Bybit's OAuth fake, with `--oauth` (Connect with Bybit on). */
+  oauth?: FakeBybitOAuth;
 }
 
 export const HELP = [
@@ -26,6 +29,7 @@ export const HELP = [
   "  !revoke [key]       delete a key in Bybit (a label from !keys or an API key; default: the last key you sent the bot)",
   "  !lang ru            speak to the bot as a Telegram set to Russian (!lang en: back to English)",
   "  !clock +80d         bring forward the reminders due within 80 days (day 80, expiry): the bot sends them now",
+  "  !bybit approve      with --oauth: open the “Connect with Bybit” link and approve (or: !bybit deny)",
   "  !help               this list",
   "  !quit               stop the bot and the sandbox (so does Ctrl-C or Ctrl-D)",
 ];
@@ -64,6 +68,8 @@ export class Commands {
         return this.lang(rest);
       case "clock":
         return this.clock(rest);
+      case "bybit":
+        return this.bybit(rest);
       default:
         return this.print([`(unknown command “!${name}”; !help lists the sandbox commands)`]);
     }
@@ -116,6 +122,24 @@ export class Commands {
       (lines) => this.print(lines),
       (error: Error) => this.print([`(could not bring the reminders forward: ${error.message})`]),
     );
+    return undefined;
+  }
+
+  /** What the follower's browser does with the Connect with Bybit button: Bybit's page, the decision, our page. */
+  private bybit(decision: string): Outcome {
+    const { oauth, transcript } = this.s;
+    if (!oauth) return this.print(["(Connect with Bybit is off: start with npm run sandbox -- --oauth)"]);
+    if (decision !== "approve" && decision !== "deny") return this.print(["(!bybit approve, or !bybit deny)"]);
+    const link = transcript.lastLink(oauth.authorizeUrl);
+    if (!link) return this.print(["(no “Connect with Bybit” button on screen: send /connect first)"]);
+    this.print([`(your browser opens Bybit's approval page: ${link})`, `(you press ${decision} there)`]);
+    (async () => {
+      const back = await oauth.decide(link, decision);
+      this.print([`(Bybit sends your browser back to ${back})`]);
+      const response = await fetch(back, { redirect: "manual" });
+      const text = /<p>([\s\S]*)<\/p>/.exec(await response.text())?.[1] ?? "";
+      this.print([`(the page says, ${response.status}: ${plain(text)})`]);
+    })().catch((error: Error) => this.print([`(the browser got no page: ${error.message})`]));
     return undefined;
   }
 

@@ -96,7 +96,12 @@ const SAMPLES: Sample[] = [
     key: { note: "spot-only", permissions: { Spot: ["SpotTrade"] } },
   },
   { label: "read-only", good: false, about: "read-only", key: { note: "read-only", readOnly: true } },
-  { label: "ip-bound", good: false, about: "bound to an IP address", key: { note: "ip-bound", ips: ["203.0.113.10"] } },
+  {
+    label: "ip-bound",
+    good: false,
+    about: "bound to an IP address",
+    key: { note: "ip-bound", ips: ["198.51.100.20"] },
+  },
   {
     label: "expired",
     good: false,

@@ -97,6 +97,15 @@ export class Transcript {
   }
 
   /** The newest public key (PEM) the bot showed, for `!selfkey`. */
+  /** The newest link button whose address starts with `prefix` (Connect with Bybit's approval page). */
+  lastLink(prefix: string): string | undefined {
+    for (const shown of [...this.shown].reverse()) {
+      const link = buttonsOf(shown.message).find((button) => button.url?.startsWith(prefix));
+      if (link && !shown.deleted) return link.url;
+    }
+    return undefined;
+  }
+
   lastPublicKey(): string | undefined {
     for (const shown of [...this.shown].reverse()) {
       const pem = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/.exec(

@@ -5,6 +5,7 @@ import type { ReminderTimes } from "../policy/rotation.js";
 import type { CredentialRecord } from "../stores/credential-store.js";
 import type { FlowExpiry } from "./context.js";
 import { connectTexts } from "./wording/connect.js";
+import { oauthTexts } from "./wording/oauth.js";
 import { deletionTexts } from "./wording/deletion.js";
 import { daysLeft, daysUntil, describePermissions, keyLabel } from "./wording/format.js";
 import { panicTexts } from "./wording/panic.js";
@@ -46,6 +47,7 @@ function buildTexts(lang: Lang) {
     chatter: t("chatter"),
     chatterInFlow: t("chatter-in-flow"),
     ...connectTexts(lang),
+    ...oauthTexts(lang),
     ...deletionTexts(lang),
     ...panicTexts(lang),
     ...restartTexts(lang),
@@ -93,6 +95,8 @@ function buildTexts(lang: Lang) {
 
     reminderRotate: (record: CredentialRecord, now: number) => {
       const days = Math.floor((now - record.createdAt) / DAY_MS);
+      // A key Bybit made for our app never expires there: the advice to replace it stands, and says so.
+      if (record.origin === "oauth") return t("reminder-rotate-oauth", { key: key(record), days });
       return record.expiresAt === null
         ? t("reminder-rotate", { key: key(record), days })
         : t("reminder-rotate-expires", { key: key(record), days, date: lang.date(record.expiresAt) });

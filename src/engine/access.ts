@@ -26,6 +26,7 @@ export type KeyFacts = Pick<
   | "permissions"
   | "createdAt"
   | "expiresAt"
+  | "origin"
 >;
 
 export type OpenedKey = {
@@ -146,6 +147,7 @@ export function createKeyAccess(options: KeyAccessOptions): KeyAccess {
           permissions,
           createdAt,
           expiresAt,
+          ...(record.origin ? { origin: record.origin } : {}),
         },
         orderLinkIdPrefix,
       };

@@ -46,6 +46,11 @@ export type KeyInspection =
 export interface InspectOptions {
   /** Asked only when the main site does not know the key: may the other sites be asked (counted if so)? */
   mayFindSite?: () => Promise<boolean>;
+  /**
+   * The key was issued to the operator's broker app (BrokerApp): a site that takes only listed apps'
+   * keys (`SiteProfile.refused: "listed-apps-only"`) is no bar to it.
+   */
+  issuedToApp?: boolean;
 }
 
 export type SnapshotResult = { ok: true; snapshot: AccountSnapshot } | { ok: false; failure: ExchangeFailure };
@@ -95,6 +100,38 @@ export interface Exchange {
   isKeyAlive(credentials: Credentials, site: string): Promise<KeyLiveness>;
   /** The API host a key of `site` is used with (the trading engine's too); null for a site it does not know. */
   baseUrl(site: string): string | null;
+  /** The exchange's OAuth for brokers, for the operator's app; absent where the exchange has none. */
+  brokerApp?(app: BrokerAppSettings): BrokerApp;
+}
+
+/** The operator's app at the exchange's OAuth for brokers (its id and secret, and where to reach it). */
+export interface BrokerAppSettings {
+  clientId: string;
+  clientSecret: string;
+  /** Where the follower's browser approves the app. */
+  authorizeUrl: string;
+  /** Where the code is exchanged and the key fetched, server to server. */
+  apiRoot: string;
+}
+
+/**
+ * Why no key came of an approval: the exchange refused the code (used, expired, not ours) or the app,
+ * or gave no usable answer. Never carries a body: the exchange's answers hold tokens and secrets.
+ */
+export type AppFailure = "code-refused" | "rate-limited" | "timeout" | "unavailable";
+
+/** A key the exchange made for the follower who approved the app: its key and secret, in memory only. */
+export type IssuedKey = { ok: true; credentials: Credentials } | { ok: false; failure: AppFailure };
+
+/**
+ * "Connect with <exchange>": the follower approves the operator's app on the exchange's page, and the
+ * exchange makes a key for it (its permissions and IP binding are the app's), handed over for a code.
+ */
+export interface BrokerApp {
+  /** The approval page, for a browser: `state` comes back with the code, to `redirectUri`. */
+  authorizeUrl(state: string, redirectUri: string): string;
+  /** The code exchanged once, the key fetched with the token, the token forgotten: the key and its secret. */
+  issuedKey(code: string): Promise<IssuedKey>;
 }
 
 /** How the service reaches an exchange: from the settings (`src/config.ts`). */

@@ -355,3 +355,25 @@ check-not-begun = Sorry: our storage is failing right now, so I did not check yo
 
 button-for-old-key = This button is for a key you no longer have, so I left your current key alone. Send /rotate to replace the key you have now.
 button-for-old-key-none = This button is for a key you no longer have. Send /connect to connect a new one.
+
+# Connect with Bybit (Bybit's OAuth for API brokers, issue 23)
+
+oauth-button = 🔗 Connect with Bybit (one tap, nothing to copy)
+oauth-page-title = Connect with Bybit
+oauth-page-done = ✅ Done: your Bybit account is connected. Go back to Telegram.
+oauth-page-not-connected = Your key was not connected. Go back to Telegram: I told you there why, and what to do next.
+oauth-page-later = Something went wrong on our side while storing your key. Go back to Telegram: I will tell you there what became of it.
+oauth-page-link-used = This link was already used or has expired, so nothing was done. Go back to Telegram and send /connect for a new one.
+oauth-page-denied = You did not approve the connection in Bybit, so nothing was connected. Go back to Telegram to try again or choose another way.
+oauth-page-bybit-failed = Bybit did not complete the connection, so nothing was stored. Go back to Telegram: I told you there what to do.
+oauth-page-fault = Something went wrong on our side, so nothing was done. Go back to Telegram and send /connect to try again.
+oauth-chat-denied = You did not approve the connection in Bybit, so nothing was connected. Send /connect to try again, or to choose another way.
+oauth-chat-code-refused = Bybit did not accept the approval (it may have expired), so nothing was stored. Send /connect and tap “Connect with Bybit” again.
+oauth-chat-failed = Bybit did not complete the connection just now, so nothing was stored. Please wait a minute, then send /connect and tap “Connect with Bybit” again. If a key for this service shows up in Bybit’s { $link }, delete it.
+oauth-refused = ❌ Bybit made a key for this service, but it does not fit our safety rules, so I did not store it. This is on our side, not yours. Please delete that key in Bybit: { $link } → Delete. Then send /connect and choose another way.
+oauth-connected = ✅ Connected with Bybit: key { $key }. Bybit made it for this service and bound it to our IPs; nothing secret crossed this chat.
+oauth-expiry = Expiry: none in Bybit, as the key is bound to our IPs. Still, like every key here, it has a limit of our own, and I’ll remind you to replace it before then: an old key is a risk if it ever leaks.
+reminder-rotate-oauth = 🔁 Time to replace your key { $key }: it is { $days } days old. Bybit doesn’t expire keys bound to our IPs, but a fresh key is safer. Send /rotate and tap “Connect with Bybit”: one tap.
+revoke-step-oauth = This key came from “Connect with Bybit”: deleting it removes this service’s access. If Bybit also lists this service among your connected apps, remove it there too.
+reason-ip-not-bound = It is not bound to any IP address, though a key made for this service must be bound to ours.
+reason-ip-bound-extra = It is bound to IP addresses besides ours: { $extra }.

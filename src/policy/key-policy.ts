@@ -16,6 +16,10 @@ export type RefusalReason =
   | { code: "no-expiry" }
   | { code: "ip-bound-without-egress" }
   | { code: "ip-bound-missing-egress"; missing: string[] }
+  /** A key issued to our broker app must be bound to our IPs and no others: it is bound to none. */
+  | { code: "ip-not-bound" }
+  /** …or it is bound to IPs besides ours. */
+  | { code: "ip-bound-extra"; extra: string[] }
   | { code: "public-key-mismatch" };
 
 export type PolicyWarning = { code: "rotation-due"; ageDays: number } | { code: "not-unified" };
@@ -42,6 +46,11 @@ export interface PolicyInput {
   rotateAfterDays: number;
   /** For a key made from a pair we generated: the public key we handed out (normalised); Bybit must hold exactly it. */
   expectedRsaPublicKey?: string;
+  /**
+   * A key issued to our broker app (Connect with Bybit): it must be bound to exactly `egressIps`, no
+   * fewer and no more, since the exchange binds it to the app's whitelist and nobody can change that.
+   */
+  exactIps?: boolean;
 }
 
 /** Reasons that mean the key can move money, or may: such a key is treated as leaked. */
@@ -60,6 +69,7 @@ export function evaluateKey({
   now,
   rotateAfterDays,
   expectedRsaPublicKey,
+  exactIps = false,
 }: PolicyInput): Verdict {
   const reasons: RefusalReason[] = [];
   const warnings: PolicyWarning[] = [];
@@ -67,7 +77,8 @@ export function evaluateKey({
     reasons.push({ code: "public-key-mismatch" });
   reasons.push(...rules(key));
 
-  if (key.ips.length === 0) {
+  if (exactIps) reasons.push(...exactBinding(key.ips, egressIps));
+  else if (key.ips.length === 0) {
     if (key.expiresAt === null) reasons.push({ code: "no-expiry" });
   } else if (egressIps.length === 0) {
     reasons.push({ code: "ip-bound-without-egress" });
@@ -82,4 +93,16 @@ export function evaluateKey({
   if (!key.unifiedAccount) warnings.push({ code: "not-unified" });
 
   return reasons.length === 0 ? { accepted: true, warnings } : { accepted: false, reasons, warnings };
+}
+
+/** Bound to exactly our IPs (fail closed: without EGRESS_IPS, no key can be). */
+function exactBinding(ips: readonly string[], egressIps: readonly string[]): RefusalReason[] {
+  if (ips.length === 0) return [{ code: "ip-not-bound" }];
+  if (egressIps.length === 0) return [{ code: "ip-bound-without-egress" }];
+  const reasons: RefusalReason[] = [];
+  const missing = egressIps.filter((ip) => !ips.includes(ip));
+  if (missing.length > 0) reasons.push({ code: "ip-bound-missing-egress", missing });
+  const extra = ips.filter((ip) => !egressIps.includes(ip));
+  if (extra.length > 0) reasons.push({ code: "ip-bound-extra", extra });
+  return reasons;
 }

@@ -42,6 +42,8 @@ export interface WatchInput {
 const CONNECT_ONLY: ReadonlySet<RefusalReason["code"]> = new Set([
   "ip-bound-without-egress",
   "ip-bound-missing-egress",
+  "ip-not-bound",
+  "ip-bound-extra",
   "public-key-mismatch",
   "no-expiry",
 ]);

@@ -11,12 +11,20 @@ import type { Sealer } from "../vault/sealer.js";
  */
 export type CredentialStatus = "active" | "expired" | "frozen" | "unreadable" | "deleted";
 
-/** Where a key was found: its exchange, the site of it whose host knows it, and that host. */
+/**
+ * How a key came, when not the usual way (the follower made it and sent it): "oauth", issued by the
+ * exchange to our broker app when the follower approved it (Connect with Bybit).
+ */
+export type KeyArrival = "oauth";
+
+/** Where a key was found: its exchange, the site of it whose host knows it, and that host; and how it came. */
 export interface KeyOrigin {
   exchange: string;
   site: string;
   /** The API host that accepted the key: told to the engine in the key's events. */
   baseUrl: string;
+  /** Set when the key came other than pasted or made in the chat (KeyArrival). */
+  origin?: KeyArrival;
 }
 
 /** The non-secret side of a stored credential: what `/status` shows and what jobs refer to. */
@@ -45,6 +53,8 @@ export interface CredentialRecord {
   status: CredentialStatus;
   /** When Telegram last refused to deliver to this follower (blocked the bot); null while reachable. */
   unreachableSince: number | null;
+  /** How the key came, when not the usual way; absent on every record from before it was kept. */
+  origin?: KeyArrival;
 }
 
 /** The braces make a hash tag: everything about one follower lives in one Redis Cluster slot. */
@@ -85,6 +95,7 @@ export function toRecord(fields: Record<string, string>): CredentialRecord | nul
     storedAt: fields.storedAt ? Number(fields.storedAt) : null,
     status: (fields.status ?? "active") as CredentialStatus,
     unreachableSince: fields.unreachableSince ? Number(fields.unreachableSince) : null,
+    ...(fields.origin === "oauth" ? { origin: "oauth" as const } : {}),
   };
 }
 

@@ -17,6 +17,9 @@ local storedAt = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 redis.call("HSET", KEYS[1], "storedAt", tostring(storedAt))
 local keyType, permissions, expiresAt = unpack(redis.call("HMGET", KEYS[1], "keyType", "permissions", "expiresAt"))
 local extra = { "keyType", keyType, "permissions", permissions, "expiresAt", expiresAt }
+-- How the key came, only when not the usual way (Connect with Bybit: "oauth").
+local origin = redis.call("HGET", KEYS[1], "origin")
+if origin then table.insert(extra, "origin"); table.insert(extra, origin) end
 if previous[2] ~= "" then
   local was = { "previousRef", previous[2], "previousExchange", previous[4], "previousSite", previous[6],
     "previousExchangeKeyId", previous[8], "previousMaskedKey", previous[10] }

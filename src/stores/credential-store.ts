@@ -90,7 +90,7 @@ export function createCredentialStore(
     return moved;
   }
   return {
-    async save(userId, credentials, { exchange, site, baseUrl }, facts, connectedAt, panicEpoch) {
+    async save(userId, credentials, { exchange, site, baseUrl, origin }, facts, connectedAt, panicEpoch) {
       const record: CredentialRecord = {
         ref: randomUUID(),
         userId,
@@ -108,6 +108,7 @@ export function createCredentialStore(
         storedAt: null,
         status: "active",
         unreachableSince: null,
+        ...(origin ? { origin } : {}),
       };
       const plaintext = Buffer.from(JSON.stringify(credentials));
       const sealed = sealer.seal(plaintext, sealContext(userId, record));
@@ -127,6 +128,7 @@ export function createCredentialStore(
         expiresAt: record.expiresAt === null ? "" : String(record.expiresAt),
         connectedAt: String(connectedAt),
         status: record.status,
+        ...(origin ? { origin } : {}),
       };
       const pairs: (string | Buffer)[] = [...Object.entries(fields).flat(), "sealed", sealed];
       // Claimed in the index first, let go of only once the slot does not hold it: a crash between fails closed.

@@ -8,7 +8,12 @@ import type { AuditTrail } from "../audit/trail.js";
 import { maskApiKey, type ApiKeyFacts, type Credentials } from "../policy/api-key.js";
 import { evaluateKey, type PolicyWarning, type RefusalReason } from "../policy/key-policy.js";
 import type { ReminderTimes, RotationRules } from "../policy/rotation.js";
-import { KeyHeldElsewhere, type CredentialRecord, type CredentialStore } from "../stores/credential-store.js";
+import {
+  KeyHeldElsewhere,
+  type CredentialRecord,
+  type CredentialStore,
+  type KeyArrival,
+} from "../stores/credential-store.js";
 import type { KeyDenylist } from "../stores/denylist.js";
 import type { PendingKeyPairs } from "../stores/key-pairs.js";
 
@@ -29,8 +34,13 @@ export interface AdmitDeps {
   sharedKeys: Pick<SharedKeys, "freezeOthers">;
 }
 
-/** What the follower gave us: a key with its secret, or a self-generated key made from the pair we issued them. */
-export type KeySource = { type: "hmac"; credentials: Credentials } | { type: "rsa"; apiKey: string };
+/**
+ * What the follower gave us: a key with its secret, or a self-generated key made from the pair we issued them.
+ * `origin: "oauth"`: the exchange issued the key and secret to our broker app (Connect with Bybit): it must be
+ * bound to exactly our IPs, and the record and its events say how it came.
+ */
+export type KeySource =
+  { type: "hmac"; credentials: Credentials; origin?: KeyArrival } | { type: "rsa"; apiKey: string };
 
 /**
  * Why a key was not connected, as plain facts: the chat renders them in the follower's language
@@ -71,7 +81,15 @@ export type Admission =
       now: number;
     }
   /** `held`: not checked at all, so no wrong try. `why`: what the metrics count (codes, nothing the follower sent). */
-  | { outcome: "refused"; refusal: Refusal; why: string[]; held?: boolean; current?: CredentialRecord | null }
+  | {
+      outcome: "refused";
+      refusal: Refusal;
+      why: string[];
+      held?: boolean;
+      current?: CredentialRecord | null;
+      /** The refused key was issued to our broker app: the follower cannot fix it, only delete it. */
+      origin?: KeyArrival;
+    }
   | { outcome: "pair-expired" }
   | { outcome: "panicked" }
   | { outcome: "save-failed" };
@@ -90,7 +108,9 @@ export interface FlowFacts {
  * is opened from the vault here and goes out of scope on return.
  */
 export async function admit(deps: AdmitDeps, userId: number, source: KeySource, flow: FlowFacts): Promise<Admission> {
-  const admission = await check(deps, userId, source, flow);
+  const checked = await check(deps, userId, source, flow);
+  const origin = source.type === "hmac" ? source.origin : undefined;
+  const admission = checked.outcome === "refused" && origin ? { ...checked, origin } : checked;
   const outcomes =
     admission.outcome === "refused"
       ? admission.why
@@ -102,7 +122,7 @@ export async function admit(deps: AdmitDeps, userId: number, source: KeySource, 
       type: "key-refused",
       userId,
       maskedKey: maskApiKey(apiKey),
-      details: { reasons: admission.why.join(",") },
+      details: { reasons: admission.why.join(","), ...(origin ? { origin } : {}) },
     });
   }
   return admission;
@@ -137,17 +157,35 @@ async function check(
   // Without a site named by the follower, the exchange finds the site whose host knows the key.
   // A search asks every other site (eight requests more): a few an hour per follower (exchange-budget.ts).
   const mayFindSite = () => deps.exchanges.mayFindSite(userId);
-  const inspection = await exchange.inspectKey(credentials, site, { mayFindSite });
+  const arrival = source.type === "hmac" ? source.origin : undefined;
+  const inspection = await exchange.inspectKey(credentials, site, {
+    mayFindSite,
+    ...(arrival === "oauth" ? { issuedToApp: true } : {}),
+  });
   // As it is now, not as the flow began: the key watch may have frozen it meanwhile.
   const current = await deps.credentials.current(userId);
   const origin = inspection.ok
-    ? { exchange: exchange.profile.id, site: inspection.site, baseUrl: exchange.baseUrl(inspection.site) ?? "" }
+    ? {
+        exchange: exchange.profile.id,
+        site: inspection.site,
+        baseUrl: exchange.baseUrl(inspection.site) ?? "",
+        ...(arrival ? { origin: arrival } : {}),
+      }
     : null;
-  const identity = inspection.ok && origin ? { ...origin, exchangeKeyId: inspection.key.id } : null;
+  const identity =
+    inspection.ok && origin
+      ? { exchange: origin.exchange, site: origin.site, baseUrl: origin.baseUrl, exchangeKeyId: inspection.key.id }
+      : null;
   if (identity && (await deps.denylist.has(identity)))
     return { outcome: "refused", refusal: { kind: "denied" }, why: ["denied"], current };
   const now = deps.clock();
-  const circumstances = { now, keyType: source.type, expectedRsaPublicKey, profile: exchange.profile };
+  const circumstances = {
+    now,
+    keyType: source.type,
+    expectedRsaPublicKey,
+    profile: exchange.profile,
+    exactIps: arrival === "oauth",
+  };
   const judgement = judge(inspection, current, deps, circumstances);
   if (!judgement.accepted) {
     // After a /panic sent during the check, the flow is over: no "send it again".
@@ -195,13 +233,14 @@ interface Circumstances {
   now: number;
   keyType: KeySource["type"];
   expectedRsaPublicKey: string | undefined;
+  exactIps: boolean;
 }
 
 function judge(
   inspection: KeyInspection,
   previous: CredentialRecord | null,
   deps: AdmitDeps,
-  { profile, now, keyType, expectedRsaPublicKey }: Circumstances,
+  { profile, now, keyType, expectedRsaPublicKey, exactIps }: Circumstances,
 ): Judgement {
   if (!inspection.ok)
     return {
@@ -230,6 +269,7 @@ function judge(
     now,
     rotateAfterDays: deps.rotation.rotateAfterDays,
     expectedRsaPublicKey,
+    exactIps,
   });
   if (!verdict.accepted)
     return {

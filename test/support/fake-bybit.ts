@@ -68,6 +68,8 @@ export interface FakeKeyOptions {
   uta?: 0 | 1;
   totalEquity?: string;
   account?: FakeAccount;
+  /** query-api's `type`: 1 a personal key, 2 a key made for a third-party app (Bybit's OAuth for brokers). */
+  type?: 1 | 2;
 }
 
 interface FakeKey extends Required<Omit<FakeKeyOptions, "expiredAt" | "apiSecret" | "rsaPublicKey">> {
@@ -152,6 +154,7 @@ export class FakeBybit {
       permissions: TRADE_ONLY,
       readOnly: false,
       uta: 1,
+      type: 1,
       totalEquity: "1234.5",
       account: { positions: [], orders: [], fills: [] },
       ips,
@@ -292,7 +295,7 @@ export class FakeBybit {
       secret: "",
       permissions,
       ips: key.ips.length > 0 ? key.ips : ["*"],
-      type: 1,
+      type: key.type,
       deadlineDay: key.expiredAt === null ? -1 : Math.ceil((key.expiredAt - Date.now()) / DAY),
       expiredAt: key.expiredAt === null ? "" : new Date(key.expiredAt).toISOString(),
       createdAt: new Date(key.createdAt).toISOString(),

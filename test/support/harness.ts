@@ -77,6 +77,8 @@ export interface HarnessOptions {
   shredderTiming?: Partial<ShredderTiming>;
   /** Features with a web side (Connect with Bybit, the Mini App): their routes are served on a free port. */
   web?: WebFeatureFactory[];
+  /** The web server's port (default: a free one), where PUBLIC_URL must be known before the start. */
+  webPort?: number;
 }
 
 export interface Follower {
@@ -397,7 +399,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     running.routes.length === 0
       ? null
       : await startHttpServer({
-          port: 0,
+          port: options.webPort ?? 0,
           logger,
           routes: running.routes.map((route) => ({
             ...route,

@@ -57,6 +57,8 @@ export function connectTexts(lang: Lang) {
         return t(`reason-${reason.code}`, { groups: groups(reason.groups) });
       case "ip-bound-missing-egress":
         return t("reason-ip-bound-missing-egress", { missing: reason.missing.join(", ") });
+      case "ip-bound-extra":
+        return t("reason-ip-bound-extra", { extra: reason.extra.map(escapeHtml).join(", ") });
       default:
         return t(`reason-${reason.code}`);
     }
@@ -173,7 +175,9 @@ export function connectTexts(lang: Lang) {
       ].join("\n"),
     connected: (record: CredentialRecord, equityUsd: string | null, warnings: PolicyWarning[], now: number) =>
       [
-        t(record.keyType === "rsa" ? "connected-rsa" : "connected", { key: key(record) }),
+        t(record.origin === "oauth" ? "oauth-connected" : record.keyType === "rsa" ? "connected-rsa" : "connected", {
+          key: key(record),
+        }),
         ...siteLine(lang, record),
         t("connected-permissions", { permissions: describePermissions(lang, record.permissions) }),
         equityUsd !== null
@@ -182,7 +186,7 @@ export function connectTexts(lang: Lang) {
             ? t("connected-equity-not-unified")
             : t("connected-equity-unknown"),
         record.expiresAt === null
-          ? t("connected-expiry-none")
+          ? t(record.origin === "oauth" ? "oauth-expiry" : "connected-expiry-none")
           : t("connected-expires", { date: lang.date(record.expiresAt), days: daysUntil(record.expiresAt, now) }),
         ...warnings.map((warning) => `⚠️ ${policyWarning(warning)}`),
       ].join("\n"),

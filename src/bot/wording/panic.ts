@@ -35,6 +35,7 @@ export function panicTexts(lang: Lang) {
         t("revoke-step-open", { url: placeOf(record).apiManagementUrl, site: placeOf(record).name }),
         t("revoke-step-find", { key: key(record) }),
         t("revoke-step-delete"),
+        ...(record.origin === "oauth" ? [t("revoke-step-oauth")] : []),
         "",
         t("revoke-then"),
       ].join("\n"),

@@ -28,6 +28,7 @@ import {
   type WalletBalanceResult,
 } from "./answers.js";
 import { findSite } from "./find-site.js";
+import { bybitBrokerApp } from "./oauth.js";
 import { sitesWith, type BybitSite } from "./sites.js";
 
 /**
@@ -97,8 +98,8 @@ export function connectBybit(
       (wallet) => wallet.list?.[0]?.totalEquity ?? null,
       () => null,
     );
-  async function inspectAt(credentials: Credentials, site: BybitSite): Promise<KeyInspection> {
-    if (site.refused) return { ok: false, failure: "unsupported-site", site: site.id };
+  async function inspectAt(credentials: Credentials, site: BybitSite, appKey = false): Promise<KeyInspection> {
+    if (site.refused && !appKey) return { ok: false, failure: "unsupported-site", site: site.id };
     const client = clientFor(credentials, site);
     const reading = await queryKey(client, "connect");
     if (!reading.ok) return reading;
@@ -115,7 +116,7 @@ export function connectBybit(
     inspectKey(credentials, site, options) {
       if (site !== undefined)
         return onSite(site, async (known) => {
-          const named = await inspectAt(credentials, known);
+          const named = await inspectAt(credentials, known, options?.issuedToApp);
           // What the named site's host said of the key names that site: unknown there is not unknown to Bybit.
           const said = !named.ok && ANSWERS_ABOUT_KEY.has(named.failure);
           return said ? { ...named, site: known.id } : named;
@@ -123,7 +124,8 @@ export function connectBybit(
       const sign = signerFor(credentials.apiSecret);
       return findSite(sites, {
         ...(options?.mayFindSite ? { mayFindSite: options.mayFindSite } : {}),
-        inspectMain: () => inspectAt(credentials, sites[0]!),
+        ...(options?.issuedToApp ? { issuedToApp: true } : {}),
+        inspectMain: () => inspectAt(credentials, sites[0]!, options?.issuedToApp),
         read: (other) => queryKey(clientFor(credentials, other, sign), "connect"),
         equity: (other) => equityOf(clientFor(credentials, other, sign)),
       });
@@ -142,6 +144,8 @@ export function connectBybit(
       }),
 
     baseUrl: (site) => siteById.get(site)?.apiUrl ?? null,
+
+    brokerApp: (app) => bybitBrokerApp(app, { budget, timeoutMs, observe }),
   };
 
   async function snapshot(client: RestClientV5, since: number) {

@@ -12,6 +12,8 @@ export interface SiteProbe {
   equity(site: BybitSite): Promise<string | null>;
   /** Whether the other sites may be asked now (the follower's searches are counted); default yes. */
   mayFindSite?(): Promise<boolean>;
+  /** A key issued to the operator's broker app: a site that takes only listed apps' keys is no bar. */
+  issuedToApp?: boolean;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function findSite(sites: readonly BybitSite[], probe: SiteProbe): P
   const knowing = readings.find(({ reading }) => reading.ok || knowsKey(reading.failure));
   if (knowing) {
     const { site, reading } = knowing;
-    if (site.refused) return { ok: false, failure: "unsupported-site", site: site.id };
+    if (site.refused && !probe.issuedToApp) return { ok: false, failure: "unsupported-site", site: site.id };
     if (!reading.ok) return { ok: false, failure: reading.failure, site: site.id };
     return { ok: true, key: reading.key, equityUsd: await probe.equity(site), site: site.id };
   }

@@ -7,6 +7,7 @@ import type { NextStep } from "../../wording/connect.js";
 import type { Texts } from "../../texts.js";
 import { FLOW_LIFETIME_SECONDS } from "../../../policy/flows.js";
 import type { Admission, Refusal } from "../../../use-cases/connect.js";
+import { ANSWERS_ABOUT_KEY } from "../../../exchange/port.js";
 
 const FLOW_MINUTES = FLOW_LIFETIME_SECONDS / 60;
 
@@ -26,7 +27,11 @@ export function replyTo(
   const stays = kept?.status === "active" ? `\n\n${texts.existingStays(kept)}` : "";
   switch (admission.outcome) {
     case "refused":
-      return refusalText(texts, admission.refusal, next) + stays;
+      return (
+        (admission.origin === "oauth" && fromAppKey(admission.refusal)
+          ? texts.oauthRefused(appKeyPlace(admission.refusal))
+          : refusalText(texts, admission.refusal, next)) + stays
+      );
     case "pair-expired":
       return texts.pairExpired(FLOW_MINUTES) + stays;
     case "save-failed":
@@ -42,6 +47,22 @@ export function replyTo(
       ].join("\n\n");
   }
 }
+
+/**
+ * A key Bybit issued to our app and then refused, or that our rules refuse: nothing the follower can fix
+ * (its permissions and IPs are the app's), only delete. Timeouts and the like are said as for any key.
+ */
+const fromAppKey = (refusal: Refusal) =>
+  refusal.kind === "policy" ||
+  (refusal.kind === "exchange" &&
+    (ANSWERS_ABOUT_KEY.has(refusal.failure) ||
+      refusal.failure === "unsupported-site" ||
+      refusal.failure === "region-restricted"));
+
+const appKeyPlace = (refusal: Refusal) =>
+  refusal.kind === "exchange" && refusal.site !== undefined
+    ? { exchange: refusal.exchange, site: refusal.site }
+    : undefined;
 
 /** A refusal in the follower's words, with what to send next. */
 function refusalText(texts: Texts, refusal: Refusal, next: NextStep): string {

@@ -1,0 +1,131 @@
+import type http from "node:http";
+import type { BrokerApp, BrokerAppSettings } from "../../exchange/port.js";
+import type { Route } from "../../http/routes.js";
+import type { TicketClaims } from "../../stores/web-tickets.js";
+import type { Admission } from "../../use-cases/connect.js";
+import { textsFor, type Texts } from "../texts.js";
+import type { OAuthMiss, OAuthPage } from "../wording/oauth.js";
+import { connectFromWeb } from "./connect-from-web.js";
+import type { WebFeatureFactory, WebParts } from "./features.js";
+import type { WayOffer } from "./offer-ways.js";
+import { sendPage } from "./oauth-page.js";
+
+/** Where Bybit sends the follower back: PUBLIC_URL + this is the redirect URI to register with the app. */
+export const OAUTH_CALLBACK_PATH = "/oauth/bybit/callback";
+
+export interface ConnectWithBybitSettings {
+  oauth: BrokerAppSettings;
+  /** PUBLIC_URL, without a trailing slash. */
+  publicUrl: string;
+}
+
+/** What a code looks like (Bybit's are some 25 letters and digits): anything else is not sent to Bybit. */
+const CODE_SHAPE = /^[\w.~-]{1,512}$/;
+
+/**
+ * "Connect with Bybit" (Bybit's OAuth for API brokers): a URL button first in /connect and /rotate, to
+ * Bybit's approval page with a one-time ticket as `state`; and the callback route, which redeems the
+ * ticket before anything else (a replayed or forged state exchanges no code), has the adapter exchange
+ * the code for the key Bybit made for the app, and hands that key to the connect use case as any other,
+ * marked `origin: "oauth"`. The browser gets a short page; the chat hears the outcome with its facts.
+ */
+export function connectWithBybit(settings: ConnectWithBybitSettings): WebFeatureFactory {
+  return (parts) => {
+    const app = parts.exchanges.main.brokerApp?.(settings.oauth);
+    if (!app) return {};
+    const redirectUri = `${settings.publicUrl}${OAUTH_CALLBACK_PATH}`;
+    const way: WayOffer = async (flow, texts) => {
+      const { userId, chatId, languageCode, mode, site, panicEpoch } = flow;
+      const state = await parts.webTickets.issue(
+        { purpose: "oauth", userId, chatId, languageCode, mode, panicEpoch, ...(site ? { site } : {}) },
+        parts.clock(),
+      );
+      return { text: texts.oauthButton, url: app.authorizeUrl(state, redirectUri) };
+    };
+    const handle = (request: http.IncomingMessage, response: http.ServerResponse) =>
+      callback(parts, app, request, response);
+    // Bybit's own example comes back with a slash after the path: both are served.
+    const routes: Route[] = [
+      { method: "GET", path: OAUTH_CALLBACK_PATH, handle },
+      { method: "GET", path: `${OAUTH_CALLBACK_PATH}/`, handle },
+    ];
+    return { ways: [way], routes };
+  };
+}
+
+async function callback(
+  parts: WebParts,
+  app: BrokerApp,
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): Promise<void> {
+  // The query holds the code: it is read here and never logged (nor is the URL).
+  const query = new URL(request.url ?? "/", "http://callback.invalid").searchParams;
+  const browserTexts = textsFor(request.headers["accept-language"]?.split(",")[0]?.trim());
+  const page = (status: number, texts: Texts, kind: OAuthPage) =>
+    sendPage(response, status, { locale: texts.lang.locale, ...texts.oauthPage(kind) });
+  const count = (outcome: string) => parts.metrics.connects.inc({ outcome: `oauth-${outcome}` });
+
+  let claims: TicketClaims | null;
+  try {
+    // Single use, before anything else: a second visit of the same address finds nothing.
+    claims = await parts.webTickets.redeem(query.get("state") ?? "", "oauth");
+  } catch (error) {
+    parts.logger.warn({ err: error }, "an OAuth callback's state could not be looked up");
+    count("fault");
+    return page(503, browserTexts, "fault");
+  }
+  if (!claims) {
+    count("unknown-state");
+    return page(400, browserTexts, "link-used");
+  }
+  const texts = textsFor(claims.languageCode);
+  const { userId } = claims;
+  const code = query.get("code") ?? "";
+  // The follower said no (OAuth's `error=access_denied`), or Bybit came back without a usable code.
+  if (query.has("error") || !CODE_SHAPE.test(code)) {
+    const denied = query.get("error") === "access_denied";
+    await tell(parts, claims, texts, denied ? "denied" : "unavailable");
+    count(denied ? "denied" : "bybit-error");
+    return page(denied ? 200 : 502, texts, denied ? "denied" : "bybit-failed");
+  }
+
+  const issued = await app.issuedKey(code);
+  if (!issued.ok) {
+    parts.logger.warn({ userId, failure: issued.failure }, "Bybit gave no key for an OAuth approval");
+    await tell(parts, claims, texts, issued.failure);
+    count(issued.failure);
+    return page(502, texts, "bybit-failed");
+  }
+  const result = await connectFromWeb(
+    parts,
+    claims,
+    { type: "hmac", credentials: issued.credentials, origin: "oauth" },
+    claims.mode,
+  );
+  if (result?.admission.outcome === "refused") noteForOperator(parts, userId, result.admission);
+  page(200, texts, !result ? "later" : result.admission.outcome === "connected" ? "done" : "not-connected");
+}
+
+/** A word in the chat of the follower who set off the approval; a failure to send costs only the word. */
+async function tell(parts: WebParts, claims: TicketClaims, texts: Texts, miss: OAuthMiss): Promise<void> {
+  await parts.api
+    .sendMessage(claims.chatId, texts.oauthMissed(miss), {
+      parse_mode: "HTML",
+      link_preview_options: { is_disabled: true },
+    })
+    .catch((error: unknown) =>
+      parts.logger.warn({ err: error, userId: claims.userId }, "the chat could not be told of an OAuth approval"),
+    );
+}
+
+/** A key Bybit made for the app and our rules refuse is the app's settings or EGRESS_IPS at odds: the operator's. */
+function noteForOperator(parts: WebParts, userId: number, admission: Admission & { outcome: "refused" }): void {
+  const { refusal } = admission;
+  const passing = ["timeout", "unavailable", "rate-limited", "clock-skew"];
+  if (refusal.kind !== "policy" && !(refusal.kind === "exchange" && !passing.includes(refusal.failure))) return;
+  parts.logger.error(
+    { userId, why: admission.why },
+    "a key Bybit issued to the OAuth app was refused: check the app's permissions and IPs against EGRESS_IPS",
+  );
+}

@@ -1,0 +1,44 @@
+import { createHash } from "node:crypto";
+import type http from "node:http";
+import { escapeHtml } from "../wording/format.js";
+
+/**
+ * The short page a browser sees when it comes back from Bybit: one title, one paragraph, no script, no
+ * link out, nothing loaded. The address it was opened at holds the code, so no referrer leaves it, and
+ * nothing of it is kept by a cache.
+ */
+
+const STYLE =
+  "body{font:17px/1.5 system-ui,sans-serif;max-width:32em;margin:3em auto;padding:0 1em;color:#222}" +
+  "h1{font-size:1.3em}";
+const STYLE_HASH = createHash("sha256").update(STYLE).digest("base64");
+
+/** Headers of every page of the callback: nothing cached, nothing loaded but its own style, no referrer. */
+export const PAGE_HEADERS = {
+  "Content-Type": "text/html; charset=utf-8",
+  "Cache-Control": "no-store",
+  "Content-Security-Policy": [
+    "default-src 'none'",
+    `style-src 'sha256-${STYLE_HASH}'`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join("; "),
+  "Referrer-Policy": "no-referrer",
+  "X-Content-Type-Options": "nosniff",
+  "X-Frame-Options": "DENY",
+} as const;
+
+/** `body` is the locale's text, which may hold simple HTML (it is ours, not the request's). */
+export function sendPage(
+  response: http.ServerResponse,
+  status: number,
+  page: { locale: string; title: string; body: string },
+): void {
+  const html =
+    `<!doctype html><html lang="${escapeHtml(page.locale)}"><head><meta charset="utf-8">` +
+    `<meta name="viewport" content="width=device-width,initial-scale=1">` +
+    `<meta name="referrer" content="no-referrer"><title>${escapeHtml(page.title)}</title>` +
+    `<style>${STYLE}</style></head><body><h1>${escapeHtml(page.title)}</h1><p>${page.body}</p></body></html>`;
+  response.writeHead(status, { ...PAGE_HEADERS, "Content-Length": Buffer.byteLength(html) }).end(html);
+}
