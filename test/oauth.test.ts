@@ -105,7 +105,7 @@ describe("Connect with Bybit", () => {
     expect(said).toContain("✅ Connected with Bybit: key “copy-app-oauth”");
     expect(said).toContain("Permissions: Contracts: Orders, Positions");
     expect(said).toContain("Expiry: none in Bybit");
-    expect(said).toContain("I’ll remind you to rotate it on");
+    expect(said).toContain("I’ll remind you to replace it on");
     const record = await h.credentials.current(alice.user.id);
     expect(record).toMatchObject({ status: "active", origin: "oauth", expiresAt: null });
 
