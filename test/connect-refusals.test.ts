@@ -19,10 +19,10 @@ async function connectWith(
   return { verdict: await submitKey(alice, creds), alice };
 }
 
+/** Nothing stored, and the flow still open: the key fixed in Bybit is sent again, without a new /connect. */
 async function expectNothingStored(alice: Follower): Promise<void> {
   expect(await h.credentials.current(alice.user.id)).toBeNull();
-  // The flow's state goes as the flow ends, just after its last reply.
-  await expect.poll(() => h.redis.exists(`conversation:${alice.chat.id}`), { timeout: 2000 }).toBe(0);
+  expect(await h.redis.exists(`conversation:${alice.chat.id}`)).toBe(1);
 }
 
 describe("keys that must be refused", () => {
@@ -33,6 +33,18 @@ describe("keys that must be refused", () => {
     expect(verdict).toContain("❌ I can’t use the key “copy-trade-2026”. Nothing was stored.");
     expect(verdict).toContain("It can <b>withdraw</b> funds. Untick Wallet → Withdrawal.");
     await expectNothingStored(alice);
+  });
+
+  it("keeps the flow open: the key fixed in Bybit and sent again is connected without /connect", async () => {
+    const { verdict, alice } = await connectWith({
+      permissions: { ContractTrade: ["Order", "Position"], Wallet: ["Withdraw"] },
+    });
+    expect(verdict).toContain("then send me the key and secret again, or /cancel.");
+    const fixed = canaryCredentials();
+    h.bybit.addKey({ ...fixed, note: "fixed-key" });
+    alice.say(`${fixed.apiKey} ${fixed.apiSecret}`);
+    expect(await alice.reply()).toBe("Checking the key with Bybit…");
+    expect(await alice.reply()).toContain("✅ Connected: key “fixed-key”");
   });
 
   it("refuses a key that can transfer", async () => {
@@ -129,7 +141,7 @@ describe("when Bybit says no or does not answer", () => {
     h.bybit.mode = "hang";
     const alice = h.follower();
     expect(await submitKey(alice, canaryCredentials())).toBe(
-      "Bybit did not answer in time. Nothing was stored. Please wait a minute, then send /connect.",
+      "Bybit did not answer in time. Nothing was stored. Please wait a minute, then send me the key and secret again, or /cancel.",
     );
     await expectNothingStored(alice);
   });
@@ -140,7 +152,7 @@ describe("when Bybit says no or does not answer", () => {
     const alice = h.follower();
     const creds = canaryCredentials();
     expect(await submitKey(alice, creds)).toBe(
-      "Bybit is not answering properly right now. Nothing was stored. Please wait a minute, then send /connect.",
+      "Bybit is not answering properly right now. Nothing was stored. Please wait a minute, then send me the key and secret again, or /cancel.",
     );
     await expectNothingStored(alice);
     expect(h.logs.join("\n")).not.toContain(creds.apiSecret);

@@ -233,7 +233,7 @@ describe("the recommended way: the bot makes the key pair", () => {
         .filter((job) => job.data.ref === ref)
         .map((job) => job.data.kind)
         .sort(),
-    ).toEqual(["expiry", "rotate"]);
+    ).toEqual(["expiry", "expiry-1d", "expiry-7d", "rotate"]);
   });
 
   it("works downstream: /panic reads the account and verifies the revocation with the RSA key", async () => {

@@ -129,7 +129,7 @@ describe("rotation", () => {
     const { alice, creds } = await connected();
     const verdict = await submitKey(alice, creds, "/rotate");
     expect(verdict).toContain(
-      "This is the key you already have connected. Create a new key in Bybit, then send /rotate.",
+      "This is the key you already have connected. Create a new key in Bybit, then send me the key and secret again, or /cancel.",
     );
     expect(verdict).toContain("stays connected");
   });

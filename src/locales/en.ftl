@@ -7,6 +7,7 @@
 key-label = “{ $name }” (<code>{ $masked }</code>)
 api-management-link = <a href="{ $url }">API Management</a>
 then-send-resend = then send it to me again, or /cancel. The public key I gave you still works.
+then-send-resend-hmac = then send me the key and secret again, or /cancel.
 then-send-command = then send /{ $command }.
 permissions-none = none
 amount-unknown = —

@@ -6,6 +6,7 @@
 key-label = «{ $name }» (<code>{ $masked }</code>)
 api-management-link = <a href="{ $url }">API Management</a>
 then-send-resend = затем отправьте его мне снова или /cancel. Публичный ключ, который я дал, всё ещё действует.
+then-send-resend-hmac = затем снова отправьте мне ключ и секрет или /cancel.
 then-send-command = затем отправьте /{ $command }.
 permissions-none = нет
 amount-unknown = —

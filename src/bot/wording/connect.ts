@@ -16,8 +16,11 @@ export const API_MANAGEMENT_URL = profileOf(DEFAULT_EXCHANGE).apiManagementUrl;
 /** What a site's host says of a key itself; any other failure is no answer about it (a timeout, an error, …). */
 const saidOfKey = (failure: ExchangeFailure) => failure === "unsupported-site" || ANSWERS_ABOUT_KEY.has(failure);
 
-/** How a follower tries again: a new /connect, or (with a key pair of ours still waiting) just the API key. */
-export type NextStep = "connect" | "rotate" | "resend";
+/**
+ * How a follower tries again: a new /connect, or in the flow still open, the key fixed in Bybit sent again
+ * (`resend`: with a key pair of ours waiting, just the API key; `resend-hmac`: the key and its secret).
+ */
+export type NextStep = "connect" | "rotate" | "resend" | "resend-hmac";
 
 /** A name for the key in Bybit, new with each day, so that old and new keys never share one. */
 export const suggestedKeyName = (now: number) => `copy-trade-${new Date(now).toISOString().slice(0, 10)}`;
@@ -26,7 +29,7 @@ export function connectTexts(lang: Lang) {
   const { t } = lang;
   const key = (record: { name: string; maskedKey: string }) => keyLabel(lang, record.name, record.maskedKey);
   const thenSend = (next: NextStep) =>
-    next === "resend" ? t("then-send-resend") : t("then-send-command", { command: next });
+    next === "resend" || next === "resend-hmac" ? t(`then-send-${next}`) : t("then-send-command", { command: next });
   const and = (items: string[]) => items.reduce((first, second) => t("list-and", { first, second }));
   const groups = (list: { group: string; permissions: string[] }[]) =>
     list.map(({ group, permissions }) => describeGroup(lang, group, permissions)).join("; ");

@@ -194,18 +194,19 @@ function connectConversation(deps: ConnectDeps) {
       const source = await receiveKey(conversation, Object.assign(step, { show }), expecting, paste);
       paste = undefined;
       if (!source) return conversation.external(() => deps.pendingKeyPairs.discard(userId));
-      // With our key pair still waiting, a refused key is fixed in Bybit and sent again, not started over.
-      const next: NextStep = expecting === "rsa" ? "resend" : mode;
+      // A refused key is fixed in Bybit and sent again in the same flow, not started over.
+      const next: NextStep = expecting === "rsa" ? "resend" : "resend-hmac";
       const pasted = step.pasted;
       const check = () => admit(deps, userId, source, { previous, panicEpoch, ...(site ? { site } : {}) });
       const admission = await checkUnderWatch(conversation, ctx, deps, userId, check, previous, pasted);
       // Cut short by a Redis fault: the follower hears the outcome once Redis is back (cut-short.ts).
       if (!admission) return;
-      const again = admission.outcome === "refused" && next === "resend";
+      const again = admission.outcome === "refused";
       if (admission.outcome === "refused" && admission.held) checks -= 1;
+      // The last try refused: the flow ends, and the next step is a new /connect (or /rotate).
+      const last = again && checks >= WRONG_INPUTS_PER_STEP;
       await ctx.reply(
-        replyTo(texts, deps, admission, previous, next) +
-          (again && checks >= WRONG_INPUTS_PER_STEP ? `\n\n${texts.tooManyTries}` : ""),
+        replyTo(texts, deps, admission, previous, last ? mode : next) + (last ? `\n\n${texts.tooManyTries}` : ""),
         html,
       );
       if (!again) return;
