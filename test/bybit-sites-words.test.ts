@@ -34,6 +34,7 @@ describe("a follower who names their site", () => {
       named.say("/connect tr");
       await named.reply();
       h.telegram.pressButton(named.user, h.telegram.lastBotMessage(named.chat.id), way);
+      if (way === "connect:make-pair") await named.reply();
       expect(await named.reply()).toContain(turkey);
     }
 
@@ -44,6 +45,7 @@ describe("a follower who names their site", () => {
     rotating.say("/rotate");
     await rotating.reply();
     h.telegram.pressButton(rotating.user, h.telegram.lastBotMessage(rotating.chat.id), "connect:make-pair");
+    await rotating.reply();
     expect(await rotating.reply()).toContain(turkey);
   });
 });

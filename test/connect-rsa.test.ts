@@ -27,10 +27,19 @@ describe("the recommended way: the bot makes the key pair", () => {
     ]);
 
     h.telegram.pressButton(alice.user, choice, "connect:make-pair");
+    // The public key alone (a one-line caption), then the steps with the way to Bybit's page.
+    const keyAlone = await alice.reply();
+    expect(keyAlone.split("\n")[0]).toBe("Your <b>public key</b> (tap it to copy):");
     const steps = await alice.reply();
     expect(steps).toContain("Self-generated API Keys");
     expect(steps).toContain('<a href="https://www.bybit.com/app/user/api-management">API Management</a>');
-    const publicKeyPem = publicKeyOf(steps);
+    expect(h.telegram.lastBotMessage(alice.chat.id).reply_markup).toMatchObject({
+      inline_keyboard: [
+        [{ text: "Open Bybit API Management", url: "https://www.bybit.com/app/user/api-management" }],
+        [{ text: "Cancel" }],
+      ],
+    });
+    const publicKeyPem = publicKeyOf(keyAlone);
     expect(createPublicKey(publicKeyPem).asymmetricKeyDetails?.modulusLength).toBe(2048);
 
     const key = h.bybit.createSelfGeneratedKey(publicKeyPem, { note: "self-made" });
@@ -120,6 +129,7 @@ describe("the recommended way: the bot makes the key pair", () => {
     const first = await makePairAndGetPublicKey(h, alice);
     alice.say("/connect");
     expect(publicKeyOf(await alice.reply())).toBe(first);
+    expect(await alice.reply()).toContain("Self-generated API Keys");
     // /rotate starts over (without a key it is a connect).
     expect(await makePairAndGetPublicKey(h, alice, "/rotate")).toBe(first);
     h.now += 61_000;
@@ -143,6 +153,7 @@ describe("the recommended way: the bot makes the key pair", () => {
       await alice.reply();
       h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), "connect:make-pair");
       const shown = await alice.reply();
+      if (shown.includes("<pre>")) await alice.reply();
       alice.say("/cancel");
       await alice.reply();
       return shown;

@@ -28,7 +28,10 @@ export async function makePairAndGetPublicKey(h: Harness, follower: Follower, co
   follower.say(command);
   await follower.reply();
   h.telegram.pressButton(follower.user, h.telegram.lastBotMessage(follower.chat.id), "connect:make-pair");
-  return publicKeyOf(await follower.reply());
+  const publicKey = publicKeyOf(await follower.reply());
+  // The steps come in a message of their own.
+  expect(await follower.reply()).toContain("Self-generated API Keys");
+  return publicKey;
 }
 
 /** The bot's replies until one contains `text`; fails (on the reply's timeout) if it never comes. */

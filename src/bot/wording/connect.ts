@@ -80,22 +80,18 @@ export function connectTexts(lang: Lang) {
     haveSecretButton: t("have-secret-button"),
     pickWay: t("pick-way"),
 
+    /** The public key alone in its message, with a one-line caption: the steps come in the next one. */
+    publicKeyAlone: (publicKeyPem: string) => `${t("public-key-title")}\n<pre>${escapeHtml(publicKeyPem.trim())}</pre>`,
     /** `url`: where the key is made (its site's API-management page, when the site is known). */
-    publicKeySteps: (
-      publicKeyPem: string,
-      egressIps: readonly string[],
-      minutes: number,
-      keyName: string,
-      url = API_MANAGEMENT_URL,
-    ) =>
+    publicKeySteps: (egressIps: readonly string[], minutes: number, keyName: string, url = API_MANAGEMENT_URL) =>
       [
-        t("public-key-title"),
-        `<pre>${escapeHtml(publicKeyPem.trim())}</pre>`,
         t("public-key-where", { link: t("api-management-link", { url }) }),
         ...keySettings(egressIps, keyName),
         "",
         t("public-key-then", { minutes }),
       ].join("\n"),
+    /** The button under the steps: the follower's site's API-management page. */
+    openApiManagement: t("open-api-management-button"),
     secretKeySteps: (egressIps: readonly string[], keyName: string, url = API_MANAGEMENT_URL) =>
       [
         t("secret-where", { link: t("api-management-link", { url }) }),

@@ -6,7 +6,7 @@ import { FLOW_LIFETIME_SECONDS, WRONG_INPUTS_PER_STEP } from "../../../policy/fl
 import type { ChecksUnderWay } from "../../../stores/checks.js";
 import type { CredentialRecord } from "../../../stores/credential-store.js";
 import type { BotContext, BotConversation } from "../../context.js";
-import { suggestedKeyName, type NextStep } from "../../wording/connect.js";
+import { API_MANAGEMENT_URL, suggestedKeyName, type NextStep } from "../../wording/connect.js";
 import { placeOf } from "../../wording/sites.js";
 import type { MessageAddress } from "../../intake/carriers.js";
 import type { Shredder } from "../../intake/shredder.js";
@@ -96,6 +96,9 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
   return feature;
 }
 
+/** "Open Bybit API Management": the follower's site's page, or the main site's. */
+const openBybit = (texts: Texts, url = API_MANAGEMENT_URL) => new InlineKeyboard().url(texts.openApiManagement, url);
+
 const cancelled = (texts: Texts, current: CredentialRecord | null) =>
   current?.status === "active" ? texts.cancelledKeyStays(current) : texts.cancelled;
 
@@ -118,6 +121,8 @@ function connectConversation(deps: ConnectDeps) {
     );
     // The step on screen, shown again on /connect; an expired step drops the key pair with the flow.
     let current: { text: string; other: Parameters<Context["reply"]>[1] } = { text: "", other: {} };
+    // Our public key, in its own message: shown again before its steps.
+    let keyAlone: string | null = null;
     const show: Show = async (text, other, shredding) => {
       current = { text, other };
       await ctx.reply(shredding === undefined ? text : texts.withDeletionNote(shredding, text), other);
@@ -141,7 +146,10 @@ function connectConversation(deps: ConnectDeps) {
       shredder: deps.shredder,
       pasted: undefined as MessageAddress | undefined,
       chatter: 0,
-      repeat: () => ctx.reply(`${texts.stepAgain}\n\n${current.text}`, current.other),
+      repeat: async () => {
+        if (keyAlone !== null) await ctx.reply(keyAlone, instructions);
+        return ctx.reply(`${texts.stepAgain}\n\n${current.text}`, current.other);
+      },
     };
     // Rotating nothing (never connected, or the key was frozen by /panic) is connecting a new key.
     const mode = previous ? requested : "connect";
@@ -178,14 +186,17 @@ function connectConversation(deps: ConnectDeps) {
       if ("retryInMs" in issued)
         return void (await ctx.reply(texts.pairsPaused(Math.ceil(issued.retryInMs / 60_000)), html));
       step.publicKeyOut = true;
-      await show(texts.publicKeySteps(issued.publicKeyPem, deps.egressIps, FLOW_MINUTES, keyName, makeAt), {
+      // The key alone (tap to copy), then the steps with the way to Bybit's page.
+      keyAlone = texts.publicKeyAlone(issued.publicKeyPem);
+      await ctx.reply(keyAlone, instructions);
+      await show(texts.publicKeySteps(deps.egressIps, FLOW_MINUTES, keyName, makeAt), {
         ...instructions,
-        reply_markup: withCancel(ctx, flowId),
+        reply_markup: withCancel(ctx, flowId, openBybit(texts, makeAt)),
       });
     } else if (answer.callbackQuery) {
       await show(texts.secretKeySteps(deps.egressIps, keyName, makeAt), {
         ...instructions,
-        reply_markup: withCancel(ctx, flowId),
+        reply_markup: withCancel(ctx, flowId, openBybit(texts, makeAt)),
       });
     }
     let paste = answer.callbackQuery ? undefined : answer;
