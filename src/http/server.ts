@@ -3,6 +3,18 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { reply, type Route } from "./routes.js";
 
+/**
+ * Headers of every answer, whatever the route: nothing loaded, framed, sniffed, cached or referred. A route
+ * that serves a page sets its own Content-Security-Policy over this one (the OAuth page allows its style).
+ */
+export const BASE_HEADERS = {
+  "Content-Security-Policy": "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "Cache-Control": "no-store",
+  "Referrer-Policy": "no-referrer",
+  "X-Content-Type-Options": "nosniff",
+  "X-Frame-Options": "DENY",
+} as const;
+
 export interface HttpServerOptions {
   port: number;
   /** What the modules contribute: health, metrics, the webhook, … One route per method and path. */
@@ -24,6 +36,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ por
     table.set(key, route);
   }
   const paths = new Set(options.routes.map((route) => route.path));
+  const allowed = new Map<string, string[]>();
+  for (const route of options.routes) allowed.set(route.path, [...(allowed.get(route.path) ?? []), route.method]);
   let closing = false;
   const inFlight = new Set<http.ServerResponse>();
   const server = http.createServer((request, response) => {
@@ -32,14 +46,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ por
       inFlight.delete(response);
       if (closing) server.closeIdleConnections();
     });
+    // Every answer carries these, 404, 405 and 500 too (a route may widen them, as the OAuth page does).
+    for (const [name, value] of Object.entries(BASE_HEADERS)) response.setHeader(name, value);
     const path = (request.url ?? "/").split("?")[0]!;
     if (closing) {
       response.shouldKeepAlive = false;
       if (response.req.method === "POST") return void response.writeHead(503, { Connection: "close" }).end();
     }
     const route = table.get(`${request.method} ${path}`);
-    if (!route)
-      return reply(response, paths.has(path) ? 405 : 404, paths.has(path) ? "method not allowed\n" : "not found\n");
+    if (!route) {
+      if (!paths.has(path)) return reply(response, 404, "not found\n");
+      response.setHeader("Allow", allowed.get(path)!.join(", "));
+      return reply(response, 405, "method not allowed\n");
+    }
     route.handle(request, response).catch((error: unknown) => {
       logger.error({ err: error, route: request.method }, "an HTTP request failed");
       if (!response.headersSent) reply(response, 500, "internal error\n");

@@ -22,6 +22,8 @@ export function followerKeys(userId: number) {
     outbox: key("outbox"),
     /** The follower's Telegram language as last seen, for what is sent outside an update (reminders, notices). */
     language: key("language"),
+    /** The digest of the follower's one live web ticket of this purpose: an older ticket (or one from before /forget) is void. */
+    webTicket: (purpose: "oauth" | "webapp") => key(`web-ticket:${purpose}`),
   };
 }
 
@@ -42,6 +44,8 @@ export function allFollowerKeys(
     keys.revokedKey,
     keys.pendingKeyPair,
     keys.reminderMarkers,
+    keys.webTicket("oauth"),
+    keys.webTicket("webapp"),
   ];
   const notice = indexes.credentialRef === undefined ? [] : [keys.unreadableNotice(indexes.credentialRef)];
   return [...fixed, ...notice, ...indexes.panicRefs.map(keys.panic), ...markers];

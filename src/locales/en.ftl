@@ -370,6 +370,7 @@ oauth-page-denied = You did not approve the connection in Bybit, so nothing was 
 oauth-page-bybit-failed = Bybit did not complete the connection, so nothing was stored. Go back to Telegram: I told you there what to do.
 oauth-page-fault = Something went wrong on our side, so nothing was done. Go back to Telegram and send /connect to try again.
 oauth-chat-denied = You did not approve the connection in Bybit, so nothing was connected. Send /connect to try again, or to choose another way.
+oauth-chat-panicked = You sent /panic after tapping “Connect with Bybit”, so I connected nothing. Send /connect when you are ready.
 oauth-chat-code-refused = Bybit did not accept the approval (it may have expired), so nothing was stored. Send /connect and tap “Connect with Bybit” again.
 oauth-chat-failed = Bybit did not complete the connection just now, so nothing was stored. Please wait a minute, then send /connect and tap “Connect with Bybit” again. If a key for this service shows up in Bybit’s { $link }, delete it.
 oauth-refused = ❌ Bybit made a key for this service, but it does not fit our safety rules, so I did not store it. This is on our side, not yours. Please delete that key in Bybit: { $link } → Delete. Then send /connect and choose another way.

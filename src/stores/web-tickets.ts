@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { RedisClient } from "../infra/redis.js";
+import { followerKeys } from "../infra/redis-keys.js";
 
 /** What a ticket is for: the OAuth `state` of "Connect with Bybit", or a Mini App form. */
 export type TicketPurpose = "oauth" | "webapp";
@@ -26,6 +27,8 @@ export type TicketClaims = z.infer<typeof ticketClaims>;
  * One-time tickets that tie a web request (a Bybit OAuth redirect, a Mini App form) to the follower's
  * flow in the chat: random (32 bytes), bound to one follower and one purpose, single use, and valid for
  * `TICKET_SECONDS`. Redis holds only a digest of each ticket, so reading Redis gives no ticket to use.
+ * A follower has one live ticket per purpose: issuing another voids the one before (two taps on two
+ * buttons cannot both connect), and /forget voids it (the follower's keys go, the pointer with them).
  */
 export interface WebTickets {
   issue(claims: Omit<TicketClaims, "issuedAt">, now: number): Promise<string>;
@@ -39,7 +42,8 @@ export const TICKET_SECONDS = 10 * 60;
 /** What a ticket looks like: anything else is not looked up. */
 export const TICKET_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
-const keyOf = (ticket: string) => `web-ticket:${createHash("sha256").update(ticket).digest("hex")}`;
+const digestOf = (ticket: string) => createHash("sha256").update(ticket).digest("hex");
+const keyOf = (ticket: string) => `web-ticket:${digestOf(ticket)}`;
 
 export function createWebTickets(redis: RedisClient, seconds = TICKET_SECONDS): WebTickets {
   const read = (raw: string | null, purpose: TicketPurpose): TicketClaims | null => {
@@ -48,20 +52,28 @@ export function createWebTickets(redis: RedisClient, seconds = TICKET_SECONDS): 
     // Unreadable, or issued for another purpose: no ticket (fail closed).
     return parsed.success && parsed.data.purpose === purpose ? parsed.data : null;
   };
+  /** The claims if the ticket is still the follower's live one (not replaced by a newer one, not forgotten). */
+  const live = async (ticket: string, claims: TicketClaims | null): Promise<TicketClaims | null> => {
+    if (!claims) return null;
+    const current = await redis.get(followerKeys(claims.userId).webTicket(claims.purpose));
+    return current === digestOf(ticket) ? claims : null;
+  };
   return {
     async issue(claims, now) {
       const ticket = randomBytes(32).toString("base64url");
       const value: TicketClaims = { ...claims, issuedAt: now };
       await redis.set(keyOf(ticket), JSON.stringify(ticketClaims.parse(value)), "EX", seconds, "NX");
+      // The follower's live one now (another slot than the ticket's: two commands, the ticket first).
+      await redis.set(followerKeys(claims.userId).webTicket(claims.purpose), digestOf(ticket), "EX", seconds);
       return ticket;
     },
     async peek(ticket, purpose) {
       if (!TICKET_SHAPE.test(ticket)) return null;
-      return read(await redis.get(keyOf(ticket)), purpose);
+      return live(ticket, read(await redis.get(keyOf(ticket)), purpose));
     },
     async redeem(ticket, purpose) {
       if (!TICKET_SHAPE.test(ticket)) return null;
-      return read(await redis.getdel(keyOf(ticket)), purpose);
+      return live(ticket, read(await redis.getdel(keyOf(ticket)), purpose));
     },
   };
 }

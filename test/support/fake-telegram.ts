@@ -65,7 +65,7 @@ interface ChatState {
   refuseDeletes: boolean;
 }
 
-export type Failure = 429 | 500 | 502 | "drop";
+export type Failure = 403 | 429 | 500 | 502 | "drop";
 
 export const BOT_USER = { id: 7_000_001, is_bot: true as const, first_name: "Keys", username: "keys_test_bot" };
 
@@ -473,7 +473,12 @@ export class FakeTelegram {
       return sendJson(response, failure, {
         ok: false,
         error_code: failure,
-        description: failure === 502 ? "Bad Gateway" : "Internal Server Error",
+        description:
+          failure === 502
+            ? "Bad Gateway"
+            : failure === 403
+              ? "Forbidden: bot was blocked by the user"
+              : "Internal Server Error",
       });
     try {
       call.result = await this.answer(method, payload, request);

@@ -63,6 +63,8 @@ export interface HarnessOptions {
   keyPairPoolSize?: number;
   /** When a check whose last beat is this old counts as cut short (default: three missed beats, as in production). */
   interruptedAfterMs?: number;
+  /** How often checks under way beat and the recoveries look (default: production's). */
+  recoveryBeatMs?: number;
   /** The service's Bybit budget (default: production's 300 per 5 s). */
   bybitRequestsPer5s?: number;
   /** Telegram's rate limits as the bot keeps them (default: Telegram's). */
@@ -384,7 +386,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       budget,
       telegramLimits: options.telegramLimits,
       updateLimits: options.updateLimits,
-      interruptedAfterMs: options.interruptedAfterMs ?? 3 * CHECK_BEAT_MS,
+      interruptedAfterMs: options.interruptedAfterMs ?? 3 * (options.recoveryBeatMs ?? CHECK_BEAT_MS),
+      ...(options.recoveryBeatMs ? { recoveryBeatMs: options.recoveryBeatMs } : {}),
       shredderTiming: { leaseMs: 2000, sweepEveryMs: 200, ...options.shredderTiming },
       ...(options.web ? { web: options.web } : {}),
     });

@@ -15,28 +15,51 @@ export interface WebConnectResult {
 }
 
 /**
- * A key that came from the web (a Bybit OAuth callback, a Mini App form) for the follower of a redeemed
- * ticket: checked and stored by the connect use case, as in the chat, and the outcome told in the chat
- * too, in the follower's language. Connected: the chat's own flow ends (its state is dropped). Recorded
- * as a check under way like the chat's, so that a crash or a Redis fault still has the follower told
- * (interrupted.ts, cut-short.ts). Null: a fault cut the check short; the chat is told once Redis is back.
+ * `unrecorded`: Redis refused even the record of a check under way, so nothing was asked of anyone (the
+ * caller says so at once). `not-obtained`: `obtain` gave no key (the caller tells why). `cut-short`: a fault
+ * cut the check short; the chat is told once Redis is back (cut-short.ts), or after a restart.
+ */
+export type WebConnectOutcome =
+  | ({ kind: "checked" } & WebConnectResult)
+  | { kind: "unrecorded" }
+  | { kind: "not-obtained" }
+  | { kind: "cut-short" };
+
+/**
+ * A key that comes from the web (a Bybit OAuth callback, a Mini App form) for the follower of a redeemed
+ * ticket: `obtain` fetches it (exchanging an OAuth code: after this, Bybit has made a key), then the connect
+ * use case checks and stores it, as in the chat, and the outcome is told in the chat too, in the follower's
+ * language. Connected: the chat's own flow ends (its state is dropped). The check is recorded as under way
+ * before `obtain` is called, so that a crash at any point after (during the exchange, the check, the save,
+ * or before the chat is told) still has the follower told by the crash sweep (interrupted.ts).
  */
 export async function connectFromWeb(
   deps: WebConnectDeps,
   claims: TicketClaims,
-  source: KeySource,
+  obtain: () => Promise<KeySource | null>,
   next: NextStep,
-): Promise<WebConnectResult | null> {
+): Promise<WebConnectOutcome> {
   const { userId, chatId } = claims;
-  const previous = await deps.credentials.current(userId);
+  let previous: CredentialRecord | null;
+  try {
+    previous = await deps.credentials.current(userId);
+    await deps.checksUnderWay.begin(userId, previous?.ref ?? null, Date.now());
+  } catch (error) {
+    deps.logger.warn({ err: error, userId }, "a key check from the web could not begin; nothing was asked");
+    return { kind: "unrecorded" };
+  }
   const previousRef = previous?.ref ?? null;
-  await deps.checksUnderWay.begin(userId, previousRef, Date.now());
   const beating = setInterval(
     () => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined),
     deps.recoveryBeatMs ?? 5000,
   );
   let admission: Admission;
   try {
+    const source = await obtain();
+    if (!source) {
+      await deps.checksUnderWay.end(userId, previousRef).catch(() => false);
+      return { kind: "not-obtained" };
+    }
     admission = await admit(deps, userId, source, {
       previous,
       panicEpoch: claims.panicEpoch,
@@ -45,19 +68,24 @@ export async function connectFromWeb(
   } catch (error) {
     deps.logger.warn({ err: error, userId }, "a key check from the web was cut short; told when Redis takes writes");
     deps.cutShort.owe({ userId, previousRef, recorded: true });
-    return null;
+    return { kind: "cut-short" };
   } finally {
     clearInterval(beating);
   }
   if (admission.outcome === "save-failed") {
     deps.cutShort.owe({ userId, previousRef, recorded: true });
-    return null;
+    return { kind: "cut-short" };
   }
   if (admission.outcome === "connected") await deps.dropFlowState(userId).catch(() => undefined);
   const texts = textsFor(claims.languageCode);
-  await deps.api
+  const told = await deps.api
     .sendMessage(chatId, replyTo(texts, deps, admission, previous, next), { parse_mode: "HTML" })
-    .catch((error: unknown) => deps.logger.warn({ err: error, userId }, "the chat could not be told a web outcome"));
-  await deps.checksUnderWay.end(userId, previousRef).catch(() => false);
-  return { admission, previous };
+    .then(() => true)
+    .catch((error: unknown) => {
+      deps.logger.warn({ err: error, userId }, "the chat could not be told a web outcome; the crash sweep will");
+      return false;
+    });
+  // Untold, the record stays, beating no more: the crash sweep claims it and tells what was stored.
+  if (told) await deps.checksUnderWay.end(userId, previousRef).catch(() => false);
+  return { kind: "checked", admission, previous };
 }

@@ -1,5 +1,5 @@
 import type http from "node:http";
-import type { BrokerApp, BrokerAppSettings } from "../../exchange/port.js";
+import type { AppFailure, BrokerApp, BrokerAppSettings } from "../../exchange/port.js";
 import type { Route } from "../../http/routes.js";
 import type { TicketClaims } from "../../stores/web-tickets.js";
 import type { Admission } from "../../use-cases/connect.js";
@@ -81,6 +81,17 @@ async function callback(
   }
   const texts = textsFor(claims.languageCode);
   const { userId } = claims;
+  // A /panic since the button was shown ends this: no code is exchanged, so Bybit makes no key.
+  const epoch = await parts.credentials.panicEpoch(userId).catch(() => null);
+  if (epoch === null) {
+    count("fault");
+    return page(503, texts, "fault");
+  }
+  if (epoch !== claims.panicEpoch) {
+    await tell(parts, claims, texts, "panicked");
+    count("panicked");
+    return page(409, texts, "not-connected");
+  }
   const code = query.get("code") ?? "";
   // The follower said no (OAuth's `error=access_denied`), or Bybit came back without a usable code.
   if (query.has("error") || !CODE_SHAPE.test(code)) {
@@ -90,21 +101,36 @@ async function callback(
     return page(denied ? 200 : 502, texts, denied ? "denied" : "bybit-failed");
   }
 
-  const issued = await app.issuedKey(code);
-  if (!issued.ok) {
-    parts.logger.warn({ userId, failure: issued.failure }, "Bybit gave no key for an OAuth approval");
-    await tell(parts, claims, texts, issued.failure);
-    count(issued.failure);
-    return page(502, texts, "bybit-failed");
-  }
+  let failure: AppFailure | null = null;
   const result = await connectFromWeb(
     parts,
     claims,
-    { type: "hmac", credentials: issued.credentials, origin: "oauth" },
+    async () => {
+      const issued = await app.issuedKey(code);
+      if (issued.ok) return { type: "hmac", credentials: issued.credentials, origin: "oauth" };
+      failure = issued.failure;
+      return null;
+    },
     claims.mode,
   );
-  if (result?.admission.outcome === "refused") noteForOperator(parts, userId, result.admission);
-  page(200, texts, !result ? "later" : result.admission.outcome === "connected" ? "done" : "not-connected");
+  switch (result.kind) {
+    case "unrecorded":
+      // Nothing was asked of Bybit: the code is unused, but the state is spent. The page says what to do.
+      count("fault");
+      return page(503, texts, "fault");
+    case "not-obtained": {
+      const missed: AppFailure = failure ?? "unavailable";
+      parts.logger.warn({ userId, failure: missed }, "Bybit gave no key for an OAuth approval");
+      await tell(parts, claims, texts, missed);
+      count(missed);
+      return page(502, texts, "bybit-failed");
+    }
+    case "cut-short":
+      return page(200, texts, "later");
+    case "checked":
+      if (result.admission.outcome === "refused") noteForOperator(parts, userId, result.admission);
+      return page(200, texts, result.admission.outcome === "connected" ? "done" : "not-connected");
+  }
 }
 
 /** A word in the chat of the follower who set off the approval; a failure to send costs only the word. */

@@ -9,7 +9,7 @@ import { API_MANAGEMENT_URL } from "./connect.js";
 export type OAuthPage = "done" | "not-connected" | "later" | "link-used" | "denied" | "bybit-failed" | "fault";
 
 /** What the chat is told when no key came of an approval. */
-export type OAuthMiss = "denied" | AppFailure;
+export type OAuthMiss = "denied" | "panicked" | AppFailure;
 
 export function oauthTexts(lang: Lang) {
   const { t } = lang;
@@ -23,7 +23,9 @@ export function oauthTexts(lang: Lang) {
     oauthMissed: (miss: OAuthMiss) =>
       miss === "denied"
         ? t("oauth-chat-denied")
-        : miss === "code-refused"
+        : miss === "panicked"
+          ? t("oauth-chat-panicked")
+          : miss === "code-refused"
           ? t("oauth-chat-code-refused")
           : t("oauth-chat-failed", { link: link() }),
     /** A key Bybit made for our app that we cannot use: the follower can only delete it. */
