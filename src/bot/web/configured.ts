@@ -1,9 +1,11 @@
 import type { Config } from "../../config.js";
 import type { WebFeatureFactory } from "./features.js";
+import { miniApp } from "./mini-app/index.js";
 
 /** The web features the settings turn on: Connect with Bybit (BYBIT_OAUTH_*), the Mini App (PUBLIC_URL). */
 export function webFeatures(config: Pick<Config, "publicUrl" | "oauth" | "botToken">): WebFeatureFactory[] {
   const features: WebFeatureFactory[] = [];
   if (config.publicUrl === null) return features;
+  features.push(miniApp({ publicUrl: config.publicUrl, botToken: config.botToken }));
   return features;
 }

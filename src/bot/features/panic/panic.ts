@@ -56,7 +56,11 @@ export const isPanic = (ctx: BotContext) =>
  * so that a key under check is not stored after it. `flow` runs in the queue, after the
  * conversations: it ends any flow under way, and handles the buttons and the frozen notices.
  */
-export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; flow: Composer<BotContext> } {
+export function createPanic(deps: PanicDeps): {
+  urgent: Composer<BotContext>;
+  flow: Composer<BotContext>;
+  acts: PanicActs;
+} {
   const snapshots = createSnapshots(deps);
 
   const retries = createFreezeRetries<{ ctx: Context; record: CredentialRecord }>({
@@ -124,7 +128,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
   }
 
   /** Freezes the current key, or shows the open flows again; never waits on Bybit. */
-  async function panicNow(ctx: BotContext & { from: { id: number } }): Promise<void> {
+  async function panicNow(ctx: Context & { from: { id: number } }): Promise<void> {
     const texts = textsOf(ctx);
     const userId = ctx.from.id;
     const start = await panic(deps, userId);
@@ -238,5 +242,22 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     }
   });
 
-  return { urgent, flow };
+  const acts: PanicActs = {
+    now: (ctx) => panicNow(ctx),
+    async freezeToo(ctx, ref) {
+      const pressed = await freezeTooPress(deps, ctx.from.id, ref);
+      if (pressed.kind === "expired") await ctx.reply(textsOf(ctx).buttonExpired);
+      else await freeze(ctx, pressed.current);
+    },
+  };
+  return { urgent, flow, acts };
+}
+
+/**
+ * What /panic and its "Freeze it too" button do, for a follower who asked elsewhere (the Mini App's
+ * button): the same replies, to `ctx`'s chat (panic/elsewhere.ts makes one).
+ */
+export interface PanicActs {
+  now(ctx: Context & { from: { id: number } }): Promise<void>;
+  freezeToo(ctx: Context & { from: { id: number } }, ref: string): Promise<void>;
 }
