@@ -1,4 +1,4 @@
-import type { Browser, Page } from "puppeteer-core";
+import type { Browser, BrowserContext, Page } from "puppeteer-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { canaryCredentials, randomAlphanumeric } from "./support/canaries.js";
 import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
@@ -15,6 +15,7 @@ import { RedisMonitor } from "./support/redis-monitor.js";
 // Real Chromium opens the pages as Telegram opens a Mini App: the signed initData in the URL's #hash.
 let browser: Browser;
 let h: Harness;
+let context: BrowserContext;
 let page: Page;
 /** Every URL the page asked for: none may be another origin's. */
 let requested: string[];
@@ -25,13 +26,15 @@ beforeAll(async () => {
 afterAll(() => browser.close());
 beforeEach(async () => {
   h = await startHarness({ web: [miniAppFeature], telegramLimits: ROOMY_CHATS });
-  page = await browser.newPage();
+  // A context of its own per test: closing it closes its connections too, so the harness's server stops at once.
+  context = await browser.createBrowserContext();
+  page = await context.newPage();
   requested = [];
   // As it goes over the wire: a #hash never leaves the browser.
   page.on("request", (request) => void requested.push(request.url().split("#")[0]!));
 });
 afterEach(async () => {
-  await page.close();
+  await context.close();
   await h.stop();
 });
 
@@ -65,16 +68,28 @@ describe("the Mini App in Chromium", () => {
     expect(await alice.reply()).toContain("✅ Connected: key “from-the-page”");
     expect((await h.credentials.reveal(alice.user.id))?.credentials).toEqual(creds);
     // The secret field is a vault's: no autocomplete, and emptied once connected.
-    expect(await page.$eval("#api-secret", (node) => [node.getAttribute("autocomplete"), (node as HTMLInputElement).value])).toEqual(["off", ""]);
+    expect(
+      await page.$eval("#api-secret", (node) => [
+        node.getAttribute("autocomplete"),
+        (node as unknown as { value: string }).value,
+      ]),
+    ).toEqual(["off", ""]);
 
     await monitor.caughtUp(h.redis);
     monitor.stop();
     const telegramCalls = JSON.stringify(h.telegram.calls);
-    for (const [where, seen] of [["Telegram", telegramCalls], ["Redis", monitor.commands().join("\n")], ["logs", h.logs.join("\n")]]) {
+    for (const [where, seen] of [
+      ["Telegram", telegramCalls],
+      ["Redis", monitor.commands().join("\n")],
+      ["logs", h.logs.join("\n")],
+    ]) {
       expect(seen, where).not.toContain(creds.apiSecret);
     }
     expect(telegramCalls).not.toContain(creds.apiKey);
-    expect(requested.every((url) => url.startsWith(`${h.web!.url}/app/`)), requested.join("\n")).toBe(true);
+    expect(
+      requested.every((url) => url.startsWith(`${h.web!.url}/app/`)),
+      requested.join("\n"),
+    ).toBe(true);
     expect(requested.some((url) => url.includes(creds.apiSecret) || url.includes("tgWebAppData="))).toBe(false);
   });
 
@@ -104,13 +119,24 @@ describe("the Mini App in Chromium", () => {
     const button = webAppButtonUrl(h, mallory);
     const before = h.bybit.requests.length;
 
-    await page.goto(launchUrl(h, button, initDataOf(mallory, { token: "123456789:AAforged-token-0123456789abcdefgh" })));
+    await page.goto(
+      launchUrl(h, button, initDataOf(mallory, { token: "123456789:AAforged-token-0123456789abcdefgh" })),
+    );
     await page.waitForSelector("#refusal");
     expect(await page.$eval("#refusal", (node) => node.textContent)).toContain("I can’t tell who opened this page");
     // Straight at the API, as a script would: refused before anything is read as a key.
     const forged = await page.evaluate(
       async (body) =>
-        (await fetch("/app/api/connect", { method: "POST", headers: { "Content-Type": "application/json", Authorization: "tma user=%7B%22id%22%3A1%7D&auth_date=1&hash=00" }, body })).status,
+        (
+          await fetch("/app/api/connect", {
+            method: "POST",
+            headers: {
+              "Content-Type": "application/json",
+              Authorization: "tma user=%7B%22id%22%3A1%7D&auth_date=1&hash=00",
+            },
+            body,
+          })
+        ).status,
       JSON.stringify({ ticket: new URL(button).searchParams.get("t"), ...creds }),
     );
     expect(forged).toBe(401);

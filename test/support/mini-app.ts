@@ -13,15 +13,19 @@ export const miniAppFeature = miniApp({ publicUrl: PUBLIC_URL, botToken: BOT_TOK
 export const TEST_OUTPUT = join(process.cwd(), "test-output");
 export const outputFile = (name: string) => (mkdirSync(TEST_OUTPUT, { recursive: true }), join(TEST_OUTPUT, name));
 
-/** initData as Telegram signs it when a follower opens the page (`token`: a forger's guess; `ageSeconds`: how long ago). */
+/** initData as Telegram signs it as a follower opens the page (`token`: a forger's guess; `ageSeconds`: its age). */
 export function initDataOf(follower: Follower, options: { token?: string; ageSeconds?: number } = {}): string {
   const { user } = follower;
-  const signedUser = { id: user.id, first_name: user.first_name, ...(user.language_code ? { language_code: user.language_code } : {}) };
+  const signedUser = {
+    id: user.id,
+    first_name: user.first_name,
+    ...(user.language_code ? { language_code: user.language_code } : {}),
+  };
   const authDate = new Date(Date.now() - (options.ageSeconds ?? 0) * 1000);
   return sign({ user: signedUser, query_id: "AAE-test" }, options.token ?? BOT_TOKEN, authDate);
 }
 
-/** The page's address as Telegram opens it: the button's URL on the harness's port, the launch parameters in the #hash. */
+/** The page's address as Telegram opens it: the button's URL on the harness's port, launch parameters in the #hash. */
 export function launchUrl(h: Harness, buttonUrl: string, initData: string): string {
   const url = new URL(buttonUrl);
   const hash = new URLSearchParams({ tgWebAppData: initData, tgWebAppVersion: "8.0", tgWebAppPlatform: "tdesktop" });

@@ -43,7 +43,12 @@ class Elsewhere extends Context {
 
 export function panicElsewhere(acts: PanicActs, api: Api, me: () => UserFromGetMe, logger: Logger): PanicElsewhere {
   return async ({ userId, languageCode }, freezeRef) => {
-    const from = { id: userId, is_bot: false, first_name: "", ...(languageCode ? { language_code: languageCode } : {}) };
+    const from = {
+      id: userId,
+      is_bot: false,
+      first_name: "",
+      ...(languageCode ? { language_code: languageCode } : {}),
+    };
     const chat = { id: userId, type: "private" as const, first_name: "" };
     const date = Math.floor(Date.now() / 1000);
     const update: Update = { update_id: 0, message: { message_id: 0, date, chat, from, text: "/panic" } };

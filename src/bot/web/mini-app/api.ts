@@ -36,7 +36,10 @@ export function apiRoute(path: string, botToken: string, logger: Logger, handler
       const texts = textsFor(who.languageCode);
       if ("refused" in who) {
         logger.info({ route: path, refused: who.refused }, "a Mini App request was not believed");
-        return sendJson(response, HTTP_OF[who.refused], { refused: who.refused, html: refusalText(texts, who.refused) });
+        return sendJson(response, HTTP_OF[who.refused], {
+          refused: who.refused,
+          html: refusalText(texts, who.refused),
+        });
       }
       if (!read.ok || typeof read.body !== "object" || read.body === null || Array.isArray(read.body)) {
         const problem = read.ok ? "not-json" : read.problem;

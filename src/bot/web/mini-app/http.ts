@@ -44,7 +44,8 @@ export type Body = { ok: true; body: unknown } | { ok: false; problem: "too-larg
  * cannot send it (nor the Authorization header) without a preflight, which this server never answers.
  */
 export async function readJson(request: http.IncomingMessage): Promise<Body> {
-  if (!/^application\/json(;|$)/i.test(request.headers["content-type"] ?? "")) return { ok: false, problem: "not-json" };
+  if (!/^application\/json(;|$)/i.test(request.headers["content-type"] ?? ""))
+    return { ok: false, problem: "not-json" };
   if (Number(request.headers["content-length"] ?? 0) > BODY_LIMIT_BYTES) {
     request.resume();
     return { ok: false, problem: "too-large" };

@@ -40,7 +40,10 @@ export function miniApp(settings: MiniAppSettings): WebFeatureFactory {
       ways: [
         async (flow, texts) => {
           const ticket = await parts.webTickets.issue({ purpose: "webapp", ...flow }, parts.clock());
-          return { text: texts.lang.t("webapp-button"), web_app: { url: pageUrl(settings.publicUrl, "connect", ticket) } };
+          return {
+            text: texts.lang.t("webapp-button"),
+            web_app: { url: pageUrl(settings.publicUrl, "connect", ticket) },
+          };
         },
       ],
       statusButtons: (texts) => [

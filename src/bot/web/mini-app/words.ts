@@ -36,7 +36,8 @@ export type PageWords = Record<string, string>;
 export function pageWords(languageCode: string | null): PageWords {
   const { lang } = textsFor(languageCode);
   const words: PageWords = { locale: lang.locale };
-  for (const id of PAGE_WORDS) words[id.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase())] = lang.t(`webapp-${id}`);
+  for (const id of PAGE_WORDS)
+    words[id.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase())] = lang.t(`webapp-${id}`);
   return words;
 }
 

@@ -67,7 +67,21 @@
     postEvent("web_app_ready");
   };
 
-  const ALLOWED = new Set(["B", "STRONG", "I", "EM", "U", "INS", "S", "STRIKE", "DEL", "CODE", "PRE", "A", "BLOCKQUOTE"]);
+  const ALLOWED = new Set([
+    "B",
+    "STRONG",
+    "I",
+    "EM",
+    "U",
+    "INS",
+    "S",
+    "STRIKE",
+    "DEL",
+    "CODE",
+    "PRE",
+    "A",
+    "BLOCKQUOTE",
+  ]);
   const openLink = (event) => {
     if (!inTelegram) return;
     event.preventDefault();
@@ -163,7 +177,10 @@
       const card = el("div", { class: answer.outcome === "connected" ? "card" : "card refusal" }, rich(answer.html));
       show(result, card, answer.outcome ? el("p", { class: "note" }, words.alsoInChat) : null);
       if (answer.outcome === "connected" || answer.refused === "ticket-gone") {
-        for (const input of inputs) (input.value = ""), (input.disabled = true);
+        for (const input of inputs) {
+          input.value = "";
+          input.disabled = true;
+        }
         for (const other of root.querySelectorAll("button")) other.disabled = true;
       }
       result.scrollIntoView({ block: "nearest" });
@@ -211,7 +228,12 @@
     const words = answer.words;
     const frozen = answer.frozen.map((notice) => el("div", { class: "card refusal" }, rich(notice)));
     const picture = answer.timeline ? window.KeyTimeline.draw(answer.timeline) : null;
-    render(el("h1", {}, words.statusTitle), ...frozen, picture, el("div", { class: "card", id: "facts" }, rich(answer.html)));
+    render(
+      el("h1", {}, words.statusTitle),
+      ...frozen,
+      picture,
+      el("div", { class: "card", id: "facts" }, rich(answer.html)),
+    );
   }
 
   async function panic() {

@@ -32,7 +32,8 @@
     svg.append(node("title", {}, timeline.label));
     const working = timeline.status === "active";
     const segment = (from, to, kind) =>
-      to > from && svg.append(node("rect", { x: x(from), y: BAR_Y, width: x(to) - x(from), height: 10, rx: 3, class: kind }));
+      to > from &&
+      svg.append(node("rect", { x: x(from), y: BAR_Y, width: x(to) - x(from), height: 10, rx: 3, class: kind }));
     segment(start, rotate.at, working ? "tl-ok" : "tl-off");
     segment(rotate.at, expiry.at, working ? "tl-soon" : "tl-off");
     segment(expiry.at, end, "tl-late");
@@ -41,14 +42,21 @@
     for (const moment of [created, rotate, expiry])
       svg.append(node("line", { x1: x(moment.at), x2: x(moment.at), y1: BAR_Y - 6, y2: BAR_Y + 16, class: "tl-tick" }));
     // Above the bar: the rotation day; below it: created and expiry, each with its day.
-    svg.append(label(x(rotate.at), BAR_Y - 24, rotate.label, "tl-text"), label(x(rotate.at), BAR_Y - 11, rotate.date, "tl-hint"));
-    svg.append(label(x(created.at), BAR_Y + 30, `${created.label} · 0`, "tl-text"), label(x(created.at), BAR_Y + 43, created.date, "tl-hint"));
+    svg.append(
+      label(x(rotate.at), BAR_Y - 24, rotate.label, "tl-text"),
+      label(x(rotate.at), BAR_Y - 11, rotate.date, "tl-hint"),
+    );
+    svg.append(
+      label(x(created.at), BAR_Y + 30, `${created.label} · 0`, "tl-text"),
+      label(x(created.at), BAR_Y + 43, created.date, "tl-hint"),
+    );
     svg.append(
       label(x(expiry.at), BAR_Y + 30, `${expiry.label} · ${days(expiry.at)}`, "tl-text"),
       label(x(expiry.at), BAR_Y + 43, expiry.date, "tl-hint"),
     );
     if (timeline.reminders)
-      for (const moment of [rotate, expiry]) svg.append(node("circle", { cx: x(moment.at), cy: BAR_Y + 5, r: 6, class: "tl-bell" }));
+      for (const moment of [rotate, expiry])
+        svg.append(node("circle", { cx: x(moment.at), cy: BAR_Y + 5, r: 6, class: "tl-bell" }));
 
     const now = x(today.at);
     svg.append(node("line", { x1: now, x2: now, y1: 26, y2: BAR_Y + 14, class: "tl-today" }));
