@@ -11,7 +11,9 @@ import { fileURLToPath } from "node:url";
 import { SETTING_NAMES } from "../src/config.js";
 import { startBybitSites } from "../test/support/bybit-sites.js";
 import { FakeTelegram, type FakeChat, type FakeUser } from "../test/support/fake-telegram.js";
+import { freePort } from "../src/infra/local-redis.js";
 import { Commands, HELP } from "./sandbox/commands.js";
+import { pageAddress } from "./sandbox/page.js";
 import { SampleKeys } from "./sandbox/keys.js";
 import { Transcript } from "./sandbox/transcript.js";
 
@@ -62,7 +64,10 @@ const group: FakeChat = { id: -1_001_234_567_890, type: "supergroup", title: "Co
 const transcript = new Transcript(out, group.id);
 telegram.onAnswered = (call) => transcript.observe(call);
 const keys = new SampleKeys(bybit, join(dataDir, "sample-keys.json"));
-const commands = new Commands({ telegram, you, group, transcript, keys, out, dataDir });
+// The Mini App's pages on a port of their own, on this machine (PUBLIC_URL may be http:// only here).
+const port = await freePort();
+const publicUrl = `http://127.0.0.1:${port}`;
+const commands = new Commands({ telegram, you, group, transcript, keys, out, dataDir, token, publicUrl });
 
 // The bot's own settings stay out of it: a production NODE_ENV, a real Redis or webhook in the shell would defeat the sandbox.
 const inherited = { ...process.env };
@@ -82,7 +87,8 @@ const bot = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     BYBIT_SITES: bybitSites.env,
     DATA_DIR: dataDir,
     KEY_PAIR_POOL_SIZE: "4",
-    PORT: "0",
+    PORT: String(port),
+    PUBLIC_URL: publicUrl,
     METRICS_PORT: "0",
   },
 });
@@ -132,7 +138,11 @@ for (const line of [...keys.listing(), ...HELP]) out(line);
 out("Starting the bot…");
 telegram
   .waitForCall((call) => call.method === "getUpdates", 120_000, "the bot to start")
-  .then(() => out("(the bot is up: say /start)"))
+  .then(() => {
+    out("(the bot is up: say /start)");
+    const home = pageAddress({ telegram, you, token, publicUrl }, "home");
+    if ("url" in home) out(`(the Mini App, signed for you for 10 minutes: ${home.url}; !page prints it anew)`);
+  })
   .catch(() => out(`(the bot has not asked Telegram for messages after 2 minutes; its log is ${logFile})`));
 
 const input = createInterface({ input: process.stdin });

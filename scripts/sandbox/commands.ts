@@ -4,6 +4,7 @@ import type { FakeChat, FakeTelegram, FakeUser } from "../../test/support/fake-t
 import { bringForward, spanOf } from "./clock.js";
 import type { SampleKeys } from "./keys.js";
 import type { Transcript } from "./transcript.js";
+import { pageAddress } from "./page.js";
 
 export interface Sandbox {
   telegram: FakeTelegram;
@@ -14,6 +15,9 @@ export interface Sandbox {
   out: (line: string) => void;
   /** The bot's data folder: where its Redis leaves its address. */
   dataDir: string;
+  /** The bot's token (the Mini App's initData is signed with it) and PUBLIC_URL (its pages, on this machine). */
+  token: string;
+  publicUrl: string;
 }
 
 export const HELP = [
@@ -26,6 +30,7 @@ export const HELP = [
   "  !revoke [key]       delete a key in Bybit (a label from !keys or an API key; default: the last key you sent the bot)",
   "  !lang ru            speak to the bot as a Telegram set to Russian (!lang en: back to English)",
   "  !clock +80d         bring forward the reminders due within 80 days (day 80, expiry): the bot sends them now",
+  "  !page status        the Mini App's page for you, to open in a browser here (home, connect, status, panic)",
   "  !help               this list",
   "  !quit               stop the bot and the sandbox (so does Ctrl-C or Ctrl-D)",
 ];
@@ -64,6 +69,12 @@ export class Commands {
         return this.lang(rest);
       case "clock":
         return this.clock(rest);
+      case "page": {
+        const page = pageAddress(this.s, rest || "home");
+        return this.print([
+          "url" in page ? `(open in a browser, within 10 minutes: ${page.url})` : `(${page.problem})`,
+        ]);
+      }
       default:
         return this.print([`(unknown command “!${name}”; !help lists the sandbox commands)`]);
     }
