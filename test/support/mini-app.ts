@@ -1,9 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { sign } from "@telegram-apps/init-data-node";
-import puppeteer, { type Browser } from "puppeteer-core";
 import { miniApp } from "../../src/bot/web/mini-app/index.js";
 import { BOT_TOKEN, type Follower, type Harness } from "./harness.js";
+
+export { launchChromium } from "./chromium.js";
 
 /** Where the Mini App's pages say they live (the buttons' URLs); the tests open them on the harness's port. */
 export const PUBLIC_URL = "https://keys.example";
@@ -42,11 +43,3 @@ export function webAppButtonUrl(h: Harness, follower: Follower): string {
   }
   throw new Error("the bot showed no web_app button");
 }
-
-/** Debian's chromium, headless (the package managers here cannot fetch a browser of their own). */
-export const launchChromium = (): Promise<Browser> =>
-  puppeteer.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-  });
