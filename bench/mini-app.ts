@@ -94,6 +94,7 @@ try {
     )) as [number, number, string];
     if (outcome !== "connected") throw new Error(`follower ${index} was not connected: ${outcome}`);
     tapToResult.push(resultAt - tapAt);
+    if ((index + 1) % 10 === 0) process.stderr.write(`(${index + 1} of ${FOLLOWERS} connected)\n`);
     await context.close();
   }
   tapToResult.sort((a, b) => a - b);
