@@ -1,7 +1,15 @@
 import { Context, type Api } from "grammy";
 import type { Logger } from "pino";
 import type { Update, UserFromGetMe } from "grammy/types";
-import type { PanicActs } from "./panic.js";
+
+/**
+ * What /panic and its "Freeze it too" button do, for a follower who asked elsewhere (the Mini App's
+ * button): the same replies, to `ctx`'s chat (`panicElsewhere` below makes one).
+ */
+export interface PanicActs {
+  now(ctx: Context & { from: { id: number } }): Promise<void>;
+  freezeToo(ctx: Context & { from: { id: number } }, ref: string): Promise<void>;
+}
 
 /** A follower who asked for /panic outside the chat (the Mini App's button). */
 export interface PanicAsker {

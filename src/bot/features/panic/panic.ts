@@ -17,6 +17,7 @@ import { revokeKeyboard, STEPS_BEAT_MS } from "./resend-steps.js";
 import { createFreezeRetries } from "./freeze-retries.js";
 import { tellEnding } from "./review.js";
 import { createSnapshots, type SnapshotDeps } from "./snapshots.js";
+import type { PanicActs } from "./elsewhere.js";
 
 export interface PanicDeps extends SnapshotDeps {
   /** Each key's revocation is checked with its exchange: a few checks a minute per follower (budgets are shared). */
@@ -251,13 +252,4 @@ export function createPanic(deps: PanicDeps): {
     },
   };
   return { urgent, flow, acts };
-}
-
-/**
- * What /panic and its "Freeze it too" button do, for a follower who asked elsewhere (the Mini App's
- * button): the same replies, to `ctx`'s chat (panic/elsewhere.ts makes one).
- */
-export interface PanicActs {
-  now(ctx: Context & { from: { id: number } }): Promise<void>;
-  freezeToo(ctx: Context & { from: { id: number } }, ref: string): Promise<void>;
 }
