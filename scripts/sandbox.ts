@@ -16,6 +16,7 @@ import { startBybitSites } from "../test/support/bybit-sites.js";
 import { FakeBybitOAuth } from "../test/support/fake-bybit-oauth.js";
 import { FakeTelegram, type FakeChat, type FakeUser } from "../test/support/fake-telegram.js";
 import { Commands, HELP } from "./sandbox/commands.js";
+import { pageAddress } from "./sandbox/page.js";
 import { SampleKeys } from "./sandbox/keys.js";
 import { Transcript } from "./sandbox/transcript.js";
 
@@ -68,14 +69,26 @@ const group: FakeChat = { id: -1_001_234_567_890, type: "supergroup", title: "Co
 const transcript = new Transcript(out, group.id);
 telegram.onAnswered = (call) => transcript.observe(call);
 const keys = new SampleKeys(bybit, join(dataDir, "sample-keys.json"));
-// --oauth: Connect with Bybit on, against Bybit's OAuth fake, which issues keys into the fake Bybit bound to
-// the address it sees us at (EGRESS_IPS); the bot's HTTP server on a port known first, for PUBLIC_URL.
+// The bot's HTTP server on a port known first: PUBLIC_URL for the Mini App's pages (http:// only on this machine)
+// and, with --oauth, Connect with Bybit against Bybit's OAuth fake, which issues keys into the fake Bybit bound
+// to the address it sees us at (EGRESS_IPS).
+const port = await freePort();
+const publicUrl = `http://127.0.0.1:${port}`;
 const web = withOAuth ? await startOAuth() : undefined;
-const commands = new Commands({ telegram, you, group, transcript, keys, out, dataDir, oauth: web?.oauth });
+const commands = new Commands({
+  telegram,
+  you,
+  group,
+  transcript,
+  keys,
+  out,
+  dataDir,
+  token,
+  publicUrl,
+  ...(web ? { oauth: web.oauth } : {}),
+});
 
 async function startOAuth() {
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
   const clientSecret = randomBytes(16).toString("hex");
   const oauth = new FakeBybitOAuth({
     clientId: "sandbox-app",
@@ -86,8 +99,6 @@ async function startOAuth() {
   oauth.bybit = bybit;
   await oauth.start();
   const env = {
-    PORT: String(port),
-    PUBLIC_URL: publicUrl,
     EGRESS_IPS: bybit.requestIp,
     BYBIT_OAUTH_CLIENT_ID: "sandbox-app",
     BYBIT_OAUTH_CLIENT_SECRET: clientSecret,
@@ -115,7 +126,8 @@ const bot = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     BYBIT_SITES: bybitSites.env,
     DATA_DIR: dataDir,
     KEY_PAIR_POOL_SIZE: "4",
-    PORT: "0",
+    PORT: String(port),
+    PUBLIC_URL: publicUrl,
     METRICS_PORT: "0",
     ...web?.env,
   },
@@ -170,7 +182,11 @@ if (web)
 out("Starting the bot…");
 telegram
   .waitForCall((call) => call.method === "getUpdates", 120_000, "the bot to start")
-  .then(() => out("(the bot is up: say /start)"))
+  .then(() => {
+    out("(the bot is up: say /start)");
+    const home = pageAddress({ telegram, you, token, publicUrl }, "home");
+    if ("url" in home) out(`(the Mini App, signed for you for 10 minutes: ${home.url}; !page prints it anew)`);
+  })
   .catch(() => out(`(the bot has not asked Telegram for messages after 2 minutes; its log is ${logFile})`));
 
 const input = createInterface({ input: process.stdin });

@@ -28,6 +28,7 @@ import { announceKeyring } from "./vault/keyring-presence.js";
 import { createSealer } from "./vault/sealer.js";
 import { buildServices } from "./services.js";
 import { webFeatures } from "./bot/web/configured.js";
+import { publishMenuButton } from "./bot/web/mini-app/index.js";
 
 /** A start that cannot go on: one plain line for the operator (JSON logs are for running), then exit 1. */
 function cannotStart(line: string): never {
@@ -163,6 +164,10 @@ if (config.role !== "worker") {
   void publishCommands(bot.api).catch((error: unknown) =>
     logger.warn({ err: error }, "could not publish the command menu"),
   );
+  if (config.publicUrl !== null)
+    void publishMenuButton(bot.api, config.publicUrl).catch((error: unknown) =>
+      logger.warn({ err: error }, "could not set the menu button to the Mini App"),
+    );
   cleanup.push(
     () => shredder.stop(),
     async () => recovery.stop(),

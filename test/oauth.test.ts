@@ -228,9 +228,10 @@ describe("Connect with Bybit", () => {
       apiRoot: "https://y",
     };
     expect(webFeatures({ publicUrl: null, oauth: oauthSettings, botToken: BOT_TOKEN })).toEqual([]);
-    expect(webFeatures({ publicUrl: "https://keys.example", oauth: null, botToken: BOT_TOKEN })).toEqual([]);
+    // With PUBLIC_URL alone, the Mini App alone.
+    expect(webFeatures({ publicUrl: "https://keys.example", oauth: null, botToken: BOT_TOKEN })).toHaveLength(1);
     expect(webFeatures({ publicUrl: "https://keys.example", oauth: oauthSettings, botToken: BOT_TOKEN })).toHaveLength(
-      1,
+      2,
     );
   });
 });

@@ -180,4 +180,22 @@ describe("npm run sandbox", () => {
     expect(existsSync(join(foreign, "precious"))).toBe(true);
     rmSync(foreign, { recursive: true, force: true });
   }, 60_000);
+  it("prints the Mini App's address, signed for you, and the page answers there", async () => {
+    const sandbox = startSandbox();
+    const [, printed] = await sandbox.waitFor(/the Mini App, signed for you for 10 minutes: (\S+);/);
+    const url = new URL(printed!);
+    expect(url.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(url)).status).toBe(200);
+    const initData = new URLSearchParams(url.hash.slice(1)).get("tgWebAppData")!;
+    const words = await fetch(new URL("/app/api/words", url), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `tma ${initData}` },
+      body: "{}",
+    });
+    expect(words.status).toBe(200);
+    const mark = sandbox.output().length;
+    sandbox.type("!page connect");
+    await sandbox.waitFor(/^\(send \/connect first/m, mark);
+    expect(await sandbox.quit()).toBe(0);
+  });
 });

@@ -5,6 +5,7 @@ import type { FakeChat, FakeTelegram, FakeUser } from "../../test/support/fake-t
 import { bringForward, spanOf } from "./clock.js";
 import type { SampleKeys } from "./keys.js";
 import { plain, type Transcript } from "./transcript.js";
+import { pageAddress } from "./page.js";
 
 export interface Sandbox {
   telegram: FakeTelegram;
@@ -17,6 +18,9 @@ export interface Sandbox {
   dataDir: string;
   /** Bybit's OAuth fake, with `--oauth` (Connect with Bybit on). */
   oauth?: FakeBybitOAuth;
+  /** The bot's token (the Mini App's initData is signed with it) and PUBLIC_URL (its pages, on this machine). */
+  token: string;
+  publicUrl: string;
 }
 
 export const HELP = [
@@ -30,6 +34,7 @@ export const HELP = [
   "  !lang ru            speak to the bot as a Telegram set to Russian (!lang en: back to English)",
   "  !clock +80d         bring forward the reminders due within 80 days (day 80, expiry): the bot sends them now",
   "  !bybit approve      with --oauth: open the “Connect with Bybit” link and approve (or: !bybit deny)",
+  "  !page status        the Mini App's page for you, to open in a browser here (home, connect, status, panic)",
   "  !help               this list",
   "  !quit               stop the bot and the sandbox (so does Ctrl-C or Ctrl-D)",
 ];
@@ -70,6 +75,12 @@ export class Commands {
         return this.clock(rest);
       case "bybit":
         return this.bybit(rest);
+      case "page": {
+        const page = pageAddress(this.s, rest || "home");
+        return this.print([
+          "url" in page ? `(open in a browser, within 10 minutes: ${page.url})` : `(${page.problem})`,
+        ]);
+      }
       default:
         return this.print([`(unknown command “!${name}”; !help lists the sandbox commands)`]);
     }

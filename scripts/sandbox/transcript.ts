@@ -7,6 +7,7 @@ interface InlineButton {
   text: string;
   callback_data?: string;
   url?: string;
+  web_app?: { url: string };
 }
 
 /** A bot message as the sandbox printed it. `message` is the fake's own record: edits change it in place. */
@@ -22,9 +23,17 @@ export type Found = { shown: Shown; button: InlineButton & { callback_data: stri
 
 const MAX_QUOTE = 24;
 
+/** The buttons `!press` can tap (a Mini App's `web_app` buttons open a page instead: `pagesOf`). */
 export function buttonsOf(message: FakeMessage): InlineButton[] {
-  return (message.reply_markup as { inline_keyboard?: InlineButton[][] } | undefined)?.inline_keyboard?.flat() ?? [];
+  return allButtons(message).filter((button) => !button.web_app);
 }
+const allButtons = (message: FakeMessage): InlineButton[] =>
+  (message.reply_markup as { inline_keyboard?: InlineButton[][] } | undefined)?.inline_keyboard?.flat() ?? [];
+/** The Mini App's pages a message's `web_app` buttons open: "[text] → !page <view>". */
+const pagesOf = (message: FakeMessage): string[] =>
+  allButtons(message)
+    .filter((button) => button.web_app)
+    .map((button) => `[${button.text}] → !page ${new URL(button.web_app!.url).pathname.split("/").pop()}`);
 
 /** Telegram shows HTML as formatting; the terminal shows the plain text. */
 export function plain(text: string): string {
@@ -178,6 +187,7 @@ export class Transcript {
     const lines = plain(shown.message.text ?? "").split("\n");
     this.out(lines.map((line, i) => (i === 0 ? `${prefix}${line}` : line === "" ? "" : `${indent}${line}`)).join("\n"));
     const buttons = buttonsOf(shown.message);
+    for (const page of pagesOf(shown.message)) this.out(`${indent}web app: ${page}`);
     if (buttons.length === 0 && shown.buttons > 0) this.out(`${indent}(no buttons now)`);
     shown.buttons = buttons.length;
     if (buttons.length === 0) return;

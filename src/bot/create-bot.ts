@@ -60,6 +60,7 @@ import { takeTurns } from "./turns.js";
 import type { Route } from "../http/routes.js";
 import type { WebFeatureFactory } from "./web/features.js";
 import type { WebTickets } from "../stores/web-tickets.js";
+import { panicElsewhere } from "./features/panic/elsewhere.js";
 
 export interface BotDeps {
   token: string;
@@ -204,14 +205,22 @@ export function createBot(deps: BotDeps): BotParts {
   bot.use(panic.flow);
   const cutShort = tellCutShortChecks({ ...deps, api: bot.api });
   const dropFlowState = async (userId: number) => void (await deps.redis.del(`${FLOW_STATE_PREFIX}${userId}`));
-  const webParts = { ...deps, api: bot.api, cutShort, dropFlowState, webTickets: deps.webTickets };
+  const panicElsewhereFor = panicElsewhere(panic.acts, bot.api, () => bot.botInfo, deps.logger);
+  const webParts = {
+    ...deps,
+    api: bot.api,
+    cutShort,
+    dropFlowState,
+    webTickets: deps.webTickets,
+    panicElsewhere: panicElsewhereFor,
+  };
   const web = (deps.web ?? []).map((feature) => feature(webParts));
   for (const { composer } of web) if (composer) bot.use(composer);
   const moreWays = web.flatMap((feature) => feature.ways ?? []);
   bot.use(connectFeature({ ...deps, shredder, cutShort, moreWays }));
   bot.use(rotateFeature(deps));
   bot.use(startFeature(deps));
-  bot.use(statusFeature(deps));
+  bot.use(statusFeature({ ...deps, buttons: web.flatMap((feature) => feature.statusButtons ?? []) }));
   bot.use(disconnectFeature(deps));
   bot.use(forgetFeature(deps));
   bot.use(fallbackFeature());

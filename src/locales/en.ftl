@@ -252,6 +252,51 @@ list-and = { $first } and { $second }
 warning-rotation-due = This key is already { $days } days old and due to be replaced. Please make a new key soon.
 warning-not-unified = Your account is not a Unified Trading Account. Some copied trades may fail until you upgrade it in Bybit.
 
+## The Mini App: a page inside Telegram for the key and secret, the key's life and /panic
+
+webapp-button = 🔐 Type it in a secure page
+webapp-status-button = 📅 See my key’s life
+webapp-menu-button = My key
+webapp-title = Your Bybit key
+webapp-home-connect = To connect a key, send /connect in the chat and tap “🔐 Type it in a secure page”.
+webapp-open-status = 📅 My key’s life
+webapp-open-panic = 🚨 Panic: stop my key
+webapp-have-secret = I have a key and secret
+webapp-make-for-me = Make the key for me (recommended)
+webapp-make-for-me-lead = I make a key pair and show you its public key. You paste it into Bybit and type here only the API key: nothing secret to copy.
+webapp-make-button = Show me the public key
+webapp-api-key = API key
+webapp-api-secret = API secret
+webapp-connect = Connect
+webapp-checking = Checking the key with Bybit…
+webapp-copy = Copy
+webapp-copied = Copied ✓
+webapp-how = How to make the key in Bybit
+webapp-pair-then = Then type here the <b>API key</b> Bybit shows you. This public key is valid for { $minutes } minutes.
+webapp-also-in-chat = I said the same in the chat.
+webapp-no-ticket = To connect a key, send /connect in the chat and tap “🔐 Type it in a secure page” there.
+webapp-ticket-gone = This form was used already or is more than 10 minutes old. Send /connect in the chat for a new one.
+webapp-not-yours = This form was made for another Telegram account. Send /connect in your own chat with me.
+webapp-missing = Open this page from the bot in Telegram: from the button under my message, or the menu button.
+webapp-forged = I can’t tell who opened this page, so it does nothing. Open it again from the bot in Telegram.
+webapp-stale = This page was opened more than 10 minutes ago. Close it and open it again from the bot.
+webapp-bad-key = That doesn’t look like an API key: Bybit keys are about 18 letters and digits. Copy it again from Bybit.
+webapp-bad-secret = That doesn’t look like an API secret: Bybit secrets are about 36 letters and digits. Copy it again from Bybit.
+webapp-too-large = That is far too long for a key and a secret. Copy them again from Bybit.
+webapp-cut-short = The check was cut short on our side. I will tell you in the chat what became of the key.
+webapp-failed = Something went wrong on our side. Try again in a minute, or use the chat.
+webapp-status-title = Your key’s life
+webapp-created = Created
+webapp-rotate-day = Day { $days }: rotate
+webapp-expiry = Expiry
+webapp-today = Today
+webapp-reminder = reminder
+webapp-timeline-label = Created { $created }. Rotate on { $rotate }. Expires { $expiry }. Today is { $today }.
+webapp-panic-title = Panic
+webapp-panic-lead = Think the key leaked? This stops it now: I freeze it at once and never use it again. Then you delete it in Bybit.
+webapp-panic-button = 🚨 Stop my key now
+webapp-panic-in-chat = The buttons “I deleted it” and “Forget the key now” are in the chat.
+
 ## Deleting messages that carried a credential
 
 deletion-deleted = I deleted your message.

@@ -513,6 +513,7 @@ export class FakeTelegram {
       case "getUpdates":
         return this.getUpdates(payload, request);
       case "setMyCommands":
+      case "setChatMenuButton":
         return true;
       case "deleteWebhook":
         this.webhook = undefined;

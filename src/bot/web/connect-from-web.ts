@@ -20,10 +20,7 @@ export interface WebConnectResult {
  * cut the check short; the chat is told once Redis is back (cut-short.ts), or after a restart.
  */
 export type WebConnectOutcome =
-  | ({ kind: "checked" } & WebConnectResult)
-  | { kind: "unrecorded" }
-  | { kind: "not-obtained" }
-  | { kind: "cut-short" };
+  ({ kind: "checked" } & WebConnectResult) | { kind: "unrecorded" } | { kind: "not-obtained" } | { kind: "cut-short" };
 
 /**
  * A key that comes from the web (a Bybit OAuth callback, a Mini App form) for the follower of a redeemed

@@ -26,8 +26,8 @@ export function oauthTexts(lang: Lang) {
         : miss === "panicked"
           ? t("oauth-chat-panicked")
           : miss === "code-refused"
-          ? t("oauth-chat-code-refused")
-          : t("oauth-chat-failed", { link: link() }),
+            ? t("oauth-chat-code-refused")
+            : t("oauth-chat-failed", { link: link() }),
     /** A key Bybit made for our app that we cannot use: the follower can only delete it. */
     oauthRefused: (site?: { exchange: string; site: string }) => t("oauth-refused", { link: link(site) }),
   };

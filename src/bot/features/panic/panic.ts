@@ -18,6 +18,7 @@ import { createFreezeRetries } from "./freeze-retries.js";
 import { tellEnding } from "./review.js";
 import { createSnapshots, type SnapshotDeps } from "./snapshots.js";
 import { KEEP_IT, panicQuestions } from "./questions.js";
+import type { PanicActs } from "./elsewhere.js";
 
 export interface PanicDeps extends SnapshotDeps {
   /** Each key's revocation is checked with its exchange: a few checks a minute per follower (budgets are shared). */
@@ -57,7 +58,11 @@ export const isPanic = (ctx: BotContext) =>
  * so that a key under check is not stored after it. `flow` runs in the queue, after the
  * conversations: it ends any flow under way, and handles the buttons and the frozen notices.
  */
-export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; flow: Composer<BotContext> } {
+export function createPanic(deps: PanicDeps): {
+  urgent: Composer<BotContext>;
+  flow: Composer<BotContext>;
+  acts: PanicActs;
+} {
   const snapshots = createSnapshots(deps);
 
   const retries = createFreezeRetries<{ ctx: Context; record: CredentialRecord }>({
@@ -125,7 +130,7 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
   }
 
   /** Freezes the current key, or shows the open flows again; never waits on Bybit. */
-  async function panicNow(ctx: BotContext & { from: { id: number } }): Promise<void> {
+  async function panicNow(ctx: Context & { from: { id: number } }): Promise<void> {
     const texts = textsOf(ctx);
     const userId = ctx.from.id;
     const start = await panic(deps, userId);
@@ -243,5 +248,13 @@ export function createPanic(deps: PanicDeps): { urgent: Composer<BotContext>; fl
     }
   });
 
-  return { urgent, flow };
+  const acts: PanicActs = {
+    now: (ctx) => panicNow(ctx),
+    async freezeToo(ctx, ref) {
+      const pressed = await freezeTooPress(deps, ctx.from.id, ref);
+      if (pressed.kind === "expired") await ctx.reply(textsOf(ctx).buttonExpired);
+      else await freeze(ctx, pressed.current);
+    },
+  };
+  return { urgent, flow, acts };
 }
