@@ -54,7 +54,7 @@ describe("connecting a key", () => {
     expect(confirmation).toContain("✅ Connected: key “copy-trade-2026”");
     expect(confirmation).toContain(`${creds.apiKey.slice(0, 4)}…${creds.apiKey.slice(-4)}`);
     expect(confirmation).toContain("Permissions: Contracts: Orders, Positions");
-    expect(confirmation).toContain("The copy-trading service picks up your key within seconds");
+    expect(confirmation).toContain("Copying starts within seconds");
     expect(confirmation).toContain("2,500.75 USD");
     expect(confirmation).toMatch(/Expires: \d+ \w+ \d{4} \(in 89 days\)/);
     expect(h.telegram.messageExists(alice.chat.id, keyMessage.message_id)).toBe(false);

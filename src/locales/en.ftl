@@ -151,11 +151,11 @@ two-ways-secret = • <b>I have a key and secret</b>: send them here, and I dele
 make-pair-button = Make the key for me (nothing secret to copy)
 have-secret-button = I have a key and secret
 pick-way = Please tap one of the two buttons above, or paste your key, or /cancel.
-setting-name = • Name: for example <code>{ $name }</code> (a new name for each key tells them apart in Bybit)
+setting-name = • Name: e.g. <code>{ $name }</code> (a new name for each key)
 setting-permissions = • <b>Read-Write</b>, with <b>Contracts: Orders and Positions</b>. Nothing else.
 setting-wallet = • Wallet (Account Transfer, Subaccount Transfer, Withdrawal): <b>off</b>
 setting-ip-none = • IP restriction: none. The key then expires after 90 days.
-setting-ip-bind = • IP restriction: <b>bind</b> it to { $ips } (tap to copy). A bound key works only from our servers and never expires; without it, the key expires after 90 days.
+setting-ip-bind = • IP restriction: <b>bind</b> it to { $ips } (tap to copy): it then works only from our servers and never expires. Unbound, it expires in 90 days.
 public-key-title = Your <b>public key</b> (tap it to copy):
 open-api-management-button = Open Bybit API Management
 public-key-where = In Bybit, open { $link } → <b>Create New Key</b> → <b>Self-generated API Keys</b>, paste the public key, and set:
@@ -207,15 +207,15 @@ refused-fix = Fix this in Bybit (or create a new key), { $then }
 connected = ✅ Connected: key { $key }.
 connected-rsa = ✅ Connected: key { $key }, self-generated: its private key never left our vault.
 connected-permissions = Permissions: { $permissions }
-connected-equity = Account equity: { $usd } USD. Copied trades are sized to it.
+connected-equity = Account equity: { $usd } USD.
 connected-equity-unknown = Account equity: not available right now.
 connected-equity-not-unified = Account equity: not shown, because your account is not a Unified Trading Account (I read equity only from those).
 connected-expiry-none = Expiry: none (the key is bound to our IPs).
 connected-expires = { $days ->
-    [one] Expires: { $date } (in 1 day). Create a new key before then.
-   *[other] Expires: { $date } (in { $days } days). Create a new key before then.
+    [one] Expires: { $date } (in 1 day).
+   *[other] Expires: { $date } (in { $days } days).
 }
-copy-start-default = The copy-trading service picks up your key within seconds; from then on, the trader’s new trades are copied to your account.
+copy-start-default = Copying starts within seconds: the trader’s new trades are copied to your account.
 existing-stays = Your key { $key } stays connected.
 not-stored-after-panic = You sent /panic while I was checking this key, so I did not store it. Send /connect when you are ready.
 save-failed = Something went wrong while saving your key, and I can’t tell whether it was stored. Send /status to see: if no key is connected, try /connect again in a minute.
