@@ -191,9 +191,11 @@ describe("the recommended way: the bot makes the key pair", () => {
       .privateKey.export({ type: "pkcs8", format: "pem" })
       .toString();
     const pasted = alice.say(leaked);
-    expect(await alice.reply()).toContain(
-      "I deleted your message. ⚠️ That was a <b>private key</b>. I did not store or use it",
-    );
+    // On "Make the key for me" already: the hint fits the step, not "the safer way".
+    const told = await alice.reply();
+    expect(told).toContain("I deleted your message. ⚠️ That was a <b>private key</b>. I did not store or use it");
+    expect(told).toContain("Here I need only the <b>API key</b> Bybit shows once you paste my public key.");
+    expect(told).not.toContain("The safer way");
     expect(h.telegram.messageExists(alice.chat.id, pasted.message_id)).toBe(false);
     const secret = alice.say(canaryCredentials().apiSecret);
     expect(await alice.reply()).toContain("a key made with my public key has none");

@@ -1,9 +1,6 @@
-import { conversations, type ConversationData, type VersionedState } from "@grammyjs/conversations";
 import { sequentialize } from "@grammyjs/runner";
-import { RedisAdapter } from "@grammyjs/storage-redis";
 import { Bot } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
-import type { Redis } from "ioredis";
 import type { RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
 import type { AuditTrail } from "../audit/trail.js";
@@ -11,7 +8,6 @@ import type { RateBudget } from "../budget/rate-budget.js";
 import type { Exchanges } from "../exchange/registry.js";
 import type { Reminders } from "../reminders/schedule.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { FLOW_STATE_MAX_BYTES, FLOW_STATE_TTL_SECONDS } from "../policy/flows.js";
 import type { RotationRules } from "../policy/rotation.js";
 import type { ChecksUnderWay } from "../stores/checks.js";
 import type { CredentialStore } from "../stores/credential-store.js";
@@ -22,7 +18,8 @@ import type { FollowerStore } from "../stores/follower-store.js";
 import type { PendingKeyPairs } from "../stores/key-pairs.js";
 import type { PanicStore } from "../stores/panic-store.js";
 import { createPanicStepsOwed, type PanicStepsOwed } from "../stores/panic-steps.js";
-import { FLOW_STATE_PREFIX, sealedStorage } from "../vault/sealed-storage.js";
+import { FLOW_STATE_PREFIX } from "../vault/sealed-storage.js";
+import { flowConversations } from "./flow-storage.js";
 import type { Sealer } from "../vault/sealer.js";
 import type { BotContext } from "./context.js";
 import { connectFeature } from "./features/connect/connect.js";
@@ -45,6 +42,7 @@ import { rememberLanguage } from "./remember-language.js";
 import { capBacklog } from "./limits/backlog.js";
 import { limitUpdates, type UpdateLimits } from "./limits/updates.js";
 import { privateKeyBarrier } from "./intake/private-keys.js";
+import { followerKeys } from "../infra/redis-keys.js";
 import type { PendingDeletions } from "./intake/pending-deletions.js";
 import { createShredder, type Shredder, type ShredderTiming } from "./intake/shredder.js";
 import { tellNotDeleted } from "./intake/tell-not-deleted.js";
@@ -179,26 +177,8 @@ export function createBot(deps: BotDeps): BotParts {
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
   bot.use(rememberLanguage(deps.languages, deps.logger));
   // Before conversation state is read: a private key never enters it.
-  bot.use(privateKeyBarrier());
-  bot.use(
-    conversations<BotContext, BotContext>({
-      storage: {
-        type: "key",
-        prefix: FLOW_STATE_PREFIX,
-        // Conversation state holds the messages with the key and secret: sealed, and gone soon after the flow's time is up.
-        adapter: sealedStorage<VersionedState<ConversationData>>(
-          // Typed for one server; it sends only GET, SET and DEL of one key, which a Cluster serves alike.
-          new RedisAdapter<string>({ instance: deps.redis as Redis, ttl: FLOW_STATE_TTL_SECONDS }),
-          deps.sealer,
-          "conversation",
-          // Logged by kind only: the message of a JSON error could quote the stored bytes.
-          (key, error) =>
-            deps.logger.warn({ key, error: error.name }, "dropped conversation state that could not be opened"),
-          FLOW_STATE_MAX_BYTES,
-        ),
-      },
-    }),
-  );
+  bot.use(privateKeyBarrier(async (userId) => (await deps.redis.exists(followerKeys(userId).pendingKeyPair)) > 0));
+  bot.use(flowConversations(deps));
   bot.use(takeTurns());
   bot.use(groupFeature(createGroupLeaks({ ...deps, panicSteps }, bot.api)));
   // Before the connect conversation: /panic ends any flow under way, and a frozen key is mentioned first.

@@ -170,6 +170,7 @@ secret-first = It looks like the <b>secret</b>: please send the <b>API key</b> f
 key-replaced = Got it: I will use this key instead. Now send the <b>API secret</b>.
 sentence-instead-of-key = It reads like a sentence: please send only the <b>API key</b>, copied from Bybit, or /cancel.
 sentence-instead-of-secret = It reads like a sentence: please send only the <b>API secret</b>, copied from Bybit, or /cancel.
+private-key-pasted-pair-step = ⚠️ That was a <b>private key</b>. I did not store or use it. Never send a private key to anyone. Here I need only the <b>API key</b> Bybit shows once you paste my public key.
 private-key-pasted = ⚠️ That was a <b>private key</b>. I did not store or use it. Never send a private key to anyone; if it belongs to a Bybit key, delete that key in Bybit. The safer way: /connect, then <b>Make the key for me</b>. I make the pair, and its private key never leaves our vault.
 public-key-sent-back = That is the public key: paste it into Bybit’s <b>Self-generated API Keys</b> dialog, then send me the <b>API key</b> Bybit shows you.
 public-key-without-pair = That is a public key, and I can only use a key made from a pair I made. Send /connect and tap <b>Make the key for me</b>, or send a system-generated key and its secret.
@@ -235,7 +236,7 @@ failure-region-restricted = Bybit refuses API access for this account’s region
 failure-unsupported-site = This key belongs to { $site }. { $site } lets API keys be made only for the apps on its own list, so this service cannot connect a { $site } account yet. Nothing was stored. Please delete the key you made.
 unknown-site = I don’t know a Bybit site called “{ $named }”. Send /connect and I will find your key’s site myself, or name one of: { $sites }.
 failure-on-site = { $site } answered:
-failure-rsa-wrong-secret = Bybit did not accept my signature for this key: it was made with a different public key (or it is a system-generated key). Nothing was stored. In Bybit, create a self-generated key with the public key I sent (and delete the one you made),
+failure-rsa-wrong-secret = Bybit did not accept my signature for this key: it was made with a different public key, or it is a system-generated key (send those with their secret). Nothing was stored. In Bybit, create a self-generated key with the public key I sent,
 
 reason-can-withdraw = It can <b>withdraw</b> funds. Untick Wallet → Withdrawal.
 reason-can-transfer = It can <b>transfer</b> funds ({ $permissions }). Untick Wallet → Account Transfer and Subaccount Transfer.

@@ -45,4 +45,4 @@ export async function dueReminders(
 
 /** How many rotation reminders each follower received, by what Telegram accepted. */
 export const rotationRemindersIn = (texts: string[]) =>
-  texts.filter((text) => text.startsWith("🔁 Time to rotate")).length;
+  texts.filter((text) => text.startsWith("🔁 Time to replace")).length;

@@ -110,6 +110,7 @@ export function connectTexts(lang: Lang) {
     sentenceInsteadOfKey: t("sentence-instead-of-key"),
     sentenceInsteadOfSecret: t("sentence-instead-of-secret"),
     privateKeyPasted: t("private-key-pasted"),
+    privateKeyPastedPairStep: t("private-key-pasted-pair-step"),
     publicKeySentBack: t("public-key-sent-back"),
     publicKeyWithoutPair: t("public-key-without-pair"),
     secretWhileWaitingForRsaKey: t("secret-while-waiting-for-rsa-key"),

@@ -11,8 +11,10 @@ import { placeOf } from "../../wording/sites.js";
 import type { MessageAddress } from "../../intake/carriers.js";
 import type { Shredder } from "../../intake/shredder.js";
 import { textsOf, type Texts } from "../../texts.js";
-import { admit, type Admission, type AdmitDeps } from "../../../use-cases/connect.js";
+import { admit, type AdmitDeps } from "../../../use-cases/connect.js";
 import { replyTo } from "./render.js";
+import { checkUnderWatch } from "./check-under-watch.js";
+export { CHECK_BEAT_MS } from "./check-under-watch.js";
 import type { CutShortChecks } from "./cut-short.js";
 import { receiveKey, type Show } from "./receive.js";
 import { waitForChoice, withCancel } from "./steps.js";
@@ -34,9 +36,6 @@ export interface ConnectDeps extends AdmitDeps {
 
 /** `connect` asks before replacing a working key; `rotate` is the same flow, worded for replacing one. */
 export type ConnectMode = "connect" | "rotate";
-
-/** How often a check under way says it is still running; three missed beats mean it was cut short. */
-export const CHECK_BEAT_MS = 5000;
 
 const html = { parse_mode: "HTML" } as const;
 const instructions = { ...html, link_preview_options: { is_disabled: true } } as const;
@@ -66,6 +65,15 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
       await ctx.conversation.exitAll();
       await deps.pendingKeyPairs.discard(ctx.from.id);
       await ctx.reply(textsOf(ctx).flowEndedByCommand);
+    }
+    await next();
+  });
+
+  // `/connect <site>` mid-flow starts over for that site (a plain /connect shows the step again).
+  dm.command("connect", async (ctx, next) => {
+    if (ctx.match.trim() && !ctx.shredding && ctx.conversation.active("connect") > 0) {
+      await ctx.conversation.exitAll();
+      await deps.pendingKeyPairs.discard(ctx.from.id);
     }
     await next();
   });
@@ -224,63 +232,6 @@ function connectConversation(deps: ConnectDeps) {
       if (checks >= WRONG_INPUTS_PER_STEP) return conversation.external(() => deps.pendingKeyPairs.discard(userId));
     }
   };
-}
-
-/**
- * "Checking the key with Bybit…", then the check, recorded as under way from before the first
- * word and beating every few seconds while it runs (a slow Telegram or Bybit is not a crash): a
- * crash at any moment in between is noticed after the restart (interrupted.ts). Wall time, not
- * the domain clock: processes die in real time. Null: a fault (Redis refusing writes, most likely)
- * cut the check short, or its save failed with the outcome unknown; the record stays until the
- * follower has been told what became of the key (cut-short.ts).
- */
-async function checkUnderWatch(
-  conversation: BotConversation,
-  ctx: Context,
-  deps: ConnectDeps,
-  userId: number,
-  check: () => Promise<Admission>,
-  previous: CredentialRecord | null,
-  pasted?: MessageAddress,
-): Promise<Admission | null> {
-  const previousRef = previous?.ref ?? null;
-  let beating: NodeJS.Timeout | undefined;
-  // From here a crash is told by interrupted.ts, so the paste needs no "restarted, send it again": both
-  // records are written in the same tick (a kill between them would have the follower told twice, or not at
-  // all). A paste not marked answered (a Redis fault) may be told of a restart too: a second word beats none.
-  const answered = () => (pasted ? deps.shredder.answered(pasted).catch(() => undefined) : undefined);
-  try {
-    await conversation.external(() =>
-      Promise.all([deps.checksUnderWay.begin(userId, previousRef, Date.now()), answered()]),
-    );
-  } catch (error) {
-    // Redis refuses writes: nothing is checked, so nothing can be stored. Said now, while this process can
-    // say it (a debt kept only in memory would die with it).
-    deps.logger.warn({ err: error, userId }, "a key check could not begin; the follower is told to send it again");
-    await ctx.reply(textsOf(ctx).checkNotBegun).catch(() => undefined);
-    return null;
-  }
-  try {
-    // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
-    const beat = () => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined);
-    beating = setInterval(beat, deps.recoveryBeatMs ?? CHECK_BEAT_MS);
-    await ctx.reply(textsOf(ctx).checking);
-    const admission = await conversation.external(check);
-    clearInterval(beating);
-    if (admission.outcome !== "save-failed") {
-      // A record left behind is told about by the crash sweep later: a second word beats none.
-      await conversation.external(() => deps.checksUnderWay.end(userId, previousRef).catch(() => false));
-      return admission;
-    }
-  } catch (error) {
-    // Logged by kind (the logger's error serializer): a message may quote what it was given.
-    deps.logger.warn({ err: error, userId }, "a key check was cut short; told when Redis takes writes");
-  } finally {
-    clearInterval(beating);
-  }
-  // Its record under way was written (above), and stays until the follower is told.
-  await conversation.external(() => deps.cutShort.owe({ userId, previousRef, recorded: true }));
-  return null;
 }
 
 /** Replace the connected key? A paste instead of a tap means yes, and is the start of the new key. */
