@@ -284,6 +284,7 @@ webapp-bad-key = That doesn’t look like an API key: Bybit keys are about 18 le
 webapp-bad-secret = That doesn’t look like an API secret: Bybit secrets are about 36 letters and digits. Copy it again from Bybit.
 webapp-too-large = That is far too long for a key and a secret. Copy them again from Bybit.
 webapp-cut-short = The check was cut short on our side. I will tell you in the chat what became of the key.
+webapp-not-begun = Sorry: our storage is failing right now, so I did not check your key, and nothing was stored. In a few minutes, send /connect in the chat and open this page again.
 webapp-failed = Something went wrong on our side. Try again in a minute, or use the chat.
 webapp-status-title = Your key’s life
 webapp-created = Created

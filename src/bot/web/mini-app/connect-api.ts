@@ -94,6 +94,8 @@ export const connectKey =
     // With our key pair still waiting, a refused key is fixed in Bybit and sent again, as in the chat.
     const next: NextStep = rsa ? "resend" : redeemed.mode;
     const result = await connectFromWeb(parts, redeemed, () => Promise.resolve(source), next);
+    // Redis refused even the record of the check: nothing was asked or stored, and the chat will hear nothing.
+    if (result.kind === "unrecorded") return refused(503, texts, "not-begun");
     if (result.kind !== "checked") return refused(503, texts, "cut-short");
     const { admission, previous } = result;
     const html = replyTo(texts, parts, admission, previous, next);

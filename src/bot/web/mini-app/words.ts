@@ -53,6 +53,7 @@ export type Refusal =
   | "bad-secret"
   | "too-large"
   | "cut-short"
+  | "not-begun"
   | "failed";
 
 export const refusalText = (texts: Texts, refusal: Refusal): string => texts.lang.t(`webapp-${refusal}`);
