@@ -198,10 +198,8 @@
 
     const pair = el("div", { id: "pair" });
     const make = el("button", { type: "button", id: "make-pair" }, words.makeButton);
-    make.addEventListener("click", async () => {
-      make.disabled = true;
-      const answer = await call("connect/pair", { ticket });
-      if (!answer.ok) return show(pair, el("div", { class: "card refusal" }, rich(answer.html)));
+    /** The public key with its Copy button and steps, then the API key's field. */
+    const showPair = (answer) => {
       const steps = rich(answer.html);
       const copy = el("button", { type: "button", class: "copy", id: "copy-public-key" }, words.copy);
       copy.addEventListener("click", () => copyText(answer.publicKeyPem, copy, words.copied));
@@ -215,9 +213,17 @@
       inputs.push(rsaKey.input);
       make.remove();
       show(pair, steps, ...rsaKey.nodes, send);
+    };
+    make.addEventListener("click", async () => {
+      make.disabled = true;
+      const answer = await call("connect/pair", { ticket });
+      if (!answer.ok) return show(pair, el("div", { class: "card refusal" }, rich(answer.html)));
+      showPair(answer);
     });
     const lead = el("p", { class: "lead" }, words.makeForMeLead);
     const makeForMe = el("div", { class: "card", id: "make-for-me" }, el("h2", {}, words.makeForMe), lead, make, pair);
+    // A pair made before the page was reopened: its public key may be in Bybit already, so it is shown again.
+    if (opened.pair) showPair(opened.pair);
 
     render(el("h1", {}, words.title), rich(opened.intro), makeForMe, haveSecret, result);
   }
