@@ -286,6 +286,7 @@ webapp-too-large = That is far too long for a key and a secret. Copy them again 
 webapp-cut-short = The check was cut short on our side. I will tell you in the chat what became of the key.
 webapp-not-begun = Sorry: our storage is failing right now, so I did not check your key, and nothing was stored. In a few minutes, send /connect in the chat and open this page again.
 webapp-failed = Something went wrong on our side. Try again in a minute, or use the chat.
+webapp-offline = I can’t reach the server. Check your connection and try again. If you tapped Connect, look in the chat: if the key reached me, I said there what became of it.
 webapp-status-title = Your key’s life
 webapp-created = Created
 webapp-rotate-day = Day { $days }: rotate

@@ -19,6 +19,7 @@ const PAGE_WORDS = [
   "how",
   "also-in-chat",
   "failed",
+  "offline",
   "status-title",
   "created",
   "expiry",

@@ -34,6 +34,8 @@
     }
   };
 
+  /** The page's words once the API has sent them: failures after that are told in the follower's language. */
+  let known = null;
   const call = async (path, body) => {
     try {
       const response = await fetch(`${base}api/${path}`, {
@@ -45,9 +47,12 @@
         referrerPolicy: "no-referrer",
       });
       const data = await response.json().catch(() => ({}));
-      return { ...data, ok: response.ok, status: response.status };
+      if (data.words) known = data.words;
+      // A proxy's error page, or an answer cut off: never an empty card.
+      const html = data.html || (response.ok ? "" : `⚠️ ${known ? known.failed : ""}`);
+      return { ...data, html, ok: response.ok, status: response.status };
     } catch {
-      return { ok: false, status: 0, html: "⚠️ No connection. Try again." };
+      return { ok: false, status: 0, html: `⚠️ ${known ? known.offline : "No connection. Try again."}` };
     }
   };
 
