@@ -1,7 +1,7 @@
 import { Api } from "grammy";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { publishMenuButton } from "../src/bot/web/mini-app/index.js";
-import { canaryCredentials } from "./support/canaries.js";
+import { canaryCredentials, randomAlphanumeric } from "./support/canaries.js";
 import { FakeTelegram } from "./support/fake-telegram.js";
 import { BOT_TOKEN, ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 import { initDataOf, miniAppFeature, PUBLIC_URL, webAppButtonUrl } from "./support/mini-app.js";
@@ -107,6 +107,29 @@ describe("the Mini App's HTTP side", () => {
       ticket: string | null;
     };
     expect(connected).toMatchObject({ outcome: "connected", ticket: null });
+  });
+
+  it("shows the key pair made before the page was reopened, instead of making one that Bybit does not know", async () => {
+    const bob = h.follower();
+    const ticket = await ticketOf(bob);
+    const opened = (await (await post("connect/open", { ticket }, as(bob))).json()) as { pair: unknown };
+    expect(opened.pair).toBeNull();
+    const made = (await (await post("connect/pair", { ticket }, as(bob))).json()) as { publicKeyPem: string };
+    expect(made.publicKeyPem).toContain("BEGIN PUBLIC KEY");
+    // Bob pastes the public key in Bybit, which takes a while; Telegram reloads the page meanwhile.
+    h.now += 6 * 60_000;
+    const apiKey = `RK${randomAlphanumeric(16)}`;
+    h.bybit.addKey({ apiKey, rsaPublicKey: made.publicKeyPem, note: "made-before" });
+    const reopened = (await (await post("connect/open", { ticket }, as(bob))).json()) as {
+      pair: { publicKeyPem: string; html: string };
+    };
+    expect(reopened.pair.publicKeyPem).toBe(made.publicKeyPem);
+    expect(reopened.pair.html).toContain("valid for 24 minutes");
+    const connected = (await (await post("connect", { ticket, way: "rsa", apiKey }, as(bob))).json()) as {
+      outcome: string;
+    };
+    expect(connected.outcome).toBe("connected");
+    expect(await bob.reply()).toContain("✅ Connected: key “made-before”");
   });
 
   it("sets the bot's menu button to the home page", async () => {

@@ -46,6 +46,9 @@ async function openConnectPage(follower: Follower): Promise<void> {
   await page.waitForSelector("#have-secret");
 }
 
+/** A phone's screen, as the pages are mostly seen. */
+const PHONE = { width: 390, height: 844, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
 const outcome = async () => {
   await page.waitForSelector("#result[data-outcome]");
   return page.$eval("#result", (node) => ({ outcome: node.getAttribute("data-outcome"), text: node.textContent }));
@@ -149,6 +152,42 @@ describe("the Mini App in Chromium", () => {
     expect(h.bybit.requests.length).toBe(before);
   });
 
+  it("on a phone, in Russian: a key's hostile name stays text, and a failed answer says what to do", async () => {
+    const olga = h.follower({ languageCode: "ru" });
+    const creds = canaryCredentials();
+    const hostile = `<img src=x onerror="window.pwned=1">`;
+    h.bybit.addKey({ ...creds, readOnly: true, note: hostile });
+    await page.setViewport(PHONE);
+    await openConnectPage(olga);
+    await page.screenshot({ path: outputFile("mini-app-connect.png"), fullPage: true });
+    await page.type("#api-key", creds.apiKey);
+    await page.type("#api-secret", creds.apiSecret);
+    await page.click("#connect-secret");
+    const refused = await outcome();
+    expect(refused.outcome).toBe("refused");
+    expect(refused.text).toContain(hostile);
+    expect(await page.$$("#app img")).toHaveLength(0);
+    expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
+    expect(requested.some((url) => url.endsWith("/x"))).toBe(false);
+
+    // A proxy's error page, then no network at all: words in her language, never an empty card.
+    await page.setRequestInterception(true);
+    let answer: "gateway" | "offline" = "gateway";
+    page.on("request", (request) => {
+      if (!request.url().endsWith("/api/connect")) return void request.continue();
+      if (answer === "offline") return void request.abort("internetdisconnected");
+      void request.respond({ status: 502, contentType: "text/html", body: "<html>502 Bad Gateway</html>" });
+    });
+    const shownAfter = async () => {
+      await page.$eval("#result", (node) => node.removeAttribute("data-outcome"));
+      await page.click("#connect-secret");
+      return (await outcome()).text;
+    };
+    expect(await shownAfter()).toContain("У нас что-то пошло не так");
+    answer = "offline";
+    expect(await shownAfter()).toContain("Не удаётся связаться с сервером");
+  });
+
   it("draws the key's life in the follower's language, and /panic's button freezes it", async () => {
     const olga = h.follower({ languageCode: "ru" });
     const creds = canaryCredentials();
@@ -162,7 +201,7 @@ describe("the Mini App in Chromium", () => {
     h.now += 30 * 86_400_000;
     olga.say("/status");
     await olga.reply();
-    await page.setViewport({ width: 420, height: 760, deviceScaleFactor: 2 });
+    await page.setViewport(PHONE);
     await page.goto(launchUrl(h, webAppButtonUrl(h, olga), initDataOf(olga)));
     await page.waitForSelector("svg#timeline");
     const picture = await page.$eval("svg#timeline", (node) => node.textContent);
@@ -177,6 +216,7 @@ describe("the Mini App in Chromium", () => {
     await page.click("#panic");
     await page.waitForSelector("#said .card");
     expect(await page.$eval("#said", (node) => node.textContent)).toContain("🧊");
+    await page.screenshot({ path: outputFile("mini-app-panic.png"), fullPage: true });
     expect(await h.credentials.current(olga.user.id)).toBeNull();
     const chat = olga.transcript().join("\n");
     expect(chat).toContain("🧊");

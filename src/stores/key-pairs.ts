@@ -138,6 +138,8 @@ export interface PendingKeyPairs {
   issue(userId: number, now: number): Promise<IssuedPair>;
   /** The follower's pair for signing: the public key normalised, the private key as PKCS#8 PEM. Null when none is pending or it has expired. */
   open(userId: number, now: number): Promise<PendingPair>;
+  /** The public key of the pair still waiting for the follower's API key, and how long it has left; null if none. */
+  waiting(userId: number, now: number): Promise<{ publicKeyPem: string; leftMs: number } | null>;
   discard(userId: number): Promise<void>;
 }
 
@@ -218,6 +220,12 @@ export function createPendingKeyPairs(
       const privateKeyPem = toPem(der);
       der.fill(0);
       return { publicKey: normalisePublicKey(publicKeyPem.toString()) ?? "", privateKeyPem };
+    },
+
+    async waiting(userId, now) {
+      const [issuedAt, publicKeyPem] = await redis.hmget(pendingKey(userId), "issuedAt", "publicKeyPem");
+      const leftMs = Number(issuedAt) + ttlSeconds * 1000 - now;
+      return issuedAt && publicKeyPem && leftMs > 0 ? { publicKeyPem, leftMs } : null;
     },
 
     async discard(userId) {

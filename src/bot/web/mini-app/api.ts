@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Route } from "../../../http/routes.js";
 import { textsFor, type Texts } from "../../texts.js";
-import { readJson, sendJson } from "./http.js";
+import { BODY_DEADLINE_MS, readJson, sendJson } from "./http.js";
 import { whoIsAsking, type Asker } from "./who.js";
 import { refusalText, type Refusal } from "./words.js";
 
@@ -26,12 +26,24 @@ const HTTP_OF = { missing: 401, forged: 401, stale: 401 } as const;
  * initData (never a query string): forged, stale or missing, the answer says so and nothing else happens.
  * A failure is logged by kind only (the body may hold a secret) and answered in the follower's language.
  */
-export function apiRoute(path: string, botToken: string, logger: Logger, handler: ApiHandler): Route {
+export function apiRoute(
+  path: string,
+  botToken: string,
+  logger: Logger,
+  handler: ApiHandler,
+  bodyDeadlineMs = BODY_DEADLINE_MS,
+): Route {
   return {
     method: "POST",
     path,
     async handle(request, response) {
-      const read = await readJson(request);
+      const read = await readJson(request, bodyDeadlineMs);
+      if (!read.ok && read.problem === "too-slow") {
+        // The connection is closed behind the answer: what is still trickling in is never read.
+        response.shouldKeepAlive = false;
+        response.once("finish", () => request.socket.destroy());
+        return sendJson(response, 408, { refused: "too-slow" });
+      }
       const who = whoIsAsking(request.headers.authorization, botToken, Date.now());
       const texts = textsFor(who.languageCode);
       if ("refused" in who) {

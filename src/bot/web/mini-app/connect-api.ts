@@ -12,8 +12,8 @@ import { field, refused, type Answer, type ApiHandler } from "./api.js";
 import type { Asker } from "./who.js";
 import { pageWords, withoutLastParagraph } from "./words.js";
 
-const FLOW_MINUTES = FLOW_LIFETIME_SECONDS / 60;
 /** Bybit's keys are 18 letters and digits and its secrets 36; a little room either way, as in the chat. */
+const FLOW_LIFETIME_MS = FLOW_LIFETIME_SECONDS * 1000;
 const API_KEY = /^[A-Za-z0-9]{16,30}$/;
 const API_SECRET = /^[A-Za-z0-9]{31,64}$/;
 
@@ -52,8 +52,22 @@ export const openConnect =
     const { previous, keyName, makeAt } = await stepsOf(parts, claims);
     const intro = claims.mode === "rotate" && previous ? texts.rotateIntro(previous) : texts.connectIntro;
     const hmacSteps = withoutLastParagraph(texts.secretKeySteps(parts.egressIps, keyName, makeAt));
-    return { status: 200, body: { words: pageWords(claims.languageCode), intro, hmacSteps } };
+    // A pair made earlier (the page reopened after a trip to Bybit) is shown again, never silently replaced:
+    // its public key may be in Bybit already.
+    const waiting = await parts.pendingKeyPairs.waiting(claims.userId, parts.clock());
+    const pair = waiting ? await pairAnswer(parts, claims, waiting.publicKeyPem, waiting.leftMs) : null;
+    return { status: 200, body: { words: pageWords(claims.languageCode), intro, hmacSteps, pair } };
   };
+
+/** The public key and its steps, as the page shows them (`leftMs`: how long the pair has left). */
+async function pairAnswer(parts: WebParts, claims: TicketClaims, publicKeyPem: string, leftMs: number) {
+  const texts = textsFor(claims.languageCode);
+  const minutes = Math.max(1, Math.floor(leftMs / 60_000));
+  const { keyName, makeAt } = await stepsOf(parts, claims);
+  const steps = withoutLastParagraph(texts.publicKeySteps(parts.egressIps, minutes, keyName, makeAt));
+  const then = texts.lang.t("webapp-pair-then", { minutes });
+  return { publicKeyPem, html: `${texts.publicKeyAlone(publicKeyPem)}\n\n${steps}\n\n${then}` };
+}
 
 /** "Make the key for me": a key pair for this follower (its own limits), its public key and the steps. */
 export const issuePair =
@@ -65,11 +79,9 @@ export const issuePair =
     const issued = await parts.pendingKeyPairs.issue(claims.userId, parts.clock());
     if ("retryInMs" in issued)
       return { status: 429, body: { html: texts.pairsPaused(Math.ceil(issued.retryInMs / 60_000)) } };
-    const { keyName, makeAt } = await stepsOf(parts, claims);
-    const steps = withoutLastParagraph(texts.publicKeySteps(parts.egressIps, FLOW_MINUTES, keyName, makeAt));
-    const then = texts.lang.t("webapp-pair-then", { minutes: FLOW_MINUTES });
-    const html = `${texts.publicKeyAlone(issued.publicKeyPem)}\n\n${steps}\n\n${then}`;
-    return { status: 200, body: { publicKeyPem: issued.publicKeyPem, html } };
+    // The pair may be one given again (tapped within a minute, or over the limit): its time left.
+    const leftMs = (await parts.pendingKeyPairs.waiting(claims.userId, parts.clock()))?.leftMs;
+    return { status: 200, body: await pairAnswer(parts, claims, issued.publicKeyPem, leftMs ?? FLOW_LIFETIME_MS) };
   };
 
 /**
@@ -94,6 +106,8 @@ export const connectKey =
     // With our key pair still waiting, a refused key is fixed in Bybit and sent again, as in the chat.
     const next: NextStep = rsa ? "resend" : redeemed.mode;
     const result = await connectFromWeb(parts, redeemed, () => Promise.resolve(source), next);
+    // Redis refused even the record of the check: nothing was asked or stored, and the chat will hear nothing.
+    if (result.kind === "unrecorded") return refused(503, texts, "not-begun");
     if (result.kind !== "checked") return refused(503, texts, "cut-short");
     const { admission, previous } = result;
     const html = replyTo(texts, parts, admission, previous, next);

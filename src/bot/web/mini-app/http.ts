@@ -36,20 +36,38 @@ export function send(response: http.ServerResponse, status: number, body: string
 export const sendJson = (response: http.ServerResponse, status: number, body: unknown): void =>
   send(response, status, JSON.stringify(body), "application/json; charset=utf-8");
 
-/** The body, or why it was not read: too large, not JSON (its text is never quoted: it may hold a secret). */
-export type Body = { ok: true; body: unknown } | { ok: false; problem: "too-large" | "not-json" };
+/** The body, or why it was not read: too large, not JSON (its text is never quoted: it may hold a secret), too slow. */
+export type Body = { ok: true; body: unknown } | { ok: false; problem: "too-large" | "not-json" | "too-slow" };
+
+/** How long a body may take to arrive once the headers are in: a few hundred bytes take a moment, not minutes. */
+export const BODY_DEADLINE_MS = 10_000;
 
 /**
- * The request's JSON body, at most `BODY_LIMIT_BYTES`. Only `application/json` is taken: a cross-site form
- * cannot send it (nor the Authorization header) without a preflight, which this server never answers.
+ * The request's JSON body, at most `BODY_LIMIT_BYTES`, within `deadlineMs`. Only `application/json` is taken:
+ * a cross-site form cannot send it (nor the Authorization header) without a preflight, which this server never
+ * answers. A body trickled in byte by byte (a slowloris) is cut off at the deadline, not at Node's 5 minutes.
  */
-export async function readJson(request: http.IncomingMessage): Promise<Body> {
+export async function readJson(request: http.IncomingMessage, deadlineMs = BODY_DEADLINE_MS): Promise<Body> {
   if (!/^application\/json(;|$)/i.test(request.headers["content-type"] ?? ""))
     return { ok: false, problem: "not-json" };
   if (Number(request.headers["content-length"] ?? 0) > BODY_LIMIT_BYTES) {
     request.resume();
     return { ok: false, problem: "too-large" };
   }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Body>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, problem: "too-slow" }), deadlineMs);
+  });
+  // Cut off, the read ends when its connection does (the caller closes it): that failure is expected.
+  const reading = readBody(request).catch((): Body => ({ ok: false, problem: "too-slow" }));
+  try {
+    return await Promise.race([reading, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readBody(request: http.IncomingMessage): Promise<Body> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {

@@ -13,6 +13,8 @@ export interface MiniAppSettings {
   publicUrl: string;
   /** Telegram signs each page's initData with a key made from it. */
   botToken: string;
+  /** How long an API request's body may take to arrive (default BODY_DEADLINE_MS). */
+  bodyDeadlineMs?: number;
 }
 
 /** The pages, each one HTML file whose script reads the view from its path. */
@@ -35,7 +37,7 @@ export function miniApp(settings: MiniAppSettings): WebFeatureFactory {
     // Served under PUBLIC_URL's path: a proxy passes it on as it is.
     const base = `${new URL(settings.publicUrl).pathname.replace(/\/+$/, "")}/app`;
     const api = (name: string, handler: Parameters<typeof apiRoute>[3]): Route =>
-      apiRoute(`${base}/api/${name}`, settings.botToken, parts.logger, handler);
+      apiRoute(`${base}/api/${name}`, settings.botToken, parts.logger, handler, settings.bodyDeadlineMs);
     return {
       ways: [
         async (flow, texts) => {

@@ -19,6 +19,7 @@ const PAGE_WORDS = [
   "how",
   "also-in-chat",
   "failed",
+  "offline",
   "status-title",
   "created",
   "expiry",
@@ -53,6 +54,7 @@ export type Refusal =
   | "bad-secret"
   | "too-large"
   | "cut-short"
+  | "not-begun"
   | "failed";
 
 export const refusalText = (texts: Texts, refusal: Refusal): string => texts.lang.t(`webapp-${refusal}`);

@@ -34,6 +34,8 @@
     }
   };
 
+  /** The page's words once the API has sent them: failures after that are told in the follower's language. */
+  let known = null;
   const call = async (path, body) => {
     try {
       const response = await fetch(`${base}api/${path}`, {
@@ -45,9 +47,12 @@
         referrerPolicy: "no-referrer",
       });
       const data = await response.json().catch(() => ({}));
-      return { ...data, ok: response.ok, status: response.status };
+      if (data.words) known = data.words;
+      // A proxy's error page, or an answer cut off: never an empty card.
+      const html = data.html || (response.ok ? "" : `⚠️ ${known ? known.failed : ""}`);
+      return { ...data, html, ok: response.ok, status: response.status };
     } catch {
-      return { ok: false, status: 0, html: "⚠️ No connection. Try again." };
+      return { ok: false, status: 0, html: `⚠️ ${known ? known.offline : "No connection. Try again."}` };
     }
   };
 
@@ -198,10 +203,8 @@
 
     const pair = el("div", { id: "pair" });
     const make = el("button", { type: "button", id: "make-pair" }, words.makeButton);
-    make.addEventListener("click", async () => {
-      make.disabled = true;
-      const answer = await call("connect/pair", { ticket });
-      if (!answer.ok) return show(pair, el("div", { class: "card refusal" }, rich(answer.html)));
+    /** The public key with its Copy button and steps, then the API key's field. */
+    const showPair = (answer) => {
       const steps = rich(answer.html);
       const copy = el("button", { type: "button", class: "copy", id: "copy-public-key" }, words.copy);
       copy.addEventListener("click", () => copyText(answer.publicKeyPem, copy, words.copied));
@@ -215,9 +218,17 @@
       inputs.push(rsaKey.input);
       make.remove();
       show(pair, steps, ...rsaKey.nodes, send);
+    };
+    make.addEventListener("click", async () => {
+      make.disabled = true;
+      const answer = await call("connect/pair", { ticket });
+      if (!answer.ok) return show(pair, el("div", { class: "card refusal" }, rich(answer.html)));
+      showPair(answer);
     });
     const lead = el("p", { class: "lead" }, words.makeForMeLead);
     const makeForMe = el("div", { class: "card", id: "make-for-me" }, el("h2", {}, words.makeForMe), lead, make, pair);
+    // A pair made before the page was reopened: its public key may be in Bybit already, so it is shown again.
+    if (opened.pair) showPair(opened.pair);
 
     render(el("h1", {}, words.title), rich(opened.intro), makeForMe, haveSecret, result);
   }
