@@ -13,8 +13,8 @@ interface Moment {
 
 /**
  * The status page: the key's life as the chat's /status tells it (and the keys frozen by /panic still
- * open), plus the moments of its timeline for the picture: created, the rotation day (a reminder),
- * expiry (a reminder) and today.
+ * open), plus the moments of its timeline for the picture: created, the rotation day (a reminder), the
+ * warnings a week and a day before expiry, expiry (a reminder) and today.
  */
 export const openStatus =
   (parts: WebParts): ApiHandler =>
@@ -38,6 +38,8 @@ export const openStatus =
       today: moment(now, lang.t("webapp-today")),
       // A key out of use gets no reminders: they are drawn only for a working one.
       reminders: record.status === "active",
+      // The warnings still to come, a week and a day before expiry.
+      warnings: [reminders["expiry-7d"], reminders["expiry-1d"]].filter((at) => at > now),
       status: record.status,
       reminderWord: lang.t("webapp-reminder"),
       label: lang.t("webapp-timeline-label", {

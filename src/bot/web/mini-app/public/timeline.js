@@ -54,9 +54,13 @@
       label(x(expiry.at), BAR_Y + 30, `${expiry.label} · ${days(expiry.at)}`, "tl-text"),
       label(x(expiry.at), BAR_Y + 43, expiry.date, "tl-hint"),
     );
-    if (timeline.reminders)
+    if (timeline.reminders) {
       for (const moment of [rotate, expiry])
         svg.append(node("circle", { cx: x(moment.at), cy: BAR_Y + 5, r: 6, class: "tl-bell" }));
+      // The warnings a week and a day before expiry: smaller bells.
+      for (const at of timeline.warnings ?? [])
+        svg.append(node("circle", { cx: x(at), cy: BAR_Y + 5, r: 4, class: "tl-bell" }));
+    }
 
     const now = x(today.at);
     svg.append(node("line", { x1: now, x2: now, y1: 26, y2: BAR_Y + 14, class: "tl-today" }));
