@@ -90,7 +90,8 @@ function begin(parts: WebParts, app: BrokerApp, redirectUri: string, settings: S
   return async (who, body) => {
     const ticket = field(body, "ticket", 64);
     const claims = await parts.webTickets.peek(ticket, "oauth");
-    const texts = textsFor(claims?.languageCode ?? who.languageCode);
+    // In the language of whoever opened the page: they read it (the ticket's owner or not).
+    const texts = textsFor(who.languageCode);
     const refuse = (status: number, refused: string, html: string) => ({ status, body: { refused, html } });
     const used = () => refuse(410, "link-used", texts.oauthPage("link-used").body);
     if (!claims) return used();
