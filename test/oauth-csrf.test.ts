@@ -13,7 +13,7 @@ afterEach(() => rig.stop());
 const OTHER_BROWSER = "Nothing was connected: this approval did not come back to the app where";
 
 describe("Connect with Bybit against login CSRF", () => {
-  it("an attacker's Bybit address approved by a victim connects nothing, exchanges no code, and stays spent", async () => {
+  it("an attacker's Bybit address approved by a victim: nothing connected or exchanged, the state spent", async () => {
     const monitor = await RedisMonitor.start(inject("redisUrl"));
     rig = await startOAuthRig();
     const { h, oauth } = rig;
@@ -47,7 +47,7 @@ describe("Connect with Bybit against login CSRF", () => {
     for (const place of places) for (const secret of [code, rig.clientSecret]) expect(place).not.toContain(secret);
   });
 
-  it("an attacker's start link opened with the victim's initData: refused, no cookie, and the ticket spent", async () => {
+  it("the attacker's start link opened with the victim's initData: refused, no cookie, ticket spent", async () => {
     rig = await startOAuthRig();
     const { h, oauth } = rig;
     const mallory = h.follower();
