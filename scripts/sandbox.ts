@@ -177,7 +177,8 @@ out(
 for (const line of [...keys.listing(), ...HELP]) out(line);
 if (web)
   out(
-    "Connect with Bybit is on (--oauth): /connect shows its link first; !bybit approve does what your browser would.",
+    "Connect with Bybit is on (--oauth): /connect shows its button first; " +
+      "!bybit approve does what Telegram and your browser would.",
   );
 out("Starting the bot…");
 telegram

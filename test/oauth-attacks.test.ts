@@ -33,9 +33,9 @@ describe("Connect with Bybit under attack", () => {
   it("answers HEAD, POST and unknown paths with 405/404 and the same safe headers, redeeming nothing", async () => {
     const rig = await start();
     const alice = rig.h.follower();
-    const back = await rig.oauth.decide((await rig.choose(alice))[0]!.url!, "approve");
+    const { browser, back } = await rig.approve(alice);
     for (const method of ["HEAD", "POST", "PUT"]) {
-      const answer = await rig.open(back, { method });
+      const answer = await browser.open(back, { method });
       expect(answer.status).toBe(405);
       expect(headersOf(answer.headers)).toMatchObject({ ...SAFE_HEADERS, allow: "GET" });
     }
@@ -43,7 +43,7 @@ describe("Connect with Bybit under attack", () => {
     expect(missing.status).toBe(404);
     expect(headersOf(missing.headers)).toMatchObject(SAFE_HEADERS);
     // The state survived all of that: the follower's own visit still connects.
-    expect((await rig.open(back)).text).toContain("Done");
+    expect((await browser.open(back)).text).toContain("Done");
     expect(await alice.reply()).toContain("✅ Connected with Bybit");
   });
 
@@ -65,13 +65,13 @@ describe("Connect with Bybit under attack", () => {
   it("shows nothing of the query on the page: HTML, repeated and unicode parameters", async () => {
     const rig = await start();
     const alice = rig.h.follower();
-    const url = new URL((await rig.choose(alice))[0]!.url!);
-    const state = url.searchParams.get("state")!;
+    const { browser, authorizeUrl } = await rig.authorize(alice);
+    const state = new URL(authorizeUrl).searchParams.get("state")!;
     const evil = "<script>alert(1)</script>\u202e\u0000😀";
     const address =
       `${rig.publicUrl}${OAUTH_CALLBACK_PATH}?state=${state}&state=forged&error=access_denied` +
       `&error_description=${encodeURIComponent(evil)}&code=${encodeURIComponent(evil)}`;
-    const page = await rig.open(address);
+    const page = await browser.open(address);
     expect(page.status).toBe(200);
     expect(page.text).toContain("You did not approve the connection in Bybit");
     expect(page.text).not.toContain("<script>alert");
@@ -83,10 +83,10 @@ describe("Connect with Bybit under attack", () => {
   it("exchanges no code after a /panic since the button was shown, and the chat says why", async () => {
     const rig = await start();
     const alice = rig.h.follower();
-    const [button] = await rig.choose(alice);
+    const { browser, authorizeUrl } = await rig.authorize(alice);
     alice.say("/panic");
     await alice.reply();
-    const page = await rig.open(await rig.oauth.decide(button!.url!, "approve"));
+    const page = await browser.open(await rig.oauth.decide(authorizeUrl, "approve"));
     expect(page.text).toContain("Your key was not connected");
     expect(await alice.reply()).toContain("You sent /panic after tapping “Connect with Bybit”, so I connected nothing");
     expect(rig.oauth.tokenCalls).toBe(0);
@@ -96,13 +96,13 @@ describe("Connect with Bybit under attack", () => {
   it("stores nothing for a follower who sent /forget since the button was shown", async () => {
     const rig = await start();
     const alice = rig.h.follower();
-    const [button] = await rig.choose(alice);
+    const { browser, authorizeUrl } = await rig.authorize(alice);
     alice.say("/forget");
     while (!(await alice.reply()).includes("Delete your key")) continue;
     const confirm = rig.h.telegram.lastBotMessage(alice.chat.id);
     rig.h.telegram.pressButton(alice.user, confirm, `forget:${alice.user.id}`);
     expect(await alice.reply()).toContain("Done: I deleted your key");
-    const page = await rig.open(await rig.oauth.decide(button!.url!, "approve"));
+    const page = await browser.open(await rig.oauth.decide(authorizeUrl, "approve"));
     expect(page.status).toBe(400);
     expect(page.text).toContain("This link was already used or has expired");
     expect(rig.oauth.tokenCalls).toBe(0);
@@ -112,12 +112,13 @@ describe("Connect with Bybit under attack", () => {
   it("two buttons approved and opened at once: one key stored, one Connected, the older link void", async () => {
     const rig = await start();
     const alice = rig.h.follower();
-    const [first] = await rig.choose(alice);
+    // Two taps in two flows (two devices, each with its cookie), both begun before either is approved.
+    const first = await rig.authorize(alice);
     alice.say("/cancel");
     await alice.reply();
-    const [second] = await rig.choose(alice);
-    const backs = await Promise.all([first, second].map((button) => rig.oauth.decide(button!.url!, "approve")));
-    const pages = await Promise.all(backs.map((back) => rig.open(back)));
+    const second = await rig.authorize(alice);
+    const backs = await Promise.all([first, second].map((tap) => rig.oauth.decide(tap.authorizeUrl, "approve")));
+    const pages = await Promise.all([first, second].map((tap, i) => tap.browser.open(backs[i]!)));
     expect(pages[0]!.text).toContain("This link was already used or has expired");
     expect(pages[1]!.text).toContain("Done");
     expect(await alice.reply()).toContain("✅ Connected with Bybit");
@@ -130,9 +131,9 @@ describe("Connect with Bybit under attack", () => {
   it("Redis at its memory limit at the callback: a page that says what to do, and no key made in Bybit", async () => {
     const rig = await start();
     const alice = rig.h.follower();
-    const back = await rig.oauth.decide((await rig.choose(alice))[0]!.url!, "approve");
+    const { browser, back } = await rig.approve(alice);
     await own.redis.config("SET", "maxmemory", "1");
-    const page = await rig.open(back);
+    const page = await browser.open(back);
     await own.redis.config("SET", "maxmemory", "0");
     expect(page.status).toBe(503);
     expect(headersOf(page.headers)).toMatchObject(SAFE_HEADERS);
@@ -145,9 +146,9 @@ describe("Connect with Bybit under attack", () => {
   it("a key stored while the chat could not be told is told later: nobody is left without the news", async () => {
     const rig = await start({ recoveryBeatMs: 100 });
     const alice = rig.h.follower();
-    const back = await rig.oauth.decide((await rig.choose(alice))[0]!.url!, "approve");
+    const { browser, back } = await rig.approve(alice);
     rig.h.telegram.failNext("sendMessage", 403);
-    expect((await rig.open(back)).text).toContain("Done");
+    expect((await browser.open(back)).text).toContain("Done");
     expect(await alice.reply()).toContain("It did get connected");
     expect(await rig.h.credentials.current(alice.user.id)).toMatchObject({ status: "active", origin: "oauth" });
   });

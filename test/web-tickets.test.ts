@@ -40,4 +40,32 @@ describe("web tickets", () => {
     expect(await tickets.redeem("../../etc", "oauth")).toBeNull();
     expect(await tickets.redeem(`${ticket.slice(0, -1)}A`, "oauth")).toBeNull();
   });
+
+  it("keep a browser's binding beside the ticket, no longer than it, and end with /cancel's revoke", async () => {
+    const tickets = createWebTickets(redis);
+    const own = { ...claims, userId: 7_000_002, chatId: 7_000_002 };
+    const ticket = await tickets.issue(own, 0);
+    expect(await tickets.bind(ticket, "webapp", "x")).toBe(false);
+    expect(await tickets.bind(ticket, "oauth", "first")).toBe(true);
+    expect(await tickets.bind(ticket, "oauth", "second")).toBe(true);
+    const bound = (await redis.keys("web-ticket:*:bound")).length;
+    expect(bound).toBeGreaterThan(0);
+    expect(await tickets.redeemBound(ticket, "oauth")).toMatchObject({
+      claims: { userId: 7_000_002 },
+      binding: "second",
+    });
+    expect(await tickets.redeemBound(ticket, "oauth")).toBeNull();
+    expect(await tickets.bind(ticket, "oauth", "late")).toBe(false);
+    expect(await redis.keys("web-ticket:*:bound")).toHaveLength(bound - 1);
+
+    const unbound = await tickets.issue(own, 0);
+    expect(await tickets.redeemBound(unbound, "oauth")).toMatchObject({ binding: null });
+
+    const revoked = await tickets.issue(own, 0);
+    await tickets.bind(revoked, "oauth", "nonce");
+    await tickets.revoke(own.userId, "oauth");
+    expect(await tickets.peek(revoked, "oauth")).toBeNull();
+    expect(await tickets.redeemBound(revoked, "oauth")).toBeNull();
+    await tickets.revoke(own.userId, "oauth");
+  });
 });

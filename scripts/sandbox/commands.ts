@@ -4,7 +4,8 @@ import type { FakeBybitOAuth } from "../../test/support/fake-bybit-oauth.js";
 import type { FakeChat, FakeTelegram, FakeUser } from "../../test/support/fake-telegram.js";
 import { bringForward, spanOf } from "./clock.js";
 import type { SampleKeys } from "./keys.js";
-import { plain, type Transcript } from "./transcript.js";
+import type { Transcript } from "./transcript.js";
+import { approveInBybit } from "./oauth.js";
 import { pageAddress } from "./page.js";
 
 export interface Sandbox {
@@ -33,7 +34,7 @@ export const HELP = [
   "  !revoke [key]       delete a key in Bybit (a label from !keys or an API key; default: the last key you sent the bot)",
   "  !lang ru            speak to the bot as a Telegram set to Russian (!lang en: back to English)",
   "  !clock +80d         bring forward the reminders due within 80 days (day 80, expiry): the bot sends them now",
-  "  !bybit approve      with --oauth: open the “Connect with Bybit” link and approve (or: !bybit deny)",
+  "  !bybit approve      with --oauth: tap “Connect with Bybit”, then approve in Bybit (or: !bybit deny)",
   "  !page status        the Mini App's page for you, to open in a browser here (home, connect, status, panic)",
   "  !help               this list",
   "  !quit               stop the bot and the sandbox (so does Ctrl-C or Ctrl-D)",
@@ -136,21 +137,14 @@ export class Commands {
     return undefined;
   }
 
-  /** What the follower's browser does with the Connect with Bybit button: Bybit's page, the decision, our page. */
+  /** What Telegram and the follower's browser do with the Connect with Bybit button (oauth.ts). */
   private bybit(decision: string): Outcome {
-    const { oauth, transcript } = this.s;
+    const { oauth } = this.s;
     if (!oauth) return this.print(["(Connect with Bybit is off: start with npm run sandbox -- --oauth)"]);
     if (decision !== "approve" && decision !== "deny") return this.print(["(!bybit approve, or !bybit deny)"]);
-    const link = transcript.lastLink(oauth.authorizeUrl);
-    if (!link) return this.print(["(no “Connect with Bybit” button on screen: send /connect first)"]);
-    this.print([`(your browser opens Bybit's approval page: ${link})`, `(you press ${decision} there)`]);
-    (async () => {
-      const back = await oauth.decide(link, decision);
-      this.print([`(Bybit sends your browser back to ${back})`]);
-      const response = await fetch(back, { redirect: "manual" });
-      const text = /<p>([\s\S]*)<\/p>/.exec(await response.text())?.[1] ?? "";
-      this.print([`(the page says, ${response.status}: ${plain(text)})`]);
-    })().catch((error: Error) => this.print([`(the browser got no page: ${error.message})`]));
+    approveInBybit({ ...this.s, oauth }, decision, (lines) => this.print(lines)).catch((error: Error) =>
+      this.print([`(the browser got no page: ${error.message})`]),
+    );
     return undefined;
   }
 

@@ -25,12 +25,17 @@ export function pageAddress(
   const button = view === "connect" ? newestButton(sandbox.telegram, sandbox.you, view) : null;
   if (view === "connect" && !button)
     return { problem: "send /connect first: !page connect opens the form of its “🔐 Type it in a secure page” button" };
-  const { id, first_name, language_code } = sandbox.you;
-  const user = { id, first_name, ...(language_code ? { language_code } : {}) };
   const launch = new URLSearchParams({
-    tgWebAppData: sign({ user }, sandbox.token, new Date()),
+    tgWebAppData: initDataFor(sandbox),
     tgWebAppVersion: "8.0",
     tgWebAppPlatform: "unknown",
   });
   return { url: `${sandbox.publicUrl}/app/${view}${button?.search ?? ""}#${launch}` };
+}
+
+/** initData as Telegram signs it for you as a page opens (valid for ten minutes). */
+export function initDataFor(sandbox: { you: FakeUser; token: string }): string {
+  const { id, first_name, language_code } = sandbox.you;
+  const user = { id, first_name, ...(language_code ? { language_code } : {}) };
+  return sign({ user }, sandbox.token, new Date());
 }

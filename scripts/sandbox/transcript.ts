@@ -29,11 +29,16 @@ export function buttonsOf(message: FakeMessage): InlineButton[] {
 }
 const allButtons = (message: FakeMessage): InlineButton[] =>
   (message.reply_markup as { inline_keyboard?: InlineButton[][] } | undefined)?.inline_keyboard?.flat() ?? [];
-/** The Mini App's pages a message's `web_app` buttons open: "[text] → !page <view>". */
+/** The pages a message's `web_app` buttons open: "[text] → !page <view>" (or `!bybit approve`). */
 const pagesOf = (message: FakeMessage): string[] =>
   allButtons(message)
     .filter((button) => button.web_app)
-    .map((button) => `[${button.text}] → !page ${new URL(button.web_app!.url).pathname.split("/").pop()}`);
+    .map((button) => {
+      const path = new URL(button.web_app!.url).pathname;
+      // Connect with Bybit's start page: what a browser does with it is `!bybit approve`.
+      const command = path.endsWith("/oauth/bybit/start") ? "!bybit approve" : `!page ${path.split("/").pop()}`;
+      return `[${button.text}] → ${command}`;
+    });
 
 /** Telegram shows HTML as formatting; the terminal shows the plain text. */
 export function plain(text: string): string {
@@ -109,8 +114,10 @@ export class Transcript {
   /** The newest link button whose address starts with `prefix` (Connect with Bybit's approval page). */
   lastLink(prefix: string): string | undefined {
     for (const shown of [...this.shown].reverse()) {
-      const link = buttonsOf(shown.message).find((button) => button.url?.startsWith(prefix));
-      if (link && !shown.deleted) return link.url;
+      const link = allButtons(shown.message)
+        .map((button) => button.url ?? button.web_app?.url)
+        .find((url) => url?.startsWith(prefix));
+      if (link && !shown.deleted) return link;
     }
     return undefined;
   }

@@ -36,6 +36,15 @@ export interface WebTickets {
   peek(ticket: string, purpose: TicketPurpose): Promise<TicketClaims | null>;
   /** The claims, once: the ticket is gone after this, whatever comes of the request (null as for `peek`). */
   redeem(ticket: string, purpose: TicketPurpose): Promise<TicketClaims | null>;
+  /**
+   * Ties a live ticket to one browser: `binding` (a digest of a cookie's nonce) is kept beside it until it
+   * expires, a later bind replacing it. False: the ticket is unknown, used or expired.
+   */
+  bind(ticket: string, purpose: TicketPurpose, binding: string): Promise<boolean>;
+  /** As `redeem`, with the binding (null: never bound); both are gone after this. */
+  redeemBound(ticket: string, purpose: TicketPurpose): Promise<{ claims: TicketClaims; binding: string | null } | null>;
+  /** Ends the follower's live ticket of this purpose, if any (/cancel): a page or callback holding it finds nothing. */
+  revoke(userId: number, purpose: TicketPurpose): Promise<void>;
 }
 
 export const TICKET_SECONDS = 10 * 60;
@@ -44,6 +53,8 @@ export const TICKET_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 const digestOf = (ticket: string) => createHash("sha256").update(ticket).digest("hex");
 const keyOf = (ticket: string) => `web-ticket:${digestOf(ticket)}`;
+/** Beside the ticket (not in it: the ticket is written once), what browser it was bound to. */
+const boundKeyOf = (digest: string) => `web-ticket:${digest}:bound`;
 
 export function createWebTickets(redis: RedisClient, seconds = TICKET_SECONDS): WebTickets {
   const read = (raw: string | null, purpose: TicketPurpose): TicketClaims | null => {
@@ -74,6 +85,27 @@ export function createWebTickets(redis: RedisClient, seconds = TICKET_SECONDS): 
     async redeem(ticket, purpose) {
       if (!TICKET_SHAPE.test(ticket)) return null;
       return live(ticket, read(await redis.getdel(keyOf(ticket)), purpose));
+    },
+    async bind(ticket, purpose, binding) {
+      if (!TICKET_SHAPE.test(ticket) || !(await live(ticket, read(await redis.get(keyOf(ticket)), purpose))))
+        return false;
+      // As long as the ticket lives, and no longer (two commands: a binding that outlives its ticket binds nothing).
+      const left = await redis.pttl(keyOf(ticket));
+      if (left <= 0) return false;
+      await redis.set(boundKeyOf(digestOf(ticket)), binding, "PX", left);
+      return true;
+    },
+    async redeemBound(ticket, purpose) {
+      if (!TICKET_SHAPE.test(ticket)) return null;
+      const claims = await live(ticket, read(await redis.getdel(keyOf(ticket)), purpose));
+      const binding = await redis.getdel(boundKeyOf(digestOf(ticket)));
+      return claims ? { claims, binding } : null;
+    },
+    async revoke(userId, purpose) {
+      const digest = await redis.getdel(followerKeys(userId).webTicket(purpose));
+      // The pointer gone voids the ticket already; the ticket and its binding go too, so nothing is left to read.
+      // One key per command: in a Redis Cluster the two live in different slots.
+      if (digest !== null) await Promise.all([redis.del(`web-ticket:${digest}`), redis.del(boundKeyOf(digest))]);
     },
   };
 }

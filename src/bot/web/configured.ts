@@ -7,7 +7,8 @@ import { miniApp } from "./mini-app/index.js";
 export function webFeatures(config: Pick<Config, "publicUrl" | "oauth" | "botToken">): WebFeatureFactory[] {
   const features: WebFeatureFactory[] = [];
   if (config.publicUrl === null) return features;
-  if (config.oauth) features.push(connectWithBybit({ oauth: config.oauth, publicUrl: config.publicUrl }));
+  const { publicUrl, botToken } = config;
+  if (config.oauth) features.push(connectWithBybit({ oauth: config.oauth, publicUrl, botToken }));
   features.push(miniApp({ publicUrl: config.publicUrl, botToken: config.botToken }));
   return features;
 }

@@ -1,7 +1,7 @@
 import type http from "node:http";
 import type { AppFailure, BrokerApp, BrokerAppSettings } from "../../exchange/port.js";
 import type { Route } from "../../http/routes.js";
-import type { TicketClaims } from "../../stores/web-tickets.js";
+import { TICKET_SECONDS, type TicketClaims } from "../../stores/web-tickets.js";
 import type { Admission } from "../../use-cases/connect.js";
 import { textsFor, type Texts } from "../texts.js";
 import type { OAuthMiss, OAuthPage } from "../wording/oauth.js";
@@ -9,6 +9,7 @@ import { connectFromWeb } from "./connect-from-web.js";
 import type { WebFeatureFactory, WebParts } from "./features.js";
 import type { WayOffer } from "./offer-ways.js";
 import { sendPage } from "./oauth-page.js";
+import { browserCookie, sameBrowser, START_PATH, startRoutes } from "./oauth-start.js";
 
 /** Where Bybit sends the follower back: PUBLIC_URL + this is the redirect URI to register with the app. */
 export const OAUTH_CALLBACK_PATH = "/oauth/bybit/callback";
@@ -17,15 +18,19 @@ export interface ConnectWithBybitSettings {
   oauth: BrokerAppSettings;
   /** PUBLIC_URL, without a trailing slash. */
   publicUrl: string;
+  /** Telegram signs the start page's initData with a key made from it. */
+  botToken: string;
 }
 
 /** What a code looks like (Bybit's are some 25 letters and digits): anything else is not sent to Bybit. */
 const CODE_SHAPE = /^[\w.~-]{1,512}$/;
 
 /**
- * "Connect with Bybit" (Bybit's OAuth for API brokers): a URL button first in /connect and /rotate, to
- * Bybit's approval page with a one-time ticket as `state`; and the callback route, which redeems the
- * ticket before anything else (a replayed or forged state exchanges no code), has the adapter exchange
+ * "Connect with Bybit" (Bybit's OAuth for API brokers): a `web_app` button first in /connect and /rotate, to
+ * our start page with a one-time ticket (oauth-start.ts: it binds the ticket to the person who tapped and to
+ * their browser, then opens Bybit's approval page with the ticket as `state`); and the callback route, which
+ * redeems the ticket before anything else and requires the browser that began it (a replayed or forged state,
+ * or an approval opened in another browser, exchanges no code), has the adapter exchange
  * the code for the key Bybit made for the app, and hands that key to the connect use case as any other,
  * marked `origin: "oauth"`. The browser gets a short page; the chat hears the outcome with its facts.
  */
@@ -40,12 +45,13 @@ export function connectWithBybit(settings: ConnectWithBybitSettings): WebFeature
         { purpose: "oauth", userId, chatId, languageCode, mode, panicEpoch, ...(site ? { site } : {}) },
         parts.clock(),
       );
-      return { text: texts.oauthButton, url: app.authorizeUrl(state, redirectUri) };
+      return { text: texts.oauthButton, web_app: { url: `${settings.publicUrl}${START_PATH}?t=${state}` } };
     };
     const handle = (request: http.IncomingMessage, response: http.ServerResponse) =>
-      callback(parts, app, request, response);
+      callback(parts, app, settings.publicUrl, request, response);
     // Bybit's own example comes back with a slash after the path: both are served.
     const routes: Route[] = [
+      ...startRoutes(parts, app, redirectUri, { ...settings, cookieSeconds: TICKET_SECONDS }),
       { method: "GET", path: OAUTH_CALLBACK_PATH, handle },
       { method: "GET", path: `${OAUTH_CALLBACK_PATH}/`, handle },
     ];
@@ -56,6 +62,7 @@ export function connectWithBybit(settings: ConnectWithBybitSettings): WebFeature
 async function callback(
   parts: WebParts,
   app: BrokerApp,
+  publicUrl: string,
   request: http.IncomingMessage,
   response: http.ServerResponse,
 ): Promise<void> {
@@ -66,21 +73,32 @@ async function callback(
     sendPage(response, status, { locale: texts.lang.locale, ...texts.oauthPage(kind) });
   const count = (outcome: string) => parts.metrics.connects.inc({ outcome: `oauth-${outcome}` });
 
-  let claims: TicketClaims | null;
+  let redeemed: Awaited<ReturnType<WebParts["webTickets"]["redeemBound"]>>;
   try {
     // Single use, before anything else: a second visit of the same address finds nothing.
-    claims = await parts.webTickets.redeem(query.get("state") ?? "", "oauth");
+    redeemed = await parts.webTickets.redeemBound(query.get("state") ?? "", "oauth");
   } catch (error) {
     parts.logger.warn({ err: error }, "an OAuth callback's state could not be looked up");
     count("fault");
     return page(503, browserTexts, "fault");
   }
-  if (!claims) {
+  if (!redeemed) {
     count("unknown-state");
     return page(400, browserTexts, "link-used");
   }
+  const { claims } = redeemed;
+  // The browser's cookie has done its work whatever comes next (a stray address with no live state leaves it).
+  response.setHeader("Set-Cookie", browserCookie(publicUrl, "", 0));
   const texts = textsFor(claims.languageCode);
   const { userId } = claims;
+  // Only the browser that began this approval may finish it: an approval address passed to someone else (or
+  // opened where the start page was not) connects nothing to the ticket's owner, and no code is exchanged.
+  if (!sameBrowser(request, redeemed.binding)) {
+    parts.logger.warn({ userId, bound: redeemed.binding !== null }, "an OAuth callback came from another browser");
+    await tell(parts, claims, texts, "other-browser");
+    count("other-browser");
+    return page(403, browserTexts, "other-browser");
+  }
   // A /panic since the button was shown ends this: no code is exchanged, so Bybit makes no key.
   const epoch = await parts.credentials.panicEpoch(userId).catch(() => null);
   if (epoch === null) {

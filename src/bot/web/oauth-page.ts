@@ -42,3 +42,46 @@ export function sendPage(
     `<style>${STYLE}</style></head><body><h1>${escapeHtml(page.title)}</h1><p>${page.body}</p></body></html>`;
   response.writeHead(status, { ...PAGE_HEADERS, "Content-Length": Buffer.byteLength(html) }).end(html);
 }
+
+/**
+ * The start page's headers: as a callback page's, but its own script (start.js, served by us) may run and
+ * call our server, and Telegram's web client may frame it (the script then says to use the app).
+ */
+const { "X-Frame-Options": _framing, ...UNFRAMED } = PAGE_HEADERS;
+export const START_PAGE_HEADERS = {
+  ...UNFRAMED,
+  "Content-Security-Policy": [
+    "default-src 'none'",
+    "script-src 'self'",
+    "connect-src 'self'",
+    `style-src 'sha256-${STYLE_HASH}'`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors https://web.telegram.org",
+  ].join("; "),
+} as const;
+
+/** The words the start page shows before its script hears from the server. */
+export interface StartWords {
+  locale: string;
+  title: string;
+  opening: string;
+  framed: string;
+  failed: string;
+}
+
+/** The start page: a title, a line its script replaces, and the script (relative: beside the page). */
+export function sendStartPage(response: http.ServerResponse, words: StartWords): void {
+  const attribute = (name: string, value: string) => ` data-${name}="${escapeHtml(value)}"`;
+  const html =
+    `<!doctype html><html lang="${escapeHtml(words.locale)}"><head><meta charset="utf-8">` +
+    `<meta name="viewport" content="width=device-width,initial-scale=1">` +
+    `<meta name="referrer" content="no-referrer"><title>${escapeHtml(words.title)}</title>` +
+    `<style>${STYLE}</style><script src="start.js" defer></script></head><body>` +
+    `<h1>${escapeHtml(words.title)}</h1><p id="message"${attribute("framed", words.framed)}` +
+    `${attribute("failed", words.failed)}>${escapeHtml(words.opening)}</p>` +
+    `<noscript><p>Open “Connect with Bybit” from the chat in the Telegram app.</p></noscript></body></html>`;
+  // The server's DENY goes: frame-ancestors says who may frame it.
+  response.removeHeader("X-Frame-Options");
+  response.writeHead(200, { ...START_PAGE_HEADERS, "Content-Length": Buffer.byteLength(html) }).end(html);
+}

@@ -5,6 +5,7 @@ import { DEFAULT_EXCHANGE, profileOf } from "../../../exchange/registry.js";
 import { FLOW_LIFETIME_SECONDS, WRONG_INPUTS_PER_STEP } from "../../../policy/flows.js";
 import type { ChecksUnderWay } from "../../../stores/checks.js";
 import type { CredentialRecord } from "../../../stores/credential-store.js";
+import type { WebTickets } from "../../../stores/web-tickets.js";
 import type { BotContext, BotConversation } from "../../context.js";
 import { API_MANAGEMENT_URL, suggestedKeyName, type NextStep } from "../../wording/connect.js";
 import { placeOf } from "../../wording/sites.js";
@@ -32,6 +33,8 @@ export interface ConnectDeps extends AdmitDeps {
   recoveryBeatMs?: number;
   /** Ways of connecting offered above the chat's own (Connect with Bybit, the Mini App), where configured. */
   moreWays?: WayOffer[];
+  /** The web tickets of the flow: leaving it ends the follower's "Connect with Bybit" approval under way. */
+  webTickets?: Pick<WebTickets, "revoke">;
 }
 
 /** `connect` asks before replacing a working key; `rotate` is the same flow, worded for replacing one. */
@@ -55,6 +58,7 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
     const wasConnecting = ctx.conversation.active("connect") > 0;
     await ctx.conversation.exitAll();
     await deps.pendingKeyPairs.discard(ctx.from.id);
+    await endApproval(deps, ctx.from.id);
     if (!wasConnecting) return ctx.reply(texts.nothingToCancel);
     await ctx.reply(cancelled(texts, await deps.credentials.current(ctx.from.id)), html);
   });
@@ -107,6 +111,14 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
 /** "Open Bybit API Management": the follower's site's page, or the main site's. */
 const openBybit = (texts: Texts, url = API_MANAGEMENT_URL) => new InlineKeyboard().url(texts.openApiManagement, url);
 
+/**
+ * Leaving the flow ends its "Connect with Bybit" ticket: a start page or a Bybit approval still open connects
+ * nothing after a Cancel. A Redis fault costs only that (the ticket expires within ten minutes anyway).
+ */
+async function endApproval(deps: ConnectDeps, userId: number): Promise<void> {
+  await deps.webTickets?.revoke(userId, "oauth").catch(() => undefined);
+}
+
 const cancelled = (texts: Texts, current: CredentialRecord | null) =>
   current?.status === "active" ? texts.cancelledKeyStays(current) : texts.cancelled;
 
@@ -147,6 +159,7 @@ function connectConversation(deps: ConnectDeps) {
         await pressed.editMessageReplyMarkup().catch(() => undefined);
         const current = await conversation.external(async () => {
           await deps.pendingKeyPairs.discard(userId);
+          await endApproval(deps, userId);
           return deps.credentials.current(userId);
         });
         await pressed.reply(cancelled(texts, current), html);

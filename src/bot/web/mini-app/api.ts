@@ -9,6 +9,8 @@ import { refusalText, type Refusal } from "./words.js";
 export interface Answer {
   status: number;
   body: Record<string, unknown>;
+  /** Headers of its own (a cookie), beside the page's security headers. */
+  headers?: Record<string, string>;
 }
 
 /** A refusal, as the page shows it: why (for the page's logic) and the words (HTML, Telegram's subset). */
@@ -60,7 +62,7 @@ export function apiRoute(
       }
       try {
         const answer = await handler(who, read.body as Record<string, unknown>);
-        sendJson(response, answer.status, answer.body);
+        sendJson(response, answer.status, answer.body, answer.headers);
       } catch (error) {
         const kind = error instanceof Error ? error.name : typeof error;
         logger.error({ route: path, userId: who.userId, kind }, "a Mini App request failed");

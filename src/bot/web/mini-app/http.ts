@@ -28,13 +28,24 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** A request body larger than this is refused unread: a key, a secret and a ticket take a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 4096;
 
-export function send(response: http.ServerResponse, status: number, body: string | Buffer, type: string): void {
-  response.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": type, "Content-Length": Buffer.byteLength(body) });
+export function send(
+  response: http.ServerResponse,
+  status: number,
+  body: string | Buffer,
+  type: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  const length = Buffer.byteLength(body);
+  response.writeHead(status, { ...SECURITY_HEADERS, ...headers, "Content-Type": type, "Content-Length": length });
   response.end(body);
 }
 
-export const sendJson = (response: http.ServerResponse, status: number, body: unknown): void =>
-  send(response, status, JSON.stringify(body), "application/json; charset=utf-8");
+export const sendJson = (
+  response: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void => send(response, status, JSON.stringify(body), "application/json; charset=utf-8", headers);
 
 /** The body, or why it was not read: too large, not JSON (its text is never quoted: it may hold a secret), too slow. */
 export type Body = { ok: true; body: unknown } | { ok: false; problem: "too-large" | "not-json" | "too-slow" };
