@@ -109,6 +109,19 @@ describe("the Mini App's HTTP side", () => {
     expect(connected).toMatchObject({ outcome: "connected", ticket: null });
   });
 
+  it("connects nothing with the form of a flow the follower cancelled", async () => {
+    const alice = h.follower();
+    const ticket = await ticketOf(alice);
+    alice.say("/cancel");
+    expect(await alice.reply()).toBe("Cancelled. Nothing was stored.");
+    const creds = canaryCredentials();
+    h.bybit.addKey(creds);
+    const requests = h.bybit.requests.length;
+    expect((await post("connect", { ticket, ...creds }, as(alice))).status).toBe(410);
+    expect(h.bybit.requests.length).toBe(requests);
+    expect(await h.credentials.current(alice.user.id)).toBeNull();
+  });
+
   it("shows the key pair made before the page was reopened, instead of making one that Bybit does not know", async () => {
     const bob = h.follower();
     const ticket = await ticketOf(bob);

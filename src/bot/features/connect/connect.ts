@@ -112,11 +112,13 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
 const openBybit = (texts: Texts, url = API_MANAGEMENT_URL) => new InlineKeyboard().url(texts.openApiManagement, url);
 
 /**
- * Leaving the flow ends its "Connect with Bybit" ticket: a start page or a Bybit approval still open connects
- * nothing after a Cancel. A Redis fault costs only that (the ticket expires within ten minutes anyway).
+ * Leaving the flow ends its web tickets: a Connect with Bybit start page or approval, or a Mini App form, still
+ * open connects nothing after a Cancel. A Redis fault costs only that (a ticket expires within ten minutes).
  */
 async function endApproval(deps: ConnectDeps, userId: number): Promise<void> {
-  await deps.webTickets?.revoke(userId, "oauth").catch(() => undefined);
+  await Promise.all(
+    (["oauth", "webapp"] as const).map((purpose) => deps.webTickets?.revoke(userId, purpose).catch(() => undefined)),
+  );
 }
 
 const cancelled = (texts: Texts, current: CredentialRecord | null) =>
