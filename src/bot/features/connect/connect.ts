@@ -19,6 +19,7 @@ export { CHECK_BEAT_MS } from "./check-under-watch.js";
 import type { CutShortChecks } from "./cut-short.js";
 import { receiveKey, type Show } from "./receive.js";
 import { waitForChoice, withCancel } from "./steps.js";
+import { cancelled, endApproval, leavingFlow } from "./leaving.js";
 import { offerWays, type WayOffer } from "../../web/offer-ways.js";
 
 export interface ConnectDeps extends AdmitDeps {
@@ -52,36 +53,7 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   const dm = feature.chatType("private");
 
-  // Before the conversation, so that it is heard at every step of it. (The Cancel button is the flow's own: steps.ts.)
-  dm.command("cancel", async (ctx) => {
-    const texts = textsOf(ctx);
-    const wasConnecting = ctx.conversation.active("connect") > 0;
-    await ctx.conversation.exitAll();
-    await deps.pendingKeyPairs.discard(ctx.from.id);
-    await endApproval(deps, ctx.from.id);
-    if (!wasConnecting) return ctx.reply(texts.nothingToCancel);
-    await ctx.reply(cancelled(texts, await deps.credentials.current(ctx.from.id)), html);
-  });
-
-  // /forget and /disconnect mid-flow: the flow ends first, and says so, and the command goes on as anywhere.
-  dm.command(["forget", "disconnect"], async (ctx, next) => {
-    if (ctx.conversation.active("connect") > 0) {
-      await ctx.conversation.exitAll();
-      await deps.pendingKeyPairs.discard(ctx.from.id);
-      await ctx.reply(textsOf(ctx).flowEndedByCommand);
-    }
-    await next();
-  });
-
-  // `/connect <site>` mid-flow starts over for that site (a plain /connect shows the step again).
-  dm.command("connect", async (ctx, next) => {
-    if (ctx.match.trim() && !ctx.shredding && ctx.conversation.active("connect") > 0) {
-      await ctx.conversation.exitAll();
-      await deps.pendingKeyPairs.discard(ctx.from.id);
-    }
-    await next();
-  });
-
+  dm.use(leavingFlow(deps));
   dm.use(createConversation(connectConversation(deps), { id: "connect" }));
 
   dm.command("connect", async (ctx, next) => {
@@ -110,19 +82,6 @@ export function connectFeature(deps: ConnectDeps): Composer<BotContext> {
 
 /** "Open Bybit API Management": the follower's site's page, or the main site's. */
 const openBybit = (texts: Texts, url = API_MANAGEMENT_URL) => new InlineKeyboard().url(texts.openApiManagement, url);
-
-/**
- * Leaving the flow ends its web tickets: a Connect with Bybit start page or approval, or a Mini App form, still
- * open connects nothing after a Cancel. A Redis fault costs only that (a ticket expires within ten minutes).
- */
-async function endApproval(deps: ConnectDeps, userId: number): Promise<void> {
-  await Promise.all(
-    (["oauth", "webapp"] as const).map((purpose) => deps.webTickets?.revoke(userId, purpose).catch(() => undefined)),
-  );
-}
-
-const cancelled = (texts: Texts, current: CredentialRecord | null) =>
-  current?.status === "active" ? texts.cancelledKeyStays(current) : texts.cancelled;
 
 function connectConversation(deps: ConnectDeps) {
   return async function connect(
