@@ -59,7 +59,9 @@ describe("the key watch", () => {
     const notice = await follower.reply();
     expect(notice).toContain("changed in Bybit");
     expect(notice).toContain("Added: Wallet: Withdrawal");
-    expect(notice).toContain("Untick Wallet → Withdrawal");
+    // Never taken again: how to fix this key would mislead (issue 26 attack: "Untick Wallet → Withdrawal" was here).
+    expect(notice).not.toContain("Untick");
+    expect(notice).toContain("I won’t accept this key again");
     expect(notice).toContain("change your password");
     expect(await jobsOf(record.ref)).toEqual([]);
     expect(await h.watchQueue.getJobScheduler(`watch-${record.ref}`)).toBeUndefined();

@@ -79,3 +79,20 @@ describe("locale files", () => {
     }
   });
 });
+
+describe("the English a follower reads", () => {
+  it("says replace, not rotate (the /rotate command aside)", () => {
+    const values = read("en")
+      .split("\n")
+      .filter((line) => !line.startsWith("#"))
+      // Placeables ({ $rotate }) and the command are not words a follower reads.
+      .map((line) =>
+        line
+          .replace(/^[a-z0-9-]+ = /, "")
+          .replace(/\{[^}]*\}/g, "")
+          .replace(/\/rotate\b/g, ""),
+      );
+    // Before the fix: "Day 80: rotate" and "Rotate on …" in the Mini App, "Rotate your API keys" after /panic.
+    expect(values.filter((line) => /rotat/i.test(line))).toEqual([]);
+  });
+});

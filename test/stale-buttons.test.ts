@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
 import { remindedFollower, repliesUntil } from "./support/flows.js";
 import type { FakeMessage } from "./support/fake-telegram.js";
@@ -97,5 +97,39 @@ describe("stale and forged key buttons", () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(await h.panics.flow(alice.user.id, record.ref)).not.toBeNull();
     expect(h.telegram.botTexts(alice.chat.id).join("\n")).not.toMatch(/forgotten|deleted everything/i);
+  });
+});
+
+describe("an older flow's buttons", () => {
+  it("Replace, pressed under an older flow's question about another key, has expired and replaces nothing", async () => {
+    h = await startHarness({ telegramLimits: ROOMY_CHATS });
+    const alice = h.follower();
+    const first = canaryCredentials();
+    h.bybit.addKey({ ...first, note: "first-key" });
+    alice.say("/connect");
+    await alice.reply();
+    alice.say(`${first.apiKey} ${first.apiSecret}`);
+    await repliesUntil(alice, "✅ Connected");
+    // "Replace “first-key”?" is answered with a paste of the second key instead of a tap: its buttons stay.
+    alice.say("/connect");
+    expect(await alice.reply()).toContain("first-key");
+    const aboutFirst = h.telegram.lastBotMessage(alice.chat.id);
+    const second = canaryCredentials();
+    h.bybit.addKey({ ...second, note: "second-key" });
+    alice.say(`${second.apiKey} ${second.apiSecret}`);
+    await repliesUntil(alice, "✅ Connected");
+    alice.say("/connect");
+    expect(await alice.reply()).toContain("second-key");
+    const answered = h.telegram.callsOf("answerCallbackQuery").length;
+    h.telegram.pressButton(alice.user, aboutFirst, "connect:replace");
+    await vi.waitFor(() => expect(h.telegram.callsOf("answerCallbackQuery").length).toBeGreaterThan(answered));
+    // Before the fix: the old question's Replace answered the new one ("Replacing…"), about the second key.
+    expect(h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe("This button has expired.");
+    const edits = h.telegram.callsOf("editMessageText").map((call) => String(call.payload.text));
+    expect(edits.join("\n")).not.toContain("let’s connect the new key");
+    // The question on screen still answers.
+    h.telegram.pressButton(alice.user, h.telegram.lastBotMessage(alice.chat.id), "connect:keep");
+    expect(await alice.reply()).toBe("Okay, your key stays as it is.");
+    expect((await h.credentials.current(alice.user.id))?.name).toBe("second-key");
   });
 });

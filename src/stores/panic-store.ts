@@ -26,7 +26,11 @@ export interface PanicFlow {
   record: CredentialRecord;
   frozenAt: number;
   snapshot: SnapshotState;
+  /** Who froze it: the follower's /panic, their key seen in a group, or the operator (an incident). */
+  frozenBy: FrozenBy;
 }
+
+export type FrozenBy = "panic" | "group-leak" | "incident";
 
 /** What is kept of a key after `/panic`: nothing that could use it. */
 export interface RevocationFacts {
@@ -38,7 +42,7 @@ export interface RevocationFacts {
 
 export interface PanicStore {
   /** Takes the credential `ref` out of service into a flow of its own, in one step; null when the slot holds another key (or none). */
-  freeze(userId: number, ref: string, frozenAt: number): Promise<PanicFlow | null>;
+  freeze(userId: number, ref: string, frozenAt: number, by?: FrozenBy): Promise<PanicFlow | null>;
   /** Every open flow of the follower, oldest first. */
   open(userId: number): Promise<PanicFlow[]>;
   flow(userId: number, ref: string): Promise<PanicFlow | null>;
@@ -68,7 +72,7 @@ if redis.call("HGET", KEYS[1], "ref") ~= ARGV[1] then return 0 end
 local fields = redis.call("HGETALL", KEYS[1])
 redis.call("DEL", KEYS[2])
 redis.call("HSET", KEYS[2], unpack(fields))
-redis.call("HSET", KEYS[2], "status", "frozen", "frozenAt", ARGV[2], "snapshotState", "pending")
+redis.call("HSET", KEYS[2], "status", "frozen", "frozenAt", ARGV[2], "snapshotState", "pending", "frozenBy", ARGV[5])
 redis.call("EXPIRE", KEYS[2], ARGV[3])
 redis.call("DEL", KEYS[1])
 redis.call("SADD", KEYS[3], ARGV[1])
@@ -85,7 +89,7 @@ export async function freezeIntoFlow(
   userId: number,
   ref: string,
   frozenAt: number,
-  by: "panic" | "incident",
+  by: FrozenBy,
 ): Promise<boolean> {
   const keys = [credentialKey(userId), panicKey(userId, ref), panicIndexKey(userId), outboxOf(userId)];
   const args = [ref, String(frozenAt), PANIC_TTL_SECONDS, userId, by];
@@ -132,12 +136,14 @@ export function createPanicStore(redis: RedisClient, sealer: Sealer, events?: Ev
     let state: SnapshotState = { state: "pending" };
     if (fields.snapshotState === "unavailable") state = { state: "unavailable" };
     if (fields.snapshotState === "ready" && snapshot) state = openSnapshot(snapshot, snapshotContext(userId, ref));
-    return { record, frozenAt: Number(fields.frozenAt), snapshot: state };
+    const frozenBy: FrozenBy =
+      fields.frozenBy === "group-leak" || fields.frozenBy === "incident" ? fields.frozenBy : "panic";
+    return { record, frozenAt: Number(fields.frozenAt), snapshot: state, frozenBy };
   }
 
   return {
-    async freeze(userId, ref, frozenAt) {
-      if (!(await freezeIntoFlow(redis, userId, ref, frozenAt, "panic"))) return null;
+    async freeze(userId, ref, frozenAt, by = "panic") {
+      if (!(await freezeIntoFlow(redis, userId, ref, frozenAt, by))) return null;
       await events?.nudge(userId);
       return flow(userId, ref);
     },

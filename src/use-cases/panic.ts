@@ -5,7 +5,7 @@ import type { Reminders } from "../reminders/schedule.js";
 import type { CredentialRecord, CredentialStore } from "../stores/credential-store.js";
 import type { KeyDenylist } from "../stores/denylist.js";
 import type { PanicStepsOwed } from "../stores/panic-steps.js";
-import type { PanicFlow, PanicStore } from "../stores/panic-store.js";
+import type { FrozenBy, PanicFlow, PanicStore } from "../stores/panic-store.js";
 
 /**
  * `/panic`, as decisions and plain outcomes: revoke first, investigate second. `panic` says what to do
@@ -100,12 +100,13 @@ export type FreezeOutcome =
 /**
  * Takes `record` out of service: out of the follower's slot into a flow of its own, its reminders
  * gone, its exchange id denied for good. `retry`: a try again after "not-frozen", which is counted
- * and logged once, and first looks whether the key is still there to freeze.
+ * and logged once, and first looks whether the key is still there to freeze. `by`: who froze it (the flow
+ * and its event say so; steps sent again after a restart say why).
  */
 export async function freezeKey(
   deps: FreezeDeps,
   record: CredentialRecord,
-  { retry = false }: { retry?: boolean } = {},
+  { retry = false, by = "panic" }: { retry?: boolean; by?: FrozenBy } = {},
 ): Promise<FreezeOutcome> {
   if (retry) {
     // Replaced, disconnected or frozen by another /panic meanwhile: nothing is left to freeze here.
@@ -118,7 +119,7 @@ export async function freezeKey(
     // Owed before the freeze: a crash at any moment after it has the steps sent again.
     // Wall time: processes die in real time.
     await deps.panicSteps.owe(owed, Date.now());
-    flow = await deps.panics.freeze(record.userId, record.ref, deps.clock());
+    flow = await deps.panics.freeze(record.userId, record.ref, deps.clock(), by);
   } catch (error) {
     if (retry) return { kind: "not-frozen" };
     // Redis refuses writes (at its memory limit, or gone): revoke first, in the exchange, and we follow.

@@ -25,6 +25,9 @@ export type NextStep = "connect" | "rotate" | "resend" | "resend-hmac";
 /** A name for the key in Bybit, new with each day, so that old and new keys never share one. */
 export const suggestedKeyName = (now: number) => `copy-trade-${new Date(now).toISOString().slice(0, 10)}`;
 
+/** Reasons listed in one refusal before the rest are counted (a phone shows about 700 characters at once). */
+const MAX_REASONS_SHOWN = 3;
+
 export function connectTexts(lang: Lang) {
   const { t } = lang;
   const key = (record: { name: string; maskedKey: string }) => keyLabel(lang, record.name, record.maskedKey);
@@ -67,12 +70,24 @@ export function connectTexts(lang: Lang) {
     }
   }
 
+  /**
+   * A key refused for many reasons (every box ticked) is one message a phone can show: the first reasons
+   * (money first), then how many more and the quickest fix, a new key with the two boxes alone.
+   */
+  const reasonLines = (reasons: RefusalReason[]): string[] =>
+    reasons.length <= MAX_REASONS_SHOWN
+      ? reasons.map((reason) => `• ${refusalReason(reason)}`)
+      : [
+          ...reasons.slice(0, MAX_REASONS_SHOWN - 1).map((reason) => `• ${refusalReason(reason)}`),
+          `• ${t("reasons-more", { count: reasons.length - MAX_REASONS_SHOWN + 1 })}`,
+        ];
+
   const policyWarning = (warning: PolicyWarning) =>
     warning.code === "rotation-due" ? t("warning-rotation-due", { days: warning.ageDays }) : t("warning-not-unified");
 
   return {
     thenSend,
-    refusalReason,
+    reasonLines,
     connectIntro: t("connect-intro"),
     rotateIntro: (previous: CredentialRecord) => t("rotate-intro", { key: key(previous) }),
     twoWays: [t("two-ways-title"), t("two-ways-pair"), t("two-ways-secret")].join("\n"),
@@ -169,7 +184,7 @@ export function connectTexts(lang: Lang) {
       [
         t("refused-title", { name: escapeHtml(name) }),
         "",
-        ...reasons.map((reason) => `• ${refusalReason(reason)}`),
+        ...reasonLines(reasons),
         "",
         t("refused-fix", { then: thenSend(next) }),
       ].join("\n"),

@@ -7,16 +7,26 @@ import { connectTexts } from "./connect.js";
 import { placeOf } from "./sites.js";
 import { describePermissions, keyLabel } from "./format.js";
 
+/** Groups named in one line of changes before the rest are counted. */
+const MAX_GROUPS_SHOWN = 4;
+const movesMoney = (group: string) => group === "Wallet" || group.startsWith("Fiat");
+
 /** Every word of the key watch: what it found in Bybit, and what to do. */
 export function watchTexts(lang: Lang) {
   const { t } = lang;
-  const { refusalReason } = connectTexts(lang);
+  const { reasonLines } = connectTexts(lang);
   /** The API-management page of the key's own site. */
   const linkFor = (record: CredentialRecord) => t("api-management-link", { url: placeOf(record).apiManagementUrl });
 
   function changeLines({ added, removed }: PermissionChanges): string[] {
-    const list = (changes: PermissionChanges["added"]) =>
-      describePermissions(lang, Object.fromEntries(changes.map(({ group, permissions }) => [group, permissions])));
+    // Money first, and a few groups at most: a key with every box ticked is still one message on a phone.
+    const list = (changes: PermissionChanges["added"]) => {
+      const sorted = [...changes].sort((a, b) => Number(movesMoney(b.group)) - Number(movesMoney(a.group)));
+      const shown = sorted.length > MAX_GROUPS_SHOWN ? sorted.slice(0, MAX_GROUPS_SHOWN - 1) : sorted;
+      const described = describePermissions(lang, Object.fromEntries(shown.map((c) => [c.group, c.permissions])));
+      const more = sorted.length - shown.length;
+      return more > 0 ? `${described}; ${t("groups-more", { count: more })}` : described;
+    };
     return [
       ...(added.length > 0 ? [t("watch-added", { permissions: list(added) })] : []),
       ...(removed.length > 0 ? [t("watch-removed", { permissions: list(removed) })] : []),
@@ -29,8 +39,8 @@ export function watchTexts(lang: Lang) {
     return [
       t("watch-refused", { key: keyLabel(lang, record.name, record.maskedKey) }),
       ...(changes.length > 0 ? ["", t("watch-what-changed"), ...changes] : []),
-      "",
-      ...notice.reasons.map((reason) => `• ${refusalReason(reason)}`),
+      // A key that could move money is never taken again: how to fix it would mislead; the changes say enough.
+      ...(canMoveMoney ? [] : ["", ...reasonLines(notice.reasons)]),
       "",
       t(canMoveMoney ? "watch-money" : "watch-fix", { link: linkFor(record) }),
     ].join("\n");

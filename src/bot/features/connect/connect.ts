@@ -104,9 +104,12 @@ function connectConversation(deps: ConnectDeps) {
     let current: { text: string; other: Parameters<Context["reply"]>[1] } = { text: "", other: {} };
     // Our public key, in its own message: shown again before its steps.
     let keyAlone: string | null = null;
+    // The messages this flow sent: only their buttons answer its steps (an older flow's stay on screen).
+    const ours: number[] = [];
     const show: Show = async (text, other, shredding) => {
       current = { text, other };
-      await ctx.reply(shredding === undefined ? text : texts.withDeletionNote(shredding, text), other);
+      const sent = await ctx.reply(shredding === undefined ? text : texts.withDeletionNote(shredding, text), other);
+      ours.push(sent.message_id);
     };
     const step = {
       clock: deps.clock,
@@ -128,9 +131,11 @@ function connectConversation(deps: ConnectDeps) {
       shredder: deps.shredder,
       pasted: undefined as MessageAddress | undefined,
       chatter: 0,
+      ours,
       repeat: async () => {
         if (keyAlone !== null) await ctx.reply(keyAlone, instructions);
-        return ctx.reply(`${texts.stepAgain}\n\n${current.text}`, current.other);
+        const again = await ctx.reply(`${texts.stepAgain}\n\n${current.text}`, current.other);
+        ours.push(again.message_id);
       },
     };
     // Rotating nothing (never connected, or the key was frozen by /panic) is connecting a new key.

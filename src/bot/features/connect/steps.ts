@@ -74,6 +74,8 @@ export async function waitStep<Q extends FilterQuery>(
 /** A step with buttons: shown again on /connect, and deleting what should not stay in the chat. */
 export interface ChoiceStep extends StepClock {
   repeat: () => Promise<unknown>;
+  /** The messages this flow sent: a choice pressed on any other message (an older flow's) has expired. */
+  ours: readonly number[];
   shredder: Shredder;
   /** Messages kept and answered with a pointer so far in the flow (CHATTER_PER_FLOW). */
   chatter: number;
@@ -113,7 +115,8 @@ export async function waitForChoice(
     const answer = await waitStep(conversation, step, ["message", "callback_query:data"]);
     const data = answer.callbackQuery?.data;
     if (data !== undefined && !data.startsWith("connect:")) await conversation.skip({ next: true });
-    if (data !== undefined ? choices.includes(data) : looksLikePaste(answer)) return answer;
+    const ourButton = data !== undefined && ours(step, answer) && choices.includes(data);
+    if (data !== undefined ? ourButton : looksLikePaste(answer)) return answer;
     const message = answer.message;
     if (message && (isRepeat(answer) || isChatter(answer))) {
       if (!(await answerChatter(step, answer, () => answer.reply(hint(answer))))) return null;
@@ -134,6 +137,9 @@ export async function waitForChoice(
     if (over) return null;
   }
 }
+
+/** Whether the button pressed is on a message of this flow (the choices carry no flow of their own). */
+const ours = (step: ChoiceStep, ctx: Context) => step.ours.includes(ctx.callbackQuery?.message?.message_id ?? -1);
 
 /** /connect and /start during a flow: the follower lost the thread, so the step is shown again. */
 export const isRepeat = (ctx: Context) => /^\/(connect|start)(?:@\w+)?(?:\s|$)/.test(ctx.message?.text ?? "");

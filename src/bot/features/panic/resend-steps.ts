@@ -54,7 +54,9 @@ export function resendPanicSteps(deps: ResendStepsDeps): { start(): void; stop()
       deps.metrics.restartNotices.inc({ kind: "panic-steps" });
       deps.logger.warn({ userId: owed.userId }, "the /panic steps were cut short by a restart; sending them again");
       const texts = textsFor(await deps.languages.of(owed.userId));
-      const text = `${texts.restartPanicSteps}\n\n${texts.revokeSteps(flow.record)}`;
+      // A key seen in a group was frozen without the follower asking: they hear why first (they never heard it).
+      const first = flow.frozenBy === "group-leak" ? texts.groupLeakFrozen(flow.record) : texts.restartPanicSteps;
+      const text = `${first}\n\n${texts.revokeSteps(flow.record)}`;
       await deps.api.sendMessage(owed.userId, text, { ...STEPS, reply_markup: revokeKeyboard(texts, owed.ref) }).then(
         // Taken by Telegram: owed no more. A crash before this line sends them once more, never not at all.
         () => deps.panicSteps.sent(owed),
