@@ -16,14 +16,18 @@ export function groupFeature(
   // First: a key in the message matters more than a command it came with ("/connect <key> <secret>").
   groups.on(["message", "edited_message", "channel_post", "edited_channel_post"], async (ctx, next) => {
     if (!ctx.shredding) return next();
-    // Leaked whatever becomes of the message: the poster's connected key is frozen first (panic/group-leak.ts).
+    // Leaked whatever becomes of the message: the poster's connected key is frozen (panic/group-leak.ts). Alongside
+    // the group's answer, not before it: when the group hears must not tell whether the poster had a key here.
     const carried = carriedText(ctx.update);
-    if (frozeIfTheirs && ctx.from && !ctx.from.is_bot && carried)
-      await frozeIfTheirs(ctx.from.id, ctx.from.language_code, carried.text).catch(() => false);
+    const freezing =
+      frozeIfTheirs && ctx.from && !ctx.from.is_bot && carried
+        ? frozeIfTheirs(ctx.from.id, ctx.from.language_code, carried.text).catch(() => false)
+        : undefined;
     const shredding = await ctx.shredding;
     // Refused: the shredder tells the group itself.
     if (shredding === "deleted") await ctx.reply(textsOf(ctx).groupDeletedCredential(ctx.me.username));
     if (shredding === "still-trying") await ctx.reply(textsOf(ctx).groupDeletingCredential(ctx.me.username));
+    await freezing;
   });
   groups.command("panic", (ctx) => ctx.reply(textsOf(ctx).groupPanic(ctx.me.username)));
   groups.command([...COMMANDS], (ctx) => ctx.reply(textsOf(ctx).groupKeysOnlyInPrivate(ctx.me.username)));
