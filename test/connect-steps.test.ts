@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
+import { shown } from "./support/phone.js";
 import { forgetNow, publicKeyOf, repliesUntil } from "./support/flows.js";
 import { ROOMY_CHATS, startHarness, type Harness } from "./support/harness.js";
 
@@ -31,15 +32,6 @@ describe("the steps in Bybit", () => {
     expect(steps).not.toContain("bind");
   });
 });
-
-/** What a phone shows of a message: its text without the HTML marks. */
-const shown = (html: string) =>
-  html
-    .replace(/<[^>]+>/g, "")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&");
 
 describe("every message of the journeys", () => {
   it.each(["en", "ru"])(

@@ -95,21 +95,26 @@ describe('a reminder\'s "Rotate now"', () => {
   });
 });
 
+/** /panic froze the reminded key, a second one was connected, and /panic asks "Freeze it too?" about it. */
+async function askedToFreezeANewerKey() {
+  const { alice } = await reminded();
+  alice.say("/panic");
+  await repliesUntil(alice, "Now revoke the key in Bybit");
+  const second = canaryCredentials();
+  h.bybit.addKey({ ...second, note: "second-key" });
+  alice.say("/connect");
+  await repliesUntil(alice, "Let’s connect your Bybit account");
+  alice.say(`${second.apiKey} ${second.apiSecret}`);
+  await repliesUntil(alice, "✅ Connected: key “second-key”");
+  alice.say("/panic");
+  await repliesUntil(alice, "Has it leaked too?");
+  return { alice, question: h.telegram.lastBotMessage(alice.chat.id) };
+}
+
 describe("the other buttons about a key", () => {
   // Already safe before issue 21 (they named their key); kept so by this test.
   it('"Freeze it too", pressed after that key was replaced, has expired and freezes nothing', async () => {
-    const { alice } = await reminded();
-    alice.say("/panic");
-    await repliesUntil(alice, "Now revoke the key in Bybit");
-    const second = canaryCredentials();
-    h.bybit.addKey({ ...second, note: "second-key" });
-    alice.say("/connect");
-    await repliesUntil(alice, "Let’s connect your Bybit account");
-    alice.say(`${second.apiKey} ${second.apiSecret}`);
-    await repliesUntil(alice, "✅ Connected: key “second-key”");
-    alice.say("/panic");
-    await repliesUntil(alice, "Has it leaked too?");
-    const question = h.telegram.lastBotMessage(alice.chat.id);
+    const { alice, question } = await askedToFreezeANewerKey();
 
     const third = canaryCredentials();
     h.bybit.addKey({ ...third, note: "third-key" });
@@ -127,18 +132,7 @@ describe("the other buttons about a key", () => {
   });
 
   it('"Freeze it too" comes with "No, keep it"; "Forget the key now" asks once, and "No" goes back', async () => {
-    const { alice } = await reminded();
-    alice.say("/panic");
-    await repliesUntil(alice, "Now revoke the key in Bybit");
-    const second = canaryCredentials();
-    h.bybit.addKey({ ...second, note: "second-key" });
-    alice.say("/connect");
-    await repliesUntil(alice, "Let’s connect your Bybit account");
-    alice.say(`${second.apiKey} ${second.apiSecret}`);
-    await repliesUntil(alice, "✅ Connected: key “second-key”");
-    alice.say("/panic");
-    await repliesUntil(alice, "Has it leaked too?");
-    const question = h.telegram.lastBotMessage(alice.chat.id);
+    const { alice, question } = await askedToFreezeANewerKey();
     const keep = JSON.stringify(question.reply_markup).match(/"(panic:keep:[\w-]+)"/)![1]!;
     h.telegram.pressButton(alice.user, question, keep);
     expect(await alice.reply()).toMatch(/^OK: your key “second-key” .* stays in use\.$/);

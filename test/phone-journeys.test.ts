@@ -2,21 +2,13 @@ import { randomInt } from "node:crypto";
 import { UPDATE_LIMITS } from "../src/bot/limits/updates.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
+import { shown } from "./support/phone.js";
 import type { FakeChat } from "./support/fake-telegram.js";
 import { remindedFollower, repliesUntil } from "./support/flows.js";
 import { ROOMY_CHATS, startHarness, type Follower, type Harness } from "./support/harness.js";
 
 let h: Harness;
 afterEach(() => h.stop());
-
-/** What a phone shows of a message: its text without the HTML marks. */
-const shown = (html: string) =>
-  html
-    .replace(/<[^>]+>/g, "")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&");
 
 /** Every message (and edit) the bot sent this follower, as shown, longer than 700 characters. */
 const longOnes = (follower: Follower) =>
