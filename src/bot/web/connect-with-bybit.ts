@@ -5,6 +5,7 @@ import { TICKET_SECONDS, type TicketClaims } from "../../stores/web-tickets.js";
 import type { Admission } from "../../use-cases/connect.js";
 import { textsFor, type Texts } from "../texts.js";
 import type { OAuthMiss, OAuthPage } from "../wording/oauth.js";
+import { fromAppKey } from "../features/connect/render.js";
 import { connectFromWeb } from "./connect-from-web.js";
 import type { WebFeatureFactory, WebParts } from "./features.js";
 import type { WayOffer } from "./offer-ways.js";
@@ -165,9 +166,7 @@ async function tell(parts: WebParts, claims: TicketClaims, texts: Texts, miss: O
 
 /** A key Bybit made for the app and our rules refuse is the app's settings or EGRESS_IPS at odds: the operator's. */
 function noteForOperator(parts: WebParts, userId: number, admission: Admission & { outcome: "refused" }): void {
-  const { refusal } = admission;
-  const passing = ["timeout", "unavailable", "rate-limited", "clock-skew"];
-  if (refusal.kind !== "policy" && !(refusal.kind === "exchange" && !passing.includes(refusal.failure))) return;
+  if (!fromAppKey(admission.refusal)) return;
   parts.logger.error(
     { userId, why: admission.why },
     "a key Bybit issued to the OAuth app was refused: check the app's permissions and IPs against EGRESS_IPS",

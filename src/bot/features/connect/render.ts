@@ -50,9 +50,10 @@ export function replyTo(
 
 /**
  * A key Bybit issued to our app and then refused, or that our rules refuse: nothing the follower can fix
- * (its permissions and IPs are the app's), only delete. Timeouts and the like are said as for any key.
+ * (its permissions and IPs are the app's), only delete; the app's settings are at odds with ours, which is
+ * the operator's to mend. Timeouts and the like are said as for any key.
  */
-const fromAppKey = (refusal: Refusal) =>
+export const fromAppKey = (refusal: Refusal) =>
   refusal.kind === "policy" ||
   (refusal.kind === "exchange" &&
     (ANSWERS_ABOUT_KEY.has(refusal.failure) ||
