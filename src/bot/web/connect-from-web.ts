@@ -1,3 +1,5 @@
+import { whileBeating } from "../beating.js";
+import { CHECK_BEAT_MS } from "../features/connect/check-under-watch.js";
 import { replyTo } from "../features/connect/render.js";
 import type { NextStep } from "../wording/connect.js";
 import { textsFor } from "../texts.js";
@@ -46,28 +48,26 @@ export async function connectFromWeb(
     return { kind: "unrecorded" };
   }
   const previousRef = previous?.ref ?? null;
-  const beating = setInterval(
-    () => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined),
-    deps.recoveryBeatMs ?? 5000,
-  );
-  let admission: Admission;
+  const beat = () => deps.checksUnderWay.beat(userId, previousRef, Date.now());
+  let admission: Admission | null;
   try {
-    const source = await obtain();
-    if (!source) {
-      await deps.checksUnderWay.end(userId, previousRef).catch(() => false);
-      return { kind: "not-obtained" };
-    }
-    admission = await admit(deps, userId, source, {
-      previous,
-      panicEpoch: claims.panicEpoch,
-      ...(claims.site ? { site: claims.site } : {}),
+    admission = await whileBeating(beat, deps.recoveryBeatMs ?? CHECK_BEAT_MS, async () => {
+      const source = await obtain();
+      if (!source) return null;
+      return admit(deps, userId, source, {
+        previous,
+        panicEpoch: claims.panicEpoch,
+        ...(claims.site ? { site: claims.site } : {}),
+      });
     });
   } catch (error) {
     deps.logger.warn({ err: error, userId }, "a key check from the web was cut short; told when Redis takes writes");
     deps.cutShort.owe({ userId, previousRef, recorded: true });
     return { kind: "cut-short" };
-  } finally {
-    clearInterval(beating);
+  }
+  if (!admission) {
+    await deps.checksUnderWay.end(userId, previousRef).catch(() => false);
+    return { kind: "not-obtained" };
   }
   if (admission.outcome === "save-failed") {
     deps.cutShort.owe({ userId, previousRef, recorded: true });

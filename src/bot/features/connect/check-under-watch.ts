@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { ChecksUnderWay } from "../../../stores/checks.js";
 import type { Shredder } from "../../intake/shredder.js";
 import type { CutShortChecks } from "./cut-short.js";
+import { whileBeating } from "../../beating.js";
 
 /** How often a check under way says it is still running; three missed beats mean it was cut short. */
 export const CHECK_BEAT_MS = 5000;
@@ -38,7 +39,6 @@ export async function checkUnderWatch(
   pasted?: MessageAddress,
 ): Promise<Admission | null> {
   const previousRef = previous?.ref ?? null;
-  let beating: NodeJS.Timeout | undefined;
   // From here a crash is told by interrupted.ts, so the paste needs no "restarted, send it again": both
   // records are written in the same tick (a kill between them would have the follower told twice, or not at
   // all). A paste not marked answered (a Redis fault) may be told of a restart too: a second word beats none.
@@ -56,11 +56,11 @@ export async function checkUnderWatch(
   }
   try {
     // Outside `external` on purpose: on a replay the check has ended, and a beat (ZADD XX) does nothing.
-    const beat = () => void deps.checksUnderWay.beat(userId, previousRef, Date.now()).catch(() => undefined);
-    beating = setInterval(beat, deps.recoveryBeatMs ?? CHECK_BEAT_MS);
-    await ctx.reply(textsOf(ctx).checking);
-    const admission = await conversation.external(check);
-    clearInterval(beating);
+    const beat = () => deps.checksUnderWay.beat(userId, previousRef, Date.now());
+    const admission = await whileBeating(beat, deps.recoveryBeatMs ?? CHECK_BEAT_MS, async () => {
+      await ctx.reply(textsOf(ctx).checking);
+      return conversation.external(check);
+    });
     if (admission.outcome !== "save-failed") {
       // A record left behind is told about by the crash sweep later: a second word beats none.
       await conversation.external(() => deps.checksUnderWay.end(userId, previousRef).catch(() => false));
@@ -69,8 +69,6 @@ export async function checkUnderWatch(
   } catch (error) {
     // Logged by kind (the logger's error serializer): a message may quote what it was given.
     deps.logger.warn({ err: error, userId }, "a key check was cut short; told when Redis takes writes");
-  } finally {
-    clearInterval(beating);
   }
   // Its record under way was written (above), and stays until the follower is told.
   await conversation.external(() => deps.cutShort.owe({ userId, previousRef, recorded: true }));

@@ -5,6 +5,7 @@ import type { PanicStepsOwed } from "../../../stores/panic-steps.js";
 import { freezeKey, type FreezeDeps, type FreezeOutcome } from "../../../use-cases/panic.js";
 import { textsFor } from "../../texts.js";
 import { createFreezeRetries } from "./freeze-retries.js";
+import { whileBeating } from "../../beating.js";
 import { revokeKeyboard, STEPS_BEAT_MS } from "./resend-steps.js";
 
 export interface GroupLeakDeps extends Omit<FreezeDeps, "panicSteps"> {
@@ -44,13 +45,14 @@ export function createGroupLeaks(deps: GroupLeakDeps, api: Api) {
     if (outcome.kind === "not-frozen") return false;
     if (outcome.kind !== "frozen") return true;
     const owed = { userId: record.userId, ref: record.ref };
-    const beat = () => void deps.panicSteps.beat(owed, Date.now()).catch(() => undefined);
-    const beating = setInterval(beat, deps.recoveryBeatMs ?? STEPS_BEAT_MS);
+    const beat = () => deps.panicSteps.beat(owed, Date.now());
     try {
-      await api.sendMessage(record.userId, texts.groupLeakFrozen(record), html);
-      await api.sendMessage(record.userId, texts.revokeSteps(outcome.flow.record), {
-        ...html,
-        reply_markup: revokeKeyboard(texts, record.ref),
+      await whileBeating(beat, deps.recoveryBeatMs ?? STEPS_BEAT_MS, async () => {
+        await api.sendMessage(record.userId, texts.groupLeakFrozen(record), html);
+        await api.sendMessage(record.userId, texts.revokeSteps(outcome.flow.record), {
+          ...html,
+          reply_markup: revokeKeyboard(texts, record.ref),
+        });
       });
     } catch (error) {
       // Retried for minutes by the send path first: what is left is a follower who blocked the bot or never
@@ -59,8 +61,6 @@ export function createGroupLeaks(deps: GroupLeakDeps, api: Api) {
         { err: error, userId: record.userId },
         "a key leaked in a group was frozen; its owner is unreachable",
       );
-    } finally {
-      clearInterval(beating);
     }
     await deps.panicSteps.sent(owed).catch(() => undefined);
     await outcome.housekeeping.catch((error: unknown) =>

@@ -15,6 +15,7 @@ import { ROTATE_NOW_PRESS } from "../../key-buttons.js";
 import { textsOf } from "../../texts.js";
 import { revokeKeyboard, STEPS_BEAT_MS } from "./resend-steps.js";
 import { createFreezeRetries } from "./freeze-retries.js";
+import { whileBeating } from "../../beating.js";
 import { tellEnding } from "./review.js";
 import { createSnapshots, type SnapshotDeps } from "./snapshots.js";
 import { KEEP_IT, panicQuestions } from "./questions.js";
@@ -112,17 +113,14 @@ export function createPanic(deps: PanicDeps): {
     const texts = textsOf(ctx);
     const owed = { userId: flow.record.userId, ref: flow.record.ref };
     const stepsShown = (async () => {
-      const beat = () => void deps.panicSteps.beat(owed, Date.now()).catch(() => undefined);
-      const beating = setInterval(beat, deps.recoveryBeatMs ?? STEPS_BEAT_MS);
-      try {
+      const beat = () => deps.panicSteps.beat(owed, Date.now());
+      await whileBeating(beat, deps.recoveryBeatMs ?? STEPS_BEAT_MS, async () => {
         await ctx.reply(texts.panicFrozen(flow.record), html);
         await ctx.reply(texts.revokeSteps(flow.record), {
           ...steps,
           reply_markup: revokeButtons(ctx, flow.record.ref),
         });
-      } finally {
-        clearInterval(beating);
-      }
+      });
       await deps.panicSteps.sent(owed);
     })();
     snapshots.start(ctx, flow, Promise.all([stepsShown, housekeeping]));
