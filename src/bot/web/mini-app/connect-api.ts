@@ -42,6 +42,8 @@ async function stepsOf(parts: WebParts, claims: TicketClaims) {
   return { previous, keyName: suggestedKeyName(parts.clock()), makeAt: place?.apiManagementUrl };
 }
 
+type Steps = Awaited<ReturnType<typeof stepsOf>>;
+
 /** The connect page opens: its words, in the chat's language, and how to make a key with a secret. */
 export const openConnect =
   (parts: WebParts): ApiHandler =>
@@ -49,21 +51,27 @@ export const openConnect =
     const claims = await ticketOf(parts, who, body);
     if (isAnswer(claims)) return claims;
     const texts = textsFor(claims.languageCode);
-    const { previous, keyName, makeAt } = await stepsOf(parts, claims);
+    const steps = await stepsOf(parts, claims);
+    const { previous, keyName, makeAt } = steps;
     const intro = claims.mode === "rotate" && previous ? texts.rotateIntro(previous) : texts.connectIntro;
     const hmacSteps = withoutLastParagraph(texts.secretKeySteps(parts.egressIps, keyName, makeAt));
     // A pair made earlier (the page reopened after a trip to Bybit) is shown again, never silently replaced:
     // its public key may be in Bybit already.
     const waiting = await parts.pendingKeyPairs.waiting(claims.userId, parts.clock());
-    const pair = waiting ? await pairAnswer(parts, claims, waiting.publicKeyPem, waiting.leftMs) : null;
+    const pair = waiting ? pairAnswer(parts, claims, steps, waiting.publicKeyPem, waiting.leftMs) : null;
     return { status: 200, body: { words: pageWords(claims.languageCode), intro, hmacSteps, pair } };
   };
 
 /** The public key and its steps, as the page shows them (`leftMs`: how long the pair has left). */
-async function pairAnswer(parts: WebParts, claims: TicketClaims, publicKeyPem: string, leftMs: number) {
+function pairAnswer(
+  parts: WebParts,
+  claims: TicketClaims,
+  { keyName, makeAt }: Steps,
+  publicKeyPem: string,
+  leftMs: number,
+) {
   const texts = textsFor(claims.languageCode);
   const minutes = Math.max(1, Math.floor(leftMs / 60_000));
-  const { keyName, makeAt } = await stepsOf(parts, claims);
   const steps = withoutLastParagraph(texts.publicKeySteps(parts.egressIps, minutes, keyName, makeAt));
   const then = texts.lang.t("webapp-pair-then", { minutes });
   return { publicKeyPem, html: `${texts.publicKeyAlone(publicKeyPem)}\n\n${steps}\n\n${then}` };
@@ -81,7 +89,8 @@ export const issuePair =
       return { status: 429, body: { html: texts.pairsPaused(Math.ceil(issued.retryInMs / 60_000)) } };
     // The pair may be one given again (tapped within a minute, or over the limit): its time left.
     const leftMs = (await parts.pendingKeyPairs.waiting(claims.userId, parts.clock()))?.leftMs;
-    return { status: 200, body: await pairAnswer(parts, claims, issued.publicKeyPem, leftMs ?? FLOW_LIFETIME_MS) };
+    const steps = await stepsOf(parts, claims);
+    return { status: 200, body: pairAnswer(parts, claims, steps, issued.publicKeyPem, leftMs ?? FLOW_LIFETIME_MS) };
   };
 
 /**
