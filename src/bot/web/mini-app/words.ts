@@ -1,6 +1,9 @@
 import { textsFor, type Texts } from "../../texts.js";
 
-/** The page's own words (src/locales, `webapp-*`), in the follower's language, sent to the page as it opens. */
+/**
+ * The page's own words (src/locales, `webapp-*`), in the follower's language, sent to the page as it opens: those
+ * its script shows. The timeline's labels and /panic's note come with their own answers (status-api, panic-api).
+ */
 const PAGE_WORDS = [
   "title",
   "home-connect",
@@ -21,14 +24,9 @@ const PAGE_WORDS = [
   "failed",
   "offline",
   "status-title",
-  "created",
-  "expiry",
-  "today",
-  "reminder",
   "panic-title",
   "panic-lead",
   "panic-button",
-  "panic-in-chat",
 ] as const;
 
 export type PageWords = Record<string, string>;
