@@ -30,14 +30,14 @@ export interface HttpServerOptions {
 export async function startHttpServer(options: HttpServerOptions): Promise<{ port: number; close(): Promise<void> }> {
   const { logger } = options;
   const table = new Map<string, Route>();
+  /** The methods each path answers: a path not here is not found, a method not here is not allowed. */
+  const allowed = new Map<string, string[]>();
   for (const route of options.routes) {
     const key = `${route.method} ${route.path}`;
     if (table.has(key)) throw new Error(`two HTTP routes for ${key}`);
     table.set(key, route);
+    allowed.set(route.path, [...(allowed.get(route.path) ?? []), route.method]);
   }
-  const paths = new Set(options.routes.map((route) => route.path));
-  const allowed = new Map<string, string[]>();
-  for (const route of options.routes) allowed.set(route.path, [...(allowed.get(route.path) ?? []), route.method]);
   let closing = false;
   const inFlight = new Set<http.ServerResponse>();
   const server = http.createServer((request, response) => {
@@ -55,8 +55,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ por
     }
     const route = table.get(`${request.method} ${path}`);
     if (!route) {
-      if (!paths.has(path)) return reply(response, 404, "not found\n");
-      response.setHeader("Allow", allowed.get(path)!.join(", "));
+      const methods = allowed.get(path);
+      if (!methods) return reply(response, 404, "not found\n");
+      response.setHeader("Allow", methods.join(", "));
       return reply(response, 405, "method not allowed\n");
     }
     route.handle(request, response).catch((error: unknown) => {
