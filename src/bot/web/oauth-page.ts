@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type http from "node:http";
+import { BASE_HEADERS } from "../../http/server.js";
 import { escapeHtml } from "../wording/format.js";
 
 /**
@@ -13,10 +14,10 @@ const STYLE =
   "h1{font-size:1.3em}";
 const STYLE_HASH = createHash("sha256").update(STYLE).digest("base64");
 
-/** Headers of every page of the callback: nothing cached, nothing loaded but its own style, no referrer. */
+/** Headers of every page of the callback: the server's (nothing cached, no referrer), and its own style. */
 export const PAGE_HEADERS = {
+  ...BASE_HEADERS,
   "Content-Type": "text/html; charset=utf-8",
-  "Cache-Control": "no-store",
   "Content-Security-Policy": [
     "default-src 'none'",
     `style-src 'sha256-${STYLE_HASH}'`,
@@ -24,9 +25,6 @@ export const PAGE_HEADERS = {
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join("; "),
-  "Referrer-Policy": "no-referrer",
-  "X-Content-Type-Options": "nosniff",
-  "X-Frame-Options": "DENY",
 } as const;
 
 /** `body` is the locale's text, which may hold simple HTML (it is ours, not the request's). */
