@@ -6,7 +6,15 @@ import type { ReminderTimes } from "../../policy/rotation.js";
 import type { CredentialRecord } from "../../stores/credential-store.js";
 import type { Lang } from "../i18n.js";
 import { placeOf, siteLine, type KeyPlace } from "./sites.js";
-import { daysUntil, describeGroup, describePermissions, escapeHtml, keyLabel, permissionLabel } from "./format.js";
+import {
+  capped,
+  daysUntil,
+  describeGroup,
+  describePermissions,
+  escapeHtml,
+  keyLabel,
+  permissionLabel,
+} from "./format.js";
 
 /** Every word of the connect and rotate flows. */
 
@@ -74,13 +82,11 @@ export function connectTexts(lang: Lang) {
    * A key refused for many reasons (every box ticked) is one message a phone can show: the first reasons
    * (money first), then how many more and the quickest fix, a new key with the two boxes alone.
    */
-  const reasonLines = (reasons: RefusalReason[]): string[] =>
-    reasons.length <= MAX_REASONS_SHOWN
-      ? reasons.map((reason) => `• ${refusalReason(reason)}`)
-      : [
-          ...reasons.slice(0, MAX_REASONS_SHOWN - 1).map((reason) => `• ${refusalReason(reason)}`),
-          `• ${t("reasons-more", { count: reasons.length - MAX_REASONS_SHOWN + 1 })}`,
-        ];
+  const reasonLines = (reasons: RefusalReason[]): string[] => {
+    const { shown, more } = capped(reasons, MAX_REASONS_SHOWN);
+    const lines = shown.map((reason) => `• ${refusalReason(reason)}`);
+    return more > 0 ? [...lines, `• ${t("reasons-more", { count: more })}`] : lines;
+  };
 
   const policyWarning = (warning: PolicyWarning) =>
     warning.code === "rotation-due" ? t("warning-rotation-due", { days: warning.ageDays }) : t("warning-not-unified");

@@ -27,3 +27,9 @@ export function describePermissions(lang: Lang, permissions: Record<string, stri
 
 export const describeGroup = (lang: Lang, group: string, list: string[]) =>
   `${groupLabel(lang, group)}: ${[...new Set(list.map((permission) => permissionLabel(lang, permission)))].join(", ")}`;
+
+/** As much of a list as one message on a phone holds: all of it up to `max` items, else `max - 1` and how many more. */
+export function capped<T>(items: readonly T[], max: number): { shown: T[]; more: number } {
+  const shown = items.length > max ? items.slice(0, max - 1) : [...items];
+  return { shown, more: items.length - shown.length };
+}

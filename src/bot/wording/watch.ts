@@ -5,7 +5,7 @@ import type { WatchNotice } from "../../key-watch/findings.js";
 import type { Lang } from "../i18n.js";
 import { connectTexts } from "./connect.js";
 import { placeOf } from "./sites.js";
-import { describePermissions, keyLabel } from "./format.js";
+import { capped, describePermissions, keyLabel } from "./format.js";
 
 /** Groups named in one line of changes before the rest are counted. */
 const MAX_GROUPS_SHOWN = 4;
@@ -22,9 +22,8 @@ export function watchTexts(lang: Lang) {
     // Money first, and a few groups at most: a key with every box ticked is still one message on a phone.
     const list = (changes: PermissionChanges["added"]) => {
       const sorted = [...changes].sort((a, b) => Number(movesMoney(b.group)) - Number(movesMoney(a.group)));
-      const shown = sorted.length > MAX_GROUPS_SHOWN ? sorted.slice(0, MAX_GROUPS_SHOWN - 1) : sorted;
+      const { shown, more } = capped(sorted, MAX_GROUPS_SHOWN);
       const described = describePermissions(lang, Object.fromEntries(shown.map((c) => [c.group, c.permissions])));
-      const more = sorted.length - shown.length;
       return more > 0 ? `${described}; ${t("groups-more", { count: more })}` : described;
     };
     return [
