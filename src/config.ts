@@ -1,14 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import {
-  checkOneRedis,
-  commaList,
-  ConfigError,
-  isSafeEndpoint,
-  LOOPBACK,
-  redisTargetOf,
-  storage,
-} from "./config-storage.js";
+import { checkOneRedis, commaList, ConfigError, isSafeEndpoint, redisTargetOf, storage } from "./config-storage.js";
 import {
   baseUrl,
   exchangeEndpoints,
@@ -17,6 +9,7 @@ import {
   sharedSiteHosts,
 } from "./config-exchanges.js";
 import { webEndpoints, webEnvironment, webIssues, webSettings, type OAuthSettings } from "./config-web.js";
+import { webhookEnvironment, webhookIssues, webhookSettings } from "./config-webhook.js";
 import type { ExchangeSettingsById } from "./exchange/registry.js";
 import type { RedisTarget } from "./infra/redis.js";
 
@@ -80,15 +73,7 @@ const environment = z
     REDIS_START_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
     PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
     METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9091),
-    WEBHOOK_URL: z
-      .url({ protocol: /^https?$/, error: "must be the public https:// URL Telegram posts updates to" })
-      .refine((url) => new URL(url).search === "" && new URL(url).hash === "", "must have no ?query or #fragment")
-      .optional(),
-    WEBHOOK_SECRET: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16 to 256 letters, digits, _ or - (Telegram's secret_token)")
-      .optional(),
-    WEBHOOK_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(40),
+    ...webhookEnvironment,
     TELEGRAM_MESSAGES_PER_SECOND: z.coerce
       .number()
       .int()
@@ -98,39 +83,7 @@ const environment = z
     BUDGET_ANSWER_WITHIN_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   })
   .superRefine((env, ctx) => {
-    if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["WEBHOOK_SECRET"],
-        message: "is required with WEBHOOK_URL (without it anyone could post updates)",
-      });
-    }
-    if (env.WEBHOOK_SECRET !== undefined && env.WEBHOOK_URL === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["WEBHOOK_URL"],
-        message: "is required with WEBHOOK_SECRET (or unset WEBHOOK_SECRET to poll)",
-      });
-    }
-    if (env.WEBHOOK_URL !== undefined) {
-      const { hostname, port, username, password } = new URL(env.WEBHOOK_URL);
-      if (!isSafeEndpoint(env.WEBHOOK_URL))
-        ctx.addIssue({
-          code: "custom",
-          path: ["WEBHOOK_URL"],
-          message: "must be https:// (Telegram posts only to https; http:// only on this machine)",
-        });
-      // Telegram posts only to these ports; anything else fails at setWebhook, once the service runs.
-      if (!LOOPBACK.includes(hostname) && !["", "443", "80", "88", "8443"].includes(port)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["WEBHOOK_URL"],
-          message: "must use port 443, 80, 88 or 8443 (the only ones Telegram posts to)",
-        });
-      }
-      if (username !== "" || password !== "")
-        ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "must not hold a user name or password" });
-    }
+    for (const [name, message] of webhookIssues(env)) ctx.addIssue({ code: "custom", path: [name], message });
     if (env.REMINDER_LEASE_SECONDS !== undefined && env.REMINDER_LEASE_SECONDS < env.REMINDER_LOCK_SECONDS) {
       ctx.addIssue({
         code: "custom",
@@ -270,10 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     budgetAnswerWithinMs: e.BUDGET_ANSWER_WITHIN_MS,
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS, maxEntries: e.AUDIT_MAX_ENTRIES },
     ...webSettings(e),
-    webhook:
-      e.WEBHOOK_URL && e.WEBHOOK_SECRET
-        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, maxConnections: e.WEBHOOK_MAX_CONNECTIONS }
-        : null,
+    webhook: webhookSettings(e),
   };
 }
 
