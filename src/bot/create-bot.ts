@@ -42,7 +42,6 @@ import { rememberLanguage } from "./remember-language.js";
 import { capBacklog } from "./limits/backlog.js";
 import { limitUpdates, type UpdateLimits } from "./limits/updates.js";
 import { privateKeyBarrier } from "./intake/private-keys.js";
-import { followerKeys } from "../infra/redis-keys.js";
 import type { PendingDeletions } from "./intake/pending-deletions.js";
 import { createShredder, type Shredder, type ShredderTiming } from "./intake/shredder.js";
 import { tellNotDeleted } from "./intake/tell-not-deleted.js";
@@ -177,7 +176,7 @@ export function createBot(deps: BotDeps): BotParts {
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
   bot.use(rememberLanguage(deps.languages, deps.logger));
   // Before conversation state is read: a private key never enters it.
-  bot.use(privateKeyBarrier(async (userId) => (await deps.redis.exists(followerKeys(userId).pendingKeyPair)) > 0));
+  bot.use(privateKeyBarrier(async (userId) => (await deps.pendingKeyPairs.waiting(userId, deps.clock())) !== null));
   bot.use(flowConversations(deps));
   bot.use(takeTurns());
   bot.use(groupFeature(createGroupLeaks({ ...deps, panicSteps }, bot.api)));

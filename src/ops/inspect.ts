@@ -5,8 +5,6 @@ import { identityIn } from "../infra/key-fields.js";
 import { followerKeys } from "../infra/redis-keys.js";
 import { oneLine, when, type OpsDeps } from "./deps.js";
 
-const KINDS = REMINDER_KINDS;
-
 /** The keyring entry that sealed a blob, from its header (nothing decrypted). */
 function entryOf(deps: OpsDeps, sealed: Buffer | null | undefined): string {
   if (!sealed) return "none (nothing sealed)";
@@ -58,7 +56,7 @@ export async function inspectFollower(deps: OpsDeps, userId: number): Promise<st
       `  sealed with keyring entry ${entry}`,
       ...(record.unreachableSince ? [`  unreachable since ${when(record.unreachableSince)} (blocked the bot)`] : []),
     );
-    for (const kind of KINDS) {
+    for (const kind of REMINDER_KINDS) {
       const [job, marker] = await Promise.all([
         deps.reminders.getJob(reminderJobId(kind, record.ref)),
         redis.get(sentMarkerKey({ userId, ref: record.ref, kind })),

@@ -12,7 +12,6 @@ import {
 import type { CredentialRecord } from "../stores/credential-store.js";
 
 export const REMINDER_QUEUE = "reminders";
-const KINDS: readonly ReminderKind[] = REMINDER_KINDS;
 
 /** What a reminder job carries: who, which credential, which reminder. Never anything secret. */
 export interface ReminderJob {
@@ -105,10 +104,10 @@ export function createReminders({
       const times = reminderTimes(record, rules);
       const now = clock();
       const markers = await redis.mget(
-        KINDS.map((kind) => sentMarkerKey({ userId: record.userId, ref: record.ref, kind })),
+        REMINDER_KINDS.map((kind) => sentMarkerKey({ userId: record.userId, ref: record.ref, kind })),
       );
       await Promise.all(
-        KINDS.map(async (kind, index) => {
+        REMINDER_KINDS.map(async (kind, index) => {
           // Delivered, or the follower blocked the bot: nothing to schedule again.
           if (markers[index] === "sent" || markers[index] === "unreachable") return;
           // An expired key still owes its expiry reminder (the worker marks it expired before sending); nothing else.
@@ -138,13 +137,13 @@ export function createReminders({
     },
 
     async reschedule(record) {
-      await Promise.all(KINDS.map((kind) => remove(kind, record.ref)));
+      await Promise.all(REMINDER_KINDS.map((kind) => remove(kind, record.ref)));
       return reminders.schedule(record);
     },
 
     async cancel({ userId, ref }) {
-      await Promise.all(KINDS.map((kind) => remove(kind, ref)));
-      await redis.del(...KINDS.map((kind) => sentMarkerKey({ userId, ref, kind })));
+      await Promise.all(REMINDER_KINDS.map((kind) => remove(kind, ref)));
+      await redis.del(...REMINDER_KINDS.map((kind) => sentMarkerKey({ userId, ref, kind })));
       await watching?.unwatch(ref);
     },
   };

@@ -52,7 +52,8 @@ export const TICKET_SECONDS = 10 * 60;
 export const TICKET_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 const digestOf = (ticket: string) => createHash("sha256").update(ticket).digest("hex");
-const keyOf = (ticket: string) => `web-ticket:${digestOf(ticket)}`;
+const ticketKeyOf = (digest: string) => `web-ticket:${digest}`;
+const keyOf = (ticket: string) => ticketKeyOf(digestOf(ticket));
 /** Beside the ticket (not in it: the ticket is written once), what browser it was bound to. */
 const boundKeyOf = (digest: string) => `web-ticket:${digest}:bound`;
 
@@ -105,7 +106,7 @@ export function createWebTickets(redis: RedisClient, seconds = TICKET_SECONDS): 
       const digest = await redis.getdel(followerKeys(userId).webTicket(purpose));
       // The pointer gone voids the ticket already; the ticket and its binding go too, so nothing is left to read.
       // One key per command: in a Redis Cluster the two live in different slots.
-      if (digest !== null) await Promise.all([redis.del(`web-ticket:${digest}`), redis.del(boundKeyOf(digest))]);
+      if (digest !== null) await Promise.all([redis.del(ticketKeyOf(digest)), redis.del(boundKeyOf(digest))]);
     },
   };
 }
