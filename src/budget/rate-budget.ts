@@ -1,3 +1,4 @@
+import { evalCached } from "../infra/lua.js";
 import { createHash } from "node:crypto";
 import type { RedisClient } from "../infra/redis.js";
 
@@ -75,7 +76,9 @@ export function createRateBudget(redis: RedisClient, keyPrefix = ""): RateBudget
 export function askRedis(redis: RedisClient, keyPrefix = ""): AskBudget {
   return async (buckets, book) => {
     const args = [...buckets.flatMap((bucket) => [bucket.intervalMs, bucket.toleranceMs]), book ? 1 : 0];
-    return Number(await redis.eval(TAKE, buckets.length, ...buckets.map((bucket) => keyPrefix + bucket.key), ...args));
+    return Number(
+      await evalCached(redis, TAKE, buckets.length, ...buckets.map((bucket) => keyPrefix + bucket.key), ...args),
+    );
   };
 }
 

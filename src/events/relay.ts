@@ -1,3 +1,4 @@
+import { evalCached } from "../infra/lua.js";
 import { randomUUID } from "node:crypto";
 import { scanKeys, type RedisClient } from "../infra/redis.js";
 import type { Logger } from "pino";
@@ -89,7 +90,8 @@ export function startEventRelay(options: EventRelayOptions): { stop(): Promise<v
       if (entries.length === 0) return forgotten;
       const args = entries.flatMap(([id, fields]) => [`${userId}-${id}`, String(fields.length), ...fields]);
       if (
-        (await redis.eval(
+        (await evalCached(
+          redis,
           COPY_IF_LEASED,
           2,
           keys.relayLock,
@@ -132,13 +134,13 @@ export function startEventRelay(options: EventRelayOptions): { stop(): Promise<v
 
   async function settle(userId: string, count: string): Promise<void> {
     const forgotten = await drain(userId);
-    if ((await redis.eval(DONE_IF_UNCHANGED, 1, keys.pending, userId, count)) === 1 && forgotten) {
-      await redis.eval(DELETE_IF_FORGOTTEN, 1, followerKeys(Number(userId)).outbox);
+    if ((await evalCached(redis, DONE_IF_UNCHANGED, 1, keys.pending, userId, count)) === 1 && forgotten) {
+      await evalCached(redis, DELETE_IF_FORGOTTEN, 1, followerKeys(Number(userId)).outbox);
     }
   }
 
   async function round(): Promise<void> {
-    if ((await redis.eval(HOLD_LEASE, 1, keys.relayLock, token, LEASE_MS)) !== 1) return;
+    if ((await evalCached(redis, HOLD_LEASE, 1, keys.relayLock, token, LEASE_MS)) !== 1) return;
     const pending = await redis.zrange(keys.pending, "0", "999", "WITHSCORES");
     const followers = Array.from(
       { length: pending.length / 2 },

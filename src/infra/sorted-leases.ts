@@ -1,3 +1,4 @@
+import { evalCached } from "./lua.js";
 import type { RedisClient } from "./redis.js";
 
 /**
@@ -18,7 +19,7 @@ export async function leaseDue(
   limit: number,
   until: number,
 ): Promise<string[]> {
-  return (await redis.eval(LEASE_DUE, 1, key, upTo, limit, until)) as string[];
+  return (await evalCached(redis, LEASE_DUE, 1, key, upTo, limit, until)) as string[];
 }
 
 /** Whether any member starts with `prefix`, however large the set (every page of the scan). */

@@ -1,3 +1,4 @@
+import { evalCached } from "../infra/lua.js";
 import type { RedisClient } from "../infra/redis.js";
 import type { ApiKeyFacts } from "../policy/api-key.js";
 import type { RefusalReason } from "../policy/key-policy.js";
@@ -88,7 +89,8 @@ const factFields = (facts: WatchedFacts) => [
 export function createWatchFindings(redis: RedisClient, events?: EventOutbox): WatchFindings {
   const updateIfActive = async (userId: number, ref: string, pairs: string[]) => {
     const updated =
-      (await redis.eval(
+      (await evalCached(
+        redis,
         UPDATE_IF_ACTIVE,
         2,
         credentialKey(userId),
@@ -122,14 +124,14 @@ export function createWatchFindings(redis: RedisClient, events?: EventOutbox): W
       }
     },
 
-    claim: async (userId, ref, ms) => (await redis.eval(CLAIM, 1, credentialKey(userId), ref, ms)) === 1,
+    claim: async (userId, ref, ms) => (await evalCached(redis, CLAIM, 1, credentialKey(userId), ref, ms)) === 1,
 
     async unclaim(userId, ref) {
-      await redis.eval(DELETE_IF_CURRENT, 1, credentialKey(userId), ref, CLAIM_FIELD);
+      await evalCached(redis, DELETE_IF_CURRENT, 1, credentialKey(userId), ref, CLAIM_FIELD);
     },
 
     async given(userId, ref) {
-      await redis.eval(DELETE_IF_CURRENT, 1, credentialKey(userId), ref, NOTICE, CLAIM_FIELD);
+      await evalCached(redis, DELETE_IF_CURRENT, 1, credentialKey(userId), ref, NOTICE, CLAIM_FIELD);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { evalCached } from "../infra/lua.js";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RedisClient } from "../infra/redis.js";
@@ -46,7 +47,7 @@ export async function claimReminder(redis: RedisClient, reminder: ReminderJob, l
   let until = Date.now() + leaseMs;
   const renewing = setInterval(
     () => {
-      void redis.eval(RENEW, 1, marker, value, leaseMs).then(
+      void evalCached(redis, RENEW, 1, marker, value, leaseMs).then(
         (renewed) => void (renewed === 1 && (until = Date.now() + leaseMs)),
         () => undefined,
       );
@@ -73,7 +74,7 @@ export async function claimReminder(redis: RedisClient, reminder: ReminderJob, l
       },
       async release() {
         end();
-        await redis.eval(RELEASE, 1, marker, value);
+        await evalCached(redis, RELEASE, 1, marker, value);
       },
     },
   };

@@ -1,3 +1,4 @@
+import { evalCached } from "../infra/lua.js";
 import type { RedisClient } from "../infra/redis.js";
 
 /** A key check that began and never ended: its process died while Bybit was being asked. */
@@ -51,7 +52,7 @@ export function createChecksUnderWay(redis: RedisClient, key = UNDER_WAY_KEY): C
       return (await redis.zrem(key, memberOf(userId, previousRef))) === 1;
     },
     async claimSilentSince(before, limit) {
-      const found = (await redis.eval(CLAIM, 1, key, before, limit)) as string[];
+      const found = (await evalCached(redis, CLAIM, 1, key, before, limit)) as string[];
       const checks: InterruptedCheck[] = [];
       for (let i = 0; i < found.length; i += 2) {
         const [userId, previousRef] = found[i]!.split(" ");

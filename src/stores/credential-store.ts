@@ -1,3 +1,4 @@
+import { evalCached } from "../infra/lua.js";
 import type { AuditTrail } from "../audit/trail.js";
 import { digestOf, EXCHANGE_FIELD, identityAt, KEY_ID_FIELD, SITE_FIELD } from "../infra/key-fields.js";
 import { followerKeys } from "../infra/redis-keys.js";
@@ -84,7 +85,7 @@ export function createCredentialStore(
     to: CredentialStatus,
   ): Promise<boolean> {
     const moved =
-      (await redis.eval(MOVE_STATUS, 2, credentialKey(userId), outboxOf(userId), ref, from, to, userId)) === 1;
+      (await evalCached(redis, MOVE_STATUS, 2, credentialKey(userId), outboxOf(userId), ref, from, to, userId)) === 1;
     // The change is made: a failed nudge fails nothing (the relay's sweep finds the event).
     if (moved) await events?.nudge(userId).catch(() => undefined);
     return moved;
@@ -137,7 +138,8 @@ export function createCredentialStore(
       const previous = await identityAt(redis, credentialKey(userId));
       let saved: unknown;
       try {
-        saved = await redis.eval(
+        saved = await evalCached(
+          redis,
           SAVE_UNLESS_PANICKED,
           3,
           credentialKey(userId),
@@ -185,7 +187,9 @@ export function createCredentialStore(
     moveStatus,
 
     async markUnreachable(userId, ref, at) {
-      if ((await redis.eval(SET_IF_CURRENT, 1, credentialKey(userId), ref, "unreachableSince", String(at))) !== 1)
+      if (
+        (await evalCached(redis, SET_IF_CURRENT, 1, credentialKey(userId), ref, "unreachableSince", String(at))) !== 1
+      )
         return;
       const [name, maskedKey] = await redis.hmget(credentialKey(userId), "name", "maskedKey");
       await audit?.record({
@@ -199,7 +203,7 @@ export function createCredentialStore(
 
     async purge(userId) {
       const held = await identityAt(redis, credentialKey(userId));
-      await redis.eval(PURGE, 2, credentialKey(userId), outboxOf(userId), userId);
+      await evalCached(redis, PURGE, 2, credentialKey(userId), outboxOf(userId), userId);
       await events?.nudge(userId);
       if (held) await holders.release(userId, held, "own");
     },

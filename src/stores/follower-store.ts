@@ -1,3 +1,4 @@
+import { evalCached } from "../infra/lua.js";
 import { identityAt } from "../infra/key-fields.js";
 import type { RedisClient } from "../infra/redis.js";
 import { createKeyHolders } from "./key-holders.js";
@@ -63,7 +64,8 @@ export function createFollowerStore(redis: RedisClient, events?: EventOutbox): F
           ...rest,
           keys.language,
         ];
-        const done = await redis.eval(
+        const done = await evalCached(
+          redis,
           FORGET,
           args.length,
           ...args,

@@ -1,3 +1,4 @@
+import { evalCached } from "../infra/lua.js";
 import { randomUUID } from "node:crypto";
 import type { RedisClient } from "../infra/redis.js";
 import { EMIT_LUA } from "../events/outbox.js";
@@ -86,7 +87,7 @@ export function createKeyHolders(redis: RedisClient, clock: () => number = Date.
       const { live, stale } = await sort(userId, key);
       if (live.length > 0) return null;
       const token = `${clock()}:${randomUUID().slice(0, 8)}`;
-      return (await redis.eval(CLAIM, 1, holdersKey(key), userId, token, ...stale)) === 1 ? token : null;
+      return (await evalCached(redis, CLAIM, 1, holdersKey(key), userId, token, ...stale)) === 1 ? token : null;
     },
 
     async release(userId, key, which) {
@@ -94,7 +95,7 @@ export function createKeyHolders(redis: RedisClient, clock: () => number = Date.
       if (claim === null) return;
       if (typeof which === "object" ? claim !== which.token : which !== "own" && fresh(claim, clock())) return;
       if (await holds(userId, key)) return;
-      await redis.eval(DROP_IF_UNCHANGED, 1, holdersKey(key), userId, claim);
+      await evalCached(redis, DROP_IF_UNCHANGED, 1, holdersKey(key), userId, claim);
     },
 
     async ensure(userId, key) {
@@ -132,6 +133,6 @@ export async function freezeSharedCopy(
   const keys = followerKeys(userId);
   const { exchangeKeyId, exchange, site } = key;
   const args = [exchangeKeyId, userId, notice, exchange, site];
-  const ref = await redis.eval(FREEZE_SHARED, 2, keys.credential, keys.outbox, ...args);
+  const ref = await evalCached(redis, FREEZE_SHARED, 2, keys.credential, keys.outbox, ...args);
   return typeof ref === "string" ? ref : null;
 }

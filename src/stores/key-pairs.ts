@@ -1,3 +1,4 @@
+import { evalCached } from "../infra/lua.js";
 import { followerKeys } from "../infra/redis-keys.js";
 import { randomUUID } from "node:crypto";
 import type { RedisClient } from "../infra/redis.js";
@@ -181,7 +182,7 @@ export function createPendingKeyPairs(
       if (issuedAt && publicKeyPem && now - Number(issuedAt) < REISSUE_AFTER_MS) return { publicKeyPem };
       const pairId = randomUUID();
       const retryInMs = Number(
-        await redis.eval(TAKE_TURN, 1, pairRateKey(userId), now, PAIR_WINDOW_MS, PAIRS_PER_WINDOW, pairId),
+        await evalCached(redis, TAKE_TURN, 1, pairRateKey(userId), now, PAIR_WINDOW_MS, PAIRS_PER_WINDOW, pairId),
       );
       if (retryInMs > 0) {
         // Over the limit: the pair still waiting for the follower serves, else none.

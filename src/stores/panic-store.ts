@@ -1,3 +1,4 @@
+import { evalCached } from "../infra/lua.js";
 import { followerKeys } from "../infra/redis-keys.js";
 import type { RedisClient } from "../infra/redis.js";
 import type { AccountSnapshot } from "../policy/account.js";
@@ -93,7 +94,7 @@ export async function freezeIntoFlow(
 ): Promise<boolean> {
   const keys = [credentialKey(userId), panicKey(userId, ref), panicIndexKey(userId), outboxOf(userId)];
   const args = [ref, String(frozenAt), PANIC_TTL_SECONDS, userId, by];
-  return (await redis.eval(FREEZE, keys.length, ...keys, ...args)) === 1;
+  return (await evalCached(redis, FREEZE, keys.length, ...keys, ...args)) === 1;
 }
 
 /**
@@ -179,7 +180,7 @@ export function createPanicStore(redis: RedisClient, sealer: Sealer, events?: Ev
           }
         : { snapshotState: "unavailable" };
       // Only while the flow is open: a snapshot that finishes after the flow ended must not bring it back.
-      await redis.eval(SET_IF_OPEN, 1, panicKey(userId, ref), ...Object.entries(fields).flat());
+      await evalCached(redis, SET_IF_OPEN, 1, panicKey(userId, ref), ...Object.entries(fields).flat());
     },
 
     async finish(userId, ref, facts) {
@@ -195,7 +196,8 @@ export function createPanicStore(redis: RedisClient, sealer: Sealer, events?: Ev
       ];
       const verified = facts.revokedVerified ? "yes" : "no";
       const finished =
-        (await redis.eval(
+        (await evalCached(
+          redis,
           FINISH,
           4,
           panicKey(userId, ref),

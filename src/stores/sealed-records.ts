@@ -1,3 +1,4 @@
+import { evalCached } from "../infra/lua.js";
 import { identityAt } from "../infra/key-fields.js";
 import type { RedisClient } from "../infra/redis.js";
 import { sealContext } from "./credential-store.js";
@@ -49,7 +50,7 @@ const hashField =
       {
         blob,
         context: contextOf(match, other?.toString() ?? ""),
-        replace: async (next) => (await redis.eval(REPLACE_FIELD, 1, key, field, blob, next)) === 1,
+        replace: async (next) => (await evalCached(redis, REPLACE_FIELD, 1, key, field, blob, next)) === 1,
       },
     ];
   };
@@ -68,7 +69,7 @@ const keySeal: Finder = async (redis, key, match) => {
     {
       blob,
       context: sealContext(Number(match[1]), identity),
-      replace: async (next) => (await redis.eval(REPLACE_FIELD, 1, key, "sealed", blob, next)) === 1,
+      replace: async (next) => (await evalCached(redis, REPLACE_FIELD, 1, key, "sealed", blob, next)) === 1,
     },
   ];
 };
@@ -97,7 +98,8 @@ const KINDS: { pattern: RegExp; find: Finder }[] = [
           blob: Buffer.from(sealed, "base64"),
           context: poolContext(pairId),
           replace: async (next: Buffer) =>
-            (await redis.eval(
+            (await evalCached(
+              redis,
               REPLACE_ENTRY,
               1,
               key,
@@ -119,7 +121,7 @@ const KINDS: { pattern: RegExp; find: Finder }[] = [
           blob: Buffer.from(JSON.parse(stored) as string, "base64"),
           context: sealedStorageContext("conversation", key),
           replace: async (next) =>
-            (await redis.eval(REPLACE_VALUE, 1, key, stored, JSON.stringify(next.toString("base64")))) === 1,
+            (await evalCached(redis, REPLACE_VALUE, 1, key, stored, JSON.stringify(next.toString("base64")))) === 1,
         },
       ];
     },

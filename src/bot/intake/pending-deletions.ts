@@ -1,3 +1,4 @@
+import { evalCached } from "../../infra/lua.js";
 import type { RedisClient } from "../../infra/redis.js";
 import type { MessageAddress } from "./carriers.js";
 
@@ -83,10 +84,10 @@ export function createPendingDeletions(redis: RedisClient, key = PENDING_KEY): P
       await Promise.all([redis.zrem(key, member), redis.srem(answeredKey, member)]);
     },
     async markAnswered(entry) {
-      await redis.eval(MARK_ANSWERED, 2, key, answeredKey, memberOf(entry));
+      await evalCached(redis, MARK_ANSWERED, 2, key, answeredKey, memberOf(entry));
     },
     async claimDue(now, until, limit) {
-      const found = (await redis.eval(CLAIM_DUE, 2, key, answeredKey, now, until, limit)) as (string | number)[];
+      const found = (await evalCached(redis, CLAIM_DUE, 2, key, answeredKey, now, until, limit)) as (string | number)[];
       const claimed: ClaimedDeletion[] = [];
       for (let i = 0; i < found.length; i += 2) {
         const member = String(found[i]);

@@ -1,3 +1,4 @@
+import { evalCached } from "../../infra/lua.js";
 import { limit } from "@grammyjs/ratelimiter";
 import type { Middleware, MiddlewareFn } from "grammy";
 import type { RedisClient } from "../../infra/redis.js";
@@ -52,7 +53,7 @@ export function limitUpdates(
       // Counted in the process while Redis refuses the count (at its memory limit, say): an update is never failed for it.
       storageClient: {
         incr: async (key) =>
-          Number(await redis.eval(INCREMENT, 1, key, windowMs).catch(() => local.incr(key, windowMs))),
+          Number(await evalCached(redis, INCREMENT, 1, key, windowMs).catch(() => local.incr(key, windowMs))),
         pexpire: async () => 1,
       },
       keyPrefix: "",
