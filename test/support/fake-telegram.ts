@@ -441,6 +441,11 @@ export class FakeTelegram {
     }
   }
 
+  /** The update_id of the update that carried this message. */
+  updateIdOf(message: FakeMessage): number | undefined {
+    return this.updateOfMessage.get(`${message.chat.id}:${message.message_id}`);
+  }
+
   /** performance.now() when getUpdates handed this message to the bot. */
   takenAtOf(message: FakeMessage): number | undefined {
     const updateId = this.updateOfMessage.get(`${message.chat.id}:${message.message_id}`);

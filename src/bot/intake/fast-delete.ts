@@ -28,13 +28,13 @@ export function createFastDelete(
   telegramApiRoot: string,
   token: string,
   agent: http.Agent,
-): (message: MessageAddress) => Promise<DeleteOutcome> {
+): (message: MessageAddress, onSent?: () => void) => Promise<DeleteOutcome> {
   const url = (method: string) => new URL(`${telegramApiRoot}/bot${token}/${method}`);
   const chatUrl = url("deleteMessage");
   const businessUrl = url("deleteBusinessMessages");
   const request = chatUrl.protocol === "https:" ? https.request : http.request;
 
-  return ({ chatId, messageId, businessConnectionId }) =>
+  return ({ chatId, messageId, businessConnectionId }, onSent) =>
     new Promise((resolve) => {
       // A business chat's messages are deleted through the connection the follower gave the bot.
       const body = JSON.stringify(
@@ -58,8 +58,18 @@ export function createFastDelete(
           response.on("error", () => resolve(RETRY));
         },
       );
+      // The request is on the wire (handed to the kernel), or will never be: either way, what comes after may start.
+      let sent = onSent;
+      const nowSent = () => {
+        sent?.();
+        sent = undefined;
+      };
+      call.once("finish", nowSent);
       // The error would carry the URL, and with it the bot token: only its kind leaves this function.
-      call.on("error", () => resolve(RETRY));
+      call.on("error", () => {
+        nowSent();
+        resolve(RETRY);
+      });
       call.on("timeout", () => call.destroy());
       call.end(body);
     });

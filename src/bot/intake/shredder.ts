@@ -18,6 +18,11 @@ export interface Shredder {
   /** `receivedAt` (performance.now()): when the update reached the bot, for the exposure metric. */
   shred(message: MessageAddress, receivedAt?: number): Promise<Shredding>;
   /**
+   * Resolves once the pending record of a message being shredded here is written to Redis (or
+   * could not be): the record follows the deletion request on the wire, never precedes it.
+   */
+  recorded(message: MessageAddress): Promise<void>;
+  /**
    * The update that carried the message was handled, or its follower told what comes next (a key
    * check under way, which interrupted.ts answers for): nobody owes them a word about a restart.
    */
@@ -53,7 +58,8 @@ const DEFAULT_TIMING: ShredderTiming = {
 };
 
 export interface ShredderDeps {
-  deleteOnce(message: MessageAddress): Promise<DeleteOutcome>;
+  /** `onSent`: the request is on the wire (or failed before it): called once, before the outcome. */
+  deleteOnce(message: MessageAddress, onSent?: () => void): Promise<DeleteOutcome>;
   pending: PendingDeletions;
   /** Tells the chat, once, that a message stays: the only place a failed deletion is announced. */
   tellNotDeleted(message: MessageAddress, why: NotDeleted): Promise<void>;
@@ -78,6 +84,8 @@ export function createShredder(deps: ShredderDeps): Shredder {
   const timing = { ...DEFAULT_TIMING, ...deps.timing };
   const now = deps.now ?? Date.now;
   const started = new Map<string, Promise<Shredding>>();
+  /** The records of deletions started here, until the deletion settles. */
+  const records = new Map<string, Promise<void>>();
   /** Entries this process works on, by id: never claimed twice here, released on stop. */
   const working = new Map<string, PendingDeletion>();
   /** Messages shredded here whose update is not handled yet: their entries stay pending (held) until it is. */
@@ -86,9 +94,15 @@ export function createShredder(deps: ShredderDeps): Shredder {
   const stopping = new AbortController();
   let sweeper: NodeJS.Timeout | undefined;
 
-  async function untilSettled(entry: PendingDeletion): Promise<"deleted" | NotDeleted | "stopped"> {
+  /** Records the entry once (`record`), right after the first request is on the wire. */
+  async function untilSettled(
+    entry: PendingDeletion,
+    record?: () => Promise<void>,
+  ): Promise<"deleted" | NotDeleted | "stopped"> {
     for (let attempt = 0; !stopping.signal.aborted; attempt += 1) {
-      const outcome = await deps.deleteOnce(entry.address);
+      const outcome = await deps.deleteOnce(entry.address, record);
+      // The holds and the removal below go after the record, on the same connection.
+      await record?.();
       if (outcome.result !== "retry") return outcome.result;
       if (now() - entry.since >= timing.giveUpAfterMs) return "gave-up";
       deps.metrics.deletionRetries.inc();
@@ -117,11 +131,15 @@ export function createShredder(deps: ShredderDeps): Shredder {
    * then does the entry leave the pending set: a crash before the word is out lets another
    * process delete (or fail) and tell again, so the follower hears at least once.
    */
-  async function work(entry: PendingDeletion, unanswered = false): Promise<"deleted" | NotDeleted | "stopped"> {
+  async function work(
+    entry: PendingDeletion,
+    unanswered = false,
+    record?: () => Promise<void>,
+  ): Promise<"deleted" | NotDeleted | "stopped"> {
     const id = idOf(entry.address);
     working.set(id, entry);
     try {
-      const outcome = await untilSettled(entry);
+      const outcome = await untilSettled(entry, record);
       // Left to whoever takes the entry next.
       if (outcome === "stopped") return outcome;
       deps.metrics.credentialDeletions.inc({
@@ -183,10 +201,20 @@ export function createShredder(deps: ShredderDeps): Shredder {
       if (shredding) return shredding;
       const entry: PendingDeletion = { address: message, since: now() };
       if (owing) owed.set(id, { entry, settled: false });
-      // On the same connection as the hold taken on a retry and the removal at the end, so in order before them.
-      void hold(entry, now() + timing.leaseMs);
-      const settled = work(entry);
-      // `work` has sent the first deletion request by now (it awaits nothing before it).
+      // The deletion request goes first, the pending record right behind it (once the request is on the
+      // wire), so that nothing, not even a Redis write, comes between the message and its deletion. A
+      // crash before the record is in Redis: with long polling the batch is not confirmed yet (at-intake.ts
+      // waits for the records), with a webhook the update is not answered: Telegram delivers it again.
+      let written!: () => void;
+      const recorded = new Promise<void>((resolve) => (written = resolve));
+      let recording: Promise<void> | undefined;
+      const record = () => (recording ??= hold(entry, now() + timing.leaseMs).then(written));
+      const settled = work(entry, false, record);
+      // Never sent (a stop came first): recorded all the same, for the next process.
+      void settled.finally(record);
+      records.set(id, recorded);
+      void recorded.then(() => records.delete(id));
+      // `work` has asked for the deletion by now (it awaits nothing before it).
       deps.metrics.credentialExposure.observe((performance.now() - receivedAt) / 1000);
       shredding = Promise.race([
         settled.then((outcome): Shredding =>
@@ -197,6 +225,10 @@ export function createShredder(deps: ShredderDeps): Shredder {
       started.set(id, shredding);
       setTimeout(() => started.delete(id), REMEMBER_MS).unref();
       return shredding;
+    },
+
+    recorded(message) {
+      return records.get(idOf(message)) ?? Promise.resolve();
     },
 
     async answered(message) {
