@@ -36,6 +36,22 @@ describe("the event relay", () => {
     expect(await own.redis.xlen("follower:{4242}:outbox")).toBe(0);
   });
 
+  it("is woken by the nudge: it waits for one instead of looking every few ms, and stops at once", async () => {
+    const keys = eventKeys("-wake");
+    const store = createCredentialStore(own.redis, sealer, createEventOutbox(own.redis, keys));
+    // Ten seconds between looks unless nudged.
+    const relay = startEventRelay({ redis: own.redis, keys, logger: silent, sweepEveryMs: 0, everyMs: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const savedAt = Date.now();
+    await store.save(7001, canaryCredentials(), GLOBAL_BYBIT, facts("wake-1"), Date.now(), 0);
+    const entries = await streamWhen(keys.stream, 1);
+    expect(entries).toHaveLength(1);
+    expect(Date.now() - savedAt).toBeLessThan(1000);
+    const stopping = Date.now();
+    await relay.stop();
+    expect(Date.now() - stopping).toBeLessThan(1000);
+  });
+
   it("takes over from a relay that stalled holding the lease, once the lease runs out, and keeps the order", async () => {
     const keys = eventKeys("-stall");
     const store = createCredentialStore(own.redis, sealer, createEventOutbox(own.redis, keys));

@@ -1,4 +1,5 @@
 import { IDENTITY_LUA } from "../infra/key-fields.js";
+import { evalCached } from "../infra/lua.js";
 import type { RedisClient } from "../infra/redis.js";
 
 /**
@@ -32,13 +33,23 @@ export interface EventKeys {
   pending: string;
   /** The relay's lease: one relay at a time keeps each follower's events in order. */
   relayLock: string;
+  /** A list of at most one element, pushed by every nudge: the relay holding the lease waits on it (BLPOP). */
+  wake: string;
 }
 
 export const eventKeys = (prefix = ""): EventKeys => ({
   stream: `{key-events}${prefix}:stream`,
   pending: `{key-events}${prefix}:pending`,
   relayLock: `{key-events}${prefix}:relay-lock`,
+  wake: `{key-events}${prefix}:wake`,
 });
+
+/** KEYS: pending, wake. ARGV: the follower. Counts the nudge and wakes the relay (one hash tag: one slot). */
+const NUDGE = `
+redis.call("ZINCRBY", KEYS[1], 1, ARGV[1])
+redis.call("LPUSH", KEYS[2], 1)
+redis.call("LTRIM", KEYS[2], 0, 0)
+return 0`;
 
 /** An outbox holds at most this many events (a relay stopped for days); far more than any follower makes. */
 const OUTBOX_MAX = 10_000;
@@ -82,7 +93,7 @@ export interface EventOutbox {
 export function createEventOutbox(redis: RedisClient, keys: EventKeys = eventKeys()): EventOutbox {
   return {
     async nudge(userId) {
-      await redis.zincrby(keys.pending, 1, String(userId));
+      await evalCached(redis, NUDGE, 2, keys.pending, keys.wake, String(userId));
     },
   };
 }
