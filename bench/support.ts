@@ -2,12 +2,16 @@
 // the protocol fakes, CPU time from /proc, and percentiles.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
+import { loadConfig } from "../src/config.js";
 import { startLocalRedis, type LocalRedis } from "../src/infra/local-redis.js";
+import { DEFAULT_POOL_KEY } from "../src/stores/key-pairs.js";
 import { generateKeyringEntry } from "../src/vault/keyring.js";
 import { startBybitSites, type FakeBybitSites } from "../test/support/bybit-sites.js";
 import type { FakeBybit } from "../test/support/fake-bybit.js";
 import { FakeTelegram } from "../test/support/fake-telegram.js";
+import { processCpuMs, waitUntilIdle } from "./proc-cpu.js";
 
 export const TOKEN = "123456789:AAbench-token-0123456789abcdefghij";
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -31,6 +35,8 @@ export interface Stage {
   bybitSites: FakeBybitSites;
   redis: Redis;
   redisUrl: string;
+  /** The stage's redis-server, for its CPU. */
+  redisPid: number;
   telegramUrl: string;
   bybitUrl: string;
   /** Runs an entry point (the real `src/main.ts` unless told) as production would, against this stage; waits until it polls. */
@@ -53,6 +59,7 @@ export async function startStage(): Promise<Stage> {
     bybitSites,
     redis,
     redisUrl: localRedis.url,
+    redisPid: localRedis.pid,
     telegramUrl: apiRoot,
     bybitUrl,
     async startBot(entryPoint = "src/main.ts", env = {}) {
@@ -92,4 +99,45 @@ export async function startStage(): Promise<Stage> {
       await localRedis.stop();
     },
   };
+}
+
+/** The key-pair pool's size when KEY_PAIR_POOL_SIZE is not set, from src/config.ts. */
+export const DEFAULT_POOL_SIZE = loadConfig({ BOT_TOKEN: TOKEN }).keyPairPoolSize;
+
+export interface Startup {
+  poolSize: number;
+  /** From spawn until the bot's first getUpdates: wall time, and its CPU (all threads and descendants). */
+  pollingWallMs: number;
+  pollingCpuMs: number;
+  /** From spawn until the pool holds `poolSize` pairs. */
+  fullWallMs: number;
+  fullCpuMs: number;
+  /** Whether the bot then spent at most 20 ms of CPU in a whole second (within 20 s). */
+  idle: boolean;
+}
+
+/**
+ * Starts a bot and returns once its key-pair pool (`pool` pairs: KEY_PAIR_POOL_SIZE) is full and it has then been
+ * idle for a second, so that start-up work stays out of what is measured next; with its start-up figures.
+ */
+export async function startReadyBot(
+  stage: Stage,
+  entryPoint: string,
+  pool?: number,
+  env: Record<string, string> = {},
+): Promise<{ bot: ChildProcess; startup: Startup }> {
+  const spawnedAt = performance.now();
+  const bot = await stage.startBot(entryPoint, {
+    ...(pool === undefined ? {} : { KEY_PAIR_POOL_SIZE: String(pool) }),
+    ...env,
+  });
+  const pollingWallMs = performance.now() - spawnedAt;
+  const pollingCpuMs = processCpuMs(bot.pid!);
+  while (pool && (await stage.redis.llen(DEFAULT_POOL_KEY)) < pool) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const fullWallMs = performance.now() - spawnedAt;
+  const fullCpuMs = processCpuMs(bot.pid!);
+  const idle = await waitUntilIdle(bot.pid!);
+  return { bot, startup: { poolSize: pool ?? 0, pollingWallMs, pollingCpuMs, fullWallMs, fullCpuMs, idle } };
 }

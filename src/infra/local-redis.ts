@@ -7,6 +7,8 @@ import { Redis } from "ioredis";
 
 export interface LocalRedis {
   url: string;
+  /** The redis-server's process id (benchmarks read its CPU). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -142,6 +144,7 @@ export async function startLocalRedis({
   process.once("exit", orphaned);
   return {
     url,
+    pid: child.pid!,
     async stop() {
       process.off("exit", orphaned);
       if (address) rmSync(address, { force: true });
