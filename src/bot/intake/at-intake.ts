@@ -25,10 +25,11 @@ export function shredAtIntake(api: Api, shredder: Shredder): void {
       const shredded: MessageAddress[] = [];
       for (const update of response.result as Update[]) {
         const carried = carriedText(update);
-        if (!carried || !containsCredentialLike(carried.text)) continue;
-        void shredder.shred(carried, receivedAt);
-        shredded.push(carried);
+        if (carried && containsCredentialLike(carried.text)) shredded.push(carried);
       }
+      // Every request on its way first, then what the shredder keeps of each.
+      const requests = shredded.map((message) => shredder.request(message));
+      shredded.forEach((message, index) => void shredder.shred(message, receivedAt, requests[index]));
       if (shredded.length > 0) await recordedOrLate(shredded.map((message) => shredder.recorded(message)));
     }
     return response;
