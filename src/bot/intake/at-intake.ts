@@ -27,18 +27,15 @@ export function shredAtIntake(api: Api, shredder: Shredder): void {
         const carried = carriedText(update);
         if (carried && containsCredentialLike(carried.text)) shredded.push(carried);
       }
-      // Every request on its way first, then what the shredder keeps of each.
-      const requests = shredded.map((message) => shredder.request(message));
-      shredded.forEach((message, index) => void shredder.shred(message, receivedAt, requests[index]));
-      if (shredded.length > 0) await recordedOrLate(shredded.map((message) => shredder.recorded(message)));
+      if (shredded.length > 0) await recordedOrLate(shredder.shredBatch(shredded, receivedAt));
     }
     return response;
   });
 }
 
-async function recordedOrLate(records: Promise<void>[]): Promise<void> {
+async function recordedOrLate(recorded: Promise<void>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, RECORDS_WAIT_MS)));
-  await Promise.race([Promise.all(records), late]);
+  await Promise.race([recorded, late]);
   clearTimeout(timer);
 }

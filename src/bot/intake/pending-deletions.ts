@@ -21,6 +21,8 @@ export interface ClaimedDeletion {
  */
 export interface PendingDeletions {
   hold(entry: PendingDeletion, until: number): Promise<void>;
+  /** `hold` for many entries in one write. */
+  holdAll(entries: PendingDeletion[], until: number): Promise<void>;
   remove(entry: PendingDeletion): Promise<void>;
   /** The update that carried it was answered (or handled): a process taking the entry up later only deletes. */
   markAnswered(entry: PendingDeletion): Promise<void>;
@@ -53,6 +55,12 @@ const MARK_ANSWERED = `
 if redis.call("ZSCORE", KEYS[1], ARGV[1]) then redis.call("SADD", KEYS[2], ARGV[1]) end
 return 0`;
 
+/** KEYS: the set, the answered set. ARGV: the member. */
+const REMOVE = `
+redis.call("ZREM", KEYS[1], ARGV[1])
+redis.call("SREM", KEYS[2], ARGV[1])
+return 0`;
+
 /** The member is the entry itself, spelt the same way every time so that it can be found again. */
 const memberOf = ({ address: { chatId, messageId, businessConnectionId }, since }: PendingDeletion) =>
   JSON.stringify(
@@ -79,9 +87,11 @@ export function createPendingDeletions(redis: RedisClient, key = PENDING_KEY): P
     async hold(entry, until) {
       await redis.zadd(key, until, memberOf(entry));
     },
+    async holdAll(entries, until) {
+      if (entries.length > 0) await redis.zadd(key, ...entries.flatMap((entry) => [until, memberOf(entry)]));
+    },
     async remove(entry) {
-      const member = memberOf(entry);
-      await Promise.all([redis.zrem(key, member), redis.srem(answeredKey, member)]);
+      await evalCached(redis, REMOVE, 2, key, answeredKey, memberOf(entry));
     },
     async markAnswered(entry) {
       await evalCached(redis, MARK_ANSWERED, 2, key, answeredKey, memberOf(entry));

@@ -14,7 +14,7 @@ export type Shredding = "deleted" | "refused" | "still-trying";
 export type NotDeleted = "refused" | "gave-up";
 
 /** A first deletion request already on its way: sent before anything else is done for a batch of updates. */
-export interface FirstRequest {
+interface FirstRequest {
   outcome: Promise<DeleteOutcome>;
   /** Resolves once the request is on the wire (or failed before it). */
   onWire: Promise<void>;
@@ -23,21 +23,21 @@ export interface FirstRequest {
 /** Deletes messages that carry credentials, once per message however many places ask for it, until Telegram decides. */
 export interface Shredder {
   /**
-   * Only sends the first deletion request, nothing else: for a batch, every request goes out
-   * first and `shred` (given it) does the bookkeeping after. A request costs about 0.1 ms on a
-   * cold connection; the bookkeeping as much again, which 100 messages in a batch used to wait for.
-   */
-  request(message: MessageAddress): FirstRequest;
-  /**
    * `receivedAt` (performance.now()): when the update reached the bot, for the exposure metric.
-   * `first`: its first request, from `request`.
+   * The deletion request goes first, the pending record right behind it (once the request is on
+   * the wire): nothing, not even a Redis write, comes between the message and its deletion. A
+   * crash before the record is in Redis: in webhook mode the update was not answered, and
+   * Telegram posts it again.
    */
-  shred(message: MessageAddress, receivedAt?: number, first?: FirstRequest): Promise<Shredding>;
+  shred(message: MessageAddress, receivedAt?: number): Promise<Shredding>;
   /**
-   * Resolves once the pending record of a message being shredded here is written to Redis (or
-   * could not be): the record follows the deletion request on the wire, never precedes it.
+   * A batch of updates as long polling fetched it: every first request goes out before any
+   * bookkeeping (a request costs about 0.1 ms on a cold connection, the bookkeeping as much
+   * again, which the last of 100 messages used to wait for), then one Redis write records them
+   * all. Resolves once the records are written (or could not be); at-intake.ts confirms the batch
+   * to Telegram only then, so a crash before it leaves the updates to be delivered again.
    */
-  recorded(message: MessageAddress): Promise<void>;
+  shredBatch(messages: MessageAddress[], receivedAt: number): Promise<void>;
   /**
    * The update that carried the message was handled, or its follower told what comes next (a key
    * check under way, which interrupted.ts answers for): nobody owes them a word about a restart.
@@ -91,6 +91,8 @@ export interface ShredderDeps {
   now?: () => number;
 }
 
+/** The longest a batch's records wait for its requests to be on the wire (Telegram unreachable: connecting). */
+const RECORD_WITHIN_MS = 1000;
 /** How long a first request's outcome is remembered for the handlers that ask after it. */
 const REMEMBER_MS = 5 * 60_000;
 /** The longest a reply may take through the send path's retries (sending/send-path.ts), with room. */
@@ -100,8 +102,6 @@ export function createShredder(deps: ShredderDeps): Shredder {
   const timing = { ...DEFAULT_TIMING, ...deps.timing };
   const now = deps.now ?? Date.now;
   const started = new Map<string, Promise<Shredding>>();
-  /** The records of deletions started here, until the deletion settles. */
-  const records = new Map<string, Promise<void>>();
   /** Entries this process works on, by id: never claimed twice here, released on stop. */
   const working = new Map<string, PendingDeletion>();
   /** Messages shredded here whose update is not handled yet: their entries stay pending (held) until it is. */
@@ -212,48 +212,66 @@ export function createShredder(deps: ShredderDeps): Shredder {
     }
   }
 
+  function request(message: MessageAddress): FirstRequest {
+    let onWire!: () => void;
+    const wired = new Promise<void>((resolve) => (onWire = resolve));
+    return { outcome: deps.deleteOnce(message, onWire), onWire: wired };
+  }
+
+  async function holdAll(entries: PendingDeletion[], until: number): Promise<void> {
+    await deps.pending
+      .holdAll(entries, until)
+      .catch((error: unknown) =>
+        deps.logger.warn({ err: error }, "could not record pending deletions; retrying them here all the same"),
+      );
+  }
+
+  /** Works on the entry, here; `record` writes its pending record once (after the first request is on the wire). */
+  function begin(
+    entry: PendingDeletion,
+    receivedAt: number,
+    record: () => Promise<void>,
+    first?: FirstRequest,
+  ): Promise<Shredding> {
+    const id = idOf(entry.address);
+    if (owing) owed.set(id, { entry, settled: false });
+    if (first) void first.onWire.then(record);
+    const settled = work(entry, false, record, first);
+    // Never sent (a stop came first): recorded all the same, for the next process.
+    void settled.finally(record);
+    // `work` has asked for the deletion by now (it awaits nothing before it).
+    deps.metrics.credentialExposure.observe((performance.now() - receivedAt) / 1000);
+    const shredding = Promise.race([
+      settled.then((outcome): Shredding => (outcome === "deleted" || outcome === "refused" ? outcome : "still-trying")),
+      pause(timing.patienceMs).then((): Shredding => "still-trying"),
+    ]);
+    started.set(id, shredding);
+    setTimeout(() => started.delete(id), REMEMBER_MS).unref();
+    return shredding;
+  }
+
   return {
-    request(message) {
-      let onWire!: () => void;
-      const wired = new Promise<void>((resolve) => (onWire = resolve));
-      return { outcome: deps.deleteOnce(message, onWire), onWire: wired };
-    },
-
-    shred(message, receivedAt = performance.now(), first) {
-      const id = idOf(message);
-      let shredding = started.get(id);
-      if (shredding) return shredding;
+    shred(message, receivedAt = performance.now()) {
+      const under = started.get(idOf(message));
+      if (under) return under;
       const entry: PendingDeletion = { address: message, since: now() };
-      if (owing) owed.set(id, { entry, settled: false });
-      // The deletion request goes first, the pending record right behind it (once the request is on the
-      // wire), so that nothing, not even a Redis write, comes between the message and its deletion. A
-      // crash before the record is in Redis: with long polling the batch is not confirmed yet (at-intake.ts
-      // waits for the records), with a webhook the update is not answered: Telegram delivers it again.
-      let written!: () => void;
-      const recorded = new Promise<void>((resolve) => (written = resolve));
       let recording: Promise<void> | undefined;
-      const record = () => (recording ??= hold(entry, now() + timing.leaseMs).then(written));
-      if (first) void first.onWire.then(record);
-      const settled = work(entry, false, record, first);
-      // Never sent (a stop came first): recorded all the same, for the next process.
-      void settled.finally(record);
-      records.set(id, recorded);
-      void recorded.then(() => records.delete(id));
-      // `work` has asked for the deletion by now (it awaits nothing before it).
-      deps.metrics.credentialExposure.observe((performance.now() - receivedAt) / 1000);
-      shredding = Promise.race([
-        settled.then((outcome): Shredding =>
-          outcome === "deleted" || outcome === "refused" ? outcome : "still-trying",
-        ),
-        pause(timing.patienceMs).then((): Shredding => "still-trying"),
-      ]);
-      started.set(id, shredding);
-      setTimeout(() => started.delete(id), REMEMBER_MS).unref();
-      return shredding;
+      return begin(entry, receivedAt, () => (recording ??= hold(entry, now() + timing.leaseMs)));
     },
 
-    recorded(message) {
-      return records.get(idOf(message)) ?? Promise.resolve();
+    shredBatch(messages, receivedAt) {
+      const fresh = [...new Map(messages.map((message) => [idOf(message), message])).values()].filter(
+        (message) => !started.has(idOf(message)),
+      );
+      const firsts = fresh.map(request);
+      const entries = fresh.map((address): PendingDeletion => ({ address, since: now() }));
+      // Once every request is on the wire; one that cannot connect does not hold the others' records back long.
+      const wired = Promise.all(firsts.map((first) => first.onWire));
+      const recorded = Promise.race([wired, pause(RECORD_WITHIN_MS)]).then(() =>
+        holdAll(entries, now() + timing.leaseMs),
+      );
+      entries.forEach((entry, index) => void begin(entry, receivedAt, () => recorded, firsts[index]));
+      return recorded;
     },
 
     async answered(message) {
