@@ -52,10 +52,10 @@ export interface KeyWatchSchedule extends KeyWatching, KeyLooks {}
 /** One BullMQ job scheduler per watched key, every `everyMs`, at the key's own offset. */
 export function createKeyWatchSchedule(queue: Queue<WatchJob>, everyMs: number): KeyWatchSchedule {
   return {
-    async watch({ userId, ref }) {
+    async watch({ userId, ref }, { fresh = false } = {}) {
       const offset = watchOffset(ref, everyMs);
       // Upserting moves the next turn: a key already watched at this cadence keeps its own.
-      const existing = await queue.getJobScheduler(schedulerId(ref));
+      const existing = fresh ? undefined : await queue.getJobScheduler(schedulerId(ref));
       if (existing?.every === everyMs && existing.offset === offset) return;
       await queue.upsertJobScheduler(
         schedulerId(ref),

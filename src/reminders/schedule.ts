@@ -51,7 +51,8 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 5_000 };
 
 /** A key's other scheduled job: the key watch, which looks at every active key once a cadence. */
 export interface KeyWatching {
-  watch(record: CredentialRecord): Promise<void>;
+  /** `fresh`: the key was just stored under a new ref, so nothing of it is scheduled yet. */
+  watch(record: CredentialRecord, options?: { fresh?: boolean }): Promise<void>;
   unwatch(ref: string): Promise<void>;
 }
 
@@ -65,9 +66,11 @@ export interface KeyLooks {
 export interface Reminders {
   /**
    * Schedules the reminders of a credential (a due time in the past is sent at once, but a warning before
-   * expiry whose time has passed is not) and watches it while active. Idempotent.
+   * expiry whose time has passed is not) and watches it while active. Idempotent. `fresh`: the key
+   * was just stored under a new ref (a connect), so it has no markers and no jobs yet: they are
+   * added in one round trip instead of looked up one by one first (nine round trips a connect).
    */
-  schedule(record: CredentialRecord): Promise<ReminderTimes>;
+  schedule(record: CredentialRecord, options?: { fresh?: boolean }): Promise<ReminderTimes>;
   /** Schedules anew after the key's dates moved: reminders not yet sent move to the new times. */
   reschedule(record: CredentialRecord): Promise<ReminderTimes>;
   /** Removes the reminders of a credential, and what they recorded, and its watch; a job already running or gone is not an error. */
@@ -100,26 +103,37 @@ export function createReminders({
     }
   };
   const reminders: Reminders = {
-    async schedule(record) {
+    async schedule(record, { fresh = false } = {}) {
       const times = reminderTimes(record, rules);
       const now = clock();
-      const markers = await redis.mget(
-        REMINDER_KINDS.map((kind) => sentMarkerKey({ userId: record.userId, ref: record.ref, kind })),
-      );
-      await Promise.all(
-        REMINDER_KINDS.map(async (kind, index) => {
+      const markers = fresh
+        ? []
+        : await redis.mget(
+            REMINDER_KINDS.map((kind) => sentMarkerKey({ userId: record.userId, ref: record.ref, kind })),
+          );
+      const due = REMINDER_KINDS.filter(
+        (kind, index) =>
           // Delivered, or the follower blocked the bot: nothing to schedule again.
-          if (markers[index] === "sent" || markers[index] === "unreachable") return;
+          markers[index] !== "sent" &&
+          markers[index] !== "unreachable" &&
           // An expired key still owes its expiry reminder (the worker marks it expired before sending); nothing else.
-          if (record.status !== "active" && kind !== "expiry") return;
-          if (isLateWarning(kind, times[kind], now)) return;
-          // A job that failed for good keeps its id for 30 days, and an add with that id would do nothing.
-          const existing = await queue.getJob(reminderJobId(kind, record.ref));
-          if (existing && (await existing.isFailed())) await existing.remove();
-          await queue.add(
-            kind,
-            { userId: record.userId, ref: record.ref, kind },
-            {
+          (record.status === "active" || kind === "expiry") &&
+          !isLateWarning(kind, times[kind], now),
+      );
+      if (!fresh)
+        await Promise.all(
+          due.map(async (kind) => {
+            // A job that failed for good keeps its id for 30 days, and an add with that id would do nothing.
+            const existing = await queue.getJob(reminderJobId(kind, record.ref));
+            if (existing && (await existing.isFailed())) await existing.remove();
+          }),
+        );
+      if (due.length > 0)
+        await queue.addBulk(
+          due.map((kind) => ({
+            name: kind,
+            data: { userId: record.userId, ref: record.ref, kind },
+            opts: {
               jobId: reminderJobId(kind, record.ref),
               // Created "now" by our clock, so that timestamp + delay is exactly the due time.
               timestamp: now,
@@ -129,10 +143,9 @@ export function createReminders({
               removeOnComplete: true,
               removeOnFail: { age: 30 * 86_400 },
             },
-          );
-        }),
-      );
-      if (record.status === "active") await watching?.watch(record);
+          })),
+        );
+      if (record.status === "active") await watching?.watch(record, { fresh });
       return times;
     },
 

@@ -196,7 +196,8 @@ async function moveReminders(
   previous: CredentialRecord | null,
 ): Promise<ReminderTimes | null> {
   try {
-    const times = await deps.reminders.schedule(record);
+    // A new ref: nothing of it is scheduled yet.
+    const times = await deps.reminders.schedule(record, { fresh: true });
     if (previous) await deps.reminders.cancel(previous);
     return times;
   } catch (error) {
