@@ -2,37 +2,35 @@ import { createHash } from "node:crypto";
 import type { RedisClient } from "./redis.js";
 
 type ScriptArg = string | number | Buffer;
-type Defined = Record<string, (...args: ScriptArg[]) => Promise<unknown>>;
 
-/** The command name each script source is defined under: its SHA-1, so that one source is one command. */
-const names = new Map<string, string>();
-/** The scripts each client knows as commands. */
-const defined = new WeakMap<RedisClient, Set<string>>();
+/** Each script source's SHA-1, worked out once. */
+const shas = new Map<string, string>();
 
 /**
- * Runs a Lua script as `evalCached(redis, source, numKeys, ...args)` would, but through ioredis's
- * `defineCommand`: EVALSHA, with the source sent once per connection (and again only on
- * NOSCRIPT, after a restart or SCRIPT FLUSH). With EVAL the whole source crossed the wire on
- * every call, and Redis hashed it every time: a profile of a 200-follower connect wave had
- * writing those strings at the top of the bot's self time (writeUtf8String), and a follower's
- * connect cost 21 KB of Redis traffic. Works on a Redis Cluster too (the keys' slot picks the node).
+ * Runs a Lua script as `redis.eval(source, numKeys, ...args)` would, but by EVALSHA: the source
+ * crosses the wire only when Redis does not know it yet (NOSCRIPT: after a restart or SCRIPT
+ * FLUSH, or on a cluster node that never ran it), and then once. With EVAL the whole source crossed
+ * the wire on every call and Redis hashed it every time: a profile of a 200-follower connect wave
+ * had writing those strings at the top of the bot's self time, and a follower's connect cost 21 KB
+ * of Redis traffic. Plain commands rather than ioredis's defineCommand, whose methods are missing
+ * from an auto-pipeline made before the script was first defined. On a cluster, the keys' slot
+ * picks the node, for EVALSHA and EVAL alike.
  */
-export function evalCached(
+export async function evalCached(
   redis: RedisClient,
   source: string,
   numKeys: number,
   ...args: ScriptArg[]
 ): Promise<unknown> {
-  let name = names.get(source);
-  if (name === undefined) {
-    name = `lua${createHash("sha1").update(source).digest("hex")}`;
-    names.set(source, name);
+  let sha = shas.get(source);
+  if (sha === undefined) {
+    sha = createHash("sha1").update(source).digest("hex");
+    shas.set(source, sha);
   }
-  let known = defined.get(redis);
-  if (known === undefined) defined.set(redis, (known = new Set()));
-  if (!known.has(name)) {
-    redis.defineCommand(name, { lua: source });
-    known.add(name);
+  try {
+    return await redis.evalsha(sha, numKeys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+    return redis.eval(source, numKeys, ...args);
   }
-  return (redis as unknown as Defined)[name]!(numKeys, ...args);
 }
