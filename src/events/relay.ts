@@ -12,8 +12,8 @@ export interface EventRelayOptions {
   keys?: EventKeys;
   logger: Logger;
   /**
-   * The longest the relay holding the lease waits for a nudge before it looks anyway (ms); a relay
-   * without the lease tries for it this often, at most every 500 ms.
+   * The longest the relay holding the lease waits for a nudge before it looks anyway (ms; at most half
+   * the lease, a second); a relay without the lease tries for it this often, at most every 500 ms.
    */
   everyMs?: number;
   /** How often it looks through every outbox for events whose nudge was lost to a crash (ms; 0: never). */
@@ -188,8 +188,13 @@ export function startEventRelay(options: EventRelayOptions): { stop(): Promise<v
   const waiter: RedisClient = redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
   waiter.on("error", () => undefined);
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  /** Until a nudge (or `everyMs`): the wake list's element is taken, so one nudge wakes one round. */
-  const nudged = () => waiter.blpop(keys.wake, everyMs / 1000).then(() => undefined);
+  /**
+   * Until a nudge (or `everyMs`): the wake list's element is taken, so one nudge wakes one round.
+   * Never past half the lease: a leader whose lease ran out while it waited would still be blocked
+   * on the list beside the new one, and take the nudge meant for it.
+   */
+  const waitS = Math.min(everyMs, LEASE_MS / 2) / 1000;
+  const nudged = () => waiter.blpop(keys.wake, waitS).then(() => undefined);
 
   let failures = 0;
   const loop = (async () => {

@@ -108,6 +108,9 @@ export function createShredder(deps: ShredderDeps): Shredder {
   const owed = new Map<string, { entry: PendingDeletion; settled: boolean }>();
   const owing = deps.tellUnanswered !== undefined;
   const stopping = new AbortController();
+  /** stop() handed over: a record written after it (its request still connecting) leaves the entry free too. */
+  let handedOver = false;
+  const recordUntil = () => (handedOver ? 0 : now() + timing.leaseMs);
   let sweeper: NodeJS.Timeout | undefined;
 
   /** Records the entry once (`record`), right after the first request is on the wire. */
@@ -256,7 +259,7 @@ export function createShredder(deps: ShredderDeps): Shredder {
       if (under) return under;
       const entry: PendingDeletion = { address: message, since: now() };
       let recording: Promise<void> | undefined;
-      return begin(entry, receivedAt, () => (recording ??= hold(entry, now() + timing.leaseMs)));
+      return begin(entry, receivedAt, () => (recording ??= hold(entry, recordUntil())));
     },
 
     shredBatch(messages, receivedAt) {
@@ -267,9 +270,7 @@ export function createShredder(deps: ShredderDeps): Shredder {
       const entries = fresh.map((address): PendingDeletion => ({ address, since: now() }));
       // Once every request is on the wire; one that cannot connect does not hold the others' records back long.
       const wired = Promise.all(firsts.map((first) => first.onWire));
-      const recorded = Promise.race([wired, pause(RECORD_WITHIN_MS)]).then(() =>
-        holdAll(entries, now() + timing.leaseMs),
-      );
+      const recorded = Promise.race([wired, pause(RECORD_WITHIN_MS)]).then(() => holdAll(entries, recordUntil()));
       entries.forEach((entry, index) => void begin(entry, receivedAt, () => recorded, firsts[index]));
       return recorded;
     },
@@ -296,6 +297,7 @@ export function createShredder(deps: ShredderDeps): Shredder {
     async stop(handOver = true) {
       clearInterval(sweeper);
       stopping.abort();
+      handedOver = handOver;
       const answering = [...owed.values()].filter(({ settled }) => settled).map(({ entry }) => entry);
       const held = [...working.values(), ...answering];
       // Free at once for whichever process comes next, instead of after the lease.
