@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { bybit as bybitAdapter } from "../src/exchange/bybit/index.js";
 import type { FakeUser } from "../test/support/fake-telegram.js";
 import { canaryCredentials } from "../test/support/canaries.js";
+import { askStatus } from "./tap-burst.js";
 import { cpuMs, median, percentile, round1, startStage, type Stage } from "./support.js";
 
 const { values } = parseArgs({
@@ -134,21 +135,9 @@ interface BurstFigures {
   cpuMsPerTap: number;
 }
 
-async function sendStatusEvery100ms(stage: Stage, others: FakeUser[], until: () => boolean): Promise<number[]> {
-  const latencies: number[] = [];
-  await Promise.all(
-    others.map(async (user) => {
-      while (!until()) {
-        const sentAt = performance.now();
-        stage.telegram.sendText(user, "/status");
-        const reply = await stage.telegram.nextBotMessage(user.id, 30_000);
-        latencies.push(reply.at - sentAt);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }),
-  );
-  return latencies;
-}
+/** The others' /status every 100 ms (this bench's own pace; `npm run bench` paces them as Telegram would). */
+const sendStatusEvery100ms = (stage: Stage, others: FakeUser[], until: () => boolean) =>
+  askStatus(stage, others, until, 100);
 
 async function measureBurst(followerCount: number, poolSize: number): Promise<BurstFigures> {
   const stage = await startStage();

@@ -21,8 +21,13 @@ export interface TapFigures {
   startup: Startup;
 }
 
-/** Each of `others` sends /status, waits for the reply, rests STATUS_EVERY_MS, and again, until `done()`. */
-async function askStatus(stage: Stage, others: FakeUser[], done: () => boolean): Promise<number[]> {
+/** Each of `others` sends /status, waits for the reply, rests `everyMs`, and again, until `done()`. */
+export async function askStatus(
+  stage: Stage,
+  others: FakeUser[],
+  done: () => boolean,
+  everyMs = STATUS_EVERY_MS,
+): Promise<number[]> {
   const latencies: number[] = [];
   await Promise.all(
     others.map(async (user) => {
@@ -31,7 +36,7 @@ async function askStatus(stage: Stage, others: FakeUser[], done: () => boolean):
         stage.telegram.sendText(user, "/status");
         const reply = await stage.telegram.nextBotMessage(user.id, 60_000);
         latencies.push(reply.at - sentAt);
-        await new Promise((resolve) => setTimeout(resolve, STATUS_EVERY_MS));
+        await new Promise((resolve) => setTimeout(resolve, everyMs));
       }
     }),
   );
