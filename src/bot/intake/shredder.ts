@@ -238,7 +238,6 @@ export function createShredder(deps: ShredderDeps): Shredder {
   ): Promise<Shredding> {
     const id = idOf(entry.address);
     if (owing) owed.set(id, { entry, settled: false });
-    if (first) void first.onWire.then(record);
     const settled = work(entry, false, record, first);
     // Never sent (a stop came first): recorded all the same, for the next process.
     void settled.finally(record);
