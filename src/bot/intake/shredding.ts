@@ -1,4 +1,5 @@
 /** What a shredder is, its timing, and the small helpers it works with (shredder.ts makes one). */
+import { pause as waitFor } from "../../infra/pause.js";
 import type { Logger } from "pino";
 import type { Metrics } from "../../metrics/metrics.js";
 import type { MessageAddress } from "./carriers.js";
@@ -103,15 +104,4 @@ export const idOf = ({ businessConnectionId, chatId, messageId }: MessageAddress
   `${businessConnectionId ?? ""}:${chatId}:${messageId}`;
 
 /** A timer that never keeps the process alive, and ends early (resolving) when `signal` aborts. */
-export function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
+export const pause = (ms: number, signal?: AbortSignal) => waitFor(ms, signal, { unref: true });

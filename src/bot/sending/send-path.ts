@@ -1,3 +1,4 @@
+import { pause } from "../../infra/pause.js";
 import type { ApiClientOptions } from "grammy";
 import nodeFetch, { Response, type RequestInit } from "node-fetch";
 import type { Logger } from "pino";
@@ -121,17 +122,4 @@ function chatIdIn(body: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Waits, or ends early (resolving) if the call is aborted: the next step then sees the abort. */
-function pause(ms: number, signal: AbortSignal | null | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done);
-  });
 }
