@@ -1,4 +1,5 @@
 import { evalCached } from "../infra/lua.js";
+import { pause } from "../infra/pause.js";
 import { randomUUID } from "node:crypto";
 import { Cluster } from "ioredis";
 import { scanKeys, type RedisClient } from "../infra/redis.js";
@@ -187,7 +188,6 @@ export function startEventRelay(options: EventRelayOptions): { stop(): Promise<v
   // Blocking commands hold their connection: a connection of its own, errors said by the loop below.
   const waiter: RedisClient = redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
   waiter.on("error", () => undefined);
-  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   /**
    * Until a nudge (or `everyMs`): the wake list's element is taken, so one nudge wakes one round.
    * Never past half the lease: a leader whose lease ran out while it waited would still be blocked

@@ -1,5 +1,6 @@
 import type { Api } from "grammy";
 import type { Update } from "grammy/types";
+import { pause } from "../../infra/pause.js";
 import { containsCredentialLike } from "../../policy/credential-guard.js";
 import { carriedText, type MessageAddress } from "./carriers.js";
 import type { Shredder } from "./shredder.js";
@@ -34,8 +35,7 @@ export function shredAtIntake(api: Api, shredder: Shredder): void {
 }
 
 async function recordedOrLate(recorded: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, RECORDS_WAIT_MS)));
-  await Promise.race([recorded, late]);
-  clearTimeout(timer);
+  const settled = new AbortController();
+  await Promise.race([recorded, pause(RECORDS_WAIT_MS, settled.signal)]);
+  settled.abort();
 }
