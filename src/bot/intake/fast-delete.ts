@@ -17,6 +17,52 @@ export type DeleteOutcome = { result: "deleted" } | { result: "refused" } | { re
 
 const TIMEOUT_MS = 10_000;
 
+/** An answer of the Bot API as it came: its status and body. */
+export interface RawAnswer {
+  status: number;
+  text: string;
+}
+
+/**
+ * One POST of a JSON body to the Bot API on a bare keep-alive HTTP client: its answer, or `null`
+ * when none came (network, timeout). `onSent`: the request is on the wire (handed to the kernel),
+ * or will never be; called once, before the answer.
+ */
+export function postJson(url: URL, body: string, agent: http.Agent, timeoutMs: number, onSent?: () => void) {
+  const request = url.protocol === "https:" ? https.request : http.request;
+  return new Promise<RawAnswer | null>((resolve) => {
+    const call = request(
+      url,
+      {
+        method: "POST",
+        agent,
+        timeout: timeoutMs,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+        response.on("error", () => resolve(null));
+      },
+    );
+    let sent = onSent;
+    const nowSent = () => {
+      sent?.();
+      sent = undefined;
+    };
+    call.once("finish", nowSent);
+    // The error would carry the URL, and with it the bot token: only that it failed leaves this function.
+    call.on("error", () => {
+      nowSent();
+      resolve(null);
+    });
+    call.on("timeout", () => call.destroy());
+    call.end(body);
+  });
+}
+
 /**
  * `deleteMessage` on a bare keep-alive HTTP client. A credential's exposure is measured in
  * milliseconds, and under a burst grammY's general-purpose client (node-fetch, per-call abort
@@ -32,47 +78,23 @@ export function createFastDelete(
   const url = (method: string) => new URL(`${telegramApiRoot}/bot${token}/${method}`);
   const chatUrl = url("deleteMessage");
   const businessUrl = url("deleteBusinessMessages");
-  const request = chatUrl.protocol === "https:" ? https.request : http.request;
 
-  return ({ chatId, messageId, businessConnectionId }, onSent) =>
-    new Promise((resolve) => {
-      // A business chat's messages are deleted through the connection the follower gave the bot.
-      const body = JSON.stringify(
-        businessConnectionId === undefined
-          ? { chat_id: chatId, message_id: messageId }
-          : { business_connection_id: businessConnectionId, message_ids: [messageId] },
-      );
-      const call = request(
-        businessConnectionId === undefined ? chatUrl : businessUrl,
-        {
-          method: "POST",
-          agent,
-          timeout: TIMEOUT_MS,
-          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-        },
-        (response) => {
-          let text = "";
-          response.setEncoding("utf8");
-          response.on("data", (chunk: string) => (text += chunk));
-          response.on("end", () => resolve(outcomeOf(response.statusCode ?? 0, text)));
-          response.on("error", () => resolve(RETRY));
-        },
-      );
-      // The request is on the wire (handed to the kernel), or will never be: either way, what comes after may start.
-      let sent = onSent;
-      const nowSent = () => {
-        sent?.();
-        sent = undefined;
-      };
-      call.once("finish", nowSent);
-      // The error would carry the URL, and with it the bot token: only its kind leaves this function.
-      call.on("error", () => {
-        nowSent();
-        resolve(RETRY);
-      });
-      call.on("timeout", () => call.destroy());
-      call.end(body);
-    });
+  return async ({ chatId, messageId, businessConnectionId }, onSent) => {
+    // A business chat's messages are deleted through the connection the follower gave the bot.
+    const body = JSON.stringify(
+      businessConnectionId === undefined
+        ? { chat_id: chatId, message_id: messageId }
+        : { business_connection_id: businessConnectionId, message_ids: [messageId] },
+    );
+    const answer = await postJson(
+      businessConnectionId === undefined ? chatUrl : businessUrl,
+      body,
+      agent,
+      TIMEOUT_MS,
+      onSent,
+    );
+    return answer === null ? RETRY : outcomeOf(answer.status, answer.text);
+  };
 }
 
 const RETRY: DeleteOutcome = { result: "retry" };
