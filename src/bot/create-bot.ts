@@ -36,6 +36,7 @@ import { startFeature } from "./features/start.js";
 import { statusFeature } from "./features/status.js";
 import { shredAtIntake } from "./intake/at-intake.js";
 import { createFastDelete, telegramAgent } from "./intake/fast-delete.js";
+import { createIntakeThread } from "./intake/intake-client.js";
 import { credentialGuard } from "./intake/guard.js";
 import { inFlightUpdates } from "./in-flight.js";
 import { rememberLanguage } from "./remember-language.js";
@@ -156,7 +157,10 @@ export function createBot(deps: BotDeps): BotParts {
     timing: deps.shredderTiming,
   });
 
-  shredAtIntake(bot.api, shredder);
+  const intake = createIntakeThread({ apiRoot: deps.telegramApiRoot, token: deps.token }, (error) =>
+    deps.logger.error({ error: error.name }, "long polling's thread failed; starting another"),
+  );
+  shredAtIntake(bot.api, shredder, intake, deps);
   const inFlight = inFlightUpdates((ctx) => {
     const carried = carriedText(ctx.update);
     if (carried) void shredder.answered(carried);

@@ -65,7 +65,7 @@ interface ChatState {
   refuseDeletes: boolean;
 }
 
-export type Failure = 403 | 429 | 500 | 502 | "drop";
+export type Failure = 403 | 409 | 429 | 500 | 502 | "drop";
 
 export const BOT_USER = { id: 7_000_001, is_bot: true as const, first_name: "Keys", username: "keys_test_bot" };
 
@@ -483,7 +483,9 @@ export class FakeTelegram {
             ? "Bad Gateway"
             : failure === 403
               ? "Forbidden: bot was blocked by the user"
-              : "Internal Server Error",
+              : failure === 409
+                ? "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+                : "Internal Server Error",
       });
     try {
       call.result = await this.answer(method, payload, request);

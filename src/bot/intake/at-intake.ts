@@ -1,37 +1,69 @@
 import type { Api } from "grammy";
-import type { Update } from "grammy/types";
+import type { Logger } from "pino";
 import { pause } from "../../infra/pause.js";
-import { containsCredentialLike } from "../../policy/credential-guard.js";
-import { carriedText, type MessageAddress } from "./carriers.js";
+import type { Metrics } from "../../metrics/metrics.js";
+import type { IntakeThread } from "./intake-client.js";
 import type { Shredder } from "./shredder.js";
 
 /** How long a batch waits for its pending-deletion records before it is handled all the same (Redis away). */
 const RECORDS_WAIT_MS = 2000;
 
+export interface AtIntakeDeps {
+  logger: Logger;
+  metrics: Metrics;
+}
+
 /**
- * With long polling, starts deleting credential-like messages the moment a batch of updates
- * arrives, before any update of the batch is handled: under a burst, the handling of one
- * follower's update must not delay the deletion of another's secret.
+ * With long polling, credential-like messages are deleted the moment a batch of updates arrives,
+ * before any update of the batch is handled: getUpdates goes through a thread of its own
+ * (intake-thread.ts), which asks for the deletions before it hands the batch over. Under a
+ * burst the main thread is busy with the batch before; that thread is not.
  *
  * The batch goes on to be handled only once each deletion's pending record is in Redis (written
- * right after its request is on the wire). Telegram takes a batch as delivered only when the next
- * getUpdates asks past it, which waits for this: a crash before a record is written leaves the
- * update undelivered, and the next process gets it again and deletes the message then.
+ * here, once the requests are on the wire). Telegram takes a batch as delivered only when the
+ * next getUpdates asks past it, which waits for this: a crash before a record is written leaves
+ * the update undelivered, and the next process gets it again and deletes the message then.
  */
-export function shredAtIntake(api: Api, shredder: Shredder): void {
+export function shredAtIntake(api: Api, shredder: Shredder, intake: IntakeThread, deps: AtIntakeDeps): void {
   api.config.use(async (previous, method, payload, signal) => {
-    const response = await previous(method, payload, signal);
-    const receivedAt = performance.now();
-    if (method === "getUpdates" && response.ok) {
-      const shredded: MessageAddress[] = [];
-      for (const update of response.result as Update[]) {
-        const carried = carriedText(update);
-        if (carried && containsCredentialLike(carried.text)) shredded.push(carried);
-      }
-      if (shredded.length > 0) await recordedOrLate(shredder.shredBatch(shredded, receivedAt));
+    if (method !== "getUpdates") return previous(method, payload, signal);
+    let fetched;
+    try {
+      fetched = await intake.getUpdates(payload as Record<string, unknown>, signal as AbortSignal | undefined);
+    } catch (error) {
+      // Aborted: polling stops, not a failure. Otherwise the runner tries again.
+      if (!signal?.aborted) failed(deps, 0);
+      throw error;
     }
-    return response;
+    const { firsts, status, text } = fetched;
+    const received = performance.now();
+    if (firsts.length > 0) {
+      const messages = firsts.map(({ message }) => message);
+      await recordedOrLate(
+        shredder.shredBatch(
+          messages,
+          received,
+          firsts.map(({ first }) => first),
+        ),
+      );
+    }
+    let answer: { ok: boolean };
+    try {
+      answer = JSON.parse(text) as { ok: boolean };
+    } catch {
+      failed(deps, status);
+      throw new Error(`getUpdates was answered ${status} with a body that is not JSON`);
+    }
+    if (!answer.ok) failed(deps, status, "refused");
+    return answer as Awaited<ReturnType<typeof previous>>;
   });
+}
+
+/** As the send path reports every other call (sending/send-path.ts): method and code, never the URL. */
+function failed({ logger, metrics }: AtIntakeDeps, code: number, how: "failed" | "refused" = "failed"): void {
+  metrics.telegramFailures.inc({ method: "getUpdates", code: String(code) });
+  if (how === "refused") logger.warn({ method: "getUpdates", code }, "Bot API call refused");
+  else logger.warn({ method: "getUpdates", error: "network" }, "Bot API call failed");
 }
 
 async function recordedOrLate(recorded: Promise<void>): Promise<void> {

@@ -160,7 +160,7 @@ export function createShredder(deps: ShredderDeps): Shredder {
     // Never sent (a stop came first): recorded all the same, for the next process.
     void settled.finally(record);
     // `work` has asked for the deletion by now (it awaits nothing before it).
-    deps.metrics.credentialExposure.observe((performance.now() - receivedAt) / 1000);
+    deps.metrics.credentialExposure.observe((first?.issuedAfterMs ?? performance.now() - receivedAt) / 1000);
     const shredding = Promise.race([
       settled.then((outcome): Shredding => (outcome === "deleted" || outcome === "refused" ? outcome : "still-trying")),
       pause(timing.patienceMs).then((): Shredding => "still-trying"),
@@ -179,12 +179,14 @@ export function createShredder(deps: ShredderDeps): Shredder {
       return begin(entry, receivedAt, () => (recording ??= hold(entry, recordUntil())));
     },
 
-    shredBatch(messages, receivedAt) {
-      const fresh = [...new Map(messages.map((message) => [idOf(message), message])).values()].filter(
-        (message) => !started.has(idOf(message)),
-      );
-      const firsts = fresh.map(request);
-      const entries = fresh.map((address): PendingDeletion => ({ address, since: now() }));
+    shredBatch(messages, receivedAt, sent) {
+      const fresh = new Map<string, { address: MessageAddress; first?: FirstRequest }>();
+      messages.forEach((address, index) => {
+        const id = idOf(address);
+        if (!started.has(id) && !fresh.has(id)) fresh.set(id, { address, first: sent?.[index] });
+      });
+      const firsts = [...fresh.values()].map(({ address, first }) => first ?? request(address));
+      const entries = [...fresh.values()].map(({ address }): PendingDeletion => ({ address, since: now() }));
       // Once every request is on the wire; one that cannot connect does not hold the others' records back long.
       const wired = Promise.all(firsts.map((first) => first.onWire));
       const recorded = Promise.race([wired, pause(RECORD_WITHIN_MS)]).then(() => holdAll(entries, recordUntil()));

@@ -20,6 +20,8 @@ export interface FirstRequest {
   outcome: Promise<DeleteOutcome>;
   /** Resolves once the request is on the wire (or failed before it). */
   onWire: Promise<void>;
+  /** Sent by long polling's thread: how long after its batch arrived. */
+  issuedAfterMs?: number;
 }
 
 /** Deletes messages that carry credentials, once per message however many places ask for it, until Telegram decides. */
@@ -39,7 +41,7 @@ export interface Shredder {
    * all. Resolves once the records are written (or could not be); at-intake.ts confirms the batch
    * to Telegram only then, so a crash before it leaves the updates to be delivered again.
    */
-  shredBatch(messages: MessageAddress[], receivedAt: number): Promise<void>;
+  shredBatch(messages: MessageAddress[], receivedAt: number, sent?: FirstRequest[]): Promise<void>;
   /**
    * The update that carried the message was handled, or its follower told what comes next (a key
    * check under way, which interrupted.ts answers for): nobody owes them a word about a restart.

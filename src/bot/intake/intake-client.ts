@@ -1,0 +1,127 @@
+import { Worker } from "node:worker_threads";
+import type { MessageAddress } from "./carriers.js";
+import type { DeleteOutcome } from "./fast-delete.js";
+import type { FromIntake, IntakeData, ToIntake } from "./intake-protocol.js";
+import { idOf, type FirstRequest } from "./shredding.js";
+
+/** A batch as long polling's thread fetched it, its credential messages' first deletion requests already out. */
+export interface Fetched {
+  status: number;
+  text: string;
+  firsts: { message: MessageAddress; first: FirstRequest }[];
+}
+
+/** getUpdates on a thread of its own (intake-thread.ts), started at the first call and ended by an abort. */
+export interface IntakeThread {
+  /** Rejects when no answer came (network, timeout, the thread failed) and when `signal` aborts. */
+  getUpdates(payload: Record<string, unknown>, signal?: AbortSignal): Promise<Fetched>;
+}
+
+// The service runs its TypeScript through tsx, whose hooks a new thread does not inherit: it loads them first.
+const BOOT = `
+const { workerData } = require("node:worker_threads");
+import("tsx/esm/api").then(({ tsImport }) => tsImport(workerData.entry, workerData.entry));
+`;
+const ENTRY = new URL("./intake-thread.ts", import.meta.url).href;
+const RETRY: DeleteOutcome = { result: "retry" };
+
+interface Outcome {
+  promise: Promise<DeleteOutcome>;
+  settle(outcome: DeleteOutcome): void;
+  /** Requests handed to the main thread, and outcomes heard: forgotten once they match. */
+  claims: number;
+  heard: number;
+}
+
+/** One thread, and what is owed to the main thread while it lives. */
+function spawn(data: IntakeData, onFailure: (error: Error) => void) {
+  const thread = new Worker(BOOT, { eval: true, workerData: { entry: ENTRY, ...data } });
+  // Never what keeps the process alive: polling stops by an abort, and a stop ends it.
+  thread.unref();
+  const calls = new Map<number, { resolve(fetched: Fetched): void; reject(error: Error): void }>();
+  const outcomes = new Map<string, Outcome>();
+  const outcomeOf = (key: string): Outcome => {
+    let known = outcomes.get(key);
+    if (!known) {
+      let settle!: (outcome: DeleteOutcome) => void;
+      const promise = new Promise<DeleteOutcome>((resolve) => (settle = resolve));
+      known = { promise, settle, claims: 0, heard: 0 };
+      outcomes.set(key, known);
+    }
+    return known;
+  };
+  const tidy = (key: string, known: Outcome) => {
+    // An outcome can come before its batch is handed over (the request answered while others still go out).
+    if (known.claims > 0 && known.heard >= known.claims) outcomes.delete(key);
+  };
+  let ended = false;
+  const end = (error: Error) => {
+    if (ended) return;
+    ended = true;
+    for (const call of calls.values()) call.reject(error);
+    // A request whose answer died with the thread: the shredder asks again, from this thread.
+    for (const known of outcomes.values()) known.settle(RETRY);
+  };
+  thread.on("message", (message: FromIntake) => {
+    if (message.kind === "deleted") {
+      const known = outcomeOf(message.key);
+      known.heard += 1;
+      known.settle(message.outcome);
+      return tidy(message.key, known);
+    }
+    const call = calls.get(message.id);
+    calls.delete(message.id);
+    if (message.kind === "failed") return call?.reject(new Error("getUpdates got no answer from Telegram"));
+    const firsts = message.shredded.map(({ address, issuedAfterMs }) => {
+      const key = idOf(address);
+      const known = outcomeOf(key);
+      known.claims += 1;
+      tidy(key, known);
+      return { message: address, first: { outcome: known.promise, onWire: Promise.resolve(), issuedAfterMs } };
+    });
+    call?.resolve({ status: message.status, text: message.text, firsts });
+  });
+  thread.on("error", (error) => {
+    onFailure(error);
+    end(new Error("long polling's thread failed"));
+  });
+  thread.on("exit", () => end(new Error("long polling's thread stopped")));
+  return {
+    thread,
+    calls,
+    get ended() {
+      return ended;
+    },
+  };
+}
+
+export function createIntakeThread(data: IntakeData, onFailure: (error: Error) => void): IntakeThread {
+  let current: ReturnType<typeof spawn> | undefined;
+  let nextId = 0;
+  return {
+    getUpdates(payload, signal) {
+      if (!current || current.ended) current = spawn(data, onFailure);
+      const { thread, calls } = current;
+      const id = (nextId += 1);
+      return new Promise<Fetched>((resolve, reject) => {
+        const abortError = () => (signal?.reason as Error | undefined) ?? new Error("getUpdates aborted");
+        if (signal?.aborted) return reject(abortError());
+        // Aborted: polling stops. The thread goes with it; deletions it had under way are asked again here.
+        const aborted = () => {
+          calls.delete(id);
+          reject(abortError());
+          // The next call starts a new thread: this one is on its way out.
+          if (current?.thread === thread) current = undefined;
+          void thread.terminate();
+        };
+        const done = () => signal?.removeEventListener("abort", aborted);
+        calls.set(id, {
+          resolve: (fetched) => (done(), resolve(fetched)),
+          reject: (error) => (done(), reject(error)),
+        });
+        signal?.addEventListener("abort", aborted, { once: true });
+        thread.postMessage({ kind: "fetch", id, payload } satisfies ToIntake);
+      });
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import { Api, GrammyError } from "grammy";
+import { Redis } from "ioredis";
+import { afterEach, expect, inject, it } from "vitest";
+import { shredAtIntake } from "../src/bot/intake/at-intake.js";
+import { createFastDelete, telegramAgent } from "../src/bot/intake/fast-delete.js";
+import { createIntakeThread } from "../src/bot/intake/intake-client.js";
+import { createPendingDeletions } from "../src/bot/intake/pending-deletions.js";
+import { createShredder } from "../src/bot/intake/shredder.js";
+import { createLogger } from "../src/infra/logger.js";
+import { createMetrics, type Metrics } from "../src/metrics/metrics.js";
+import { canaryCredentials } from "./support/canaries.js";
+import { FakeTelegram } from "./support/fake-telegram.js";
+import { startHarness, type Harness } from "./support/harness.js";
+
+// Issue 27: long polling runs on a thread of its own, which asks for the deletions before the batch is handed over.
+const TOKEN = "727272:AAintake-thread-token-0123456789abcd";
+const cleanup: (() => Promise<unknown> | void)[] = [];
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+const failures = async (metrics: Metrics, code: string) =>
+  (await metrics.telegramFailures.get()).values.find(
+    (value) => value.labels.method === "getUpdates" && value.labels.code === code,
+  )?.value ?? 0;
+
+it("deletes 60 keys pasted at once and tells each follower so, none left at “still deleting”", async () => {
+  // Patience short: a deletion whose outcome the thread's answer never brought would say "still deleting" in 1.5 s.
+  h = await startHarness({ worker: false, shredderTiming: { patienceMs: 1500 } });
+  const followers = Array.from({ length: 60 }, () => h!.follower());
+  await h.telegram.waitForCall((call) => call.method === "getUpdates", 5000, "polling");
+  const pasted = followers.map((follower) => {
+    const { apiKey, apiSecret } = canaryCredentials();
+    return follower.say(`${apiKey} ${apiSecret}`);
+  });
+  const replies = await Promise.all(followers.map((follower) => follower.reply(15_000)));
+  for (const reply of replies) expect(reply).toContain("I deleted your message. It looked like an API key or secret");
+  for (const message of pasted) expect(h.telegram.messageExists(message.chat.id, message.message_id)).toBe(false);
+  expect(followers.flatMap((follower) => follower.transcript())).toHaveLength(60);
+});
+
+async function intakeRig() {
+  const telegram = new FakeTelegram(TOKEN);
+  const apiRoot = await telegram.start();
+  cleanup.push(() => telegram.stop());
+  const redis = new Redis(inject("redisUrl"));
+  cleanup.push(() => redis.quit());
+  const key = `{intake-thread-${process.pid}}:pending`;
+  cleanup.push(() => redis.del(key, `${key}:answered`));
+  const logger = createLogger({ level: "silent", neverLog: [] });
+  const metrics = createMetrics();
+  const shredder = createShredder({
+    deleteOnce: createFastDelete(apiRoot, TOKEN, telegramAgent(apiRoot)),
+    pending: createPendingDeletions(redis, key),
+    tellNotDeleted: async () => undefined,
+    // Owing an answer keeps the record until the update is answered, so that it can be looked at.
+    tellUnanswered: async () => undefined,
+    logger,
+    metrics,
+  });
+  cleanup.push(() => shredder.stop());
+  const api = new Api(TOKEN, { apiRoot });
+  const failed: Error[] = [];
+  shredAtIntake(
+    api,
+    shredder,
+    createIntakeThread({ apiRoot, token: TOKEN }, (error) => failed.push(error)),
+    {
+      logger,
+      metrics,
+    },
+  );
+  const polls = new AbortController();
+  cleanup.push(() => polls.abort());
+  return { telegram, api, metrics, redis, key, polls, failed };
+}
+
+it("hands over what Telegram refused as the Bot API error it is (a 409 stops the runner), and counts it", async () => {
+  const { telegram, api, metrics, failed } = await intakeRig();
+  telegram.failNext("getUpdates", 409);
+  const refusal = await api.getUpdates({ timeout: 0 }).catch((error: unknown) => error);
+  expect(refusal).toBeInstanceOf(GrammyError);
+  expect((refusal as GrammyError).error_code).toBe(409);
+  expect(await failures(metrics, "409")).toBe(1);
+  expect(failed).toEqual([]);
+});
+
+it("fails a poll whose connection was cut, and the next poll gets the batch and deletes its key", async () => {
+  const { telegram, api, metrics, redis, key } = await intakeRig();
+  telegram.failNext("getUpdates", "drop");
+  await expect(api.getUpdates({ timeout: 0 })).rejects.toThrow();
+  expect(await failures(metrics, "0")).toBe(1);
+  const user = { id: 737_373, is_bot: false as const, first_name: "Bo" };
+  const { apiKey, apiSecret } = canaryCredentials();
+  const pasted = telegram.sendText(user, `${apiKey} ${apiSecret}`);
+  const updates = await api.getUpdates({ timeout: 0 });
+  expect(updates.map((update) => update.message?.message_id)).toEqual([pasted.message_id]);
+  // Asked for before the batch was handed over, and recorded before it was.
+  expect(telegram.callsOf("deleteMessage")).toHaveLength(1);
+  expect(await redis.zcard(key)).toBe(1);
+});
+
+it("ends a long poll at once when polling stops, and polls again on a new thread", async () => {
+  const { telegram, api } = await intakeRig();
+  const stop = new AbortController();
+  const started = performance.now();
+  const poll = api
+    .getUpdates({ timeout: 30 }, stop.signal as Parameters<Api["getUpdates"]>[1])
+    .catch((error: unknown) => error);
+  await telegram.waitForCall((call) => call.method === "getUpdates", 5000, "the long poll");
+  stop.abort();
+  expect(await poll).toBeInstanceOf(Error);
+  expect(performance.now() - started).toBeLessThan(3000);
+  const user = { id: 747_474, is_bot: false as const, first_name: "Cy" };
+  telegram.sendText(user, "hello");
+  expect(await api.getUpdates({ timeout: 1 })).toHaveLength(1);
+});
