@@ -64,10 +64,13 @@ function spawn(data: IntakeData, onFailure: (error: Error) => void) {
   };
   thread.on("message", (message: FromIntake) => {
     if (message.kind === "deleted") {
-      const known = outcomeOf(message.key);
-      known.heard += 1;
-      known.settle(message.outcome);
-      return tidy(message.key, known);
+      for (const [key, outcome] of message.outcomes) {
+        const known = outcomeOf(key);
+        known.heard += 1;
+        known.settle(outcome);
+        tidy(key, known);
+      }
+      return;
     }
     const call = calls.get(message.id);
     calls.delete(message.id);

@@ -25,5 +25,5 @@ export type FromIntake =
   | { kind: "fetched"; id: number; status: number; text: string; shredded: Shredded[] }
   /** No answer (network, timeout): the runner tries again. */
   | { kind: "failed"; id: number }
-  /** How the first deletion request of a message (by its shredding id) ended. */
-  | { kind: "deleted"; key: string; outcome: DeleteOutcome };
+  /** How first deletion requests ended, by their message's shredding id: those answered since the last word. */
+  | { kind: "deleted"; outcomes: [key: string, outcome: DeleteOutcome][] };

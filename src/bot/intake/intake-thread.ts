@@ -13,7 +13,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { Update } from "grammy/types";
 import { containsCredentialLike } from "../../policy/credential-guard.js";
 import { carriedText, type MessageAddress } from "./carriers.js";
-import { createFastDelete, postJson, telegramAgent } from "./fast-delete.js";
+import { createFastDelete, postJson, telegramAgent, type DeleteOutcome } from "./fast-delete.js";
 import type { FromIntake, IntakeData, Shredded, ToIntake } from "./intake-protocol.js";
 import { RECORD_WITHIN_MS, idOf, pause } from "./shredding.js";
 import { warmUp } from "./warm-up.js";
@@ -33,6 +33,16 @@ const agent = telegramAgent(apiRoot);
 const deleteOnce = createFastDelete(apiRoot, token, agent);
 const updatesUrl = new URL(`${apiRoot}/bot${token}/getUpdates`);
 const post = (message: FromIntake) => port.postMessage(message);
+/** Outcomes go over together, once per turn of the loop: under a burst, one message instead of dozens. */
+let heard: [string, DeleteOutcome][] = [];
+function tell(key: string, outcome: DeleteOutcome): void {
+  if (heard.length === 0)
+    setImmediate(() => {
+      post({ kind: "deleted", outcomes: heard });
+      heard = [];
+    });
+  heard.push([key, outcome]);
+}
 // A failed warm-up only leaves the first burst slower.
 const warmed = warmUp().catch(() => undefined);
 
@@ -59,7 +69,7 @@ async function shredAll(text: string, receivedAt: number): Promise<{ shredded: S
     if (shredded.length > 0 && shredded.length % CHUNK === 0) await new Promise(setImmediate);
     let onWire!: () => void;
     wired.push(new Promise<void>((resolve) => (onWire = resolve)));
-    void deleteOnce(address, onWire).then((outcome) => post({ kind: "deleted", key, outcome }));
+    void deleteOnce(address, onWire).then((outcome) => tell(key, outcome));
     shredded.push({ address, issuedAfterMs: performance.now() - receivedAt });
   }
   return { shredded, wired: Promise.all(wired) };
