@@ -81,3 +81,4 @@ async function fetchBatch({ id, payload }: ToIntake): Promise<void> {
 }
 
 port.on("message", (message: ToIntake) => void fetchBatch(message));
+post({ kind: "ready" });

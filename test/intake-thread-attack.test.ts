@@ -1,0 +1,70 @@
+import { tmpdir } from "node:os";
+import { Api } from "grammy";
+import { Redis } from "ioredis";
+import { afterEach, expect, inject, it } from "vitest";
+import { shredAtIntake } from "../src/bot/intake/at-intake.js";
+import { createFastDelete, telegramAgent } from "../src/bot/intake/fast-delete.js";
+import { createIntakeThread } from "../src/bot/intake/intake-client.js";
+import { createPendingDeletions } from "../src/bot/intake/pending-deletions.js";
+import { createShredder } from "../src/bot/intake/shredder.js";
+import { createLogger } from "../src/infra/logger.js";
+import { createMetrics } from "../src/metrics/metrics.js";
+import { FakeTelegram } from "./support/fake-telegram.js";
+
+// Attacks on long polling's thread (issue 27): where the service was started from, how its
+// failures read in the log, and what is left running once polling stops.
+const TOKEN = "757575:AAintake-attack-token-0123456789abcdef";
+const cleanup: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+const user = { id: 767_676, is_bot: false as const, first_name: "Di" };
+
+async function intakeRig(apiRootForThread?: string) {
+  const telegram = new FakeTelegram(TOKEN);
+  const apiRoot = await telegram.start();
+  cleanup.push(() => telegram.stop());
+  const redis = new Redis(inject("redisUrl"));
+  cleanup.push(() => redis.quit());
+  const key = `{intake-attack-${process.pid}}:pending`;
+  cleanup.push(() => redis.del(key, `${key}:answered`));
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: "info",
+    neverLog: [TOKEN],
+    destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  const metrics = createMetrics();
+  const shredder = createShredder({
+    deleteOnce: createFastDelete(apiRoot, TOKEN, telegramAgent(apiRoot)),
+    pending: createPendingDeletions(redis, key),
+    tellNotDeleted: async () => undefined,
+    logger,
+    metrics,
+  });
+  cleanup.push(() => shredder.stop());
+  const api = new Api(TOKEN, { apiRoot });
+  const intake = createIntakeThread({ apiRoot: apiRootForThread ?? apiRoot, token: TOKEN }, logger);
+  shredAtIntake(api, shredder, intake, { logger, metrics });
+  return { telegram, api, lines };
+}
+
+it("polls when the service was started from another directory: tsx is found beside the code", async () => {
+  const { telegram, api } = await intakeRig();
+  const home = process.cwd();
+  // `tsx /srv/bot/src/main.ts` from a home directory, a unit file without WorkingDirectory.
+  process.chdir(tmpdir());
+  cleanup.push(() => process.chdir(home));
+  telegram.sendText(user, "hello");
+  expect(await api.getUpdates({ timeout: 0 })).toHaveLength(1);
+});
+
+it("says in the log that the thread could not start, and why, not only that a call failed", async () => {
+  // A thread that dies as it starts (here: its address of Telegram does not parse).
+  const { api, lines } = await intakeRig("not a url");
+  await expect(api.getUpdates({ timeout: 0 })).rejects.toThrow();
+  const line = lines.find((entry) => String(entry.msg).includes("could not start"));
+  expect(line).toMatchObject({ level: 50, err: { code: "ERR_INVALID_URL" } });
+  expect(JSON.stringify(lines)).not.toContain(TOKEN.split(":")[1]);
+});
