@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Api } from "grammy";
 import { Redis } from "ioredis";
 import { afterEach, expect, inject, it } from "vitest";
@@ -19,6 +21,7 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
+type Signal = Parameters<Api["getUpdates"]>[1];
 const user = { id: 767_676, is_bot: false as const, first_name: "Di" };
 
 async function intakeRig(apiRootForThread?: string) {
@@ -67,4 +70,38 @@ it("says in the log that the thread could not start, and why, not only that a ca
   const line = lines.find((entry) => String(entry.msg).includes("could not start"));
   expect(line).toMatchObject({ level: 50, err: { code: "ERR_INVALID_URL" } });
   expect(JSON.stringify(lines)).not.toContain(TOKEN.split(":")[1]);
+});
+
+/** This process's threads, as the kernel counts them: a worker thread is one. */
+const threads = () => Number(/Threads:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]);
+async function settledThreads(): Promise<number> {
+  let count = threads();
+  for (let tries = 0; tries < 50; tries += 1) {
+    await sleep(100);
+    const now = threads();
+    if (now === count && tries >= 5) return now;
+    count = now;
+  }
+  return count;
+}
+
+it("ends the thread when polling stops between two polls, and starts none for a poll already stopped", async () => {
+  const { telegram, api } = await intakeRig();
+  // Once through, so that what a first thread starts for good (libuv's pool) is counted before: a
+  // long poll that polling's stop cuts short, which ends its thread.
+  const first = new AbortController();
+  const poll = api.getUpdates({ timeout: 30 }, first.signal as Signal).catch((error: unknown) => error);
+  await telegram.waitForCall((call) => call.method === "getUpdates", 10_000, "the long poll");
+  first.abort();
+  expect(await poll).toBeInstanceOf(Error);
+  const before = await settledThreads();
+
+  // The runner stops while a batch is handled (or while it waits to try again): no call is under way.
+  const handling = new AbortController();
+  telegram.sendText(user, "hello");
+  expect(await api.getUpdates({ timeout: 0 }, handling.signal as Signal)).toHaveLength(1);
+  handling.abort();
+  // After its retry wait, the runner calls once more with the signal it was stopped with.
+  await expect(api.getUpdates({ timeout: 0 }, handling.signal as Signal)).rejects.toThrow();
+  expect(await settledThreads()).toBe(before);
 });

@@ -118,21 +118,32 @@ function spawn(data: IntakeData, logger: Logger) {
 export function createIntakeThread(data: IntakeData, logger: Logger): IntakeThread {
   let current: ReturnType<typeof spawn> | undefined;
   let nextId = 0;
+  /**
+   * Polling stops: the thread goes with it (the next call starts a new one); deletions it had under
+   * way are asked again here. Whenever the signal aborts, not only during a call: the runner stops
+   * as often while a batch is handled or while it waits to try again, and the thread was left running.
+   */
+  const stop = () => {
+    void current?.thread.terminate();
+    current = undefined;
+  };
+  const watched = new WeakSet<AbortSignal>();
   return {
     getUpdates(payload, signal) {
+      const abortError = () => (signal?.reason as Error | undefined) ?? new Error("getUpdates aborted");
+      // Stopped already (a poll after the runner's retry wait): no thread is started for it.
+      if (signal?.aborted) return (stop(), Promise.reject(abortError()));
+      if (signal && !watched.has(signal)) {
+        watched.add(signal);
+        signal.addEventListener("abort", stop, { once: true });
+      }
       if (!current || current.ended) current = spawn(data, logger);
       const { thread, calls } = current;
       const id = (nextId += 1);
       return new Promise<Fetched>((resolve, reject) => {
-        const abortError = () => (signal?.reason as Error | undefined) ?? new Error("getUpdates aborted");
-        if (signal?.aborted) return reject(abortError());
-        // Aborted: polling stops. The thread goes with it; deletions it had under way are asked again here.
         const aborted = () => {
           calls.delete(id);
           reject(abortError());
-          // The next call starts a new thread: this one is on its way out.
-          if (current?.thread === thread) current = undefined;
-          void thread.terminate();
         };
         const done = () => signal?.removeEventListener("abort", aborted);
         calls.set(id, {
