@@ -50,17 +50,20 @@ async function intakeRig(apiRootForThread?: string) {
   const api = new Api(TOKEN, { apiRoot });
   const intake = createIntakeThread({ apiRoot: apiRootForThread ?? apiRoot, token: TOKEN }, logger);
   shredAtIntake(api, shredder, intake, { logger, metrics });
-  return { telegram, api, lines };
+  // Polls as the runner does, with a signal: its abort at the end ends the thread, which would live on in this worker.
+  const polls = new AbortController();
+  cleanup.push(() => polls.abort());
+  return { telegram, api, lines, signal: polls.signal as Signal };
 }
 
 it("polls when the service was started from another directory: tsx is found beside the code", async () => {
-  const { telegram, api } = await intakeRig();
+  const { telegram, api, signal } = await intakeRig();
   const home = process.cwd();
   // `tsx /srv/bot/src/main.ts` from a home directory, a unit file without WorkingDirectory.
   process.chdir(tmpdir());
   cleanup.push(() => process.chdir(home));
   telegram.sendText(user, "hello");
-  expect(await api.getUpdates({ timeout: 0 })).toHaveLength(1);
+  expect(await api.getUpdates({ timeout: 0 }, signal)).toHaveLength(1);
 });
 
 it("says in the log that the thread could not start, and why, not only that a call failed", async () => {
