@@ -11,6 +11,7 @@ import { createPendingDeletions } from "../src/bot/intake/pending-deletions.js";
 import { createShredder } from "../src/bot/intake/shredder.js";
 import { createLogger } from "../src/infra/logger.js";
 import { createMetrics } from "../src/metrics/metrics.js";
+import { canaryCredentials } from "./support/canaries.js";
 import { FakeTelegram } from "./support/fake-telegram.js";
 
 // Attacks on long polling's thread (issue 27): where the service was started from, how its
@@ -107,4 +108,26 @@ it("ends the thread when polling stops between two polls, and starts none for a 
   // After its retry wait, the runner calls once more with the signal it was stopped with.
   await expect(api.getUpdates({ timeout: 0 }, handling.signal as Signal)).rejects.toThrow();
   expect(await settledThreads()).toBe(before);
+});
+
+it("asks once, not at every edit, to delete a key that Telegram will not let it delete", async () => {
+  const { telegram, api, signal } = await intakeRig();
+  // A group where the bot may not delete: a member pastes a key, then edits it again and again.
+  const group = { id: -1_007_676, type: "supergroup" as const, title: "G" };
+  telegram.refuseDeletesIn(group.id);
+  const { apiKey, apiSecret } = canaryCredentials();
+  const pasted = telegram.sendText(user, `${apiKey} ${apiSecret}`, group);
+  let offset = 0;
+  const poll = async () => {
+    const updates = await api.getUpdates({ timeout: 0, offset }, signal);
+    offset = updates.at(-1)!.update_id + 1;
+  };
+  await poll();
+  for (let edit = 1; edit <= 5; edit += 1) {
+    telegram.editText(pasted, `${apiKey} ${apiSecret} ${edit}`);
+    await poll();
+  }
+  await sleep(500);
+  // The shredder remembers the refusal for minutes (and its guard asks it again); each edit cost a request.
+  expect(telegram.callsOf("deleteMessage")).toHaveLength(1);
 });
