@@ -13,12 +13,16 @@ import { createLogger } from "../src/infra/logger.js";
 import { createMetrics } from "../src/metrics/metrics.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { FakeTelegram } from "./support/fake-telegram.js";
+import { startHarness, type Harness } from "./support/harness.js";
 
 // Attacks on long polling's thread (issue 27): where the service was started from, how its
 // failures read in the log, and what is left running once polling stops.
 const TOKEN = "757575:AAintake-attack-token-0123456789abcdef";
 const cleanup: (() => Promise<unknown> | void)[] = [];
+let h: Harness | undefined;
 afterEach(async () => {
+  await h?.stop();
+  h = undefined;
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
@@ -130,4 +134,16 @@ it("asks once, not at every edit, to delete a key that Telegram will not let it 
   await sleep(500);
   // The shredder remembers the refusal for minutes (and its guard asks it again); each edit cost a request.
   expect(telegram.callsOf("deleteMessage")).toHaveLength(1);
+});
+
+it("a malformed update does not take long polling down: the next followers are answered", async () => {
+  h = await startHarness({ worker: false });
+  const alice = h.follower();
+  await h.telegram.waitForCall((call) => call.method === "getUpdates", 5000, "polling");
+  // A message without its chat: reading where it lives throws.
+  h.telegram.sendRaw({ edited_message: { message_id: 1, date: 0, text: "hello" } });
+  const { apiKey, apiSecret } = canaryCredentials();
+  const pasted = alice.say(`${apiKey} ${apiSecret}`);
+  expect(await alice.reply(10_000)).toContain("I deleted your message");
+  expect(h.telegram.messageExists(pasted.chat.id, pasted.message_id)).toBe(false);
 });

@@ -42,6 +42,19 @@ const warmed = warmUp().catch(() => undefined);
  */
 const asked = new Set<string>();
 
+/**
+ * The message an update carries, or null for one not shaped as Telegram's are (no chat): a throw
+ * here ended the thread at every poll of the same batch, and the bot took no update again. Handed
+ * over all the same, it fails alone, in the main thread's handling.
+ */
+function readable(update: Update) {
+  try {
+    return carriedText(update);
+  } catch {
+    return null;
+  }
+}
+
 /** The credential-like messages of a batch (as Telegram sent it), each asked to be deleted at once. */
 async function shredAll(text: string, receivedAt: number): Promise<{ shredded: Shredded[]; wired: Promise<unknown> }> {
   let updates: Update[] = [];
@@ -53,7 +66,7 @@ async function shredAll(text: string, receivedAt: number): Promise<{ shredded: S
   }
   const addresses = new Map<string, MessageAddress>();
   for (const update of updates) {
-    const carried = carriedText(update);
+    const carried = readable(update);
     if (carried && !asked.has(idOf(carried)) && containsCredentialLike(carried.text)) {
       const { chatId, messageId, businessConnectionId } = carried;
       addresses.set(idOf(carried), { chatId, messageId, businessConnectionId });
