@@ -33,10 +33,15 @@ import(workerData.tsx).then(({ tsImport }) => tsImport(workerData.entry, workerD
  * (its CommonJS one cannot load the ESM hooks from a thread).
  */
 function tsxApi(): string {
-  const require = createRequire(import.meta.url);
-  const manifest = require.resolve("tsx/package.json");
-  const { exports } = require(manifest) as { exports: Record<string, { import: { default: string } }> };
-  return pathToFileURL(join(dirname(manifest), exports["./esm/api"]!.import.default)).href;
+  try {
+    const require = createRequire(import.meta.url);
+    const manifest = require.resolve("tsx/package.json");
+    const { exports } = require(manifest) as { exports: Record<string, { import: { default: string } }> };
+    return pathToFileURL(join(dirname(manifest), exports["./esm/api"]!.import.default)).href;
+  } catch {
+    // Not installed here (another TypeScript runner): the thread looks, and its failure to start is logged.
+    return "tsx/esm/api";
+  }
 }
 const ENTRY = new URL("./intake-thread.ts", import.meta.url).href;
 const RETRY: DeleteOutcome = { result: "retry" };
