@@ -16,7 +16,8 @@ import { FakeTelegram } from "./support/fake-telegram.js";
 import { startHarness, type Harness } from "./support/harness.js";
 
 // Attacks on long polling's thread (issue 27): where the service was started from, how its
-// failures read in the log, and what is left running once polling stops.
+// failures read in the log, what is left running once polling stops, a key edited over and over,
+// and an update not shaped as Telegram's.
 const TOKEN = "757575:AAintake-attack-token-0123456789abcdef";
 const cleanup: (() => Promise<unknown> | void)[] = [];
 let h: Harness | undefined;
