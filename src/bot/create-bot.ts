@@ -157,9 +157,7 @@ export function createBot(deps: BotDeps): BotParts {
     timing: deps.shredderTiming,
   });
 
-  const intake = createIntakeThread({ apiRoot: deps.telegramApiRoot, token: deps.token }, (error) =>
-    deps.logger.error({ error: error.name }, "long polling's thread failed; starting another"),
-  );
+  const intake = createIntakeThread({ apiRoot: deps.telegramApiRoot, token: deps.token }, deps.logger);
   shredAtIntake(bot.api, shredder, intake, deps);
   const inFlight = inFlightUpdates((ctx) => {
     const carried = carriedText(ctx.update);

@@ -235,6 +235,11 @@ export class FakeTelegram {
     return message;
   }
 
+  /** An update as it comes, however it is shaped: what a broken or hostile Bot API server could send. */
+  sendRaw(update: Record<string, unknown>): void {
+    this.push(update as Omit<Update, "update_id">);
+  }
+
   /** Like a Telegram client: only a button that is on the message can be pressed. */
   pressButton(user: FakeUser, message: FakeMessage, data: string): void {
     const keyboard =

@@ -1,4 +1,8 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { Logger } from "pino";
 import type { MessageAddress } from "./carriers.js";
 import type { DeleteOutcome } from "./fast-delete.js";
 import type { FromIntake, IntakeData, ToIntake } from "./intake-protocol.js";
@@ -20,8 +24,25 @@ export interface IntakeThread {
 // The service runs its TypeScript through tsx, whose hooks a new thread does not inherit: it loads them first.
 const BOOT = `
 const { workerData } = require("node:worker_threads");
-import("tsx/esm/api").then(({ tsImport }) => tsImport(workerData.entry, workerData.entry));
+import(workerData.tsx).then(({ tsImport }) => tsImport(workerData.entry, workerData.entry));
 `;
+/**
+ * tsx's API as installed beside this code. The thread's code is evaluated, and would look a bare
+ * "tsx" up from the working directory: started from anywhere else (`tsx /srv/bot/src/main.ts`),
+ * it never started, and the bot polled no more. Its ESM entry, as tsx's own exports name it
+ * (its CommonJS one cannot load the ESM hooks from a thread).
+ */
+function tsxApi(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    const manifest = require.resolve("tsx/package.json");
+    const { exports } = require(manifest) as { exports: Record<string, { import: { default: string } }> };
+    return pathToFileURL(join(dirname(manifest), exports["./esm/api"]!.import.default)).href;
+  } catch {
+    // Not installed here (another TypeScript runner): the thread looks, and its failure to start is logged.
+    return "tsx/esm/api";
+  }
+}
 const ENTRY = new URL("./intake-thread.ts", import.meta.url).href;
 const RETRY: DeleteOutcome = { result: "retry" };
 
@@ -34,8 +55,8 @@ interface Outcome {
 }
 
 /** One thread, and what is owed to the main thread while it lives. */
-function spawn(data: IntakeData, onFailure: (error: Error) => void) {
-  const thread = new Worker(BOOT, { eval: true, workerData: { entry: ENTRY, ...data } });
+function spawn(data: IntakeData, logger: Logger) {
+  const thread = new Worker(BOOT, { eval: true, workerData: { entry: ENTRY, tsx: tsxApi(), ...data } });
   // Never what keeps the process alive: polling stops by an abort, and a stop ends it.
   thread.unref();
   const calls = new Map<number, { resolve(fetched: Fetched): void; reject(error: Error): void }>();
@@ -55,6 +76,7 @@ function spawn(data: IntakeData, onFailure: (error: Error) => void) {
     if (known.claims > 0 && known.heard >= known.claims) outcomes.delete(key);
   };
   let ended = false;
+  let ready = false;
   const end = (error: Error) => {
     if (ended) return;
     ended = true;
@@ -63,6 +85,7 @@ function spawn(data: IntakeData, onFailure: (error: Error) => void) {
     for (const known of outcomes.values()) known.settle(RETRY);
   };
   thread.on("message", (message: FromIntake) => {
+    if (message.kind === "ready") return void (ready = true);
     if (message.kind === "deleted") {
       for (const [key, outcome] of message.outcomes) {
         const known = outcomeOf(key);
@@ -85,7 +108,9 @@ function spawn(data: IntakeData, onFailure: (error: Error) => void) {
     call?.resolve({ status: message.status, text: message.text, firsts });
   });
   thread.on("error", (error) => {
-    onFailure(error);
+    // By kind and code (ERR_MODULE_NOT_FOUND: tsx not installed where the service runs), never the message.
+    if (ready) logger.error({ err: error }, "long polling's thread failed; starting another");
+    else logger.error({ err: error }, "long polling's thread could not start; no updates come in until it does");
     end(new Error("long polling's thread failed"));
   });
   thread.on("exit", () => end(new Error("long polling's thread stopped")));
@@ -98,24 +123,35 @@ function spawn(data: IntakeData, onFailure: (error: Error) => void) {
   };
 }
 
-export function createIntakeThread(data: IntakeData, onFailure: (error: Error) => void): IntakeThread {
+export function createIntakeThread(data: IntakeData, logger: Logger): IntakeThread {
   let current: ReturnType<typeof spawn> | undefined;
   let nextId = 0;
+  /**
+   * Polling stops: the thread goes with it (the next call starts a new one); deletions it had under
+   * way are asked again here. Whenever the signal aborts, not only during a call: the runner stops
+   * as often while a batch is handled or while it waits to try again, and the thread was left running.
+   */
+  const stop = () => {
+    void current?.thread.terminate();
+    current = undefined;
+  };
+  const watched = new WeakSet<AbortSignal>();
   return {
     getUpdates(payload, signal) {
-      if (!current || current.ended) current = spawn(data, onFailure);
+      const abortError = () => (signal?.reason as Error | undefined) ?? new Error("getUpdates aborted");
+      // Stopped already (a poll after the runner's retry wait): no thread is started for it.
+      if (signal?.aborted) return (stop(), Promise.reject(abortError()));
+      if (signal && !watched.has(signal)) {
+        watched.add(signal);
+        signal.addEventListener("abort", stop, { once: true });
+      }
+      if (!current || current.ended) current = spawn(data, logger);
       const { thread, calls } = current;
       const id = (nextId += 1);
       return new Promise<Fetched>((resolve, reject) => {
-        const abortError = () => (signal?.reason as Error | undefined) ?? new Error("getUpdates aborted");
-        if (signal?.aborted) return reject(abortError());
-        // Aborted: polling stops. The thread goes with it; deletions it had under way are asked again here.
         const aborted = () => {
           calls.delete(id);
           reject(abortError());
-          // The next call starts a new thread: this one is on its way out.
-          if (current?.thread === thread) current = undefined;
-          void thread.terminate();
         };
         const done = () => signal?.removeEventListener("abort", aborted);
         calls.set(id, {

@@ -21,6 +21,8 @@ export interface ToIntake {
 }
 
 export type FromIntake =
+  /** Its code is loaded: a failure from now on is no failure to start. */
+  | { kind: "ready" }
   /** A batch's answer, handed over once its deletion requests are on the wire. */
   | { kind: "fetched"; id: number; status: number; text: string; shredded: Shredded[] }
   /** No answer (network, timeout): the runner tries again. */

@@ -15,7 +15,7 @@ import { containsCredentialLike } from "../../policy/credential-guard.js";
 import { carriedText, type MessageAddress } from "./carriers.js";
 import { createFastDelete, postJson, telegramAgent, type DeleteOutcome } from "./fast-delete.js";
 import type { FromIntake, IntakeData, Shredded, ToIntake } from "./intake-protocol.js";
-import { RECORD_WITHIN_MS, idOf, pause } from "./shredding.js";
+import { RECORD_WITHIN_MS, REMEMBER_MS, idOf, pause } from "./shredding.js";
 import { warmUp } from "./warm-up.js";
 
 /**
@@ -45,6 +45,25 @@ function tell(key: string, outcome: DeleteOutcome): void {
 }
 // A failed warm-up only leaves the first burst slower.
 const warmed = warmUp().catch(() => undefined);
+/**
+ * Messages asked for lately, each asked once as the shredder does (it takes up a message once per
+ * REMEMBER_MS, and its guard catches any this leaves out). Without it every edit of a key that
+ * cannot be deleted (a group without the right, a message too old) cost a deletion request.
+ */
+const asked = new Set<string>();
+
+/**
+ * The message an update carries, or null for one not shaped as Telegram's are (no chat): a throw
+ * here ended the thread at every poll of the same batch, and the bot took no update again. Handed
+ * over all the same, it fails alone, in the main thread's handling.
+ */
+function readable(update: Update) {
+  try {
+    return carriedText(update);
+  } catch {
+    return null;
+  }
+}
 
 /** The credential-like messages of a batch (as Telegram sent it), each asked to be deleted at once. */
 async function shredAll(text: string, receivedAt: number): Promise<{ shredded: Shredded[]; wired: Promise<unknown> }> {
@@ -57,8 +76,8 @@ async function shredAll(text: string, receivedAt: number): Promise<{ shredded: S
   }
   const addresses = new Map<string, MessageAddress>();
   for (const update of updates) {
-    const carried = carriedText(update);
-    if (carried && containsCredentialLike(carried.text)) {
+    const carried = readable(update);
+    if (carried && !asked.has(idOf(carried)) && containsCredentialLike(carried.text)) {
       const { chatId, messageId, businessConnectionId } = carried;
       addresses.set(idOf(carried), { chatId, messageId, businessConnectionId });
     }
@@ -67,6 +86,8 @@ async function shredAll(text: string, receivedAt: number): Promise<{ shredded: S
   const wired: Promise<void>[] = [];
   for (const [key, address] of addresses) {
     if (shredded.length > 0 && shredded.length % CHUNK === 0) await new Promise(setImmediate);
+    asked.add(key);
+    setTimeout(() => asked.delete(key), REMEMBER_MS).unref();
     let onWire!: () => void;
     wired.push(new Promise<void>((resolve) => (onWire = resolve)));
     void deleteOnce(address, onWire).then((outcome) => tell(key, outcome));
@@ -91,3 +112,4 @@ async function fetchBatch({ id, payload }: ToIntake): Promise<void> {
 }
 
 port.on("message", (message: ToIntake) => void fetchBatch(message));
+post({ kind: "ready" });

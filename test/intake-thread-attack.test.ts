@@ -1,0 +1,150 @@
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Api } from "grammy";
+import { Redis } from "ioredis";
+import { afterEach, expect, inject, it } from "vitest";
+import { shredAtIntake } from "../src/bot/intake/at-intake.js";
+import { createFastDelete, telegramAgent } from "../src/bot/intake/fast-delete.js";
+import { createIntakeThread } from "../src/bot/intake/intake-client.js";
+import { createPendingDeletions } from "../src/bot/intake/pending-deletions.js";
+import { createShredder } from "../src/bot/intake/shredder.js";
+import { createLogger } from "../src/infra/logger.js";
+import { createMetrics } from "../src/metrics/metrics.js";
+import { canaryCredentials } from "./support/canaries.js";
+import { FakeTelegram } from "./support/fake-telegram.js";
+import { startHarness, type Harness } from "./support/harness.js";
+
+// Attacks on long polling's thread (issue 27): where the service was started from, how its
+// failures read in the log, what is left running once polling stops, a key edited over and over,
+// and an update not shaped as Telegram's.
+const TOKEN = "757575:AAintake-attack-token-0123456789abcdef";
+const cleanup: (() => Promise<unknown> | void)[] = [];
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+type Signal = Parameters<Api["getUpdates"]>[1];
+const user = { id: 767_676, is_bot: false as const, first_name: "Di" };
+
+async function intakeRig(apiRootForThread?: string) {
+  const telegram = new FakeTelegram(TOKEN);
+  const apiRoot = await telegram.start();
+  cleanup.push(() => telegram.stop());
+  const redis = new Redis(inject("redisUrl"));
+  cleanup.push(() => redis.quit());
+  const key = `{intake-attack-${process.pid}}:pending`;
+  cleanup.push(() => redis.del(key, `${key}:answered`));
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: "info",
+    neverLog: [TOKEN],
+    destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  const metrics = createMetrics();
+  const shredder = createShredder({
+    deleteOnce: createFastDelete(apiRoot, TOKEN, telegramAgent(apiRoot)),
+    pending: createPendingDeletions(redis, key),
+    tellNotDeleted: async () => undefined,
+    logger,
+    metrics,
+  });
+  cleanup.push(() => shredder.stop());
+  const api = new Api(TOKEN, { apiRoot });
+  const intake = createIntakeThread({ apiRoot: apiRootForThread ?? apiRoot, token: TOKEN }, logger);
+  shredAtIntake(api, shredder, intake, { logger, metrics });
+  // Polls as the runner does, with a signal: its abort at the end ends the thread, which would live on in this worker.
+  const polls = new AbortController();
+  cleanup.push(() => polls.abort());
+  return { telegram, api, lines, signal: polls.signal as Signal };
+}
+
+it("polls when the service was started from another directory: tsx is found beside the code", async () => {
+  const { telegram, api, signal } = await intakeRig();
+  const home = process.cwd();
+  // `tsx /srv/bot/src/main.ts` from a home directory, a unit file without WorkingDirectory.
+  process.chdir(tmpdir());
+  cleanup.push(() => process.chdir(home));
+  telegram.sendText(user, "hello");
+  expect(await api.getUpdates({ timeout: 0 }, signal)).toHaveLength(1);
+});
+
+it("says in the log that the thread could not start, and why, not only that a call failed", async () => {
+  // A thread that dies as it starts (here: its address of Telegram does not parse).
+  const { api, lines } = await intakeRig("not a url");
+  await expect(api.getUpdates({ timeout: 0 })).rejects.toThrow();
+  const line = lines.find((entry) => String(entry.msg).includes("could not start"));
+  expect(line).toMatchObject({ level: 50, err: { code: "ERR_INVALID_URL" } });
+  expect(JSON.stringify(lines)).not.toContain(TOKEN.split(":")[1]);
+});
+
+/** This process's threads, as the kernel counts them: a worker thread is one. */
+const threads = () => Number(/Threads:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]);
+async function settledThreads(): Promise<number> {
+  let count = threads();
+  for (let tries = 0; tries < 50; tries += 1) {
+    await sleep(100);
+    const now = threads();
+    if (now === count && tries >= 5) return now;
+    count = now;
+  }
+  return count;
+}
+
+it("ends the thread when polling stops between two polls, and starts none for a poll already stopped", async () => {
+  const { telegram, api } = await intakeRig();
+  // Once through, so that what a first thread starts for good (libuv's pool) is counted before: a
+  // long poll that polling's stop cuts short, which ends its thread.
+  const first = new AbortController();
+  const poll = api.getUpdates({ timeout: 30 }, first.signal as Signal).catch((error: unknown) => error);
+  await telegram.waitForCall((call) => call.method === "getUpdates", 10_000, "the long poll");
+  first.abort();
+  expect(await poll).toBeInstanceOf(Error);
+  const before = await settledThreads();
+
+  // The runner stops while a batch is handled (or while it waits to try again): no call is under way.
+  const handling = new AbortController();
+  telegram.sendText(user, "hello");
+  expect(await api.getUpdates({ timeout: 0 }, handling.signal as Signal)).toHaveLength(1);
+  handling.abort();
+  // After its retry wait, the runner calls once more with the signal it was stopped with.
+  await expect(api.getUpdates({ timeout: 0 }, handling.signal as Signal)).rejects.toThrow();
+  expect(await settledThreads()).toBe(before);
+});
+
+it("asks once, not at every edit, to delete a key that Telegram will not let it delete", async () => {
+  const { telegram, api, signal } = await intakeRig();
+  // A group where the bot may not delete: a member pastes a key, then edits it again and again.
+  const group = { id: -1_007_676, type: "supergroup" as const, title: "G" };
+  telegram.refuseDeletesIn(group.id);
+  const { apiKey, apiSecret } = canaryCredentials();
+  const pasted = telegram.sendText(user, `${apiKey} ${apiSecret}`, group);
+  let offset = 0;
+  const poll = async () => {
+    const updates = await api.getUpdates({ timeout: 0, offset }, signal);
+    offset = updates.at(-1)!.update_id + 1;
+  };
+  await poll();
+  for (let edit = 1; edit <= 5; edit += 1) {
+    telegram.editText(pasted, `${apiKey} ${apiSecret} ${edit}`);
+    await poll();
+  }
+  await sleep(500);
+  // The shredder remembers the refusal for minutes (and its guard asks it again); each edit cost a request.
+  expect(telegram.callsOf("deleteMessage")).toHaveLength(1);
+});
+
+it("a malformed update does not take long polling down: the next followers are answered", async () => {
+  h = await startHarness({ worker: false });
+  const alice = h.follower();
+  await h.telegram.waitForCall((call) => call.method === "getUpdates", 5000, "polling");
+  // A message without its chat: reading where it lives throws.
+  h.telegram.sendRaw({ edited_message: { message_id: 1, date: 0, text: "hello" } });
+  const { apiKey, apiSecret } = canaryCredentials();
+  const pasted = alice.say(`${apiKey} ${apiSecret}`);
+  expect(await alice.reply(10_000)).toContain("I deleted your message");
+  expect(h.telegram.messageExists(pasted.chat.id, pasted.message_id)).toBe(false);
+});
