@@ -179,7 +179,14 @@ if (config.role !== "worker") {
       handle: webhookHandler(bot, config.webhook, metrics, logger),
     };
   takeUpdates = () =>
-    startTakingUpdates(bot, { webhook: config.webhook, idle: inFlight.idle, logger, intake, readiness });
+    startTakingUpdates(bot, {
+      webhook: config.webhook,
+      idle: inFlight.idle,
+      intakeHealthy: parts.intakeHealthy,
+      logger,
+      intake,
+      readiness,
+    });
 }
 
 if (config.role !== "bot") {

@@ -59,7 +59,7 @@ async function intakeRig(apiRootForThread?: string) {
   // Polls as the runner does, with a signal: its abort at the end ends the thread, which would live on in this worker.
   const polls = new AbortController();
   cleanup.push(() => polls.abort());
-  return { telegram, api, lines, signal: polls.signal as Signal };
+  return { telegram, api, lines, intake, metrics, signal: polls.signal as Signal };
 }
 
 it("polls when the service was started from another directory: tsx is found beside the code", async () => {
@@ -74,10 +74,15 @@ it("polls when the service was started from another directory: tsx is found besi
 
 it("says in the log that the thread could not start, and why, not only that a call failed", async () => {
   // A thread that dies as it starts (here: its address of Telegram does not parse).
-  const { api, lines } = await intakeRig("not a url");
+  const { api, lines, intake, metrics } = await intakeRig("not a url");
+  expect(intake.healthy()).toBe(true);
   await expect(api.getUpdates({ timeout: 0 })).rejects.toThrow();
   const line = lines.find((entry) => String(entry.msg).includes("could not start"));
   expect(line).toMatchObject({ level: 50, err: { code: "ERR_INVALID_URL" } });
+  // Not ready (/readyz's polling check asks this), and not a Bot API call that failed: Telegram was never asked.
+  expect(intake.healthy()).toBe(false);
+  expect(lines.some((entry) => entry.msg === "Bot API call failed")).toBe(false);
+  expect((await metrics.telegramFailures.get()).values).toEqual([]);
   expect(JSON.stringify(lines)).not.toContain(TOKEN.split(":")[1]);
 });
 

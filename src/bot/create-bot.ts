@@ -139,6 +139,8 @@ export interface BotParts {
   atDeadline(): Promise<void>;
   /** The HTTP routes the bot's web features contribute (pages, callbacks), for the process's HTTP server. */
   routes: Route[];
+  /** Long polling's thread could start (false: no updates come in), for the readiness check. */
+  intakeHealthy(): boolean;
 }
 
 export function createBot(deps: BotDeps): BotParts {
@@ -208,7 +210,8 @@ export function createBot(deps: BotDeps): BotParts {
 
   bot.catch(async ({ error, ctx }) => {
     deps.logger.error({ err: error, updateId: ctx.update.update_id }, "update failed");
-    await ctx.reply(textsOf(ctx).somethingWentWrong).catch(() => undefined);
+    // An update with no chat (a poll answer, say) has nobody to tell; ctx.reply would throw at once.
+    if (ctx.chat) await ctx.reply(textsOf(ctx).somethingWentWrong).catch(() => undefined);
   });
   const recoveries = [
     recoverInterruptedChecks({
@@ -236,5 +239,5 @@ export function createBot(deps: BotDeps): BotParts {
     await Promise.all([restartNotices.record([...new Set(chats)]), shredder.stop()]);
   }
   const routes = web.flatMap((feature) => feature.routes ?? []);
-  return { bot, shredder, recovery, inFlight, atDeadline, routes };
+  return { bot, shredder, recovery, inFlight, atDeadline, routes, intakeHealthy: intake.healthy };
 }

@@ -10,6 +10,8 @@ export interface IntakeModeDeps {
   webhook: WebhookSettings | null;
   /** Resolves once the updates being handled are done. */
   idle(): Promise<void>;
+  /** Long polling's thread could start: polling without it takes no update. */
+  intakeHealthy(): boolean;
   logger: Logger;
   /** Stoppers of whatever takes work in, run first at shutdown. */
   intake: (() => Promise<unknown>)[];
@@ -24,7 +26,7 @@ export interface IntakeModeDeps {
  */
 export async function startTakingUpdates(
   bot: Bot<BotContext>,
-  { webhook, idle, logger, intake, readiness }: IntakeModeDeps,
+  { webhook, idle, intakeHealthy, logger, intake, readiness }: IntakeModeDeps,
 ): Promise<void> {
   if (webhook) {
     for (let wait = 1000; ; wait = Math.min(30_000, wait * 2)) {
@@ -62,6 +64,6 @@ export async function startTakingUpdates(
     if (runner.isRunning()) await runner.stop();
     await idle();
   });
-  readiness.push({ name: "polling", check: async () => runner.isRunning() });
+  readiness.push({ name: "polling", check: async () => runner.isRunning() && intakeHealthy() });
   logger.info({ bot: bot.botInfo.username }, "bot is running (long polling)");
 }

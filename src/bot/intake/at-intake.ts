@@ -2,7 +2,7 @@ import type { Api } from "grammy";
 import type { Logger } from "pino";
 import { pause } from "../../infra/pause.js";
 import type { Metrics } from "../../metrics/metrics.js";
-import type { IntakeThread } from "./intake-client.js";
+import { NoAnswer, type IntakeThread } from "./intake-client.js";
 import type { Shredder } from "./shredder.js";
 
 /** How long a batch waits for its pending-deletion records before it is handled all the same (Redis away). */
@@ -31,8 +31,8 @@ export function shredAtIntake(api: Api, shredder: Shredder, intake: IntakeThread
     try {
       fetched = await intake.getUpdates(payload as Record<string, unknown>, signal as AbortSignal | undefined);
     } catch (error) {
-      // Aborted: polling stops, not a failure. Otherwise the runner tries again.
-      if (!signal?.aborted) failed(deps, 0);
+      // Aborted: polling stops, not a failure; a thread that failed is logged as such. The runner tries again.
+      if (!signal?.aborted && error instanceof NoAnswer) failed(deps, 0);
       throw error;
     }
     const { firsts, status, text } = fetched;

@@ -17,9 +17,14 @@ export interface Fetched {
 
 /** getUpdates on a thread of its own (intake-thread.ts), started at the first call and ended by an abort. */
 export interface IntakeThread {
-  /** Rejects when no answer came (network, timeout, the thread failed) and when `signal` aborts. */
+  /** Rejects when no answer came (network, timeout: a NoAnswer), the thread failed, or `signal` aborts. */
   getUpdates(payload: Record<string, unknown>, signal?: AbortSignal): Promise<Fetched>;
+  /** False while the last thread started could not load its code: no updates come in, whatever the runner says. */
+  healthy(): boolean;
 }
+
+/** Telegram gave getUpdates no answer (network, timeout): a failure of the Bot API call, not of the thread. */
+export class NoAnswer extends Error {}
 
 // The service runs its TypeScript through tsx, whose hooks a new thread does not inherit: it loads them first.
 const BOOT = `
@@ -55,7 +60,7 @@ interface Outcome {
 }
 
 /** One thread, and what is owed to the main thread while it lives. */
-function spawn(data: IntakeData, logger: Logger) {
+function spawn(data: IntakeData, logger: Logger, started: (ok: boolean) => void) {
   const thread = new Worker(BOOT, { eval: true, workerData: { entry: ENTRY, tsx: tsxApi(), ...data } });
   // Never what keeps the process alive: polling stops by an abort, and a stop ends it.
   thread.unref();
@@ -85,7 +90,7 @@ function spawn(data: IntakeData, logger: Logger) {
     for (const known of outcomes.values()) known.settle(RETRY);
   };
   thread.on("message", (message: FromIntake) => {
-    if (message.kind === "ready") return void (ready = true);
+    if (message.kind === "ready") return void ((ready = true), started(true));
     if (message.kind === "deleted") {
       for (const [key, outcome] of message.outcomes) {
         const known = outcomeOf(key);
@@ -97,7 +102,7 @@ function spawn(data: IntakeData, logger: Logger) {
     }
     const call = calls.get(message.id);
     calls.delete(message.id);
-    if (message.kind === "failed") return call?.reject(new Error("getUpdates got no answer from Telegram"));
+    if (message.kind === "failed") return call?.reject(new NoAnswer("getUpdates got no answer from Telegram"));
     const firsts = message.shredded.map(({ address, issuedAfterMs }) => {
       const key = idOf(address);
       const known = outcomeOf(key);
@@ -110,7 +115,10 @@ function spawn(data: IntakeData, logger: Logger) {
   thread.on("error", (error) => {
     // By kind and code (ERR_MODULE_NOT_FOUND: tsx not installed where the service runs), never the message.
     if (ready) logger.error({ err: error }, "long polling's thread failed; starting another");
-    else logger.error({ err: error }, "long polling's thread could not start; no updates come in until it does");
+    else {
+      started(false);
+      logger.error({ err: error }, "long polling's thread could not start; no updates come in until it does");
+    }
     end(new Error("long polling's thread failed"));
   });
   thread.on("exit", () => end(new Error("long polling's thread stopped")));
@@ -125,6 +133,8 @@ function spawn(data: IntakeData, logger: Logger) {
 
 export function createIntakeThread(data: IntakeData, logger: Logger): IntakeThread {
   let current: ReturnType<typeof spawn> | undefined;
+  let startFailed = false;
+  const started = (ok: boolean) => (startFailed = !ok);
   let nextId = 0;
   /**
    * Polling stops: the thread goes with it (the next call starts a new one); deletions it had under
@@ -137,6 +147,7 @@ export function createIntakeThread(data: IntakeData, logger: Logger): IntakeThre
   };
   const watched = new WeakSet<AbortSignal>();
   return {
+    healthy: () => !startFailed,
     getUpdates(payload, signal) {
       const abortError = () => (signal?.reason as Error | undefined) ?? new Error("getUpdates aborted");
       // Stopped already (a poll after the runner's retry wait): no thread is started for it.
@@ -145,7 +156,7 @@ export function createIntakeThread(data: IntakeData, logger: Logger): IntakeThre
         watched.add(signal);
         signal.addEventListener("abort", stop, { once: true });
       }
-      if (!current || current.ended) current = spawn(data, logger);
+      if (!current || current.ended) current = spawn(data, logger, started);
       const { thread, calls } = current;
       const id = (nextId += 1);
       return new Promise<Fetched>((resolve, reject) => {
