@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
-import { afterEach, expect, inject, it } from "vitest";
+import { expect, inject, it } from "vitest";
 import { createFastDelete, telegramAgent } from "../src/bot/intake/fast-delete.js";
 import { createPendingDeletions } from "../src/bot/intake/pending-deletions.js";
 import { createShredder } from "../src/bot/intake/shredder.js";
@@ -8,19 +8,14 @@ import { createLogger } from "../src/infra/logger.js";
 import { createMetrics } from "../src/metrics/metrics.js";
 import { canaryCredentials } from "./support/canaries.js";
 import { FakeTelegram } from "./support/fake-telegram.js";
-import { startHarness, type Harness } from "./support/harness.js";
+import { startHarness } from "./support/harness.js";
+import { cleanupAfterEach } from "./support/intake-rig.js";
 
 // Issue 27: the deletion request of a credential message goes out before anything else is done for
 // it, Redis writes included; the pending record follows it, and a crash before the record is in
 // Redis still loses nothing (the batch is not confirmed to Telegram until the records are written).
 const TOKEN = "616161:AAdeletion-first-token-0123456789ab";
-const cleanup: (() => Promise<unknown> | void)[] = [];
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.stop();
-  h = undefined;
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const cleanup = cleanupAfterEach();
 
 it("asks Telegram to delete before the pending record is written, and writes it right after", async () => {
   const telegram = new FakeTelegram(TOKEN);
@@ -64,7 +59,8 @@ it("asks Telegram to delete before the pending record is written, and writes it 
 });
 
 it("confirms a batch to Telegram only once its deletions are recorded: a crash before that loses none", async () => {
-  h = await startHarness({ worker: false });
+  const h = await startHarness({ worker: false });
+  cleanup.push(() => h.stop());
   const alice = h.follower();
   await h.telegram.waitForCall((call) => call.method === "getUpdates", 5000, "polling");
   // Writes wait: the pending record cannot be written, so the batch must not be confirmed.
@@ -77,9 +73,8 @@ it("confirms a batch to Telegram only once its deletions are recorded: a crash b
 
   await h.telegram.waitForCall((call) => call.method === "deleteMessage", 1000, "the deletion request");
   const confirmsPast = () =>
-    h!.telegram
-      .callsOf("getUpdates")
-      .filter((call) => Number(call.payload.offset ?? 0) > h!.telegram.updateIdOf(pasted)!).length;
+    h.telegram.callsOf("getUpdates").filter((call) => Number(call.payload.offset ?? 0) > h.telegram.updateIdOf(pasted)!)
+      .length;
   await sleep(700);
   // Deleted at once, but the update is still Telegram's to deliver again: nothing asked past it.
   expect(h.telegram.messageExists(alice.chat.id, update)).toBe(false);

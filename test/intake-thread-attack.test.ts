@@ -1,66 +1,18 @@
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Api } from "grammy";
-import { Redis } from "ioredis";
-import { afterEach, expect, inject, it } from "vitest";
-import { shredAtIntake } from "../src/bot/intake/at-intake.js";
-import { createFastDelete, telegramAgent } from "../src/bot/intake/fast-delete.js";
-import { createIntakeThread } from "../src/bot/intake/intake-client.js";
-import { createPendingDeletions } from "../src/bot/intake/pending-deletions.js";
-import { createShredder } from "../src/bot/intake/shredder.js";
-import { createLogger } from "../src/infra/logger.js";
-import { createMetrics } from "../src/metrics/metrics.js";
+import { expect, it } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
-import { FakeTelegram } from "./support/fake-telegram.js";
-import { startHarness, type Harness } from "./support/harness.js";
+import { startHarness } from "./support/harness.js";
+import { cleanupAfterEach, intakeRig as rig, type PollSignal as Signal } from "./support/intake-rig.js";
 
 // Attacks on long polling's thread (issue 27): where the service was started from, how its
 // failures read in the log, what is left running once polling stops, a key edited over and over,
 // and an update not shaped as Telegram's.
 const TOKEN = "757575:AAintake-attack-token-0123456789abcdef";
-const cleanup: (() => Promise<unknown> | void)[] = [];
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.stop();
-  h = undefined;
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
-type Signal = Parameters<Api["getUpdates"]>[1];
+const cleanup = cleanupAfterEach();
 const user = { id: 767_676, is_bot: false as const, first_name: "Di" };
-
-async function intakeRig(apiRootForThread?: string) {
-  const telegram = new FakeTelegram(TOKEN);
-  const apiRoot = await telegram.start();
-  cleanup.push(() => telegram.stop());
-  const redis = new Redis(inject("redisUrl"));
-  cleanup.push(() => redis.quit());
-  const key = `{intake-attack-${process.pid}}:pending`;
-  cleanup.push(() => redis.del(key, `${key}:answered`));
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    level: "info",
-    neverLog: [TOKEN],
-    destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
-  });
-  const metrics = createMetrics();
-  const shredder = createShredder({
-    deleteOnce: createFastDelete(apiRoot, TOKEN, telegramAgent(apiRoot)),
-    pending: createPendingDeletions(redis, key),
-    tellNotDeleted: async () => undefined,
-    logger,
-    metrics,
-  });
-  cleanup.push(() => shredder.stop());
-  const api = new Api(TOKEN, { apiRoot });
-  const intake = createIntakeThread({ apiRoot: apiRootForThread ?? apiRoot, token: TOKEN }, logger);
-  shredAtIntake(api, shredder, intake, { logger, metrics });
-  // Polls as the runner does, with a signal: its abort at the end ends the thread, which would live on in this worker.
-  const polls = new AbortController();
-  cleanup.push(() => polls.abort());
-  return { telegram, api, lines, intake, metrics, signal: polls.signal as Signal };
-}
+const intakeRig = (apiRootForThread?: string) => rig(TOKEN, cleanup, { apiRootForThread });
 
 it("polls when the service was started from another directory: tsx is found beside the code", async () => {
   const { telegram, api, signal } = await intakeRig();
@@ -143,7 +95,8 @@ it("asks once, not at every edit, to delete a key that Telegram will not let it 
 });
 
 it("a malformed update does not take long polling down: the next followers are answered", async () => {
-  h = await startHarness({ worker: false });
+  const h = await startHarness({ worker: false });
+  cleanup.push(() => h.stop());
   const alice = h.follower();
   await h.telegram.waitForCall((call) => call.method === "getUpdates", 5000, "polling");
   // A message without its chat: reading where it lives throws.

@@ -1,26 +1,14 @@
-import { Api, GrammyError } from "grammy";
-import { Redis } from "ioredis";
-import { afterEach, expect, inject, it } from "vitest";
-import { shredAtIntake } from "../src/bot/intake/at-intake.js";
-import { createFastDelete, telegramAgent } from "../src/bot/intake/fast-delete.js";
-import { createIntakeThread } from "../src/bot/intake/intake-client.js";
-import { createPendingDeletions } from "../src/bot/intake/pending-deletions.js";
-import { createShredder } from "../src/bot/intake/shredder.js";
-import { createLogger } from "../src/infra/logger.js";
-import { createMetrics, type Metrics } from "../src/metrics/metrics.js";
+import { GrammyError } from "grammy";
+import { expect, it } from "vitest";
+import type { Metrics } from "../src/metrics/metrics.js";
 import { canaryCredentials } from "./support/canaries.js";
-import { FakeTelegram } from "./support/fake-telegram.js";
-import { startHarness, type Harness } from "./support/harness.js";
+import { startHarness } from "./support/harness.js";
+import { cleanupAfterEach, intakeRig as rig, type PollSignal } from "./support/intake-rig.js";
 
 // Issue 27: long polling runs on a thread of its own, which asks for the deletions before the batch is handed over.
 const TOKEN = "727272:AAintake-thread-token-0123456789abcd";
-const cleanup: (() => Promise<unknown> | void)[] = [];
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.stop();
-  h = undefined;
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const cleanup = cleanupAfterEach();
+const intakeRig = () => rig(TOKEN, cleanup, { owing: true });
 
 const failures = async (metrics: Metrics, code: string) =>
   (await metrics.telegramFailures.get()).values.find(
@@ -29,8 +17,9 @@ const failures = async (metrics: Metrics, code: string) =>
 
 it("deletes 60 keys pasted at once and tells each follower so, none left at “still deleting”", async () => {
   // Patience short: a deletion whose outcome the thread's answer never brought would say "still deleting" in 1.5 s.
-  h = await startHarness({ worker: false, shredderTiming: { patienceMs: 1500 } });
-  const followers = Array.from({ length: 60 }, () => h!.follower());
+  const h = await startHarness({ worker: false, shredderTiming: { patienceMs: 1500 } });
+  cleanup.push(() => h.stop());
+  const followers = Array.from({ length: 60 }, () => h.follower());
   await h.telegram.waitForCall((call) => call.method === "getUpdates", 5000, "polling");
   const pasted = followers.map((follower) => {
     const { apiKey, apiSecret } = canaryCredentials();
@@ -41,34 +30,6 @@ it("deletes 60 keys pasted at once and tells each follower so, none left at “s
   for (const message of pasted) expect(h.telegram.messageExists(message.chat.id, message.message_id)).toBe(false);
   expect(followers.flatMap((follower) => follower.transcript())).toHaveLength(60);
 });
-
-async function intakeRig() {
-  const telegram = new FakeTelegram(TOKEN);
-  const apiRoot = await telegram.start();
-  cleanup.push(() => telegram.stop());
-  const redis = new Redis(inject("redisUrl"));
-  cleanup.push(() => redis.quit());
-  const key = `{intake-thread-${process.pid}}:pending`;
-  cleanup.push(() => redis.del(key, `${key}:answered`));
-  const logger = createLogger({ level: "silent", neverLog: [] });
-  const metrics = createMetrics();
-  const shredder = createShredder({
-    deleteOnce: createFastDelete(apiRoot, TOKEN, telegramAgent(apiRoot)),
-    pending: createPendingDeletions(redis, key),
-    tellNotDeleted: async () => undefined,
-    // Owing an answer keeps the record until the update is answered, so that it can be looked at.
-    tellUnanswered: async () => undefined,
-    logger,
-    metrics,
-  });
-  cleanup.push(() => shredder.stop());
-  const api = new Api(TOKEN, { apiRoot });
-  shredAtIntake(api, shredder, createIntakeThread({ apiRoot, token: TOKEN }, logger), { logger, metrics });
-  // Polls as the runner does, with a signal: its abort at the end ends the thread, which would live on in this worker.
-  const polls = new AbortController();
-  cleanup.push(() => polls.abort());
-  return { telegram, api, metrics, redis, key, signal: polls.signal as Parameters<Api["getUpdates"]>[1] };
-}
 
 it("hands over what Telegram refused as the Bot API error it is (a 409 stops the runner), and counts it", async () => {
   const { telegram, api, metrics, signal } = await intakeRig();
@@ -98,9 +59,7 @@ it("ends a long poll at once when polling stops, and polls again on a new thread
   const { telegram, api, signal } = await intakeRig();
   const stop = new AbortController();
   const started = performance.now();
-  const poll = api
-    .getUpdates({ timeout: 30 }, stop.signal as Parameters<Api["getUpdates"]>[1])
-    .catch((error: unknown) => error);
+  const poll = api.getUpdates({ timeout: 30 }, stop.signal as PollSignal).catch((error: unknown) => error);
   await telegram.waitForCall((call) => call.method === "getUpdates", 5000, "the long poll");
   stop.abort();
   expect(await poll).toBeInstanceOf(Error);

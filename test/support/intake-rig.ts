@@ -1,0 +1,68 @@
+import { Api } from "grammy";
+import { Redis } from "ioredis";
+import { afterEach, inject } from "vitest";
+import { shredAtIntake } from "../../src/bot/intake/at-intake.js";
+import { createFastDelete, telegramAgent } from "../../src/bot/intake/fast-delete.js";
+import { createIntakeThread } from "../../src/bot/intake/intake-client.js";
+import { createPendingDeletions } from "../../src/bot/intake/pending-deletions.js";
+import { createShredder } from "../../src/bot/intake/shredder.js";
+import { createLogger } from "../../src/infra/logger.js";
+import { createMetrics } from "../../src/metrics/metrics.js";
+import { FakeTelegram } from "./fake-telegram.js";
+
+type Step = () => Promise<unknown> | void;
+
+/** Steps to undo after each test of the file that calls this, last first. */
+export function cleanupAfterEach(): Step[] {
+  const steps: Step[] = [];
+  afterEach(async () => {
+    for (const step of steps.splice(0).reverse()) await step();
+  });
+  return steps;
+}
+
+export type PollSignal = Parameters<Api["getUpdates"]>[1];
+
+export interface IntakeRigOptions {
+  /** Where long polling's thread finds Telegram (a bad address: a thread that cannot start). */
+  apiRootForThread?: string;
+  /** Owing an answer keeps a pending record until its update is answered, so that it can be looked at. */
+  owing?: boolean;
+}
+
+/**
+ * Long polling as the bot runs it, without the bot: grammY's Api with the intake's transformer (getUpdates
+ * through long polling's thread), a shredder on a real Redis, a FakeTelegram, and the log's lines.
+ */
+export async function intakeRig(token: string, cleanup: Step[], options: IntakeRigOptions = {}) {
+  const telegram = new FakeTelegram(token);
+  const apiRoot = await telegram.start();
+  cleanup.push(() => telegram.stop());
+  const redis = new Redis(inject("redisUrl"));
+  cleanup.push(() => redis.quit());
+  const key = `{intake-rig-${process.pid}}:pending`;
+  cleanup.push(() => redis.del(key, `${key}:answered`));
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: "info",
+    neverLog: [token],
+    destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  const metrics = createMetrics();
+  const shredder = createShredder({
+    deleteOnce: createFastDelete(apiRoot, token, telegramAgent(apiRoot)),
+    pending: createPendingDeletions(redis, key),
+    tellNotDeleted: async () => undefined,
+    ...(options.owing ? { tellUnanswered: async () => undefined } : {}),
+    logger,
+    metrics,
+  });
+  cleanup.push(() => shredder.stop());
+  const api = new Api(token, { apiRoot });
+  const intake = createIntakeThread({ apiRoot: options.apiRootForThread ?? apiRoot, token }, logger);
+  shredAtIntake(api, shredder, intake, { logger, metrics });
+  // Polls as the runner does, with a signal: its abort at the end ends the thread, which would live on in this worker.
+  const polls = new AbortController();
+  cleanup.push(() => polls.abort());
+  return { telegram, api, redis, key, lines, intake, metrics, signal: polls.signal as PollSignal };
+}
