@@ -36,16 +36,9 @@ export function shredAtIntake(api: Api, shredder: Shredder, intake: IntakeThread
       throw error;
     }
     const { firsts, status, text } = fetched;
-    const received = performance.now();
     if (firsts.length > 0) {
-      const messages = firsts.map(({ message }) => message);
-      await recordedOrLate(
-        shredder.shredBatch(
-          messages,
-          received,
-          firsts.map(({ first }) => first),
-        ),
-      );
+      const [messages, sent] = [firsts.map(({ message }) => message), firsts.map(({ first }) => first)];
+      await recordedOrLate(shredder.shredBatch(messages, performance.now(), sent));
     }
     let answer: { ok: boolean };
     try {
