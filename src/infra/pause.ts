@@ -14,3 +14,10 @@ export function pause(ms: number, signal?: AbortSignal | null, { unref = false }
     signal?.addEventListener("abort", done, { once: true });
   });
 }
+
+/** Waits for `promise` to settle, but `ms` at most; its outcome is not looked at, and the timer goes once it settles. */
+export async function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  const settled = new AbortController();
+  await Promise.race([promise.catch(() => undefined), pause(ms, settled.signal)]);
+  settled.abort();
+}

@@ -1,6 +1,6 @@
 import type { Api } from "grammy";
 import type { Logger } from "pino";
-import { pause } from "../../infra/pause.js";
+import { atMost } from "../../infra/pause.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import { NoAnswer, type IntakeThread } from "./intake-client.js";
 import type { Shredder } from "./shredder.js";
@@ -38,7 +38,7 @@ export function shredAtIntake(api: Api, shredder: Shredder, intake: IntakeThread
     const { firsts, status, text } = fetched;
     if (firsts.length > 0) {
       const [messages, sent] = [firsts.map(({ message }) => message), firsts.map(({ first }) => first)];
-      await recordedOrLate(shredder.shredBatch(messages, performance.now(), sent));
+      await atMost(shredder.shredBatch(messages, performance.now(), sent), RECORDS_WAIT_MS);
     }
     let answer: { ok: boolean };
     try {
@@ -57,10 +57,4 @@ function failed({ logger, metrics }: AtIntakeDeps, code: number, how: "failed" |
   metrics.telegramFailures.inc({ method: "getUpdates", code: String(code) });
   if (how === "refused") logger.warn({ method: "getUpdates", code }, "Bot API call refused");
   else logger.warn({ method: "getUpdates", error: "network" }, "Bot API call failed");
-}
-
-async function recordedOrLate(recorded: Promise<void>): Promise<void> {
-  const settled = new AbortController();
-  await Promise.race([recorded, pause(RECORDS_WAIT_MS, settled.signal)]);
-  settled.abort();
 }

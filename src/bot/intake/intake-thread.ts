@@ -15,7 +15,8 @@ import { containsCredentialLike } from "../../policy/credential-guard.js";
 import { carriedText, type MessageAddress } from "./carriers.js";
 import { createFastDelete, postJson, telegramAgent, type DeleteOutcome } from "./fast-delete.js";
 import type { FromIntake, IntakeData, Shredded, ToIntake } from "./intake-protocol.js";
-import { RECORD_WITHIN_MS, REMEMBER_MS, idOf, pause } from "./shredding.js";
+import { atMost } from "../../infra/pause.js";
+import { RECORD_WITHIN_MS, REMEMBER_MS, idOf } from "./shredding.js";
 import { warmUp } from "./warm-up.js";
 
 /**
@@ -103,11 +104,7 @@ async function fetchBatch({ id, payload }: ToIntake): Promise<void> {
   const answer = await postJson(updatesUrl, JSON.stringify(payload), agent, timeoutMs);
   if (answer === null) return post({ kind: "failed", id });
   const { shredded, wired } = await shredAll(answer.text, performance.now());
-  if (shredded.length > 0) {
-    const settled = new AbortController();
-    await Promise.race([wired, pause(RECORD_WITHIN_MS, settled.signal)]);
-    settled.abort();
-  }
+  if (shredded.length > 0) await atMost(wired, RECORD_WITHIN_MS);
   post({ kind: "fetched", id, status: answer.status, text: answer.text, shredded });
 }
 
