@@ -105,7 +105,7 @@ const telegramLimits = {
   ...TELEGRAM_LIMITS,
   allChats: { ...TELEGRAM_LIMITS.allChats, intervalMs: 1000 / config.telegramMessagesPerSecond },
 };
-collectDefaultMetrics({ register: metrics.registry });
+collectDefaultMetrics({ register: metrics.registry, eventLoopMonitoringPrecision: 100 });
 const services = buildServices(config, { redis, sealer, logger, metrics, clock: Date.now });
 const {
   credentials,
