@@ -51,7 +51,8 @@ if (PARTS.has("journey")) {
   out("  CPU per connect, Redis cmds and bytes: whole journey, from just before the /connect wave until every");
   out("    follower has its verdict, over the followers; bot = all its threads (/proc/<pid>/stat) + descendants;");
   out("    redis-server = the stage's own; paste burst bot CPU = from the paste burst on only");
-  out("  stored bytes = MEMORY USAGE of each follower's record");
+  out("  stored bytes = MEMORY USAGE of each follower's record; idle CPU = the bot's, per second, over 5 s just");
+  out("    before the journey (what a replica costs doing nothing; the journey pays it for as long as it lasts)");
 }
 if (PARTS.has("taps")) {
   out(`\nTAPS: TELEGRAM_MESSAGES_PER_SECOND=1000; ${FOLLOWERS} followers /connect (each gets its reply), then all tap`);

@@ -7,9 +7,11 @@ import { BYBIT_SITES } from "../src/exchange/bybit/sites.js";
 import { canaryCredentials } from "../test/support/canaries.js";
 import type { FakeMessage, FakeUser } from "../test/support/fake-telegram.js";
 import { cpuMs, median, percentile, round1, startReadyBot, startStage, type Startup } from "./support.js";
-import { minus, threadBreakdown, threadsOf, treeCpuMs, type ThreadShare } from "./proc-cpu.js";
+import { minus, processCpuMs, threadBreakdown, threadsOf, treeCpuMs, type ThreadShare } from "./proc-cpu.js";
 
 export type Variant = "ours" | "bare";
+/** How long the bot's idle CPU is measured before the journey: ten of /proc's 10 ms ticks would be too coarse. */
+const IDLE_WINDOW_MS = 5000;
 const entryPoints: Record<Variant, string> = { ours: "src/main.ts", bare: "bench/bare-bot.ts" };
 
 export interface JourneyOptions {
@@ -36,6 +38,8 @@ export interface JourneyFigures {
   redisCommandsPerFollower: number;
   redisBytesPerFollower: number;
   storedBytesPerFollower: number;
+  /** The bot's CPU per second while idle, just before the journey (all threads and descendants). */
+  idleCpuMsPerSecond: number;
   accepted: number;
 }
 
@@ -74,6 +78,9 @@ export async function measureJourney(variant: Variant, options: JourneyOptions):
     const pool = variant === "ours" ? options.poolSize : undefined;
     const { bot, startup } = await startReadyBot(stage, entryPoints[variant], pool);
     const pid = bot.pid!;
+    const idleBefore = processCpuMs(pid);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_MS));
+    const idleCpuMsPerSecond = ((processCpuMs(pid) - idleBefore) * 1000) / IDLE_WINDOW_MS;
 
     const requestsBefore = bybitSites.requestsBySite().length;
     const redisBefore = await redisTotals(redis);
@@ -138,6 +145,7 @@ export async function measureJourney(variant: Variant, options: JourneyOptions):
       redisBytesPerFollower: (redisAfter.bytes - redisBefore.bytes) / count,
       storedBytesPerFollower:
         stored.reduce((sum: number, bytes) => sum + Number(bytes ?? 0), 0) / Math.max(1, stored.length),
+      idleCpuMsPerSecond,
       accepted: outcomes.filter(Boolean).length,
     };
     return { variant, figures, threads: threadBreakdown(pid, threadsBefore, threadsAfter, journey), startup };
@@ -165,6 +173,7 @@ const journeyRow = (figures: JourneyFigures) => ({
   "Redis cmds/follower": round1(figures.redisCommandsPerFollower),
   "Redis bytes/follower": Math.round(figures.redisBytesPerFollower),
   "stored bytes/follower": Math.round(figures.storedBytesPerFollower),
+  "idle CPU ms/s": round1(figures.idleCpuMsPerSecond),
 });
 
 export function printJourney(runs: JourneyRun[], followers: number): void {

@@ -63,11 +63,14 @@ export async function startStage(): Promise<Stage> {
     telegramUrl: apiRoot,
     bybitUrl,
     async startBot(entryPoint = "src/main.ts", env = {}) {
+      // BENCH_PROFILE_DIR: a CPU profile of each bot, written there at its exit. BENCH_NODE_FLAGS: more flags for
+      // node (`--trace-gc`, say), with the bot's standard output shown, where they print.
       const profile = process.env.BENCH_PROFILE_DIR
         ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
         : [];
-      const child = spawn(process.execPath, [...profile, "--import", "tsx", entryPoint], {
-        stdio: ["ignore", "ignore", "inherit"],
+      const flags = process.env.BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
+      const child = spawn(process.execPath, [...profile, ...flags, "--import", "tsx", entryPoint], {
+        stdio: ["ignore", flags.length > 0 ? "inherit" : "ignore", "inherit"],
         env: {
           ...process.env,
           NODE_ENV: "production",
