@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it, vi } from "vitest";
+import { freePort } from "../src/infra/local-redis.js";
 import {
   childProcesses,
   cleanupAfterEach,
@@ -11,8 +12,8 @@ import {
 } from "./support/intake-rig.js";
 import { useServiceStage } from "./support/service.js";
 
-// Long polling's first poll, while its thread's code is being bundled by esbuild's async build: an abort,
-// two polls, the bundler dying, the service stopped.
+// Long polling's first poll, while its thread's code is being bundled by esbuild's async build (an abort,
+// two polls, the bundler dying), and what an operator reads of the event loop once it is sampled every 100 ms.
 const TOKEN = "767676:AAintake-start-token-0123456789abcdef";
 const cleanup = cleanupAfterEach();
 const user = { id: 777_676, is_bot: false as const, first_name: "Ed" };
@@ -101,6 +102,8 @@ it("polls at the next call when its bundler died at the first", async () => {
 
 describe("the real service", () => {
   const stage = useServiceStage(TOKEN);
+  const lag = (text: string, name: string) =>
+    Number(new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)$`, "m").exec(text)?.[1]);
 
   it("shuts down at once, exit code 0, when stopped while the first poll's code is bundled", async () => {
     const bot = stage.start({ ROLE: "bot", KEY_PAIR_POOL_SIZE: "0" });
@@ -121,5 +124,22 @@ describe("the real service", () => {
     process.kill(bundler, "SIGCONT");
     await sleep(300);
     expect(running(bundler)).toBe(false);
+  }, 30_000);
+
+  it("reads about 0 for an idle process: the 100 ms between two samples is not lag", async () => {
+    const port = await freePort();
+    const worker = stage.start({ ROLE: "worker", METRICS_PORT: String(port) });
+    cleanup.push(() => worker.crash());
+    const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (let tries = 0; (await scrape().catch(() => "")) === ""; tries += 1) {
+      if (tries > 200) throw new Error("no /metrics");
+      await sleep(100);
+    }
+    // Each scrape reads what was sampled since the last one: start-up is behind the first.
+    await sleep(2000);
+    const idle = await scrape();
+    for (const name of ["min", "mean", "p50", "p90"]) expect(lag(idle, name), name).toBeLessThan(0.05);
+    for (const name of ["max", "p99", "stddev"]) expect(lag(idle, name), name).toBeGreaterThanOrEqual(0);
+    expect(idle).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
   }, 30_000);
 });
