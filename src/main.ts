@@ -1,6 +1,5 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { collectDefaultMetrics } from "prom-client";
 import { Api } from "grammy";
 import { publishCommands } from "./bot/commands.js";
 import { createBot } from "./bot/create-bot.js";
@@ -22,6 +21,7 @@ import { connectRedis, warnUnlessNoEviction } from "./infra/redis.js";
 import { retirementBrake, startKeyWatchWorker } from "./key-watch/worker.js";
 import { startReminderWorker } from "./reminders/worker.js";
 import { countJobs, createMetrics } from "./metrics/metrics.js";
+import { collectProcessMetrics } from "./metrics/process-metrics.js";
 import { startReconciling } from "./jobs/reconcile.js";
 import { loadOrCreateDevKeyring } from "./vault/dev-keyring.js";
 import { announceKeyring } from "./vault/keyring-presence.js";
@@ -105,7 +105,7 @@ const telegramLimits = {
   ...TELEGRAM_LIMITS,
   allChats: { ...TELEGRAM_LIMITS.allChats, intervalMs: 1000 / config.telegramMessagesPerSecond },
 };
-collectDefaultMetrics({ register: metrics.registry, eventLoopMonitoringPrecision: 100 });
+collectProcessMetrics(metrics.registry);
 const services = buildServices(config, { redis, sealer, logger, metrics, clock: Date.now });
 const {
   credentials,

@@ -1,10 +1,15 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect, it } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
 import { startHarness } from "./support/harness.js";
-import { cleanupAfterEach, intakeRig as rig, type PollSignal as Signal } from "./support/intake-rig.js";
+import {
+  childProcesses,
+  cleanupAfterEach,
+  intakeRig as rig,
+  settledThreads,
+  type PollSignal as Signal,
+} from "./support/intake-rig.js";
 
 // Attacks on long polling's thread (issue 27): where the service was started from, how its
 // failures read in the log, what is left running once polling stops, a key edited over and over,
@@ -24,24 +29,12 @@ it("polls when the service was started from another directory: tsx is found besi
   expect(await api.getUpdates({ timeout: 0 }, signal)).toHaveLength(1);
 });
 
-/** The commands of this process's child processes, from /proc (each thread lists the children it started). */
-const childCommands = () =>
-  readdirSync("/proc/self/task")
-    .flatMap((task) => readFileSync(`/proc/self/task/${task}/children`, "utf8").split(" ").filter(Boolean))
-    .map((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-      } catch {
-        return "(gone)";
-      }
-    });
-
 it("leaves no bundler running once the thread is up: it cost 2.5 ms of CPU a second, idle", async () => {
   const { telegram, api, signal } = await intakeRig();
   telegram.sendText(user, "hello");
   expect(await api.getUpdates({ timeout: 0 }, signal)).toHaveLength(1);
   await sleep(100);
-  expect(childCommands()).not.toContain("esbuild");
+  expect(childProcesses().map(({ command }) => command)).not.toContain("esbuild");
 });
 
 it("says in the log that the thread could not start, and why, not only that a call failed", async () => {
@@ -57,19 +50,6 @@ it("says in the log that the thread could not start, and why, not only that a ca
   expect((await metrics.telegramFailures.get()).values).toEqual([]);
   expect(JSON.stringify(lines)).not.toContain(TOKEN.split(":")[1]);
 });
-
-/** This process's threads, as the kernel counts them: a worker thread is one. */
-const threads = () => Number(/Threads:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]);
-async function settledThreads(): Promise<number> {
-  let count = threads();
-  for (let tries = 0; tries < 50; tries += 1) {
-    await sleep(100);
-    const now = threads();
-    if (now === count && tries >= 5) return now;
-    count = now;
-  }
-  return count;
-}
 
 it("ends the thread when polling stops between two polls, and starts none for a poll already stopped", async () => {
   const { telegram, api } = await intakeRig();

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Api } from "grammy";
 import { Redis } from "ioredis";
 import { afterEach, inject } from "vitest";
@@ -24,6 +26,8 @@ export function cleanupAfterEach(): Step[] {
 export type PollSignal = Parameters<Api["getUpdates"]>[1];
 
 export interface IntakeRigOptions {
+  /** Another copy of intake-client.ts (one freshly imported: nothing bundled yet); this one by default. */
+  createIntake?: typeof createIntakeThread;
   /** Where long polling's thread finds Telegram (a bad address: a thread that cannot start). */
   apiRootForThread?: string;
   /** Owing an answer keeps a pending record until its update is answered, so that it can be looked at. */
@@ -59,10 +63,43 @@ export async function intakeRig(token: string, cleanup: Step[], options: IntakeR
   });
   cleanup.push(() => shredder.stop());
   const api = new Api(token, { apiRoot });
-  const intake = createIntakeThread({ apiRoot: options.apiRootForThread ?? apiRoot, token }, logger);
+  const intake = (options.createIntake ?? createIntakeThread)(
+    { apiRoot: options.apiRootForThread ?? apiRoot, token },
+    logger,
+  );
   shredAtIntake(api, shredder, intake, { logger, metrics });
   // Polls as the runner does, with a signal: its abort at the end ends the thread, which would live on in this worker.
   const polls = new AbortController();
   cleanup.push(() => polls.abort());
   return { telegram, api, redis, key, lines, intake, metrics, signal: polls.signal as PollSignal };
+}
+
+/** A process's children, each with its command and the thread that started it, from /proc. */
+export const childProcesses = (of: number | "self" = "self") =>
+  readdirSync(`/proc/${of}/task`).flatMap((task) =>
+    readFileSync(`/proc/${of}/task/${task}/children`, "utf8")
+      .split(" ")
+      .filter(Boolean)
+      .map((pid) => {
+        const thread = Number(task);
+        try {
+          return { pid: Number(pid), thread, command: readFileSync(`/proc/${pid}/comm`, "utf8").trim() };
+        } catch {
+          return { pid: Number(pid), thread, command: "(gone)" };
+        }
+      }),
+  );
+
+/** This process's threads, as the kernel counts them: a worker thread is one. */
+const threads = () => Number(/Threads:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]);
+/** The thread count once it has stayed put for half a second (a thread ends some time after its terminate()). */
+export async function settledThreads(): Promise<number> {
+  let count = threads();
+  for (let tries = 0; tries < 50; tries += 1) {
+    await sleep(100);
+    const now = threads();
+    if (now === count && tries >= 5) return now;
+    count = now;
+  }
+  return count;
 }

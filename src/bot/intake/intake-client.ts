@@ -54,6 +54,15 @@ function threadCode(): Promise<string> {
     .finally(() => void stopEsbuild());
   return bundled;
 }
+/** What `promise` gives, or undefined as soon as `signal` aborts. `promise` must not reject. */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
+  if (!signal) return promise;
+  return new Promise((resolve) => {
+    const aborted = () => resolve(undefined);
+    signal.addEventListener("abort", aborted, { once: true });
+    void promise.then((value) => (signal.removeEventListener("abort", aborted), resolve(value)));
+  });
+}
 const RETRY: DeleteOutcome = { result: "retry" };
 
 interface Outcome {
@@ -165,20 +174,28 @@ export function createIntakeThread(data: IntakeData, logger: Logger): IntakeThre
         signal.addEventListener("abort", stop, { once: true });
       }
       if (!current || current.ended) {
-        let code: string;
-        try {
-          code = await threadCode();
-        } catch (error) {
-          // Its code could not be bundled (esbuild missing, a file unreadable): tried again at the next poll.
-          started(false);
-          logger.error({ err: error }, "long polling's thread could not start; no updates come in until it does");
-          throw error;
-        }
-        if (signal?.aborted) {
+        const bundle = await unlessAborted(
+          threadCode().then(
+            (code) => ({ code }),
+            (error: Error) => ({ error }),
+          ),
+          signal,
+        );
+        // Stopped while the code was bundled: at once, not once the bundle is done; it goes on for the next poll.
+        if (!bundle || signal?.aborted) {
           stop();
           throw abortError();
         }
-        if (!current || current.ended) current = spawn(code, data, logger, started);
+        if ("error" in bundle) {
+          // Its code could not be bundled (esbuild missing, a file unreadable): tried again at the next poll.
+          started(false);
+          logger.error(
+            { err: bundle.error },
+            "long polling's thread could not start; no updates come in until it does",
+          );
+          throw bundle.error;
+        }
+        if (!current || current.ended) current = spawn(bundle.code, data, logger, started);
       }
       const { thread, calls } = current;
       const id = (nextId += 1);
