@@ -29,7 +29,7 @@ it("polls when the service was started from another directory: tsx is found besi
   expect(await api.getUpdates({ timeout: 0 }, signal)).toHaveLength(1);
 });
 
-it("leaves no bundler running once the thread is up: it cost 2.5 ms of CPU a second, idle", async () => {
+it("leaves no bundler running once the thread is up: it cost about 2 ms of CPU a second, idle", async () => {
   const { telegram, api, signal } = await intakeRig();
   telegram.sendText(user, "hello");
   expect(await api.getUpdates({ timeout: 0 }, signal)).toHaveLength(1);

@@ -31,7 +31,7 @@ export class NoAnswer extends Error {}
  * it cost 42 MB of memory where a thread of plain JavaScript costs 11 MB (measured); it also
  * looked tsx up from the working directory. Bundled from beside this code, wherever it was started.
  * esbuild's service is stopped once it is done: left running, its process and the thread that
- * talks to it cost 2.5 ms of CPU a second for as long as the bot ran (measured, idle).
+ * talks to it cost about 2 ms of CPU a second for as long as the bot ran (measured, idle).
  */
 let bundled: Promise<string> | undefined;
 function threadCode(): Promise<string> {
