@@ -3,13 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { expect, it } from "vitest";
 import { canaryCredentials } from "./support/canaries.js";
 import { startHarness } from "./support/harness.js";
-import {
-  childProcesses,
-  cleanupAfterEach,
-  intakeRig as rig,
-  settledThreads,
-  type PollSignal as Signal,
-} from "./support/intake-rig.js";
+import { cleanupAfterEach, intakeRig as rig, settledThreads, type PollSignal as Signal } from "./support/intake-rig.js";
 
 // Attacks on long polling's thread (issue 27): where the service was started from, how its
 // failures read in the log, what is left running once polling stops, a key edited over and over,
@@ -27,14 +21,6 @@ it("polls when the service was started from another directory: tsx is found besi
   cleanup.push(() => process.chdir(home));
   telegram.sendText(user, "hello");
   expect(await api.getUpdates({ timeout: 0 }, signal)).toHaveLength(1);
-});
-
-it("leaves no bundler running once the thread is up: it cost about 2 ms of CPU a second, idle", async () => {
-  const { telegram, api, signal } = await intakeRig();
-  telegram.sendText(user, "hello");
-  expect(await api.getUpdates({ timeout: 0 }, signal)).toHaveLength(1);
-  await sleep(100);
-  expect(childProcesses().map(({ command }) => command)).not.toContain("esbuild");
 });
 
 it("says in the log that the thread could not start, and why, not only that a call failed", async () => {

@@ -43,6 +43,15 @@ const running = (pid: number) => {
   }
 };
 
+it("leaves no bundler running once the thread is up: it cost about 2 ms of CPU a second, idle", async () => {
+  // A fresh copy bundles here, in this test, whatever other files of this worker bundled before.
+  const { telegram, api, signal } = await rig(TOKEN, cleanup, { createIntake: await freshIntake() });
+  telegram.sendText(user, "hello");
+  expect(await api.getUpdates({ timeout: 0 }, signal)).toHaveLength(1);
+  await sleep(100);
+  expect(childProcesses().map(({ command }) => command)).not.toContain("esbuild");
+});
+
 it("a stop while the thread's code is bundled ends the poll at once, and no thread is started after it", async () => {
   const { api } = await rig(TOKEN, cleanup, { createIntake: await freshIntake() });
   const before = pids();
