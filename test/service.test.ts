@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import { Redis } from "ioredis";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startLocalRedis } from "../src/infra/local-redis.js";
 import { canaryCredentials } from "./support/canaries.js";
 import type { FakeBybit } from "./support/fake-bybit.js";
@@ -43,6 +43,11 @@ const user = (): FakeUser => ({ id: randomInt(1_000_000, 2 ** 40), is_bot: false
 const next = async (follower: FakeUser) => String((await telegram.nextBotMessage(follower.id, 15_000)).payload.text);
 
 describe("webhook mode", () => {
+  // Even when a test fails midway: a webhook left set would stop the next tests' polling services at start.
+  afterEach(async () => {
+    telegram.webhookTargets = undefined;
+    await fetch(`${env.TELEGRAM_API_ROOT}/bot${TOKEN}/deleteWebhook`, { method: "POST" });
+  });
   it("serves a follower through two replicas, each chat in order, and answers 401 to a wrong secret, touching nothing", async () => {
     const ports = [await freePort(), await freePort()];
     const hook = `http://127.0.0.1:${ports[0]}/telegram/${SECRET.slice(0, 8)}`;
@@ -125,8 +130,6 @@ describe("webhook mode", () => {
     expect(logged).not.toContain(leaked.slice(0, 6));
     await sleep(500);
     expect(telegram.botTexts(mallory.id)).toEqual([]);
-    telegram.webhookTargets = undefined;
-    await fetch(`${env.TELEGRAM_API_ROOT}/bot${TOKEN}/deleteWebhook`, { method: "POST" });
     for (const replica of replicas) await replica.crash();
   }, 60_000);
 });

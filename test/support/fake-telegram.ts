@@ -540,6 +540,9 @@ export class FakeTelegram {
           secret: payload.secret_token === undefined ? undefined : String(payload.secret_token),
           maxConnections: Number(payload.max_connections ?? 40),
         };
+        // The same webhook again (another replica starting): Telegram goes on delivering as it was.
+        const current = this.webhook?.setting;
+        if (current && JSON.stringify(current) === JSON.stringify(setting)) return true;
         this.webhook = new WebhookDelivery(setting, this.webhookTargets, (update) => {
           if (!this.takenAt.has(update.update_id)) this.takenAt.set(update.update_id, performance.now());
         });

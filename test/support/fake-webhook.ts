@@ -46,7 +46,7 @@ export class WebhookDelivery {
   readonly handledBy = new Map<string, number>();
 
   constructor(
-    private readonly setting: WebhookSetting,
+    readonly setting: WebhookSetting,
     private readonly targets: readonly string[] | undefined,
     private readonly onTaken: (update: Update) => void,
   ) {}
