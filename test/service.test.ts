@@ -43,8 +43,11 @@ const user = (): FakeUser => ({ id: randomInt(1_000_000, 2 ** 40), is_bot: false
 const next = async (follower: FakeUser) => String((await telegram.nextBotMessage(follower.id, 15_000)).payload.text);
 
 describe("webhook mode", () => {
-  // Even when a test fails midway: a webhook left set would stop the next tests' polling services at start.
+  let replicas: Service[] = [];
+  // Even when a test fails midway: a webhook left set (or set again by a replica still starting) would stop
+  // the next tests' polling services at start.
   afterEach(async () => {
+    await Promise.all(replicas.filter((replica) => replica.child.exitCode === null).map((replica) => replica.crash()));
     telegram.webhookTargets = undefined;
     await fetch(`${env.TELEGRAM_API_ROOT}/bot${TOKEN}/deleteWebhook`, { method: "POST" });
   });
@@ -53,13 +56,15 @@ describe("webhook mode", () => {
     const hook = `http://127.0.0.1:${ports[0]}/telegram/${SECRET.slice(0, 8)}`;
     telegram.webhookTargets = ports.map((port) => `http://127.0.0.1:${port}`);
     const since = performance.now();
-    const replicas = ports.map((port) =>
+    replicas = ports.map((port) =>
       start({ ROLE: "bot", PORT: String(port), WEBHOOK_URL: hook, WEBHOOK_SECRET: SECRET }),
     );
-    await telegram.waitForCall(
-      (call) => call.method === "setWebhook" && call.at > since,
+    // Both replicas set the webhook before the first update (ready says only that a replica serves HTTP).
+    await until(
+      async () => telegram.callsOf("setWebhook").filter((call) => call.at > since),
+      (calls) => calls.length >= 2,
       20_000,
-      "the first replica's setWebhook",
+      "both replicas' setWebhook",
     );
     await until(
       async () => Promise.all(ports.map((port) => get(`http://127.0.0.1:${port}/readyz`))),
@@ -130,7 +135,6 @@ describe("webhook mode", () => {
     expect(logged).not.toContain(leaked.slice(0, 6));
     await sleep(500);
     expect(telegram.botTexts(mallory.id)).toEqual([]);
-    for (const replica of replicas) await replica.crash();
   }, 60_000);
 });
 
