@@ -5,7 +5,8 @@ import { performance } from "node:perf_hooks";
 import type { Redis } from "ioredis";
 import { BYBIT_SITES } from "../src/exchange/bybit/sites.js";
 import { canaryCredentials } from "../test/support/canaries.js";
-import type { FakeMessage, FakeUser } from "../test/support/fake-telegram.js";
+import type { FakeBybit } from "../test/support/fake-bybit.js";
+import type { FakeMessage, FakeTelegram, FakeUser } from "../test/support/fake-telegram.js";
 import { cpuMs, median, percentile, round1, startReadyBot, startStage, type Startup } from "./support.js";
 import { minus, processCpuMs, threadBreakdown, threadsOf, treeCpuMs, type ThreadShare } from "./proc-cpu.js";
 
@@ -60,6 +61,55 @@ async function redisTotals(redis: Redis): Promise<{ commands: number; bytes: num
   };
 }
 
+export interface JourneyFollower {
+  user: FakeUser;
+  credentials: ReturnType<typeof canaryCredentials>;
+}
+
+/** `count` followers with ids from `firstId`, each with a key of their own known to `bybit`. */
+export function journeyFollowers(bybit: FakeBybit, count: number, firstId: number): JourneyFollower[] {
+  return Array.from({ length: count }, (_, index) => {
+    const user: FakeUser = { id: firstId + index, is_bot: false, first_name: `F${index}` };
+    const credentials = canaryCredentials();
+    bybit.addKey(credentials);
+    return { user, credentials };
+  });
+}
+
+/**
+ * The journey: everyone opens the flow first; then, a second later, the burst of credentials (`beforePaste` just
+ * before it), meeting a bot done storing those conversations. Each paste's time to its verdict, sorted.
+ */
+export async function runJourney(
+  telegram: FakeTelegram,
+  followers: JourneyFollower[],
+  beforePaste: () => void = () => undefined,
+): Promise<{ sent: FakeMessage[]; verdicts: number[]; accepted: number }> {
+  for (const { user } of followers) telegram.sendText(user, "/connect");
+  await Promise.all(followers.map(({ user }) => telegram.nextBotMessage(user.id, 60_000)));
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  beforePaste();
+  const sent = followers.map(({ user, credentials }) =>
+    telegram.sendText(user, `${credentials.apiKey} ${credentials.apiSecret}`),
+  );
+  const verdicts: number[] = [];
+  const outcomes = await Promise.all(
+    followers.map(async ({ user }, index) => {
+      for (;;) {
+        const reply = await telegram.nextBotMessage(user.id, 60_000);
+        const text = String(reply.payload.text);
+        if (text.startsWith("✅")) {
+          verdicts.push(reply.at - telegram.takenAtOf(sent[index]!)!);
+          return true;
+        }
+        if (text.startsWith("❌") || text.includes("Nothing was stored")) return false;
+      }
+    }),
+  );
+  verdicts.sort((a, b) => a - b);
+  return { sent, verdicts, accepted: outcomes.filter(Boolean).length };
+}
+
 export async function measureJourney(variant: Variant, options: JourneyOptions): Promise<JourneyRun> {
   const { followers: count, site, latencyMs } = options;
   const stage = await startStage();
@@ -69,12 +119,7 @@ export async function measureJourney(variant: Variant, options: JourneyOptions):
     for (const id of BYBIT_SITES.map((one) => one.id)) {
       if (latencyMs > 0) bybitSites.site(id).beforeAnswer = () => new Promise((done) => setTimeout(done, latencyMs));
     }
-    const followers = Array.from({ length: count }, (_, index) => {
-      const user: FakeUser = { id: 500_000 + index, is_bot: false, first_name: `F${index}` };
-      const credentials = canaryCredentials();
-      bybit.addKey(credentials);
-      return { user, credentials };
-    });
+    const followers = journeyFollowers(bybit, count, 500_000);
     const pool = variant === "ours" ? options.poolSize : undefined;
     const { bot, startup } = await startReadyBot(stage, entryPoints[variant], pool);
     const pid = bot.pid!;
@@ -86,34 +131,15 @@ export async function measureJourney(variant: Variant, options: JourneyOptions):
     const redisBefore = await redisTotals(redis);
     const [treeBefore, threadsBefore, redisCpuBefore] = [treeCpuMs(pid), threadsOf(pid), cpuMs(stage.redisPid)];
     const journeyStart = performance.now();
-    // Everyone opens the flow first; then the burst of credentials, meeting a bot done storing those conversations.
-    for (const { user } of followers) telegram.sendText(user, "/connect");
-    await Promise.all(followers.map(({ user }) => telegram.nextBotMessage(user.id, 60_000)));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-
-    const burstCpuBefore = treeCpuMs(pid);
-    const burstStart = performance.now();
-    const sent: FakeMessage[] = followers.map(({ user, credentials }) =>
-      telegram.sendText(user, `${credentials.apiKey} ${credentials.apiSecret}`),
-    );
-    const verdicts: number[] = [];
-    const outcomes = await Promise.all(
-      followers.map(async ({ user }, index) => {
-        for (;;) {
-          const reply = await telegram.nextBotMessage(user.id, 60_000);
-          const text = String(reply.payload.text);
-          if (text.startsWith("✅")) {
-            verdicts.push(reply.at - telegram.takenAtOf(sent[index]!)!);
-            return true;
-          }
-          if (text.startsWith("❌") || text.includes("Nothing was stored")) return false;
-        }
-      }),
-    );
+    let burstCpuBefore = treeCpuMs(pid);
+    let burstStart = journeyStart;
+    const { sent, verdicts, accepted } = await runJourney(telegram, followers, () => {
+      burstCpuBefore = treeCpuMs(pid);
+      burstStart = performance.now();
+    });
     const end = performance.now();
     const [treeAfter, threadsAfter, redisCpuAfter] = [treeCpuMs(pid), threadsOf(pid), cpuMs(stage.redisPid)];
     const redisAfter = await redisTotals(redis);
-    verdicts.sort((a, b) => a - b);
     const bybitRequests = bybitSites.requestsBySite().length - requestsBefore;
     const journey = minus(treeAfter, treeBefore);
     const burst = minus(treeAfter, burstCpuBefore);
@@ -146,7 +172,7 @@ export async function measureJourney(variant: Variant, options: JourneyOptions):
       storedBytesPerFollower:
         stored.reduce((sum: number, bytes) => sum + Number(bytes ?? 0), 0) / Math.max(1, stored.length),
       idleCpuMsPerSecond,
-      accepted: outcomes.filter(Boolean).length,
+      accepted,
     };
     return { variant, figures, threads: threadBreakdown(pid, threadsBefore, threadsAfter, journey), startup };
   } finally {

@@ -5,8 +5,7 @@
 //   npm run bench:waves -- --bot ours|bare --followers 200 --waves 5 [--latency MS]
 import { parseArgs } from "node:util";
 import { BYBIT_SITES } from "../src/exchange/bybit/sites.js";
-import { canaryCredentials } from "../test/support/canaries.js";
-import type { FakeUser } from "../test/support/fake-telegram.js";
+import { journeyFollowers, runJourney } from "./connect-journey.js";
 import { minus, threadBreakdown, threadsOf, treeCpuMs } from "./proc-cpu.js";
 import { cpuMs, round1, startReadyBot, startStage } from "./support.js";
 
@@ -36,28 +35,10 @@ try {
   const pid = bot.pid!;
   const rows: Record<string, Record<string, number>> = {};
   for (let wave = 1; wave <= Number(values.waves); wave += 1) {
-    const followers = Array.from({ length: count }, (_, index) => {
-      const user: FakeUser = { id: 700_000 + wave * 10_000 + index, is_bot: false, first_name: `W${index}` };
-      const credentials = canaryCredentials();
-      bybit.addKey(credentials);
-      return { user, credentials };
-    });
+    const followers = journeyFollowers(bybit, count, 700_000 + wave * 10_000);
     const [treeBefore, threadsBefore, redisBefore] = [treeCpuMs(pid), threadsOf(pid), cpuMs(stage.redisPid)];
     const start = performance.now();
-    for (const { user } of followers) telegram.sendText(user, "/connect");
-    await Promise.all(followers.map(({ user }) => telegram.nextBotMessage(user.id, 60_000)));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    for (const { user, credentials } of followers)
-      telegram.sendText(user, `${credentials.apiKey} ${credentials.apiSecret}`);
-    const verdicts = await Promise.all(
-      followers.map(async ({ user }) => {
-        for (;;) {
-          const text = String((await telegram.nextBotMessage(user.id, 60_000)).payload.text);
-          if (text.startsWith("✅")) return true;
-          if (text.startsWith("❌") || text.includes("Nothing was stored")) return false;
-        }
-      }),
-    );
+    const { accepted } = await runJourney(telegram, followers);
     const journey = minus(treeCpuMs(pid), treeBefore);
     const threads = threadBreakdown(pid, threadsBefore, threadsOf(pid), journey);
     const share = (kind: string) =>
@@ -68,7 +49,7 @@ try {
       "main thread": round1(share("main thread")),
       "V8 platform (GC, compiler)": round1(share("V8 platform")),
       "redis-server CPU ms/connect": round1((cpuMs(stage.redisPid) - redisBefore) / count),
-      accepted: verdicts.filter(Boolean).length,
+      accepted,
     };
   }
   console.log(`${values.bot}: ${count} followers a wave, Bybit answering after ${latencyMs} ms`);
