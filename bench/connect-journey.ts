@@ -5,6 +5,7 @@ import { performance } from "node:perf_hooks";
 import type { Redis } from "ioredis";
 import { BYBIT_SITES } from "../src/exchange/bybit/sites.js";
 import { canaryCredentials } from "../test/support/canaries.js";
+import type { FakeBybitSites } from "../test/support/bybit-sites.js";
 import type { FakeBybit } from "../test/support/fake-bybit.js";
 import type { FakeMessage, FakeTelegram, FakeUser } from "../test/support/fake-telegram.js";
 import { cpuMs, median, percentile, round1, startReadyBot, startStage, type Startup } from "./support.js";
@@ -59,6 +60,13 @@ async function redisTotals(redis: Redis): Promise<{ commands: number; bytes: num
     commands: read("total_commands_processed"),
     bytes: read("total_net_input_bytes") + read("total_net_output_bytes"),
   };
+}
+
+/** Every Bybit site of the stage answers `latencyMs` late (0: at once). */
+export function answerAfter(bybitSites: FakeBybitSites, latencyMs: number): void {
+  if (latencyMs <= 0) return;
+  for (const { id } of BYBIT_SITES)
+    bybitSites.site(id).beforeAnswer = () => new Promise((done) => setTimeout(done, latencyMs));
 }
 
 export interface JourneyFollower {
@@ -116,9 +124,7 @@ export async function measureJourney(variant: Variant, options: JourneyOptions):
   const { telegram, bybitSites, redis } = stage;
   try {
     const bybit = bybitSites.site(site);
-    for (const id of BYBIT_SITES.map((one) => one.id)) {
-      if (latencyMs > 0) bybitSites.site(id).beforeAnswer = () => new Promise((done) => setTimeout(done, latencyMs));
-    }
+    answerAfter(bybitSites, latencyMs);
     const followers = journeyFollowers(bybit, count, 500_000);
     const pool = variant === "ours" ? options.poolSize : undefined;
     const { bot, startup } = await startReadyBot(stage, entryPoints[variant], pool);

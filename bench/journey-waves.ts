@@ -4,8 +4,7 @@
 // compare the medians of the later waves.
 //   npm run bench:waves -- --bot ours|bare --followers 200 --waves 5 [--latency MS]
 import { parseArgs } from "node:util";
-import { BYBIT_SITES } from "../src/exchange/bybit/sites.js";
-import { journeyFollowers, runJourney } from "./connect-journey.js";
+import { answerAfter, journeyFollowers, runJourney } from "./connect-journey.js";
 import { minus, threadBreakdown, threadsOf, treeCpuMs } from "./proc-cpu.js";
 import { cpuMs, round1, startReadyBot, startStage } from "./support.js";
 
@@ -26,10 +25,7 @@ const POOL = 16;
 const stage = await startStage();
 const { telegram, bybitSites } = stage;
 const bybit = bybitSites.site("global");
-if (latencyMs > 0) {
-  for (const { id } of BYBIT_SITES)
-    bybitSites.site(id).beforeAnswer = () => new Promise((d) => setTimeout(d, latencyMs));
-}
+answerAfter(bybitSites, latencyMs);
 try {
   const { bot } = await startReadyBot(stage, entryPoint, values.bot === "bare" ? undefined : POOL);
   const pid = bot.pid!;
